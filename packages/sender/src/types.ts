@@ -1,0 +1,105 @@
+/**
+ * The sender's input: a stored funnel event after the attribution join, as the
+ * collector hands it over, and the per-platform connection settings.
+ * The sender never sees raw email or phone: only their SHA-256 hashes.
+ */
+
+/** The ad platforms Pruuv sends conversions to. */
+export type Platform = 'meta' | 'google' | 'tiktok';
+
+/** Click IDs a conversion may carry. */
+export type ClickIdName = 'fbclid' | 'gclid' | 'wbraid' | 'gbraid' | 'ttclid' | 'msclkid';
+
+/** A click ID and, when known, when it was first seen (ISO 8601 UTC). */
+export interface ClickRef {
+  value: string;
+  /** First-seen time of the click. Webhook events carry it only when the caller sent `click_timestamp`. */
+  ts?: string;
+}
+
+/** Consent for ad use of the user's data. `unspecified`: the site did not ask. */
+export type Consent = 'granted' | 'denied' | 'unspecified';
+
+/** A funnel event ready to be sent: what the collector's outbox yields. */
+export interface ConversionEvent {
+  /** The funnel event UUID: the dedup key on every platform (Meta/TikTok `event_id`, Google `orderId`/`transactionId`). */
+  id: string;
+  client_id: string;
+  stage_id: string;
+  /** The stage key (`lead`, `sale`…), from which default event names come. */
+  stage_key: string;
+  reference: string;
+  item_reference?: string;
+  revenue_value?: number;
+  /** ISO 4217, upper case. */
+  currency?: string;
+  /** When the conversion happened, ISO 8601 (the payload's `data_timestamp`, else the receive time). */
+  event_time: string;
+  source: 'pixel' | 'webhook';
+  consent: Consent;
+  clicks: Partial<Record<ClickIdName, ClickRef>>;
+  /** Meta `_fbc` as captured (4 or 5 segments). */
+  fbc?: string;
+  /** Meta `_fbp` as captured. */
+  fbp?: string;
+  /** TikTok `_ttp`. */
+  ttp?: string;
+  email_sha256?: string;
+  /** Gmail-canonical email hash for Google, when it differs from `email_sha256`. */
+  email_sha256_google?: string;
+  /** SHA-256 of E.164 with `+` (Google, TikTok). */
+  phone_sha256?: string;
+  /** SHA-256 of the digits without `+` (Meta). */
+  phone_sha256_meta?: string;
+  /** Client IP as the collector saw it on a pixel event. */
+  client_ip?: string;
+  /** Browser user agent as the collector saw it on a pixel event. */
+  user_agent?: string;
+  /** The page URL of a pixel event (Meta `event_source_url`, TikTok `page.url`). */
+  page_url?: string;
+  referrer?: string;
+}
+
+/** Per-stage settings that override the defaults derived from the stage key. */
+export interface StageOverrides {
+  meta_event_name?: string;
+  tiktok_event_name?: string;
+  /** Google conversion action for this stage, overriding the connection's. */
+  google_conversion_action_id?: string;
+}
+
+/** Meta CAPI connection (platforms.md §1). */
+export interface MetaConnection {
+  platform: 'meta';
+  pixel_id: string;
+  access_token: string;
+  test_event_code?: string;
+  /** Validate only: build and audit, do not deliver. */
+  dry_run?: boolean;
+}
+
+/** Google connection: Data Manager `events:ingest` (default) or Ads `uploadClickConversions`. */
+export interface GoogleConnection {
+  platform: 'google';
+  api: 'data-manager' | 'ads';
+  /** Customer (operating account) id, 10 digits, no hyphens. */
+  customer_id: string;
+  conversion_action_id: string;
+  login_customer_id?: string;
+  client_id: string;
+  client_secret: string;
+  refresh_token: string;
+  developer_token?: string;
+  dry_run?: boolean;
+}
+
+/** TikTok Events API 2.0 connection (platforms.md §4). */
+export interface TikTokConnection {
+  platform: 'tiktok';
+  pixel_code: string;
+  access_token: string;
+  test_event_code?: string;
+  dry_run?: boolean;
+}
+
+export type Connection = MetaConnection | GoogleConnection | TikTokConnection;
