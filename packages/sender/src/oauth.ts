@@ -1,0 +1,138 @@
+/**
+ * Google OAuth 2.0 access tokens from a stored refresh token
+ * (platforms.md §3.7): cached until shortly before expiry, refreshed at most
+ * once at a time per credential, and refreshed on demand after a 401.
+ */
+import { z } from 'zod';
+import { OAuthError } from './errors.js';
+import { sha256Hex } from './hashing.js';
+import { sendHttp, type FetchLike } from './http.js';
+
+/** Google's token endpoint. */
+export const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
+
+/** What a refresh needs. */
+export interface GoogleCredentials {
+  client_id: string;
+  client_secret: string;
+  refresh_token: string;
+}
+
+/** Options of {@link createTokenCache}. */
+export interface TokenCacheOptions {
+  /** Defaults to the global `fetch`. */
+  fetch?: FetchLike;
+  /** Full URL of the token endpoint. Defaults to `https://oauth2.googleapis.com/token`. */
+  tokenUrl?: string;
+  /** Defaults to `() => new Date()`. */
+  now?: () => Date;
+  /** A token is refreshed this long before it expires. Defaults to `60_000` ms. */
+  marginMs?: number;
+  /** Timeout of one refresh request. Defaults to `30_000` ms. */
+  timeoutMs?: number;
+}
+
+/** Access tokens per (client id, refresh token). */
+export interface TokenCache {
+  /** A valid access token: the cached one, or a fresh one. */
+  getToken(credentials: GoogleCredentials): Promise<string>;
+  /**
+   * A new access token after `staleToken` was refused (HTTP 401). Callers that
+   * hit the same 401 together share one refresh; a caller whose stale token was
+   * already replaced gets the replacement without another request.
+   */
+  refresh(credentials: GoogleCredentials, staleToken?: string): Promise<string>;
+  /** Forgets every token. */
+  clear(): void;
+}
+
+const tokenSchema = z.object({
+  access_token: z.string().min(1),
+  expires_in: z.number().positive(),
+  token_type: z.string().optional(),
+});
+const errorSchema = z.object({ error: z.string(), error_description: z.string().optional() });
+
+/**
+ * OAuth error codes that no retry can fix (RFC 6749 §5.2): the refresh token
+ * is revoked/expired or the client is wrong. `invalid_grant` is Google's answer
+ * for a revoked token (platforms.md §3.7).
+ */
+const PERMANENT = new Set(['invalid_grant', 'invalid_client', 'unauthorized_client', 'unsupported_grant_type', 'invalid_request', 'invalid_scope']);
+
+interface Entry {
+  token: string;
+  expiresAt: number;
+}
+
+/** A token cache; share one per process so every batch reuses tokens. */
+export function createTokenCache(options: TokenCacheOptions = {}): TokenCache {
+  const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
+  const tokenUrl = options.tokenUrl ?? GOOGLE_TOKEN_URL;
+  const now = options.now ?? (() => new Date());
+  const marginMs = options.marginMs ?? 60_000;
+  const entries = new Map<string, Entry>();
+  const inflight = new Map<string, Promise<Entry>>();
+
+  // The refresh token is a secret: keyed by its hash so it never sits in a map key we might print.
+  const keyOf = (c: GoogleCredentials): string => `${c.client_id}\u0000${sha256Hex(c.refresh_token)}`;
+
+  async function fetchToken(c: GoogleCredentials): Promise<Entry> {
+    const body = new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: c.refresh_token,
+      client_id: c.client_id,
+      client_secret: c.client_secret,
+    }).toString();
+    const res = await sendHttp(
+      fetchImpl,
+      { method: 'POST', url: tokenUrl, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body },
+      options.timeoutMs,
+    );
+    if (res.status >= 200 && res.status < 300) {
+      const ok = tokenSchema.safeParse(res.json);
+      if (ok.success) return { token: ok.data.access_token, expiresAt: now().getTime() + ok.data.expires_in * 1000 };
+      throw new OAuthError('malformed_response', res.status, false);
+    }
+    const err = errorSchema.safeParse(res.json);
+    if (err.success) {
+      const permanent = PERMANENT.has(err.data.error) && res.status < 500;
+      throw new OAuthError(err.data.error, res.status, permanent, err.data.error_description);
+    }
+    throw new OAuthError(`http_${res.status}`, res.status, false);
+  }
+
+  function start(key: string, c: GoogleCredentials): Promise<Entry> {
+    const running = inflight.get(key);
+    if (running) return running;
+    const p = fetchToken(c)
+      .then((entry) => {
+        entries.set(key, entry);
+        return entry;
+      })
+      .finally(() => inflight.delete(key));
+    inflight.set(key, p);
+    return p;
+  }
+
+  const fresh = (e: Entry | undefined): e is Entry => e !== undefined && now().getTime() < e.expiresAt - marginMs;
+
+  return {
+    async getToken(c) {
+      const key = keyOf(c);
+      const cached = entries.get(key);
+      if (fresh(cached)) return cached.token;
+      return (await start(key, c)).token;
+    },
+    async refresh(c, staleToken) {
+      const key = keyOf(c);
+      const cached = entries.get(key);
+      if (staleToken !== undefined && fresh(cached) && cached.token !== staleToken) return cached.token;
+      entries.delete(key);
+      return (await start(key, c)).token;
+    },
+    clear() {
+      entries.clear();
+    },
+  };
+}
