@@ -1,0 +1,102 @@
+/**
+ * Defaults and validation of {@link FakePlatformsOptions} (zod at the boundary).
+ */
+import { z } from 'zod';
+import { FakePlatformsError } from './errors.js';
+import { GOOGLE_SCOPES } from './google-oauth.js';
+import type { FakePlatformsOptions } from './types.js';
+
+/** The accounts every fake is seeded with unless the options say otherwise. */
+export const FAKE_DEFAULTS = {
+  meta: { pixelId: '1234567890123456', token: 'fake-meta-token' },
+  google: {
+    customerId: '1234567890',
+    conversionActionId: '987654321',
+    clientId: 'fake-client-id.apps.googleusercontent.com',
+    clientSecret: 'fake-client-secret',
+    refreshToken: 'fake-refresh-token',
+  },
+  tiktok: { pixelCode: 'CFAKEPIXEL0000000000', token: 'fake-tiktok-token' },
+} as const;
+
+const ids = z.array(z.string().min(1));
+const digits = z.array(z.string().regex(/^\d+$/, 'digits only, no hyphens'));
+const instant = z.union([z.date(), z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'an ISO 8601 date-time')]);
+
+const optionsSchema = z
+  .object({
+    meta: z.object({ pixels: ids, tokens: ids }).strict().optional(),
+    google: z
+      .object({
+        customers: digits,
+        conversionActions: digits,
+        clientId: z.string().min(1),
+        clientSecret: z.string().min(1),
+        refreshTokens: ids,
+        knownClicks: z.array(z.union([z.string().min(1), z.object({ id: z.string().min(1), clickedAt: instant }).strict()])).optional(),
+        tokenScopes: z.array(z.string().min(1)).optional(),
+      })
+      .strict()
+      .optional(),
+    tiktok: z.object({ pixelCodes: ids, tokens: ids }).strict().optional(),
+    now: z.custom<() => Date>((v) => typeof v === 'function', 'a function returning a Date').optional(),
+    dataManagerQuota: z.object({ perMinute: z.number().int().positive().optional(), perDay: z.number().int().positive().optional() }).strict().optional(),
+    dataManagerStatusDelaySeconds: z.number().min(0).optional(),
+    adsNotAllowlisted: z.array(z.string()).optional(),
+    port: z.number().int().min(0).max(65_535).optional(),
+    maxRequestLog: z.union([z.number().int().positive(), z.custom<number>((v) => v === Number.POSITIVE_INFINITY)]).optional(),
+  })
+  .strict();
+
+/** Options with every default applied. */
+export interface ResolvedOptions {
+  meta: { pixels: ReadonlySet<string>; tokens: ReadonlySet<string> };
+  google: {
+    customers: ReadonlySet<string>;
+    conversionActions: ReadonlySet<string>;
+    clientId: string;
+    clientSecret: string;
+    refreshTokens: ReadonlySet<string>;
+    knownClicks: ReadonlyMap<string, number | undefined> | undefined;
+    tokenScopes: readonly string[];
+  };
+  tiktok: { pixelCodes: ReadonlySet<string>; tokens: ReadonlySet<string> };
+  now: () => Date;
+  dataManagerQuota: { perMinute: number; perDay: number };
+  dataManagerStatusDelayMs: number;
+  adsNotAllowlisted: ReadonlySet<string>;
+  port: number;
+  maxRequestLog: number;
+}
+
+/** Validate options and apply the defaults; throws `FakePlatformsError` naming the bad field. */
+export function resolveOptions(options: FakePlatformsOptions): ResolvedOptions {
+  const parsed = optionsSchema.safeParse(options);
+  if (!parsed.success) {
+    throw new FakePlatformsError(`startFakePlatforms: invalid options.\n${z.prettifyError(parsed.error)}`);
+  }
+  const o = parsed.data;
+  const d = FAKE_DEFAULTS;
+  const knownClicks = o.google?.knownClicks?.map((click): [string, number | undefined] =>
+    typeof click === 'string' ? [click, undefined] : [click.id, new Date(click.clickedAt).getTime()],
+  );
+  return {
+    meta: { pixels: new Set(o.meta?.pixels ?? [d.meta.pixelId]), tokens: new Set(o.meta?.tokens ?? [d.meta.token]) },
+    google: {
+      customers: new Set(o.google?.customers ?? [d.google.customerId]),
+      conversionActions: new Set(o.google?.conversionActions ?? [d.google.conversionActionId]),
+      clientId: o.google?.clientId ?? d.google.clientId,
+      clientSecret: o.google?.clientSecret ?? d.google.clientSecret,
+      refreshTokens: new Set(o.google?.refreshTokens ?? [d.google.refreshToken]),
+      knownClicks: knownClicks === undefined ? undefined : new Map(knownClicks),
+      tokenScopes: o.google?.tokenScopes ?? [GOOGLE_SCOPES.ads, GOOGLE_SCOPES.dataManager],
+    },
+    tiktok: { pixelCodes: new Set(o.tiktok?.pixelCodes ?? [d.tiktok.pixelCode]), tokens: new Set(o.tiktok?.tokens ?? [d.tiktok.token]) },
+    now: o.now ?? (() => new Date()),
+    dataManagerQuota: { perMinute: o.dataManagerQuota?.perMinute ?? 300, perDay: o.dataManagerQuota?.perDay ?? 100_000 },
+    dataManagerStatusDelayMs: (o.dataManagerStatusDelaySeconds ?? 0) * 1000,
+    adsNotAllowlisted: new Set(o.adsNotAllowlisted ?? []),
+    port: o.port ?? 0,
+    maxRequestLog: o.maxRequestLog ?? Number.POSITIVE_INFINITY,
+  };
+}

@@ -1,0 +1,235 @@
+/**
+ * The fake platforms' HTTP server: one node:http server on 127.0.0.1 with a
+ * path prefix per platform, scripted faults consumed before normal processing,
+ * and a log of every request. Platform rules live in the handler modules.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { handleAds, type AdsContext } from './google-ads.js';
+import { handleDataManager, QuotaCounter, type DataManagerContext, type StoredIngest } from './data-manager.js';
+import { handleOAuth, TokenStore, type OAuthContext } from './google-oauth.js';
+import { FakePlatformsError } from './errors.js';
+import { Ledger } from './ledger.js';
+import { handleMeta, type MetaContext } from './meta.js';
+import { resolveOptions } from './options.js';
+import { loggedBody, mediaType, parseBody, type FakeAnswer, type FakeHttpRequest } from './request.js';
+import { assertStep, stepAnswer } from './steps.js';
+import { handleTikTok, type TikTokContext } from './tiktok.js';
+import type { FakeCountedPlatform, FakePlatforms, FakePlatformsOptions, FakeRequestLog, FakeRoute, FakeStep } from './types.js';
+
+/** Route prefixes, as the `urls` expose them. */
+const PREFIXES: ReadonlyArray<readonly [string, FakeRoute]> = [
+  ['/meta', 'meta'],
+  ['/google-ads', 'googleAds'],
+  ['/datamanager', 'dataManager'],
+  ['/oauth/token', 'oauth'],
+  ['/tiktok', 'tiktok'],
+];
+const ROUTES: readonly FakeRoute[] = PREFIXES.map(([, route]) => route);
+
+/** Bodies above this are refused with 413: far above 2,000 events, far below memory trouble. */
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+function routeOf(pathname: string): { route: FakeRoute; rest: string } | undefined {
+  for (const [prefix, route] of PREFIXES) {
+    if (pathname === prefix || pathname.startsWith(`${prefix}/`)) return { route, rest: pathname.slice(prefix.length) };
+  }
+  return undefined;
+}
+
+function flatHeaders(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks)));
+    req.on('error', () => resolve(Buffer.alloc(0)));
+  });
+}
+
+function send(res: ServerResponse, answer: FakeAnswer): void {
+  const headers: Record<string, string> = {};
+  if (answer.body !== undefined) {
+    headers['content-type'] = typeof answer.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=UTF-8';
+  }
+  for (const [name, value] of Object.entries(answer.headers ?? {})) headers[name.toLowerCase()] = value;
+  const text = answer.body === undefined ? '' : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
+  res.writeHead(answer.status, headers);
+  res.end(text);
+}
+
+/**
+ * Start the strict fake ad platforms on 127.0.0.1 (a free port unless `port` is given).
+ * Used by the sender's tests, by the `npm start` sandbox and by the sender bench.
+ *
+ * @example
+ * const fakes = await startFakePlatforms({ now: () => clock });
+ * fakes.script('meta', [{ kind: 'meta-error', code: 17 }]);
+ * // … point the sender at fakes.urls …
+ * expect(fakes.counted('meta').size).toBe(10);
+ * await fakes.close();
+ */
+export async function startFakePlatforms(options: FakePlatformsOptions = {}): Promise<FakePlatforms> {
+  const config = resolveOptions(options);
+  const now = config.now;
+  const ledgers: Record<FakeCountedPlatform, Ledger> = { meta: new Ledger(), google: new Ledger(), tiktok: new Ledger() };
+  const tokens = new TokenStore();
+  const quota = new QuotaCounter(config.dataManagerQuota.perMinute, config.dataManagerQuota.perDay);
+  const dmRequests = new Map<string, StoredIngest>();
+  const clickConversions = new Set<string>();
+  const scripts = new Map<FakeRoute, FakeStep[]>(ROUTES.map((route) => [route, []]));
+  let log: FakeRequestLog[] = [];
+
+  const metaCtx: MetaContext = { pixels: config.meta.pixels, tokens: config.meta.tokens, now, ledger: ledgers.meta };
+  const oauthCtx: OAuthContext = {
+    clientId: config.google.clientId, clientSecret: config.google.clientSecret, refreshTokens: config.google.refreshTokens,
+    scopes: config.google.tokenScopes, tokens, now,
+  };
+  const googleAccounts = {
+    customers: config.google.customers, conversionActions: config.google.conversionActions,
+    knownClicks: config.google.knownClicks, tokens, now, ledger: ledgers.google,
+  };
+  const adsCtx: AdsContext = { ...googleAccounts, notAllowlisted: config.adsNotAllowlisted, clickConversions };
+  const dmCtx: DataManagerContext = { ...googleAccounts, quota, requests: dmRequests, statusDelayMs: config.dataManagerStatusDelayMs };
+  const tiktokCtx: TikTokContext = { pixelCodes: config.tiktok.pixelCodes, tokens: config.tiktok.tokens, now, ledger: ledgers.tiktok };
+
+  function handle(route: FakeRoute, req: FakeHttpRequest, step: FakeStep | undefined): FakeAnswer {
+    const partial = step?.kind === 'google-partial' ? step : undefined;
+    switch (route) {
+      case 'meta':
+        return handleMeta(req, metaCtx);
+      case 'googleAds':
+        return handleAds(req, adsCtx, partial === undefined ? undefined : { rows: new Set(partial.rows), error: partial.error });
+      case 'dataManager':
+        return handleDataManager(req, dmCtx, partial);
+      case 'oauth':
+        return handleOAuth(req, oauthCtx);
+      case 'tiktok':
+        return handleTikTok(req, tiktokCtx);
+    }
+  }
+
+  function remember(entry: FakeRequestLog): void {
+    log.push(entry);
+    // Trim in bulk so a bounded log stays O(1) amortised per request.
+    if (log.length > config.maxRequestLog * 2) log = log.slice(-config.maxRequestLog);
+  }
+
+  async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const raw = await readBody(req);
+    const contentType = mediaType(req.headers['content-type']);
+    const body = raw === undefined ? ({ kind: 'empty' } as const) : parseBody(raw, contentType);
+    const matched = routeOf(url.pathname);
+    const entry: FakeRequestLog = {
+      route: matched?.route ?? 'unknown',
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: flatHeaders(req),
+      body: loggedBody(body),
+      status: undefined,
+      response: undefined,
+      outcome: 'answered',
+      diagnostics: [],
+      at: now(),
+    };
+    remember(entry);
+    const reply = (answer: FakeAnswer): void => {
+      entry.status = answer.status;
+      entry.response = answer.body;
+      entry.diagnostics = answer.diagnostics ?? [];
+      send(res, answer);
+    };
+    if (raw === undefined) return reply({ status: 413, body: { error: `Body larger than ${MAX_BODY_BYTES} bytes.` } });
+    if (matched === undefined) {
+      return reply({ status: 404, body: { error: `No fake platform at ${url.pathname}; use one of ${PREFIXES.map(([p]) => p).join(', ')}.` } });
+    }
+    const { route, rest } = matched;
+    const step = scripts.get(route)?.shift();
+    if (step !== undefined) entry.step = step.kind;
+    if (step?.kind === 'hang') {
+      entry.outcome = 'hang';
+      return;
+    }
+    if (step?.kind === 'reset') {
+      entry.outcome = 'reset';
+      req.socket.destroy();
+      return;
+    }
+    const adsVersion = /^\/(v\d+)\//.exec(rest)?.[1] ?? 'v26';
+    const scripted = step === undefined ? undefined : stepAnswer(route, step, now(), adsVersion);
+    const fakeReq: FakeHttpRequest = { method: entry.method, path: rest, query: url.searchParams, headers: req.headers, contentType, body };
+    const answer = scripted ?? handle(route, fakeReq, step);
+    if (step?.kind === 'accept-then-drop') {
+      // Processed and counted like a normal request; the answer is lost (google-data-manager.md §9 rule 28).
+      entry.outcome = 'dropped';
+      entry.diagnostics = answer.diagnostics ?? [];
+      req.socket.destroy();
+      return;
+    }
+    reply(answer);
+  }
+
+  const server = createServer((req, res) => {
+    onRequest(req, res).catch((error: unknown) => {
+      if (!res.headersSent) send(res, { status: 500, body: { error: `Fake platform failure: ${error instanceof Error ? error.message : String(error)}` } });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const base = `http://127.0.0.1:${port}`;
+
+  return {
+    urls: {
+      meta: `${base}/meta`,
+      googleAds: `${base}/google-ads`,
+      dataManager: `${base}/datamanager`,
+      oauthToken: `${base}/oauth/token`,
+      tiktok: `${base}/tiktok`,
+    },
+    script(route, steps) {
+      const queue = scripts.get(route);
+      if (queue === undefined) throw new FakePlatformsError(`script(): unknown route '${String(route)}'; use one of ${ROUTES.join(', ')}.`);
+      steps.forEach((step, i) => assertStep(route, step, i));
+      queue.push(...steps);
+    },
+    counted: (platform) => ledgers[platform].counts,
+    requests(route) {
+      const recent = log.length > config.maxRequestLog ? log.slice(-config.maxRequestLog) : log;
+      return route === undefined ? [...recent] : recent.filter((entry) => entry.route === route);
+    },
+    reset() {
+      for (const ledger of Object.values(ledgers)) ledger.clear();
+      for (const queue of scripts.values()) queue.length = 0;
+      clickConversions.clear();
+      dmRequests.clear();
+      quota.clear();
+      log = [];
+    },
+    close() {
+      return new Promise<void>((resolve, reject) => {
+        server.close((error) => (error === undefined ? resolve() : reject(error)));
+        // Hung requests and keep-alive sockets would otherwise hold close() open.
+        server.closeAllConnections();
+      });
+    },
+  };
+}
