@@ -1,0 +1,138 @@
+/**
+ * The collector's HTTP app: the funnel webhook, the pixel's ingest endpoint and
+ * script, the admin API and the optional demo site. `createApp` builds it and
+ * never listens (`server.ts` does), so tests run it on port 0.
+ */
+import { createRequire } from 'node:module';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import { pino, type Logger } from 'pino';
+import type { Db } from './db.js';
+import { asStorageUnavailable, StorageUnavailableError } from './errors.js';
+import { createAuthThrottle, type AuthThrottle } from './rate-limit.js';
+import { createAdminRouter } from './routes/admin.js';
+import { createDemoRouter } from './routes/demo-static.js';
+import { sendError, sendValidationFailed } from './routes/http.js';
+import { createIngestRouter } from './routes/ingest.js';
+import { createScriptRouter, loadPixelScript, type PixelScript } from './routes/script.js';
+import { createWebhookRouter } from './routes/webhook.js';
+import type { Store } from './store/types.js';
+
+/** Options of {@link createApp}. */
+export interface AppOptions {
+  /** The store (see `createStore`). */
+  store: Store;
+  /** The open database the store runs on. */
+  db: Db;
+  /** Clock. Defaults to `() => new Date()`. */
+  now?: () => Date;
+  /** Logger. Defaults to a silent logger. */
+  logger?: Logger;
+  /** Bearer token of the admin API. Defaults to none: the admin API answers 404. */
+  adminToken?: string;
+  /** Path of the pixel script. Defaults to `/s.js`. */
+  scriptPath?: string;
+  /** Path of the pixel's ingest endpoint. Defaults to `/e`. */
+  ingestPath?: string;
+  /** Express's `trust proxy` setting (which `X-Forwarded-*` headers to believe). Defaults to `false`. */
+  trustProxy?: boolean | string | number;
+  /** The built pixel IIFE. Defaults to `@pruuv/pixel`'s `dist/pruuv.min.js`. */
+  pixelScriptFile?: string;
+  /** When set, this folder is served at `/demo/`. Defaults to none. */
+  demoDir?: string;
+  /** Replaces `DEMO_SITE_KEY` in the demo's HTML. */
+  demoSiteKey?: string;
+  /** Throttle of failed webhook tokens. Defaults to 20 failures per address in 10 minutes. */
+  authThrottle?: AuthThrottle;
+}
+
+/** Default path of the pixel script: short, and free of words ad-block lists match. */
+export const DEFAULT_SCRIPT_PATH = '/s.js';
+/** Default path of the ingest endpoint. */
+export const DEFAULT_INGEST_PATH = '/e';
+
+/** The `@pruuv/pixel` script-tag build. */
+export function defaultPixelScriptFile(): string {
+  return createRequire(import.meta.url).resolve('@pruuv/pixel/pruuv.min.js');
+}
+
+/** Where the pixel script is served, once the app is built: `app.locals.pixelScript`. */
+export interface PixelScriptInfo {
+  path: string;
+  versionedPath: string;
+  etag: string;
+}
+
+/** Builds the app. Never listens. */
+export function createApp(opts: AppOptions): express.Express {
+  const now = opts.now ?? (() => new Date());
+  const logger = opts.logger ?? pino({ level: 'silent' });
+  const scriptPath = opts.scriptPath ?? DEFAULT_SCRIPT_PATH;
+  const ingestPath = opts.ingestPath ?? DEFAULT_INGEST_PATH;
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', opts.trustProxy ?? false);
+  app.set('case sensitive routing', true);
+  app.set('strict routing', true);
+
+  let script: PixelScript | undefined;
+  try {
+    script = loadPixelScript(opts.pixelScriptFile ?? defaultPixelScriptFile(), scriptPath);
+    app.locals['pixelScript'] = { path: script.path, versionedPath: script.versionedPath, etag: script.etag } satisfies PixelScriptInfo;
+  } catch (error) {
+    logger.error({ err: error }, `pixel script not found: ${scriptPath} answers 404 (build it with npm run build -w @pruuv/pixel)`);
+  }
+
+  // The script and ingest must stay usable cross-site: no helmet there (its
+  // Cross-Origin-Resource-Policy: same-origin would block the script tag).
+  const crossSite = new Set([ingestPath, scriptPath, ...(script ? [script.versionedPath] : [])]);
+  const strict = helmet();
+  // The demo pages use inline scripts (the pre-load stub).
+  const demo = helmet({ contentSecurityPolicy: { directives: { scriptSrc: ["'self'", "'unsafe-inline'"] } } });
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (crossSite.has(req.path)) next();
+    else if (opts.demoDir !== undefined && (req.path === '/demo' || req.path.startsWith('/demo/'))) demo(req, res, next);
+    else strict(req, res, next);
+  });
+
+  app.use(createIngestRouter({ store: opts.store, now, logger, path: ingestPath }));
+  if (script) app.use(createScriptRouter(script));
+  app.use(
+    createWebhookRouter({ store: opts.store, now, logger, throttle: opts.authThrottle ?? createAuthThrottle() }),
+  );
+  const adminDeps: Parameters<typeof createAdminRouter>[0] = { store: opts.store, logger };
+  if (opts.adminToken !== undefined) adminDeps.adminToken = opts.adminToken;
+  app.use('/api/admin', createAdminRouter(adminDeps));
+  if (opts.demoDir !== undefined) app.use('/demo', createDemoRouter(opts.demoDir, opts.demoSiteKey));
+
+  app.use((_req: Request, res: Response) => sendError(res, 404, 'Not found'));
+
+  // One error handler, last: JSON answers only, never a stack trace.
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (res.headersSent) {
+      logger.error({ err: error, path: req.path }, 'error after the answer started');
+      res.end();
+      return;
+    }
+    const unavailable = error instanceof StorageUnavailableError ? error : asStorageUnavailable(error);
+    if (unavailable) {
+      logger.warn({ code: unavailable.code, path: req.path }, 'database unavailable: answered 503');
+      sendError(res, 503, 'Service unavailable', unavailable.retryAfterSeconds);
+      return;
+    }
+    const { status, type } = (error ?? {}) as { status?: unknown; type?: unknown };
+    if (type === 'entity.too.large' || status === 413) return sendError(res, 413, 'Payload too large');
+    if (type === 'encoding.unsupported' || type === 'charset.unsupported' || status === 415) {
+      return sendError(res, 415, 'Unsupported Media Type');
+    }
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      // Body-parser and routing failures (aborted upload, bad percent-encoding…).
+      return sendValidationFailed(res, { body: ['Unreadable request'] });
+    }
+    logger.error({ err: error, path: req.path }, 'internal error');
+    sendError(res, 500, 'Internal error');
+  });
+
+  return app;
+}

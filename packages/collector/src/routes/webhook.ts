@@ -1,0 +1,111 @@
+/**
+ * `POST /api/webhooks/funnel/:stageId`, the funnel webhook (webhook-api.md).
+ *
+ * Checks, in order (each answer is the first that applies):
+ *
+ * | step | answer |
+ * | --- | --- |
+ * | unknown stage id | 404 `{ error: "Stage not found" }` |
+ * | address with 20 failed tokens in 10 min | 429 `{ error: "Rate limit exceeded" }` + `Retry-After` |
+ * | missing or wrong bearer token | 401 `{ error: "Unauthorized" }` |
+ * | content type not `application/json` (UTF-8) | 415 `{ error: "Unsupported Media Type" }` |
+ * | body over 64 KB | 413 `{ error: "Payload too large" }` |
+ * | malformed JSON, invalid or unknown field | 400 `{ error: "Validation failed", details }` |
+ * | same reference at this stage within 60 s | 200 `{ received: true, duplicate: true }` |
+ * | 1,000 events stored for this stage in the last hour | 429 `{ error: "Rate limit exceeded" }` + `Retry-After` |
+ * | database full or locked | 503 `{ error: "Service unavailable" }` + `Retry-After` |
+ * | stored (committed before answering) | 200 `{ received: true, event_id }` |
+ *
+ * The dedup comes before the hourly quota so that a retry of an event already
+ * stored is answered "done" rather than 429 (duplicates never count).
+ */
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import { eventFromWebhook, withDataTimestamp } from '../event-input.js';
+import type { AuthThrottle } from '../rate-limit.js';
+import { validationDetails, webhookPayloadSchema } from '../schemas.js';
+import type { Stage, Store } from '../store/types.js';
+import { parseJsonBody, rawBody, requireContentType, sendError, sendValidationFailed } from './http.js';
+
+/** Dependencies of the webhook router. */
+export interface WebhookDeps {
+  store: Store;
+  now: () => Date;
+  logger: Logger;
+  throttle: AuthThrottle;
+}
+
+/** `Authorization: Bearer <token>` → the token; the scheme is case-insensitive (RFC 9110 §11.1). */
+export function bearerToken(header: string | undefined): string | undefined {
+  const match = header === undefined ? null : /^Bearer[ \t]+(\S{1,512})[ \t]*$/i.exec(header);
+  return match?.[1];
+}
+
+/** Creates the webhook router. */
+export function createWebhookRouter(deps: WebhookDeps): Router {
+  const { store, now, logger, throttle } = deps;
+  const router = Router();
+
+  const authenticate = (req: Request<{ stageId: string }>, res: Response, next: NextFunction): void => {
+    const stage = store.stages.get(req.params.stageId);
+    if (!stage) {
+      sendError(res, 404, 'Stage not found');
+      return;
+    }
+    const address = req.ip ?? 'unknown';
+    const nowMs = now().getTime();
+    const blockedFor = throttle.blockedFor(address, nowMs);
+    if (blockedFor !== undefined) {
+      sendError(res, 429, 'Rate limit exceeded', blockedFor);
+      return;
+    }
+    const token = bearerToken(req.get('authorization'));
+    if (token === undefined || !store.stages.verifyToken(stage.id, token)) {
+      throttle.fail(address, nowMs);
+      logger.info({ stage_id: stage.id, ip: address }, 'webhook: unauthorized');
+      sendError(res, 401, 'Unauthorized');
+      return;
+    }
+    res.locals['stage'] = stage;
+    next();
+  };
+
+  router.post(
+    '/api/webhooks/funnel/:stageId',
+    authenticate,
+    requireContentType(['application/json']),
+    rawBody,
+    async (req: Request, res: Response) => {
+      const stage = res.locals['stage'] as Stage;
+      const body = parseJsonBody(req.body);
+      if (!body.ok) {
+        sendValidationFailed(res, body.details);
+        return;
+      }
+      const parsed = webhookPayloadSchema.safeParse(body.value);
+      if (!parsed.success) {
+        sendValidationFailed(res, validationDetails(parsed.error));
+        return;
+      }
+      const at = now();
+      const event = withDataTimestamp(await eventFromWebhook(parsed.data, stage), at);
+      const admission = store.events.admit(event, at);
+      switch (admission.status) {
+        case 'stored':
+          logger.debug({ stage_id: stage.id, event_id: admission.event.id, inherited: admission.event.inherited }, 'webhook: stored');
+          res.json({ received: true, event_id: admission.event.id });
+          return;
+        case 'duplicate':
+        case 'duplicate_event_id':
+          res.json({ received: true, duplicate: true });
+          return;
+        case 'rate_limited':
+          logger.warn({ stage_id: stage.id }, 'webhook: stage over its hourly quota');
+          sendError(res, 429, 'Rate limit exceeded', admission.retry_after_seconds);
+          return;
+      }
+    },
+  );
+
+  return router;
+}

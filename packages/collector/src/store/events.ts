@@ -1,0 +1,237 @@
+/**
+ * SQLite storage of funnel events, and their admission: idempotency, dedup,
+ * the stage's hourly quota, the attribution join, the insert and the outbox
+ * rows, all in one `BEGIN IMMEDIATE` transaction, so two processes sharing the
+ * file can never both take the last slot or both store a duplicate.
+ */
+import type { Db } from '../db.js';
+import { asStorageUnavailable } from '../errors.js';
+import { dedupSinceMs } from '../dedup.js';
+import { inheritAttribution, needsJoin } from '../join.js';
+import { retryAfterSeconds, STAGE_EVENTS_PER_HOUR, STAGE_WINDOW_MS } from '../rate-limit.js';
+import type { Outbox } from './outbox.js';
+import type { Admission, ClickIdName, NewEvent, StoredEvent, Store, Touch, UtmName } from './types.js';
+
+const CLICK_IDS: readonly ClickIdName[] = ['fbclid', 'gclid', 'wbraid', 'gbraid', 'ttclid', 'msclkid'];
+const UTMS: readonly UtmName[] = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_term'];
+
+/** Plain optional text columns, same name on the row and on {@link StoredEvent}. */
+const TEXT_FIELDS = [
+  'item_reference',
+  'currency',
+  'data_timestamp',
+  'client_time',
+  'fbc',
+  'fbp',
+  'ttp',
+  'email_sha256',
+  'email_sha256_google',
+  'phone_sha256',
+  'phone_sha256_meta',
+  'visitor_id',
+  'client_ip',
+  'user_agent',
+  'page_url',
+  'referrer',
+] as const;
+
+type TextField = (typeof TEXT_FIELDS)[number];
+
+/** A row of the `events` table. */
+type EventRow = {
+  id: string;
+  client_id: string;
+  stage_id: string;
+  stage_key: string;
+  source: StoredEvent['source'];
+  reference: string;
+  revenue_value: number | null;
+  received_at: string;
+  received_ms: number;
+  consent: StoredEvent['consent'];
+  first_touch: string | null;
+  last_touch: string | null;
+  demographics: string;
+  inherited_from: string | null;
+  inherited_fields: string | null;
+} & Record<TextField | ClickIdName | `${ClickIdName}_ts` | UtmName, string | null>;
+
+const COLUMNS = [
+  'id',
+  'client_id',
+  'stage_id',
+  'stage_key',
+  'source',
+  'reference',
+  'revenue_value',
+  'received_at',
+  'received_ms',
+  'consent',
+  'first_touch',
+  'last_touch',
+  'demographics',
+  'inherited_from',
+  'inherited_fields',
+  ...TEXT_FIELDS,
+  ...CLICK_IDS.flatMap((k) => [k, `${k}_ts`]),
+  ...UTMS,
+] as const;
+
+function toRow(event: StoredEvent, receivedMs: number): EventRow {
+  const row = {
+    id: event.id,
+    client_id: event.client_id,
+    stage_id: event.stage_id,
+    stage_key: event.stage_key,
+    source: event.source,
+    reference: event.reference,
+    revenue_value: event.revenue_value ?? null,
+    received_at: event.received_at,
+    received_ms: receivedMs,
+    consent: event.consent,
+    first_touch: event.first_touch ? JSON.stringify(event.first_touch) : null,
+    last_touch: event.last_touch ? JSON.stringify(event.last_touch) : null,
+    demographics: JSON.stringify(event.demographics),
+    inherited_from: event.inherited?.from_event_id ?? null,
+    inherited_fields: event.inherited ? JSON.stringify(event.inherited.fields) : null,
+  } as EventRow;
+  for (const k of TEXT_FIELDS) row[k] = event[k] ?? null;
+  for (const k of CLICK_IDS) {
+    row[k] = event.clicks[k]?.value ?? null;
+    row[`${k}_ts`] = event.clicks[k]?.ts ?? null;
+  }
+  for (const k of UTMS) row[k] = event.utm[k] ?? null;
+  return row;
+}
+
+function fromRow(row: EventRow): StoredEvent {
+  const event: StoredEvent = {
+    id: row.id,
+    client_id: row.client_id,
+    stage_id: row.stage_id,
+    stage_key: row.stage_key,
+    source: row.source,
+    reference: row.reference,
+    received_at: row.received_at,
+    consent: row.consent,
+    clicks: {},
+    utm: {},
+    demographics: JSON.parse(row.demographics) as Record<string, string>,
+  };
+  if (row.revenue_value !== null) event.revenue_value = row.revenue_value;
+  for (const k of TEXT_FIELDS) {
+    const value = row[k];
+    if (value !== null) event[k] = value;
+  }
+  for (const k of CLICK_IDS) {
+    const value = row[k];
+    if (value === null) continue;
+    const ts = row[`${k}_ts`];
+    event.clicks[k] = ts === null ? { value } : { value, ts };
+  }
+  for (const k of UTMS) {
+    const value = row[k];
+    if (value !== null) event.utm[k] = value;
+  }
+  if (row.first_touch !== null) event.first_touch = JSON.parse(row.first_touch) as Touch;
+  if (row.last_touch !== null) event.last_touch = JSON.parse(row.last_touch) as Touch;
+  if (row.inherited_from !== null) {
+    event.inherited = {
+      from_event_id: row.inherited_from,
+      fields: JSON.parse(row.inherited_fields ?? '[]') as string[],
+    };
+  }
+  return event;
+}
+
+/** Settings of {@link createEvents}. */
+export interface EventsOptions {
+  /** Accepted events per stage per sliding hour. Defaults to `1000` (webhook-api.md). */
+  perHour?: number;
+}
+
+/** Creates the events part of the store. */
+export function createEvents(db: Db, outbox: Outbox, options: EventsOptions = {}): Store['events'] {
+  const perHour = options.perHour ?? STAGE_EVENTS_PER_HOUR;
+  const insert = db.prepare(
+    `INSERT INTO events (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`,
+  );
+  const byId = db.prepare<[string], EventRow>('SELECT * FROM events WHERE id = ?');
+  const exists = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM events WHERE id = ?');
+  const lastSameReference = db.prepare<[string, string, number], { id: string }>(
+    `SELECT id FROM events WHERE stage_id = ? AND reference = ? AND received_ms >= ?
+     ORDER BY received_ms LIMIT 1`,
+  );
+  const countInWindow = db.prepare<[string, number], { n: number }>(
+    'SELECT COUNT(*) AS n FROM events WHERE stage_id = ? AND received_ms > ?',
+  );
+  // The event whose leaving the window frees a slot: the (n - perHour + 1)-th oldest in the window.
+  const freeingEvent = db.prepare<[string, number, number], { received_ms: number }>(
+    `SELECT received_ms FROM events WHERE stage_id = ? AND received_ms > ?
+     ORDER BY received_ms LIMIT 1 OFFSET ?`,
+  );
+  const attributed = `(fbclid IS NOT NULL OR gclid IS NOT NULL OR wbraid IS NOT NULL OR gbraid IS NOT NULL
+    OR ttclid IS NOT NULL OR msclkid IS NOT NULL OR fbc IS NOT NULL OR fbp IS NOT NULL OR ttp IS NOT NULL
+    OR utm_source IS NOT NULL OR utm_medium IS NOT NULL OR utm_campaign IS NOT NULL
+    OR utm_content IS NOT NULL OR utm_term IS NOT NULL)`;
+  const sourceByReference = db.prepare<[string, string], EventRow>(
+    `SELECT * FROM events WHERE client_id = ? AND reference = ? AND ${attributed}
+     ORDER BY received_ms DESC, rowid DESC LIMIT 1`,
+  );
+  const sourceByEmail = db.prepare<[string, string], EventRow>(
+    `SELECT * FROM events WHERE client_id = ? AND email_sha256 = ? AND ${attributed}
+     ORDER BY received_ms DESC, rowid DESC LIMIT 1`,
+  );
+  const listAll = db.prepare<[{ client_id: string | null; stage_id: string | null; limit: number }], EventRow>(
+    `SELECT * FROM events WHERE (@client_id IS NULL OR client_id = @client_id)
+       AND (@stage_id IS NULL OR stage_id = @stage_id)
+     ORDER BY received_ms DESC, rowid DESC LIMIT @limit`,
+  );
+
+  const findSource = (event: NewEvent): StoredEvent | undefined => {
+    const row =
+      sourceByReference.get(event.client_id, event.reference) ??
+      (event.email_sha256 === undefined ? undefined : sourceByEmail.get(event.client_id, event.email_sha256));
+    return row && fromRow(row);
+  };
+
+  const admitTx = db.transaction((event: NewEvent, at: Date): Admission => {
+    const nowMs = at.getTime();
+    if (exists.get(event.id)) return { status: 'duplicate_event_id', event_id: event.id };
+    // Dedup before the quota: a retry of an event we already hold is answered "done",
+    // never 429, which would make the sender retry later and store a double.
+    const previous = lastSameReference.get(event.stage_id, event.reference, dedupSinceMs(nowMs));
+    if (previous) return { status: 'duplicate', of_event_id: previous.id };
+    const since = nowMs - STAGE_WINDOW_MS;
+    const { n } = countInWindow.get(event.stage_id, since)!;
+    if (n >= perHour) {
+      const freeing = freeingEvent.get(event.stage_id, since, n - perHour)!;
+      return { status: 'rate_limited', retry_after_seconds: retryAfterSeconds(freeing.received_ms, nowMs) };
+    }
+    const join = needsJoin(event) ? inheritAttribution(event, findSource(event)) : { attribution: event };
+    const stored: StoredEvent = { ...event, ...join.attribution, received_at: at.toISOString() };
+    if (join.inherited) stored.inherited = join.inherited;
+    insert.run(toRow(stored, nowMs));
+    outbox.enqueue(stored.id, stored.received_at);
+    return { status: 'stored', event: stored };
+  });
+
+  return {
+    admit(event, at) {
+      try {
+        // IMMEDIATE takes the write lock up front: the checks and the insert see one state.
+        return admitTx.immediate(event, at);
+      } catch (error) {
+        throw asStorageUnavailable(error) ?? error;
+      }
+    },
+    get(id) {
+      const row = byId.get(id);
+      return row && fromRow(row);
+    },
+    list(filter) {
+      const limit = Math.min(Math.max(1, Math.floor(filter.limit ?? 100)), 10_000);
+      return listAll.all({ client_id: filter.client_id ?? null, stage_id: filter.stage_id ?? null, limit }).map(fromRow);
+    },
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * Random identifiers and webhook tokens.
+ *
+ * Stage ids are part of the webhook URL, so they are random and unguessable
+ * (`stg_` + 22 base62 characters ≈ 131 bits). Webhook tokens (`pwh_` + 40 base62
+ * characters ≈ 238 bits) are stored only as their SHA-256: with that much
+ * entropy a plain hash is enough, no slow KDF is needed (nothing to brute-force).
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** `length` characters drawn uniformly from base62 (rejection sampling: no modulo bias). */
+export function randomBase62(length: number): string {
+  let out = '';
+  while (out.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      // 248 = 4 × 62: bytes ≥ 248 would favour the first 8 characters.
+      if (byte < 248) out += BASE62[byte % 62];
+      if (out.length === length) break;
+    }
+  }
+  return out;
+}
+
+/** A new stage id: `stg_` + 22 base62 characters. */
+export function newStageId(): string {
+  return `stg_${randomBase62(22)}`;
+}
+
+/** A new client id: `cli_` + 16 base62 characters. */
+export function newClientId(): string {
+  return `cli_${randomBase62(16)}`;
+}
+
+/** A new public site key: `site_` + 16 base62 characters. Public (it is in the page), but not guessable. */
+export function newSiteKey(): string {
+  return `site_${randomBase62(16)}`;
+}
+
+/** A new webhook token: `pwh_` + 40 base62 characters. Shown once; store only {@link hashToken}. */
+export function newWebhookToken(): string {
+  return `pwh_${randomBase62(40)}`;
+}
+
+/** Lowercase hex SHA-256 of a token, the form tokens are stored in. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/**
+ * Whether `token` hashes to `storedHash`, compared in constant time.
+ * Both sides are 32-byte digests, so the comparison never leaks the length of the token.
+ */
+export function tokenMatches(token: string, storedHash: string): boolean {
+  const given = createHash('sha256').update(token, 'utf8').digest();
+  const stored = Buffer.from(storedHash, 'hex');
+  return stored.length === given.length && timingSafeEqual(given, stored);
+}
