@@ -1,1 +1,21 @@
-export {};
+/**
+ * Public API of `@pruuv/collector`: build the app (`createApp`), open storage
+ * (`openDb`, `createStore`), or run the whole server (`loadConfig` + `startServer`).
+ */
+export { createApp } from './app.js';
+export { openDb } from './db.js';
+export { createStore } from './store/index.js';
+export { loadConfig, ConfigError, LOG_LEVELS } from './config.js';
+export { createLogger, requestLogger, REDACT_PATHS } from './logger.js';
+export { startServer, ServerStartError } from './server.js';
+export { setupDemo } from './demo.js';
+export { OperationError } from './operations.js';
+export { CollectorError, InvalidInputError, MigrationError, StorageUnavailableError } from './errors.js';
+
+export type { AppOptions } from './app.js';
+export type { Db } from './db.js';
+export type { Client, Stage, StoredEvent, Store } from './store/types.js';
+export type { Config, LogLevel } from './config.js';
+export type { LoggerOptions, Logger } from './logger.js';
+export type { RunningServer, StartServerOptions } from './server.js';
+export type { DemoSetup } from './demo.js';

@@ -1,0 +1,209 @@
+#!/usr/bin/env node
+/**
+ * Load benchmark of the collector's two write paths against a bare Express 5 handler,
+ * all on 127.0.0.1 in this one process run:
+ *
+ *   1. bare:    app.post('/x', express.json(), (req, res) => res.json({ received: true }))
+ *   2. webhook: POST /api/webhooks/funnel/:stageId, unique references (no dedup hits)
+ *   3. ingest:  POST /e, the pixel beacon, unique event_ids, an allowed Origin
+ *
+ * Each runs for BENCH_SECONDS (default 10) at BENCH_CONNECTIONS (default 10). The servers run
+ * in a child process (this script forked with `--serve`) so autocannon does not share their
+ * event loop. The collector runs as `pruuv serve` does (request log line included, written to
+ * /dev/null) on a temp SQLite file. The 1,000 events/hour stage quota (webhook-api.md "Rate limits") is raised
+ * for the bench only, through the store's `perHour` option.
+ *
+ * BENCH_SYNCHRONOUS=NORMAL (analysis only) overrides the database's `synchronous` pragma, to
+ * show how much of the cost is the per-commit fsync; the default measures the shipped setting.
+ *
+ * Floor (PASS/FAIL, exit code 1 on FAIL): each collector path ≥ 50 % of the bare handler's
+ * req/s and p99 ≤ 50 ms. Imports the BUILT package: run `npm run build` first.
+ *
+ *   npm run bench -w @pruuv/collector
+ */
+import { randomUUID } from 'node:crypto';
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const FLOOR_RATIO = 0.5;
+const FLOOR_P99_MS = 50;
+const ORIGIN = 'http://bench.example';
+
+if (process.argv.includes('--serve')) await serve();
+else await bench();
+
+/** Listens on 127.0.0.1, port chosen by the OS. */
+function listen(handler) {
+  const server = createServer(handler);
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${server.address().port}` }));
+  });
+}
+
+/** Child process: the bare handler and the collector; answers `count` and `stop` over IPC. */
+async function serve() {
+  const { default: express } = await import('express');
+  const { pino } = await import('pino');
+  const { createApp, createStore, openDb, requestLogger } = await import('../dist/index.js');
+
+  const bareApp = express();
+  bareApp.post('/x', express.json(), (_req, res) => res.json({ received: true }));
+  const bare = await listen(bareApp);
+
+  const dir = mkdtempSync(join(tmpdir(), 'pruuv-bench-'));
+  const db = openDb(join(dir, 'bench.db'));
+  if (process.env.BENCH_SYNCHRONOUS) db.pragma(`synchronous = ${process.env.BENCH_SYNCHRONOUS === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
+  const synchronous = db.pragma('synchronous', { simple: true });
+  const store = createStore(db, { perHour: 10_000_000 });
+  const client = store.clients.create({ name: 'Bench', origins: [ORIGIN] });
+  const { stage, token } = store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' });
+  const logger = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: true }));
+  const app = createApp({ store, db, logger });
+  const logRequest = requestLogger(logger);
+  const collector = await listen((req, res) => logRequest(req, res, () => app(req, res)));
+
+  // Stop with the parent, whatever happens to it.
+  process.on('disconnect', () => process.exit(0));
+  process.on('message', async (message) => {
+    if (message === 'count') {
+      const count = (source) => db.prepare('SELECT COUNT(*) AS n FROM events WHERE source = ?').get(source).n;
+      process.send({ webhook: count('webhook'), ingest: count('pixel') });
+    } else if (message === 'stop') {
+      for (const { server } of [bare, collector]) {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      }
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+      process.send('stopped');
+      process.disconnect();
+    }
+  });
+  process.send({ bare: bare.url, collector: collector.url, siteKey: client.site_key, stageId: stage.id, token, synchronous });
+}
+
+/** Parent process: drives the load and prints the report. */
+async function bench() {
+  const { default: autocannon } = await import('autocannon');
+
+  // Bounded in time whatever happens: three runs plus generous slack, then give up.
+  const watchdog = setTimeout(() => {
+    console.error('bench: watchdog expired, aborting');
+    child.kill('SIGKILL');
+    process.exit(2);
+  }, (SECONDS * 3 + 60) * 1000);
+  watchdog.unref();
+
+  const child = fork(fileURLToPath(import.meta.url), ['--serve'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = () => new Promise((resolve) => child.once('message', resolve));
+  const target = await next();
+
+  /** Runs autocannon; `body(i)` makes each request's body unique. */
+  const load = (title, url, { path, headers, body }) => {
+    let i = 0;
+    return new Promise((resolve, reject) => {
+      autocannon(
+        {
+          title,
+          url,
+          connections: CONNECTIONS,
+          duration: SECONDS,
+          requests: [{ method: 'POST', path, headers, setupRequest: (req) => ({ ...req, body: body(i++) }) }],
+        },
+        (error, result) => (error ? reject(error) : resolve(result)),
+      );
+    });
+  };
+  const summary = (result) => ({
+    reqPerSec: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    ok: result['2xx'],
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  });
+
+  const runId = Date.now().toString(36);
+  const crmEvent = (prefix, i) =>
+    JSON.stringify({ reference: `${prefix}-${runId}-${i}`, utm_source: 'google', gclid: 'EAIaIQobChMI', revenue_value: 250, currency: 'GBP' });
+  const results = {};
+  let stored;
+  try {
+    results.bare = summary(
+      await load('bare', target.bare, { path: '/x', headers: { 'content-type': 'application/json' }, body: (i) => crmEvent('BARE', i) }),
+    );
+    results.webhook = summary(
+      await load('webhook', target.collector, {
+        path: `/api/webhooks/funnel/${target.stageId}`,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${target.token}` },
+        body: (i) => crmEvent('CRM', i),
+      }),
+    );
+    const now = new Date().toISOString();
+    results.ingest = summary(
+      await load('ingest', target.collector, {
+        path: '/e',
+        headers: { 'content-type': 'text/plain;charset=UTF-8', origin: ORIGIN },
+        body: (i) =>
+          JSON.stringify({
+            v: 1,
+            site: target.siteKey,
+            stage: 'lead',
+            event_id: randomUUID(),
+            visitor_id: `v-${runId}-${i}`,
+            reference: `PIX-${runId}-${i}`,
+            clicks: { gclid: { value: 'EAIaIQobChMI', ts: now } },
+            utm: { utm_source: 'google', utm_medium: 'cpc' },
+            url: `${ORIGIN}/landing?gclid=EAIaIQobChMI`,
+            client_time: now,
+            consent: 'granted',
+          }),
+      }),
+    );
+    child.send('count');
+    stored = await next();
+  } finally {
+    child.send('stop');
+    await next();
+  }
+
+  const fmt = (n, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  // SQLite's synchronous pragma: 2 = FULL (fsync at every commit), 1 = NORMAL.
+  const sync = { 0: 'OFF', 1: 'NORMAL', 2: 'FULL', 3: 'EXTRA' }[target.synchronous] ?? String(target.synchronous);
+  console.log(`\nPruuv collector bench: ${SECONDS} s per path, ${CONNECTIONS} connections, Node ${process.version}, 127.0.0.1, SQLite synchronous=${sync}\n`);
+  console.log('path        req/s  p50 ms  p99 ms  vs bare      2xx  non-2xx   stored  result');
+  let failed = false;
+  for (const name of ['bare', 'webhook', 'ingest']) {
+    const r = results[name];
+    const ratio = r.reqPerSec / results.bare.reqPerSec;
+    let verdict = '';
+    if (name !== 'bare') {
+      // Requests still in flight when autocannon stops are stored but not counted: stored ≥ 2xx.
+      const pass = ratio >= FLOOR_RATIO && r.p99 <= FLOOR_P99_MS && r.non2xx === 0 && r.errors === 0 && stored[name] >= r.ok;
+      failed ||= !pass;
+      verdict = pass ? 'PASS' : 'FAIL';
+    }
+    console.log(
+      [
+        name.padEnd(8),
+        fmt(r.reqPerSec).padStart(9),
+        fmt(r.p50).padStart(7),
+        fmt(r.p99).padStart(7),
+        `${fmt(ratio * 100)} %`.padStart(8),
+        fmt(r.ok).padStart(8),
+        fmt(r.non2xx).padStart(8),
+        (name === 'bare' ? '-' : fmt(stored[name])).padStart(8),
+        ` ${verdict}`,
+      ].join(' '),
+    );
+  }
+  console.log(`\nFloor: each collector path ≥ ${FLOOR_RATIO * 100} % of the bare handler's req/s, p99 ≤ ${FLOOR_P99_MS} ms, no errors, every 2xx stored.`);
+  console.log(failed ? 'FAIL' : 'PASS');
+  process.exitCode = failed ? 1 : 0;
+}

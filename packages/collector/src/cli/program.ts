@@ -1,0 +1,189 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { openDb } from '../db.js';
+import { InvalidInputError } from '../errors.js';
+import { OperationError } from '../operations.js';
+import { createStore } from '../store/index.js';
+import type { Store } from '../store/types.js';
+import { clientsAdd, clientsList } from './clients.js';
+import { CliError, EXIT_FAILURE, EXIT_USAGE, toCliError } from './errors.js';
+import { eventsList } from './events.js';
+import { streamOutput, type CliOutput } from './output.js';
+import { serve } from './serve.js';
+import { stagesAdd, stagesList, stagesRotateToken } from './stages.js';
+
+/** What the CLI reads and writes; the bin passes the process's own. */
+export interface CliIo {
+  env: NodeJS.ProcessEnv;
+  stdout: { write(chunk: string): unknown };
+  stderr: { write(chunk: string): unknown };
+}
+
+/** Global options, accepted before or after the command. */
+interface GlobalOptions {
+  db?: string;
+  json?: boolean;
+}
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function parsePort(value: string): string {
+  if (!/^\d{1,5}$/.test(value) || Number(value) < 1 || Number(value) > 65535) {
+    throw new InvalidArgumentError('expected an integer from 1 to 65535.');
+  }
+  return value;
+}
+
+/**
+ * Runs the `pruuv` CLI with `argv` (without `node` and the script) and returns the exit code:
+ * `0` success, `1` failure (message on stderr), `2` usage error. `serve` resolves once the
+ * server listens; the process then lives until SIGINT/SIGTERM.
+ */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const program = new Command('pruuv');
+
+  /** Configuration with `--db` (and `--port` for serve) applied over the environment. */
+  const configFor = (cmd: Command, overrides: { port?: string } = {}): Config => {
+    const globals = cmd.optsWithGlobals<GlobalOptions>();
+    const env: NodeJS.ProcessEnv = { ...io.env };
+    if (globals.db !== undefined) env.PRUUV_DB = globals.db;
+    if (overrides.port !== undefined) env.PORT = overrides.port;
+    return loadConfig(env);
+  };
+  const outputFor = (cmd: Command): CliOutput => streamOutput(cmd.optsWithGlobals<GlobalOptions>().json === true, io.stdout);
+  const baseUrlOf = (config: Config, url: string | undefined): string =>
+    url ?? config.publicUrl ?? `http://localhost:${config.port}`;
+
+  /** Opens the store for one command and always closes it. */
+  const withStore = <T>(cmd: Command, run: (store: Store, config: Config) => T): T => {
+    const config = configFor(cmd);
+    const db = openDb(config.dbFile);
+    const store = createStore(db);
+    try {
+      return run(store, config);
+    } finally {
+      store.close();
+      if (db.open) db.close();
+    }
+  };
+
+  program
+    .name('pruuv')
+    .description('Self-hosted Pruuv collector: run the server and manage clients, stages and events.')
+    .version(version(), '-v, --version')
+    .option('--db <path>', 'SQLite database file (env PRUUV_DB, default ./data/pruuv.db)')
+    .option('--json', 'print one JSON document on stdout and nothing else')
+    .configureHelp({ showGlobalOptions: true })
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => void io.stdout.write(text),
+      writeErr: (text) => void io.stderr.write(text),
+    });
+
+  program
+    .command('serve')
+    .description('run the collector HTTP server')
+    .addOption(new Option('--port <n>', 'TCP port (env PORT, default 8787)').argParser(parsePort))
+    .action(async (opts: { port?: string }, cmd: Command) => {
+      const overrides: { port?: string } = {};
+      if (opts.port !== undefined) overrides.port = opts.port;
+      const config = configFor(cmd, overrides);
+      await serve(config, { json: cmd.optsWithGlobals<GlobalOptions>().json === true }, outputFor(cmd));
+    });
+
+  const clients = program.command('clients').description('manage clients (one per website)');
+  clients
+    .command('add')
+    .description('create a client; prints its id and site key')
+    .requiredOption('--name <name>', 'display name')
+    .option('--origin <url>', 'page origin allowed to send pixel events (repeatable)', collect)
+    .action((opts: { name: string; origin?: string[] }, cmd: Command) => {
+      withStore(cmd, (store, config) =>
+        clientsAdd(store, { name: opts.name, origins: opts.origin ?? [], scriptUrl: `${baseUrlOf(config, undefined)}${config.scriptPath}` }, outputFor(cmd)),
+      );
+    });
+  clients
+    .command('list')
+    .description('list clients')
+    .action((_opts: unknown, cmd: Command) => {
+      withStore(cmd, (store) => clientsList(store, {}, outputFor(cmd)));
+    });
+
+  const stages = program.command('stages').description('manage funnel stages and their webhook tokens');
+  stages
+    .command('add')
+    .description('add a stage to a client; prints its id, webhook URL and token (shown once)')
+    .requiredOption('--client <id>', 'client id')
+    .requiredOption('--key <key>', 'stage key the pixel sends (e.g. lead)')
+    .requiredOption('--name <name>', 'display name')
+    .option('--url <base>', 'public base URL for the printed webhook URL (env PRUUV_PUBLIC_URL, default http://localhost:PORT)')
+    .action((opts: { client: string; key: string; name: string; url?: string }, cmd: Command) => {
+      withStore(cmd, (store, config) =>
+        stagesAdd(store, { client: opts.client, key: opts.key, name: opts.name, baseUrl: baseUrlOf(config, opts.url) }, outputFor(cmd)),
+      );
+    });
+  stages
+    .command('rotate-token')
+    .description('replace a stage webhook token; the old one stops working')
+    .argument('<stage-id>', 'stage id')
+    .option('--url <base>', 'public base URL for the printed webhook URL')
+    .action((stageId: string, opts: { url?: string }, cmd: Command) => {
+      withStore(cmd, (store, config) => stagesRotateToken(store, { stageId, baseUrl: baseUrlOf(config, opts.url) }, outputFor(cmd)));
+    });
+  stages
+    .command('list')
+    .description('list stages (never their tokens)')
+    .option('--client <id>', 'only this client')
+    .action((opts: { client?: string }, cmd: Command) => {
+      withStore(cmd, (store) => stagesList(store, opts.client !== undefined ? { client: opts.client } : {}, outputFor(cmd)));
+    });
+
+  const events = program.command('events').description('inspect stored events');
+  events
+    .command('list')
+    .description('list the newest events')
+    .option('--client <id>', 'only this client')
+    .option('--stage <id>', 'only this stage')
+    .option('--limit <n>', 'how many, 1 to 1000 (default 50)')
+    .action((opts: { client?: string; stage?: string; limit?: string }, cmd: Command) => {
+      withStore(cmd, (store) => eventsList(store, opts, outputFor(cmd)));
+    });
+
+  const fail = (message: string, code: number): number => {
+    io.stderr.write(`error: ${message.split('\n').join(' ')}\n`);
+    return code;
+  };
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander already printed its one-line message (or the help).
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
+      return EXIT_USAGE;
+    }
+    if (error instanceof OperationError) {
+      const cliError = toCliError(error);
+      return fail(cliError.message, cliError.exitCode);
+    }
+    if (error instanceof CliError) return fail(error.message, error.exitCode);
+    // The store's own validation (a backstop: operations.ts validates first).
+    if (error instanceof InvalidInputError) return fail(error.message, EXIT_USAGE);
+    if (error instanceof ConfigError) return fail(error.issues.join('; '), EXIT_FAILURE);
+    return fail(error instanceof Error ? error.message : String(error), EXIT_FAILURE);
+  }
+  return 0;
+}

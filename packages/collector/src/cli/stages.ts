@@ -1,0 +1,93 @@
+import { curlExample, webhookUrl } from '../admin-input.js';
+import { createStage, listStages, requireStage, rotateStageToken } from '../operations.js';
+import type { Stage, Store } from '../store/types.js';
+import { emit, table, type CliOutput } from './output.js';
+
+/** Options of `pruuv stages add`. */
+export interface StagesAddOptions {
+  client: string;
+  key: string;
+  name: string;
+  /** Base URL printed in the webhook URL and curl line. */
+  baseUrl: string;
+}
+
+/** JSON output of `pruuv stages add` (the admin API's response body). */
+export interface StageWithToken {
+  stage: Stage;
+  token: string;
+  webhook_url: string;
+}
+
+/**
+ * `pruuv stages add --client ID --key KEY --name NAME`: adds a funnel stage and prints its id,
+ * webhook URL and token (shown this once: only its hash is stored) with a ready curl line.
+ * JSON: `{ stage, token, webhook_url }`.
+ */
+export function stagesAdd(store: Store, options: StagesAddOptions, output: CliOutput): StageWithToken {
+  const { stage, token } = createStage(store, options.client, { key: options.key, name: options.name });
+  const url = webhookUrl(options.baseUrl, stage.id);
+  emit(output, { stage, token, webhook_url: url }, () =>
+    [
+      `Stage created: ${stage.name} (key ${stage.key})`,
+      `  stage id:      ${stage.id}`,
+      `  webhook URL:   ${url}`,
+      `  webhook token: ${token}`,
+      '',
+      'The token is shown only now (only its hash is stored); rotate it with',
+      `\`pruuv stages rotate-token ${stage.id}\` if it is lost. Try it:`,
+      '',
+      `  ${curlExample(url, token)}`,
+    ].join('\n'),
+  );
+  return { stage, token, webhook_url: url };
+}
+
+/** Options of `pruuv stages rotate-token`. */
+export interface StagesRotateOptions {
+  stageId: string;
+  /** Base URL printed in the webhook URL. */
+  baseUrl: string;
+}
+
+/**
+ * `pruuv stages rotate-token STAGE_ID`: replaces the webhook token (the old one stops working
+ * at once) and prints the new one. JSON: `{ stage_id, token, webhook_url }`.
+ */
+export function stagesRotateToken(
+  store: Store,
+  options: StagesRotateOptions,
+  output: CliOutput,
+): { stage_id: string; token: string; webhook_url: string } {
+  const stage = requireStage(store, options.stageId);
+  const token = rotateStageToken(store, stage.id);
+  const url = webhookUrl(options.baseUrl, stage.id);
+  emit(output, { stage_id: stage.id, token, webhook_url: url }, () =>
+    [
+      `New webhook token for stage ${stage.key} (${stage.id}); the previous token no longer works.`,
+      `  webhook URL:   ${url}`,
+      `  webhook token: ${token}`,
+    ].join('\n'),
+  );
+  return { stage_id: stage.id, token, webhook_url: url };
+}
+
+/** Options of `pruuv stages list`. */
+export interface StagesListOptions {
+  /** Only this client's stages. Defaults to every client. */
+  client?: string;
+}
+
+/** `pruuv stages list [--client ID]`: stages without their tokens. JSON: `{ stages }`. */
+export function stagesList(store: Store, options: StagesListOptions, output: CliOutput): Stage[] {
+  const stages = listStages(store, options.client);
+  emit(output, { stages }, () =>
+    stages.length === 0
+      ? 'No stages yet. Add one with `pruuv stages add --client ID --key lead --name "Lead"`.'
+      : table(
+          ['ID', 'CLIENT', 'KEY', 'NAME', 'CREATED'],
+          stages.map((s) => [s.id, s.client_id, s.key, s.name, s.created_at]),
+        ),
+  );
+  return stages;
+}

@@ -1,0 +1,121 @@
+import type { z } from 'zod';
+import { CollectorError } from './errors.js';
+import { validationDetails, type ValidationDetails } from './schemas.js';
+import {
+  clientInputSchema,
+  DEFAULT_EVENT_LIMIT,
+  limitSchema,
+  stageInputSchema,
+} from './admin-input.js';
+import type { Client, Stage, Store, StoredEvent } from './store/types.js';
+
+/**
+ * The operator's operations (create a client, add a stage, rotate a token, list events),
+ * shared by the `pruuv` CLI and the admin HTTP API so both validate and fail the same way.
+ * Inputs are validated here; callers only map {@link OperationError} kinds to exit codes or
+ * HTTP statuses.
+ */
+
+/** Why an operation failed: `invalid` input, an unknown id (`not_found`) or a `conflict`. */
+export type OperationErrorKind = 'invalid' | 'not_found' | 'conflict';
+
+/** A failed operator operation; `message` is one line written for the operator. */
+export class OperationError extends CollectorError {
+  override name = 'OperationError';
+  readonly kind: OperationErrorKind;
+  /** Per-field messages for `invalid` inputs, shaped like the webhook's `details`. */
+  readonly details?: ValidationDetails;
+  /** What was not found, for `not_found` errors. */
+  readonly entity?: 'client' | 'stage';
+
+  constructor(
+    kind: OperationErrorKind,
+    message: string,
+    extra: { details?: OperationError['details']; entity?: 'client' | 'stage' } = {},
+  ) {
+    super(message);
+    this.kind = kind;
+    if (extra.details !== undefined) this.details = extra.details;
+    if (extra.entity !== undefined) this.entity = extra.entity;
+  }
+}
+
+function invalid(error: z.ZodError): OperationError {
+  const first = error.issues[0];
+  const message =
+    first === undefined
+      ? 'Invalid input'
+      : first.code === 'unrecognized_keys'
+        ? `Unknown field${first.keys.length > 1 ? 's' : ''}: ${first.keys.join(', ')}`
+        : first.message;
+  return new OperationError('invalid', message, { details: validationDetails(error) });
+}
+
+/** Validates the input and creates a client with a fresh site key. */
+export function createClient(store: Store, input: unknown): Client {
+  const parsed = clientInputSchema.safeParse(input);
+  if (!parsed.success) throw invalid(parsed.error);
+  return store.clients.create({ name: parsed.data.name, origins: [...new Set(parsed.data.origins)] });
+}
+
+/** Returns the client or throws a `not_found` {@link OperationError}. */
+export function requireClient(store: Store, clientId: string): Client {
+  const client = store.clients.get(clientId);
+  if (client === undefined) throw new OperationError('not_found', `Unknown client '${clientId}'`, { entity: 'client' });
+  return client;
+}
+
+/** Returns the stage or throws a `not_found` {@link OperationError}. */
+export function requireStage(store: Store, stageId: string): Stage {
+  const stage = store.stages.get(stageId);
+  if (stage === undefined) throw new OperationError('not_found', `Unknown stage '${stageId}'`, { entity: 'stage' });
+  return stage;
+}
+
+/**
+ * Validates the input and adds a stage to a client; returns the webhook token in plaintext,
+ * the only time it is available (only its hash is stored).
+ */
+export function createStage(store: Store, clientId: string, input: unknown): { stage: Stage; token: string } {
+  requireClient(store, clientId);
+  const parsed = stageInputSchema.safeParse(input);
+  if (!parsed.success) throw invalid(parsed.error);
+  if (store.stages.byKey(clientId, parsed.data.key) !== undefined) {
+    throw new OperationError('conflict', `Client '${clientId}' already has a stage with key '${parsed.data.key}'`);
+  }
+  return store.stages.create({ client_id: clientId, key: parsed.data.key, name: parsed.data.name });
+}
+
+/** Replaces a stage's webhook token; the old token stops working at once. */
+export function rotateStageToken(store: Store, stageId: string): string {
+  requireStage(store, stageId);
+  const token = store.stages.rotateToken(stageId);
+  if (token === undefined) throw new OperationError('not_found', `Unknown stage '${stageId}'`, { entity: 'stage' });
+  return token;
+}
+
+/** Lists a client's stages, or every stage; an unknown client is an error rather than an empty list. */
+export function listStages(store: Store, clientId?: string): Stage[] {
+  if (clientId !== undefined) requireClient(store, clientId);
+  return store.stages.list(clientId);
+}
+
+/** Filter of {@link listEvents}. */
+export interface EventFilter {
+  client?: string;
+  stage?: string;
+  /** Page size, 1 to 1000. Defaults to `50`. */
+  limit?: unknown;
+}
+
+/** Lists the newest events, optionally of one client and/or stage. */
+export function listEvents(store: Store, filter: EventFilter): StoredEvent[] {
+  const limit = limitSchema.safeParse(filter.limit ?? DEFAULT_EVENT_LIMIT);
+  if (!limit.success) throw invalid(limit.error);
+  if (filter.client !== undefined) requireClient(store, filter.client);
+  if (filter.stage !== undefined) requireStage(store, filter.stage);
+  const query: { client_id?: string; stage_id?: string; limit: number } = { limit: limit.data };
+  if (filter.client !== undefined) query.client_id = filter.client;
+  if (filter.stage !== undefined) query.stage_id = filter.stage;
+  return store.events.list(query);
+}

@@ -1,0 +1,140 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import { eventQuerySchema, webhookUrl } from '../admin-input.js';
+import {
+  createClient,
+  createStage,
+  listEvents,
+  listStages,
+  OperationError,
+  rotateStageToken,
+} from '../operations.js';
+import { InvalidInputError } from '../errors.js';
+import { validationDetails } from '../schemas.js';
+import type { Store } from '../store/types.js';
+import { sendError, sendValidationFailed } from './http.js';
+
+/** Dependencies of the admin API router. */
+export interface AdminRouterDeps {
+  store: Store;
+  /** Bearer token of the admin API. Defaults to `undefined`: the admin API answers 404 for everything. */
+  adminToken?: string;
+  logger?: Logger;
+}
+
+/** HTTP status of each {@link OperationError} kind. */
+const STATUS: Record<OperationError['kind'], number> = { invalid: 400, not_found: 404, conflict: 409 };
+
+/**
+ * Compares a presented bearer token with the configured one in constant time. Both sides are
+ * hashed first so `timingSafeEqual` gets equal lengths and the length of the real token does
+ * not leak either.
+ */
+export function bearerMatches(header: string | undefined, expected: string): boolean {
+  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? '');
+  const presented = match?.[1] ?? '';
+  const a = createHash('sha256').update(presented).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b) && presented !== '';
+}
+
+/** Origin of the request as the client sees it (honours `trust proxy` through `req.protocol`). */
+function baseUrlOf(req: Request): string {
+  return `${req.protocol}://${req.get('host') ?? 'localhost'}`;
+}
+
+/**
+ * The admin HTTP API, mounted at `/api/admin` by `createApp`:
+ *
+ * | method | path | body | 2xx response |
+ * | --- | --- | --- | --- |
+ * | GET | /clients | | `{ clients }` |
+ * | POST | /clients | `{ name, origins? }` | 201 `{ client }` |
+ * | GET | /clients/:id/stages | | `{ stages }` |
+ * | POST | /clients/:id/stages | `{ key, name }` | 201 `{ stage, token, webhook_url }` |
+ * | POST | /stages/:id/rotate-token | | `{ stage_id, token, webhook_url }` |
+ * | GET | /events?client=&stage=&limit= | | `{ events }` |
+ *
+ * Errors are `{ error, details? }`: 400 invalid input, 401 `{ error: "Unauthorized" }`,
+ * 404 unknown id or route, 409 duplicate stage key. Without an admin token every path is 404,
+ * so an unconfigured collector does not even reveal that the API exists.
+ */
+export function createAdminRouter(deps: AdminRouterDeps): Router {
+  const { store, adminToken, logger } = deps;
+  const router = Router();
+
+  router.use((req: Request, res: Response, next: NextFunction) => {
+    res.set('Cache-Control', 'no-store');
+    if (adminToken === undefined || adminToken === '') return sendError(res, 404, 'Not found');
+    // Authenticate before parsing any body: nothing from an anonymous caller is read.
+    if (!bearerMatches(req.get('authorization'), adminToken)) {
+      res.set('WWW-Authenticate', 'Bearer realm="pruuv-admin"');
+      return sendError(res, 401, 'Unauthorized');
+    }
+    return next();
+  });
+  router.use(express.json({ limit: '16kb' }));
+
+  router.get('/clients', (_req, res) => {
+    res.json({ clients: store.clients.list() });
+  });
+
+  router.post('/clients', (req, res) => {
+    const client = createClient(store, req.body ?? {});
+    logger?.info({ client_id: client.id }, 'admin: client created');
+    res.status(201).json({ client });
+  });
+
+  router.get('/clients/:id/stages', (req, res) => {
+    res.json({ stages: listStages(store, req.params.id) });
+  });
+
+  router.post('/clients/:id/stages', (req, res) => {
+    const { stage, token } = createStage(store, req.params.id, req.body ?? {});
+    logger?.info({ client_id: stage.client_id, stage_id: stage.id }, 'admin: stage created');
+    res.status(201).json({ stage, token, webhook_url: webhookUrl(baseUrlOf(req), stage.id) });
+  });
+
+  router.post('/stages/:id/rotate-token', (req, res) => {
+    const token = rotateStageToken(store, req.params.id);
+    logger?.info({ stage_id: req.params.id }, 'admin: webhook token rotated');
+    res.json({ stage_id: req.params.id, token, webhook_url: webhookUrl(baseUrlOf(req), req.params.id) });
+  });
+
+  router.get('/events', (req, res) => {
+    const query = eventQuerySchema.safeParse(req.query);
+    if (!query.success) {
+      sendValidationFailed(res, validationDetails(query.error));
+      return;
+    }
+    const filter: { client?: string; stage?: string; limit?: string } = {};
+    if (query.data.client !== undefined) filter.client = query.data.client;
+    if (query.data.stage !== undefined) filter.stage = query.data.stage;
+    if (query.data.limit !== undefined) filter.limit = query.data.limit;
+    res.json({ events: listEvents(store, filter) });
+  });
+
+  router.use((_req: Request, res: Response) => sendError(res, 404, 'Not found'));
+
+  router.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof OperationError) {
+      if (err.kind === 'invalid') return sendValidationFailed(res, err.details ?? { body: [err.message] });
+      // Same wording as the webhook API's `{ error: "Stage not found" }` (webhook-api.md "Responses").
+      const error = err.entity === 'client' ? 'Client not found' : err.entity === 'stage' ? 'Stage not found' : err.message;
+      return sendError(res, STATUS[err.kind], error);
+    }
+    // The store's own validation, a backstop behind operations.ts.
+    if (err instanceof InvalidInputError) return sendValidationFailed(res, { body: [err.message] });
+    // body-parser errors carry their HTTP status (400 bad JSON, 413 too large, 415 charset).
+    const { status, type } = (err ?? {}) as { status?: unknown; type?: unknown };
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      const error = type === 'entity.parse.failed' ? 'Invalid JSON' : type === 'entity.too.large' ? 'Payload too large' : 'Bad request';
+      return sendError(res, status, error);
+    }
+    logger?.error({ err }, 'admin: internal error');
+    return sendError(res, 500, 'Internal error');
+  });
+
+  return router;
+}

@@ -1,0 +1,177 @@
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp, type AppOptions } from './app.js';
+import type { Config } from './config.js';
+import { openDb, type Db } from './db.js';
+import { CollectorError } from './errors.js';
+import { createLogger, requestLogger, type Logger } from './logger.js';
+import { createStore } from './store/index.js';
+import type { Store } from './store/types.js';
+
+/** Options of {@link startServer}. */
+export interface StartServerOptions {
+  /** Defaults to a logger built from `config.logLevel` and `config.logPretty`. */
+  logger?: Logger;
+  /** Extra `createApp` options (the demo's `demoDir`/`demoSiteKey`, a test clock). */
+  app?: Partial<Omit<AppOptions, 'store' | 'db' | 'logger'>>;
+  /** Close gracefully on SIGINT and SIGTERM. Defaults to `true`. */
+  handleSignals?: boolean;
+  /**
+   * How long {@link RunningServer.close} waits for in-flight requests before cutting the
+   * remaining connections. Defaults to `10000` ms (under the 30 s most orchestrators wait
+   * between SIGTERM and SIGKILL).
+   */
+  shutdownTimeoutMs?: number;
+}
+
+/** A listening collector. */
+export interface RunningServer {
+  /** Base URL, e.g. `http://localhost:8787` (`localhost` when bound to every interface). */
+  url: string;
+  /** The bound port (useful with `PORT=0`). */
+  port: number;
+  /** The open store, for embedding and tests. */
+  store: Store;
+  /**
+   * Stops accepting connections, lets in-flight requests finish (up to `shutdownTimeoutMs`),
+   * then closes the database. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+/** Thrown when the server cannot start (port in use, database unreadable). */
+export class ServerStartError extends CollectorError {
+  override name = 'ServerStartError';
+}
+
+function displayUrl(address: AddressInfo, host: string | undefined): string {
+  const wildcard = host === undefined || host === '0.0.0.0' || host === '::';
+  const name = wildcard ? 'localhost' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${name}:${address.port}`;
+}
+
+function closeDb(store: Store, db: Db): void {
+  store.close();
+  // The store may or may not own the handle; closing twice is not allowed by better-sqlite3.
+  if (db.open) db.close();
+}
+
+/**
+ * Opens the database, builds the app with `createApp` and listens on `config.port`
+ * (`config.host`). On SIGINT/SIGTERM (unless `handleSignals: false`) it closes gracefully:
+ * stop accepting, finish in-flight requests, then close the database.
+ *
+ * @throws {ServerStartError} when the port is taken or the database cannot be opened.
+ */
+export async function startServer(config: Config, options: StartServerOptions = {}): Promise<RunningServer> {
+  const logger =
+    options.logger ?? createLogger({ level: config.logLevel, ...(config.logPretty !== undefined ? { pretty: config.logPretty } : {}) });
+  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
+
+  let db: Db;
+  try {
+    db = openDb(config.dbFile);
+  } catch (error) {
+    throw new ServerStartError(`Cannot open the database '${config.dbFile}': ${(error as Error).message}. Check PRUUV_DB.`, { cause: error });
+  }
+  const store = createStore(db);
+  const appOptions: AppOptions = {
+    store,
+    db,
+    logger,
+    scriptPath: config.scriptPath,
+    ingestPath: config.ingestPath,
+    trustProxy: config.trustProxy,
+    ...options.app,
+  };
+  if (config.adminToken !== undefined) appOptions.adminToken = config.adminToken;
+  const app = createApp(appOptions);
+  const logRequest = requestLogger(logger);
+
+  let closing = false;
+  // Responses in progress, so a shutdown can end their keep-alive connections with them.
+  const inFlight = new Set<ServerResponse>();
+  const server: Server = createServer((req, res) => {
+    inFlight.add(res);
+    res.once('close', () => {
+      inFlight.delete(res);
+      // The connection is idle now; during a shutdown, do not wait for its keep-alive timeout.
+      if (closing) setImmediate(() => server.closeIdleConnections());
+    });
+    // A keep-alive connection may carry new requests after `server.close()`: end it with this response.
+    if (closing) res.setHeader('Connection', 'close');
+    logRequest(req, res, () => app(req, res));
+  });
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    closeDb(store, db);
+    const code = (error as NodeJS.ErrnoException).code;
+    const where = `${config.host ?? '*'}:${config.port}`;
+    const message =
+      code === 'EADDRINUSE'
+        ? `Port ${config.port} is already in use (${where}). Stop the other process or set PORT (or --port).`
+        : code === 'EACCES'
+          ? `Not allowed to listen on ${where}. Use a port above 1023 (PORT or --port).`
+          : `Cannot listen on ${where}: ${(error as Error).message}`;
+    throw new ServerStartError(message, { cause: error });
+  }
+
+  const address = server.address() as AddressInfo;
+  const url = displayUrl(address, config.host);
+  logger.info({ url, db: config.dbFile, admin_api: config.adminToken !== undefined }, 'collector listening');
+
+  let closed: Promise<void> | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    logger.info({ signal }, 'shutting down');
+    close().then(
+      () => {
+        process.exitCode ??= 0;
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exitCode = 1;
+      },
+    );
+  };
+
+  function close(): Promise<void> {
+    closed ??= new Promise<void>((resolve, reject) => {
+      closing = true;
+      for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      const timer = setTimeout(() => {
+        logger.warn({ timeout_ms: shutdownTimeoutMs }, 'closing connections still open after the shutdown timeout');
+        server.closeAllConnections();
+      }, shutdownTimeoutMs);
+      timer.unref();
+      server.close(() => {
+        clearTimeout(timer);
+        try {
+          closeDb(store, db);
+          logger.info('collector stopped');
+          resolve();
+        } catch (error) {
+          reject(error instanceof Error ? error : new Error(String(error)));
+        }
+      });
+      server.closeIdleConnections();
+    });
+    return closed;
+  }
+
+  if (options.handleSignals ?? true) {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
+
+  return { url, port: address.port, store, close };
+}

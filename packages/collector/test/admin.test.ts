@@ -1,0 +1,257 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createApp } from '../src/app.js';
+import { openDb, type Db } from '../src/db.js';
+import { bearerMatches } from '../src/routes/admin.js';
+import { createStore } from '../src/store/index.js';
+import type { Client, Stage, Store } from '../src/store/types.js';
+
+const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
+
+let dir: string;
+let db: Db;
+let store: Store;
+let server: Server | undefined;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'pruuv-admin-'));
+  db = openDb(join(dir, 'pruuv.db'));
+  store = createStore(db);
+});
+afterEach(async () => {
+  if (server !== undefined) await new Promise((resolve) => server!.close(resolve));
+  server = undefined;
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function listen(adminToken: string | undefined): Promise<string> {
+  const app = createApp(adminToken === undefined ? { store, db } : { store, db, adminToken });
+  server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server!.once('listening', resolve));
+  return `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
+}
+
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  options: { token?: string | null; body?: unknown; rawBody?: string } = {},
+): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
+  const headers: Record<string, string> = {};
+  const token = options.token === undefined ? ADMIN_TOKEN : options.token;
+  if (token !== null) headers.Authorization = `Bearer ${token}`;
+  let body: string | undefined;
+  if (options.rawBody !== undefined || options.body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = options.rawBody ?? JSON.stringify(options.body);
+  }
+  const res = await fetch(`${base}/api/admin${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown>, headers: res.headers };
+}
+
+describe('admin API', () => {
+  describe('without PRUUV_ADMIN_TOKEN', () => {
+    const routes = [
+      ['GET', '/clients'],
+      ['POST', '/clients'],
+      ['GET', '/events'],
+      ['POST', '/stages/stg_x/rotate-token'],
+    ] as const;
+    for (const [method, path] of routes) {
+      it(`answers 404 to ${method} ${path}, even with a bearer token`, async () => {
+        const base = await listen(undefined);
+        const res = await call(base, method, path, method === 'POST' ? { body: { name: 'x' } } : {});
+        expect(res.status).toBe(404);
+        expect(res.body).toEqual({ error: 'Not found' });
+        expect(store.clients.list()).toEqual([]);
+      });
+    }
+  });
+
+  describe('authentication', () => {
+    const cases: { name: string; token: string | null }[] = [
+      { name: 'no Authorization header', token: null },
+      { name: 'a wrong token', token: 'admin-token-0123456789abcdeX' },
+      { name: 'a prefix of the token', token: ADMIN_TOKEN.slice(0, -1) },
+      { name: 'an empty bearer', token: '' },
+    ];
+    for (const { name, token } of cases) {
+      it(`answers 401 to ${name}`, async () => {
+        const base = await listen(ADMIN_TOKEN);
+        const res = await call(base, 'POST', '/clients', { token, body: { name: 'Acme' } });
+        expect(res.status).toBe(401);
+        expect(res.body).toEqual({ error: 'Unauthorized' });
+        expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+        expect(store.clients.list()).toEqual([]);
+      });
+    }
+
+    it('accepts the scheme in any case', () => {
+      expect(bearerMatches(`bearer ${ADMIN_TOKEN}`, ADMIN_TOKEN)).toBe(true);
+      expect(bearerMatches(`Basic ${ADMIN_TOKEN}`, ADMIN_TOKEN)).toBe(false);
+      expect(bearerMatches(undefined, ADMIN_TOKEN)).toBe(false);
+    });
+  });
+
+  describe('clients', () => {
+    it('creates a client with normalised origins and lists it', async () => {
+      const base = await listen(ADMIN_TOKEN);
+      const created = await call(base, 'POST', '/clients', { body: { name: ' Acme ', origins: ['https://www.acme.example/'] } });
+      expect(created.status).toBe(201);
+      const client = created.body.client as Client;
+      expect(client).toMatchObject({ name: 'Acme', origins: ['https://www.acme.example'] });
+      expect(client.site_key).toMatch(/\S{10,}/);
+      expect(created.headers.get('cache-control')).toBe('no-store');
+
+      const listed = await call(base, 'GET', '/clients');
+      expect(listed).toMatchObject({ status: 200, body: { clients: [client] } });
+    });
+
+    const invalid: { name: string; body: unknown; field: string }[] = [
+      { name: 'a missing name', body: { origins: [] }, field: 'name' },
+      { name: 'an empty name', body: { name: '  ' }, field: 'name' },
+      { name: 'an origin with a path', body: { name: 'A', origins: ['https://a.example/x'] }, field: 'origins' },
+      { name: 'origins that are not an array', body: { name: 'A', origins: 'https://a.example' }, field: 'origins' },
+    ];
+    for (const { name, body, field } of invalid) {
+      it(`answers 400 with details for ${name}`, async () => {
+        const base = await listen(ADMIN_TOKEN);
+        const res = await call(base, 'POST', '/clients', { body });
+        expect(res.status).toBe(400);
+        expect(res.body.error).toBe('Validation failed');
+        const details = res.body.details as Record<string, string[]>;
+        expect(Object.keys(details).some((k) => k === field || k.startsWith(`${field}.`))).toBe(true);
+      });
+    }
+
+    it('answers 400 to an unknown field', async () => {
+      const base = await listen(ADMIN_TOKEN);
+      const res = await call(base, 'POST', '/clients', { body: { name: 'A', site_key: 'mine' } });
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ error: 'Validation failed', details: { site_key: [expect.stringContaining('Unknown field')] } });
+    });
+
+    it('answers 400 to malformed JSON', async () => {
+      const base = await listen(ADMIN_TOKEN);
+      const res = await call(base, 'POST', '/clients', { rawBody: '{"name":' });
+      expect(res).toMatchObject({ status: 400, body: { error: 'Invalid JSON' } });
+    });
+  });
+
+  describe('stages', () => {
+    it('creates a stage with a working token and lists it without the token', async () => {
+      const base = await listen(ADMIN_TOKEN);
+      const client = store.clients.create({ name: 'Acme' });
+      const created = await call(base, 'POST', `/clients/${client.id}/stages`, { body: { key: 'lead', name: 'Lead' } });
+      expect(created.status).toBe(201);
+      const stage = created.body.stage as Stage;
+      const token = created.body.token as string;
+      expect(created.body.webhook_url).toBe(`${base}/api/webhooks/funnel/${stage.id}`);
+      expect(store.stages.verifyToken(stage.id, token)).toBe(true);
+
+      const listed = await call(base, 'GET', `/clients/${client.id}/stages`);
+      expect(listed.body).toEqual({ stages: [stage] });
+      expect(JSON.stringify(listed.body)).not.toContain(token);
+    });
+
+    it('answers 404 for an unknown client', async () => {
+      const base = await listen(ADMIN_TOKEN);
+      expect(await call(base, 'GET', '/clients/cli_nope/stages')).toMatchObject({ status: 404, body: { error: 'Client not found' } });
+      expect(await call(base, 'POST', '/clients/cli_nope/stages', { body: { key: 'lead', name: 'Lead' } })).toMatchObject({
+        status: 404,
+        body: { error: 'Client not found' },
+      });
+    });
+
+    it('answers 409 to a duplicate stage key', async () => {
+      const base = await listen(ADMIN_TOKEN);
+      const client = store.clients.create({ name: 'Acme' });
+      store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' });
+      const res = await call(base, 'POST', `/clients/${client.id}/stages`, { body: { key: 'lead', name: 'Again' } });
+      expect(res.status).toBe(409);
+      expect(store.stages.list(client.id)).toHaveLength(1);
+    });
+
+    it('answers 400 to an invalid stage key', async () => {
+      const base = await listen(ADMIN_TOKEN);
+      const client = store.clients.create({ name: 'Acme' });
+      const res = await call(base, 'POST', `/clients/${client.id}/stages`, { body: { key: 'Lead!', name: 'Lead' } });
+      expect(res.status).toBe(400);
+      expect((res.body.details as Record<string, string[]>).key).toHaveLength(1);
+    });
+
+    it('rotates a token: the old one stops working', async () => {
+      const base = await listen(ADMIN_TOKEN);
+      const client = store.clients.create({ name: 'Acme' });
+      const { stage, token: old } = store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' });
+      const res = await call(base, 'POST', `/stages/${stage.id}/rotate-token`);
+      expect(res.status).toBe(200);
+      expect(res.body.stage_id).toBe(stage.id);
+      const token = res.body.token as string;
+      expect(store.stages.verifyToken(stage.id, old)).toBe(false);
+      expect(store.stages.verifyToken(stage.id, token)).toBe(true);
+    });
+
+    it('answers 404 when rotating an unknown stage', async () => {
+      const base = await listen(ADMIN_TOKEN);
+      expect(await call(base, 'POST', '/stages/stg_nope/rotate-token')).toMatchObject({ status: 404, body: { error: 'Stage not found' } });
+    });
+  });
+
+  describe('events', () => {
+    function admit(stage: Stage, reference: string): string {
+      const id = randomUUID();
+      const result = store.events.admit(
+        { id, client_id: stage.client_id, stage_id: stage.id, stage_key: stage.key, source: 'webhook', reference, consent: 'unspecified', clicks: {}, utm: {}, demographics: {} },
+        new Date(),
+      );
+      expect(result.status).toBe('stored');
+      return id;
+    }
+
+    it('lists events filtered by client, stage and limit', async () => {
+      const base = await listen(ADMIN_TOKEN);
+      const a = store.clients.create({ name: 'A' });
+      const b = store.clients.create({ name: 'B' });
+      const { stage: lead } = store.stages.create({ client_id: a.id, key: 'lead', name: 'Lead' });
+      const { stage: sale } = store.stages.create({ client_id: a.id, key: 'sale', name: 'Sale' });
+      const { stage: other } = store.stages.create({ client_id: b.id, key: 'lead', name: 'Lead' });
+      admit(lead, 'R1');
+      admit(sale, 'R2');
+      admit(other, 'R3');
+
+      const all = await call(base, 'GET', '/events');
+      expect((all.body.events as unknown[]).length).toBe(3);
+      const ofA = await call(base, 'GET', `/events?client=${a.id}`);
+      expect((ofA.body.events as { reference: string }[]).map((e) => e.reference).sort()).toEqual(['R1', 'R2']);
+      const ofSale = await call(base, 'GET', `/events?stage=${sale.id}`);
+      expect((ofSale.body.events as { reference: string }[]).map((e) => e.reference)).toEqual(['R2']);
+      const one = await call(base, 'GET', '/events?limit=1');
+      expect(one.body.events).toHaveLength(1);
+    });
+
+    const bad = ['limit=0', 'limit=abc', 'limit=5000'];
+    for (const query of bad) {
+      it(`answers 400 to ${query}`, async () => {
+        const base = await listen(ADMIN_TOKEN);
+        expect(await call(base, 'GET', `/events?${query}`)).toMatchObject({ status: 400, body: { error: 'Validation failed' } });
+      });
+    }
+
+    it('answers 404 for an unknown stage filter', async () => {
+      const base = await listen(ADMIN_TOKEN);
+      expect(await call(base, 'GET', '/events?stage=stg_nope')).toMatchObject({ status: 404, body: { error: 'Stage not found' } });
+    });
+  });
+
+  it('answers JSON 404 to an unknown admin route', async () => {
+    const base = await listen(ADMIN_TOKEN);
+    expect(await call(base, 'GET', '/nothing-here')).toMatchObject({ status: 404, body: { error: 'Not found' } });
+  });
+});

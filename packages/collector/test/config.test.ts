@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, type Config } from '../src/config.js';
+
+describe('loadConfig', () => {
+  it('returns the documented defaults for an empty environment', () => {
+    expect(loadConfig({})).toEqual<Config>({
+      port: 8787,
+      dbFile: './data/pruuv.db',
+      logLevel: 'info',
+      trustProxy: false,
+      scriptPath: '/s.js',
+      ingestPath: '/e',
+    });
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ PORT: '', PRUUV_ADMIN_TOKEN: '  ' })).toEqual(loadConfig({}));
+  });
+
+  const valid: { name: string; env: Record<string, string>; expected: Partial<Config> }[] = [
+    { name: 'port', env: { PORT: '3000' }, expected: { port: 3000 } },
+    { name: 'highest port', env: { PORT: '65535' }, expected: { port: 65535 } },
+    { name: 'host', env: { PRUUV_HOST: '127.0.0.1' }, expected: { host: '127.0.0.1' } },
+    { name: 'database file', env: { PRUUV_DB: '/var/lib/pruuv/p.db' }, expected: { dbFile: '/var/lib/pruuv/p.db' } },
+    { name: 'admin token', env: { PRUUV_ADMIN_TOKEN: 'a'.repeat(32) }, expected: { adminToken: 'a'.repeat(32) } },
+    { name: 'log level in any case', env: { PRUUV_LOG_LEVEL: 'DEBUG' }, expected: { logLevel: 'debug' } },
+    { name: 'pretty logs on', env: { PRUUV_LOG_PRETTY: '1' }, expected: { logPretty: true } },
+    { name: 'pretty logs off', env: { PRUUV_LOG_PRETTY: 'false' }, expected: { logPretty: false } },
+    { name: 'trust proxy true', env: { PRUUV_TRUST_PROXY: 'true' }, expected: { trustProxy: true } },
+    { name: 'trust proxy hop count', env: { PRUUV_TRUST_PROXY: '1' }, expected: { trustProxy: 1 } },
+    { name: 'trust proxy subnet list', env: { PRUUV_TRUST_PROXY: 'loopback, 10.0.0.0/8' }, expected: { trustProxy: 'loopback, 10.0.0.0/8' } },
+    { name: 'script path', env: { PRUUV_SCRIPT_PATH: '/js/p.js' }, expected: { scriptPath: '/js/p.js' } },
+    { name: 'ingest path', env: { PRUUV_INGEST_PATH: '/collect' }, expected: { ingestPath: '/collect' } },
+    { name: 'public URL without trailing slash', env: { PRUUV_PUBLIC_URL: 'https://c.example.com/' }, expected: { publicUrl: 'https://c.example.com' } },
+  ];
+  for (const { name, env, expected } of valid) {
+    it(`reads ${name}`, () => {
+      expect(loadConfig(env)).toMatchObject(expected);
+    });
+  }
+
+  const invalid: { env: Record<string, string>; message: string }[] = [
+    { env: { PORT: 'abc' }, message: "PORT must be an integer from 1 to 65535, got 'abc'" },
+    { env: { PORT: '0' }, message: "PORT must be an integer from 1 to 65535, got '0'" },
+    { env: { PORT: '65536' }, message: "PORT must be an integer from 1 to 65535, got '65536'" },
+    { env: { PORT: '80.5' }, message: "PORT must be an integer from 1 to 65535, got '80.5'" },
+    { env: { PRUUV_HOST: 'a b' }, message: "PRUUV_HOST must be a host name or IP address, got 'a b'" },
+    { env: { PRUUV_ADMIN_TOKEN: 'short' }, message: 'PRUUV_ADMIN_TOKEN must be at least 16 characters' },
+    { env: { PRUUV_LOG_LEVEL: 'loud' }, message: "PRUUV_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got 'loud'" },
+    { env: { PRUUV_LOG_PRETTY: 'maybe' }, message: "PRUUV_LOG_PRETTY must be 1, true, 0 or false, got 'maybe'" },
+    { env: { PRUUV_TRUST_PROXY: 'every$one' }, message: 'PRUUV_TRUST_PROXY must be true, false, a hop count' },
+    { env: { PRUUV_SCRIPT_PATH: 's.js' }, message: "PRUUV_SCRIPT_PATH must be a URL path starting with '/'" },
+    { env: { PRUUV_INGEST_PATH: '/e?x=1' }, message: "PRUUV_INGEST_PATH must be a URL path starting with '/'" },
+    { env: { PRUUV_SCRIPT_PATH: '/x', PRUUV_INGEST_PATH: '/x' }, message: "PRUUV_INGEST_PATH must differ from PRUUV_SCRIPT_PATH, both are '/x'" },
+    { env: { PRUUV_PUBLIC_URL: 'ftp://c.example' }, message: "PRUUV_PUBLIC_URL must be an http(s) URL" },
+  ];
+  for (const { env, message } of invalid) {
+    it(`rejects ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}`, () => {
+      let error: unknown;
+      try {
+        loadConfig(env);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).issues).toHaveLength(1);
+      expect((error as ConfigError).issues[0]).toContain(message);
+    });
+  }
+
+  it('reports every invalid variable at once', () => {
+    expect(() => loadConfig({ PORT: 'x', PRUUV_LOG_LEVEL: 'y' })).toThrow(
+      /PORT must be an integer from 1 to 65535, got 'x'[\s\S]*PRUUV_LOG_LEVEL must be one of/,
+    );
+  });
+
+  it('never echoes an invalid admin token', () => {
+    const secret = 'has spaces but is-a-long-secret';
+    expect(() => loadConfig({ PRUUV_ADMIN_TOKEN: secret })).toThrow(ConfigError);
+    try {
+      loadConfig({ PRUUV_ADMIN_TOKEN: secret });
+    } catch (error) {
+      expect((error as Error).message).toContain('got 31 characters');
+      expect((error as Error).message).not.toContain('secret');
+    }
+  });
+});
