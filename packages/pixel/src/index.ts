@@ -1,1 +1,50 @@
-export type * from './types.js';
+/**
+ * `@pruuv/pixel`: captures ad click IDs and UTMs into first-party storage and sends
+ * funnel events to a Pruuv collector.
+ *
+ * Importing runs nothing (`sideEffects: false`), and without a DOM (server rendering)
+ * every call is a no-op. The named functions use one default pixel, created on first use.
+ *
+ * @example
+ * import { init, track } from '@pruuv/pixel';
+ * init({ site: 'SITE_KEY', endpoint: 'https://collect.example.com' });
+ * await track('lead', { email: 'jo@example.com' });
+ */
+import { createPixel, type Pixel } from './pixel.js';
+import type { Attribution, InitOptions, TrackProps, TrackResult } from './types.js';
+
+let instance: Pixel | undefined;
+const pixel = (): Pixel => (instance ||= createPixel());
+
+/** Starts the default pixel. See {@link Pixel.init}. @throws {PruuvError} when `site` or `endpoint` is missing. */
+export const init = (options: InitOptions): void => pixel().init(options);
+
+/** Sends a funnel event with the default pixel. See {@link Pixel.track}. */
+export const track = (stage: string, props?: TrackProps): Promise<TrackResult> => pixel().track(stage, props);
+
+/** The default pixel's attribution data. See {@link Pixel.getAttribution}. */
+export const getAttribution = (): Attribution => pixel().getAttribution();
+
+/** Passes the visitor's consent answer to the default pixel. See {@link Pixel.consent}. */
+export const consent = (granted: boolean): void => pixel().consent(granted);
+
+export { createPixel } from './pixel.js';
+export { PruuvError } from './errors.js';
+export { normalizeEmail, googleEmail, normalizePhone, sha256Hex, hashIdentity } from './normalize.js';
+export type { Pixel, PixelDeps } from './pixel.js';
+export type { HashedIdentity } from './normalize.js';
+export type {
+  Attribution,
+  CapturedParam,
+  ClickEntry,
+  ClickIdName,
+  ClickLedger,
+  ConsentState,
+  Demographics,
+  InitOptions,
+  Touch,
+  TrackPayload,
+  TrackProps,
+  TrackResult,
+  UtmName,
+} from './types.js';

@@ -24,10 +24,10 @@ export function normalizeEmail(input: string): string | undefined {
  * `cloudysanfrancisco@gmail.com`). Other domains are returned unchanged.
  */
 export function googleEmail(normalized: string): string {
-  const at = normalized.lastIndexOf('@');
-  const domain = normalized.slice(at + 1);
-  if (domain !== 'gmail.com' && domain !== 'googlemail.com') return normalized;
-  return normalized.slice(0, at).replace(/\+.*/, '').replace(/\./g, '') + '@' + domain;
+  // Greedy `(.*)@` ends at the last `@`; the domain must be exactly one of the two.
+  return normalized.replace(/^(.*)@(g(?:oogle)?mail\.com)$/, (_, local: string, domain: string) =>
+    local.replace(/\+.*/, '').replace(/\./g, '') + '@' + domain,
+  );
 }
 
 /**
@@ -44,20 +44,21 @@ export function googleEmail(normalized: string): string {
  * Meta wants the same digits without the `+` (platforms.md §1.4): `e164.slice(1)`.
  */
 export function normalizePhone(input: string, defaultCountryCode?: string): string | undefined {
-  const s = input.trim();
-  let digits = s.replace(/\D/g, '');
-  if (/^[^\d]*\+/.test(s)) {
-    // international with +
-  } else if (/^00/.test(digits)) {
-    digits = digits.slice(2);
-  } else {
-    const cc = (defaultCountryCode ?? '').replace(/\D/g, '');
-    if (!cc) return undefined;
-    digits = digits.replace(/^0+/, '');
-    if (!(digits.startsWith(cc) && digits.length > 10)) digits = cc + digits;
+  let digits = input.replace(/\D/g, '');
+  // Whitespace is not a digit, so trimming cannot change either test below.
+  if (!/^\D*\+/.test(input)) {
+    // No `+`: `00` starts an international number, anything else is national.
+    if (/^00/.test(digits)) digits = digits.slice(2);
+    else {
+      const cc = (defaultCountryCode ?? '').replace(/\D/g, '');
+      if (!cc) return undefined;
+      digits = digits.replace(/^0+/, '');
+      if (!(digits.startsWith(cc) && digits.length > 10)) digits = cc + digits;
+    }
   }
-  digits = digits.replace(/^0+/, '');
-  return digits.length >= 7 && digits.length <= 15 ? '+' + digits : undefined;
+  // Leading zeros dropped, then 7 to 15 digits.
+  const m = /^0*([1-9]\d{6,14})$/.exec(digits);
+  return m ? '+' + m[1] : undefined;
 }
 
 /**
@@ -66,7 +67,8 @@ export function normalizePhone(input: string, defaultCountryCode?: string): stri
  */
 export async function sha256Hex(value: string): Promise<string> {
   const digest = await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(value));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+  // `b | 256` always has 3 hex digits: dropping the first zero-pads to 2.
+  return [...new Uint8Array(digest)].map((b) => (b | 256).toString(16).slice(1)).join('');
 }
 
 /** The hashed identity fields of a payload (see `TrackPayload`). */
@@ -87,13 +89,13 @@ export async function hashIdentity(
   defaultCountryCode?: string,
 ): Promise<HashedIdentity> {
   const out: HashedIdentity = {};
-  const em = email === undefined ? undefined : normalizeEmail(email);
+  const em = email && normalizeEmail(email);
   if (em) {
     out.email_sha256 = await sha256Hex(em);
     const g = googleEmail(em);
     if (g !== em) out.email_sha256_google = await sha256Hex(g);
   }
-  const ph = phone === undefined ? undefined : normalizePhone(phone, defaultCountryCode);
+  const ph = phone && normalizePhone(phone, defaultCountryCode);
   if (ph) {
     out.phone_sha256 = await sha256Hex(ph);
     out.phone_sha256_meta = await sha256Hex(ph.slice(1));

@@ -1,0 +1,27 @@
+/**
+ * Hidden form fields: `<input type="hidden" data-pruuv="gclid">` is filled with the
+ * captured value, so a site's own backend receives it with the form.
+ */
+import type { Attribution } from './types.js';
+
+/**
+ * The value of every field name: captured click IDs (from the ledger) and their
+ * `<id>_timestamp`, the last touch's UTMs, `fbc`, `fbp` and `ttp`.
+ */
+export function fieldValues(a: Attribution): Record<string, string | undefined> {
+  const v: Record<string, string | undefined> = { ...a.last_touch?.params, fbc: a.fbc, fbp: a.fbp, ttp: a.ttp };
+  for (const [k, e] of Object.entries(a.clicks)) {
+    v[k] = e.value;
+    v[k + '_timestamp'] = e.ts;
+  }
+  return v;
+}
+
+/** Fills every `[data-pruuv]` element under `root` that has a known value; others are left alone. */
+export function fillFields(a: Attribution, root: ParentNode = document): void {
+  const v = fieldValues(a);
+  for (const el of root.querySelectorAll<HTMLInputElement>('[data-pruuv]')) {
+    const x = v[el.dataset.pruuv as string];
+    if (x) el.value = x;
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Reading click IDs and UTMs from a URL. Pure.
+ */
+import { attempt } from './attempt.js';
+import type { CapturedParam, ClickIdName, UtmName } from './types.js';
+
+/** Captured parameters of one landing. */
+export type Params = Partial<Record<CapturedParam, string>>;
+
+/** Click-ID parameters, in the order they are read. */
+export const CLICK_IDS = 'fbclid gclid wbraid gbraid ttclid msclkid'.split(' ') as ClickIdName[];
+
+/** UTM parameters. */
+export const UTMS = 'source medium campaign content term'.split(' ').map((k) => 'utm_' + k) as UtmName[];
+
+/**
+ * A UTM value is kept when it has 1 to 500 characters and no control character (C0,
+ * DEL, C1). Meta's browser library ignores an fbclid over 500 characters (platforms.md
+ * §2.1 rule 9); the same bound on every parameter keeps a crafted URL from bloating the cookie.
+ */
+export const validValue = (v: string | null | undefined): v is string => /^[^\0-\x1f\x7f-\x9f]{1,500}$/.test(v || '');
+
+/**
+ * A click ID (or browser id such as `_ttp`) is kept when it is 1 to 500 printable ASCII
+ * characters without spaces: the shape of every platform's IDs, and what the collector
+ * accepts. One malformed ID (`gclid=a+b` decodes to `a b`) would otherwise ride along in
+ * the ledger and get every later event of the visitor rejected.
+ */
+export const validClickId = (v: string | null | undefined): v is string => /^[\x21-\x7e]{1,500}$/.test(v || '');
+
+/**
+ * The captured parameters of an absolute URL's query string (`{}` for `''` or an
+ * unparsable URL). Values are decoded exactly once by `URLSearchParams` (`%2520` → `%20`,
+ * `+` → space) and never case-changed: Meta's click ID "is case sensitive" (platforms.md §1.8).
+ */
+export function readParams(url: string): Params {
+  const q = attempt(() => new URL(url).searchParams);
+  const out: Params = {};
+  for (const k of [...CLICK_IDS, ...UTMS]) {
+    const v = q?.get(k);
+    if ((/^utm/.test(k) ? validValue : validClickId)(v)) out[k] = v as string;
+  }
+  return out;
+}
+
+/**
+ * The parameters of the page URL or, when it has none, of the referrer: a landing
+ * page that redirects in the browser loses its query, but the next page's
+ * `document.referrer` still has it (Meta's library does the same for fbclid,
+ * platforms.md §2.1 rule 5). The whole set comes from one URL, never a mix.
+ */
+export function captureParams(url: string, referrer: string): Params {
+  const p = readParams(url);
+  return Object.keys(p)[0] ? p : readParams(referrer);
+}

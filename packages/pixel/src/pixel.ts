@@ -1,0 +1,242 @@
+/**
+ * The pixel: a factory that wires capture, storage, consent and transport together.
+ * Nothing here runs until `init()`; without a DOM (server rendering) every method
+ * is a harmless no-op.
+ */
+import { attempt } from './attempt.js';
+import { findDomain, subdomainIndex } from './domain.js';
+import { PruuvError } from './errors.js';
+import { fillFields } from './fields.js';
+import { gclFallback, iso, record, utmOf, type Saved } from './ledger.js';
+import { nextFbc, nextFbp, validFb } from './meta.js';
+import { hashIdentity } from './normalize.js';
+import { captureParams, validClickId, type Params } from './params.js';
+import { get, lsSet, probeCookie, put, readCookie, type CookieAttrs, type Stored } from './storage.js';
+import { OUTBOX, createTransport, type Transport } from './transport.js';
+import type { Attribution, InitOptions, TrackProps, TrackResult } from './types.js';
+import { uuid } from './uuid.js';
+
+/** Seams for tests and unusual hosts. */
+export interface PixelDeps {
+  /** Clock, epoch milliseconds. Defaults to `Date.now`. */
+  now?: () => number;
+  /** The `fetch` to POST events with. Defaults to the global `fetch` at send time. */
+  fetch?: typeof fetch;
+  /** Cookie-domain probe (see `findDomain`). Defaults to writing a real test cookie. */
+  probe?: (domain: string) => boolean;
+}
+
+/** The pixel's API, the same on the global `Pruuv` and as named exports. */
+export interface Pixel {
+  /**
+   * Starts the pixel: captures the URL's click IDs and UTMs, watches SPA navigation and
+   * hidden fields, and (unless consent is required and not given) persists and sends.
+   * A second call is ignored. Without a DOM, does nothing.
+   * @throws {PruuvError} when `site` or `endpoint` is missing.
+   */
+  init(options: InitOptions): void;
+  /**
+   * Sends a funnel event. Resolves with its `event_id` once the send attempt is over
+   * (at once while the event waits for consent); never rejects for network reasons,
+   * the outbox retries. Rejects with a `PruuvError` before `init()`. Without a DOM,
+   * resolves and sends nothing.
+   */
+  track(stage: string, props?: TrackProps): Promise<TrackResult>;
+  /** What the pixel knows about the visitor's ad clicks (a copy). */
+  getAttribution(): Attribution;
+  /**
+   * The visitor's answer to your consent banner. `true` persists and sends what waited;
+   * `false` erases Pruuv's storage and drops waiting events. Not remembered across pages:
+   * call it on every page load, as with Meta's `fbq('consent', …)`.
+   */
+  consent(granted: boolean): void;
+}
+
+const PRUUV = '_pruuv';
+const VID = '_pruuv_vid';
+const FBC = '_fbc';
+const FBP = '_fbp';
+
+/** Creates an independent pixel. Most pages use the default one (`init`, `track`…). */
+export function createPixel(deps: PixelDeps = {}): Pixel {
+  const now = deps.now || Date.now;
+  let opts: InitOptions | undefined;
+  /** The visitor's consent answer; `undefined` until `consent()` is called. */
+  let granted: boolean | undefined;
+  let st: Saved = { clicks: {} };
+  /** Captures made before storage was opened, replayed into the stored state once it is. */
+  let hist: [Params, string, number][] = [];
+  /** Events waiting for consent. */
+  let queue: (() => unknown)[] = [];
+  let attrs: CookieAttrs | undefined;
+  let idx = 0;
+  let loaded = false;
+  let vid: Stored;
+  let fbc: Stored;
+  let fbp: Stored;
+  let ttp: Stored;
+  let href: string | undefined;
+  let transport: Transport;
+
+  const log = (...a: unknown[]) => opts?.debug && console.warn('[pruuv]', ...a);
+  const allowed = () => granted ?? !opts?.requireConsent;
+
+  /** Cookie attributes, found once: the domain probe writes cookies, so only after consent or to erase. */
+  const cookies = (): CookieAttrs => {
+    if (!attrs) {
+      const host = location.hostname;
+      const domain = opts?.cookieDomain ?? findDomain(host, deps.probe || probeCookie);
+      idx = subdomainIndex(domain || host);
+      attrs = { domain, expires: opts?.cookieDays ?? 90, sameSite: 'Lax', secure: location.protocol == 'https:' };
+    }
+    return attrs;
+  };
+  const parse = (v: Stored): Saved | undefined => {
+    const s = attempt(() => JSON.parse(v as string)) as Saved | undefined;
+    return s?.clicks instanceof Object ? s : undefined;
+  };
+  /**
+   * Re-reads storage (another tab or Meta's pixel may have written), keeping what is in
+   * memory when storage is empty or blocked.
+   */
+  const sync = () => {
+    if (loaded) {
+      const a = cookies();
+      st = parse(get(a, PRUUV)) || st;
+      // Only well-formed values travel: the collector rejects an event with a bad one.
+      const c = get(a, FBC);
+      const t = readCookie('_ttp');
+      if (validFb(c)) fbc = c;
+      fbp = get(a, FBP) ?? fbp;
+      ttp = validClickId(t) ? t : undefined;
+    }
+  };
+  const save = () => loaded && put(cookies(), PRUUV, JSON.stringify(st));
+  const use = (p: Params, url: string, t: number) => {
+    record(st, p, url, t);
+    // platforms.md §1.8: write _fbc only when absent/invalid or its fbclid differs.
+    const n = p.fbclid && loaded && nextFbc(fbc, p.fbclid, idx, t);
+    if (n && n != fbc) put(cookies(), FBC, (st.fbc = fbc = n));
+  };
+  /** A copy of what is in memory (no storage access: the MutationObserver calls this often). */
+  const attribution = (): Attribution => JSON.parse(JSON.stringify({ ...st, fbc, fbp, ttp }));
+  const fill = () => fillFields(attribution());
+
+  const capture = () => {
+    const url = location.href;
+    if (url == href) return;
+    // The referrer only counts for the page load, not for later SPA navigations.
+    const p = captureParams(url, href ? '' : document.referrer);
+    href = url;
+    if (Object.keys(p)[0]) {
+      const t = now();
+      sync();
+      use(p, url, t);
+      loaded ? save() : hist.push([p, url, t]);
+    }
+    fill();
+  };
+
+  /** Opens storage (consent given or not needed): loads, replays waiting captures and events. */
+  const load = () => {
+    if (loaded) return;
+    loaded = true;
+    const a = cookies();
+    sync();
+    put(a, VID, (vid = get(a, VID) || uuid()));
+    const n = nextFbp(fbp, idx, now());
+    if (n != fbp) put(a, FBP, (st.fbp = fbp = n));
+    hist.forEach((h) => use(...h));
+    hist = [];
+    gclFallback(st, 'gclid', readCookie('_gcl_aw'));
+    gclFallback(st, 'gbraid', readCookie('_gcl_gb'));
+    save();
+    queue.splice(0).forEach((f) => f());
+    transport[1]();
+  };
+
+  /** consent(false): removes Pruuv's storage, and `_fbc`/`_fbp` only when Pruuv wrote them. */
+  const erase = () => {
+    const a = cookies();
+    const w = parse(get(a, PRUUV)) || st;
+    for (const k of [FBC, FBP]) {
+      const v = w[k.slice(1) as 'fbc' | 'fbp'];
+      v && v == readCookie(k) ? put(a, k) : lsSet(k);
+    }
+    [PRUUV, VID, OUTBOX].forEach((k) => put(a, k));
+    queue = [];
+    loaded = false;
+    fbc = fbp = ttp = st.fbc = st.fbp = undefined;
+  };
+
+  const gate = () => (allowed() ? (load(), fill()) : granted === false && erase());
+
+  const init = (o: InitOptions): void => {
+    if (typeof document == 'undefined') return;
+    if (opts) return void log('init twice');
+    if (!o?.site || !o.endpoint) throw new PruuvError('init({ site, endpoint }) needs both');
+    opts = o;
+    transport = createTransport(o.endpoint.replace(/\/$/, '') + (o.ingestPath || '/e'), now, log, deps.fetch);
+    const safeCapture = () => attempt(capture);
+    for (const m of ['pushState', 'replaceState'] as const) {
+      const f = history[m];
+      history[m] = (...a: Parameters<History['pushState']>) => {
+        f.apply(history, a);
+        safeCapture();
+      };
+    }
+    addEventListener('popstate', safeCapture);
+    addEventListener('online', () => allowed() && transport[1]());
+    new MutationObserver(() => attempt(fill)).observe(document.documentElement, { childList: true, subtree: true });
+    capture();
+    gate();
+  };
+
+  const track = async (stage: string, props: TrackProps = {}): Promise<TrackResult> => {
+    const event_id = uuid();
+    const o = opts;
+    if (typeof document == 'undefined') return { event_id };
+    if (!o) throw new PruuvError('track() before init()');
+    const { email, phone, ...rest } = props;
+    // The collector takes URLs up to 4,096 characters.
+    const url = location.href.slice(0, 4096);
+    const referrer = document.referrer.slice(0, 4096) || undefined;
+    const client_time = iso(now());
+    let h = {};
+    try {
+      h = await hashIdentity(email, phone, o.defaultCountryCode);
+    } catch {
+      // No WebCrypto (insecure context): the raw values are never sent instead.
+      log('no WebCrypto: email/phone dropped');
+    }
+    const go = () => {
+      sync();
+      return transport[0]({
+        ...rest,
+        ...h,
+        ...attribution(),
+        v: 1,
+        site: o.site,
+        stage,
+        event_id,
+        visitor_id: vid as string,
+        reference: rest.reference || (vid as string),
+        utm: utmOf(st.last_touch?.params),
+        url,
+        referrer,
+        client_time,
+        consent: granted ? 'granted' : 'unspecified',
+      });
+    };
+    allowed() ? await go() : queue.push(go);
+    return { event_id };
+  };
+
+  return {
+    init,
+    track,
+    getAttribution: () => (sync(), attribution()),
+    // Without a DOM, `opts` is never set: nothing more happens.
+    consent: (g) => ((granted = !!g), opts && gate()),
+  };
+}

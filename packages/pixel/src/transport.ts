@@ -1,0 +1,73 @@
+/**
+ * Sending payloads to the collector, and the outbox that keeps undelivered ones.
+ */
+import { attempt } from './attempt.js';
+import { lsGet, lsSet } from './storage.js';
+import type { TrackPayload } from './types.js';
+
+/** localStorage key of the outbox. */
+export const OUTBOX = '_pruuv_outbox';
+
+/** Outbox bounds: an event is resent for up to 7 days, and at most the 50 newest are kept. */
+const MAX_AGE = 7 * 864e5;
+const MAX_EVENTS = 50;
+
+/**
+ * Retry policy of one response:
+ *
+ * | outcome                  | action          | why                                                     |
+ * | ------------------------ | --------------- | ------------------------------------------------------- |
+ * | 2xx                      | delivered       |                                                         |
+ * | 408, 429, 5xx            | outbox          | collector busy or down; the event_id makes resends safe |
+ * | network error            | outbox          | offline, DNS, blocked request…                          |
+ * | other 4xx (400, 401, …)  | drop, debug log | bad payload or site key: resending cannot help          |
+ */
+export const retryable = (status: number): boolean => status == 408 || status == 429 || status > 499;
+
+/** The outbox's events younger than 7 days at `now`. */
+export function readOutbox(now: number): TrackPayload[] {
+  const b = attempt(() => JSON.parse(lsGet(OUTBOX) as string)) as TrackPayload[] | null | undefined;
+  return Array.isArray(b) ? b.filter((p) => now - Date.parse(p.client_time) < MAX_AGE) : [];
+}
+
+/** What `createTransport` returns: `send` one payload, `drain` the outbox (resend all, in order). */
+export type Transport = readonly [send: (p: TrackPayload) => Promise<void>, drain: () => void];
+
+/**
+ * Transport to `url` (the collector's ingest endpoint).
+ * `fetch(url, { keepalive, text/plain })` so no CORS preflight is needed and the
+ * request outlives the page; `navigator.sendBeacon` when fetch is missing or throws
+ * synchronously. Resolves when the attempt is over: it never rejects.
+ *
+ * @param fetcher defaults to the global `fetch` at send time.
+ */
+export function createTransport(
+  url: string,
+  now: () => number,
+  warn: (...a: unknown[]) => void,
+  fetcher?: typeof fetch,
+): Transport {
+  const keep = (p: TrackPayload) => lsSet(OUTBOX, JSON.stringify([...readOutbox(now()), p].slice(-MAX_EVENTS)));
+  const send = (p: TrackPayload): Promise<void> => {
+    const body = JSON.stringify(p);
+    try {
+      // A string body goes out as `text/plain;charset=UTF-8` (Fetch standard, "extract a
+      // body"): a CORS-safelisted type, so no preflight, without spending bytes on the header.
+      return (fetcher || fetch)(url, { method: 'POST', body, keepalive: true, credentials: 'include' }).then(
+        (r) => {
+          r.ok || (retryable(r.status) ? keep(p) : warn('dropped', r.status));
+        },
+        () => keep(p),
+      );
+    } catch {
+      attempt(() => navigator.sendBeacon(url, body)) || keep(p);
+      return Promise.resolve();
+    }
+  };
+  const drain = () => {
+    const b = readOutbox(now());
+    lsSet(OUTBOX);
+    b.forEach(send);
+  };
+  return [send, drain];
+}

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { nextFbc, nextFbp, validFb } from '../src/meta.js';
+
+const T = 1_700_000_000_123;
+
+describe('validFb', () => {
+  const cases: [string | undefined, boolean][] = [
+    ['fb.1.1554763741205.AbCdEfGhIjKlMnOpQrStUvWxYz1234567890', true],
+    ['fb.1.1596403881668.1116446470', true],
+    ['fb.0.1.x', true],
+    ['fb.1.1554763741205.IwAR2xyz.AQQCAQIB', true],
+    ['fb.2.1554763741205.IwAR2xyz.BA', true],
+    ['fb.1.1554763741205.IwAR2xyz.Bg', true],
+    ['fb.1.1554763741205.IwAR2xyz.XY', false],
+    ['fb.1.1554763741205.IwAR2xyz.AQQCAQI', false],
+    ['fb.1.1554763741205.IwAR2xyz.AQQCAQIB.x', false],
+    ['fb.1.1554763741205', false],
+    ['fb.1.1554763741205.', false],
+    ['fb.x.1554763741205.abc', false],
+    ['fb.1.15547637412O5.abc', false],
+    ['FB.1.1554763741205.abc', false],
+    ['fp.1.1554763741205.abc', false],
+    ['', false],
+    [undefined, false],
+  ];
+  for (const [value, ok] of cases) {
+    it(`${ok ? 'accepts' : 'rejects'} ${JSON.stringify(value)}`, () => {
+      expect(validFb(value)).toBe(ok);
+    });
+  }
+});
+
+describe('nextFbc', () => {
+  const cases: { name: string; cur?: string; fbclid: string; idx?: number; expected: string }[] = [
+    { name: 'writes a new value when there is none', fbclid: 'IwAR1', expected: `fb.1.${T}.IwAR1` },
+    { name: 'keeps a value with the same fbclid', cur: 'fb.1.1000.IwAR1', fbclid: 'IwAR1', expected: 'fb.1.1000.IwAR1' },
+    { name: 'replaces a value with another fbclid', cur: 'fb.1.1000.IwAR1', fbclid: 'IwAR2', expected: `fb.1.${T}.IwAR2` },
+    {
+      name: "keeps a 5-segment value from Meta's tools verbatim",
+      cur: 'fb.1.1000.IwAR1.AQQCAQIB',
+      fbclid: 'IwAR1',
+      expected: 'fb.1.1000.IwAR1.AQQCAQIB',
+    },
+    {
+      name: 'compares segment 3, never the part after the last dot',
+      cur: 'fb.1.1000.IwAR1.BA',
+      fbclid: 'BA',
+      expected: `fb.1.${T}.BA`,
+    },
+    { name: 'replaces an invalid value', cur: 'fb.1.abc.IwAR1', fbclid: 'IwAR1', expected: `fb.1.${T}.IwAR1` },
+    { name: 'compares case-sensitively and keeps case', cur: 'fb.1.1000.iwar1', fbclid: 'IwAR1', expected: `fb.1.${T}.IwAR1` },
+    { name: 'uses the subdomainIndex given', fbclid: 'IwAR1', idx: 2, expected: `fb.2.${T}.IwAR1` },
+    { name: 'writes index 0 for localhost', fbclid: 'IwAR1', idx: 0, expected: `fb.0.${T}.IwAR1` },
+  ];
+  for (const { name, cur, fbclid, idx = 1, expected } of cases) {
+    it(name, () => {
+      expect(nextFbc(cur, fbclid, idx, T)).toBe(expected);
+    });
+  }
+});
+
+describe('nextFbp', () => {
+  const cases: { name: string; cur?: string; expected: string }[] = [
+    { name: 'writes a new value when there is none', expected: `fb.1.${T}.123456789` },
+    { name: 'keeps a valid value', cur: 'fb.1.1596403881668.1116446470', expected: 'fb.1.1596403881668.1116446470' },
+    { name: 'keeps a 5-segment value verbatim', cur: 'fb.1.1596403881668.1116446470.Bg', expected: 'fb.1.1596403881668.1116446470.Bg' },
+    { name: 'replaces an invalid value', cur: 'fb.1.1596403881668', expected: `fb.1.${T}.123456789` },
+  ];
+  for (const { name, cur, expected } of cases) {
+    it(name, () => {
+      expect(nextFbp(cur, 1, T, 123456789)).toBe(expected);
+    });
+  }
+
+  it('draws a random 31-bit integer by default', () => {
+    const values = Array.from({ length: 20 }, () => nextFbp(undefined, 1, T).split('.')[3]);
+    for (const v of values) {
+      expect(v).toMatch(/^\d+$/);
+      expect(Number(v)).toBeLessThan(2 ** 31);
+    }
+    expect(new Set(values).size).toBeGreaterThan(1);
+  });
+});

@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { captureParams, readParams, validClickId, validValue } from '../src/params.js';
+
+const long = (n: number) => 'a'.repeat(n);
+
+describe('readParams', () => {
+  const cases: { name: string; url: string; expected: Record<string, string> }[] = [
+    { name: 'reads a gclid', url: 'https://shop.example/?gclid=EAIaIQobChMI', expected: { gclid: 'EAIaIQobChMI' } },
+    { name: 'keeps case', url: 'https://s.example/?fbclid=IwAR1AbCdEfGh', expected: { fbclid: 'IwAR1AbCdEfGh' } },
+    { name: 'decodes once', url: 'https://s.example/?gclid=a%2520b', expected: { gclid: 'a%20b' } },
+    { name: 'decodes + as a space', url: 'https://s.example/?utm_campaign=spring+sale', expected: { utm_campaign: 'spring sale' } },
+    { name: 'decodes UTF-8', url: 'https://s.example/?utm_term=caf%C3%A9', expected: { utm_term: 'café' } },
+    { name: 'ignores a click ID with a space', url: 'https://s.example/?gclid=a+b&utm_term=a+b', expected: { utm_term: 'a b' } },
+    { name: 'ignores a click ID with non-ASCII', url: 'https://s.example/?fbclid=caf%C3%A9', expected: {} },
+    { name: 'keeps a click ID with URL-safe symbols', url: 'https://s.example/?ttclid=E.C.P.v3_-~Z', expected: { ttclid: 'E.C.P.v3_-~Z' } },
+    { name: 'keeps 500 characters', url: `https://s.example/?ttclid=${long(500)}`, expected: { ttclid: long(500) } },
+    { name: 'ignores 501 characters', url: `https://s.example/?ttclid=${long(501)}&gclid=ok`, expected: { gclid: 'ok' } },
+    { name: 'ignores a newline', url: 'https://s.example/?gclid=a%0Ab', expected: {} },
+    { name: 'ignores a NUL', url: 'https://s.example/?gclid=a%00b', expected: {} },
+    { name: 'ignores a tab', url: 'https://s.example/?msclkid=a%09b', expected: {} },
+    { name: 'ignores a control character in a UTM', url: 'https://s.example/?utm_source=a%0Db', expected: {} },
+    { name: 'ignores a 501-character UTM', url: `https://s.example/?utm_content=${long(501)}`, expected: {} },
+    { name: 'ignores DEL', url: 'https://s.example/?gclid=a%7Fb', expected: {} },
+    { name: 'ignores a C1 control', url: 'https://s.example/?gclid=a%C2%85b', expected: {} },
+    { name: 'ignores an empty value', url: 'https://s.example/?gclid=&wbraid=w1', expected: { wbraid: 'w1' } },
+    { name: 'takes the first of repeated values', url: 'https://s.example/?gclid=one&gclid=two', expected: { gclid: 'one' } },
+    { name: 'ignores the fragment', url: 'https://s.example/?a=1#gclid=x', expected: {} },
+    { name: 'ignores a query inside the fragment', url: 'https://s.example/#/route?gclid=x', expected: {} },
+    { name: 'ignores other parameters', url: 'https://s.example/?gad_source=1&fbclid=F', expected: { fbclid: 'F' } },
+    { name: 'returns {} for an empty string', url: '', expected: {} },
+    { name: 'returns {} for a relative URL', url: '/landing?gclid=x', expected: {} },
+    {
+      name: 'reads every captured parameter',
+      url:
+        'https://s.example/p?fbclid=F&gclid=G&wbraid=W&gbraid=B&ttclid=T&msclkid=M' +
+        '&utm_source=src&utm_medium=med&utm_campaign=cmp&utm_content=cnt&utm_term=trm',
+      expected: {
+        fbclid: 'F',
+        gclid: 'G',
+        wbraid: 'W',
+        gbraid: 'B',
+        ttclid: 'T',
+        msclkid: 'M',
+        utm_source: 'src',
+        utm_medium: 'med',
+        utm_campaign: 'cmp',
+        utm_content: 'cnt',
+        utm_term: 'trm',
+      },
+    },
+  ];
+  for (const { name, url, expected } of cases) {
+    it(name, () => {
+      expect(readParams(url)).toEqual(expected);
+    });
+  }
+});
+
+describe('validValue', () => {
+  for (const [value, ok] of [
+    ['x', true],
+    ['', false],
+    [null, false],
+    [undefined, false],
+    [long(500), true],
+    [long(501), false],
+    ['a\u001fb', false],
+    ['a\u0080b', false],
+    ['a\u00a0b', true],
+  ] as const) {
+    it(`${ok ? 'accepts' : 'rejects'} ${JSON.stringify(value)?.slice(0, 12)}…(${String(value).length})`, () => {
+      expect(validValue(value)).toBe(ok);
+    });
+  }
+});
+
+describe('validClickId', () => {
+  for (const [value, ok] of [
+    ['EAIaIQobChMI_-x', true],
+    ['a b', false],
+    ['', false],
+    [undefined, false],
+    ['café', false],
+    [long(500), true],
+    [long(501), false],
+  ] as const) {
+    it(`${ok ? 'accepts' : 'rejects'} ${JSON.stringify(value)?.slice(0, 12)}…(${String(value).length})`, () => {
+      expect(validClickId(value)).toBe(ok);
+    });
+  }
+});
+
+describe('captureParams', () => {
+  const cases = [
+    {
+      name: 'prefers the page URL',
+      url: 'https://s.example/?gclid=page',
+      referrer: 'https://s.example/?gclid=ref',
+      expected: { gclid: 'page' },
+    },
+    {
+      name: 'falls back to the referrer when the URL has none',
+      url: 'https://s.example/thanks',
+      referrer: 'https://s.example/landing?fbclid=IwAR9&utm_source=fb',
+      expected: { fbclid: 'IwAR9', utm_source: 'fb' },
+    },
+    {
+      name: 'never mixes the two',
+      url: 'https://s.example/?utm_source=news',
+      referrer: 'https://s.example/?fbclid=IwAR9',
+      expected: { utm_source: 'news' },
+    },
+    { name: 'returns {} when neither has any', url: 'https://s.example/', referrer: '', expected: {} },
+  ];
+  for (const { name, url, referrer, expected } of cases) {
+    it(name, () => {
+      expect(captureParams(url, referrer)).toEqual(expected);
+    });
+  }
+});
