@@ -101,7 +101,7 @@ export function createApp(opts: AppOptions): express.Express {
   app.use(
     createWebhookRouter({ store: opts.store, now, logger, throttle: opts.authThrottle ?? createAuthThrottle() }),
   );
-  const adminDeps: Parameters<typeof createAdminRouter>[0] = { store: opts.store, logger };
+  const adminDeps: Parameters<typeof createAdminRouter>[0] = { store: opts.store, db: opts.db, logger };
   if (opts.adminToken !== undefined) adminDeps.adminToken = opts.adminToken;
   app.use('/api/admin', createAdminRouter(adminDeps));
   if (opts.demoDir !== undefined) app.use('/demo', createDemoRouter(opts.demoDir, opts.demoSiteKey));

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CollectorError } from './errors.js';
+import { readSendConfig, SEND_CONFIG_VARIABLES, type SendConfig } from './send/send-config.js';
 
 /** Log levels accepted by `PRUUV_LOG_LEVEL` (pino's levels). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -38,6 +39,12 @@ export interface Config {
    * Defaults to `undefined`: `http://localhost:{port}`.
    */
   publicUrl?: string;
+  /**
+   * Conversion sending: the encryption key ring (`PRUUV_ENCRYPTION_KEY`), the schedule
+   * (`PRUUV_SEND_CRON`, default `0 3 * * *`, UTC), the platform API base URLs
+   * (`PRUUV_*_API_URL`, default the real platforms) and API versions. See `SendConfig`.
+   */
+  send: SendConfig;
 }
 
 /** Thrown by {@link loadConfig}; `issues` holds one line per invalid variable. */
@@ -171,6 +178,7 @@ export const CONFIG_VARIABLES = [
   'PRUUV_SCRIPT_PATH',
   'PRUUV_INGEST_PATH',
   'PRUUV_PUBLIC_URL',
+  ...SEND_CONFIG_VARIABLES,
 ] as const;
 
 /**
@@ -187,7 +195,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (value !== undefined && value.trim() !== '') picked[name] = value;
   }
   const result = envSchema.safeParse(picked);
-  if (!result.success) throw new ConfigError(result.error.issues.map((issue) => issue.message));
+  const send = readSendConfig(picked);
+  const issues = [...(result.success ? [] : result.error.issues.map((issue) => issue.message)), ...(send.ok ? [] : send.issues)];
+  if (!result.success || !send.ok) throw new ConfigError(issues);
   const e = result.data;
   const config: Config = {
     port: e.PORT ?? 8787,
@@ -196,6 +206,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.PRUUV_TRUST_PROXY ?? false,
     scriptPath: e.PRUUV_SCRIPT_PATH ?? '/s.js',
     ingestPath: e.PRUUV_INGEST_PATH ?? '/e',
+    send: send.config,
   };
   if (e.PRUUV_HOST !== undefined) config.host = e.PRUUV_HOST;
   if (e.PRUUV_ADMIN_TOKEN !== undefined) config.adminToken = e.PRUUV_ADMIN_TOKEN;

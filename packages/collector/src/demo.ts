@@ -1,18 +1,30 @@
 /**
  * `npm start`: the collector on a local SQLite file with a demo client, its `lead` and `sale`
- * stages, and the example landing page at /demo/. Run as `node packages/collector/dist/demo.js`;
- * importing this module runs nothing (tests call {@link setupDemo}).
+ * stages, and the example landing page at /demo/, plus a SANDBOX of fake ad platforms in the
+ * same process that the demo client's connections point at, with a send pass every 15 s.
+ * Run as `node packages/collector/dist/demo.js`; importing this module runs nothing (tests
+ * call {@link setupDemo} and {@link setupDemoSending}).
  */
-import { realpathSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseKeyRing, type KeyRing } from '@pruuv/sender';
+import { FAKE_DEFAULTS, sandboxBanner, startFakePlatforms, type FakePlatforms } from '@pruuv/sender/fakes';
 import { curlExample, webhookUrl } from './admin-input.js';
 import { ConfigError, loadConfig } from './config.js';
-import { openDb } from './db.js';
+import { openDb, type Db } from './db.js';
 import { createLogger } from './logger.js';
+import { createConnections } from './send/connections.js';
 import { startServer } from './server.js';
 import { createStore } from './store/index.js';
 import type { Client, Stage, Store } from './store/types.js';
+
+/** How often the demo runs a send pass (`pruuv serve` runs daily at 03:00 UTC). */
+export const DEMO_SEND_EVERY_MS = 15_000;
+
+/** File, next to the demo database, holding the demo's generated encryption key. */
+export const DEMO_KEY_FILE = 'demo-encryption.key';
 
 /** Name of the demo client; {@link setupDemo} finds it by this name on later starts. */
 export const DEMO_CLIENT_NAME = 'Pruuv demo';
@@ -80,15 +92,82 @@ export function setupDemo(store: Store, baseUrl: string): DemoSetup {
   return { client, created: existing === undefined, stages };
 }
 
+/** The demo's key ring and where it came from. */
+export interface DemoKey {
+  ring: KeyRing;
+  /** The key file when the demo generated or reused its own key; `undefined` when `PRUUV_ENCRYPTION_KEY` is set. */
+  file?: string;
+  /** Whether this start generated the key. */
+  generated: boolean;
+}
+
+/**
+ * The demo's encryption key: `PRUUV_ENCRYPTION_KEY` when set, else a key generated once into
+ * {@link DEMO_KEY_FILE} next to the database (mode 0600) and reused. DEMO ONLY: a real
+ * deployment keeps its key outside the data folder, in `PRUUV_ENCRYPTION_KEY`.
+ */
+export function demoKey(configured: KeyRing | undefined, dbFile: string): DemoKey {
+  if (configured !== undefined) return { ring: configured, generated: false };
+  const file = join(dirname(resolve(dbFile)), DEMO_KEY_FILE);
+  if (existsSync(file)) return { ring: parseKeyRing(readFileSync(file, 'utf8').trim()), file, generated: false };
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+  return { ring: parseKeyRing(readFileSync(file, 'utf8').trim()), file, generated: true };
+}
+
+/**
+ * Points the demo client's Meta, Google (Data Manager) and TikTok connections at the fake
+ * platforms' seeded accounts. Re-created at every start, so a key change cannot strand them.
+ */
+export function setupDemoSending(db: Db, client: Client, ring: KeyRing): void {
+  db.prepare('DELETE FROM connections WHERE client_id = ?').run(client.id);
+  const connections = createConnections(db);
+  const d = FAKE_DEFAULTS;
+  connections.set({ client_id: client.id, platform: 'meta', fields: { pixel_id: d.meta.pixelId, access_token: d.meta.token } }, ring);
+  connections.set(
+    {
+      client_id: client.id,
+      platform: 'google',
+      fields: {
+        api: 'data-manager',
+        customer_id: d.google.customerId,
+        conversion_action_id: d.google.conversionActionId,
+        client_id: d.google.clientId,
+        client_secret: d.google.clientSecret,
+        refresh_token: d.google.refreshToken,
+      },
+    },
+    ring,
+  );
+  connections.set({ client_id: client.id, platform: 'tiktok', fields: { pixel_code: d.tiktok.pixelCode, access_token: d.tiktok.token } }, ring);
+}
+
+/** The banner lines about conversion sending in the sandbox, clearly labelled SANDBOX. */
+export function sendingBanner(fakes: Pick<FakePlatforms, 'urls'>, key: DemoKey): string {
+  return [
+    sandboxBanner(fakes),
+    '',
+    `  The demo client's Meta, Google and TikTok connections point at these fakes, and a send pass`,
+    `  runs every ${DEMO_SEND_EVERY_MS / 1000} s (demo only: \`pruuv serve\` sends daily at 03:00 UTC, PRUUV_SEND_CRON).`,
+    key.file !== undefined
+      ? `  Encryption key: ${key.generated ? 'generated' : 'reused'} for the demo in ${key.file} (DEMO ONLY: a real deployment sets PRUUV_ENCRYPTION_KEY, e.g. from \`openssl rand -base64 32\`).`
+      : '  Encryption key: PRUUV_ENCRYPTION_KEY.',
+  ].join('\n');
+}
+
 /** Where the example landing page lives, from `src/` or `dist/` alike. */
 export const DEMO_DIR = fileURLToPath(new URL('../../../examples/landing-page/', import.meta.url));
 
+/** The database path as the banner shows it: relative to where `npm start` ran when below it, else absolute. */
+export function shownPath(file: string): string {
+  const fromCwd = relative(process.cwd(), resolve(file));
+  return fromCwd !== '' && !fromCwd.startsWith('..') && !isAbsolute(fromCwd) ? fromCwd : resolve(file);
+}
+
 /** The text `npm start` prints: URLs, stage ids, tokens, a curl line and how to list events. */
-export function demoBanner(setup: DemoSetup, options: { baseUrl: string; dbFile: string; scriptPath: string }): string {
+export function demoBanner(setup: DemoSetup, options: { baseUrl: string; dbFile: string; scriptPath: string; sending?: string }): string {
   const { lead, sale } = setup.stages;
-  // Relative to where `npm start` ran when the file is below it, absolute otherwise.
-  const fromCwd = relative(process.cwd(), resolve(options.dbFile));
-  const shownDb = fromCwd !== '' && !fromCwd.startsWith('..') && !isAbsolute(fromCwd) ? fromCwd : resolve(options.dbFile);
+  const shownDb = shownPath(options.dbFile);
   return [
     '',
     'Pruuv demo collector is running.',
@@ -97,6 +176,7 @@ export function demoBanner(setup: DemoSetup, options: { baseUrl: string; dbFile:
     `  Pixel script:       ${options.baseUrl}${options.scriptPath}  (site key ${setup.client.site_key})`,
     `  Database:           ${shownDb}`,
     '',
+    ...(options.sending !== undefined ? [options.sending, ''] : []),
     `  Stage "lead"  id ${lead.stage.id}`,
     `    webhook URL:   ${lead.webhook_url}`,
     `    webhook token: ${lead.token}`,
@@ -113,6 +193,9 @@ export function demoBanner(setup: DemoSetup, options: { baseUrl: string; dbFile:
     '',
     'Open the demo page, submit the form, then see the events:',
     `  npx pruuv events list --db ${shownDb}`,
+    ...(options.sending !== undefined
+      ? ['', 'Within 15 s, watch the conversions go out to the sandbox and come back `sent`:', `  npx pruuv sends list --db ${shownDb}`]
+      : []),
     '',
     'Stop with Ctrl+C.',
     '',
@@ -126,19 +209,54 @@ export async function runDemo(env: NodeJS.ProcessEnv = process.env): Promise<voi
   config.host ??= '127.0.0.1';
   const baseUrl = config.publicUrl ?? `http://localhost:${config.port}`;
 
+  // The sandbox: fake platforms in this process. The demo never sends to the real ones,
+  // whatever PRUUV_*_API_URL say.
+  const fakes = await startFakePlatforms({ maxRequestLog: 1000 });
+  const key = demoKey(config.send.keyRing, config.dbFile);
+  config.send = { ...config.send, keyRing: key.ring, urls: { ...fakes.urls } };
+
   const db = openDb(config.dbFile);
   const store = createStore(db);
   let setup: DemoSetup;
   try {
     setup = setupDemo(store, baseUrl);
+    setupDemoSending(db, setup.client, key.ring);
+  } catch (error) {
+    await fakes.close();
+    throw error;
   } finally {
     store.close();
     if (db.open) db.close();
   }
 
   const logger = createLogger({ level: config.logLevel, ...(config.logPretty !== undefined ? { pretty: config.logPretty } : {}) });
-  await startServer(config, { logger, app: { demoDir: DEMO_DIR, demoSiteKey: setup.client.site_key } });
-  process.stdout.write(demoBanner(setup, { baseUrl, dbFile: config.dbFile, scriptPath: config.scriptPath }));
+  let running;
+  try {
+    running = await startServer(config, {
+      logger,
+      handleSignals: false,
+      send: { mode: 'interval', everyMs: DEMO_SEND_EVERY_MS },
+      app: { demoDir: DEMO_DIR, demoSiteKey: setup.client.site_key },
+    });
+  } catch (error) {
+    await fakes.close();
+    throw error;
+  }
+  const stop = (): void => {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    void running.close().finally(() => fakes.close());
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  process.stdout.write(
+    demoBanner(setup, {
+      baseUrl,
+      dbFile: config.dbFile,
+      scriptPath: config.scriptPath,
+      sending: sendingBanner(fakes, key),
+    }),
+  );
 }
 
 function isEntryPoint(): boolean {

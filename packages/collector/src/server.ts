@@ -5,6 +5,8 @@ import type { Config } from './config.js';
 import { openDb, type Db } from './db.js';
 import { CollectorError } from './errors.js';
 import { createLogger, requestLogger, type Logger } from './logger.js';
+import { startSendInterval, startSendSchedule } from './send/schedule.js';
+import { createSender, type Sender, type SenderOptions } from './send/sender.js';
 import { createStore } from './store/index.js';
 import type { Store } from './store/types.js';
 
@@ -22,6 +24,15 @@ export interface StartServerOptions {
    * between SIGTERM and SIGKILL).
    */
   shutdownTimeoutMs?: number;
+  /**
+   * Conversion sending. Defaults to `{ mode: 'schedule' }`: a full pass at each slot of
+   * `config.send.cron` (UTC; daily at 03:00 by default), the last slot at start if it was
+   * missed, and follow-up passes when retries fall due. `{ mode: 'interval', everyMs }`
+   * runs a full pass every `everyMs` instead (the `npm start` demo); `{ mode: 'off' }` none.
+   */
+  send?: { mode: 'schedule' } | { mode: 'interval'; everyMs: number } | { mode: 'off' };
+  /** Sender seams (a test `fetch` or clock, timeouts). */
+  sender?: Partial<Omit<SenderOptions, 'db' | 'store' | 'config' | 'logger'>>;
 }
 
 /** A listening collector. */
@@ -32,6 +43,8 @@ export interface RunningServer {
   port: number;
   /** The open store, for embedding and tests. */
   store: Store;
+  /** The sender (runs passes on demand too); `undefined` when sending is off. */
+  sender?: Sender;
   /**
    * Stops accepting connections, lets in-flight requests finish (up to `shutdownTimeoutMs`),
    * then closes the database. Idempotent.
@@ -75,6 +88,17 @@ export async function startServer(config: Config, options: StartServerOptions = 
     throw new ServerStartError(`Cannot open the database '${config.dbFile}': ${(error as Error).message}. Check PRUUV_DB.`, { cause: error });
   }
   const store = createStore(db);
+  const sendMode = options.send ?? { mode: 'schedule' };
+  let sender: Sender | undefined;
+  if (sendMode.mode !== 'off') {
+    try {
+      // Refuses stored credentials it cannot decrypt: fail now, not at the first pass.
+      sender = createSender({ db, store, config: config.send, logger, ...options.sender });
+    } catch (error) {
+      closeDb(store, db);
+      throw new ServerStartError((error as Error).message, { cause: error });
+    }
+  }
   const appOptions: AppOptions = {
     store,
     db,
@@ -128,6 +152,15 @@ export async function startServer(config: Config, options: StartServerOptions = 
   const url = displayUrl(address, config.host);
   logger.info({ url, db: config.dbFile, admin_api: config.adminToken !== undefined }, 'collector listening');
 
+  let sending: { stop(): Promise<void> } | undefined;
+  if (sender !== undefined && sendMode.mode === 'schedule') {
+    const schedule = startSendSchedule({ db, cron: config.send.cron, sender, logger });
+    logger.info({ cron: config.send.cron, next: schedule.nextSlot()?.toISOString() }, 'send schedule started (UTC)');
+    sending = schedule;
+  } else if (sender !== undefined && sendMode.mode === 'interval') {
+    sending = startSendInterval({ sender, everyMs: sendMode.everyMs, logger });
+  }
+
   let closed: Promise<void> | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
     logger.info({ signal }, 'shutting down');
@@ -153,8 +186,11 @@ export async function startServer(config: Config, options: StartServerOptions = 
         server.closeAllConnections();
       }, shutdownTimeoutMs);
       timer.unref();
-      server.close(() => {
+      // A pass in progress gets the same grace; cut short, its leased rows are resent later.
+      const sendingStopped = sending === undefined ? Promise.resolve() : settleWithin(sending.stop(), shutdownTimeoutMs);
+      server.close(async () => {
         clearTimeout(timer);
+        await sendingStopped;
         try {
           closeDb(store, db);
           logger.info('collector stopped');
@@ -173,5 +209,25 @@ export async function startServer(config: Config, options: StartServerOptions = 
     process.once('SIGTERM', onSignal);
   }
 
-  return { url, port: address.port, store, close };
+  const running: RunningServer = { url, port: address.port, store, close };
+  if (sender !== undefined) running.sender = sender;
+  return running;
+}
+
+/** Resolves when `promise` settles or after `ms`, whichever comes first; never rejects. */
+function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    promise.then(
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+    );
+  });
 }

@@ -10,6 +10,17 @@ describe('loadConfig', () => {
       trustProxy: false,
       scriptPath: '/s.js',
       ingestPath: '/e',
+      send: {
+        cron: '0 3 * * *',
+        urls: {
+          meta: 'https://graph.facebook.com',
+          googleAds: 'https://googleads.googleapis.com',
+          dataManager: 'https://datamanager.googleapis.com',
+          oauthToken: 'https://oauth2.googleapis.com/token',
+          tiktok: 'https://business-api.tiktok.com',
+        },
+        versions: { meta: 'v26.0', googleAds: 'v26' },
+      },
     });
   });
 

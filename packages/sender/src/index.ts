@@ -3,6 +3,9 @@
  * Ads API) and the TikTok Events API. The curated public surface.
  */
 export { sendBatch, DEFAULT_URLS, DEFAULT_VERSIONS } from './send-batch.js';
+export { runSendPass, DEFAULT_LEASE_MS, DEFAULT_CLAIM_LIMIT, PASS_PLATFORMS, PASS_STATUSES } from './send-pass.js';
+export { PLATFORM_BATCH_LIMITS, groupByConnection, splitBatches } from './pass-batches.js';
+export { applyOutcome, expiredBeforeSend } from './pass-outcome.js';
 export { checkEligibility, parseFbc, buildFbc, chooseGoogleClick } from './eligibility.js';
 export { defaultEventNames, resolveEventNames, customEventName } from './event-names.js';
 export { RETRY_TABLE, DEFAULT_RETRY_POLICY, nextAttempt, ruleFor } from './retry-policy.js';
@@ -27,6 +30,21 @@ export {
 
 export type * from './types.js';
 export type { SendBatchOptions, BatchResult, AttemptHistory, PlatformUrls, ApiVersions } from './send-batch.js';
+export type { SendPassOptions, PassReport, PausedNow, BatchInfo } from './send-pass.js';
+export type {
+  Awaitable,
+  OutboxStore,
+  ClaimedSend,
+  ClaimInput,
+  StoredConnection,
+  LoadedEvent,
+  SendRecord,
+  RowUpdate,
+  CommitInput,
+  HeldConnection,
+} from './outbox-store.js';
+export type { ConnectionGroup } from './pass-batches.js';
+export type { AttemptContext, AppliedOutcome } from './pass-outcome.js';
 export type { EventOutcome, OutcomeStatus } from './outcomes.js';
 export type {
   Eligibility,

@@ -6,12 +6,18 @@ import { InvalidInputError } from '../errors.js';
 import { OperationError } from '../operations.js';
 import { createStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
+import { EncryptionKeyError } from '../send/secrets.js';
+import type { Db } from '../db.js';
 import { clientsAdd, clientsList } from './clients.js';
+import { connectionsList, connectionsSet, type ConnectionsSetOptions } from './connections.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, toCliError } from './errors.js';
 import { eventsList } from './events.js';
+import { keysRotate } from './keys.js';
 import { streamOutput, type CliOutput } from './output.js';
+import { send } from './send.js';
+import { sendsList } from './sends.js';
 import { serve } from './serve.js';
-import { stagesAdd, stagesList, stagesRotateToken } from './stages.js';
+import { stagesAdd, stagesList, stagesRotateToken, stagesSetEvents } from './stages.js';
 
 /** What the CLI reads and writes; the bin passes the process's own. */
 export interface CliIo {
@@ -53,6 +59,8 @@ function parsePort(value: string): string {
  */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const program = new Command('pruuv');
+  /** Set by a command that completed but must report failure (`send` with unreadable connections). */
+  let exitCode = 0;
 
   /** Configuration with `--db` (and `--port` for serve) applied over the environment. */
   const configFor = (cmd: Command, overrides: { port?: string } = {}): Config => {
@@ -79,9 +87,22 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
   };
 
+  /** Like `withStore`, with the database handle too; closes after an async `run` settles. */
+  async function withDb<T>(cmd: Command, run: (db: Db, store: Store, config: Config) => T | Promise<T>): Promise<T> {
+    const config = configFor(cmd);
+    const db = openDb(config.dbFile);
+    const store = createStore(db);
+    try {
+      return await run(db, store, config);
+    } finally {
+      store.close();
+      if (db.open) db.close();
+    }
+  }
+
   program
     .name('pruuv')
-    .description('Self-hosted Pruuv collector: run the server and manage clients, stages and events.')
+    .description('Self-hosted Pruuv collector: run the server, manage clients, stages and ad-platform connections, send conversions and read the audit log.')
     .version(version(), '-v, --version')
     .option('--db <path>', 'SQLite database file (env PRUUV_DB, default ./data/pruuv.db)')
     .option('--json', 'print one JSON document on stdout and nothing else')
@@ -162,6 +183,82 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       withStore(cmd, (store) => eventsList(store, opts, outputFor(cmd)));
     });
 
+  stages
+    .command('set-events')
+    .description('set the event names a stage is sent under (Meta, TikTok) and its Google conversion action')
+    .argument('<stage-id>', 'stage id')
+    .option('--meta <name>', 'Meta event_name, e.g. Lead, Purchase, or a custom name (at most 50 characters)')
+    .option('--tiktok <name>', 'TikTok event, e.g. Lead, Purchase')
+    .option('--google-action <id>', 'Google conversion action id (digits) for this stage instead of the connection\'s')
+    .option('--clear', 'remove every override first: back to the names derived from the stage key')
+    .action((stageId: string, opts: { meta?: string; tiktok?: string; googleAction?: string; clear?: boolean }, cmd: Command) => {
+      withStore(cmd, (store) => stagesSetEvents(store, { stageId, ...opts }, outputFor(cmd)));
+    });
+
+  const connections = program.command('connections').description('manage ad-platform connections (credentials are stored encrypted)');
+  connections
+    .command('set')
+    .description('add or update a client\'s connection to Meta, Google or TikTok (only the given fields change)')
+    .requiredOption('--client <id>', 'client id')
+    .addOption(new Option('--platform <name>', 'ad platform').choices(['meta', 'google', 'tiktok']).makeOptionMandatory())
+    .option('--pixel-id <id>', 'Meta: Pixel (dataset) id')
+    .option('--access-token <token>', 'Meta or TikTok: access token (stored encrypted)')
+    .option('--test-event-code <code>', 'Meta or TikTok: send as test events under this code')
+    .option('--no-test-event-code', 'remove the test event code')
+    .option('--customer-id <id>', 'Google: customer (operating account) id, 10 digits, hyphens allowed')
+    .option('--conversion-action-id <id>', 'Google: conversion action id')
+    .option('--client-id <id>', 'Google: OAuth client id')
+    .option('--client-secret <secret>', 'Google: OAuth client secret (stored encrypted)')
+    .option('--refresh-token <token>', 'Google: OAuth refresh token (stored encrypted)')
+    .option('--login-customer-id <id>', 'Google: manager account id')
+    .option('--no-login-customer-id', 'remove the manager account id')
+    .addOption(new Option('--api <api>', 'Google: API to upload with (default data-manager)').choices(['data-manager', 'ads']))
+    .option('--developer-token <token>', 'Google Ads API: developer token (stored encrypted)')
+    .option('--no-developer-token', 'remove the developer token')
+    .option('--pixel-code <code>', 'TikTok: Pixel Code')
+    .option('--dry-run', 'validate only: build (Google: validate) every request, deliver nothing, still write the audit log')
+    .option('--no-dry-run', 'deliver again')
+    .action(async (opts: ConnectionsSetOptions, cmd: Command) => {
+      await withDb(cmd, (db, _store, config) => connectionsSet(db, config, opts, outputFor(cmd)));
+    });
+  connections
+    .command('list')
+    .description('list connections and their status (never their secrets)')
+    .option('--client <id>', 'only this client')
+    .action(async (opts: { client?: string }, cmd: Command) => {
+      await withDb(cmd, (db) => connectionsList(db, opts, outputFor(cmd)));
+    });
+
+  program
+    .command('send')
+    .description('run a send pass now: every due conversion goes to its platforms; prints a summary')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const report = await withDb(cmd, (db, store, config) => send(db, store, config, {}, outputFor(cmd)));
+      // Unreadable connections are a configuration problem: fail so a cron job notices.
+      if (report.errors.length > 0) exitCode = EXIT_FAILURE;
+    });
+
+  const sends = program.command('sends').description('inspect the conversion audit log');
+  sends
+    .command('list')
+    .description('list send attempts, newest first')
+    .addOption(new Option('--status <status>', 'only this status').choices(['sent', 'failed', 'skipped', 'retrying', 'dead']))
+    .addOption(new Option('--platform <name>', 'only this platform').choices(['meta', 'google', 'tiktok']))
+    .option('--client <id>', 'only this client')
+    .option('--event <id>', 'only this event')
+    .option('--limit <n>', 'how many, 1 to 1000 (default 50)')
+    .action(async (opts: { status?: string; platform?: string; client?: string; event?: string; limit?: string }, cmd: Command) => {
+      await withDb(cmd, (db) => sendsList(db, opts, outputFor(cmd)));
+    });
+
+  const keys = program.command('keys').description('manage the encryption keys of stored credentials');
+  keys
+    .command('rotate')
+    .description('re-encrypt every stored secret with the first key of PRUUV_ENCRYPTION_KEY')
+    .action(async (_opts: unknown, cmd: Command) => {
+      await withDb(cmd, (db, _store, config) => keysRotate(db, config, outputFor(cmd)));
+    });
+
   const fail = (message: string, code: number): number => {
     io.stderr.write(`error: ${message.split('\n').join(' ')}\n`);
     return code;
@@ -183,7 +280,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     // The store's own validation (a backstop: operations.ts validates first).
     if (error instanceof InvalidInputError) return fail(error.message, EXIT_USAGE);
     if (error instanceof ConfigError) return fail(error.issues.join('; '), EXIT_FAILURE);
+    if (error instanceof EncryptionKeyError) return fail(error.message, EXIT_FAILURE);
     return fail(error instanceof Error ? error.message : String(error), EXIT_FAILURE);
   }
-  return 0;
+  return exitCode;
 }

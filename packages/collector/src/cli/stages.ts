@@ -1,5 +1,6 @@
+import { defaultEventNames, stageOverridesSchema } from '@pruuv/sender';
 import { curlExample, webhookUrl } from '../admin-input.js';
-import { createStage, listStages, requireStage, rotateStageToken } from '../operations.js';
+import { createStage, listStages, OperationError, requireStage, rotateStageToken } from '../operations.js';
 import type { Stage, Store } from '../store/types.js';
 import { emit, table, type CliOutput } from './output.js';
 
@@ -90,4 +91,53 @@ export function stagesList(store: Store, options: StagesListOptions, output: Cli
         ),
   );
   return stages;
+}
+
+/** Options of `pruuv stages set-events`. */
+export interface StagesSetEventsOptions {
+  stageId: string;
+  /** Meta `event_name` (standard or custom, at most 50 characters). */
+  meta?: string;
+  /** TikTok `event`. */
+  tiktok?: string;
+  /** Google conversion action id (digits) for this stage, instead of the connection's. */
+  googleAction?: string;
+  /** Remove every override first (back to the names derived from the stage key). */
+  clear?: boolean;
+}
+
+/**
+ * `pruuv stages set-events STAGE_ID [--meta NAME] [--tiktok NAME] [--google-action ID] [--clear]`:
+ * per-stage event names on the ad platforms, merged over the stage's current ones. Without
+ * overrides the names come from the stage key (`lead` → `Lead`, `sale` → `Purchase`…).
+ * JSON: `{ stage }`.
+ */
+export function stagesSetEvents(store: Store, options: StagesSetEventsOptions, output: CliOutput): Stage {
+  const stage = requireStage(store, options.stageId);
+  const parsed = stageOverridesSchema.safeParse({
+    meta_event_name: options.meta,
+    tiktok_event_name: options.tiktok,
+    google_conversion_action_id: options.googleAction,
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const flag = { meta_event_name: '--meta', tiktok_event_name: '--tiktok', google_conversion_action_id: '--google-action' }[String(issue?.path[0]) as 'meta_event_name'] ?? '';
+    throw new OperationError('invalid', `${flag}: ${issue?.message ?? 'invalid value'}`);
+  }
+  const names: Stage['event_names'] = options.clear === true ? {} : { ...stage.event_names };
+  if (options.meta !== undefined) names.meta = options.meta;
+  if (options.tiktok !== undefined) names.tiktok = options.tiktok;
+  if (options.googleAction !== undefined) names.google_conversion_action_id = options.googleAction;
+  store.stages.setEventNames(stage.id, names);
+  const updated = requireStage(store, stage.id);
+  const defaults = defaultEventNames(updated.key);
+  emit(output, { stage: updated }, () =>
+    [
+      `Event names of stage ${updated.key} (${updated.id}):`,
+      `  Meta:    ${updated.event_names.meta ?? `${defaults.meta} (default)`}`,
+      `  TikTok:  ${updated.event_names.tiktok ?? `${defaults.tiktok} (default)`}`,
+      `  Google:  ${updated.event_names.google_conversion_action_id !== undefined ? `conversion action ${updated.event_names.google_conversion_action_id}` : "the connection's conversion action"}`,
+    ].join('\n'),
+  );
+  return updated;
 }

@@ -10,14 +10,19 @@ import {
   OperationError,
   rotateStageToken,
 } from '../operations.js';
+import type { Db } from '../db.js';
 import { InvalidInputError } from '../errors.js';
 import { validationDetails } from '../schemas.js';
+import { listSends, sendQuerySchema } from '../send/audit-log.js';
+import { createConnections } from '../send/connections.js';
 import type { Store } from '../store/types.js';
 import { sendError, sendValidationFailed } from './http.js';
 
 /** Dependencies of the admin API router. */
 export interface AdminRouterDeps {
   store: Store;
+  /** The database of the send audit log and connections. Without it `/sends` and `/connections` answer 404. */
+  db?: Db;
   /** Bearer token of the admin API. Defaults to `undefined`: the admin API answers 404 for everything. */
   adminToken?: string;
   logger?: Logger;
@@ -55,13 +60,15 @@ function baseUrlOf(req: Request): string {
  * | POST | /clients/:id/stages | `{ key, name }` | 201 `{ stage, token, webhook_url }` |
  * | POST | /stages/:id/rotate-token | | `{ stage_id, token, webhook_url }` |
  * | GET | /events?client=&stage=&limit= | | `{ events }` |
+ * | GET | /sends?status=&platform=&client=&event=&limit= | | `{ sends }` (the conversion audit log, newest first) |
+ * | GET | /connections?client= | | `{ connections }` (status and settings, never secrets) |
  *
  * Errors are `{ error, details? }`: 400 invalid input, 401 `{ error: "Unauthorized" }`,
  * 404 unknown id or route, 409 duplicate stage key. Without an admin token every path is 404,
  * so an unconfigured collector does not even reveal that the API exists.
  */
 export function createAdminRouter(deps: AdminRouterDeps): Router {
-  const { store, adminToken, logger } = deps;
+  const { store, adminToken, logger, db } = deps;
   const router = Router();
 
   router.use((req: Request, res: Response, next: NextFunction) => {
@@ -114,6 +121,22 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
     if (query.data.limit !== undefined) filter.limit = query.data.limit;
     res.json({ events: listEvents(store, filter) });
   });
+
+  if (db !== undefined) {
+    const connections = createConnections(db);
+    router.get('/sends', (req, res) => {
+      const query = sendQuerySchema.safeParse(req.query);
+      if (!query.success) {
+        sendValidationFailed(res, validationDetails(query.error));
+        return;
+      }
+      res.json({ sends: listSends(db, query.data) });
+    });
+    router.get('/connections', (req, res) => {
+      const client = typeof req.query['client'] === 'string' && req.query['client'] !== '' ? req.query['client'] : undefined;
+      res.json({ connections: connections.list(client !== undefined ? { client_id: client } : {}) });
+    });
+  }
 
   router.use((_req: Request, res: Response) => sendError(res, 404, 'Not found'));
 

@@ -212,7 +212,7 @@ export function createEvents(db: Db, outbox: Outbox, options: EventsOptions = {}
     const stored: StoredEvent = { ...event, ...join.attribution, received_at: at.toISOString() };
     if (join.inherited) stored.inherited = join.inherited;
     insert.run(toRow(stored, nowMs));
-    outbox.enqueue(stored.id, stored.received_at);
+    outbox.enqueue(stored.id, stored.received_at, stored.client_id);
     return { status: 'stored', event: stored };
   });
 

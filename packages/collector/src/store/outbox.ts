@@ -23,8 +23,12 @@ interface Row {
 
 /** The outbox of the SQLite store. */
 export interface Outbox {
-  /** Adds the pending rows of an event, due at `dueAt`. Call inside the event's transaction. */
-  enqueue(eventId: string, dueAt: string): void;
+  /**
+   * Adds the pending rows of an event, due at `dueAt`. Call inside the event's transaction.
+   * `clientId` lets the sender find the row's connection without a join (without it, a
+   * trigger of migration 002 copies it from the event).
+   */
+  enqueue(eventId: string, dueAt: string, clientId?: string): void;
   /** The rows of an event, in platform order. */
   forEvent(eventId: string): OutboxRow[];
 }
@@ -32,13 +36,13 @@ export interface Outbox {
 /** Creates the outbox over `db`. */
 export function createOutbox(db: Db): Outbox {
   const insert = db.prepare(
-    `INSERT INTO outbox (event_id, platform, status, due_at, attempts, created_at, updated_at)
-     VALUES (?, ?, 'pending', ?, 0, ?, ?)`,
+    `INSERT INTO outbox (event_id, client_id, platform, status, due_at, attempts, created_at, updated_at)
+     VALUES (?, ?, ?, 'pending', ?, 0, ?, ?)`,
   );
   const ofEvent = db.prepare<[string], Row>('SELECT * FROM outbox WHERE event_id = ? ORDER BY id');
   return {
-    enqueue(eventId, dueAt) {
-      for (const platform of PLATFORMS) insert.run(eventId, platform, dueAt, dueAt, dueAt);
+    enqueue(eventId, dueAt, clientId) {
+      for (const platform of PLATFORMS) insert.run(eventId, clientId ?? null, platform, dueAt, dueAt, dueAt);
     },
     forEvent(eventId) {
       return ofEvent.all(eventId).map((r) => {

@@ -1,0 +1,31 @@
+import type { Db } from '../db.js';
+import { listSends, type SendAttempt, type SendFilter } from '../send/audit-log.js';
+import { clip, emit, table, type CliOutput } from './output.js';
+
+/**
+ * `pruuv sends list [--status S] [--platform P] [--client ID] [--event ID] [--limit N]`: the
+ * conversion audit log, newest first (one record per attempt of one event on one platform).
+ * JSON: `{ sends }`, the same as `GET /api/admin/sends`.
+ */
+export function sendsList(db: Db, filter: SendFilter, output: CliOutput): SendAttempt[] {
+  const sends = listSends(db, filter);
+  emit(output, { sends }, () =>
+    sends.length === 0
+      ? 'No sends yet. Conversions go out at the next scheduled pass, or now with `pruuv send`.'
+      : table(
+          ['TIME', 'PLATFORM', 'STATUS', 'EVENT', 'HTTP', 'CODE', 'TRY', 'NEXT ATTEMPT', 'DETAIL'],
+          sends.map((s) => [
+            s.attempted_at,
+            s.platform,
+            `${s.status}${s.dry_run ? ' (dry run)' : ''}`,
+            s.event_id,
+            s.http_status === null ? '' : String(s.http_status),
+            s.error_code ?? '',
+            String(s.retry_count + 1),
+            s.next_attempt_at ?? '',
+            clip([s.reason, s.error_message ?? s.message].filter((x) => x !== null && x !== '').join(': '), 80),
+          ]),
+        ),
+  );
+  return sends;
+}

@@ -1,0 +1,142 @@
+/**
+ * The sender's settings from environment variables, validated with zod; each
+ * error names its variable and what it expects. `loadConfig` (config.ts)
+ * reads them into `Config.send` and reports their errors with the others'.
+ */
+import { DEFAULT_URLS, DEFAULT_VERSIONS, type KeyRing, type PlatformUrls } from '@pruuv/sender';
+import { Cron } from 'croner';
+import { z } from 'zod';
+import { EncryptionKeyError, readKeyRing } from './secrets.js';
+
+/** The default schedule: daily at 03:00 UTC (conversion-sending.md "How it works"). */
+export const DEFAULT_SEND_CRON = '0 3 * * *';
+
+/** The sender's settings. */
+export interface SendConfig {
+  /** Keys of `PRUUV_ENCRYPTION_KEY`, the first current. Defaults to `undefined`: no credentials can be stored or read. */
+  keyRing?: KeyRing;
+  /** Cron expression of the scheduled send pass, always UTC (`PRUUV_SEND_CRON`). Defaults to `0 3 * * *`. */
+  cron: string;
+  /**
+   * Platform API base URLs (`PRUUV_META_API_URL`, `PRUUV_GOOGLE_ADS_API_URL`,
+   * `PRUUV_GOOGLE_DATA_MANAGER_API_URL`, `PRUUV_GOOGLE_OAUTH_TOKEN_URL`, `PRUUV_TIKTOK_API_URL`).
+   * Defaults to the real platforms.
+   */
+  urls: PlatformUrls;
+  /** API versions (`PRUUV_META_API_VERSION`, `PRUUV_GOOGLE_ADS_API_VERSION`). Defaults to `v26.0` and `v26`. */
+  versions: { meta: string; googleAds: string };
+}
+
+/** Environment variables read by {@link loadSendConfig}, in the order the README lists them. */
+export const SEND_CONFIG_VARIABLES = [
+  'PRUUV_ENCRYPTION_KEY',
+  'PRUUV_SEND_CRON',
+  'PRUUV_META_API_URL',
+  'PRUUV_GOOGLE_ADS_API_URL',
+  'PRUUV_GOOGLE_DATA_MANAGER_API_URL',
+  'PRUUV_GOOGLE_OAUTH_TOKEN_URL',
+  'PRUUV_TIKTOK_API_URL',
+  'PRUUV_META_API_VERSION',
+  'PRUUV_GOOGLE_ADS_API_VERSION',
+] as const;
+
+const URL_VARIABLES = {
+  PRUUV_META_API_URL: 'meta',
+  PRUUV_GOOGLE_ADS_API_URL: 'googleAds',
+  PRUUV_GOOGLE_DATA_MANAGER_API_URL: 'dataManager',
+  PRUUV_GOOGLE_OAUTH_TOKEN_URL: 'oauthToken',
+  PRUUV_TIKTOK_API_URL: 'tiktok',
+} as const satisfies Record<string, keyof PlatformUrls>;
+
+function shown(value: string): string {
+  return `'${value.length > 60 ? `${value.slice(0, 57)}...` : value}'`;
+}
+
+/** An http(s) URL without query, fragment or credentials; trailing slashes dropped. */
+function baseUrl(name: string) {
+  return z.string().transform((raw, ctx) => {
+    try {
+      const url = new URL(raw.trim());
+      if ((url.protocol === 'http:' || url.protocol === 'https:') && url.search === '' && url.hash === '' && url.username === '' && url.password === '') {
+        return url.href.replace(/\/+$/, '');
+      }
+    } catch {
+      // reported below
+    }
+    ctx.addIssue({ code: 'custom', message: `${name} must be an http(s) URL without query or fragment (e.g. https://graph.facebook.com), got ${shown(raw)}` });
+    return z.NEVER;
+  });
+}
+
+function apiVersion(name: string, example: string) {
+  return z
+    .string()
+    .transform((s) => s.trim())
+    .refine((s) => /^v\d+(\.\d+)?$/.test(s), { message: `${name} must look like ${example}` });
+}
+
+const cron = z.string().transform((raw, ctx) => {
+  const expr = raw.trim();
+  try {
+    // Validation only: a paused job never fires.
+    new Cron(expr, { paused: true, timezone: 'UTC' }).stop();
+    return expr;
+  } catch (error) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `PRUUV_SEND_CRON must be a cron expression (minute hour day month weekday, read in UTC), e.g. '0 3 * * *', got ${shown(raw)}: ${error instanceof Error ? error.message : String(error)}`,
+    });
+    return z.NEVER;
+  }
+});
+
+const schema = z.object({
+  PRUUV_SEND_CRON: cron.optional(),
+  PRUUV_META_API_URL: baseUrl('PRUUV_META_API_URL').optional(),
+  PRUUV_GOOGLE_ADS_API_URL: baseUrl('PRUUV_GOOGLE_ADS_API_URL').optional(),
+  PRUUV_GOOGLE_DATA_MANAGER_API_URL: baseUrl('PRUUV_GOOGLE_DATA_MANAGER_API_URL').optional(),
+  PRUUV_GOOGLE_OAUTH_TOKEN_URL: baseUrl('PRUUV_GOOGLE_OAUTH_TOKEN_URL').optional(),
+  PRUUV_TIKTOK_API_URL: baseUrl('PRUUV_TIKTOK_API_URL').optional(),
+  PRUUV_META_API_VERSION: apiVersion('PRUUV_META_API_VERSION', 'v26.0').optional(),
+  PRUUV_GOOGLE_ADS_API_VERSION: apiVersion('PRUUV_GOOGLE_ADS_API_VERSION', 'v26').optional(),
+});
+
+/** The settings, or one message per invalid variable. */
+export type SendConfigResult = { ok: true; config: SendConfig } | { ok: false; issues: string[] };
+
+/**
+ * Reads the sender's settings. Empty variables count as unset. Every invalid
+ * variable is reported at once (a malformed `PRUUV_ENCRYPTION_KEY` included,
+ * without its value).
+ */
+export function readSendConfig(env: NodeJS.ProcessEnv): SendConfigResult {
+  const picked: Record<string, string> = {};
+  for (const name of SEND_CONFIG_VARIABLES) {
+    const value = env[name];
+    if (value !== undefined && value.trim() !== '' && name !== 'PRUUV_ENCRYPTION_KEY') picked[name] = value;
+  }
+  const issues: string[] = [];
+  let keyRing: KeyRing | undefined;
+  try {
+    keyRing = readKeyRing(env['PRUUV_ENCRYPTION_KEY']);
+  } catch (error) {
+    if (!(error instanceof EncryptionKeyError)) throw error;
+    issues.push(error.message);
+  }
+  const result = schema.safeParse(picked);
+  if (!result.success) issues.push(...result.error.issues.map((i) => i.message));
+  if (issues.length > 0 || !result.success) return { ok: false, issues };
+  const e = result.data;
+  const urls: PlatformUrls = { ...DEFAULT_URLS };
+  for (const [name, key] of Object.entries(URL_VARIABLES) as Array<[keyof typeof URL_VARIABLES, keyof PlatformUrls]>) {
+    const value = e[name];
+    if (value !== undefined) urls[key] = value;
+  }
+  const config: SendConfig = {
+    cron: e.PRUUV_SEND_CRON ?? DEFAULT_SEND_CRON,
+    urls,
+    versions: { meta: e.PRUUV_META_API_VERSION ?? DEFAULT_VERSIONS.meta, googleAds: e.PRUUV_GOOGLE_ADS_API_VERSION ?? DEFAULT_VERSIONS.googleAds },
+  };
+  if (keyRing !== undefined) config.keyRing = keyRing;
+  return { ok: true, config };
+}

@@ -1,0 +1,130 @@
+/**
+ * The collector's sender: one per process, with its lease owner id, one
+ * Google token cache and one Data Manager request budget shared by every
+ * pass, and at most one pass running at a time. `pruuv send`, the schedule in
+ * `pruuv serve` and the `npm start` demo all run passes through it.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import {
+  createTokenBucket,
+  createTokenCache,
+  runSendPass,
+  type FetchLike,
+  type PassReport,
+  type SendPassOptions,
+} from '@pruuv/sender';
+import type { Logger } from 'pino';
+import type { Db } from '../db.js';
+import type { Store } from '../store/types.js';
+import { createConnections } from './connections.js';
+import { checkStoredSecrets } from './secrets.js';
+import type { SendConfig } from './send-config.js';
+import { createFollowUpQuery, createSqliteOutbox } from './sqlite-outbox.js';
+
+/** Options of {@link createSender}. */
+export interface SenderOptions
+  extends Pick<SendPassOptions, 'timeoutMs' | 'random' | 'retryPolicy' | 'leaseMs' | 'claimLimit' | 'sleep' | 'maxSplitRequests' | 'beforeCommit'> {
+  db: Db;
+  store: Store;
+  config: SendConfig;
+  /** Defaults to a silent logger (nothing logged). */
+  logger?: Logger;
+  /** Defaults to `() => new Date()`. */
+  now?: () => Date;
+  /** Defaults to the global `fetch`. */
+  fetch?: FetchLike;
+  /** Lease owner id. Defaults to `{hostname}:{pid}:{random}`, one per process. */
+  owner?: string;
+}
+
+/** A sender bound to one database. */
+export interface Sender {
+  /** The lease owner of this process. */
+  readonly owner: string;
+  /**
+   * Runs one pass now, after any pass already running. `retriesOnly` passes
+   * (between scheduled runs) take only retries and rows a crashed sender left.
+   */
+  runPass(options?: { retriesOnly?: boolean }): Promise<PassReport>;
+  /** When a follow-up pass next has work (a retry or an expiring lease), `undefined` when none. */
+  nextFollowUp(): Date | undefined;
+}
+
+/**
+ * Creates the sender. Refuses (throws `EncryptionKeyError`) when credentials
+ * are stored and `PRUUV_ENCRYPTION_KEY` cannot open them, so a misconfigured
+ * collector fails at start, not at 03:00.
+ */
+export function createSender(options: SenderOptions): Sender {
+  const { db, store, config } = options;
+  checkStoredSecrets(db, config.keyRing);
+  const now = options.now ?? (() => new Date());
+  const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
+  const owner = options.owner ?? `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
+  const outbox = createSqliteOutbox({ db, store, keyRing: config.keyRing, connections: createConnections(db, { now }) });
+  const tokenCache = createTokenCache({
+    fetch: fetchImpl,
+    tokenUrl: config.urls.oauthToken,
+    now,
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+  });
+  // One budget per process: Data Manager allows 300 requests per minute per Cloud project (google-data-manager.md §7).
+  const dataManagerLimiter = createTokenBucket({ now });
+  let queue: Promise<unknown> = Promise.resolve();
+  const nextFollowUp = createFollowUpQuery(db);
+
+  const pass = async (retriesOnly: boolean): Promise<PassReport> => {
+    const report = await runSendPass({
+      store: outbox,
+      owner,
+      now,
+      fetch: fetchImpl,
+      urls: config.urls,
+      versions: config.versions,
+      tokenCache,
+      dataManagerLimiter,
+      retriesOnly,
+      ...pick(options),
+    });
+    options.logger?.info(
+      {
+        pass_id: report.pass_id,
+        retries_only: retriesOnly,
+        claimed: report.claimed,
+        ...report.counts,
+        batches: report.batches,
+        requests: report.requests,
+        duration_ms: report.duration_ms,
+        paused: report.paused.map((p) => ({ connection_id: p.connection_id, platform: p.platform, reason: p.reason })),
+        held: report.held.map((h) => ({ connection_id: h.connection_id, platform: h.platform, waiting: h.waiting })),
+        errors: report.errors,
+      },
+      'send pass finished',
+    );
+    return report;
+  };
+
+  return {
+    owner,
+    runPass(opts = {}) {
+      const run = queue.then(() => pass(opts.retriesOnly ?? false));
+      queue = run.catch(() => undefined);
+      return run;
+    },
+    nextFollowUp,
+  };
+}
+
+function pick(o: SenderOptions): Partial<SendPassOptions> {
+  const out: Partial<SendPassOptions> = {};
+  if (o.timeoutMs !== undefined) out.timeoutMs = o.timeoutMs;
+  if (o.random !== undefined) out.random = o.random;
+  if (o.retryPolicy !== undefined) out.retryPolicy = o.retryPolicy;
+  if (o.leaseMs !== undefined) out.leaseMs = o.leaseMs;
+  if (o.claimLimit !== undefined) out.claimLimit = o.claimLimit;
+  if (o.sleep !== undefined) out.sleep = o.sleep;
+  if (o.maxSplitRequests !== undefined) out.maxSplitRequests = o.maxSplitRequests;
+  if (o.beforeCommit !== undefined) out.beforeCommit = o.beforeCommit;
+  return out;
+}

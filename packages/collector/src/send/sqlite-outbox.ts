@@ -1,0 +1,241 @@
+/**
+ * The sender's {@link OutboxStore} over the collector's SQLite database: leases
+ * on `outbox` rows, events and stage overrides from the store, decrypted
+ * connections, and one transaction per batch for row updates, audit rows
+ * (`send_attempts`) and a connection pause.
+ *
+ * Every statement reads through an index: claims walk `outbox_due`
+ * (status, due_at) and stop at the limit; the paused-connection check and the
+ * held-back counts use the connections' unique key and `outbox_connection`.
+ * A pass therefore costs what is due, not what the table holds.
+ */
+import type {
+  ClaimedSend,
+  CommitInput,
+  HeldConnection,
+  KeyRing,
+  LoadedEvent,
+  OutboxStore,
+  Platform,
+  StageOverrides,
+} from '@pruuv/sender';
+import type { Db } from '../db.js';
+import type { Store } from '../store/types.js';
+import { createConnections, type Connections } from './connections.js';
+import { toConversionEvent, toStageOverrides } from './conversion-event.js';
+
+/** Outbox statuses that are final: the row is never claimed again. */
+export const FINAL_STATUSES = ['sent', 'skipped', 'failed', 'dead'] as const;
+
+/**
+ * The claim, one statement: the rows to lease are chosen and leased together,
+ * so two senders can never both take a row. `lease_until < now` lets a row
+ * whose sender crashed be taken again once its lease ran out. `INDEXED BY`
+ * pins the (status, due_at) index: statistics gathered while every row was
+ * pending must never turn the claim into a scan of a table of sent rows.
+ */
+export const CLAIM_SQL = `UPDATE outbox SET lease_owner = @owner, lease_until = @lease_until, updated_at = @now
+WHERE id IN (
+  SELECT o.id FROM outbox o INDEXED BY outbox_due
+  WHERE o.status IN ('pending', 'retrying') AND o.due_at <= @cutoff
+    AND (o.lease_until IS NULL OR o.lease_until < @now)
+    AND (@retries_only = 0 OR o.status = 'retrying' OR o.lease_until IS NOT NULL)
+    AND NOT EXISTS (
+      SELECT 1 FROM connections c
+      WHERE c.client_id = o.client_id AND c.platform = o.platform AND c.status = 'paused'
+    )
+  LIMIT @limit
+)
+RETURNING id, event_id, client_id, platform, status, attempts, first_attempt_at, due_at`;
+
+/** Rows each paused connection holds back. */
+export const HELD_SQL = `SELECT c.id AS connection_id, c.client_id, c.platform, c.status_reason, c.paused_at,
+  (SELECT COUNT(*) FROM outbox o
+   WHERE o.client_id = c.client_id AND o.platform = c.platform AND o.status IN ('pending', 'retrying')) AS waiting
+FROM connections c WHERE c.status = 'paused' ORDER BY c.client_id, c.platform`;
+
+/** The earliest instant a follow-up pass has work: a retry falling due, or a lease running out. */
+export const NEXT_RETRY_SQL = `SELECT MIN(due_at) AS at FROM outbox WHERE status = 'retrying'`;
+export const NEXT_LEASE_SQL = `SELECT MIN(lease_until) AS at FROM outbox WHERE lease_until IS NOT NULL`;
+
+/** Options of {@link createSqliteOutbox}. */
+export interface SqliteOutboxOptions {
+  db: Db;
+  store: Store;
+  /** Opens the stored secrets; `undefined` when no key is configured. */
+  keyRing: KeyRing | undefined;
+  /** Defaults to a connections store over `db`. */
+  connections?: Connections;
+}
+
+interface ClaimRow {
+  id: number;
+  event_id: string;
+  client_id: string | null;
+  platform: Platform;
+  status: 'pending' | 'retrying';
+  attempts: number;
+  first_attempt_at: string | null;
+  due_at: string;
+}
+
+/** The outbox store the send pass runs on. */
+export function createSqliteOutbox(options: SqliteOutboxOptions): OutboxStore {
+  const { db, store, keyRing } = options;
+  const connections = options.connections ?? createConnections(db);
+  const claimStmt = db.prepare<[Record<string, unknown>], ClaimRow>(CLAIM_SQL);
+  const renewStmt = db.prepare('UPDATE outbox SET lease_until = ? WHERE id = ? AND lease_owner = ?');
+  const releaseStmt = db.prepare(
+    'UPDATE outbox SET lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ? AND lease_owner = ?',
+  );
+  const updateStmt = db.prepare(
+    `UPDATE outbox SET status = @status, due_at = COALESCE(@due_at, due_at), attempts = @attempts,
+       first_attempt_at = @first_attempt_at, last_error = @last_error, lease_owner = NULL, lease_until = NULL,
+       updated_at = @now, finished_at = @finished_at
+     WHERE id = @id AND lease_owner = @owner`,
+  );
+  const insertAttempt = db.prepare(
+    `INSERT INTO send_attempts (outbox_id, event_id, client_id, stage_id, platform, connection_id, attempted_at, status,
+       reason, message, error_code, error, http_status, request_id, dedup_key, batch_size, retry_count, next_attempt_at,
+       dry_run, pass_id)
+     VALUES (@outbox_id, @event_id, @client_id, @stage_id, @platform, @connection_id, @attempted_at, @status,
+       @reason, @message, @error_code, @error, @http_status, @request_id, @dedup_key, @batch_size, @retry_count,
+       @next_attempt_at, @dry_run, @pass_id)`,
+  );
+  const clientOfEvent = db.prepare<[string], { client_id: string }>('SELECT client_id FROM events WHERE id = ?');
+  const heldStmt = db.prepare<
+    [],
+    { connection_id: string; client_id: string; platform: Platform; status_reason: string | null; paused_at: string | null; waiting: number }
+  >(HELD_SQL);
+
+  const claimTx = db.transaction((params: Record<string, unknown>) => claimStmt.all(params));
+  const renewTx = db.transaction((ids: readonly number[], until: string, owner: string) =>
+    ids.filter((id) => renewStmt.run(until, id, owner).changes === 1),
+  );
+  const releaseTx = db.transaction((ids: readonly number[], at: string, owner: string) => {
+    for (const id of ids) releaseStmt.run(at, id, owner);
+  });
+  const commitTx = db.transaction((input: CommitInput) => {
+    const at = input.now.toISOString();
+    const final: ReadonlySet<string> = new Set(FINAL_STATUSES);
+    for (const u of input.updates) {
+      updateStmt.run({
+        id: u.id,
+        owner: input.owner,
+        status: u.status,
+        due_at: u.due_at ?? null,
+        attempts: u.attempts,
+        first_attempt_at: u.first_attempt_at,
+        last_error: u.last_error ?? null,
+        now: at,
+        finished_at: final.has(u.status) ? at : null,
+      });
+    }
+    for (const r of input.records) {
+      insertAttempt.run({
+        outbox_id: r.outbox_id,
+        event_id: r.event_id,
+        client_id: r.client_id,
+        stage_id: r.stage_id ?? null,
+        platform: r.platform,
+        connection_id: r.connection_id ?? null,
+        attempted_at: r.attempted_at,
+        status: r.status,
+        reason: r.reason ?? null,
+        message: r.message ?? null,
+        error_code: r.error_code ?? null,
+        error: r.error_message ?? null,
+        http_status: r.http_status ?? null,
+        request_id: r.request_id ?? null,
+        dedup_key: r.dedup_key,
+        batch_size: r.batch_size,
+        retry_count: r.retry_count,
+        next_attempt_at: r.next_attempt_at ?? null,
+        dry_run: r.dry_run ? 1 : 0,
+        pass_id: r.pass_id,
+      });
+    }
+    if (input.pause !== undefined) connections.pause(input.pause.connection_id, input.pause.reason, input.now);
+  });
+
+  return {
+    claim(input) {
+      const rows = claimTx.immediate({
+        owner: input.owner,
+        lease_until: input.leaseUntil.toISOString(),
+        now: input.now.toISOString(),
+        cutoff: input.cutoff.toISOString(),
+        retries_only: input.retriesOnly ? 1 : 0,
+        limit: input.limit,
+      });
+      return rows
+        .sort((a, b) => a.id - b.id)
+        .map((r): ClaimedSend => {
+          // Rows written before the client column existed get it from their event.
+          const clientId = r.client_id ?? clientOfEvent.get(r.event_id)?.client_id ?? '';
+          const claim: ClaimedSend = {
+            id: r.id,
+            event_id: r.event_id,
+            client_id: clientId,
+            platform: r.platform,
+            status: r.status,
+            attempts: r.attempts,
+            due_at: r.due_at,
+          };
+          if (r.first_attempt_at !== null) claim.first_attempt_at = r.first_attempt_at;
+          return claim;
+        });
+    },
+    renew(input) {
+      return renewTx.immediate(input.ids, input.leaseUntil.toISOString(), input.owner);
+    },
+    release(input) {
+      releaseTx.immediate(input.ids, input.now.toISOString(), input.owner);
+    },
+    connection(clientId, platform) {
+      return connections.load(clientId, platform, keyRing);
+    },
+    events(ids) {
+      const out = new Map<string, LoadedEvent>();
+      const overrides = new Map<string, StageOverrides | undefined>();
+      for (const id of ids) {
+        const stored = store.events.get(id);
+        if (stored === undefined) continue;
+        if (!overrides.has(stored.stage_id)) {
+          const stage = store.stages.get(stored.stage_id);
+          overrides.set(stored.stage_id, stage && toStageOverrides(stage.event_names));
+        }
+        const loaded: LoadedEvent = { event: toConversionEvent(stored) };
+        const o = overrides.get(stored.stage_id);
+        if (o !== undefined) loaded.overrides = o;
+        out.set(id, loaded);
+      }
+      return out;
+    },
+    commit(input) {
+      commitTx.immediate(input);
+    },
+    held() {
+      return heldStmt.all().map((r) => {
+        const h: HeldConnection = { connection_id: r.connection_id, client_id: r.client_id, platform: r.platform, waiting: r.waiting };
+        if (r.status_reason !== null) h.reason = r.status_reason;
+        if (r.paused_at !== null) h.paused_at = r.paused_at;
+        return h;
+      });
+    },
+  };
+}
+
+/**
+ * When a follow-up pass next has work: the earliest retry due or lease
+ * expiring, `undefined` when there is none. Two index lookups; statements
+ * prepared once.
+ */
+export function createFollowUpQuery(db: Db): () => Date | undefined {
+  const retry = db.prepare<[], { at: string | null }>(NEXT_RETRY_SQL);
+  const lease = db.prepare<[], { at: string | null }>(NEXT_LEASE_SQL);
+  return () => {
+    const times = [retry.get()?.at ?? null, lease.get()?.at ?? null].filter((t): t is string => t !== null).map((t) => Date.parse(t));
+    return times.length > 0 ? new Date(Math.min(...times)) : undefined;
+  };
+}

@@ -1,0 +1,219 @@
+/**
+ * The storage-agnostic send pass: batching and outcome tables (pure), and
+ * `runSendPass` over an in-memory OutboxStore against the fakes over HTTP.
+ * The collector's tests run the same pass on SQLite with crashes and races.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFakePlatforms, type FakePlatforms } from '../src/fakes/index.js';
+import type { ClaimedSend, ClaimInput, CommitInput, HeldConnection, LoadedEvent, OutboxStore, StoredConnection } from '../src/outbox-store.js';
+import type { EventOutcome } from '../src/outcomes.js';
+import { groupByConnection, PLATFORM_BATCH_LIMITS, splitBatches } from '../src/pass-batches.js';
+import { applyOutcome, expiredBeforeSend } from '../src/pass-outcome.js';
+import { runSendPass, type BatchInfo } from '../src/send-pass.js';
+import type { Connection, Platform } from '../src/types.js';
+import { makeEvent, metaConnection, NOW, tiktokConnection } from './helpers.js';
+
+const HOUR = 3_600_000;
+
+function claim(id: number, o: Partial<ClaimedSend> = {}): ClaimedSend {
+  return { id, event_id: `evt-${id}`, client_id: 'cli_1', platform: 'meta', status: 'pending', attempts: 0, due_at: NOW.toISOString(), ...o };
+}
+
+describe('batches', () => {
+  it('limits each platform to its batch size', () => {
+    expect(PLATFORM_BATCH_LIMITS).toEqual({ meta: 1000, google: 2000, tiktok: 1000 });
+  });
+
+  it('groups rows per client and platform in first-seen order', () => {
+    const rows = [claim(1), claim(2, { platform: 'google' }), claim(3, { client_id: 'cli_2' }), claim(4)];
+    expect(groupByConnection(rows).map((g) => [g.client_id, g.platform, g.claims.map((c) => c.id)])).toEqual([
+      ['cli_1', 'meta', [1, 4]],
+      ['cli_1', 'google', [2]],
+      ['cli_2', 'meta', [3]],
+    ]);
+  });
+
+  const cases = [
+    { name: 'one chunk under the limit', n: 5, limit: 10, key: () => '', sizes: [5] },
+    { name: 'chunks of the limit', n: 2500, limit: 1000, key: () => '', sizes: [1000, 1000, 500] },
+    { name: 'one batch per key', n: 6, limit: 10, key: (c: ClaimedSend) => (c.id % 2 === 0 ? 'a' : 'b'), sizes: [3, 3] },
+  ];
+  for (const c of cases) {
+    it(`splits into ${c.name}`, () => {
+      const rows = Array.from({ length: c.n }, (_, i) => claim(i + 1));
+      expect(splitBatches(rows, c.limit, c.key).map((b) => b.length)).toEqual(c.sizes);
+    });
+  }
+});
+
+describe('applyOutcome', () => {
+  const ctx = { attemptedAt: NOW, batchSize: 7, passId: 'pass-1', dryRun: false, connectionId: 'con_1', stageId: 'stg_1' };
+  const cases: Array<{ name: string; claim: ClaimedSend; outcome: EventOutcome; notBefore?: Date; update: object; record: object }> = [
+    {
+      name: 'a first send: final, first attempt now',
+      claim: claim(1),
+      outcome: { event_id: 'evt-1', status: 'sent', http_status: 200, request_id: 'fbtrace' },
+      update: { id: 1, status: 'sent', attempts: 1, first_attempt_at: NOW.toISOString() },
+      record: { status: 'sent', retry_count: 0, http_status: 200, request_id: 'fbtrace', batch_size: 7, dedup_key: 'evt-1', connection_id: 'con_1', stage_id: 'stg_1' },
+    },
+    {
+      name: 'a retry: due at next_attempt_at, first attempt kept',
+      claim: claim(2, { attempts: 2, first_attempt_at: '2026-11-20T10:00:00.000Z', status: 'retrying' }),
+      outcome: { event_id: 'evt-2', status: 'retrying', reason: 'server_error', error_code: 'HTTP 500', next_attempt_at: '2026-11-20T15:05:00.000Z' },
+      update: { status: 'retrying', attempts: 3, first_attempt_at: '2026-11-20T10:00:00.000Z', due_at: '2026-11-20T15:05:00.000Z', last_error: 'server_error: HTTP 500' },
+      record: { status: 'retrying', retry_count: 2, next_attempt_at: '2026-11-20T15:05:00.000Z', reason: 'server_error', error_code: 'HTTP 500' },
+    },
+    {
+      name: 'a zero-delay retry: never due within the pass',
+      claim: claim(3),
+      outcome: { event_id: 'evt-3', status: 'retrying', next_attempt_at: NOW.toISOString() },
+      notBefore: NOW,
+      update: { due_at: new Date(NOW.getTime() + 1).toISOString() },
+      record: { next_attempt_at: new Date(NOW.getTime() + 1).toISOString() },
+    },
+    {
+      name: 'a skip: final, no error',
+      claim: claim(4),
+      outcome: { event_id: 'evt-4', status: 'skipped', reason: 'no_connection', message: 'No meta connection.' },
+      update: { status: 'skipped', attempts: 1 },
+      record: { status: 'skipped', reason: 'no_connection', message: 'No meta connection.' },
+    },
+  ];
+  for (const c of cases) {
+    it(`maps ${c.name}`, () => {
+      const { update, record } = applyOutcome(c.claim, c.outcome, { ...ctx, ...(c.notBefore ? { notBefore: c.notBefore } : {}) });
+      expect(update).toMatchObject(c.update);
+      expect(record).toMatchObject({ ...c.record, pass_id: 'pass-1', attempted_at: NOW.toISOString(), dry_run: false });
+      if (c.outcome.status === 'sent' || c.outcome.status === 'skipped') expect(update.last_error).toBeUndefined();
+    });
+  }
+});
+
+describe('expiredBeforeSend', () => {
+  const first = '2026-11-18T15:00:00.000Z';
+  const cases: Array<{ platform: Platform; hoursLater: number; dead: boolean }> = [
+    { platform: 'meta', hoursLater: 46, dead: false },
+    { platform: 'meta', hoursLater: 47, dead: true }, // 48 h window less the 1 h margin
+    { platform: 'tiktok', hoursLater: 60, dead: true },
+    { platform: 'google', hoursLater: 500, dead: false },
+  ];
+  for (const c of cases) {
+    it(`${c.dead ? 'kills' : 'keeps'} a ${c.platform} retry ${c.hoursLater} h after the first attempt`, () => {
+      const now = new Date(Date.parse(first) + c.hoursLater * HOUR);
+      const out = expiredBeforeSend(claim(1, { platform: c.platform, attempts: 1, first_attempt_at: first }), now);
+      expect(out?.status).toBe(c.dead ? 'dead' : undefined);
+      if (c.dead) expect(out?.reason).toBe('dedup_window_passed');
+    });
+  }
+
+  it('never kills a row not yet attempted', () => {
+    expect(expiredBeforeSend(claim(1), new Date(NOW.getTime() + 1000 * HOUR))).toBeUndefined();
+  });
+});
+
+/** An outbox in memory: enough of the contract to run a pass. */
+function memoryStore(input: { rows: ClaimedSend[]; events: LoadedEvent[]; connections: Record<string, StoredConnection | Error> }) {
+  const rows = new Map(input.rows.map((r) => [r.id, { ...r, state: r.status as string, lease: undefined as string | undefined, until: 0 }]));
+  const commits: CommitInput[] = [];
+  const released: number[] = [];
+  const store: OutboxStore = {
+    claim(c: ClaimInput) {
+      const out: ClaimedSend[] = [];
+      for (const r of rows.values()) {
+        if (out.length >= c.limit) break;
+        if (r.state !== 'pending' && r.state !== 'retrying') continue;
+        if (Date.parse(r.due_at) > c.cutoff.getTime() || (r.lease !== undefined && r.until > c.now.getTime())) continue;
+        const conn = input.connections[`${r.client_id}:${r.platform}`];
+        if (conn !== undefined && !(conn instanceof Error) && conn.status === 'paused') continue;
+        r.lease = c.owner;
+        r.until = c.leaseUntil.getTime();
+        out.push({ id: r.id, event_id: r.event_id, client_id: r.client_id, platform: r.platform, status: r.status, attempts: r.attempts, due_at: r.due_at });
+      }
+      return out;
+    },
+    renew: ({ owner, ids }) => ids.filter((id) => rows.get(id)?.lease === owner),
+    release({ owner, ids }) {
+      for (const id of ids) {
+        const r = rows.get(id);
+        if (r?.lease === owner) r.lease = undefined;
+        released.push(id);
+      }
+    },
+    connection(clientId, platform) {
+      const c = input.connections[`${clientId}:${platform}`];
+      if (c instanceof Error) throw c;
+      return c;
+    },
+    events: (ids) => new Map(input.events.filter((e) => ids.includes(e.event.id)).map((e) => [e.event.id, e])),
+    async commit(c) {
+      commits.push(c);
+      for (const u of c.updates) {
+        const r = rows.get(u.id)!;
+        r.state = u.status;
+        r.lease = undefined;
+        if (u.due_at) r.due_at = u.due_at;
+      }
+    },
+    held: (): HeldConnection[] => [],
+  };
+  return { store, rows, commits, released };
+}
+
+const stored = (id: string, clientId: string, connection: Connection, status: 'active' | 'paused' = 'active'): StoredConnection => ({
+  id,
+  client_id: clientId,
+  platform: connection.platform,
+  status,
+  connection,
+});
+
+let fakes: FakePlatforms | undefined;
+afterEach(async () => {
+  await fakes?.close();
+  fakes = undefined;
+});
+
+describe('runSendPass', () => {
+  it('sends per connection, leaves paused and unreadable connections alone, and commits once per batch', async () => {
+    fakes = await startFakePlatforms({ now: () => NOW });
+    const a = makeEvent({ client_id: 'cli_a' });
+    const b = makeEvent({ client_id: 'cli_b' });
+    const c = makeEvent({ client_id: 'cli_c' });
+    const { store, rows, commits, released } = memoryStore({
+      rows: [
+        claim(1, { event_id: a.id, client_id: 'cli_a', platform: 'meta' }),
+        claim(2, { event_id: a.id, client_id: 'cli_a', platform: 'tiktok' }),
+        claim(3, { event_id: b.id, client_id: 'cli_b', platform: 'meta' }),
+        claim(4, { event_id: c.id, client_id: 'cli_c', platform: 'meta' }),
+        claim(5, { event_id: a.id, client_id: 'cli_a', platform: 'google' }),
+      ],
+      events: [{ event: a }, { event: b }, { event: c }],
+      connections: {
+        'cli_a:meta': stored('con_a_meta', 'cli_a', metaConnection()),
+        'cli_a:tiktok': stored('con_a_tt', 'cli_a', tiktokConnection()),
+        'cli_b:meta': stored('con_b_meta', 'cli_b', metaConnection(), 'paused'),
+        'cli_c:meta': new Error('Stored secret was encrypted with key 0badc0de'),
+      },
+    });
+    const seen: BatchInfo[] = [];
+    const report = await runSendPass({ store, now: () => NOW, urls: fakes.urls, owner: 'me', passId: 'p1', beforeCommit: (i) => void seen.push(i) });
+
+    expect(report.claimed).toBe(4); // the paused connection's row is never claimed
+    expect(report.counts).toMatchObject({ sent: 2, skipped: 1 });
+    expect(rows.get(1)?.state).toBe('sent');
+    expect(rows.get(2)?.state).toBe('sent');
+    expect(rows.get(5)?.state).toBe('skipped'); // no google connection
+    expect(commits.find((x) => x.updates.some((u) => u.id === 5))?.records[0]).toMatchObject({ reason: 'no_connection' });
+    expect(rows.get(3)?.state).toBe('pending');
+    expect(rows.get(4)).toMatchObject({ state: 'pending', lease: undefined });
+    expect(released).toEqual([4]);
+    expect(report.errors).toEqual([{ client_id: 'cli_c', platform: 'meta', message: expect.stringContaining('0badc0de') }]);
+    expect(commits).toHaveLength(3);
+    expect(seen.map((s) => [s.platform, s.size])).toEqual([
+      ['meta', 1],
+      ['tiktok', 1],
+      ['google', 1],
+    ]);
+    expect(fakes.counted('meta').size).toBe(1);
+  });
+});
