@@ -127,13 +127,13 @@ describe('fault matrix: final failures', () => {
     expect(env.fakes.requests('meta')).toHaveLength(1);
   });
 
-  it('fails an auth error, pauses the connection and holds its sends until it is fixed', async () => {
+  it('pauses the connection on an auth error and holds its sends, the refused one too, until it is fixed', async () => {
     env = await sendEnv({ connect: ['meta'] });
     const first = env.addEvent();
     env.fakes.script('meta', [{ kind: 'meta-error', code: 190 }]);
     const report = await env.pass();
-    expect(outboxRow(env.db, first.id, 'meta').status).toBe('failed');
-    expect(auditRows(env.db, first.id, 'meta')[0]).toMatchObject({ status: 'failed', reason: 'auth', error_code: '190' });
+    expect(outboxRow(env.db, first.id, 'meta')).toMatchObject({ status: 'retrying', attempts: 1, first_attempt_at: null });
+    expect(auditRows(env.db, first.id, 'meta')[0]).toMatchObject({ status: 'retrying', reason: 'auth', error_code: '190' });
     expect(report.paused).toEqual([expect.objectContaining({ client_id: env.client.id, platform: 'meta' })]);
     const paused = env.connections.get(env.client.id, 'meta');
     expect(paused).toMatchObject({ status: 'paused', status_reason: expect.stringContaining('190') });
@@ -143,7 +143,7 @@ describe('fault matrix: final failures', () => {
     const waiting = env.addEvent();
     const held = await env.pass();
     expect(outboxRow(env.db, waiting.id, 'meta')).toMatchObject({ status: 'pending', attempts: 0, lease_owner: null });
-    expect(held.held).toEqual([expect.objectContaining({ platform: 'meta', waiting: 1, reason: expect.stringContaining('190') })]);
+    expect(held.held).toEqual([expect.objectContaining({ platform: 'meta', waiting: 2, reason: expect.stringContaining('190') })]);
     expect(env.fakes.requests('meta')).toHaveLength(1);
 
     // `pruuv connections set` with a working token un-pauses it.
@@ -151,6 +151,8 @@ describe('fault matrix: final failures', () => {
     const fixed = await env.pass();
     expect(fixed.held).toEqual([]);
     expect(outboxRow(env.db, waiting.id, 'meta').status).toBe('sent');
+    expect(outboxRow(env.db, first.id, 'meta').status).toBe('sent');
+    expect(env.fakes.counted('meta').size).toBe(2);
   });
 
   it('marks a send dead instead of resending past the 48 h dedup window', async () => {

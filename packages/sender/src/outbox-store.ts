@@ -91,7 +91,8 @@ export interface RowUpdate {
   due_at?: string;
   /** Attempts made, this one included. */
   attempts: number;
-  first_attempt_at: string;
+  /** When the first attempt that the platform may have counted was made: the start of its dedup window. Absent while no such attempt was made. */
+  first_attempt_at?: string;
   /** Short `reason: message` of the last failure, for `retrying`, `failed` and `dead`. */
   last_error?: string;
 }

@@ -39,10 +39,19 @@ function lastError(o: EventOutcome): string | undefined {
 }
 
 /** Maps an outcome onto the claimed row: the update and the audit record. */
-export function applyOutcome(claim: ClaimedSend, outcome: EventOutcome, ctx: AttemptContext): AppliedOutcome {
+export function applyOutcome(claim: ClaimedSend, given: EventOutcome, ctx: AttemptContext): AppliedOutcome {
   const attemptedAt = ctx.attemptedAt.toISOString();
+  // An auth or permission error pauses the connection (retry table, verdict
+  // `pause`). The conversion itself did nothing wrong: it is held, due again
+  // as soon as `pruuv connections set` un-pauses the connection (claims skip
+  // paused connections), never dropped. The platform refused it whole, so this
+  // attempt cannot have been counted and does not start the dedup window.
+  const held = given.status === 'failed' && given.pause_connection === true;
+  const outcome: EventOutcome = held
+    ? { ...given, status: 'retrying', next_attempt_at: attemptedAt, message: 'Held until the connection is fixed (pruuv connections set); then sent.' }
+    : given;
   let next = outcome.status === 'retrying' ? outcome.next_attempt_at : undefined;
-  if (outcome.status === 'retrying') {
+  if (outcome.status === 'retrying' && !held) {
     const floor = ctx.notBefore !== undefined ? ctx.notBefore.getTime() + 1 : Number.NEGATIVE_INFINITY;
     const at = next !== undefined ? Date.parse(next) : Number.NaN;
     // A retry without a time would never be due again; treat it as due at the floor.
@@ -52,8 +61,9 @@ export function applyOutcome(claim: ClaimedSend, outcome: EventOutcome, ctx: Att
     id: claim.id,
     status: outcome.status,
     attempts: claim.attempts + 1,
-    first_attempt_at: claim.first_attempt_at ?? attemptedAt,
   };
+  const firstAttempt = held ? claim.first_attempt_at : (claim.first_attempt_at ?? attemptedAt);
+  if (firstAttempt !== undefined) update.first_attempt_at = firstAttempt;
   if (next !== undefined) update.due_at = next;
   const error = lastError(outcome);
   if (error !== undefined) update.last_error = error;

@@ -125,7 +125,7 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): OutboxStore {
         status: u.status,
         due_at: u.due_at ?? null,
         attempts: u.attempts,
-        first_attempt_at: u.first_attempt_at,
+        first_attempt_at: u.first_attempt_at ?? null,
         last_error: u.last_error ?? null,
         now: at,
         finished_at: final.has(u.status) ? at : null,
