@@ -1,0 +1,10 @@
+// Bundles the app and @pruuv/pixel (with its js-cookie dependency) into one
+// browser script, dist/app.js.
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+import typescript from '@rollup/plugin-typescript';
+
+export default {
+  input: 'src/main.ts',
+  plugins: [nodeResolve({ browser: true }), typescript({ tsconfig: './tsconfig.json' })],
+  output: { file: 'dist/app.js', format: 'iife' },
+};
