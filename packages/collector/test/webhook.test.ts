@@ -466,9 +466,7 @@ describe('POST /api/webhooks/funnel/:stageId', () => {
           ...store,
           events: {
             ...store.events,
-            admit: () => {
-              throw new Error('boom in /srv/secret/path.ts');
-            },
+            admitGrouped: () => Promise.reject(new Error('boom in /srv/secret/path.ts')),
           },
         }),
       }),

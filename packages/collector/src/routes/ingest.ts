@@ -118,7 +118,7 @@ export function createIngestRouter(deps: IngestDeps): Router {
       if (req.ip !== undefined) facts.client_ip = req.ip;
       const ua = req.get('user-agent');
       if (ua) facts.user_agent = ua.slice(0, MAX_USER_AGENT);
-      const admission = store.events.admit(withDataTimestamp(eventFromBeacon(payload, stage, facts), at), at);
+      const admission = await store.events.admitGrouped(withDataTimestamp(eventFromBeacon(payload, stage, facts), at), at);
       switch (admission.status) {
         case 'stored':
           res.json({ received: true, event_id: admission.event.id });

@@ -89,7 +89,7 @@ export function createWebhookRouter(deps: WebhookDeps): Router {
       }
       const at = now();
       const event = withDataTimestamp(await eventFromWebhook(parsed.data, stage), at);
-      const admission = store.events.admit(event, at);
+      const admission = await store.events.admitGrouped(event, at);
       switch (admission.status) {
         case 'stored':
           logger.debug({ stage_id: stage.id, event_id: admission.event.id, inherited: admission.event.inherited }, 'webhook: stored');

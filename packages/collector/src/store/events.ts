@@ -6,6 +6,7 @@
  */
 import type { Db } from '../db.js';
 import { asStorageUnavailable } from '../errors.js';
+import { createGroupCommit } from './group-commit.js';
 import { dedupSinceMs } from '../dedup.js';
 import { inheritAttribution, needsJoin } from '../join.js';
 import { retryAfterSeconds, STAGE_EVENTS_PER_HOUR, STAGE_WINDOW_MS } from '../rate-limit.js';
@@ -216,6 +217,8 @@ export function createEvents(db: Db, outbox: Outbox, options: EventsOptions = {}
     return { status: 'stored', event: stored };
   });
 
+  const admitGrouped = createGroupCommit(db, (item: { event: NewEvent; at: Date }) => admitTx(item.event, item.at));
+
   return {
     admit(event, at) {
       try {
@@ -224,6 +227,9 @@ export function createEvents(db: Db, outbox: Outbox, options: EventsOptions = {}
       } catch (error) {
         throw asStorageUnavailable(error) ?? error;
       }
+    },
+    admitGrouped(event, at) {
+      return admitGrouped({ event, at });
     },
     get(id) {
       const row = byId.get(id);

@@ -154,6 +154,15 @@ export interface Store {
      * attribution join, the insert and its outbox rows. `at` is the receive time.
      */
     admit(event: NewEvent, at: Date): Admission;
+    /**
+     * {@link admit} with group commit, for request handlers: admissions asked for in
+     * the same turn of the event loop share ONE write transaction (each in its own
+     * savepoint, so one event's failure rolls back only that event), so one fsync
+     * covers them all. Resolves once the transaction is committed: an event is on
+     * disk before its caller answers 200. Rejects with a `StorageUnavailableError`
+     * when the database is busy, locked or full (nothing of the group is stored).
+     */
+    admitGrouped(event: NewEvent, at: Date): Promise<Admission>;
   };
   outbox: {
     /** The outbox rows of an event, by platform. */

@@ -1,0 +1,90 @@
+/**
+ * Group commit. With `synchronous = FULL` every commit waits for an fsync
+ * (about 0.8 ms on the disk this was measured on, against about 0.25 ms for all
+ * of an admission's SQL), so one transaction per request caps a collector at a
+ * few hundred events per second however fast the rest is. Requests that arrive
+ * together are instead written in ONE `BEGIN IMMEDIATE … COMMIT`: with ten
+ * concurrent senders, one fsync covers about ten events, and each caller is
+ * still answered only after its event is on disk.
+ *
+ * Each item runs in its own savepoint (a better-sqlite3 transaction function
+ * called inside another becomes a SAVEPOINT), so a bug that throws on one event
+ * rolls back that event alone; a full, busy or locked database fails the whole
+ * group, and every caller answers 503 with nothing stored. Items run in arrival order, so the dedup and
+ * rate checks of a later item see the earlier items of the same group.
+ */
+import type { Db } from '../db.js';
+import { asStorageUnavailable } from '../errors.js';
+
+/**
+ * At most this many items share a transaction: a burst is split so that the
+ * write lock is never held for long (100 admissions ≈ 25 ms of SQL).
+ */
+export const MAX_GROUP = 100;
+
+type Settled<O> = { ok: true; value: O } | { ok: false; error: unknown };
+
+interface Pending<I, O> {
+  item: I;
+  resolve: (value: O) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Wraps `run` (a better-sqlite3 transaction function doing one item's writes)
+ * into an async function whose calls in one turn of the event loop are committed
+ * together, at `setImmediate`, after the current I/O callbacks have queued theirs.
+ */
+export function createGroupCommit<I, O>(
+  db: Db,
+  run: (item: I) => O,
+  options: { /** Called after each committed group with its size (for tests and metrics). */ onCommit?: (size: number) => void } = {},
+): (item: I) => Promise<O> {
+  const queue: Pending<I, O>[] = [];
+  let scheduled = false;
+
+  const group = db.transaction((items: Pending<I, O>[]): Settled<O>[] =>
+    items.map((p) => {
+      try {
+        return { ok: true, value: run(p.item) };
+      } catch (error) {
+        // Busy, locked or full is the database's state, not this item's fault, and SQLite
+        // may already have rolled the whole transaction back (SQLITE_FULL): fail the group.
+        if (asStorageUnavailable(error) || !db.inTransaction) throw error;
+        return { ok: false, error };
+      }
+    }),
+  );
+
+  const flush = (): void => {
+    scheduled = false;
+    const items = queue.splice(0, MAX_GROUP);
+    if (queue.length > 0) schedule();
+    let settled: Settled<O>[];
+    try {
+      settled = group.immediate(items);
+    } catch (error) {
+      // BEGIN or COMMIT failed (busy, locked, disk full): nothing of the group was stored.
+      const failure = asStorageUnavailable(error) ?? error;
+      for (const p of items) p.reject(failure);
+      return;
+    }
+    options.onCommit?.(items.length);
+    settled.forEach((s, i) => {
+      const p = items[i]!;
+      if (s.ok) p.resolve(s.value);
+      else p.reject(asStorageUnavailable(s.error) ?? s.error);
+    });
+  };
+
+  const schedule = (): void => {
+    scheduled = true;
+    setImmediate(flush);
+  };
+
+  return (item) =>
+    new Promise<O>((resolve, reject) => {
+      queue.push({ item, resolve, reject });
+      if (!scheduled) schedule();
+    });
+}
