@@ -4,10 +4,10 @@
  * and third-party code may have patched anything. A failure there must cost us
  * data, never break the page (ARCHITECTURE.md, goal 3).
  */
-export function attempt<T>(f: () => T): T | undefined {
+export const attempt = <T>(f: () => T): T | undefined => {
   try {
     return f();
   } catch {
-    return undefined;
+    // Fails soft: `undefined`.
   }
-}
+};

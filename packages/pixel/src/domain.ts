@@ -14,7 +14,7 @@ const isIp = (host: string): boolean => /^[\d.]+$|:/.test(host);
  *
  * @param probe writes a test cookie on `domain` and says whether it reads back.
  */
-export function findDomain(host: string, probe: (domain: string) => boolean): string {
+export const findDomain = (host: string, probe: (domain: string) => boolean): string => {
   const labels = host.split('.');
   // The top label alone (`com`, `uk`) is always a public suffix: start one below it.
   for (let i = labels.length - 1; !isIp(host) && i--; ) {
@@ -22,7 +22,7 @@ export function findDomain(host: string, probe: (domain: string) => boolean): st
     if (probe(d)) return d;
   }
   return '';
-}
+};
 
 /**
  * Meta's subdomainIndex of a cookie domain: labels − 1 (`example.com` → 1,

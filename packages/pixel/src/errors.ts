@@ -5,8 +5,8 @@
  * Messages start with `[pruuv]` so they are easy to find in a console.
  */
 export class PruuvError extends Error {
+  override name = 'PruuvError';
   constructor(message: string) {
     super('[pruuv] ' + message);
-    this.name = 'PruuvError';
   }
 }

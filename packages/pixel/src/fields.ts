@@ -8,20 +8,20 @@ import type { Attribution } from './types.js';
  * The value of every field name: captured click IDs (from the ledger) and their
  * `<id>_timestamp`, the last touch's UTMs, `fbc`, `fbp` and `ttp`.
  */
-export function fieldValues(a: Attribution): Record<string, string | undefined> {
+export const fieldValues = (a: Attribution): Record<string, string | undefined> => {
   const v: Record<string, string | undefined> = { ...a.last_touch?.params, fbc: a.fbc, fbp: a.fbp, ttp: a.ttp };
   for (const [k, e] of Object.entries(a.clicks)) {
     v[k] = e.value;
     v[k + '_timestamp'] = e.ts;
   }
   return v;
-}
+};
 
-/** Fills every `[data-pruuv]` element under `root` that has a known value; others are left alone. */
-export function fillFields(a: Attribution, root: ParentNode = document): void {
+/** Fills every `[data-pruuv]` element of the document that has a known value; others are left alone. */
+export const fillFields = (a: Attribution): void => {
   const v = fieldValues(a);
-  for (const el of root.querySelectorAll<HTMLInputElement>('[data-pruuv]')) {
+  for (const el of document.querySelectorAll<HTMLInputElement>('[data-pruuv]')) {
     const x = v[el.dataset.pruuv as string];
     if (x) el.value = x;
   }
-}
+};

@@ -21,11 +21,11 @@ export interface Saved {
 export const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** The UTMs of a parameter set, in a fixed order (so two sets compare as JSON). */
-export function utmOf(p: Params = {}): Partial<Record<UtmName, string>> {
+export const utmOf = (p: Params = {}): Partial<Record<UtmName, string>> => {
   const u: Partial<Record<UtmName, string>> = {};
   for (const k of UTMS) if (p[k]) u[k] = p[k];
   return u;
-}
+};
 
 /**
  * Records one landing's parameters at time `now` (epoch ms).
@@ -37,7 +37,7 @@ export function utmOf(p: Params = {}): Partial<Record<UtmName, string>> {
  *   First touch: set once, never overwritten.
  * Touch URLs are cut at 500 characters to keep the `_pruuv` cookie small.
  */
-export function record(s: Saved, p: Params, url: string, now: number): void {
+export const record = (s: Saved, p: Params, url: string, now: number): void => {
   const ts = iso(now);
   const u = JSON.stringify(utmOf(p));
   let fresh = u != '{}' && u != JSON.stringify(utmOf(s.last_touch?.params));
@@ -52,16 +52,15 @@ export function record(s: Saved, p: Params, url: string, now: number): void {
     s.last_touch = { params: p, url: url.slice(0, 500), ts };
     s.first_touch ||= s.last_touch;
   }
-}
+};
 
 /**
  * Fills a ledger gap from a Google tag cookie (`_gcl_aw` holds a gclid, `_gcl_gb` a
  * gbraid), whose value is `GCL.{unixSeconds}.{clickId}`. Used only when the ledger
  * has no entry for that ID: our own first-seen time is better than the tag's.
  */
-export function gclFallback(s: Saved, id: ClickIdName, cookie: string | null | undefined): void {
-  const [g, sec, v] = (cookie || '').split('.');
-  if (!s.clicks[id] && g == 'GCL' && /^\d+$/.test(sec as string) && validClickId(v)) {
-    s.clicks[id] = { value: v, ts: iso(+(sec as string) * 1000) };
-  }
-}
+export const gclFallback = (s: Saved, id: ClickIdName, cookie: string | null | undefined): void => {
+  // At most 10 digits of seconds (year 2286): a longer time would make toISOString throw.
+  const m = /^GCL\.(\d{1,10})\.([^.]+)/.exec(cookie as string);
+  if (m && !s.clicks[id] && validClickId(m[2])) s.clicks[id] = { value: m[2], ts: iso(+(m[1] as string) * 1000) };
+};

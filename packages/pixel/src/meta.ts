@@ -10,28 +10,22 @@
 export const validFb = (v: string | null | undefined): v is string =>
   /^fb\.\d+\.\d+\.[^.]+(\.(A[Qgw]|B[AQg]|[^.]{8}))?$/.test(v as string);
 
-/** `cur` when valid and `keep`, else a new `fb.{subdomainIndex}.{now}.{last}`. */
-const fb = (cur: string | null | undefined, keep: boolean, subdomainIndex: number, now: number, last: string | number) =>
-  validFb(cur) && keep ? cur : `fb.${subdomainIndex}.${now}.${last}`;
-
 /**
- * The `_fbc` to hold after `fbclid` arrived at `now` (epoch ms): the existing value,
- * verbatim (5-segment values included), when it is valid and its segment 3 equals
- * the fbclid case-sensitively — never "the part after the last dot", which is the
- * appendix on 5-segment values (platforms.md §1.8 DISAGREE) — else a new
- * `fb.{subdomainIndex}.{now}.{fbclid}`. Callers write only when it differs.
+ * The `_fbc`/`_fbp` value to hold at `now` (epoch ms): `cur`, verbatim (5-segment values
+ * included), when it is valid and, for `_fbc`, its segment 3 equals the `fbclid` that
+ * arrived, case-sensitively — never "the part after the last dot", which is the appendix
+ * on 5-segment values (platforms.md §1.8 DISAGREE). Otherwise a new
+ * `fb.{subdomainIndex}.{now}.{last}`: `last` is the fbclid for `_fbc`, and for `_fbp` a
+ * random 31-bit integer, as Meta's reference builder does (platforms.md §2.1 rule 7).
+ * Callers write only when it differs.
+ *
+ * @example nextFb(undefined, 1, 1700000000123, 'IwAR1', 'IwAR1') // 'fb.1.1700000000123.IwAR1' (_fbc)
+ * @example nextFb('fb.1.1596403881668.1116446470', 1, 1700000000123, 42) // kept (_fbp)
  */
-export const nextFbc = (cur: string | null | undefined, fbclid: string, subdomainIndex: number, now: number): string =>
-  fb(cur, cur?.split('.')[3] === fbclid, subdomainIndex, now, fbclid);
-
-/**
- * The `_fbp` to hold: the existing value when valid, else a new
- * `fb.{subdomainIndex}.{now}.{random}` with a random 31-bit integer, as Meta's
- * reference builder does (platforms.md §2.1 rule 7).
- */
-export const nextFbp = (
+export const nextFb = (
   cur: string | null | undefined,
   subdomainIndex: number,
   now: number,
-  random: number = (Math.random() * 2 ** 31) >>> 0,
-): string => fb(cur, true, subdomainIndex, now, random);
+  last: string | number,
+  fbclid?: string,
+): string => (validFb(cur) && (!fbclid || cur.split('.')[3] === fbclid) ? cur : `fb.${subdomainIndex}.${now}.${last}`);

@@ -33,15 +33,15 @@ export const validClickId = (v: string | null | undefined): v is string => /^[\x
  * unparsable URL). Values are decoded exactly once by `URLSearchParams` (`%2520` → `%20`,
  * `+` → space) and never case-changed: Meta's click ID "is case sensitive" (platforms.md §1.8).
  */
-export function readParams(url: string): Params {
+export const readParams = (url: string): Params => {
   const q = attempt(() => new URL(url).searchParams);
   const out: Params = {};
   for (const k of [...CLICK_IDS, ...UTMS]) {
     const v = q?.get(k);
-    if ((/^utm/.test(k) ? validValue : validClickId)(v)) out[k] = v as string;
+    if ((UTMS.includes(k as UtmName) ? validValue : validClickId)(v)) out[k] = v as string;
   }
   return out;
-}
+};
 
 /**
  * The parameters of the page URL or, when it has none, of the referrer: a landing
@@ -49,7 +49,7 @@ export function readParams(url: string): Params {
  * `document.referrer` still has it (Meta's library does the same for fbclid,
  * platforms.md §2.1 rule 5). The whole set comes from one URL, never a mix.
  */
-export function captureParams(url: string, referrer: string): Params {
+export const captureParams = (url: string, referrer: string): Params => {
   const p = readParams(url);
   return Object.keys(p)[0] ? p : readParams(referrer);
-}
+};

@@ -8,9 +8,10 @@ import { findDomain, subdomainIndex } from './domain.js';
 import { PruuvError } from './errors.js';
 import { fillFields } from './fields.js';
 import { gclFallback, iso, record, utmOf, type Saved } from './ledger.js';
-import { nextFbc, nextFbp, validFb } from './meta.js';
+import { nextFb, validFb } from './meta.js';
 import { hashIdentity } from './normalize.js';
 import { captureParams, validClickId, type Params } from './params.js';
+import { pickProps } from './payload.js';
 import { get, lsSet, probeCookie, put, readCookie, type CookieAttrs, type Stored } from './storage.js';
 import { OUTBOX, createTransport, type Transport } from './transport.js';
 import type { Attribution, InitOptions, TrackProps, TrackResult } from './types.js';
@@ -60,63 +61,66 @@ const FBP = '_fbp';
 /** Creates an independent pixel. Most pages use the default one (`init`, `track`…). */
 export function createPixel(deps: PixelDeps = {}): Pixel {
   const now = deps.now || Date.now;
-  let opts: InitOptions | undefined;
+  let opts: InitOptions;
   /** The visitor's consent answer; `undefined` until `consent()` is called. */
   let granted: boolean | undefined;
   let st: Saved = { clicks: {} };
-  /** Captures made before storage was opened, replayed into the stored state once it is. */
+  /** Captures not saved yet (storage closed: waiting for consent), replayed once it opens. */
   let hist: [Params, string, number][] = [];
   /** Events waiting for consent. */
   let queue: (() => unknown)[] = [];
-  let attrs: CookieAttrs | undefined;
-  let idx = 0;
-  let loaded = false;
-  let vid: Stored;
+  /** Cookie attributes, found on first use: the domain probe writes cookies, so only after consent or to erase. */
+  let attrs: CookieAttrs;
+  let idx: number;
+  let loaded: boolean | undefined;
+  let vid: string;
   let fbc: Stored;
   let fbp: Stored;
   let ttp: Stored;
-  let href: string | undefined;
-  let transport: Transport;
+  let href: string;
+  let send: Transport[0];
+  let drain: Transport[1];
 
-  const log = (...a: unknown[]) => opts?.debug && console.warn('[pruuv]', ...a);
-  const allowed = () => granted ?? !opts?.requireConsent;
+  // Only called after init(): `opts` is set.
+  const log = (...a: unknown[]) => opts.debug && console.warn('[pruuv]', ...a);
+  const allowed = () => granted ?? !opts.requireConsent;
 
-  /** Cookie attributes, found once: the domain probe writes cookies, so only after consent or to erase. */
-  const cookies = (): CookieAttrs => {
+  /** Cookie attributes and Meta's subdomainIndex, found once: the domain probe writes cookies, so only after consent or to erase. */
+  const open = (): CookieAttrs => {
     if (!attrs) {
       const host = location.hostname;
-      const domain = opts?.cookieDomain ?? findDomain(host, deps.probe || probeCookie);
+      const domain = opts.cookieDomain ?? findDomain(host, deps.probe || probeCookie);
       idx = subdomainIndex(domain || host);
-      attrs = { domain, expires: opts?.cookieDays ?? 90, sameSite: 'Lax', secure: location.protocol == 'https:' };
+      attrs = { domain, expires: opts.cookieDays ?? 90, sameSite: 'Lax', secure: location.protocol == 'https:' };
     }
     return attrs;
   };
-  const parse = (v: Stored): Saved | undefined => {
-    const s = attempt(() => JSON.parse(v as string)) as Saved | undefined;
-    return s?.clicks instanceof Object ? s : undefined;
-  };
+  const parse = (v: Stored) =>
+    attempt(() => {
+      const s = JSON.parse(v as string) as Saved;
+      return s.clicks instanceof Object ? s : undefined;
+    });
   /**
    * Re-reads storage (another tab or Meta's pixel may have written), keeping what is in
-   * memory when storage is empty or blocked.
+   * memory when storage is empty or blocked. Only well-formed `_fbc`/`_ttp` travel: the
+   * collector rejects an event with a bad one.
    */
   const sync = () => {
     if (loaded) {
-      const a = cookies();
-      st = parse(get(a, PRUUV)) || st;
-      // Only well-formed values travel: the collector rejects an event with a bad one.
-      const c = get(a, FBC);
+      const c = get(attrs, FBC);
       const t = readCookie('_ttp');
+      st = parse(get(attrs, PRUUV)) || st;
       if (validFb(c)) fbc = c;
-      fbp = get(a, FBP) ?? fbp;
+      fbp = get(attrs, FBP) ?? fbp;
       ttp = validClickId(t) ? t : undefined;
     }
   };
-  const save = () => loaded && put(cookies(), PRUUV, JSON.stringify(st));
+  const save = () => loaded && put(attrs, PRUUV, JSON.stringify(st));
   const use = (p: Params, url: string, t: number) => {
     record(st, p, url, t);
     // platforms.md §1.8: write _fbc only when absent/invalid or its fbclid differs.
-    const n = p.fbclid && loaded && nextFbc(fbc, p.fbclid, idx, t);
-    if (n && n != fbc) put(cookies(), FBC, (st.fbc = fbc = n));
+    const n = loaded && p.fbclid && nextFb(fbc, idx, t, p.fbclid, p.fbclid);
+    if (n && n != fbc) put(attrs, FBC, (st.fbc = fbc = n));
   };
   /** A copy of what is in memory (no storage access: the MutationObserver calls this often). */
   const attribution = (): Attribution => JSON.parse(JSON.stringify({ ...st, fbc, fbp, ttp }));
@@ -124,40 +128,43 @@ export function createPixel(deps: PixelDeps = {}): Pixel {
 
   const capture = () => {
     const url = location.href;
-    if (url == href) return;
-    // The referrer only counts for the page load, not for later SPA navigations.
-    const p = captureParams(url, href ? '' : document.referrer);
-    href = url;
-    if (Object.keys(p)[0]) {
+    if (url != href) {
+      // The referrer only counts for the page load, not for later SPA navigations.
+      const p = captureParams(url, href ? '' : document.referrer);
       const t = now();
-      sync();
-      use(p, url, t);
-      loaded ? save() : hist.push([p, url, t]);
+      href = url;
+      if (Object.keys(p)[0]) {
+        sync();
+        use(p, url, t);
+        loaded ? save() : hist.push([p, url, t]);
+      }
+      fill();
     }
-    fill();
   };
 
   /** Opens storage (consent given or not needed): loads, replays waiting captures and events. */
   const load = () => {
-    if (loaded) return;
-    loaded = true;
-    const a = cookies();
-    sync();
-    put(a, VID, (vid = get(a, VID) || uuid()));
-    const n = nextFbp(fbp, idx, now());
-    if (n != fbp) put(a, FBP, (st.fbp = fbp = n));
-    hist.forEach((h) => use(...h));
-    hist = [];
-    gclFallback(st, 'gclid', readCookie('_gcl_aw'));
-    gclFallback(st, 'gbraid', readCookie('_gcl_gb'));
-    save();
-    queue.splice(0).forEach((f) => f());
-    transport[1]();
+    if (!loaded) {
+      const a = open();
+      loaded = true;
+      sync();
+      put(a, VID, (vid = get(a, VID) || uuid()));
+      // _fbp's last segment: a random 31-bit integer (platforms.md §2.1 rule 7).
+      const n = nextFb(fbp, idx, now(), (Math.random() * 2 ** 31) | 0);
+      if (n != fbp) put(a, FBP, (st.fbp = fbp = n));
+      hist.forEach((h) => use(...h));
+      hist = [];
+      gclFallback(st, 'gclid', readCookie('_gcl_aw'));
+      gclFallback(st, 'gbraid', readCookie('_gcl_gb'));
+      save();
+      queue.splice(0).forEach((f) => f());
+      drain();
+    }
   };
 
   /** consent(false): removes Pruuv's storage, and `_fbc`/`_fbp` only when Pruuv wrote them. */
   const erase = () => {
-    const a = cookies();
+    const a = open();
     const w = parse(get(a, PRUUV)) || st;
     for (const k of [FBC, FBP]) {
       const v = w[k.slice(1) as 'fbc' | 'fbp'];
@@ -176,7 +183,7 @@ export function createPixel(deps: PixelDeps = {}): Pixel {
     if (opts) return void log('init twice');
     if (!o?.site || !o.endpoint) throw new PruuvError('init({ site, endpoint }) needs both');
     opts = o;
-    transport = createTransport(o.endpoint.replace(/\/$/, '') + (o.ingestPath || '/e'), now, log, deps.fetch);
+    [send, drain] = createTransport(o.endpoint.replace(/\/$/, '') + (o.ingestPath || '/e'), now, log, deps.fetch);
     const safeCapture = () => attempt(capture);
     for (const m of ['pushState', 'replaceState'] as const) {
       const f = history[m];
@@ -186,7 +193,7 @@ export function createPixel(deps: PixelDeps = {}): Pixel {
       };
     }
     addEventListener('popstate', safeCapture);
-    addEventListener('online', () => allowed() && transport[1]());
+    addEventListener('online', () => allowed() && drain());
     new MutationObserver(() => attempt(fill)).observe(document.documentElement, { childList: true, subtree: true });
     capture();
     gate();
@@ -197,30 +204,29 @@ export function createPixel(deps: PixelDeps = {}): Pixel {
     const o = opts;
     if (typeof document == 'undefined') return { event_id };
     if (!o) throw new PruuvError('track() before init()');
-    const { email, phone, ...rest } = props;
     // The collector takes URLs up to 4,096 characters.
     const url = location.href.slice(0, 4096);
     const referrer = document.referrer.slice(0, 4096) || undefined;
     const client_time = iso(now());
     let h = {};
     try {
-      h = await hashIdentity(email, phone, o.defaultCountryCode);
+      h = await hashIdentity(props.email, props.phone, o.defaultCountryCode);
     } catch {
       // No WebCrypto (insecure context): the raw values are never sent instead.
       log('no WebCrypto: email/phone dropped');
     }
     const go = () => {
       sync();
-      return transport[0]({
-        ...rest,
+      return send({
+        ...pickProps(props),
         ...h,
         ...attribution(),
         v: 1,
         site: o.site,
         stage,
         event_id,
-        visitor_id: vid as string,
-        reference: rest.reference || (vid as string),
+        visitor_id: vid,
+        reference: props.reference || vid,
         utm: utmOf(st.last_touch?.params),
         url,
         referrer,

@@ -27,32 +27,35 @@ export const lsSet = (key: string, value?: Stored): void =>
  * A value over 3,500 bytes encoded lives in localStorage only: browsers drop cookies
  * over 4,096 bytes, and the rest is room for the name and the site's other cookies.
  */
-export function put(a: CookieAttrs, key: string, value?: Stored): void {
+export const put = (a: CookieAttrs, key: string, value?: Stored): void => {
   attempt(() =>
     value == null || encodeURIComponent(value).length > 3500 ? Cookies.remove(key, a) : Cookies.set(key, value, a),
   );
   lsSet(key, value);
-}
+};
 
 /**
  * Reads a value from the cookie, else from localStorage, and repairs whichever copy
  * is missing or differs (the cookie wins: it is what Meta's pixel reads too).
  */
-export function get(a: CookieAttrs, key: string): Stored {
+export const get = (a: CookieAttrs, key: string): Stored => {
   const c = readCookie(key);
   const l = lsGet(key);
   const v = c ?? l;
   if (v != null && c !== l) put(a, key, v);
   return v;
-}
+};
 
-/** The real cookie-domain probe for `findDomain`: writes, reads back and removes a test cookie on `domain`. */
+/**
+ * The real cookie-domain probe for `findDomain`: writes, reads back and removes a test
+ * cookie on `domain`. Its value is the domain itself: a refused write leaves at most the
+ * value of a probe on another domain, which cannot match.
+ */
 export const probeCookie = (domain: string): boolean =>
   !!attempt(() => {
-    const v = '' + Math.random();
     const a = { domain };
-    Cookies.set('_pruuv_t', v, a);
-    const ok = Cookies.get('_pruuv_t') == v;
+    Cookies.set('_pruuv_t', domain, a);
+    const ok = Cookies.get('_pruuv_t') == domain;
     Cookies.remove('_pruuv_t', a);
     return ok;
   });

@@ -25,44 +25,44 @@ const MAX_EVENTS = 50;
 export const retryable = (status: number): boolean => status == 408 || status == 429 || status > 499;
 
 /** The outbox's events younger than 7 days at `now`. */
-export function readOutbox(now: number): TrackPayload[] {
-  const b = attempt(() => JSON.parse(lsGet(OUTBOX) as string)) as TrackPayload[] | null | undefined;
-  return Array.isArray(b) ? b.filter((p) => now - Date.parse(p.client_time) < MAX_AGE) : [];
-}
+export const readOutbox = (now: number): TrackPayload[] =>
+  // Anything but an array of events (corrupt JSON, `null`, an object) throws here: empty.
+  attempt(() => (JSON.parse(lsGet(OUTBOX) as string) as TrackPayload[]).filter((p) => now - Date.parse(p.client_time) < MAX_AGE)) ||
+  [];
 
 /** What `createTransport` returns: `send` one payload, `drain` the outbox (resend all, in order). */
-export type Transport = readonly [send: (p: TrackPayload) => Promise<void>, drain: () => void];
+export type Transport = readonly [send: (p: TrackPayload) => Promise<void> | void, drain: () => void];
 
 /**
  * Transport to `url` (the collector's ingest endpoint).
  * `fetch(url, { keepalive, text/plain })` so no CORS preflight is needed and the
  * request outlives the page; `navigator.sendBeacon` when fetch is missing or throws
- * synchronously. Resolves when the attempt is over: it never rejects.
+ * synchronously. `send` returns a promise that settles when the fetch attempt is over
+ * (nothing on the synchronous sendBeacon path, already over); it never rejects.
  *
  * @param fetcher defaults to the global `fetch` at send time.
  */
-export function createTransport(
+export const createTransport = (
   url: string,
   now: () => number,
   warn: (...a: unknown[]) => void,
   fetcher?: typeof fetch,
-): Transport {
+): Transport => {
   const keep = (p: TrackPayload) => lsSet(OUTBOX, JSON.stringify([...readOutbox(now()), p].slice(-MAX_EVENTS)));
-  const send = (p: TrackPayload): Promise<void> => {
+  const send = (p: TrackPayload): Promise<void> | void => {
     const body = JSON.stringify(p);
-    try {
-      // A string body goes out as `text/plain;charset=UTF-8` (Fetch standard, "extract a
-      // body"): a CORS-safelisted type, so no preflight, without spending bytes on the header.
-      return (fetcher || fetch)(url, { method: 'POST', body, keepalive: true, credentials: 'include' }).then(
-        (r) => {
-          r.ok || (retryable(r.status) ? keep(p) : warn('dropped', r.status));
-        },
-        () => keep(p),
-      );
-    } catch {
-      attempt(() => navigator.sendBeacon(url, body)) || keep(p);
-      return Promise.resolve();
-    }
+    return (
+      attempt(() =>
+        // A string body goes out as `text/plain;charset=UTF-8` (Fetch standard, "extract a
+        // body"): a CORS-safelisted type, so no preflight, without spending bytes on the header.
+        (fetcher || fetch)(url, { method: 'POST', body, keepalive: true, credentials: 'include' }).then(
+          (r) => {
+            r.ok || (retryable(r.status) ? keep(p) : warn('dropped', r.status));
+          },
+          () => keep(p),
+        ),
+      ) || void (attempt(() => navigator.sendBeacon(url, body)) || keep(p))
+    );
   };
   const drain = () => {
     const b = readOutbox(now());
@@ -70,4 +70,4 @@ export function createTransport(
     b.forEach(send);
   };
   return [send, drain];
-}
+};

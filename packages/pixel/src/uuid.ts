@@ -13,4 +13,7 @@ const byte = (): number =>
  * `8` keeps its top two bits (`10xx`, the RFC variant) and the `4` (version) stays.
  */
 export const uuid = (): string =>
-  '10000000-1000-4000-8000-100000000000'.replace(/[018]/g, (c) => (+c ^ (byte() & (15 >> (+c / 4)))).toString(16));
+  '10000000-1000-4000-8000-100000000000'.replace(/[018]/g, (c) =>
+    // `^` and `>>` coerce the digit to a number.
+    ((c as unknown as number) ^ (byte() & (15 >> ((c as unknown as number) / 4)))).toString(16),
+  );

@@ -101,6 +101,7 @@ describe('gclFallback', () => {
     { name: 'ignores a missing cookie', expected: {} },
     { name: 'ignores another prefix', cookie: 'GA1.1700000000.X', expected: {} },
     { name: 'ignores a non-numeric time', cookie: 'GCL.17000x.X', expected: {} },
+    { name: 'ignores a time of more than 10 digits', cookie: 'GCL.99999999999999.X', expected: {} },
     { name: 'ignores an empty ID', cookie: 'GCL.1700000000.', expected: {} },
     { name: 'ignores an ID with a space', cookie: 'GCL.1700000000.a b', expected: {} },
   ];

@@ -52,6 +52,11 @@ describe('normalizePhone', () => {
     ['07700 900123', '44', '+447700900123'],
     ['123', '1', undefined],
     ['+1234567890123456', undefined, undefined],
+    // A `(0)` trunk marker inside an international number is dropped.
+    ['+44 (0)20 7946 0018', undefined, '+442079460018'],
+    ['+44(0)2079460018', '1', '+442079460018'],
+    ['0044 (0)20 7946 0018', undefined, '+442079460018'],
+    ['(0)20 7946 0018', '44', '+442079460018'],
   ];
   for (const [input, cc, expected] of cases) {
     it(`normalises ${input} (${cc ?? 'no code'}) to ${expected}`, () => {

@@ -3,8 +3,18 @@ import { describe, expect, it, vi } from 'vitest';
 import { PruuvError } from '../src/errors.js';
 import { createPixel, type PixelDeps } from '../src/pixel.js';
 import { OUTBOX } from '../src/transport.js';
-import type { InitOptions } from '../src/types.js';
-import { blockCookies, blockLocalStorage, cookieJar, fakeFetch, isolatePixels, setReferrer, setUrl, settle } from './helpers.js';
+import type { InitOptions, TrackProps } from '../src/types.js';
+import {
+  blockCookies,
+  blockLocalStorage,
+  clearStorage,
+  cookieJar,
+  fakeFetch,
+  isolatePixels,
+  setReferrer,
+  setUrl,
+  settle,
+} from './helpers.js';
 
 const T0 = Date.UTC(2026, 2, 1, 12);
 const ISO0 = '2026-03-01T12:00:00.000Z';
@@ -139,6 +149,20 @@ describe('createPixel', () => {
       document.cookie = '_fbp=fb.1.1596403881668.1116446470.Bg; path=/';
       start();
       expect(cookieJar()._fbp).toBe('fb.1.1596403881668.1116446470.Bg');
+    });
+
+    it('draws the last segment of a new _fbp as a random 31-bit integer', () => {
+      reset();
+      const values = Array.from({ length: 20 }, () => {
+        clearStorage();
+        start();
+        return cookieJar()._fbp?.split('.')[3];
+      });
+      for (const v of values) {
+        expect(v).toMatch(/^\d+$/);
+        expect(Number(v)).toBeLessThan(2 ** 31);
+      }
+      expect(new Set(values).size).toBeGreaterThan(1);
     });
 
     it('writes _fbp once', () => {
@@ -335,6 +359,18 @@ describe('createPixel', () => {
       });
       const raw = sent[0]!.init.body as string;
       expect(raw).not.toMatch(/smith|6505551212|\(650\)/i);
+    });
+
+    it('sends only the known props, never unknown ones', async () => {
+      reset();
+      const { pixel, sent } = start();
+      const props = { currency: 'GBP', industry: 'Retail', first_name: 'Jo', password: 'hunter2', consent: 'denied' };
+      await pixel.track('lead', props as TrackProps);
+      const body = sent[0]!.body as unknown as Record<string, unknown>;
+      expect(body).toMatchObject({ currency: 'GBP', industry: 'Retail', consent: 'unspecified' });
+      expect(body).not.toHaveProperty('first_name');
+      expect(body).not.toHaveProperty('password');
+      expect(sent[0]!.init.body).not.toMatch(/first_name|password|hunter2|denied/);
     });
 
     it('hashes the phone with defaultCountryCode (Meta example)', async () => {

@@ -5,10 +5,11 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 
 /**
- * Size budget of the script-tag build, gzipped at zlib level 9 (what CDNs serve).
- * See README "Size" for the number and where the bytes go.
+ * Size budget of the script-tag build, gzipped at zlib level 9 (what CDNs serve): the
+ * issue's contract, below the ~3,500 B of peers that keep the full click-ID set.
+ * See README "Size" for the measured number and where the bytes go.
  */
-const BUDGET = 3950;
+const BUDGET = 3000;
 // node:path, not `new URL(…, import.meta.url)`: under happy-dom `URL` is the DOM's.
 const file = join(dirname(fileURLToPath(import.meta.url)), '../dist/pruuv.min.js');
 
