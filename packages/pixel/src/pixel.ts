@@ -37,7 +37,7 @@ export interface Pixel {
    */
   init(options: InitOptions): void;
   /**
-   * Sends a funnel event. Resolves with its `event_id` once the send attempt is over
+   * Sends a funnel event. Resolves with its `event_id` once the request is handed off (never waiting for the collector's answer)
    * (at once while the event waits for consent); never rejects for network reasons,
    * the outbox retries. Rejects with a `PruuvError` before `init()`. Without a DOM,
    * resolves and sends nothing.
@@ -234,7 +234,10 @@ export function createPixel(deps: PixelDeps = {}): Pixel {
         consent: granted ? 'granted' : 'unspecified',
       });
     };
-    allowed() ? await go() : queue.push(go);
+    // Resolve once the request is handed off, not when the collector answers: a page that
+    // awaits track() before navigating must never hang on a slow collector (the keepalive
+    // request outlives the page; a failure lands in the outbox).
+    allowed() ? void go() : queue.push(go);
     return { event_id };
   };
 

@@ -309,6 +309,24 @@ describe('createPixel', () => {
   });
 
   describe('track', () => {
+    it('resolves once the request is handed off, while the collector has not answered', async () => {
+      reset();
+      setUrl('https://www.example.com/land?gclid=G1');
+      let requests = 0;
+      const hanging = (() => {
+        requests++;
+        return new Promise<Response>(() => {});
+      }) as typeof fetch;
+      const pixel = createPixel({ now: () => clock, fetch: hanging });
+      pixel.init({ site: 'site_1', endpoint: ENDPOINT });
+      const result = await Promise.race([
+        pixel.track('lead'),
+        new Promise<'hung'>((r) => setTimeout(() => r('hung'), 1_000)),
+      ]);
+      expect(result).toMatchObject({ event_id: expect.stringMatching(UUID) });
+      expect(requests).toBe(1);
+    });
+
     it('sends the payload with the attribution and hashed identity only', async () => {
       reset();
       document.cookie = '_ttp=TTP1; path=/';
