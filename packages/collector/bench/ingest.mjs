@@ -17,6 +17,9 @@
  * BENCH_SYNCHRONOUS=NORMAL (analysis only) overrides the database's `synchronous` pragma, to
  * show how much of the cost is the per-commit fsync; the default measures the shipped setting.
  *
+ * Each line also shows the server process's CPU time (user + system) per answered request,
+ * which varies less than req/s when other work shares the machine.
+ *
  * Floor (PASS/FAIL, exit code 1 on FAIL): each collector path ≥ 50 % of the bare handler's
  * req/s and p99 ≤ 50 ms. Imports the BUILT package: run `npm run build` first.
  *
@@ -77,7 +80,9 @@ async function serve() {
   // Stop with the parent, whatever happens to it.
   process.on('disconnect', () => process.exit(0));
   process.on('message', async (message) => {
-    if (message === 'count') {
+    if (message === 'cpu') {
+      process.send({ cpu: process.cpuUsage() });
+    } else if (message === 'count') {
       const count = (source) => db.prepare('SELECT COUNT(*) AS n FROM events WHERE source = ?').get(source).n;
       process.send({ webhook: count('webhook'), ingest: count('pixel') });
     } else if (message === 'stop') {
@@ -126,6 +131,19 @@ async function bench() {
       );
     });
   };
+  /** The server process's CPU time (user + system, µs) so far. */
+  const serverCpu = async () => {
+    child.send('cpu');
+    const { cpu } = await next();
+    return cpu.user + cpu.system;
+  };
+  /** Runs `run` and adds the server's CPU time per answered request to its summary. */
+  const measured = async (run) => {
+    const before = await serverCpu();
+    const result = await run();
+    const cpu = (await serverCpu()) - before;
+    return { ...summary(result), cpuUs: cpu / Math.max(1, result['2xx'] + result.non2xx) };
+  };
   const summary = (result) => ({
     reqPerSec: result.requests.average,
     p50: result.latency.p50,
@@ -141,11 +159,11 @@ async function bench() {
   const results = {};
   let stored;
   try {
-    results.bare = summary(
-      await load('bare', target.bare, { path: '/x', headers: { 'content-type': 'application/json' }, body: (i) => crmEvent('BARE', i) }),
+    results.bare = await measured(() =>
+      load('bare', target.bare, { path: '/x', headers: { 'content-type': 'application/json' }, body: (i) => crmEvent('BARE', i) }),
     );
-    results.webhook = summary(
-      await load('webhook', target.collector, {
+    results.webhook = await measured(() =>
+      load('webhook', target.collector, {
         path: `/api/webhooks/funnel/${target.stages[0].id}`,
         headers: { 'content-type': 'application/json', authorization: `Bearer ${target.stages[0].token}` },
         body: (i) => crmEvent('CRM', i),
@@ -156,8 +174,8 @@ async function bench() {
       }),
     );
     const now = new Date().toISOString();
-    results.ingest = summary(
-      await load('ingest', target.collector, {
+    results.ingest = await measured(() =>
+      load('ingest', target.collector, {
         path: '/e',
         headers: { 'content-type': 'text/plain;charset=UTF-8', origin: ORIGIN },
         body: (i) =>
@@ -187,7 +205,7 @@ async function bench() {
   // SQLite's synchronous pragma: 2 = FULL (fsync at every commit), 1 = NORMAL.
   const sync = { 0: 'OFF', 1: 'NORMAL', 2: 'FULL', 3: 'EXTRA' }[target.synchronous] ?? String(target.synchronous);
   console.log(`\nPruuv collector bench: ${SECONDS} s per path, ${CONNECTIONS} connections, Node ${process.version}, 127.0.0.1, SQLite synchronous=${sync}\n`);
-  console.log('path        req/s  p50 ms  p99 ms  vs bare      2xx  non-2xx   stored  result');
+  console.log('path        req/s  p50 ms  p99 ms  vs bare  cpu µs/req      2xx  non-2xx   stored  result');
   let failed = false;
   for (const name of ['bare', 'webhook', 'ingest']) {
     const r = results[name];
@@ -206,6 +224,7 @@ async function bench() {
         fmt(r.p50).padStart(7),
         fmt(r.p99).padStart(7),
         `${fmt(ratio * 100)} %`.padStart(8),
+        fmt(r.cpuUs).padStart(11),
         fmt(r.ok).padStart(8),
         fmt(r.non2xx).padStart(8),
         (name === 'bare' ? '-' : fmt(stored[name])).padStart(8),

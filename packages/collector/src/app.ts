@@ -15,6 +15,7 @@ import { createDemoRouter } from './routes/demo-static.js';
 import { sendError, sendValidationFailed } from './routes/http.js';
 import { createIngestRouter } from './routes/ingest.js';
 import { createScriptRouter, loadPixelScript, type PixelScript } from './routes/script.js';
+import { precomputedHeaders } from './routes/security-headers.js';
 import { createWebhookRouter } from './routes/webhook.js';
 import type { Store } from './store/types.js';
 
@@ -72,6 +73,9 @@ export function createApp(opts: AppOptions): express.Express {
 
   const app = express();
   app.disable('x-powered-by');
+  // No ETag on JSON answers: they answer POSTs or change with every call, so a
+  // validator only costs a SHA-1 of each body. The pixel script sets its own strong ETag.
+  app.set('etag', false);
   app.set('trust proxy', opts.trustProxy ?? false);
   app.set('case sensitive routing', true);
   app.set('strict routing', true);
@@ -87,7 +91,8 @@ export function createApp(opts: AppOptions): express.Express {
   // The script and ingest must stay usable cross-site: no helmet there (its
   // Cross-Origin-Resource-Policy: same-origin would block the script tag).
   const crossSite = new Set([ingestPath, scriptPath, ...(script ? [script.versionedPath] : [])]);
-  const strict = helmet();
+  // Same headers as helmet() sets per request, computed once (see security-headers.ts).
+  const strict = precomputedHeaders(helmet());
   // The demo pages use inline scripts (the pre-load stub).
   const demo = helmet({ contentSecurityPolicy: { directives: { scriptSrc: ["'self'", "'unsafe-inline'"] } } });
   app.use((req: Request, res: Response, next: NextFunction) => {

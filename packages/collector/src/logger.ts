@@ -110,16 +110,13 @@ export function requestLogger(logger: Logger) {
     const start = process.hrtime.bigint();
     // Capture now: routers rewrite `req.url` while the request is handled.
     const path = loggablePath((req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url);
-    let logged = false;
     const done = (): void => {
-      if (logged) return;
-      logged = true;
       const ms = Math.round(Number(process.hrtime.bigint() - start) / 1e5) / 10;
       const line = { method: req.method, path, status: res.statusCode, ms, ...(res.writableFinished ? {} : { aborted: true }) };
       if (res.statusCode >= 500) logger.error(line, 'request');
       else logger.info(line, 'request');
     };
-    res.once('finish', done);
+    // 'close' follows 'finish' on every answer and also ends an aborted one: one listener is enough.
     res.once('close', done);
     next();
   };

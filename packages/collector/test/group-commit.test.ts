@@ -57,6 +57,25 @@ describe('createGroupCommit', () => {
     expect(commits).toEqual([3]);
   });
 
+  it('runs each item once when none throws, and the whole group again item by item when one does', async () => {
+    const insert = db.prepare('INSERT INTO items (key) VALUES (?)');
+    const runs: string[] = [];
+    const counted = createGroupCommit(db, (item: { key: string; fail?: boolean }) => {
+      runs.push(item.key);
+      insert.run(item.key);
+      if (item.fail) throw new Error(`bad item ${item.key}`);
+      return item.key;
+    });
+    await Promise.all([counted({ key: 'a' }), counted({ key: 'b' })]);
+    expect(runs).toEqual(['a', 'b']);
+    runs.length = 0;
+    const results = await Promise.allSettled([counted({ key: 'c' }), counted({ key: 'd', fail: true }), counted({ key: 'e' })]);
+    // c and d ran once in the rolled-back fast pass, then c, d and e in their own savepoints.
+    expect(runs).toEqual(['c', 'd', 'c', 'd', 'e']);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(stored()).toEqual(['a', 'b', 'c', 'e']);
+  });
+
   it(`splits a burst into groups of at most ${MAX_GROUP}`, async () => {
     const n = MAX_GROUP * 2 + 5;
     await Promise.all(Array.from({ length: n }, (_, i) => write({ key: `k${String(i).padStart(4, '0')}` })));

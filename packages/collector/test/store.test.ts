@@ -6,7 +6,7 @@ import { MIGRATIONS_DIR, openDb, type Db } from '../src/db.js';
 import { InvalidInputError, MigrationError } from '../src/errors.js';
 import { createStore } from '../src/store/index.js';
 import type { NewEvent, Store } from '../src/store/types.js';
-import { hashToken, randomBase62, tokenMatches } from '../src/tokens.js';
+import { hashToken, newEventId, randomBase62, tokenMatches } from '../src/tokens.js';
 import { tempDir } from './helpers/harness.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -166,6 +166,64 @@ describe('store.stages', () => {
   });
 });
 
+describe('cached clients and stages', () => {
+  /** A second connection and store on the same file: another process, e.g. `pruuv stages rotate-token`. */
+  function otherProcess(): { store: Store; db: Db } {
+    const otherDb = openDb(db.name);
+    return { store: createStore(otherDb, { now }), db: otherDb };
+  }
+
+  it('refuses a token rotated by another connection at the next check', () => {
+    const client = store.clients.create({ name: 'A' });
+    const { stage, token } = store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' });
+    expect(store.stages.verifyToken(stage.id, token)).toBe(true);
+    const other = otherProcess();
+    try {
+      const rotated = other.store.stages.rotateToken(stage.id)!;
+      expect(store.stages.verifyToken(stage.id, token)).toBe(false);
+      expect(store.stages.verifyToken(stage.id, rotated)).toBe(true);
+    } finally {
+      other.db.close();
+    }
+  });
+
+  it('sees event names, origins and stages another connection changes', () => {
+    const client = store.clients.create({ name: 'A', origins: ['https://a.example'] });
+    const lead = store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' }).stage;
+    expect(store.stages.get(lead.id)?.event_names).toEqual({});
+    expect(store.stages.byKey(client.id, 'lead')?.event_names).toEqual({});
+    expect(store.clients.bySiteKey(client.site_key)?.origins).toEqual(['https://a.example']);
+    expect(store.clients.anyAllowsOrigin('https://b.example')).toBe(false);
+    expect(store.stages.byKey(client.id, 'sale')).toBeUndefined();
+    const other = otherProcess();
+    try {
+      other.store.stages.setEventNames(lead.id, { meta: 'SubmitApplication' });
+      other.store.clients.setOrigins(client.id, ['https://b.example']);
+      other.store.stages.create({ client_id: client.id, key: 'sale', name: 'Sale' });
+    } finally {
+      other.db.close();
+    }
+    expect(store.stages.get(lead.id)?.event_names).toEqual({ meta: 'SubmitApplication' });
+    expect(store.stages.byKey(client.id, 'lead')?.event_names).toEqual({ meta: 'SubmitApplication' });
+    expect(store.clients.bySiteKey(client.site_key)?.origins).toEqual(['https://b.example']);
+    expect(store.clients.anyAllowsOrigin('https://a.example')).toBe(false);
+    expect(store.clients.anyAllowsOrigin('https://b.example')).toBe(true);
+    expect(store.stages.byKey(client.id, 'sale')?.name).toBe('Sale');
+  });
+
+  it('sees its own changes at once', () => {
+    const client = store.clients.create({ name: 'A', origins: ['https://a.example'] });
+    const lead = store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' }).stage;
+    expect(store.clients.bySiteKey(client.site_key)?.origins).toEqual(['https://a.example']);
+    expect(store.stages.byKey(client.id, 'lead')?.event_names).toEqual({});
+    store.clients.setOrigins(client.id, ['https://b.example']);
+    store.stages.setEventNames(lead.id, { tiktok: 'SubmitForm' });
+    expect(store.clients.bySiteKey(client.site_key)?.origins).toEqual(['https://b.example']);
+    expect(store.stages.get(lead.id)?.event_names).toEqual({ tiktok: 'SubmitForm' });
+    expect(store.stages.byKey(client.id, 'lead')?.event_names).toEqual({ tiktok: 'SubmitForm' });
+  });
+});
+
 describe('store.events.admit', () => {
   let clientId: string;
   let stageId: string;
@@ -219,6 +277,14 @@ describe('store.events.admit', () => {
 describe('tokens', () => {
   it('draws base62 characters only', () => {
     expect(randomBase62(2000)).toMatch(/^[0-9A-Za-z]{2000}$/);
+  });
+
+  it('makes event ids that are time-ordered UUID v7s', () => {
+    const ids = [newEventId(1_700_000_000_000), newEventId(1_700_000_000_001), newEventId(1_800_000_000_000)];
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect([...ids].sort()).toEqual(ids);
+    expect(ids[0]!.replace(/-/g, '').slice(0, 12)).toBe((1_700_000_000_000).toString(16).padStart(12, '0'));
+    expect(newEventId(1_700_000_000_000)).not.toBe(ids[0]);
   });
 
   it('matches a token against its hash only', () => {

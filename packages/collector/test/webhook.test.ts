@@ -69,6 +69,15 @@ describe('POST /api/webhooks/funnel/:stageId', () => {
       ]);
     });
 
+    it('answers JSON with its length and no ETag', async () => {
+      const res = await lead({ reference: 'CRM-1' });
+      const text = await res.text();
+      expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      expect(res.headers.get('content-length')).toBe(String(Buffer.byteLength(text)));
+      expect(res.headers.get('etag')).toBeNull();
+      expect(JSON.parse(text)).toMatchObject({ received: true });
+    });
+
     it('sends helmet security headers', async () => {
       const res = await lead({ reference: 'CRM-1' });
       expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");

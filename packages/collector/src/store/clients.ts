@@ -1,5 +1,6 @@
 /** SQLite storage of clients and their allowed page origins. */
 import type { Db } from '../db.js';
+import { createCatalogCache, type CatalogVersion } from './catalog-version.js';
 import { InvalidInputError } from '../errors.js';
 import { newClientId, newSiteKey } from '../tokens.js';
 import type { Client, Store } from './types.js';
@@ -32,8 +33,11 @@ export function normalizeOrigin(input: string): string {
   return url.origin;
 }
 
-/** Creates the clients part of the store. */
-export function createClients(db: Db, now: () => Date): Store['clients'] {
+/**
+ * Creates the clients part of the store. Clients read by site key and the set of
+ * allowed origins are cached until `catalog` changes (see catalog-version.ts).
+ */
+export function createClients(db: Db, now: () => Date, catalog: CatalogVersion): Store['clients'] {
   const insert = db.prepare('INSERT INTO clients (id, name, site_key, created_at) VALUES (?, ?, ?, ?)');
   const insertOrigin = db.prepare('INSERT OR IGNORE INTO client_origins (client_id, origin) VALUES (?, ?)');
   const deleteOrigins = db.prepare('DELETE FROM client_origins WHERE client_id = ?');
@@ -43,7 +47,10 @@ export function createClients(db: Db, now: () => Date): Store['clients'] {
   const originsOf = db.prepare<[string], { origin: string }>(
     'SELECT origin FROM client_origins WHERE client_id = ? ORDER BY origin',
   );
-  const originKnown = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM client_origins WHERE origin = ? LIMIT 1');
+  const allOrigins = db.prepare<[], string>('SELECT DISTINCT origin FROM client_origins').pluck();
+  const cachedBySite = createCatalogCache<Client>(catalog);
+  // One entry: every origin any client lists (bounded by the configuration, not by callers).
+  const cachedOrigins = createCatalogCache<ReadonlySet<string>>(catalog);
 
   const toClient = (row: ClientRow): Client => ({
     ...row,
@@ -53,6 +60,7 @@ export function createClients(db: Db, now: () => Date): Store['clients'] {
   const replaceOrigins = db.transaction((id: string, origins: string[]) => {
     deleteOrigins.run(id);
     for (const origin of origins) insertOrigin.run(id, origin);
+    catalog.bump();
   });
 
   return {
@@ -66,6 +74,7 @@ export function createClients(db: Db, now: () => Date): Store['clients'] {
       db.transaction(() => {
         insert.run(id, name, newSiteKey(), now().toISOString());
         for (const origin of origins) insertOrigin.run(id, origin);
+        catalog.bump();
       })();
       return toClient(byId.get(id)!);
     },
@@ -74,8 +83,10 @@ export function createClients(db: Db, now: () => Date): Store['clients'] {
       return row && toClient(row);
     },
     bySiteKey(siteKey) {
-      const row = bySite.get(siteKey);
-      return row && toClient(row);
+      return cachedBySite.get(siteKey, () => {
+        const row = bySite.get(siteKey);
+        return row && toClient(row);
+      });
     },
     list() {
       return all.all().map(toClient);
@@ -87,7 +98,7 @@ export function createClients(db: Db, now: () => Date): Store['clients'] {
       return toClient(byId.get(id)!);
     },
     anyAllowsOrigin(origin) {
-      return originKnown.get(origin) !== undefined;
+      return cachedOrigins.get('', () => new Set(allOrigins.all()))!.has(origin);
     },
   };
 }

@@ -154,13 +154,17 @@ export interface EventsOptions {
 /** Creates the events part of the store. */
 export function createEvents(db: Db, outbox: Outbox, options: EventsOptions = {}): Store['events'] {
   const perHour = options.perHour ?? STAGE_EVENTS_PER_HOUR;
-  const insert = db.prepare(
-    `INSERT INTO events (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`,
-  );
+  // Positional parameters: binding 46 named ones costs measurably more per insert.
+  const insert = db.prepare(`INSERT INTO events (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`);
   const byId = db.prepare<[string], EventRow>('SELECT * FROM events WHERE id = ?');
   const exists = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM events WHERE id = ?');
-  const lastSameReference = db.prepare<[string, string, number], { id: string }>(
-    `SELECT id FROM events WHERE stage_id = ? AND reference = ? AND received_ms >= ?
+  // Through events_client_reference (migration 003): a stage has one client, and the
+  // client's events with this reference in the last minute are at most one per stage.
+  // INDEXED BY: without statistics the planner would pick events_stage_time and read
+  // every event of the stage in the last minute (up to the hourly quota).
+  const lastSameReference = db.prepare<[string, string, number, string], { id: string }>(
+    `SELECT id FROM events INDEXED BY events_client_reference
+     WHERE client_id = ? AND reference = ? AND received_ms >= ? AND stage_id = ?
      ORDER BY received_ms LIMIT 1`,
   );
   const countInWindow = db.prepare<[string, number], { n: number }>(
@@ -196,12 +200,12 @@ export function createEvents(db: Db, outbox: Outbox, options: EventsOptions = {}
     return row && fromRow(row);
   };
 
-  const admitTx = db.transaction((event: NewEvent, at: Date): Admission => {
+  const admitOne = (event: NewEvent, at: Date): Admission => {
     const nowMs = at.getTime();
     if (exists.get(event.id)) return { status: 'duplicate_event_id', event_id: event.id };
     // Dedup before the quota: a retry of an event we already hold is answered "done",
     // never 429, which would make the sender retry later and store a double.
-    const previous = lastSameReference.get(event.stage_id, event.reference, dedupSinceMs(nowMs));
+    const previous = lastSameReference.get(event.client_id, event.reference, dedupSinceMs(nowMs), event.stage_id);
     if (previous) return { status: 'duplicate', of_event_id: previous.id };
     const since = nowMs - STAGE_WINDOW_MS;
     const { n } = countInWindow.get(event.stage_id, since)!;
@@ -212,12 +216,15 @@ export function createEvents(db: Db, outbox: Outbox, options: EventsOptions = {}
     const join = needsJoin(event) ? inheritAttribution(event, findSource(event)) : { attribution: event };
     const stored: StoredEvent = { ...event, ...join.attribution, received_at: at.toISOString() };
     if (join.inherited) stored.inherited = join.inherited;
-    insert.run(toRow(stored, nowMs));
+    const row: Record<string, unknown> = toRow(stored, nowMs);
+    insert.run(COLUMNS.map((c) => row[c]));
     outbox.enqueue(stored.id, stored.received_at, stored.client_id);
     return { status: 'stored', event: stored };
-  });
+  };
+  const admitTx = db.transaction(admitOne);
 
-  const admitGrouped = createGroupCommit(db, (item: { event: NewEvent; at: Date }) => admitTx(item.event, item.at));
+  // In a group, items run without a savepoint of their own (see group-commit.ts).
+  const admitGrouped = createGroupCommit(db, (item: { event: NewEvent; at: Date }) => admitOne(item.event, item.at));
 
   return {
     admit(event, at) {

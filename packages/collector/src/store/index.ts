@@ -4,6 +4,7 @@
  * be added by implementing the same interface.
  */
 import type { Db } from '../db.js';
+import { createCatalogVersion } from './catalog-version.js';
 import { createClients } from './clients.js';
 import { createEvents, type EventsOptions } from './events.js';
 import { createOutbox } from './outbox.js';
@@ -38,9 +39,10 @@ export interface StoreOptions extends EventsOptions {
 export function createStore(db: Db, options: StoreOptions = {}): Store {
   const now = options.now ?? (() => new Date());
   const outbox = createOutbox(db);
+  const catalog = createCatalogVersion(db);
   return {
-    clients: createClients(db, now),
-    stages: createStages(db, now),
+    clients: createClients(db, now, catalog),
+    stages: createStages(db, now, catalog),
     events: createEvents(db, outbox, options),
     outbox: { forEvent: (eventId) => outbox.forEvent(eventId) },
     close: () => db.close(),

@@ -1,5 +1,6 @@
 /** SQLite storage of funnel stages and their webhook tokens (hashes only). */
 import type { Db } from '../db.js';
+import { createCatalogCache, type CatalogVersion } from './catalog-version.js';
 import { InvalidInputError } from '../errors.js';
 import { hashToken, newStageId, newWebhookToken, tokenMatches } from '../tokens.js';
 import type { Stage, Store } from './types.js';
@@ -24,8 +25,17 @@ function toStage(row: StageRow): Stage {
   return { ...rest, event_names: JSON.parse(event_names) as Stage['event_names'] };
 }
 
-/** Creates the stages part of the store. */
-export function createStages(db: Db, now: () => Date): Store['stages'] {
+/** A stage as cached: the stage and the hash its webhook token is checked against. */
+interface CachedStage {
+  stage: Stage;
+  tokenHash: string;
+}
+
+/**
+ * Creates the stages part of the store. Stages read by id or key are cached until
+ * `catalog` changes (see catalog-version.ts): a rotated token fails at the next request.
+ */
+export function createStages(db: Db, now: () => Date, catalog: CatalogVersion): Store['stages'] {
   const insert = db.prepare(
     'INSERT INTO stages (id, client_id, key, name, token_hash, event_names, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
@@ -36,6 +46,13 @@ export function createStages(db: Db, now: () => Date): Store['stages'] {
   const clientExists = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM clients WHERE id = ?');
   const setHash = db.prepare('UPDATE stages SET token_hash = ? WHERE id = ?');
   const setNames = db.prepare('UPDATE stages SET event_names = ? WHERE id = ?');
+  const cachedById = createCatalogCache<CachedStage>(catalog);
+  const cachedByKey = createCatalogCache<Stage>(catalog);
+  const load = (id: string): CachedStage | undefined =>
+    cachedById.get(id, () => {
+      const row = byId.get(id);
+      return row && { stage: toStage(row), tokenHash: row.token_hash };
+    });
 
   return {
     create(input) {
@@ -58,31 +75,36 @@ export function createStages(db: Db, now: () => Date): Store['stages'] {
       const id = newStageId();
       const token = newWebhookToken();
       insert.run(id, input.client_id, key, name, hashToken(token), '{}', now().toISOString());
+      catalog.bump();
       return { stage: toStage(byId.get(id)!), token };
     },
     get(id) {
-      const row = byId.get(id);
-      return row && toStage(row);
+      return load(id)?.stage;
     },
     byKey(clientId, key) {
-      const row = byKey.get(clientId, key);
-      return row && toStage(row);
+      // Client ids and stage keys never hold a space (`cli_` + base62, STAGE_KEY).
+      return cachedByKey.get(`${clientId} ${key}`, () => {
+        const row = byKey.get(clientId, key);
+        return row && toStage(row);
+      });
     },
     list(clientId) {
       return (clientId === undefined ? all.all() : ofClient.all(clientId)).map(toStage);
     },
     rotateToken(id) {
       const token = newWebhookToken();
-      return setHash.run(hashToken(token), id).changes === 1 ? token : undefined;
+      const changed = setHash.run(hashToken(token), id).changes === 1;
+      catalog.bump();
+      return changed ? token : undefined;
     },
     verifyToken(id, token) {
-      const row = byId.get(id);
+      const found = load(id);
       // Unknown stage: still hash once so the answer time does not tell which ids exist.
-      if (!row) {
+      if (!found) {
         tokenMatches(token, '0'.repeat(64));
         return false;
       }
-      return tokenMatches(token, row.token_hash);
+      return tokenMatches(token, found.tokenHash);
     },
     setEventNames(id, names) {
       const clean: Stage['event_names'] = {};
@@ -91,6 +113,7 @@ export function createStages(db: Db, now: () => Date): Store['stages'] {
         if (value) clean[k] = value;
       }
       setNames.run(JSON.stringify(clean), id);
+      catalog.bump();
     },
   };
 }
