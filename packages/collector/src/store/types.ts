@@ -4,11 +4,10 @@
  * them, without touching a route.
  */
 
-/** Click-ID names stored on a funnel event (same names as the pixel's ledger). */
-export type ClickIdName = 'fbclid' | 'gclid' | 'wbraid' | 'gbraid' | 'ttclid' | 'msclkid';
+import type { ClickIdName, Touch, UtmName } from '@pruuv/pixel';
 
-/** UTM names stored on a funnel event. */
-export type UtmName = 'utm_source' | 'utm_medium' | 'utm_campaign' | 'utm_content' | 'utm_term';
+/** Click-ID and UTM names, and the ad landing (`Touch`), stored on a funnel event: the pixel's own, so the two cannot drift. */
+export type { ClickIdName, Touch, UtmName };
 
 /** An agency's client: one website (or several origins) with a public site key. */
 export interface Client {
@@ -84,12 +83,6 @@ export interface StoredEvent {
   inherited?: { from_event_id: string; fields: string[] };
 }
 
-/** An ad landing recorded by the pixel (same shape as the pixel's `Touch`). */
-export interface Touch {
-  params: Partial<Record<ClickIdName | UtmName, string>>;
-  url: string;
-  ts: string;
-}
 
 /** An event ready to be admitted: everything but what the store assigns. `id` is the pixel's `event_id`, or a fresh UUID. */
 export type NewEvent = Omit<StoredEvent, 'received_at' | 'inherited'>;
