@@ -1,40 +1,30 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createApp } from '../src/app.js';
-import { openDb, type Db } from '../src/db.js';
 import { bearerMatches } from '../src/routes/admin.js';
-import { createStore } from '../src/store/index.js';
 import type { Client, Stage, Store } from '../src/store/types.js';
+import { startCollector, tempDir, type Running } from './helpers/harness.js';
 
 const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
 
-let dir: string;
-let db: Db;
+let tmp: ReturnType<typeof tempDir>;
+let run: Running | undefined;
 let store: Store;
-let server: Server | undefined;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'pruuv-admin-'));
-  db = openDb(join(dir, 'pruuv.db'));
-  store = createStore(db);
+  tmp = tempDir();
 });
 afterEach(async () => {
-  if (server !== undefined) await new Promise((resolve) => server!.close(resolve));
-  server = undefined;
-  store.close();
-  rmSync(dir, { recursive: true, force: true });
+  await run?.close();
+  run = undefined;
+  tmp.cleanup();
 });
 
+/** Serves a fresh collector on a real SQLite file, with the admin API on when `adminToken` is set. */
 async function listen(adminToken: string | undefined): Promise<string> {
-  const app = createApp(adminToken === undefined ? { store, db } : { store, db, adminToken });
-  server = app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server!.once('listening', resolve));
-  return `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
+  run = await startCollector({ dbFile: join(tmp.dir, 'pruuv.db'), app: adminToken === undefined ? {} : { adminToken } });
+  store = run.store;
+  return run.url;
 }
 
 async function call(
