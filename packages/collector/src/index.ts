@@ -7,7 +7,7 @@ export { createApp } from './app.js';
 export { openDb } from './db.js';
 export { createStore } from './store/index.js';
 export { loadConfig, ConfigError, LOG_LEVELS } from './config.js';
-export { createLogger, requestLogger, REDACT_PATHS } from './logger.js';
+export { CENSOR, createLogger, redactSecrets, REDACTED_KEYS, requestLogger } from './logger.js';
 export { startServer, ServerStartError } from './server.js';
 export { OperationError } from './operations.js';
 export { CollectorError, InvalidInputError, MigrationError, StorageUnavailableError } from './errors.js';

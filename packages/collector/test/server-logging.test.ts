@@ -41,6 +41,10 @@ describe('createLogger', () => {
     { name: 'an access token', object: { connection: { access_token: secrets.accessToken } }, secret: secrets.accessToken },
     { name: 'a refresh token', object: { refresh_token: secrets.refreshToken }, secret: secrets.refreshToken },
     { name: 'a client secret', object: { google: { oauth: { client_secret: secrets.clientSecret } } }, secret: secrets.clientSecret },
+    { name: 'a token inside an array', object: { stages: [{ id: 'stg_1' }, { token: secrets.token }] }, secret: secrets.token },
+    { name: 'a property of a logged err', object: { err: Object.assign(new Error('refused'), { access_token: secrets.accessToken }) }, secret: secrets.accessToken },
+    { name: 'a nested property of a logged err', object: { err: Object.assign(new Error('refused'), { request: { headers: { authorization: secrets.authorization } } }) }, secret: secrets.authorization },
+    { name: 'a property of an error under another key', object: { failure: { cause: Object.assign(new Error('x'), { email: secrets.email }) } }, secret: secrets.email },
   ];
   for (const { name, object, secret } of cases) {
     it(`redacts ${name}`, () => {
@@ -51,6 +55,23 @@ describe('createLogger', () => {
       expect(out.text).not.toContain(secret);
     });
   }
+
+  it('redacts the bindings of a child logger', () => {
+    const out = memory();
+    createLogger({ destination: out, pretty: false }).child({ token: secrets.token }).info('child line');
+    expect(out.text).toContain('child line');
+    expect(out.text).not.toContain(secrets.token);
+  });
+
+  it('keeps a logged err readable and leaves the logged object unchanged', () => {
+    const out = memory();
+    const object = { stage_id: 'stg_1', connection: { access_token: secrets.accessToken }, err: new TypeError('bad gclid') };
+    createLogger({ destination: out, pretty: false }).error(object, 'send failed');
+    const line = JSON.parse(out.lines[0] ?? '') as Record<string, unknown>;
+    expect(line).toMatchObject({ stage_id: 'stg_1', connection: { access_token: '[Redacted]' }, err: { type: 'TypeError', message: 'bad gclid' } });
+    expect((line['err'] as { stack?: string }).stack).toContain('bad gclid');
+    expect(object.connection.access_token).toBe(secrets.accessToken);
+  });
 
   it('redacts in pretty output too', () => {
     const out = memory();
