@@ -6,7 +6,7 @@
  * characters ≈ 238 bits) are stored only as their SHA-256: with that much
  * entropy a plain hash is enough, no slow KDF is needed (nothing to brute-force).
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
@@ -51,12 +51,12 @@ export function newWebhookToken(): string {
  * Still a UUID to the platforms, which only use it as the dedup key. `nowMs` defaults to `Date.now()`.
  */
 export function newEventId(nowMs: number = Date.now()): string {
-  const bytes = randomBytes(16);
-  bytes.writeUIntBE(Math.max(0, Math.floor(nowMs)) % 2 ** 48, 0, 6);
-  bytes[6] = (bytes[6]! & 0x0f) | 0x70; // version 7
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80; // variant 10
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  // The random bits come from randomUUID (a version 4 UUID: Node hands them out of a cached
+  // batch, about ten times cheaper than randomBytes(16) per id): all but its first 48 bits and
+  // its version digit, which become the time and the 7.
+  const random = randomUUID();
+  const time = (Math.max(0, Math.floor(nowMs)) % 2 ** 48).toString(16).padStart(12, '0');
+  return `${time.slice(0, 8)}-${time.slice(8)}-7${random.slice(15)}`;
 }
 
 /** Lowercase hex SHA-256 of a token, the form tokens are stored in. */
