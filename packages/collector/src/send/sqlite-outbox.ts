@@ -5,9 +5,12 @@
  * (`send_attempts`) and a connection pause.
  *
  * Every statement reads through an index: claims walk `outbox_due`
- * (status, due_at) and stop at the limit; the paused-connection check and the
- * held-back counts use the connections' unique key and `outbox_connection`.
- * A pass therefore costs what is due, not what the table holds.
+ * (status, due_at) and stop at the limit; the paused-connection check uses the
+ * connections' unique key. A pass therefore costs what is due, not what the
+ * table holds. The exception is the held-back count of a paused connection,
+ * which reads every waiting row through `outbox_due` (migration 004 dropped the
+ * per-connection index, which cost every admission three index entries): it runs
+ * only while a connection is paused.
  */
 import type {
   ClaimedSend,
