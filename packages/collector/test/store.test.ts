@@ -173,13 +173,17 @@ describe('cached clients and stages', () => {
     return { store: createStore(otherDb, { now }), db: otherDb };
   }
 
-  it('refuses a token rotated by another connection at the next check', () => {
+  /** The next turn of the event loop: the store reads other connections' changes once per turn. */
+  const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+  it('refuses a token rotated by another connection from the next turn on', async () => {
     const client = store.clients.create({ name: 'A' });
     const { stage, token } = store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' });
     expect(store.stages.verifyToken(stage.id, token)).toBe(true);
     const other = otherProcess();
     try {
       const rotated = other.store.stages.rotateToken(stage.id)!;
+      await nextTurn();
       expect(store.stages.verifyToken(stage.id, token)).toBe(false);
       expect(store.stages.verifyToken(stage.id, rotated)).toBe(true);
     } finally {
@@ -187,7 +191,7 @@ describe('cached clients and stages', () => {
     }
   });
 
-  it('sees event names, origins and stages another connection changes', () => {
+  it('sees event names, origins and stages another connection changes', async () => {
     const client = store.clients.create({ name: 'A', origins: ['https://a.example'] });
     const lead = store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' }).stage;
     expect(store.stages.get(lead.id)?.event_names).toEqual({});
@@ -203,6 +207,7 @@ describe('cached clients and stages', () => {
     } finally {
       other.db.close();
     }
+    await nextTurn();
     expect(store.stages.get(lead.id)?.event_names).toEqual({ meta: 'SubmitApplication' });
     expect(store.stages.byKey(client.id, 'lead')?.event_names).toEqual({ meta: 'SubmitApplication' });
     expect(store.clients.bySiteKey(client.site_key)?.origins).toEqual(['https://b.example']);

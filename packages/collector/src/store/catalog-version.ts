@@ -11,14 +11,19 @@
  *   changes ("different if changes were committed to the database by any other
  *   connection in the interim", sqlite.org/pragma.html#pragma_data_version).
  *
- * Checking costs one pragma per lookup (a few µs, no table read), and a rotated
- * token stops working at the next request, whichever process rotated it.
+ * The pragma is read at most once per turn of the event loop (a few µs each,
+ * under write load tens: it reads the WAL's shared index), so the requests handled
+ * in one turn share one check, and a token rotated by another process stops
+ * working from the next turn on.
  */
 import type { Db } from '../db.js';
 
 /** The version of the clients and stages a cache holds. */
 export interface CatalogVersion {
-  /** A number that changes whenever clients or stages may have changed since the last call. */
+  /**
+   * A number that changes whenever clients or stages may have changed: at once for this
+   * store's own writes, from the next turn of the event loop for other connections'.
+   */
   current(): number;
   /** Records that this store changed clients or stages. */
   bump(): void;
@@ -29,12 +34,20 @@ export function createCatalogVersion(db: Db): CatalogVersion {
   const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
   let lastDataVersion = dataVersion.get();
   let generation = 0;
+  let checkedThisTurn = false;
+  const nextTurn = (): void => {
+    checkedThisTurn = false;
+  };
   return {
     current() {
-      const seen = dataVersion.get();
-      if (seen !== lastDataVersion) {
-        lastDataVersion = seen;
-        generation++;
+      if (!checkedThisTurn) {
+        checkedThisTurn = true;
+        setImmediate(nextTurn).unref();
+        const seen = dataVersion.get();
+        if (seen !== lastDataVersion) {
+          lastDataVersion = seen;
+          generation++;
+        }
       }
       return generation;
     },
