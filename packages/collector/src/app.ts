@@ -13,10 +13,10 @@ import { createAuthThrottle, type AuthThrottle } from './rate-limit.js';
 import { createAdminRouter } from './routes/admin.js';
 import { createDemoRouter } from './routes/demo-static.js';
 import { sendError, sendValidationFailed } from './routes/http.js';
-import { createIngestRouter } from './routes/ingest.js';
-import { createScriptRouter, loadPixelScript, type PixelScript } from './routes/script.js';
+import { addIngestRoutes } from './routes/ingest.js';
+import { addScriptRoutes, loadPixelScript, type PixelScript } from './routes/script.js';
 import { precomputedHeaders } from './routes/security-headers.js';
-import { createWebhookRouter } from './routes/webhook.js';
+import { addWebhookRoutes } from './routes/webhook.js';
 import type { Store } from './store/types.js';
 
 /** Options of {@link createApp}. */
@@ -101,11 +101,11 @@ export function createApp(opts: AppOptions): express.Express {
     else strict(req, res, next);
   });
 
-  app.use(createIngestRouter({ store: opts.store, now, logger, path: ingestPath }));
-  if (script) app.use(createScriptRouter(script));
-  app.use(
-    createWebhookRouter({ store: opts.store, now, logger, throttle: opts.authThrottle ?? createAuthThrottle() }),
-  );
+  // Registered on the app itself, not as mounted routers: each mounted router is
+  // entered by every request that gets past it (bench/ingest.mjs).
+  addIngestRoutes(app, { store: opts.store, now, logger, path: ingestPath });
+  if (script) addScriptRoutes(app, script);
+  addWebhookRoutes(app, { store: opts.store, now, logger, throttle: opts.authThrottle ?? createAuthThrottle() });
   const adminDeps: Parameters<typeof createAdminRouter>[0] = { store: opts.store, db: opts.db, logger };
   if (opts.adminToken !== undefined) adminDeps.adminToken = opts.adminToken;
   app.use('/api/admin', createAdminRouter(adminDeps));

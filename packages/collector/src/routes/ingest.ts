@@ -15,7 +15,7 @@
  * the 60-second dedup, the stage's hourly quota (429), and 503 when the database is unavailable.
  */
 import { randomUUID } from 'node:crypto';
-import { Router, type NextFunction, type Request, type Response } from 'express';
+import type { IRouter, NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { reissueCookies } from '../cookies.js';
 import { eventFromBeacon, withDataTimestamp } from '../event-input.js';
@@ -48,9 +48,8 @@ function denyCors(res: Response): void {
 }
 
 /** Creates the ingest router. */
-export function createIngestRouter(deps: IngestDeps): Router {
+export function addIngestRoutes(router: IRouter, deps: IngestDeps): void {
   const { store, now, logger, path } = deps;
-  const router = Router({ caseSensitive: true, strict: true });
 
   /**
    * Before the body is read the site key is unknown: an origin listed by any
@@ -136,6 +135,4 @@ export function createIngestRouter(deps: IngestDeps): Router {
       }
     },
   );
-
-  return router;
 }

@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Router, type Request, type Response } from 'express';
+import type { IRouter, Request, Response } from 'express';
 
 /** What the script routes serve. */
 export interface PixelScript {
@@ -45,9 +45,8 @@ export function etagMatches(ifNoneMatch: string | undefined, etag: string): bool
   return ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
 }
 
-/** Creates the router serving the script at both paths. */
-export function createScriptRouter(script: PixelScript): Router {
-  const router = Router({ caseSensitive: true, strict: true });
+/** Adds the routes serving the script at both paths to `router` (the app). */
+export function addScriptRoutes(router: IRouter, script: PixelScript): void {
   const serve = (cacheControl: string) => (req: Request, res: Response) => {
     res.set({
       'Content-Type': 'application/javascript; charset=utf-8',
@@ -66,5 +65,4 @@ export function createScriptRouter(script: PixelScript): Router {
   };
   router.get(script.path, serve('public, max-age=300'));
   router.get(script.versionedPath, serve('public, max-age=31536000, immutable'));
-  return router;
 }

@@ -19,7 +19,7 @@
  * The dedup comes before the hourly quota so that a retry of an event already
  * stored is answered "done" rather than 429 (duplicates never count).
  */
-import { Router, type NextFunction, type Request, type Response } from 'express';
+import type { IRouter, NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { eventFromWebhook, withDataTimestamp } from '../event-input.js';
 import type { AuthThrottle } from '../rate-limit.js';
@@ -41,10 +41,12 @@ export function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
-/** Creates the webhook router. */
-export function createWebhookRouter(deps: WebhookDeps): Router {
+/**
+ * Adds the webhook route to `router`. The app passes itself rather than mounting a
+ * router of its own: every request crosses each mounted router (bench/ingest.mjs).
+ */
+export function addWebhookRoutes(router: IRouter, deps: WebhookDeps): void {
   const { store, now, logger, throttle } = deps;
-  const router = Router();
 
   const authenticate = (req: Request<{ stageId: string }>, res: Response, next: NextFunction): void => {
     const stage = store.stages.get(req.params.stageId);
@@ -106,6 +108,4 @@ export function createWebhookRouter(deps: WebhookDeps): Router {
       }
     },
   );
-
-  return router;
 }
