@@ -3,7 +3,8 @@
  *
  * - the per-stage quota of webhook-api.md ("a maximum of 1,000 events per hour
  *   per funnel stage"), a sliding hour counted from the stored events themselves,
- *   so it is exact across restarts and across processes sharing the database;
+ *   so it is exact across restarts and across processes sharing the database
+ *   (counted only when an upper bound kept per stage reaches the quota: `store/events.ts`);
  * - an in-memory throttle of failed webhook authentications per client address,
  *   which makes guessing tokens online pointless (a restart resets it; tokens
  *   have 238 bits, the throttle only keeps logs and CPU quiet).

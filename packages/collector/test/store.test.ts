@@ -279,6 +279,71 @@ describe('store.events.admit', () => {
   });
 });
 
+describe('the stage quota', () => {
+  const HOUR = 3_600_000;
+  let quotaDb: Db;
+  let quotaStore: Store;
+  let clientId: string;
+  let stageId: string;
+  beforeEach(() => {
+    quotaDb = openDb(join(tmp.dir, 'quota.db'));
+    quotaStore = createStore(quotaDb, { now, perHour: 3 });
+    clientId = quotaStore.clients.create({ name: 'A' }).id;
+    stageId = quotaStore.stages.create({ client_id: clientId, key: 'lead', name: 'Lead' }).stage.id;
+  });
+  afterEach(() => {
+    if (quotaDb.open) quotaDb.close();
+  });
+  const at = (ms: number) => new Date(now().getTime() + ms);
+  const admitRef = (s: Store, reference: string, ms: number) => s.events.admit(newEvent(stageId, clientId, { reference }), at(ms)).status;
+
+  it('refuses the event beyond the quota and frees a slot when the oldest leaves the hour', () => {
+    expect([admitRef(quotaStore, 'a', 0), admitRef(quotaStore, 'b', 1000), admitRef(quotaStore, 'c', 2000)]).toEqual(['stored', 'stored', 'stored']);
+    expect(quotaStore.events.admit(newEvent(stageId, clientId, { reference: 'd' }), at(HOUR - 1))).toEqual({
+      status: 'rate_limited',
+      retry_after_seconds: 1,
+    });
+    expect(admitRef(quotaStore, 'd', HOUR + 1)).toBe('stored');
+    expect(admitRef(quotaStore, 'e', HOUR + 2)).toBe('rate_limited');
+  });
+
+  /** Stores b and c through a second connection on the same file (another process). */
+  function otherConnectionStoresTwo(): void {
+    const otherDb = openDb(quotaDb.name);
+    try {
+      const other = createStore(otherDb, { now, perHour: 3 });
+      expect(admitRef(other, 'b', 1000)).toBe('stored');
+      expect(admitRef(other, 'c', 2000)).toBe('stored');
+    } finally {
+      otherDb.close();
+    }
+  }
+
+  it('counts events another connection stored (single admissions)', () => {
+    expect(admitRef(quotaStore, 'a', 0)).toBe('stored');
+    otherConnectionStoresTwo();
+    expect(admitRef(quotaStore, 'd', 3000)).toBe('rate_limited');
+  });
+
+  it('counts events another connection stored (grouped admissions)', async () => {
+    const admitGrouped = async (reference: string, ms: number) =>
+      (await quotaStore.events.admitGrouped(newEvent(stageId, clientId, { reference }), at(ms))).status;
+    expect(await admitGrouped('a', 0)).toBe('stored');
+    otherConnectionStoresTwo();
+    expect(await admitGrouped('d', 3000)).toBe('rate_limited');
+  });
+
+  it('counts again when the clock goes back to an hour it has not counted', () => {
+    expect(admitRef(quotaStore, 'a', 0)).toBe('stored');
+    expect(admitRef(quotaStore, 'b', 0)).toBe('stored');
+    // An hour later a and b have left the window: c, then d (counted again from here).
+    expect(admitRef(quotaStore, 'c', HOUR + 10)).toBe('stored');
+    expect(admitRef(quotaStore, 'd', HOUR + 20)).toBe('stored');
+    // Back in the first hour, a, b, c and d are all in the window.
+    expect(admitRef(quotaStore, 'e', 5)).toBe('rate_limited');
+  });
+});
+
 describe('tokens', () => {
   it('draws base62 characters only', () => {
     expect(randomBase62(2000)).toMatch(/^[0-9A-Za-z]{2000}$/);

@@ -193,6 +193,36 @@ export function createEvents(db: Db, outbox: Outbox, options: EventsOptions = {}
      ORDER BY received_ms DESC, rowid DESC LIMIT @limit`,
   );
 
+  // The stage quota without a COUNT per event. `countInWindow` at `sinceMs` gave `count` events, and
+  // this connection has stored `count - counted` more since; the stage's events in any later window
+  // (a window that starts later holds a subset of those) are then at most `count`. Only when that
+  // bound reaches the quota is the window counted again, exactly. Overcounts (a group rolled back,
+  // events leaving the window) only bring the exact count forward. Another connection's inserts
+  // would be missed: any commit by another connection changes `PRAGMA data_version`, read at the
+  // start of each write transaction (`refreshQuota`), and drops every bound.
+  const quota = new Map<string, { sinceMs: number; count: number }>();
+  const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
+  let seenVersion = -1;
+  const refreshQuota = (): void => {
+    const version = dataVersion.get()!;
+    if (version !== seenVersion) {
+      quota.clear();
+      seenVersion = version;
+    }
+  };
+  /** `undefined` when the stage may store one more event, else the seconds until it may. */
+  const quotaFull = (stageId: string, nowMs: number): number | undefined => {
+    const since = nowMs - STAGE_WINDOW_MS;
+    const bound = quota.get(stageId);
+    // A window starting earlier than the counted one may hold events the count left out.
+    if (bound !== undefined && since >= bound.sinceMs && bound.count < perHour) return undefined;
+    const { n } = countInWindow.get(stageId, since)!;
+    quota.set(stageId, { sinceMs: since, count: n });
+    if (n < perHour) return undefined;
+    const freeing = freeingEvent.get(stageId, since, n - perHour)!;
+    return retryAfterSeconds(freeing.received_ms, nowMs);
+  };
+
   const findSource = (event: NewEvent): StoredEvent | undefined => {
     const row =
       sourceByReference.get(event.client_id, event.reference) ??
@@ -207,24 +237,27 @@ export function createEvents(db: Db, outbox: Outbox, options: EventsOptions = {}
     // never 429, which would make the sender retry later and store a double.
     const previous = lastSameReference.get(event.client_id, event.reference, dedupSinceMs(nowMs), event.stage_id);
     if (previous) return { status: 'duplicate', of_event_id: previous.id };
-    const since = nowMs - STAGE_WINDOW_MS;
-    const { n } = countInWindow.get(event.stage_id, since)!;
-    if (n >= perHour) {
-      const freeing = freeingEvent.get(event.stage_id, since, n - perHour)!;
-      return { status: 'rate_limited', retry_after_seconds: retryAfterSeconds(freeing.received_ms, nowMs) };
-    }
+    const retryAfter = quotaFull(event.stage_id, nowMs);
+    if (retryAfter !== undefined) return { status: 'rate_limited', retry_after_seconds: retryAfter };
     const join = needsJoin(event) ? inheritAttribution(event, findSource(event)) : { attribution: event };
     const stored: StoredEvent = { ...event, ...join.attribution, received_at: at.toISOString() };
     if (join.inherited) stored.inherited = join.inherited;
     const row: Record<string, unknown> = toRow(stored, nowMs);
     insert.run(COLUMNS.map((c) => row[c]));
     outbox.enqueue(stored.id, stored.received_at, stored.client_id);
+    const bound = quota.get(event.stage_id);
+    if (bound !== undefined) bound.count++;
     return { status: 'stored', event: stored };
   };
-  const admitTx = db.transaction(admitOne);
+  const admitTx = db.transaction((event: NewEvent, at: Date) => {
+    refreshQuota();
+    return admitOne(event, at);
+  });
 
   // In a group, items run without a savepoint of their own (see group-commit.ts).
-  const admitGrouped = createGroupCommit(db, (item: { event: NewEvent; at: Date }) => admitOne(item.event, item.at));
+  const admitGrouped = createGroupCommit(db, (item: { event: NewEvent; at: Date }) => admitOne(item.event, item.at), {
+    onBegin: refreshQuota,
+  });
 
   return {
     admit(event, at) {

@@ -46,26 +46,34 @@ interface Pending<I, O> {
 export function createGroupCommit<I, O>(
   db: Db,
   run: (item: I) => O,
-  options: { /** Called after each committed group with its size (for tests and metrics). */ onCommit?: (size: number) => void } = {},
+  options: {
+    /** Called after each committed group with its size (for tests and metrics). */
+    onCommit?: (size: number) => void;
+    /** Called first inside each transaction, before the items (with the write lock held). */
+    onBegin?: () => void;
+  } = {},
 ): (item: I) => Promise<O> {
+  const begin = options.onBegin ?? ((): void => {});
   const queue: Pending<I, O>[] = [];
   let scheduled = false;
 
   // Fast path: the items without savepoints; any failure rolls the whole group back.
-  const plain = db.transaction((items: Pending<I, O>[]): Settled<O>[] =>
-    items.map((p) => {
+  const plain = db.transaction((items: Pending<I, O>[]): Settled<O>[] => {
+    begin();
+    return items.map((p) => {
       try {
         return { ok: true, value: run(p.item) };
       } catch (error) {
         if (asStorageUnavailable(error) || !db.inTransaction) throw error;
         throw new ItemFailed();
       }
-    }),
-  );
+    });
+  });
   // Slow path, after an item failed: each item in its own savepoint.
   const isolated = db.transaction(run);
-  const withSavepoints = db.transaction((items: Pending<I, O>[]): Settled<O>[] =>
-    items.map((p) => {
+  const withSavepoints = db.transaction((items: Pending<I, O>[]): Settled<O>[] => {
+    begin();
+    return items.map((p) => {
       try {
         return { ok: true, value: isolated(p.item) };
       } catch (error) {
@@ -74,8 +82,8 @@ export function createGroupCommit<I, O>(
         if (asStorageUnavailable(error) || !db.inTransaction) throw error;
         return { ok: false, error };
       }
-    }),
-  );
+    });
+  });
   const group = (items: Pending<I, O>[]): Settled<O>[] => {
     try {
       return plain.immediate(items);
