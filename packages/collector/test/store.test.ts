@@ -108,6 +108,17 @@ describe('store.clients', () => {
   });
 });
 
+describe('listing order', () => {
+  // The store's clock is fixed: every row below is created in the same millisecond.
+  it('lists clients and stages created in the same millisecond in creation order', () => {
+    const clients = Array.from({ length: 6 }, (_, i) => store.clients.create({ name: `C${i}` }));
+    expect(store.clients.list().map((c) => c.name)).toEqual(clients.map((c) => c.name));
+    const stages = Array.from({ length: 6 }, (_, i) => store.stages.create({ client_id: clients[0]!.id, key: `k${i}`, name: `S${i}` }).stage);
+    expect(store.stages.list().map((s) => s.key)).toEqual(stages.map((s) => s.key));
+    expect(store.stages.list(clients[0]!.id).map((s) => s.key)).toEqual(stages.map((s) => s.key));
+  });
+});
+
 describe('store.stages', () => {
   it('creates a stage with an unguessable id and returns the token once, storing only its hash', () => {
     const client = store.clients.create({ name: 'A' });

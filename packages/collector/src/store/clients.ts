@@ -43,7 +43,7 @@ export function createClients(db: Db, now: () => Date, catalog: CatalogVersion):
   const deleteOrigins = db.prepare('DELETE FROM client_origins WHERE client_id = ?');
   const byId = db.prepare<[string], ClientRow>('SELECT * FROM clients WHERE id = ?');
   const bySite = db.prepare<[string], ClientRow>('SELECT * FROM clients WHERE site_key = ?');
-  const all = db.prepare<[], ClientRow>('SELECT * FROM clients ORDER BY created_at, id');
+  const all = db.prepare<[], ClientRow>('SELECT * FROM clients ORDER BY created_at, rowid');
   const originsOf = db.prepare<[string], { origin: string }>(
     'SELECT origin FROM client_origins WHERE client_id = ? ORDER BY origin',
   );

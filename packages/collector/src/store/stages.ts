@@ -41,8 +41,8 @@ export function createStages(db: Db, now: () => Date, catalog: CatalogVersion): 
   );
   const byId = db.prepare<[string], StageRow>('SELECT * FROM stages WHERE id = ?');
   const byKey = db.prepare<[string, string], StageRow>('SELECT * FROM stages WHERE client_id = ? AND key = ?');
-  const all = db.prepare<[], StageRow>('SELECT * FROM stages ORDER BY created_at, id');
-  const ofClient = db.prepare<[string], StageRow>('SELECT * FROM stages WHERE client_id = ? ORDER BY created_at, id');
+  const all = db.prepare<[], StageRow>('SELECT * FROM stages ORDER BY created_at, rowid');
+  const ofClient = db.prepare<[string], StageRow>('SELECT * FROM stages WHERE client_id = ? ORDER BY created_at, rowid');
   const clientExists = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM clients WHERE id = ?');
   const setHash = db.prepare('UPDATE stages SET token_hash = ? WHERE id = ?');
   const setNames = db.prepare('UPDATE stages SET event_names = ? WHERE id = ?');
