@@ -288,6 +288,28 @@ describe('store.events.admit', () => {
     expect(store.events.list({ stage_id: 'stg_other' })).toEqual([]);
     expect(store.events.list({})).toHaveLength(5);
   });
+
+  it('lists by each filter and by both, newest first', () => {
+    const otherClient = store.clients.create({ name: 'B' }).id;
+    const otherStage = store.stages.create({ client_id: otherClient, key: 'lead', name: 'Lead' }).stage.id;
+    const sale = store.stages.create({ client_id: clientId, key: 'sale', name: 'Sale' }).stage.id;
+    const stored: { id: string; stage: string; client: string }[] = [];
+    [stageId, otherStage, sale, stageId, otherStage, sale].forEach((stage, i) => {
+      const client = stage === otherStage ? otherClient : clientId;
+      const e = newEvent(stage, client, { reference: `r${i}` });
+      store.events.admit(e, new Date(now().getTime() + i * 1000));
+      stored.push({ id: e.id, stage, client });
+    });
+    const newest = [...stored].reverse();
+    const ids = (events: { id: string }[]) => events.map((e) => e.id);
+    expect(ids(store.events.list({}))).toEqual(ids(newest));
+    expect(ids(store.events.list({ limit: 2 }))).toEqual(ids(newest.slice(0, 2)));
+    expect(ids(store.events.list({ client_id: clientId }))).toEqual(ids(newest.filter((e) => e.client === clientId)));
+    expect(ids(store.events.list({ client_id: otherClient, limit: 1 }))).toEqual([newest.find((e) => e.client === otherClient)!.id]);
+    expect(ids(store.events.list({ stage_id: sale }))).toEqual(ids(newest.filter((e) => e.stage === sale)));
+    expect(ids(store.events.list({ stage_id: sale, client_id: clientId, limit: 1 }))).toEqual([newest.find((e) => e.stage === sale)!.id]);
+    expect(store.events.list({ stage_id: sale, client_id: otherClient })).toEqual([]);
+  });
 });
 
 describe('the stage quota', () => {

@@ -187,11 +187,20 @@ export function createEvents(db: Db, outbox: Outbox, options: EventsOptions = {}
     `SELECT * FROM events WHERE client_id = ? AND email_sha256 = ? AND ${attributed}
      ORDER BY received_ms DESC, rowid DESC LIMIT 1`,
   );
-  const listAll = db.prepare<[{ client_id: string | null; stage_id: string | null; limit: number }], EventRow>(
-    `SELECT * FROM events WHERE (@client_id IS NULL OR client_id = @client_id)
-       AND (@stage_id IS NULL OR stage_id = @stage_id)
+  // Newest first, each filter with a plan that reads about `limit` rows however large the table
+  // (one statement with `@x IS NULL OR …` filters could use no index: a full scan and a sort).
+  // A stage's events walk events_stage_time backwards; without a stage filter the table is read
+  // backwards in rowid order (the order events were stored in, which is their receive order but for
+  // a clock set back), `+client_id` keeping the planner off an index that would need a sort.
+  const listOfStage = db.prepare<[{ client_id: string | null; stage_id: string; limit: number }], EventRow>(
+    `SELECT * FROM events INDEXED BY events_stage_time
+     WHERE stage_id = @stage_id AND (@client_id IS NULL OR client_id = @client_id)
      ORDER BY received_ms DESC, rowid DESC LIMIT @limit`,
   );
+  const listOfClient = db.prepare<[{ client_id: string; limit: number }], EventRow>(
+    'SELECT * FROM events WHERE +client_id = @client_id ORDER BY rowid DESC LIMIT @limit',
+  );
+  const listAll = db.prepare<[{ limit: number }], EventRow>('SELECT * FROM events ORDER BY rowid DESC LIMIT @limit');
 
   // The stage quota without a COUNT per event. `countInWindow` at `sinceMs` gave `count` events, and
   // this connection has stored `count - counted` more since; the stage's events in any later window
@@ -277,7 +286,13 @@ export function createEvents(db: Db, outbox: Outbox, options: EventsOptions = {}
     },
     list(filter) {
       const limit = Math.min(Math.max(1, Math.floor(filter.limit ?? 100)), 10_000);
-      return listAll.all({ client_id: filter.client_id ?? null, stage_id: filter.stage_id ?? null, limit }).map(fromRow);
+      const rows =
+        filter.stage_id !== undefined
+          ? listOfStage.all({ stage_id: filter.stage_id, client_id: filter.client_id ?? null, limit })
+          : filter.client_id !== undefined
+            ? listOfClient.all({ client_id: filter.client_id, limit })
+            : listAll.all({ limit });
+      return rows.map(fromRow);
     },
   };
 }
