@@ -13,6 +13,14 @@ export { buildMetaRequest, classifyMetaResponse, metaServerEvent } from './meta.
 export { buildGoogleAdsRequest, classifyGoogleAdsResponse, formatGoogleAdsDateTime } from './google-ads.js';
 export { buildDataManagerRequest, classifyDataManagerResponse, formatRfc3339 } from './data-manager.js';
 export { buildTikTokRequest, classifyTikTokResponse } from './tiktok.js';
+export {
+  buildRequestStatusRequest,
+  readRequestStatus,
+  nextStatusCheck,
+  DATA_MANAGER_FIRST_STATUS_CHECK_MS,
+  DATA_MANAGER_MAX_STATUS_INTERVAL_MS,
+  DATA_MANAGER_STATUS_GIVE_UP_MS,
+} from './data-manager-status.js';
 export { createTokenCache } from './oauth.js';
 export { createTokenBucket } from './rate-limit.js';
 export { sendHttp, parseRetryAfter, redactRequest } from './http.js';
@@ -61,6 +69,7 @@ export type {
 export type { StageEventNames } from './event-names.js';
 export type { RetryRule, RetryPolicy, VerdictKind, Verdict, NextAttempt, NextAttemptInput, DeadReason } from './retry-policy.js';
 export type { MetaServerEvent, MetaEventsBody } from './meta.js';
+export type { RequestStatus, RequestStatusReading, ReasonCount } from './data-manager-status.js';
 export type { ClickConversion, UploadClickConversionsBody } from './google-ads.js';
 export type { DataManagerEvent, IngestEventsBody } from './data-manager.js';
 export type { TikTokEvent, TikTokTrackBody } from './tiktok.js';
