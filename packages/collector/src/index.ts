@@ -15,6 +15,7 @@ export { createSender } from './send/sender.js';
 export { startSendSchedule, latestSlot, nextSlotAfter } from './send/schedule.js';
 export { createConnections } from './send/connections.js';
 export { listSends } from './send/audit-log.js';
+export { listGoogleStatus, createGoogleStatusChecks } from './send/google-status.js';
 export { readKeyRing, checkStoredSecrets, EncryptionKeyError } from './send/secrets.js';
 
 export type { AppOptions } from './app.js';
@@ -27,4 +28,12 @@ export type { Sender, SenderOptions } from './send/sender.js';
 export type { SendSchedule, SendScheduleOptions } from './send/schedule.js';
 export type { Connections, ConnectionInput, ConnectionView, RotateResult } from './send/connections.js';
 export type { SendAttempt, SendFilter } from './send/audit-log.js';
+export type {
+  GoogleRequestState,
+  GoogleRequestStatus,
+  GoogleStatusChecks,
+  GoogleStatusFilter,
+  GoogleStatusOptions,
+  GoogleStatusSummary,
+} from './send/google-status.js';
 export type { SendConfig } from './send/send-config.js';

@@ -14,6 +14,7 @@ import { loadConfig } from '../src/config.js';
 import { DEMO_KEY_FILE, demoBanner, demoKey, sendingBanner, setupDemo, setupDemoSending } from '../src/demo.js';
 import { createLogger } from '../src/logger.js';
 import { listSends } from '../src/send/audit-log.js';
+import { listGoogleStatus } from '../src/send/google-status.js';
 import { createSender } from '../src/send/sender.js';
 import { ServerStartError, startServer, type RunningServer } from '../src/server.js';
 import { FAKE_FIELDS, newKey, outboxRow, sendEnv, type SendEnv } from './send-helpers.js';
@@ -192,6 +193,23 @@ describe('GET /api/admin/sends', () => {
     expect(text).toContain('"platform":"meta"');
     for (const secret of SECRETS) expect(text).not.toContain(secret);
     expect((await fetch(`${base}/sends`)).status).toBe(401);
+  });
+
+  it('answers the Google diagnostics with the CLI filters', async () => {
+    env = await sendEnv({ connect: ['google'] });
+    env.addEvent();
+    await env.pass();
+    const base = await listen(env);
+    const res = await get(`${base}/google-status?status=PENDING&client=${env.client.id}`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { requests: Array<{ status: string; events: number }> };
+    expect(body.requests).toEqual(listGoogleStatus(env.db, { status: 'PENDING', client: env.client.id }));
+    expect(body.requests).toMatchObject([{ status: 'PENDING', events: 1 }]);
+    expect(((await (await get(`${base}/google-status?status=SUCCESS`)).json()) as { requests: unknown[] }).requests).toEqual([]);
+    const bad = await get(`${base}/google-status?status=lost`);
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(await bad.json())).toMatch(/status must be one of/);
+    expect((await fetch(`${base}/google-status`)).status).toBe(401);
   });
 });
 

@@ -15,7 +15,7 @@ import { eventsList } from './events.js';
 import { keysRotate } from './keys.js';
 import { streamOutput, type CliOutput } from './output.js';
 import { send } from './send.js';
-import { sendsList } from './sends.js';
+import { sendsGoogleStatus, sendsList } from './sends.js';
 import { serve } from './serve.js';
 import { stagesAdd, stagesList, stagesRotateToken, stagesSetEvents } from './stages.js';
 
@@ -249,6 +249,17 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--limit <n>', 'how many, 1 to 1000 (default 50)')
     .action(async (opts: { status?: string; platform?: string; client?: string; event?: string; limit?: string }, cmd: Command) => {
       await withDb(cmd, (db) => sendsList(db, opts, outputFor(cmd)));
+    });
+  sends
+    .command('google-status')
+    .description("Google Data Manager requests and what Google's diagnostics say of them, newest first")
+    .addOption(
+      new Option('--status <status>', 'only this status').choices(['PENDING', 'SUCCESS', 'PARTIAL_SUCCESS', 'FAILED', 'REQUEST_STATUS_UNKNOWN', 'UNAVAILABLE', 'GAVE_UP']),
+    )
+    .option('--client <id>', 'only this client')
+    .option('--limit <n>', 'how many, 1 to 1000 (default 50)')
+    .action(async (opts: { status?: string; client?: string; limit?: string }, cmd: Command) => {
+      await withDb(cmd, (db) => sendsGoogleStatus(db, opts, outputFor(cmd)));
     });
 
   const keys = program.command('keys').description('manage the encryption keys of stored credentials');

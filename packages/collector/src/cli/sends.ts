@@ -1,5 +1,6 @@
 import type { Db } from '../db.js';
 import { listSends, type SendAttempt, type SendFilter } from '../send/audit-log.js';
+import { listGoogleStatus, type GoogleRequestStatus, type GoogleStatusFilter } from '../send/google-status.js';
 import { clip, emit, table, type CliOutput } from './output.js';
 
 /**
@@ -28,4 +29,33 @@ export function sendsList(db: Db, filter: SendFilter, output: CliOutput): SendAt
         ),
   );
   return sends;
+}
+
+/**
+ * `pruuv sends google-status [--status S] [--client ID] [--limit N]`: the Google Data Manager
+ * requests delivered and what Google's diagnostics say of them (records per error reason), newest
+ * first. JSON: `{ requests }`, the same as `GET /api/admin/google-status`.
+ */
+export function sendsGoogleStatus(db: Db, filter: GoogleStatusFilter, output: CliOutput): GoogleRequestStatus[] {
+  const requests = listGoogleStatus(db, filter);
+  emit(output, { requests }, () =>
+    requests.length === 0
+      ? 'No Google Data Manager requests yet. Their diagnostics are checked from 30 minutes after each batch is sent.'
+      : table(
+          ['SENT', 'REQUEST', 'EVENTS', 'STATUS', 'CHECKS', 'NEXT CHECK', 'DETAIL'],
+          requests.map((r) => [
+            r.sent_at,
+            r.request_id,
+            String(r.events),
+            r.status,
+            String(r.checks),
+            r.next_check_at ?? '',
+            clip(
+              r.errors.length > 0 ? r.errors.map((e) => `${e.reason} ×${e.count}`).join(', ') : (r.last_error ?? ''),
+              80,
+            ),
+          ]),
+        ),
+  );
+  return requests;
 }

@@ -14,6 +14,7 @@ import type { Db } from '../db.js';
 import { InvalidInputError } from '../errors.js';
 import { validationDetails } from '../schemas.js';
 import { listSends, sendQuerySchema } from '../send/audit-log.js';
+import { googleStatusQuerySchema, listGoogleStatus } from '../send/google-status.js';
 import { createConnections } from '../send/connections.js';
 import type { Store } from '../store/types.js';
 import { sendError, sendValidationFailed } from './http.js';
@@ -61,6 +62,7 @@ function baseUrlOf(req: Request): string {
  * | POST | /stages/:id/rotate-token | | `{ stage_id, token, webhook_url }` |
  * | GET | /events?client=&stage=&limit= | | `{ events }` |
  * | GET | /sends?status=&platform=&client=&event=&limit= | | `{ sends }` (the conversion audit log, newest first) |
+ * | GET | /google-status?status=&client=&limit= | | `{ requests }` (Google Data Manager diagnostics, newest first) |
  * | GET | /connections?client= | | `{ connections }` (status and settings, never secrets) |
  *
  * Errors are `{ error, details? }`: 400 invalid input, 401 `{ error: "Unauthorized" }`,
@@ -131,6 +133,14 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
         return;
       }
       res.json({ sends: listSends(db, query.data) });
+    });
+    router.get('/google-status', (req, res) => {
+      const query = googleStatusQuerySchema.safeParse(req.query);
+      if (!query.success) {
+        sendValidationFailed(res, validationDetails(query.error));
+        return;
+      }
+      res.json({ requests: listGoogleStatus(db, query.data) });
     });
     router.get('/connections', (req, res) => {
       const client = typeof req.query['client'] === 'string' && req.query['client'] !== '' ? req.query['client'] : undefined;

@@ -7,6 +7,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import {
+  DEFAULT_VERSIONS,
   createTokenBucket,
   createTokenCache,
   runSendPass,
@@ -20,6 +21,7 @@ import type { Store } from '../store/types.js';
 import { createConnections } from './connections.js';
 import { checkStoredSecrets } from './secrets.js';
 import type { SendConfig } from './send-config.js';
+import { createGoogleStatusChecks, type GoogleStatusSummary } from './google-status.js';
 import { createFollowUpQuery, createSqliteOutbox } from './sqlite-outbox.js';
 
 /** Options of {@link createSender}. */
@@ -47,8 +49,16 @@ export interface Sender {
    * (between scheduled runs) take only retries and rows a crashed sender left.
    */
   runPass(options?: { retriesOnly?: boolean }): Promise<PassReport>;
-  /** When a follow-up pass next has work (a retry or an expiring lease), `undefined` when none. */
+  /**
+   * When a follow-up pass next has work (a retry, an expiring lease or a due Google diagnostics
+   * check), `undefined` when none.
+   */
   nextFollowUp(): Date | undefined;
+  /**
+   * Checks the Google Data Manager requests whose diagnostics are due (send/google-status.ts),
+   * after any pass already running. Every pass ends with these checks too.
+   */
+  checkGoogleStatus(): Promise<GoogleStatusSummary>;
 }
 
 /**
@@ -72,7 +82,27 @@ export function createSender(options: SenderOptions): Sender {
   // One budget per process: Data Manager allows 300 requests per minute per Cloud project (google-data-manager.md §7).
   const dataManagerLimiter = createTokenBucket({ now });
   let queue: Promise<unknown> = Promise.resolve();
-  const nextFollowUp = createFollowUpQuery(db);
+  const followUp = createFollowUpQuery(db);
+  const googleStatus = createGoogleStatusChecks({
+    db,
+    connections: outbox,
+    tokenCache,
+    fetch: fetchImpl,
+    urls: config.urls,
+    versions: { dataManager: DEFAULT_VERSIONS.dataManager },
+    now,
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+  });
+  const nextFollowUp = (): Date | undefined => {
+    const times = [followUp(), googleStatus.nextDue()].filter((t): t is Date => t !== undefined);
+    return times.length > 0 ? new Date(Math.min(...times.map((t) => t.getTime()))) : undefined;
+  };
+  const checkGoogleStatus = async (): Promise<GoogleStatusSummary> => {
+    const summary = await googleStatus.run();
+    if (summary.checked > 0) options.logger?.info({ ...summary }, 'google diagnostics checked');
+    return summary;
+  };
 
   const pass = async (retriesOnly: boolean): Promise<PassReport> => {
     const report = await runSendPass({
@@ -102,6 +132,12 @@ export function createSender(options: SenderOptions): Sender {
       },
       'send pass finished',
     );
+    try {
+      await checkGoogleStatus();
+    } catch (error) {
+      // Diagnostics are read-only bookkeeping: a failure here must not fail the pass that sent.
+      options.logger?.error({ err: error }, 'google diagnostics check failed');
+    }
     return report;
   };
 
@@ -113,6 +149,11 @@ export function createSender(options: SenderOptions): Sender {
       return run;
     },
     nextFollowUp,
+    checkGoogleStatus() {
+      const run = queue.then(checkGoogleStatus);
+      queue = run.catch(() => undefined);
+      return run;
+    },
   };
 }
 

@@ -2,7 +2,8 @@
  * The sender's {@link OutboxStore} over the collector's SQLite database: leases
  * on `outbox` rows, events and stage overrides from the store, decrypted
  * connections, and one transaction per batch for row updates, audit rows
- * (`send_attempts`) and a connection pause.
+ * (`send_attempts`), the request ids of delivered Data Manager batches
+ * (`google_request_status`, checked later by `google-status.ts`) and a connection pause.
  *
  * Every statement reads through an index: claims walk `outbox_due`
  * (status, due_at) and stop at the limit; the paused-connection check uses the
@@ -22,6 +23,7 @@ import type {
   Platform,
   StageOverrides,
 } from '@pruuv/sender';
+import { nextStatusCheck } from '@pruuv/sender';
 import type { Db } from '../db.js';
 import type { Store } from '../store/types.js';
 import { createConnections, type Connections } from './connections.js';
@@ -105,6 +107,14 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): OutboxStore {
        @reason, @message, @error_code, @error, @http_status, @request_id, @dedup_key, @batch_size, @retry_count,
        @next_attempt_at, @dry_run, @pass_id)`,
   );
+  // A delivered Data Manager batch: its request id is checked later for the matching results
+  // (send/google-status.ts). One row per request, counting its events; Ads API batches are left out.
+  const trackGoogleRequest = db.prepare(
+    `INSERT INTO google_request_status (request_id, connection_id, client_id, events, sent_at, next_check_at)
+     SELECT @request_id, @connection_id, @client_id, 1, @sent_at, @next_check_at
+     FROM connections WHERE id = @connection_id AND json_extract(settings, '$.api') = 'data-manager'
+     ON CONFLICT (request_id) DO UPDATE SET events = events + 1`,
+  );
   const clientOfEvent = db.prepare<[string], { client_id: string }>('SELECT client_id FROM events WHERE id = ?');
   const heldStmt = db.prepare<
     [],
@@ -157,6 +167,15 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): OutboxStore {
         dry_run: r.dry_run ? 1 : 0,
         pass_id: r.pass_id,
       });
+      if (r.platform === 'google' && r.status === 'sent' && !r.dry_run && r.request_id !== undefined && r.connection_id !== undefined) {
+        trackGoogleRequest.run({
+          request_id: r.request_id,
+          connection_id: r.connection_id,
+          client_id: r.client_id,
+          sent_at: r.attempted_at,
+          next_check_at: nextStatusCheck(new Date(r.attempted_at), 0, input.now)!.toISOString(),
+        });
+      }
     }
     if (input.pause !== undefined) connections.pause(input.pause.connection_id, input.pause.reason, input.now);
   });

@@ -1,0 +1,183 @@
+/**
+ * Google Data Manager diagnostics end to end: passes send to the strict fake over real HTTP,
+ * the request ids are kept with the audit rows, and the checks read `requestStatus:retrieve`
+ * on the schedule google-data-manager.md §6 asks for, into a real SQLite file.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { SendRecord } from '@pruuv/sender';
+import { FAKE_DEFAULTS } from '@pruuv/sender/fakes';
+import { memoryOutput } from '../src/cli/output.js';
+import { sendsGoogleStatus } from '../src/cli/sends.js';
+import { listGoogleStatus } from '../src/send/google-status.js';
+import { createSqliteOutbox } from '../src/send/sqlite-outbox.js';
+import { sendEnv, type SendEnv } from './send-helpers.js';
+
+const MIN = 60_000;
+let env: SendEnv;
+afterEach(async () => {
+  await env.close();
+});
+
+const rows = () => listGoogleStatus(env.db, {});
+const statusRequests = () => env.fakes.requests().filter((r) => r.path.endsWith('/v1/requestStatus:retrieve'));
+
+describe('Google Data Manager diagnostics', () => {
+  it('keeps the request id of a delivered batch and checks it from 30 minutes after the 200 until final', async () => {
+    env = await sendEnv({ connect: ['google'] });
+    env.addEvent();
+    env.addEvent();
+    const sender = env.sender();
+    await sender.runPass();
+    const sentAt = env.clock.now().toISOString();
+    const [row] = rows();
+    expect(rows()).toHaveLength(1);
+    expect(row).toMatchObject({ events: 2, status: 'PENDING', checks: 0, sent_at: sentAt });
+    const firstCheck = new Date(env.clock.now().getTime() + 30 * MIN);
+    expect(row!.next_check_at).toBe(firstCheck.toISOString());
+    expect(sender.nextFollowUp()).toEqual(firstCheck);
+
+    // Not before the 30 minutes.
+    env.clock.advance(29 * MIN);
+    expect(await sender.checkGoogleStatus()).toEqual({ checked: 0, final: 0, with_errors: 0 });
+    expect(statusRequests()).toHaveLength(0);
+
+    // The fake answers PROCESSING to a request's first check: checked again 30 minutes later.
+    env.clock.advance(MIN);
+    expect(await sender.checkGoogleStatus()).toEqual({ checked: 1, final: 0, with_errors: 0 });
+    expect(rows()[0]).toMatchObject({ status: 'PENDING', checks: 1, next_check_at: new Date(env.clock.now().getTime() + 30 * MIN).toISOString() });
+
+    // A pass with nothing to send still runs the due checks.
+    env.clock.advance(30 * MIN);
+    await sender.runPass();
+    expect(rows()[0]).toMatchObject({ status: 'SUCCESS', checks: 2, next_check_at: null, records: 2, errors: [] });
+    expect(sender.nextFollowUp()).toBeUndefined();
+    expect(statusRequests().map((r) => r.query['requestId'])).toEqual([row!.request_id, row!.request_id]);
+  });
+
+  it('reports the records Google could not match, per reason, in `pruuv sends google-status`', async () => {
+    env = await sendEnv({
+      connect: ['google'],
+      fakes: {
+        google: {
+          customers: [FAKE_DEFAULTS.google.customerId],
+          conversionActions: [FAKE_DEFAULTS.google.conversionActionId],
+          clientId: FAKE_DEFAULTS.google.clientId,
+          clientSecret: FAKE_DEFAULTS.google.clientSecret,
+          refreshTokens: [FAKE_DEFAULTS.google.refreshToken],
+          knownClicks: ['Cj0-known-click'],
+        },
+      },
+    });
+    const ts = new Date(env.clock.now().getTime() - 3_600_000).toISOString();
+    env.addEvent({ clicks: { gclid: { value: 'Cj0-known-click', ts } } });
+    env.addEvent({ clicks: { gclid: { value: 'Cj0-unknown-1', ts } } });
+    env.addEvent({ clicks: { gclid: { value: 'Cj0-unknown-2', ts } } });
+    const sender = env.sender();
+    await sender.runPass();
+    env.clock.advance(30 * MIN);
+    await sender.checkGoogleStatus();
+    env.clock.advance(30 * MIN);
+    expect(await sender.checkGoogleStatus()).toEqual({ checked: 1, final: 1, with_errors: 1 });
+    expect(rows()[0]).toMatchObject({
+      status: 'PARTIAL_SUCCESS',
+      events: 3,
+      records: 3,
+      errors: [{ reason: 'PROCESSING_ERROR_REASON_CLICK_NOT_FOUND', count: 2 }],
+    });
+    const text = memoryOutput();
+    sendsGoogleStatus(env.db, {}, text);
+    expect(text.text).toMatch(/PARTIAL_SUCCESS/);
+    expect(text.text).toContain('PROCESSING_ERROR_REASON_CLICK_NOT_FOUND ×2');
+    const json = memoryOutput(true);
+    sendsGoogleStatus(env.db, { status: 'PARTIAL_SUCCESS' }, json);
+    expect(JSON.parse(json.text).requests).toHaveLength(1);
+    expect(() => sendsGoogleStatus(env.db, { status: 'MAYBE' }, memoryOutput())).toThrow(/status must be one of/);
+  });
+
+  it('keeps the request ids of delivered Data Manager batches only: not Ads API, validate-only or failed ones', async () => {
+    env = await sendEnv({ connect: ['google'] });
+    const event = env.addEvent();
+    const outbox = createSqliteOutbox({ db: env.db, store: env.store, keyRing: env.ring, connections: env.connections });
+    const google = env.connections.list({ client_id: env.client.id })[0]!;
+    const record = (request_id: string, over: Partial<SendRecord> = {}): SendRecord => ({
+      outbox_id: env.store.outbox.forEvent(event.id).find((r) => r.platform === 'google')!.id,
+      event_id: event.id,
+      client_id: env.client.id,
+      platform: 'google',
+      connection_id: google.id,
+      status: 'sent',
+      request_id,
+      dedup_key: event.id,
+      batch_size: 1,
+      retry_count: 0,
+      attempted_at: env.clock.now().toISOString(),
+      dry_run: false,
+      pass_id: 'p1',
+      ...over,
+    });
+    const commit = (records: SendRecord[]) => outbox.commit({ owner: 'test', now: env.clock.now(), updates: [], records });
+    commit([record('dm-sent'), record('dm-dry', { dry_run: true }), record('dm-failed', { status: 'failed' })]);
+    env.connections.set({ client_id: env.client.id, platform: 'google', fields: { api: 'ads', developer_token: 'fake-dev-token' } }, env.ring);
+    commit([record('ads-sent')]);
+    expect(rows().map((r) => r.request_id)).toEqual(['dm-sent']);
+  });
+
+  it('stops checking when the connection is removed or Google knows no such request', async () => {
+    env = await sendEnv({ connect: ['google'] });
+    env.addEvent();
+    const sender = env.sender();
+    await sender.runPass();
+    env.db.prepare("INSERT INTO google_request_status (request_id, connection_id, client_id, events, sent_at, next_check_at) SELECT 't-unknown', connection_id, client_id, 1, sent_at, next_check_at FROM google_request_status").run();
+    env.clock.advance(30 * MIN);
+    await sender.checkGoogleStatus();
+    const unknown = rows().find((r) => r.request_id === 't-unknown')!;
+    expect(unknown).toMatchObject({ status: 'UNAVAILABLE', next_check_at: null, last_error: 'HTTP 400 INVALID_ARGUMENT INVALID_REQUEST_ID' });
+
+    env.db.prepare("DELETE FROM connections WHERE platform = 'google'").run();
+    env.clock.advance(30 * MIN);
+    await sender.checkGoogleStatus();
+    const real = rows().find((r) => r.request_id !== 't-unknown')!;
+    expect(real).toMatchObject({ status: 'UNAVAILABLE', next_check_at: null, last_error: 'connection removed' });
+    expect(sender.nextFollowUp()).toBeUndefined();
+  });
+
+  it('refreshes a refused token once, and checks again later after a server error', async () => {
+    env = await sendEnv({ connect: ['google'] });
+    env.addEvent();
+    const sender = env.sender();
+    await sender.runPass();
+    const tokensBefore = env.fakes.requests('oauth').length;
+    env.fakes.script('dataManager', [{ kind: 'google-rpc', httpStatus: 401, status: 'UNAUTHENTICATED' }]);
+    env.clock.advance(30 * MIN);
+    await sender.checkGoogleStatus();
+    expect(env.fakes.requests('oauth').length).toBe(tokensBefore + 1);
+    expect(rows()[0]).toMatchObject({ status: 'PENDING', checks: 1, last_error: null });
+
+    env.fakes.script('dataManager', [{ kind: 'google-rpc', httpStatus: 503, status: 'UNAVAILABLE' }]);
+    env.clock.advance(30 * MIN);
+    await sender.checkGoogleStatus();
+    expect(rows()[0]).toMatchObject({ status: 'PENDING', checks: 2, last_error: 'HTTP 503 UNAVAILABLE' });
+    env.clock.advance(60 * MIN);
+    await sender.checkGoogleStatus();
+    expect(rows()[0]).toMatchObject({ status: 'SUCCESS', checks: 3, last_error: null });
+  });
+
+  it('retries a check the platform could not answer, and gives up 7 days after the 200', async () => {
+    env = await sendEnv({ connect: ['google'], fakes: { dataManagerStatusDelaySeconds: 30 * 24 * 3600 } });
+    env.addEvent();
+    const sender = env.sender();
+    await sender.runPass();
+    const sentMs = env.clock.now().getTime();
+    let checks = 0;
+    for (let next = rows()[0]!.next_check_at; next !== null; next = rows()[0]!.next_check_at) {
+      env.clock.set(next);
+      await sender.checkGoogleStatus();
+      checks++;
+      expect(checks).toBeLessThan(60);
+    }
+    const row = rows()[0]!;
+    expect(row.status).toBe('GAVE_UP');
+    expect(Date.parse(row.checked_at!) - sentMs).toBeLessThanOrEqual(7 * 24 * 60 * MIN);
+    expect(statusRequests()).toHaveLength(checks);
+  });
+});
