@@ -11,14 +11,8 @@ import { T0, googleToken, postJson, testClock } from './fakes-helpers.js';
 import { response } from './helpers.js';
 
 const clock = testClock();
-const google = {
-  customers: ['1234567890'],
-  conversionActions: ['987654321'],
-  clientId: 'fake-client-id.apps.googleusercontent.com',
-  clientSecret: 'fake-client-secret',
-  refreshTokens: ['fake-refresh-token'],
-};
-const fakes: FakePlatforms = await startFakePlatforms({ now: clock.now, google, dataManagerQuota: { perMinute: 1000 } });
+// The fakes' default Google account and OAuth client (FAKE_DEFAULTS.google), which googleToken uses.
+const fakes: FakePlatforms = await startFakePlatforms({ now: clock.now, dataManagerQuota: { perMinute: 1000 } });
 afterAll(() => fakes.close());
 let token = '';
 beforeEach(async () => {

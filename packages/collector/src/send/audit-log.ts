@@ -8,8 +8,7 @@ import type { OutcomeStatus, Platform } from '@pruuv/sender';
 import { z } from 'zod';
 import { DEFAULT_EVENT_LIMIT, limitSchema } from '../admin-input.js';
 import type { Db } from '../db.js';
-import { OperationError } from '../operations.js';
-import { validationDetails } from '../schemas.js';
+import { equalities, parseListFilter } from '../list-filter.js';
 
 /** Statuses an audit record can have. */
 export const SEND_STATUSES: readonly OutcomeStatus[] = ['sent', 'failed', 'skipped', 'retrying', 'dead'];
@@ -105,32 +104,13 @@ interface Row extends Omit<SendAttempt, 'error_message' | 'dry_run'> {
  * @throws {OperationError} `invalid` for an unknown status or platform or a bad limit.
  */
 export function listSends(db: Db, filter: SendFilter): SendAttempt[] {
-  const parsed = sendQuerySchema.safeParse({ ...filter, limit: filter.limit ?? DEFAULT_EVENT_LIMIT });
-  if (!parsed.success) {
-    throw new OperationError('invalid', parsed.error.issues[0]?.message ?? 'Invalid filter', { details: validationDetails(parsed.error) });
-  }
-  const f = parsed.data;
-  const where: string[] = [];
-  const params: Record<string, string | number> = { limit: f.limit ?? DEFAULT_EVENT_LIMIT };
-  if (f.status !== undefined) {
-    where.push('status = @status');
-    params['status'] = f.status;
-  }
-  if (f.platform !== undefined) {
-    where.push('platform = @platform');
-    params['platform'] = f.platform;
-  }
-  if (f.client !== undefined) {
-    where.push('client_id = @client');
-    params['client'] = f.client;
-  }
-  if (f.event !== undefined) {
-    where.push('event_id = @event');
-    params['event'] = f.event;
-  }
-  const sql = `SELECT ${COLUMNS} FROM send_attempts ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT @limit`;
+  const f = parseListFilter(sendQuerySchema, filter);
+  const { where, params } = equalities(
+    { status: f.status, platform: f.platform, client_id: f.client, event_id: f.event },
+    f.limit ?? DEFAULT_EVENT_LIMIT,
+  );
   return db
-    .prepare<[Record<string, string | number>], Row>(sql)
+    .prepare<[Record<string, string | number>], Row>(`SELECT ${COLUMNS} FROM send_attempts ${where} ORDER BY id DESC LIMIT @limit`)
     .all(params)
     .map(({ error, dry_run, ...rest }) => ({ ...rest, error_message: error, dry_run: dry_run === 1 }));
 }

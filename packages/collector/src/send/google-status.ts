@@ -26,8 +26,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { DEFAULT_EVENT_LIMIT, limitSchema } from '../admin-input.js';
 import type { Db } from '../db.js';
-import { OperationError } from '../operations.js';
-import { validationDetails } from '../schemas.js';
+import { equalities, parseListFilter } from '../list-filter.js';
 
 /** Where a request's diagnostics stand. */
 export type GoogleRequestState =
@@ -100,20 +99,10 @@ export interface GoogleStatusChecks {
   nextDue(): Date | undefined;
 }
 
-interface Row {
-  request_id: string;
-  connection_id: string;
-  client_id: string;
-  events: number;
-  sent_at: string;
-  status: GoogleRequestState;
-  checks: number;
-  next_check_at: string | null;
-  checked_at: string | null;
-  records: number | null;
+/** A row of `google_request_status`: the reason counts as JSON text. */
+interface Row extends Omit<GoogleRequestStatus, 'errors' | 'warnings'> {
   errors: string | null;
   warnings: string | null;
-  last_error: string | null;
 }
 
 function fromRow(r: Row): GoogleRequestStatus {
@@ -239,21 +228,10 @@ export interface GoogleStatusFilter {
  * @throws {OperationError} `invalid` for an unknown status or a bad limit.
  */
 export function listGoogleStatus(db: Db, filter: GoogleStatusFilter): GoogleRequestStatus[] {
-  const parsed = googleStatusQuerySchema.safeParse({ ...filter, limit: filter.limit ?? DEFAULT_EVENT_LIMIT });
-  if (!parsed.success) {
-    throw new OperationError('invalid', parsed.error.issues[0]?.message ?? 'Invalid filter', { details: validationDetails(parsed.error) });
-  }
-  const f = parsed.data;
-  const where: string[] = [];
-  const params: Record<string, string | number> = { limit: f.limit ?? DEFAULT_EVENT_LIMIT };
-  if (f.status !== undefined) {
-    where.push('status = @status');
-    params['status'] = f.status;
-  }
-  if (f.client !== undefined) {
-    where.push('client_id = @client');
-    params['client'] = f.client;
-  }
-  const sql = `SELECT * FROM google_request_status ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY rowid DESC LIMIT @limit`;
-  return db.prepare<[Record<string, string | number>], Row>(sql).all(params).map(fromRow);
+  const f = parseListFilter(googleStatusQuerySchema, filter);
+  const { where, params } = equalities({ status: f.status, client_id: f.client }, f.limit ?? DEFAULT_EVENT_LIMIT);
+  return db
+    .prepare<[Record<string, string | number>], Row>(`SELECT * FROM google_request_status ${where} ORDER BY rowid DESC LIMIT @limit`)
+    .all(params)
+    .map(fromRow);
 }
