@@ -76,7 +76,8 @@ describe('slots', () => {
 
 describe('schedule', () => {
   it('runs the 03:00 pass missed while down at start, once per day, then at the next 03:00', async () => {
-    env = await sendEnv({ start: '2026-11-20T10:00:00.000Z' }); // down since yesterday
+    // Meta only: a Google batch would arm a wake for its diagnostics (tested below).
+    env = await sendEnv({ start: '2026-11-20T10:00:00.000Z', connect: ['meta'] }); // down since yesterday
     const missed = env.addEvent();
     const t1 = manualTimers();
     schedule = startSendSchedule({ db: env.db, cron: '0 3 * * *', sender: env.sender(), now: env.clock.now, timers: t1.timers });
@@ -102,6 +103,20 @@ describe('schedule', () => {
       { slot: '2026-11-20T03:00:00.000Z', trigger: 'startup', finished: true },
       { slot: '2026-11-21T03:00:00.000Z', trigger: 'schedule', finished: true },
     ]);
+  });
+
+  it('wakes for a due Google diagnostics check 30 minutes after a Data Manager batch', async () => {
+    env = await sendEnv({ start: '2026-11-20T03:00:00.000Z', connect: ['google'] });
+    env.addEvent();
+    const timers = manualTimers();
+    schedule = startSendSchedule({ db: env.db, cron: '0 3 * * *', sender: env.sender(), now: env.clock.now, timers: timers.timers });
+    await schedule.ready;
+    expect(timers.armed.at(-1)?.ms).toBe(30 * 60_000);
+    const checked = () => (env.db.prepare('SELECT checks FROM google_request_status').get() as { checks: number }).checks;
+    expect(checked()).toBe(0);
+    env.clock.set('2026-11-20T03:30:00.000Z');
+    await timers.fire();
+    expect(checked()).toBe(1);
   });
 
   it('wakes for a retry before the next slot and sends only retries then', async () => {
