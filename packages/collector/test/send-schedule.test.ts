@@ -106,15 +106,15 @@ describe('schedule', () => {
   });
 
   it('wakes for a due Google diagnostics check 30 minutes after a Data Manager batch', async () => {
-    env = await sendEnv({ start: '2026-11-20T03:00:00.000Z', connect: ['google'] });
-    env.addEvent();
+    const e = (env = await sendEnv({ start: '2026-11-20T03:00:00.000Z', connect: ['google'] }));
+    e.addEvent();
     const timers = manualTimers();
-    schedule = startSendSchedule({ db: env.db, cron: '0 3 * * *', sender: env.sender(), now: env.clock.now, timers: timers.timers });
+    schedule = startSendSchedule({ db: e.db, cron: '0 3 * * *', sender: e.sender(), now: e.clock.now, timers: timers.timers });
     await schedule.ready;
     expect(timers.armed.at(-1)?.ms).toBe(30 * 60_000);
-    const checked = () => (env.db.prepare('SELECT checks FROM google_request_status').get() as { checks: number }).checks;
+    const checked = () => (e.db.prepare('SELECT checks FROM google_request_status').get() as { checks: number }).checks;
     expect(checked()).toBe(0);
-    env.clock.set('2026-11-20T03:30:00.000Z');
+    e.clock.set('2026-11-20T03:30:00.000Z');
     await timers.fire();
     expect(checked()).toBe(1);
   });
