@@ -4,13 +4,13 @@
  * on the schedule google-data-manager.md §6 asks for, into a real SQLite file.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SendRecord } from '@pruuv/sender';
+import { createTokenCache, parseKeyRing, type SendRecord } from '@pruuv/sender';
 import { FAKE_DEFAULTS } from '@pruuv/sender/fakes';
 import { memoryOutput } from '../src/cli/output.js';
 import { sendsGoogleStatus } from '../src/cli/sends.js';
-import { listGoogleStatus } from '../src/send/google-status.js';
+import { createGoogleStatusChecks, listGoogleStatus } from '../src/send/google-status.js';
 import { createSqliteOutbox } from '../src/send/sqlite-outbox.js';
-import { sendEnv, type SendEnv } from './send-helpers.js';
+import { newKey, sendEnv, type SendEnv } from './send-helpers.js';
 
 const MIN = 60_000;
 let env: SendEnv;
@@ -137,7 +137,7 @@ describe('Google Data Manager diagnostics', () => {
     env.clock.advance(30 * MIN);
     await sender.checkGoogleStatus();
     const real = rows().find((r) => r.request_id !== 't-unknown')!;
-    expect(real).toMatchObject({ status: 'UNAVAILABLE', next_check_at: null, last_error: 'connection removed' });
+    expect(real).toMatchObject({ status: 'UNAVAILABLE', next_check_at: null, last_error: 'connection removed or no longer on Data Manager' });
     expect(sender.nextFollowUp()).toBeUndefined();
   });
 
@@ -160,6 +160,37 @@ describe('Google Data Manager diagnostics', () => {
     env.clock.advance(60 * MIN);
     await sender.checkGoogleStatus();
     expect(rows()[0]).toMatchObject({ status: 'SUCCESS', checks: 3, last_error: null });
+  });
+
+  it('waits while the connection is paused or cannot be read, without asking Google', async () => {
+    env = await sendEnv({ connect: ['google'] });
+    env.addEvent();
+    const sender = env.sender();
+    await sender.runPass();
+    const google = env.connections.list({ client_id: env.client.id })[0]!;
+    env.connections.pause(google.id, 'auth', env.clock.now());
+    env.clock.advance(30 * MIN);
+    await sender.checkGoogleStatus();
+    expect(rows()[0]).toMatchObject({ status: 'PENDING', checks: 1, last_error: 'connection paused' });
+    expect(statusRequests()).toHaveLength(0);
+
+    // Checks whose key ring lacks the connection's key (re-saved by a process with a newer key).
+    const unreadable = createSqliteOutbox({ db: env.db, store: env.store, keyRing: parseKeyRing(newKey()), connections: env.connections });
+    const checks = createGoogleStatusChecks({
+      db: env.db,
+      connections: unreadable,
+      tokenCache: createTokenCache({ fetch, tokenUrl: env.fakes.urls.oauthToken, now: env.clock.now }),
+      fetch,
+      urls: env.fakes.urls,
+      versions: { dataManager: 'v1' },
+      now: env.clock.now,
+    });
+    env.db.prepare("UPDATE connections SET status = 'active'").run();
+    env.clock.advance(30 * MIN);
+    expect(await checks.run()).toEqual({ checked: 1, final: 0, with_errors: 0 });
+    expect(rows()[0]).toMatchObject({ status: 'PENDING', checks: 2 });
+    expect(rows()[0]!.last_error).toMatch(/key/i);
+    expect(statusRequests()).toHaveLength(0);
   });
 
   it('retries a check the platform could not answer, and gives up 7 days after the 200', async () => {

@@ -134,22 +134,28 @@ export function createGoogleStatusChecks(options: GoogleStatusOptions): GoogleSt
 
   /** One check: the reading, or why there is none. Refreshes the token once after a 401. */
   const check = async (row: Row): Promise<RequestStatusReading> => {
-    const stored = await options.connections.connection(row.client_id, 'google');
-    const conn = stored?.connection;
-    if (conn?.platform !== 'google' || conn.api !== 'data-manager') return { kind: 'unavailable', error: 'connection removed' };
-    const creds = { client_id: conn.client_id, client_secret: conn.client_secret, refresh_token: conn.refresh_token };
-    const ask = async (token: string): Promise<RequestStatusReading> => {
-      const wait = budget.take();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      const req = buildRequestStatusRequest(row.request_id, token, { baseUrl: options.urls.dataManager, version: options.versions.dataManager });
-      return readRequestStatus(await sendHttp(options.fetch, req, options.timeoutMs));
-    };
     try {
+      const stored = await options.connections.connection(row.client_id, 'google');
+      const conn = stored?.connection;
+      if (conn?.platform !== 'google' || conn.api !== 'data-manager') {
+        return { kind: 'unavailable', error: 'connection removed or no longer on Data Manager' };
+      }
+      // Its credentials were refused: checking now would only be refused again.
+      if (stored?.status === 'paused') return { kind: 'retry', error: 'connection paused' };
+      const creds = { client_id: conn.client_id, client_secret: conn.client_secret, refresh_token: conn.refresh_token };
+      const ask = async (token: string): Promise<RequestStatusReading> => {
+        const wait = budget.take();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        const req = buildRequestStatusRequest(row.request_id, token, { baseUrl: options.urls.dataManager, version: options.versions.dataManager });
+        return readRequestStatus(await sendHttp(options.fetch, req, options.timeoutMs));
+      };
       const token = await options.tokenCache.getToken(creds);
       const reading = await ask(token);
       if (reading.kind !== 'auth') return reading;
       return await ask(await options.tokenCache.refresh(creds, token));
     } catch (error) {
+      // An unreadable connection (its key left PRUUV_ENCRYPTION_KEY), a failed token refresh, a
+      // timeout or a lost connection: checked again later.
       return { kind: 'retry', error: error instanceof Error ? error.message : String(error) };
     }
   };
