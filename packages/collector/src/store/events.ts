@@ -202,9 +202,9 @@ export function createEvents(db: Db, outbox: Outbox, options: EventsOptions = {}
   );
   const listAll = db.prepare<[{ limit: number }], EventRow>('SELECT * FROM events ORDER BY rowid DESC LIMIT @limit');
 
-  // The stage quota without a COUNT per event. `countInWindow` at `sinceMs` gave `count` events, and
-  // this connection has stored `count - counted` more since; the stage's events in any later window
-  // (a window that starts later holds a subset of those) are then at most `count`. Only when that
+  // The stage quota without a COUNT per event. Per stage, `count` is what `countInWindow` found in
+  // the window starting at `sinceMs`, plus the events this connection has stored since; a window
+  // that starts later holds a subset of those, so `count` bounds it from above. Only when that
   // bound reaches the quota is the window counted again, exactly. Overcounts (a group rolled back,
   // events leaving the window) only bring the exact count forward. Another connection's inserts
   // would be missed: any commit by another connection changes `PRAGMA data_version`, read at the
