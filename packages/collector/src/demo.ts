@@ -194,7 +194,13 @@ export function demoBanner(setup: DemoSetup, options: { baseUrl: string; dbFile:
     'Open the demo page, submit the form, then see the events:',
     `  npx pruuv events list --db ${shownDb}`,
     ...(options.sending !== undefined
-      ? ['', 'Within 15 s, watch the conversions go out to the sandbox and come back `sent`:', `  npx pruuv sends list --db ${shownDb}`]
+      ? [
+          '',
+          'Within 15 s, watch the conversions go out to the sandbox and come back `sent`:',
+          `  npx pruuv sends list --db ${shownDb}`,
+          "Google's diagnostics of each batch (whether its clicks matched) follow from 30 minutes later:",
+          `  npx pruuv sends google-status --db ${shownDb}`,
+        ]
       : []),
     '',
     'Stop with Ctrl+C.',

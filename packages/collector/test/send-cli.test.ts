@@ -264,6 +264,7 @@ describe('npm start sandbox', () => {
     expect(banner).toMatch(/^SANDBOX: fake ad platforms/m);
     expect(banner).toContain(env.fakes.urls.meta);
     expect(banner).toContain('npx pruuv sends list --db data/demo.db');
+    expect(banner).toContain('npx pruuv sends google-status --db data/demo.db');
     expect(banner).toContain('DEMO ONLY');
     expect(banner).not.toContain(String(FAKE_FIELDS.meta['access_token']));
   });
