@@ -15,12 +15,15 @@ import { validationDetails } from './schemas.js';
  *
  * @throws {OperationError} `invalid`, naming the first problem, with the details per field.
  */
-export function parseListFilter<S extends z.ZodType>(schema: S, filter: { limit?: unknown }): z.output<S> {
+export function parseListFilter<S extends z.ZodType<{ limit?: number }>>(
+  schema: S,
+  filter: { limit?: unknown },
+): z.output<S> & { limit: number } {
   const parsed = schema.safeParse({ ...filter, limit: filter.limit ?? DEFAULT_EVENT_LIMIT });
   if (!parsed.success) {
     throw new OperationError('invalid', parsed.error.issues[0]?.message ?? 'Invalid filter', { details: validationDetails(parsed.error) });
   }
-  return parsed.data;
+  return { ...parsed.data, limit: parsed.data.limit ?? DEFAULT_EVENT_LIMIT };
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import type { OutcomeStatus, Platform } from '@pruuv/sender';
 import { z } from 'zod';
-import { DEFAULT_EVENT_LIMIT, limitSchema } from '../admin-input.js';
+import { limitSchema } from '../admin-input.js';
 import type { Db } from '../db.js';
 import { equalities, parseListFilter } from '../list-filter.js';
 
@@ -107,7 +107,7 @@ export function listSends(db: Db, filter: SendFilter): SendAttempt[] {
   const f = parseListFilter(sendQuerySchema, filter);
   const { where, params } = equalities(
     { status: f.status, platform: f.platform, client_id: f.client, event_id: f.event },
-    f.limit ?? DEFAULT_EVENT_LIMIT,
+    f.limit,
   );
   return db
     .prepare<[Record<string, string | number>], Row>(`SELECT ${COLUMNS} FROM send_attempts ${where} ORDER BY id DESC LIMIT @limit`)

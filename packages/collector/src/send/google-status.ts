@@ -24,7 +24,7 @@ import {
 } from '@pruuv/sender';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { DEFAULT_EVENT_LIMIT, limitSchema } from '../admin-input.js';
+import { limitSchema } from '../admin-input.js';
 import type { Db } from '../db.js';
 import { equalities, parseListFilter } from '../list-filter.js';
 
@@ -235,7 +235,7 @@ export interface GoogleStatusFilter {
  */
 export function listGoogleStatus(db: Db, filter: GoogleStatusFilter): GoogleRequestStatus[] {
   const f = parseListFilter(googleStatusQuerySchema, filter);
-  const { where, params } = equalities({ status: f.status, client_id: f.client }, f.limit ?? DEFAULT_EVENT_LIMIT);
+  const { where, params } = equalities({ status: f.status, client_id: f.client }, f.limit);
   return db
     .prepare<[Record<string, string | number>], Row>(`SELECT * FROM google_request_status ${where} ORDER BY rowid DESC LIMIT @limit`)
     .all(params)
