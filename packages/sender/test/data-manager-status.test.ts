@@ -1,25 +1,17 @@
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   buildRequestStatusRequest,
   DATA_MANAGER_FIRST_STATUS_CHECK_MS,
   nextStatusCheck,
   readRequestStatus,
 } from '../src/data-manager-status.js';
-import { startFakePlatforms, type FakePlatforms } from '../src/fakes/index.js';
 import { sendHttp } from '../src/http.js';
-import { T0, googleToken, postJson, testClock } from './fakes-helpers.js';
+import { T0, fakesForTests, postJson } from './fakes-helpers.js';
 import { response } from './helpers.js';
 
-const clock = testClock();
 // The fakes' default Google account and OAuth client (FAKE_DEFAULTS.google), which googleToken uses.
-const fakes: FakePlatforms = await startFakePlatforms({ now: clock.now, dataManagerQuota: { perMinute: 1000 } });
-afterAll(() => fakes.close());
-let token = '';
-beforeEach(async () => {
-  fakes.reset();
-  clock.set(T0);
-  token = await googleToken(fakes.urls.oauthToken);
-});
+const suite = await fakesForTests({ dataManagerQuota: { perMinute: 1000 } });
+const { fakes } = suite;
 
 const MIN = 60_000;
 
@@ -36,13 +28,13 @@ async function ingest(gclids: string[]): Promise<string> {
       })),
       encoding: 'HEX',
     },
-    { authorization: `Bearer ${token}` },
+    { authorization: `Bearer ${suite.token}` },
   );
   expect(r.status).toBe(200);
   return r.body.requestId as string;
 }
 
-const check = async (requestId: string, bearer = token) =>
+const check = async (requestId: string, bearer = suite.token) =>
   readRequestStatus(await sendHttp(fetch, buildRequestStatusRequest(requestId, bearer, { baseUrl: fakes.urls.dataManager })));
 
 describe('buildRequestStatusRequest', () => {

@@ -1,25 +1,18 @@
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakePlatforms, GOOGLE_SCOPES, type FakePlatforms } from '../src/fakes/index.js';
-import { DAY, HOUR, T0, get, googleToken, json, postForm, postJson, sha256, testClock } from './fakes-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { startFakePlatforms, GOOGLE_SCOPES } from '../src/fakes/index.js';
+import { DAY, HOUR, T0, fakesForTests, get, googleToken, json, postForm, postJson, sha256 } from './fakes-helpers.js';
 
-const clock = testClock();
 const google = {
   customers: ['1234567890'], conversionActions: ['987654321', '111222333'], clientId: 'fake-client-id.apps.googleusercontent.com',
   clientSecret: 'fake-client-secret', refreshTokens: ['fake-refresh-token'],
 };
-const fakes: FakePlatforms = await startFakePlatforms({ now: clock.now, google, dataManagerQuota: { perMinute: 1000 } });
-afterAll(() => fakes.close());
-let token = '';
-beforeEach(async () => {
-  fakes.reset();
-  clock.set(T0);
-  token = await googleToken(fakes.urls.oauthToken);
-});
+const suite = await fakesForTests({ google, dataManagerQuota: { perMinute: 1000 } });
+const { fakes, clock } = suite;
 
 type Json = Record<string, any>;
 const ingestUrl = (base = fakes.urls.dataManager): string => `${base}/v1/events:ingest`;
 const statusUrl = (id?: string, base = fakes.urls.dataManager): string => `${base}/v1/requestStatus:retrieve${id === undefined ? '' : `?requestId=${encodeURIComponent(id)}`}`;
-const auth = (): Record<string, string> => ({ authorization: `Bearer ${token}` });
+const auth = (): Record<string, string> => ({ authorization: `Bearer ${suite.token}` });
 const destination = (over: Json = {}): Json => ({ operatingAccount: { accountType: 'GOOGLE_ADS', accountId: '1234567890' }, productDestinationId: '987654321', ...over });
 const event = (over: Json = {}): Json => ({
   transactionId: 'conv-1',
@@ -104,7 +97,7 @@ describe('POST /datamanager/v1/events:ingest', () => {
       const r = await ingest(request());
       envelope(r, 401, 'UNAUTHENTICATED');
       expect(r.body.error.details[0].reason).toBe('ACCESS_TOKEN_EXPIRED');
-      token = await googleToken(fakes.urls.oauthToken);
+      suite.token = await googleToken(fakes.urls.oauthToken);
       expect((await ingest(request())).status).toBe(200);
     });
 

@@ -1,11 +1,10 @@
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakePlatforms, GOOGLE_SCOPES, type FakePlatforms } from '../src/fakes/index.js';
-import { DAY, HOUR, T0, googleToken, postForm, postJson, sha256, testClock } from './fakes-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { startFakePlatforms, GOOGLE_SCOPES } from '../src/fakes/index.js';
+import { DAY, HOUR, T0, fakesForTests, googleToken, postForm, postJson, sha256 } from './fakes-helpers.js';
 
-const clock = testClock();
 const CUSTOMER = '1234567890';
 const ACTION = `customers/${CUSTOMER}/conversionActions/987654321`;
-const fakes: FakePlatforms = await startFakePlatforms({ now: clock.now, adsNotAllowlisted: ['5555555555'],
+const suite = await fakesForTests({ adsNotAllowlisted: ['5555555555'],
   google: {
     customers: [CUSTOMER, '5555555555'], conversionActions: ['987654321'], clientId: 'fake-client-id.apps.googleusercontent.com',
     clientSecret: 'fake-client-secret', refreshTokens: ['fake-refresh-token'],
@@ -18,16 +17,10 @@ const fakes: FakePlatforms = await startFakePlatforms({ now: clock.now, adsNotAl
     ],
   },
 });
-afterAll(() => fakes.close());
-let token = '';
-beforeEach(async () => {
-  fakes.reset();
-  clock.set(T0);
-  token = await googleToken(fakes.urls.oauthToken);
-});
+const { fakes, clock } = suite;
 
 const uploadUrl = (version = 'v26', customer = CUSTOMER): string => `${fakes.urls.googleAds}/${version}/customers/${customer}:uploadClickConversions`;
-const auth = (): Record<string, string> => ({ authorization: `Bearer ${token}` });
+const auth = (): Record<string, string> => ({ authorization: `Bearer ${suite.token}` });
 type Row = Record<string, unknown>;
 const row = (over: Row = {}): Row => ({
   gclid: 'Cj0KCQiAknown', conversionAction: ACTION, conversionDateTime: '2026-11-20 10:00:00+00:00',
@@ -146,7 +139,7 @@ describe('POST /google-ads/{version}/customers/{cid}:uploadClickConversions', ()
       const expired = await upload([row()]);
       expect(expired.status).toBe(401);
       expect(expired.body.error.details[0].errors[0].errorCode).toEqual({ authenticationError: 'OAUTH_TOKEN_EXPIRED' });
-      token = await googleToken(fakes.urls.oauthToken);
+      suite.token = await googleToken(fakes.urls.oauthToken);
       expect((await upload([row()])).status).toBe(200);
     });
 

@@ -1,5 +1,7 @@
 /** Shared helpers of the fake-platform tests: a settable clock and small HTTP calls. */
 import { createHash } from 'node:crypto';
+import { afterAll, beforeEach } from 'vitest';
+import { startFakePlatforms, type FakePlatforms, type FakePlatformsOptions } from '../src/fakes/index.js';
 
 /** The tests' "now": 2026-11-20 12:00:00 UTC. */
 export const T0 = Date.parse('2026-11-20T12:00:00.000Z');
@@ -67,4 +69,28 @@ export async function googleToken(oauthUrl: string, refreshToken = 'fake-refresh
 /** The JSON body of a raw fetch Response, loosely typed for deep reads. */
 export async function json(response: Response): Promise<any> {
   return response.json();
+}
+
+/** The fake platforms of one test file, their clock, and the Google access token of the current test. */
+export interface FakesSuite {
+  fakes: FakePlatforms;
+  clock: ReturnType<typeof testClock>;
+  /** A fresh access token of the seeded Google client before each test; a test may replace it. */
+  token: string;
+}
+
+/**
+ * Starts the fake platforms for one test file on a test clock, closes them after the file, and
+ * before each test resets them, sets the clock back to {@link T0} and fetches a Google token.
+ */
+export async function fakesForTests(options: Omit<FakePlatformsOptions, 'now'> = {}): Promise<FakesSuite> {
+  const clock = testClock();
+  const suite: FakesSuite = { fakes: await startFakePlatforms({ now: clock.now, ...options }), clock, token: '' };
+  afterAll(() => suite.fakes.close());
+  beforeEach(async () => {
+    suite.fakes.reset();
+    clock.set(T0);
+    suite.token = await googleToken(suite.fakes.urls.oauthToken);
+  });
+  return suite;
 }

@@ -1,16 +1,9 @@
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { FakePlatformsError, startFakePlatforms, type FakePlatforms, type FakeRoute, type FakeStep } from '../src/fakes/index.js';
-import { T0, T0_SECONDS, googleToken, json, postJson, sha256, testClock } from './fakes-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { FakePlatformsError, type FakeRoute, type FakeStep } from '../src/fakes/index.js';
+import { T0_SECONDS, fakesForTests, json, postJson, sha256 } from './fakes-helpers.js';
 
-const clock = testClock();
-const fakes: FakePlatforms = await startFakePlatforms({ now: clock.now });
-afterAll(() => fakes.close());
-let token = '';
-beforeEach(async () => {
-  fakes.reset();
-  clock.set(T0);
-  token = await googleToken(fakes.urls.oauthToken);
-});
+const suite = await fakesForTests();
+const { fakes } = suite;
 
 const ACTION = 'customers/1234567890/conversionActions/987654321';
 
@@ -23,12 +16,12 @@ const send: Record<FakeRoute, (id?: string) => Promise<Response>> = {
     }),
   googleAds: (id = 'o1') =>
     fetch(`${fakes.urls.googleAds}/v26/customers/1234567890:uploadClickConversions`, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${suite.token}` },
       body: JSON.stringify({ partialFailure: true, conversions: [{ gclid: 'Cj0KCQiAfake1', conversionAction: ACTION, conversionDateTime: '2026-11-20 10:00:00+00:00', orderId: id }] }),
     }),
   dataManager: (id = 't1') =>
     fetch(`${fakes.urls.dataManager}/v1/events:ingest`, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${suite.token}` },
       body: JSON.stringify({
         destinations: [{ operatingAccount: { accountType: 'GOOGLE_ADS', accountId: '1234567890' }, productDestinationId: '987654321' }],
         events: [{ transactionId: id, eventTimestamp: '2026-11-20T10:00:00Z', adIdentifiers: { gclid: 'Cj0KCQiAfake1' } }],
@@ -163,7 +156,7 @@ describe('google-partial', () => {
   it('fails the given Ads rows and processes the others', async () => {
     fakes.script('googleAds', [{ kind: 'google-partial', rows: [1], error: 'CLICK_NOT_FOUND' }]);
     const rows = ['a', 'b', 'c'].map((id) => ({ gclid: 'Cj0KCQiAfake1', conversionAction: ACTION, conversionDateTime: `2026-11-20 10:00:0${id === 'a' ? 0 : id === 'b' ? 1 : 2}+00:00`, orderId: id }));
-    const r = await postJson(`${fakes.urls.googleAds}/v26/customers/1234567890:uploadClickConversions`, { partialFailure: true, conversions: rows }, { authorization: `Bearer ${token}` });
+    const r = await postJson(`${fakes.urls.googleAds}/v26/customers/1234567890:uploadClickConversions`, { partialFailure: true, conversions: rows }, { authorization: `Bearer ${suite.token}` });
     expect(r.status).toBe(200);
     expect(r.body.results[1]).toEqual({});
     expect(r.body.results[0]).toMatchObject({ gclid: 'Cj0KCQiAfake1' });
