@@ -1,5 +1,6 @@
 /**
- * A tiny HTTP server for the browser tests, on 127.0.0.1 and a free port.
+ * A tiny web server for the browser tests, on 127.0.0.1: HTTPS on one free
+ * port for the secure test hosts, plain HTTP on another for `other.example`.
  *
  * It plays both sides of a deployment: the shop (HTML fixture pages from
  * `fixtures/`, the landing-page example under `/demo/`) and the collector
@@ -8,13 +9,15 @@
  * page on `www.shop.example.co.uk` posting to `collect.shop.example.co.uk` is a
  * real cross-origin, same-site request.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { existsSync, readFileSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TrackPayload } from '../../src/types.js';
-import { COLLECT } from './chromium.js';
+import { makeTestCertificate } from '@pruuv/testkit/tls';
+import { COLLECT, SECURE_HOSTS } from './chromium.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const FIXTURES = join(here, 'fixtures');
@@ -57,8 +60,11 @@ export interface Beacon {
 }
 
 export interface TestServer {
+  /** The HTTPS port, for the secure hosts. */
   port: number;
-  /** `http://{host}:{port}`. */
+  /** The plain HTTP port, for `other.example`. */
+  httpPort: number;
+  /** `https://{host}:{port}` for a secure host, else `http://{host}:{httpPort}`. */
   origin(host: string): string;
   /** Beacons answered with 2xx, in arrival order. */
   delivered: Beacon[];
@@ -103,12 +109,12 @@ function sendText(res: ServerResponse, status: number, type: string, body: strin
   res.end(body);
 }
 
-/** Fills `{{PORT}}` and `{{COLLECT}}` (the collector's origin) in a fixture page. */
+/** Fills `{{PORT}}` and `{{COLLECT}}` (the collector's HTTPS origin) in a fixture page. */
 function render(html: string, port: number): string {
-  return html.replaceAll('{{COLLECT}}', `http://${COLLECT}:${port}`).replaceAll('{{PORT}}', String(port));
+  return html.replaceAll('{{COLLECT}}', `https://${COLLECT}:${port}`).replaceAll('{{PORT}}', String(port));
 }
 
-/** Starts the server on 127.0.0.1:0. Throws when the pixel has not been built. */
+/** Starts the server on two free ports of 127.0.0.1. Throws when the pixel has not been built. */
 export async function startServer(): Promise<TestServer> {
   if (!existsSync(DIST_SCRIPT)) {
     throw new Error(`${DIST_SCRIPT} is missing. Build the pixel first: npm run build -w @pruuv/pixel`);
@@ -120,6 +126,7 @@ export async function startServer(): Promise<TestServer> {
   const sockets = new Set<Socket>();
   let preflights = 0;
   let port = 0;
+  let httpPort = 0;
 
   const notify = (): void => waiters.forEach((w) => w());
 
@@ -198,7 +205,7 @@ export async function startServer(): Promise<TestServer> {
     sendText(res, 200, 'text/html; charset=utf-8', render(readFileSync(file, 'utf8'), port));
   }
 
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://test.invalid');
     if (req.method === 'OPTIONS') {
       preflights++;
@@ -222,13 +229,21 @@ export async function startServer(): Promise<TestServer> {
       return;
     }
     sendText(res, 405, 'text/plain', 'method not allowed');
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  port = (server.address() as AddressInfo).port;
+  };
+  const https = createHttpsServer(await makeTestCertificate(SECURE_HOSTS), handle);
+  const http = createHttpServer(handle);
+  const listen = async (server: Server): Promise<number> => {
+    // The TLS server reports its raw sockets on `connection` too.
+    server.on('connection', (s: Socket) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return (server.address() as AddressInfo).port;
+  };
+  port = await listen(https);
+  httpPort = await listen(http);
+  const close = (server: Server): Promise<void> => new Promise((r) => server.close(() => r()));
 
   function waitFor(list: Beacon[], count: number, filter: (b: Beacon) => boolean, timeoutMs: number, what: string) {
     return new Promise<Beacon[]>((done, fail) => {
@@ -252,7 +267,8 @@ export async function startServer(): Promise<TestServer> {
 
   return {
     port,
-    origin: (host) => `http://${host}:${port}`,
+    httpPort,
+    origin: (host) => (SECURE_HOSTS.includes(host) ? `https://${host}:${port}` : `http://${host}:${httpPort}`),
     delivered,
     attempts,
     get preflights() {
@@ -274,7 +290,7 @@ export async function startServer(): Promise<TestServer> {
     close() {
       // Hanging requests keep sockets open: destroy them so close() returns.
       sockets.forEach((s) => s.destroy());
-      return new Promise((r) => server.close(() => r()));
+      return Promise.all([close(https), close(http)]).then(() => undefined);
     },
   };
 }
