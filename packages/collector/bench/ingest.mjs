@@ -75,7 +75,7 @@ function listen(handler) {
 async function serve() {
   const { default: express } = await import('express');
   const { pino } = await import('pino');
-  const { createApp, createStore, openDb, requestLogger } = await import('../dist/index.js');
+  const { createApp, createSqliteStore, openDb, requestLogger } = await import('../dist/index.js');
 
   const bareApp = express();
   bareApp.post('/x', express.json(), (_req, res) => res.json({ received: true }));
@@ -85,14 +85,15 @@ async function serve() {
   const db = openDb(join(dir, 'bench.db'));
   if (process.env.BENCH_SYNCHRONOUS) db.pragma(`synchronous = ${process.env.BENCH_SYNCHRONOUS === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
   const synchronous = db.pragma('synchronous', { simple: true });
-  const store = createStore(db);
-  const client = store.clients.create({ name: 'Bench', origins: [ORIGIN] });
-  const stages = Array.from({ length: STAGES }, (_, i) => {
-    const { stage, token } = store.stages.create({ client_id: client.id, key: `s${i}`, name: `Stage ${i}` });
-    return { id: stage.id, key: stage.key, token };
-  });
+  const store = createSqliteStore(db);
+  const client = await store.clients.create({ name: 'Bench', origins: [ORIGIN] });
+  const stages = [];
+  for (let i = 0; i < STAGES; i++) {
+    const { stage, token } = await store.stages.create({ client_id: client.id, key: `s${i}`, name: `Stage ${i}` });
+    stages.push({ id: stage.id, key: stage.key, token });
+  }
   const logger = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: true }));
-  const app = createApp({ store, db, logger });
+  const app = createApp({ store, logger });
   const logRequest = requestLogger(logger);
   const collector = await listen((req, res) => logRequest(req, res, () => app(req, res)));
 
@@ -111,7 +112,7 @@ async function serve() {
         server.closeAllConnections();
         await new Promise((resolve) => server.close(resolve));
       }
-      store.close();
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
       process.send('stopped');
       process.disconnect();
@@ -126,13 +127,14 @@ async function serve() {
  * ids, as the browser makes them), on a new database file with the shipped settings.
  */
 async function databaseAlone(file, stageCount) {
-  const { createStore, openDb } = await import('../dist/index.js');
-  const { newEventId } = await import('../dist/tokens.js');
+  const { createSqliteStore, openDb } = await import('../dist/index.js');
+  const { newEventId } = await import('../dist/domain/tokens.js');
   const db = openDb(file);
   if (process.env.BENCH_SYNCHRONOUS) db.pragma(`synchronous = ${process.env.BENCH_SYNCHRONOUS === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
-  const store = createStore(db);
-  const client = store.clients.create({ name: 'Alone', origins: [ORIGIN] });
-  const stages = Array.from({ length: Math.min(stageCount, 128) }, (_, i) => store.stages.create({ client_id: client.id, key: `s${i}`, name: `S${i}` }).stage);
+  const store = createSqliteStore(db);
+  const client = await store.clients.create({ name: 'Alone', origins: [ORIGIN] });
+  const stages = [];
+  for (let i = 0; i < Math.min(stageCount, 128); i++) stages.push((await store.stages.create({ client_id: client.id, key: `s${i}`, name: `S${i}` })).stage);
   const measure = async (source) => {
     let i = 0;
     const event = () => {
@@ -156,7 +158,7 @@ async function databaseAlone(file, stageCount) {
     const round = async (events) => {
       for (let k = 0; k < events; k += CONNECTIONS) {
         const at = new Date();
-        await Promise.all(Array.from({ length: CONNECTIONS }, () => store.events.admitGrouped(event(), at)));
+        await Promise.all(Array.from({ length: CONNECTIONS }, () => store.events.admit(event(), at)));
       }
     };
     await round(2_000);
@@ -166,7 +168,7 @@ async function databaseAlone(file, stageCount) {
     return Number(process.hrtime.bigint() - started) / 1e3 / events;
   };
   const result = { webhook: await measure('webhook'), ingest: await measure('pixel') };
-  store.close();
+  await store.close();
   return result;
 }
 

@@ -82,8 +82,8 @@ function seconds(ms) {
 async function bench() {
   const sender = await import('@pruuv/sender');
   const { FAKE_DEFAULTS } = await import('@pruuv/sender/fakes');
-  const { openDb, createStore, createSender, createConnections } = await import('../dist/index.js');
-  const { toConversionEvent } = await import('../dist/send/conversion-event.js');
+  const { openDb, createSqliteStore, createSender, createConnections } = await import('../dist/index.js');
+  const { toConversionEvent } = await import('../dist/domain/conversion-event.js');
 
   const child = fork(fileURLToPath(import.meta.url), ['--fakes'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const { urls } = await ask(child, undefined, 'urls');
@@ -91,18 +91,18 @@ async function bench() {
   try {
     // 1. insert
     const db = openDb(join(dir, 'bench.db'));
-    const store = createStore(db, { perHour: 10_000_000 });
+    const store = createSqliteStore(db, { perHour: 10_000_000 });
     const ring = sender.parseKeyRing(randomBytes(32).toString('base64'));
-    const client = store.clients.create({ name: 'Bench' });
-    const stage = store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' }).stage;
+    const client = await store.clients.create({ name: 'Bench' });
+    const stage = (await store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' })).stage;
     const d = FAKE_DEFAULTS;
     const fields = {
       meta: { pixel_id: d.meta.pixelId, access_token: d.meta.token },
       google: { api: 'data-manager', customer_id: d.google.customerId, conversion_action_id: d.google.conversionActionId, client_id: d.google.clientId, client_secret: d.google.clientSecret, refresh_token: d.google.refreshToken },
       tiktok: { pixel_code: d.tiktok.pixelCode, access_token: d.tiktok.token },
     };
-    const connections = createConnections(db);
-    for (const platform of ['meta', 'google', 'tiktok']) connections.set({ client_id: client.id, platform, fields: fields[platform] }, ring);
+    const connections = createConnections(store);
+    for (const platform of ['meta', 'google', 'tiktok']) await connections.set({ client_id: client.id, platform, fields: fields[platform] }, ring);
 
     const now = Date.now();
     const span = 6 * DAY_MS;
@@ -112,7 +112,7 @@ async function bench() {
       for (let i = 0; i < EVENTS; i++) {
         const at = new Date(now - span + Math.floor((i * span) / EVENTS));
         const ts = new Date(at.getTime() - 3_600_000).toISOString();
-        const result = store.events.admit(
+        const result = store.events.admitNow(
           {
             id: randomUUID(),
             client_id: client.id,
@@ -176,7 +176,7 @@ async function bench() {
 
     // 3. drain with send passes.
     const config = { keyRing: ring, cron: '0 3 * * *', urls, versions: { meta: 'v26.0', googleAds: 'v26' } };
-    const s = createSender({ db, store, config });
+    const s = await createSender({ store, config });
     const drainStart = performance.now();
     let passes = 0;
     let batches = 0;
@@ -195,7 +195,7 @@ async function bench() {
     const after = await ask(child, 'count', 'count');
     const left = db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE status IN ('pending', 'retrying')").get().n;
     const audit = db.prepare('SELECT COUNT(*) AS n FROM send_attempts').get().n;
-    store.close();
+    await store.close();
 
     const fakesRate = (EVENTS * 3) / (fakesMs / 1000);
     const drainRate = counts.sent / (drainMs / 1000);

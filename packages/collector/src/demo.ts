@@ -11,13 +11,13 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseKeyRing, type KeyRing } from '@pruuv/sender';
 import { FAKE_DEFAULTS, sandboxBanner, startFakePlatforms, type FakePlatforms } from '@pruuv/sender/fakes';
-import { curlExample, webhookUrl } from './admin-input.js';
 import { ConfigError, loadConfig } from './config.js';
-import { openDb, type Db } from './db.js';
+import { curlExample, webhookUrl } from './domain/admin-input.js';
+import { createConnections } from './domain/connections.js';
+import { OUTBOX_PLATFORMS } from './domain/outbox.js';
+import { startServer } from './http/server.js';
 import { createLogger } from './logger.js';
-import { createConnections } from './send/connections.js';
-import { startServer } from './server.js';
-import { createStore } from './store/index.js';
+import { openStore } from './store/open.js';
 import type { Client, Stage, Store } from './store/types.js';
 
 /** How often the demo runs a send pass (`pruuv serve` runs daily at 03:00 UTC). */
@@ -69,21 +69,24 @@ export function demoOrigins(baseUrl: string): string[] {
  * rotates both stage tokens on each start and returns the new ones. The client's origins
  * are reset to `baseUrl`'s, so a restart on another port keeps the pixel working.
  */
-export function setupDemo(store: Store, baseUrl: string): DemoSetup {
+export async function setupDemo(store: Store, baseUrl: string): Promise<DemoSetup> {
   const origins = demoOrigins(baseUrl);
-  const existing = store.clients.list().find((c) => c.name === DEMO_CLIENT_NAME);
-  const client = existing === undefined ? store.clients.create({ name: DEMO_CLIENT_NAME, origins }) : (store.clients.setOrigins(existing.id, origins) ?? existing);
+  const existing = (await store.clients.list()).find((c) => c.name === DEMO_CLIENT_NAME);
+  const client =
+    existing === undefined
+      ? await store.clients.create({ name: DEMO_CLIENT_NAME, origins })
+      : ((await store.clients.setOrigins(existing.id, origins)) ?? existing);
 
   const stages = {} as DemoSetup['stages'];
   for (const { key, name } of DEMO_STAGES) {
-    const found = store.stages.byKey(client.id, key);
+    const found = await store.stages.byKey(client.id, key);
     let stage: Stage;
     let token: string;
     if (found === undefined) {
-      ({ stage, token } = store.stages.create({ client_id: client.id, key, name }));
+      ({ stage, token } = await store.stages.create({ client_id: client.id, key, name }));
     } else {
       stage = found;
-      const rotated = store.stages.rotateToken(found.id);
+      const rotated = await store.stages.rotateToken(found.id);
       if (rotated === undefined) throw new Error(`Demo stage ${found.id} vanished while rotating its token`);
       token = rotated;
     }
@@ -119,12 +122,12 @@ export function demoKey(configured: KeyRing | undefined, dbFile: string): DemoKe
  * Points the demo client's Meta, Google (Data Manager) and TikTok connections at the fake
  * platforms' seeded accounts. Re-created at every start, so a key change cannot strand them.
  */
-export function setupDemoSending(db: Db, client: Client, ring: KeyRing): void {
-  db.prepare('DELETE FROM connections WHERE client_id = ?').run(client.id);
-  const connections = createConnections(db);
+export async function setupDemoSending(store: Store, client: Client, ring: KeyRing): Promise<void> {
+  for (const platform of OUTBOX_PLATFORMS) await store.connections.remove(client.id, platform);
+  const connections = createConnections(store);
   const d = FAKE_DEFAULTS;
-  connections.set({ client_id: client.id, platform: 'meta', fields: { pixel_id: d.meta.pixelId, access_token: d.meta.token } }, ring);
-  connections.set(
+  await connections.set({ client_id: client.id, platform: 'meta', fields: { pixel_id: d.meta.pixelId, access_token: d.meta.token } }, ring);
+  await connections.set(
     {
       client_id: client.id,
       platform: 'google',
@@ -139,7 +142,7 @@ export function setupDemoSending(db: Db, client: Client, ring: KeyRing): void {
     },
     ring,
   );
-  connections.set({ client_id: client.id, platform: 'tiktok', fields: { pixel_code: d.tiktok.pixelCode, access_token: d.tiktok.token } }, ring);
+  await connections.set({ client_id: client.id, platform: 'tiktok', fields: { pixel_code: d.tiktok.pixelCode, access_token: d.tiktok.token } }, ring);
 }
 
 /** The banner lines about conversion sending in the sandbox, clearly labelled SANDBOX. */
@@ -221,18 +224,18 @@ export async function runDemo(env: NodeJS.ProcessEnv = process.env): Promise<voi
   const key = demoKey(config.send.keyRing, config.dbFile);
   config.send = { ...config.send, keyRing: key.ring, urls: { ...fakes.urls } };
 
-  const db = openDb(config.dbFile);
-  const store = createStore(db);
   let setup: DemoSetup;
   try {
-    setup = setupDemo(store, baseUrl);
-    setupDemoSending(db, setup.client, key.ring);
+    const store = await openStore(config);
+    try {
+      setup = await setupDemo(store, baseUrl);
+      await setupDemoSending(store, setup.client, key.ring);
+    } finally {
+      await store.close();
+    }
   } catch (error) {
     await fakes.close();
     throw error;
-  } finally {
-    store.close();
-    if (db.open) db.close();
   }
 
   const logger = createLogger({ level: config.logLevel, ...(config.logPretty !== undefined ? { pretty: config.logPretty } : {}) });

@@ -27,20 +27,29 @@ export class MigrationError extends CollectorError {
   }
 }
 
+/**
+ * The database was migrated by a newer version of Pruuv. Refused at start, never
+ * written to: an older schema reader could corrupt what it does not know.
+ */
+export class SchemaTooNewError extends CollectorError {
+  override name = 'SchemaTooNewError';
+}
+
 /** A value given to the store (CLI, admin API) is invalid; the message says how to fix it. */
 export class InvalidInputError extends CollectorError {
   override name = 'InvalidInputError';
 }
 
 /**
- * The database cannot take a write right now (disk full, or locked by another
- * writer past the busy timeout). Answered with 503 and `Retry-After`: the
- * sender keeps the event and tries again, so nothing is lost.
+ * The database cannot take a write right now (disk full, locked by another
+ * writer past the busy timeout, a PostgreSQL server unreachable or its pool
+ * exhausted past the wait). Answered with 503 and `Retry-After`: the sender
+ * keeps the event and tries again, so nothing is lost.
  */
 export class StorageUnavailableError extends CollectorError {
   override name = 'StorageUnavailableError';
   constructor(
-    /** SQLite's error code, e.g. `SQLITE_BUSY`, `SQLITE_FULL`. */
+    /** The engine's error code, e.g. `SQLITE_BUSY`, `SQLITE_FULL`, `ECONNREFUSED`, `57P01`. */
     readonly code: string,
     /** Seconds the caller should wait before retrying. */
     readonly retryAfterSeconds: number,
@@ -51,10 +60,12 @@ export class StorageUnavailableError extends CollectorError {
 }
 
 /**
- * Maps a SQLite error to {@link StorageUnavailableError} when it is one a retry
- * can cure (disk full, busy, locked); returns `undefined` for any other error.
+ * Maps a database error to {@link StorageUnavailableError} when it is one a retry
+ * can cure (SQLite: disk full, busy, locked); returns `undefined` for any other
+ * error. The PostgreSQL store maps its own (`store/postgres/errors.ts`).
  */
 export function asStorageUnavailable(error: unknown): StorageUnavailableError | undefined {
+  if (error instanceof StorageUnavailableError) return error;
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return undefined;
   // Extended codes keep the primary code as prefix (SQLITE_BUSY_SNAPSHOT, SQLITE_LOCKED_SHAREDCACHE…).

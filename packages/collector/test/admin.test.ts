@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { bearerMatches } from '../src/routes/admin.js';
+import { bearerMatches } from '../src/http/admin.js';
 import type { Client, Stage, Store } from '../src/store/types.js';
 import { startCollector, tempDir, type Running } from './helpers/harness.js';
 
@@ -59,7 +59,7 @@ describe('admin API', () => {
         const res = await call(base, method, path, method === 'POST' ? { body: { name: 'x' } } : {});
         expect(res.status).toBe(404);
         expect(res.body).toEqual({ error: 'Not found' });
-        expect(store.clients.list()).toEqual([]);
+        expect(await store.clients.list()).toEqual([]);
       });
     }
   });
@@ -78,7 +78,7 @@ describe('admin API', () => {
         expect(res.status).toBe(401);
         expect(res.body).toEqual({ error: 'Unauthorized' });
         expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
-        expect(store.clients.list()).toEqual([]);
+        expect(await store.clients.list()).toEqual([]);
       });
     }
 
@@ -137,13 +137,13 @@ describe('admin API', () => {
   describe('stages', () => {
     it('creates a stage with a working token and lists it without the token', async () => {
       const base = await listen(ADMIN_TOKEN);
-      const client = store.clients.create({ name: 'Acme' });
+      const client = await store.clients.create({ name: 'Acme' });
       const created = await call(base, 'POST', `/clients/${client.id}/stages`, { body: { key: 'lead', name: 'Lead' } });
       expect(created.status).toBe(201);
       const stage = created.body.stage as Stage;
       const token = created.body.token as string;
       expect(created.body.webhook_url).toBe(`${base}/api/webhooks/funnel/${stage.id}`);
-      expect(store.stages.verifyToken(stage.id, token)).toBe(true);
+      expect(await store.stages.verifyToken(stage.id, token)).toBe(true);
 
       const listed = await call(base, 'GET', `/clients/${client.id}/stages`);
       expect(listed.body).toEqual({ stages: [stage] });
@@ -161,16 +161,16 @@ describe('admin API', () => {
 
     it('answers 409 to a duplicate stage key', async () => {
       const base = await listen(ADMIN_TOKEN);
-      const client = store.clients.create({ name: 'Acme' });
-      store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' });
+      const client = await store.clients.create({ name: 'Acme' });
+      await store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' });
       const res = await call(base, 'POST', `/clients/${client.id}/stages`, { body: { key: 'lead', name: 'Again' } });
       expect(res.status).toBe(409);
-      expect(store.stages.list(client.id)).toHaveLength(1);
+      expect(await store.stages.list(client.id)).toHaveLength(1);
     });
 
     it('answers 400 to an invalid stage key', async () => {
       const base = await listen(ADMIN_TOKEN);
-      const client = store.clients.create({ name: 'Acme' });
+      const client = await store.clients.create({ name: 'Acme' });
       const res = await call(base, 'POST', `/clients/${client.id}/stages`, { body: { key: 'Lead!', name: 'Lead' } });
       expect(res.status).toBe(400);
       expect((res.body.details as Record<string, string[]>).key).toHaveLength(1);
@@ -178,14 +178,14 @@ describe('admin API', () => {
 
     it('rotates a token: the old one stops working', async () => {
       const base = await listen(ADMIN_TOKEN);
-      const client = store.clients.create({ name: 'Acme' });
-      const { stage, token: old } = store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' });
+      const client = await store.clients.create({ name: 'Acme' });
+      const { stage, token: old } = await store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' });
       const res = await call(base, 'POST', `/stages/${stage.id}/rotate-token`);
       expect(res.status).toBe(200);
       expect(res.body.stage_id).toBe(stage.id);
       const token = res.body.token as string;
-      expect(store.stages.verifyToken(stage.id, old)).toBe(false);
-      expect(store.stages.verifyToken(stage.id, token)).toBe(true);
+      expect(await store.stages.verifyToken(stage.id, old)).toBe(false);
+      expect(await store.stages.verifyToken(stage.id, token)).toBe(true);
     });
 
     it('answers 404 when rotating an unknown stage', async () => {
@@ -195,9 +195,9 @@ describe('admin API', () => {
   });
 
   describe('events', () => {
-    function admit(stage: Stage, reference: string): string {
+    async function admit(stage: Stage, reference: string): Promise<string> {
       const id = randomUUID();
-      const result = store.events.admit(
+      const result = await store.events.admit(
         { id, client_id: stage.client_id, stage_id: stage.id, stage_key: stage.key, source: 'webhook', reference, consent: 'unspecified', clicks: {}, utm: {}, demographics: {} },
         new Date(),
       );
@@ -207,14 +207,14 @@ describe('admin API', () => {
 
     it('lists events filtered by client, stage and limit', async () => {
       const base = await listen(ADMIN_TOKEN);
-      const a = store.clients.create({ name: 'A' });
-      const b = store.clients.create({ name: 'B' });
-      const { stage: lead } = store.stages.create({ client_id: a.id, key: 'lead', name: 'Lead' });
-      const { stage: sale } = store.stages.create({ client_id: a.id, key: 'sale', name: 'Sale' });
-      const { stage: other } = store.stages.create({ client_id: b.id, key: 'lead', name: 'Lead' });
-      admit(lead, 'R1');
-      admit(sale, 'R2');
-      admit(other, 'R3');
+      const a = await store.clients.create({ name: 'A' });
+      const b = await store.clients.create({ name: 'B' });
+      const { stage: lead } = await store.stages.create({ client_id: a.id, key: 'lead', name: 'Lead' });
+      const { stage: sale } = await store.stages.create({ client_id: a.id, key: 'sale', name: 'Sale' });
+      const { stage: other } = await store.stages.create({ client_id: b.id, key: 'lead', name: 'Lead' });
+      await admit(lead, 'R1');
+      await admit(sale, 'R2');
+      await admit(other, 'R3');
 
       const all = await call(base, 'GET', '/events');
       expect((all.body.events as unknown[]).length).toBe(3);

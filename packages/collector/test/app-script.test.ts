@@ -66,8 +66,8 @@ describe('GET /s.<hash8>.js', () => {
     });
 
     it('is announced in app.locals', async () => {
-      const { createApp } = await import('../src/app.js');
-      const app = createApp({ store: run.store, db: run.db, pixelScriptFile: join(tmp.dir, 'pruuv.min.js') });
+      const { createApp } = await import('../src/http/app.js');
+      const app = createApp({ store: run.store, pixelScriptFile: join(tmp.dir, 'pruuv.min.js') });
       expect(app.locals['pixelScript']).toEqual({ path: '/s.js', versionedPath: `/s.${hash.slice(0, 8)}.js`, etag: `"${hash.slice(0, 32)}"` });
     });
   });

@@ -8,7 +8,7 @@ let run: Running;
 beforeEach(async () => {
   tmp = tempDir();
   run = await startCollector({ dbFile: join(tmp.dir, 'pruuv.db'), app: { adminToken: 'admin-secret-token-123456' } });
-  seedClient(run.store);
+  await seedClient(run.store);
 });
 afterEach(async () => {
   await run.close();

@@ -8,9 +8,8 @@ import { eventsList } from '../src/cli/events.js';
 import { memoryOutput } from '../src/cli/output.js';
 import { runCli } from '../src/cli/program.js';
 import { stagesAdd, stagesList, stagesRotateToken } from '../src/cli/stages.js';
-import { openDb } from '../src/db.js';
-import { OperationError } from '../src/operations.js';
-import { createStore } from '../src/store/index.js';
+import { OperationError } from '../src/domain/operations.js';
+import { openSqliteStore } from '../src/store/sqlite/index.js';
 import type { Store } from '../src/store/types.js';
 
 let dir: string;
@@ -20,16 +19,16 @@ let store: Store;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'pruuv-cli-'));
   dbFile = join(dir, 'pruuv.db');
-  store = createStore(openDb(dbFile));
+  store = openSqliteStore(dbFile);
 });
-afterEach(() => {
-  store.close();
+afterEach(async () => {
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-function operationError(run: () => unknown): OperationError {
+async function operationError(run: () => unknown): Promise<OperationError> {
   try {
-    run();
+    await run();
   } catch (error) {
     if (error instanceof OperationError) return error;
     throw error;
@@ -37,8 +36,8 @@ function operationError(run: () => unknown): OperationError {
   throw new Error('expected an OperationError');
 }
 
-function admitWebhookEvent(s: Store, stage: { id: string; client_id: string; key: string }, reference: string, clicks: Record<string, { value: string }> = {}) {
-  const result = s.events.admit(
+async function admitWebhookEvent(s: Store, stage: { id: string; client_id: string; key: string }, reference: string, clicks: Record<string, { value: string }> = {}) {
+  const result = await s.events.admit(
     {
       id: randomUUID(),
       client_id: stage.client_id,
@@ -59,156 +58,156 @@ function admitWebhookEvent(s: Store, stage: { id: string; client_id: string; key
 }
 
 describe('clients add', () => {
-  it('creates a client and prints its id and site key', () => {
+  it('creates a client and prints its id and site key', async () => {
     const out = memoryOutput();
-    const client = clientsAdd(store, { name: 'Acme', origins: ['https://www.acme.example/'], scriptUrl: 'https://c.example/s.js' }, out);
+    const client = await clientsAdd(store, { name: 'Acme', origins: ['https://www.acme.example/'], scriptUrl: 'https://c.example/s.js' }, out);
     expect(client.origins).toEqual(['https://www.acme.example']);
     expect(out.text).toContain(`<script async src="https://c.example/s.js" data-site="${client.site_key}"></script>`);
     expect(out.text).toContain(client.id);
     expect(out.text).toContain(client.site_key);
-    expect(store.clients.get(client.id)?.name).toBe('Acme');
+    expect((await store.clients.get(client.id))?.name).toBe('Acme');
   });
 
-  it('prints { client } with --json', () => {
+  it('prints { client } with --json', async () => {
     const out = memoryOutput(true);
-    const client = clientsAdd(store, { name: 'Acme', origins: ['http://localhost:3000'] }, out);
+    const client = await clientsAdd(store, { name: 'Acme', origins: ['http://localhost:3000'] }, out);
     expect(JSON.parse(out.text)).toEqual({ client });
   });
 
   const badOrigins = ['acme.example', 'https://acme.example/path', 'ftp://acme.example', 'https://acme.example?x=1', 'https://u:p@acme.example'];
   for (const origin of badOrigins) {
-    it(`rejects the origin ${origin} as invalid input`, () => {
-      const error = operationError(() => clientsAdd(store, { name: 'Acme', origins: [origin] }, memoryOutput()));
+    it(`rejects the origin ${origin} as invalid input`, async () => {
+      const error = await operationError(async () => await clientsAdd(store, { name: 'Acme', origins: [origin] }, memoryOutput()));
       expect(error.kind).toBe('invalid');
       expect(error.message).toContain(`Invalid origin "${origin}"`);
-      expect(store.clients.list()).toEqual([]);
+      expect(await store.clients.list()).toEqual([]);
     });
   }
 });
 
 describe('clients list', () => {
-  it('lists clients as a table and as JSON', () => {
-    const a = store.clients.create({ name: 'Alpha' });
-    const b = store.clients.create({ name: 'Beta', origins: ['https://b.example'] });
+  it('lists clients as a table and as JSON', async () => {
+    const a = await store.clients.create({ name: 'Alpha' });
+    const b = await store.clients.create({ name: 'Beta', origins: ['https://b.example'] });
     const text = memoryOutput();
-    clientsList(store, {}, text);
+    await clientsList(store, {}, text);
     expect(text.text.split('\n')[0]).toMatch(/^ID\s+NAME\s+SITE KEY\s+ORIGINS\s+CREATED$/);
     expect(text.text).toContain(a.site_key);
     expect(text.text).toContain('https://b.example');
     const json = memoryOutput(true);
-    clientsList(store, {}, json);
+    await clientsList(store, {}, json);
     expect(JSON.parse(json.text)).toEqual({ clients: [a, b] });
   });
 });
 
 describe('stages add', () => {
-  it('returns a working token, the webhook URL and a curl line', () => {
-    const client = store.clients.create({ name: 'Acme' });
+  it('returns a working token, the webhook URL and a curl line', async () => {
+    const client = await store.clients.create({ name: 'Acme' });
     const out = memoryOutput();
-    const { stage, token, webhook_url } = stagesAdd(store, { client: client.id, key: 'lead', name: 'Lead', baseUrl: 'https://c.example/' }, out);
+    const { stage, token, webhook_url } = await stagesAdd(store, { client: client.id, key: 'lead', name: 'Lead', baseUrl: 'https://c.example/' }, out);
     expect(webhook_url).toBe(`https://c.example/api/webhooks/funnel/${stage.id}`);
-    expect(store.stages.verifyToken(stage.id, token)).toBe(true);
+    expect(await store.stages.verifyToken(stage.id, token)).toBe(true);
     expect(out.text).toContain(token);
     expect(out.text).toContain(`curl -X POST ${webhook_url} -H "Authorization: Bearer ${token}"`);
   });
 
-  it('prints { stage, token, webhook_url } with --json', () => {
-    const client = store.clients.create({ name: 'Acme' });
+  it('prints { stage, token, webhook_url } with --json', async () => {
+    const client = await store.clients.create({ name: 'Acme' });
     const out = memoryOutput(true);
-    const result = stagesAdd(store, { client: client.id, key: 'sale', name: 'Sale', baseUrl: 'http://localhost:8787' }, out);
+    const result = await stagesAdd(store, { client: client.id, key: 'sale', name: 'Sale', baseUrl: 'http://localhost:8787' }, out);
     expect(JSON.parse(out.text)).toEqual(result);
   });
 
-  it('says the client is unknown', () => {
-    const error = operationError(() => stagesAdd(store, { client: 'cli_nope', key: 'lead', name: 'Lead', baseUrl: 'http://x' }, memoryOutput()));
+  it('says the client is unknown', async () => {
+    const error = await operationError(async () => await stagesAdd(store, { client: 'cli_nope', key: 'lead', name: 'Lead', baseUrl: 'http://x' }, memoryOutput()));
     expect([error.kind, error.message]).toEqual(['not_found', "Unknown client 'cli_nope'"]);
   });
 
-  it('refuses a second stage with the same key', () => {
-    const client = store.clients.create({ name: 'Acme' });
-    stagesAdd(store, { client: client.id, key: 'lead', name: 'Lead', baseUrl: 'http://x' }, memoryOutput());
-    const error = operationError(() => stagesAdd(store, { client: client.id, key: 'lead', name: 'Lead 2', baseUrl: 'http://x' }, memoryOutput()));
+  it('refuses a second stage with the same key', async () => {
+    const client = await store.clients.create({ name: 'Acme' });
+    await stagesAdd(store, { client: client.id, key: 'lead', name: 'Lead', baseUrl: 'http://x' }, memoryOutput());
+    const error = await operationError(async () => await stagesAdd(store, { client: client.id, key: 'lead', name: 'Lead 2', baseUrl: 'http://x' }, memoryOutput()));
     expect(error.kind).toBe('conflict');
   });
 
-  it('rejects an invalid stage key', () => {
-    const client = store.clients.create({ name: 'Acme' });
-    const error = operationError(() => stagesAdd(store, { client: client.id, key: 'Lead Form', name: 'Lead', baseUrl: 'http://x' }, memoryOutput()));
+  it('rejects an invalid stage key', async () => {
+    const client = await store.clients.create({ name: 'Acme' });
+    const error = await operationError(async () => await stagesAdd(store, { client: client.id, key: 'Lead Form', name: 'Lead', baseUrl: 'http://x' }, memoryOutput()));
     expect(error.kind).toBe('invalid');
     expect(error.message).toContain('Stage key must be');
   });
 });
 
 describe('stages rotate-token', () => {
-  it('replaces the token: the old one stops working', () => {
-    const client = store.clients.create({ name: 'Acme' });
-    const { stage, token: old } = store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' });
+  it('replaces the token: the old one stops working', async () => {
+    const client = await store.clients.create({ name: 'Acme' });
+    const { stage, token: old } = await store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' });
     const out = memoryOutput(true);
-    const result = stagesRotateToken(store, { stageId: stage.id, baseUrl: 'http://localhost:8787' }, out);
+    const result = await stagesRotateToken(store, { stageId: stage.id, baseUrl: 'http://localhost:8787' }, out);
     expect(JSON.parse(out.text)).toEqual({ stage_id: stage.id, token: result.token, webhook_url: `http://localhost:8787/api/webhooks/funnel/${stage.id}` });
     expect(result.token).not.toBe(old);
-    expect(store.stages.verifyToken(stage.id, old)).toBe(false);
-    expect(store.stages.verifyToken(stage.id, result.token)).toBe(true);
+    expect(await store.stages.verifyToken(stage.id, old)).toBe(false);
+    expect(await store.stages.verifyToken(stage.id, result.token)).toBe(true);
   });
 
-  it('says the stage is unknown', () => {
-    const error = operationError(() => stagesRotateToken(store, { stageId: 'stg_nope', baseUrl: 'http://x' }, memoryOutput()));
+  it('says the stage is unknown', async () => {
+    const error = await operationError(async () => await stagesRotateToken(store, { stageId: 'stg_nope', baseUrl: 'http://x' }, memoryOutput()));
     expect([error.kind, error.message]).toEqual(['not_found', "Unknown stage 'stg_nope'"]);
   });
 });
 
 describe('stages list', () => {
-  it('lists stages of one client, never a token', () => {
-    const a = store.clients.create({ name: 'A' });
-    const b = store.clients.create({ name: 'B' });
-    const { stage, token } = store.stages.create({ client_id: a.id, key: 'lead', name: 'Lead' });
-    store.stages.create({ client_id: b.id, key: 'sale', name: 'Sale' });
+  it('lists stages of one client, never a token', async () => {
+    const a = await store.clients.create({ name: 'A' });
+    const b = await store.clients.create({ name: 'B' });
+    const { stage, token } = await store.stages.create({ client_id: a.id, key: 'lead', name: 'Lead' });
+    await store.stages.create({ client_id: b.id, key: 'sale', name: 'Sale' });
     const json = memoryOutput(true);
-    stagesList(store, { client: a.id }, json);
+    await stagesList(store, { client: a.id }, json);
     expect(JSON.parse(json.text)).toEqual({ stages: [stage] });
     expect(json.text).not.toContain(token);
     const text = memoryOutput();
-    stagesList(store, {}, text);
+    await stagesList(store, {}, text);
     expect(text.text.trim().split('\n')).toHaveLength(3);
   });
 });
 
 describe('events list', () => {
-  it('shows time, stage, reference, source and click ids present', () => {
-    const client = store.clients.create({ name: 'Acme' });
-    const { stage } = store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' });
-    admitWebhookEvent(store, stage, 'CRM-REF-001', { gclid: { value: 'G1' }, fbclid: { value: 'F1' } });
+  it('shows time, stage, reference, source and click ids present', async () => {
+    const client = await store.clients.create({ name: 'Acme' });
+    const { stage } = await store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' });
+    await admitWebhookEvent(store, stage, 'CRM-REF-001', { gclid: { value: 'G1' }, fbclid: { value: 'F1' } });
     const out = memoryOutput();
-    eventsList(store, {}, out);
+    await eventsList(store, {}, out);
     const [header, row] = out.text.trim().split('\n');
     expect(header).toMatch(/^TIME\s+STAGE\s+REFERENCE\s+SOURCE\s+CLICK IDS\s+INHERITED$/);
     expect(row).toMatch(/^\d{4}-\d\d-\d\dT\S+\s+lead\s+CRM-REF-001\s+webhook\s+(gclid,fbclid|fbclid,gclid)\s+-$/);
   });
 
-  it('prints full records with --json, filtered and limited', () => {
-    const client = store.clients.create({ name: 'Acme' });
-    const { stage: lead } = store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' });
-    const { stage: sale } = store.stages.create({ client_id: client.id, key: 'sale', name: 'Sale' });
-    const e1 = admitWebhookEvent(store, lead, 'R1');
-    admitWebhookEvent(store, sale, 'R2');
-    admitWebhookEvent(store, lead, 'R3');
+  it('prints full records with --json, filtered and limited', async () => {
+    const client = await store.clients.create({ name: 'Acme' });
+    const { stage: lead } = await store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' });
+    const { stage: sale } = await store.stages.create({ client_id: client.id, key: 'sale', name: 'Sale' });
+    const e1 = await admitWebhookEvent(store, lead, 'R1');
+    await admitWebhookEvent(store, sale, 'R2');
+    await admitWebhookEvent(store, lead, 'R3');
     const out = memoryOutput(true);
-    const events = eventsList(store, { stage: lead.id, limit: '5' }, out);
+    const events = await eventsList(store, { stage: lead.id, limit: '5' }, out);
     expect(events.map((e) => e.reference).sort()).toEqual(['R1', 'R3']);
     const parsed = JSON.parse(out.text) as { events: { id: string; email_sha256?: string }[] };
-    expect(parsed.events.find((e) => e.id === e1.id)).toEqual(JSON.parse(JSON.stringify(store.events.get(e1.id))));
-    expect(eventsList(store, { limit: 1 }, memoryOutput())).toHaveLength(1);
+    expect(parsed.events.find((e) => e.id === e1.id)).toEqual(JSON.parse(JSON.stringify(await store.events.get(e1.id))));
+    expect(await eventsList(store, { limit: 1 }, memoryOutput())).toHaveLength(1);
   });
 
   const badLimits = ['0', '1001', 'ten', '2.5'];
   for (const limit of badLimits) {
-    it(`rejects --limit ${limit}`, () => {
-      expect(operationError(() => eventsList(store, { limit }, memoryOutput())).kind).toBe('invalid');
+    it(`rejects --limit ${limit}`, async () => {
+      expect((await operationError(async () => await eventsList(store, { limit }, memoryOutput()))).kind).toBe('invalid');
     });
   }
 
-  it('says an unknown stage is unknown', () => {
-    expect(operationError(() => eventsList(store, { stage: 'stg_nope' }, memoryOutput())).message).toBe("Unknown stage 'stg_nope'");
+  it('says an unknown stage is unknown', async () => {
+    expect((await operationError(async () => await eventsList(store, { stage: 'stg_nope' }, memoryOutput()))).message).toBe("Unknown stage 'stg_nope'");
   });
 });
 

@@ -4,31 +4,28 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createApp } from '../src/app.js';
-import { openDb, type Db } from '../src/db.js';
+import { createApp } from '../src/http/app.js';
 import { DEMO_DIR, demoBanner, demoOrigins, setupDemo } from '../src/demo.js';
-import { createStore } from '../src/store/index.js';
+import { openSqliteStore } from '../src/store/sqlite/index.js';
 import type { Store } from '../src/store/types.js';
 
 let dir: string;
-let db: Db;
 let store: Store;
 let server: Server | undefined;
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'pruuv-demo-'));
-  db = openDb(join(dir, 'demo.db'));
-  store = createStore(db);
+  store = openSqliteStore(join(dir, 'demo.db'));
 });
 afterEach(async () => {
   if (server !== undefined) await new Promise((resolve) => server!.close(resolve));
   server = undefined;
-  store.close();
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 async function listen(): Promise<string> {
-  server = createApp({ store, db }).listen(0, '127.0.0.1');
+  server = createApp({ store }).listen(0, '127.0.0.1');
   await new Promise((resolve) => server!.once('listening', resolve));
   return `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
 }
@@ -58,14 +55,14 @@ describe('demoOrigins', () => {
 describe('setupDemo', () => {
   it('is idempotent and returns working tokens each time', async () => {
     const base = await listen();
-    const first = setupDemo(store, base);
-    const second = setupDemo(store, base);
+    const first = await setupDemo(store, base);
+    const second = await setupDemo(store, base);
 
     expect(first.created).toBe(true);
     expect(second.created).toBe(false);
     expect(second.client.id).toBe(first.client.id);
-    expect(store.clients.list()).toHaveLength(1);
-    expect(store.stages.list(first.client.id).map((s) => s.key).sort()).toEqual(['lead', 'sale']);
+    expect(await store.clients.list()).toHaveLength(1);
+    expect((await store.stages.list(first.client.id)).map((s) => s.key).sort()).toEqual(['lead', 'sale']);
     expect(second.stages.lead.stage.id).toBe(first.stages.lead.stage.id);
     expect(second.stages.sale.stage.id).toBe(first.stages.sale.stage.id);
     expect(first.client.origins).toEqual(demoOrigins(base).sort());
@@ -77,18 +74,18 @@ describe('setupDemo', () => {
     expect(await postWebhook(second.stages.lead.webhook_url, second.stages.lead.token, 'demo-lead-001')).toMatchObject({ status: 200 });
     expect((await postWebhook(first.stages.sale.webhook_url, first.stages.sale.token, 'demo-sale-002')).status).toBe(401);
 
-    const events = store.events.list({ client_id: first.client.id });
+    const events = await store.events.list({ client_id: first.client.id });
     expect(events.map((e) => e.reference).sort()).toEqual(['demo-lead-001', 'demo-sale-001']);
   });
 
-  it('moves the demo origins with the port', () => {
-    setupDemo(store, 'http://localhost:8787');
-    const moved = setupDemo(store, 'http://localhost:9999');
+  it('moves the demo origins with the port', async () => {
+    await setupDemo(store, 'http://localhost:8787');
+    const moved = await setupDemo(store, 'http://localhost:9999');
     expect(moved.client.origins.sort()).toEqual(['http://127.0.0.1:9999', 'http://localhost:9999']);
   });
 
-  it('prints URLs, stage ids, tokens, a curl line and the events command', () => {
-    const setup = setupDemo(store, 'http://localhost:8787');
+  it('prints URLs, stage ids, tokens, a curl line and the events command', async () => {
+    const setup = await setupDemo(store, 'http://localhost:8787');
     const banner = demoBanner(setup, { baseUrl: 'http://localhost:8787', dbFile: join(dir, 'demo.db'), scriptPath: '/s.js' });
     expect(banner).toContain('http://localhost:8787/demo/');
     expect(banner).toContain('http://localhost:8787/s.js');

@@ -1,9 +1,9 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDb, type Db } from '../src/db.js';
+import { openDb, type Db } from '../src/store/sqlite/db.js';
 import { StorageUnavailableError } from '../src/errors.js';
-import { createGroupCommit, MAX_GROUP } from '../src/store/group-commit.js';
+import { createGroupCommit, MAX_GROUP } from '../src/store/sqlite/group-commit.js';
 import { eventCount, postWebhook, seedClient, startCollector, tempDir, type Fixture, type Running } from './helpers/harness.js';
 
 describe('createGroupCommit', () => {
@@ -113,7 +113,7 @@ describe('POST /api/webhooks/funnel/:stageId', () => {
     beforeEach(async () => {
       dir = tempDir();
       run = await startCollector({ dbFile: join(dir.dir, 'c.db') });
-      fx = seedClient(run.store);
+      fx = await seedClient(run.store);
     });
 
     afterEach(async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCookieHeader, reissueCookies, sharedDomain } from '../src/cookies.js';
+import { parseCookieHeader, reissueCookies, sharedDomain } from '../src/http/cookies.js';
 
 describe('sharedDomain', () => {
   const cases: { page: string; host: string; expected: string | undefined }[] = [

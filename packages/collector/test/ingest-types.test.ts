@@ -5,7 +5,7 @@
 import type { TrackPayload } from '@pruuv/pixel';
 import type { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { trackPayloadSchema } from '../src/schemas.js';
+import { trackPayloadSchema } from '../src/domain/schemas.js';
 
 /** `true` only when A and B are the same type (mutual assignability is not enough: this also catches optionality). */
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;

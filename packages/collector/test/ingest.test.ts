@@ -9,7 +9,7 @@ let f: Fixture;
 
 async function start(options: Partial<Parameters<typeof startCollector>[0]> = {}): Promise<void> {
   run = await startCollector({ dbFile: join(tmp.dir, 'pruuv.db'), ...options });
-  f = seedClient(run.store);
+  f = await seedClient(run.store);
 }
 
 beforeEach(() => {
@@ -50,7 +50,7 @@ describe('POST /e', () => {
       });
       const res = await postBeacon(run, body, { headers: { 'user-agent': 'Mozilla/5.0 Test', 'x-forwarded-for': '203.0.113.9' } });
       expect(res.status).toBe(200);
-      expect(run.store.events.get(body.event_id)).toMatchObject({
+      expect(await run.store.events.get(body.event_id)).toMatchObject({
         id: body.event_id,
         source: 'pixel',
         stage_key: 'lead',
@@ -71,7 +71,7 @@ describe('POST /e', () => {
         revenue_value: 19.99,
         currency: 'USD',
       });
-      expect(run.store.outbox.forEvent(body.event_id)).toHaveLength(3);
+      expect(await run.store.outbox.forEvent(body.event_id)).toHaveLength(3);
     });
 
     it('accepts application/json too', async () => {
@@ -121,8 +121,8 @@ describe('POST /e', () => {
     beforeEach(() => start());
 
     it('accepts no origin, not even localhost', async () => {
-      const bare = run.store.clients.create({ name: 'Bare' });
-      run.store.stages.create({ client_id: bare.id, key: 'lead', name: 'Lead' });
+      const bare = await run.store.clients.create({ name: 'Bare' });
+      await run.store.stages.create({ client_id: bare.id, key: 'lead', name: 'Lead' });
       for (const origin of ['http://localhost', 'http://127.0.0.1', 'https://www.shop.example']) {
         await postBeacon(run, beacon(bare.site_key), { origin });
       }
@@ -130,8 +130,8 @@ describe('POST /e', () => {
     });
 
     it('accepts localhost once it is listed', async () => {
-      const dev = run.store.clients.create({ name: 'Dev', origins: ['http://localhost:5173'] });
-      run.store.stages.create({ client_id: dev.id, key: 'lead', name: 'Lead' });
+      const dev = await run.store.clients.create({ name: 'Dev', origins: ['http://localhost:5173'] });
+      await run.store.stages.create({ client_id: dev.id, key: 'lead', name: 'Lead' });
       const res = await postBeacon(run, beacon(dev.site_key), { origin: 'http://localhost:5173' });
       expect(res.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
       expect(eventCount(run.db)).toBe(1);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { hashIdentity } from '@pruuv/pixel';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { inheritAttribution, type Attribution } from '../src/join.js';
+import { inheritAttribution, type Attribution } from '../src/domain/join.js';
 import { postWebhook, seedClient, startCollector, tempDir, type Fixture, type Running } from './helpers/harness.js';
 import { beacon, postBeacon } from './helpers/payloads.js';
 
@@ -79,7 +79,7 @@ describe('the attribution join over HTTP', () => {
   beforeEach(async () => {
     tmp = tempDir();
     run = await startCollector({ dbFile: join(tmp.dir, 'pruuv.db') });
-    f = seedClient(run.store);
+    f = await seedClient(run.store);
   });
   afterEach(async () => {
     await run.close();
@@ -94,7 +94,7 @@ describe('the attribution join over HTTP', () => {
   const webhookSale = async (body: object) => {
     const res = await postWebhook(run, f.sale.stage.id, f.sale.token, body);
     expect(res.status).toBe(200);
-    return run.store.events.get(((await res.json()) as { event_id: string }).event_id)!;
+    return (await run.store.events.get(((await res.json()) as { event_id: string }).event_id))!;
   };
 
   describe('a sale by webhook with the reference of a pixel lead', () => {
@@ -116,7 +116,7 @@ describe('the attribution join over HTTP', () => {
         inherited: { from_event_id: leadId, fields: ['gclid', 'fbc', 'fbp', 'utm_source', 'utm_medium'] },
       });
       // The lead itself is unchanged and inherited nothing.
-      expect(run.store.events.get(leadId)?.inherited).toBeUndefined();
+      expect((await run.store.events.get(leadId))?.inherited).toBeUndefined();
     });
 
     it('inherits from the most recent attributed event', async () => {
@@ -164,10 +164,10 @@ describe('the attribution join over HTTP', () => {
   describe('a sale of another client with the same reference', () => {
     it('inherits nothing', async () => {
       await pixelLead({ reference: 'CRM-3', clicks: { gclid: { value: 'G', ts: TS } } });
-      const other = run.store.clients.create({ name: 'Other' });
-      const { stage, token } = run.store.stages.create({ client_id: other.id, key: 'sale', name: 'Sale' });
+      const other = await run.store.clients.create({ name: 'Other' });
+      const { stage, token } = await run.store.stages.create({ client_id: other.id, key: 'sale', name: 'Sale' });
       const res = await postWebhook(run, stage.id, token, { reference: 'CRM-3' });
-      const sale = run.store.events.get(((await res.json()) as { event_id: string }).event_id)!;
+      const sale = (await run.store.events.get(((await res.json()) as { event_id: string }).event_id))!;
       expect(sale.clicks).toEqual({});
       expect(sale.inherited).toBeUndefined();
     });

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WEBHOOK_FIELDS } from '../src/schemas.js';
+import { WEBHOOK_FIELDS } from '../src/domain/schemas.js';
 import { postWebhook, seedClient, startCollector, tempDir, type Fixture, type Running } from './helpers/harness.js';
 import { beacon, postBeacon } from './helpers/payloads.js';
 
@@ -16,7 +16,7 @@ let f: Fixture;
 beforeAll(async () => {
   tmp = tempDir();
   run = await startCollector({ dbFile: join(tmp.dir, 'pruuv.db') });
-  f = seedClient(run.store);
+  f = await seedClient(run.store);
 });
 afterAll(async () => {
   await run.close();

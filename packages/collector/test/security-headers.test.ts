@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { afterEach, describe, expect, it } from 'vitest';
-import { precomputedHeaders, recordHeaders } from '../src/routes/security-headers.js';
+import { precomputedHeaders, recordHeaders } from '../src/http/security-headers.js';
 
 let server: Server | undefined;
 async function stop(): Promise<void> {

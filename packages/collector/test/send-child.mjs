@@ -12,18 +12,15 @@
  * outbox does not know was sent.
  */
 import { parseKeyRing } from '@pruuv/sender';
-import { openDb } from '../dist/db.js';
 import { createSender } from '../dist/send/sender.js';
-import { createStore } from '../dist/store/index.js';
+import { openSqliteStore } from '../dist/store/sqlite/index.js';
 
 const env = process.env;
-const db = openDb(env.SEND_CHILD_DB);
-const store = createStore(db);
+const store = openSqliteStore(env.SEND_CHILD_DB);
 const killAfter = Number(env.SEND_CHILD_KILL_AFTER ?? 0);
 let answered = 0;
 
-const sender = createSender({
-  db,
+const sender = await createSender({
   store,
   config: {
     keyRing: parseKeyRing(env.SEND_CHILD_KEY),
@@ -42,4 +39,4 @@ const sender = createSender({
 
 const report = await sender.runPass();
 process.stdout.write(`${JSON.stringify({ owner: sender.owner, claimed: report.claimed, counts: report.counts, batches: report.batches })}\n`);
-db.close();
+await store.close();

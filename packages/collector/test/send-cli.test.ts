@@ -8,15 +8,15 @@ import type { AddressInfo } from 'node:net';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createApp } from '../src/app.js';
+import { createApp } from '../src/http/app.js';
 import { runCli } from '../src/cli/program.js';
 import { loadConfig } from '../src/config.js';
 import { DEMO_KEY_FILE, demoBanner, demoKey, sendingBanner, setupDemo, setupDemoSending } from '../src/demo.js';
 import { createLogger } from '../src/logger.js';
-import { listSends } from '../src/send/audit-log.js';
-import { listGoogleStatus } from '../src/send/google-status.js';
+import { listSends } from '../src/domain/send-lists.js';
+import { listGoogleStatus } from '../src/domain/send-lists.js';
 import { createSender } from '../src/send/sender.js';
-import { ServerStartError, startServer, type RunningServer } from '../src/server.js';
+import { ServerStartError, startServer, type RunningServer } from '../src/http/server.js';
 import { FAKE_FIELDS, newKey, outboxRow, sendEnv, type SendEnv } from './send-helpers.js';
 
 const SECRETS = ['fake-meta-token', 'fake-client-secret', 'fake-refresh-token', 'fake-tiktok-token'];
@@ -168,7 +168,7 @@ describe('GET /api/admin/sends', () => {
   const TOKEN = 'admin-token-0123456789abcdef';
 
   async function listen(e: SendEnv): Promise<string> {
-    server = createApp({ store: e.store, db: e.db, adminToken: TOKEN }).listen(0, '127.0.0.1');
+    server = createApp({ store: e.store, adminToken: TOKEN }).listen(0, '127.0.0.1');
     await new Promise((resolve) => server!.once('listening', resolve));
     return `http://127.0.0.1:${(server!.address() as AddressInfo).port}/api/admin`;
   }
@@ -182,7 +182,7 @@ describe('GET /api/admin/sends', () => {
     const res = await get(`${base}/sends?platform=meta&client=${env.client.id}&limit=5`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { sends: unknown[] };
-    expect(body.sends).toEqual(listSends(env.db, { platform: 'meta', client: env.client.id, limit: 5 }));
+    expect(body.sends).toEqual(await listSends(env.store, { platform: 'meta', client: env.client.id, limit: 5 }));
     expect(body.sends).toHaveLength(1);
     expect(((await (await get(`${base}/sends?status=skipped`)).json()) as { sends: unknown[] }).sends).toHaveLength(2);
     const bad = await get(`${base}/sends?status=lost&limit=0`);
@@ -203,7 +203,7 @@ describe('GET /api/admin/sends', () => {
     const res = await get(`${base}/google-status?status=PENDING&client=${env.client.id}`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { requests: Array<{ status: string; events: number }> };
-    expect(body.requests).toEqual(listGoogleStatus(env.db, { status: 'PENDING', client: env.client.id }));
+    expect(body.requests).toEqual(await listGoogleStatus(env.store, { status: 'PENDING', client: env.client.id }));
     expect(body.requests).toMatchObject([{ status: 'PENDING', events: 1 }]);
     expect(((await (await get(`${base}/google-status?status=SUCCESS`)).json()) as { requests: unknown[] }).requests).toEqual([]);
     const bad = await get(`${base}/google-status?status=lost`);
@@ -248,17 +248,17 @@ describe('npm start sandbox', () => {
     expect(demoKey(env.ring, join(env.dir, 'other', 'x.db'))).toEqual({ ring: env.ring, generated: false });
     expect(existsSync(join(env.dir, 'other'))).toBe(false);
 
-    const setup = setupDemo(env.store, 'http://localhost:8787');
-    setupDemoSending(env.db, setup.client, first.ring);
-    setupDemoSending(env.db, setup.client, first.ring); // every start
-    const admitted = env.store.events.admit(
+    const setup = await setupDemo(env.store, 'http://localhost:8787');
+    await setupDemoSending(env.store, setup.client, first.ring);
+    await setupDemoSending(env.store, setup.client, first.ring); // every start
+    const admitted = await env.store.events.admit(
       { id: crypto.randomUUID(), client_id: setup.client.id, stage_id: setup.stages.sale.stage.id, stage_key: 'sale', source: 'webhook', reference: 'demo-sale-001', consent: 'unspecified', clicks: { gclid: { value: 'Cj0-demo' } }, utm: {}, demographics: {}, revenue_value: 250, currency: 'GBP' },
       env.clock.now(),
     );
     expect(admitted.status).toBe('stored');
-    const sender = createSender({ db: env.db, store: env.store, config: { ...env.config, keyRing: first.ring }, now: env.clock.now });
+    const sender = await createSender({ store: env.store, config: { ...env.config, keyRing: first.ring }, now: env.clock.now });
     await sender.runPass();
-    expect(listSends(env.db, { client: setup.client.id, status: 'sent' }).map((s) => s.platform)).toEqual(['google']);
+    expect((await listSends(env.store, { client: setup.client.id, status: 'sent' })).map((s) => s.platform)).toEqual(['google']);
 
     const banner = demoBanner(setup, { baseUrl: 'http://localhost:8787', dbFile: 'data/demo.db', scriptPath: '/s.js', sending: sendingBanner(env.fakes, first) });
     expect(banner).toMatch(/^SANDBOX: fake ad platforms/m);

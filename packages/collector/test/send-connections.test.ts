@@ -6,7 +6,7 @@
 import { parseKeyRing } from '@pruuv/sender';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { OperationError } from '../src/operations.js';
+import { OperationError } from '../src/domain/operations.js';
 import { EncryptionKeyError, checkStoredSecrets, readKeyRing } from '../src/send/secrets.js';
 import { createSender } from '../src/send/sender.js';
 import { FAKE_FIELDS, newKey, sendEnv, type SendEnv } from './send-helpers.js';
@@ -25,7 +25,7 @@ describe('connections', () => {
     const raw = JSON.stringify(env.db.prepare('SELECT * FROM connections').all());
     for (const secret of SECRETS) expect(raw).not.toContain(secret);
     expect(raw).toMatch(/v1:[0-9a-f]{8}:/);
-    const listed = env.connections.list({ client_id: env.client.id });
+    const listed = await env.connections.list({ client_id: env.client.id });
     expect(listed.map((c) => [c.platform, c.secrets])).toEqual([
       ['google', ['client_secret', 'refresh_token']],
       ['meta', ['access_token']],
@@ -42,22 +42,22 @@ describe('connections', () => {
 
   it('decrypts a connection for sending', async () => {
     env = await sendEnv();
-    expect(env.connections.load(env.client.id, 'meta', env.ring)?.connection).toEqual({ platform: 'meta', ...FAKE_FIELDS.meta });
+    expect((await env.connections.load(env.client.id, 'meta', env.ring))?.connection).toEqual({ platform: 'meta', ...FAKE_FIELDS.meta });
   });
 
   it('replaces one field and keeps the others, and un-pauses', async () => {
     env = await sendEnv({ connect: ['meta'] });
-    const id = env.connections.get(env.client.id, 'meta')!.id;
-    env.connections.pause(id, 'auth 190: Invalid OAuth access token');
-    const view = env.connections.set({ client_id: env.client.id, platform: 'meta', fields: { access_token: 'new-token', test_event_code: 'TEST123' } }, env.ring);
+    const id = (await env.connections.get(env.client.id, 'meta'))!.id;
+    await env.store.connections.pause(id, 'auth 190: Invalid OAuth access token', env.clock.now());
+    const view = await env.connections.set({ client_id: env.client.id, platform: 'meta', fields: { access_token: 'new-token', test_event_code: 'TEST123' } }, env.ring);
     expect(view).toMatchObject({ id, status: 'active', settings: { pixel_id: FAKE_FIELDS.meta['pixel_id'], test_event_code: 'TEST123' } });
     expect(view.status_reason).toBeUndefined();
-    expect(env.connections.load(env.client.id, 'meta', env.ring)?.connection).toMatchObject({ access_token: 'new-token' });
+    expect((await env.connections.load(env.client.id, 'meta', env.ring))?.connection).toMatchObject({ access_token: 'new-token' });
   });
 
   it('removes an optional field set to null', async () => {
     env = await sendEnv({ connect: ['tiktok'], fields: { tiktok: { test_event_code: 'TEST1' } } });
-    const view = env.connections.set({ client_id: env.client.id, platform: 'tiktok', fields: { test_event_code: null } }, env.ring);
+    const view = await env.connections.set({ client_id: env.client.id, platform: 'tiktok', fields: { test_event_code: null } }, env.ring);
     expect(view.settings).toEqual({ pixel_code: FAKE_FIELDS.tiktok['pixel_code'] });
   });
 
@@ -72,26 +72,26 @@ describe('connections', () => {
     it(`rejects ${c.name} with the flag to fix`, async () => {
       env ??= await sendEnv({ connect: [] });
       const attempt = () => env!.connections.set({ client_id: env!.client.id, platform: c.platform, fields: c.fields }, env!.ring);
-      expect(attempt).toThrow(OperationError);
-      expect(attempt).toThrow(c.message);
+      await expect(attempt()).rejects.toThrow(OperationError);
+      await expect(attempt()).rejects.toThrow(c.message);
     });
   }
 
   it('accepts a Google customer id with hyphens and stores digits', async () => {
     env = await sendEnv({ connect: ['google'], fields: { google: { customer_id: '123-456-7890' } } });
-    expect(env.connections.get(env.client.id, 'google')?.settings['customer_id']).toBe('1234567890');
+    expect((await env.connections.get(env.client.id, 'google'))?.settings['customer_id']).toBe('1234567890');
   });
 
   it('rejects an unknown client', async () => {
     env = await sendEnv({ connect: [] });
-    expect(() => env!.connections.set({ client_id: 'cli_nope', platform: 'meta', fields: FAKE_FIELDS.meta }, env!.ring)).toThrow(/Unknown client 'cli_nope'/);
+    await expect(env!.connections.set({ client_id: 'cli_nope', platform: 'meta', fields: FAKE_FIELDS.meta }, env!.ring)).rejects.toThrow(/Unknown client 'cli_nope'/);
   });
 
   it('needs a key to store secrets, and says how to make one', async () => {
     env = await sendEnv({ connect: [] });
     const attempt = () => env!.connections.set({ client_id: env!.client.id, platform: 'meta', fields: FAKE_FIELDS.meta }, undefined);
-    expect(attempt).toThrow(EncryptionKeyError);
-    expect(attempt).toThrow(/openssl rand -base64 32/);
+    await expect(attempt()).rejects.toThrow(EncryptionKeyError);
+    await expect(attempt()).rejects.toThrow(/openssl rand -base64 32/);
   });
 });
 
@@ -100,30 +100,30 @@ describe('keys', () => {
     env = await sendEnv();
     const next = newKey();
     const both = parseKeyRing(`${next},${env.key}`);
-    expect(env.connections.rotate(both)).toEqual({ connections: 3, reencrypted: 3, current_key_id: both.currentId });
-    expect(env.connections.rotate(both).reencrypted).toBe(0);
+    expect(await env.connections.rotate(both)).toEqual({ connections: 3, reencrypted: 3, current_key_id: both.currentId });
+    expect((await env.connections.rotate(both)).reencrypted).toBe(0);
     const onlyNew = parseKeyRing(next);
-    expect(checkStoredSecrets(env.db, onlyNew)).toBe(3);
-    expect(env.connections.load(env.client.id, 'google', onlyNew)?.connection).toMatchObject({ refresh_token: 'fake-refresh-token' });
-    expect(() => env!.connections.load(env!.client.id, 'google', env!.ring)).toThrow(/not in PRUUV_ENCRYPTION_KEY/);
+    expect(await checkStoredSecrets(env.store, onlyNew)).toBe(3);
+    expect((await env.connections.load(env.client.id, 'google', onlyNew))?.connection).toMatchObject({ refresh_token: 'fake-refresh-token' });
+    await expect(env!.connections.load(env!.client.id, 'google', env!.ring)).rejects.toThrow(/not in PRUUV_ENCRYPTION_KEY/);
   });
 
   it('refuses to start a sender with stored credentials and no key', async () => {
     env = await sendEnv({ connect: ['meta'] });
-    const start = () => createSender({ db: env!.db, store: env!.store, config: { ...env!.config, keyRing: undefined } });
-    expect(start).toThrow(EncryptionKeyError);
-    expect(start).toThrow(/1 connection\(s\) have stored credentials but PRUUV_ENCRYPTION_KEY is not set.*openssl rand -base64 32/);
+    const start = () => createSender({ store: env!.store, config: { ...env!.config, keyRing: undefined } });
+    await expect(start()).rejects.toThrow(EncryptionKeyError);
+    await expect(start()).rejects.toThrow(/1 connection\(s\) have stored credentials but PRUUV_ENCRYPTION_KEY is not set.*openssl rand -base64 32/);
   });
 
   it('refuses to start a sender whose keys cannot open the stored credentials', async () => {
     env = await sendEnv({ connect: ['meta'] });
     const other = parseKeyRing(newKey());
-    expect(() => createSender({ db: env!.db, store: env!.store, config: { ...env!.config, keyRing: other } })).toThrow(/Add the old key after the current one/);
+    await expect(createSender({ store: env!.store, config: { ...env!.config, keyRing: other } })).rejects.toThrow(/Add the old key after the current one/);
   });
 
   it('starts without a key when nothing is stored', async () => {
     env = await sendEnv({ connect: [] });
-    expect(() => createSender({ db: env!.db, store: env!.store, config: { ...env!.config, keyRing: undefined } })).not.toThrow();
+    await expect(createSender({ store: env!.store, config: { ...env!.config, keyRing: undefined } })).resolves.toBeDefined();
   });
 
   it('reports a malformed key without printing it', () => {

@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_VERSIONS, parseKeyRing, type KeyRing, type PassReport, type Platform } from '@pruuv/sender';
 import { startFakePlatforms, FAKE_DEFAULTS, type FakePlatforms, type FakePlatformsOptions } from '@pruuv/sender/fakes';
-import { openDb, type Db } from '../src/db.js';
-import { createConnections, type Connections, type FieldValue } from '../src/send/connections.js';
+import { openDb, type Db } from '../src/store/sqlite/db.js';
+import { createConnections, type Connections, type FieldValue } from '../src/domain/connections.js';
 import { DEFAULT_SEND_CRON, type SendConfig } from '../src/send/send-config.js';
 import { createSender, type Sender, type SenderOptions } from '../src/send/sender.js';
-import { createStore } from '../src/store/index.js';
-import type { Client, NewEvent, Stage, Store, StoredEvent } from '../src/store/types.js';
+import { createSqliteStore, type SqliteStore } from '../src/store/sqlite/index.js';
+import type { Client, NewEvent, Stage, StoredEvent } from '../src/store/types.js';
 import { testClock, type TestClock } from './helpers/harness.js';
 
 /** A fresh base64 32-byte key. */
@@ -41,7 +41,7 @@ export interface SendEnv {
   dir: string;
   dbFile: string;
   db: Db;
-  store: Store;
+  store: SqliteStore;
   clock: TestClock;
   fakes: FakePlatforms;
   key: string;
@@ -54,7 +54,7 @@ export interface SendEnv {
   addEvent(overrides?: Partial<NewEvent>): StoredEvent;
   /** Runs one pass with a fresh sender (defaults: no jitter, 500 ms timeout). */
   pass(options?: Partial<SenderOptions> & { retriesOnly?: boolean }): Promise<PassReport>;
-  sender(options?: Partial<SenderOptions>): Sender;
+  sender(options?: Partial<SenderOptions>): Promise<Sender>;
   close(): Promise<void>;
 }
 
@@ -77,15 +77,15 @@ export async function sendEnv(options: SendEnvOptions = {}): Promise<SendEnv> {
   const dbFile = join(dir, 'send.db');
   const clock = testClock(options.start ?? '2026-11-20T10:00:00.000Z');
   const db = openDb(dbFile);
-  const store = createStore(db, { now: clock.now, perHour: 10_000_000 });
+  const store = createSqliteStore(db, { now: clock.now, perHour: 10_000_000 });
   const fakes = await startFakePlatforms({ now: clock.now, ...options.fakes });
   const key = newKey();
   const ring = parseKeyRing(key);
-  const connections = createConnections(db, { now: clock.now });
-  const client = store.clients.create({ name: 'Acme' });
-  const lead = store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' }).stage;
+  const connections = createConnections(store, { now: clock.now });
+  const client = await store.clients.create({ name: 'Acme' });
+  const lead = (await store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' })).stage;
   for (const platform of options.connect ?? (['meta', 'google', 'tiktok'] as const)) {
-    connections.set({ client_id: client.id, platform, fields: { ...FAKE_FIELDS[platform], ...options.fields?.[platform] } }, ring);
+    await connections.set({ client_id: client.id, platform, fields: { ...FAKE_FIELDS[platform], ...options.fields?.[platform] } }, ring);
   }
   const config: SendConfig = { keyRing: ring, cron: DEFAULT_SEND_CRON, urls: { ...fakes.urls }, versions: { meta: DEFAULT_VERSIONS.meta, googleAds: DEFAULT_VERSIONS.googleAds } };
 
@@ -110,13 +110,13 @@ export async function sendEnv(options: SendEnvOptions = {}): Promise<SendEnv> {
       demographics: {},
       ...overrides,
     };
-    const result = store.events.admit(event, at);
+    const result = store.events.admitNow(event, at);
     if (result.status !== 'stored') throw new Error(`event not stored: ${result.status}`);
     return result.event;
   };
 
-  const sender = (opts: Partial<SenderOptions> = {}): Sender =>
-    createSender({ db, store, config, now: clock.now, random: () => 0.5, timeoutMs: 500, ...opts });
+  const sender = (opts: Partial<SenderOptions> = {}): Promise<Sender> =>
+    createSender({ store, config, now: clock.now, random: () => 0.5, timeoutMs: 500, ...opts });
 
   return {
     dir,
@@ -133,7 +133,7 @@ export async function sendEnv(options: SendEnvOptions = {}): Promise<SendEnv> {
     config,
     addEvent,
     sender,
-    pass: ({ retriesOnly, ...opts } = {}) => sender(opts).runPass({ retriesOnly: retriesOnly ?? false }),
+    pass: async ({ retriesOnly, ...opts } = {}) => (await sender(opts)).runPass({ retriesOnly: retriesOnly ?? false }),
     async close() {
       await fakes.close();
       if (db.open) db.close();

@@ -6,7 +6,7 @@
 import type { Platform } from '@pruuv/sender';
 import type { FakeRoute, FakeStep } from '@pruuv/sender/fakes';
 import { afterEach, describe, expect, it } from 'vitest';
-import { listSends } from '../src/send/audit-log.js';
+import { listSends } from '../src/domain/send-lists.js';
 import { auditRows, outboxRow, receipts, sendEnv, type SendEnv } from './send-helpers.js';
 
 const MINUTE = 60_000;
@@ -135,7 +135,7 @@ describe('fault matrix: final failures', () => {
     expect(outboxRow(env.db, first.id, 'meta')).toMatchObject({ status: 'retrying', attempts: 1, first_attempt_at: null });
     expect(auditRows(env.db, first.id, 'meta')[0]).toMatchObject({ status: 'retrying', reason: 'auth', error_code: '190' });
     expect(report.paused).toEqual([expect.objectContaining({ client_id: env.client.id, platform: 'meta' })]);
-    const paused = env.connections.get(env.client.id, 'meta');
+    const paused = await env.connections.get(env.client.id, 'meta');
     expect(paused).toMatchObject({ status: 'paused', status_reason: expect.stringContaining('190') });
 
     // A new conversion waits: not claimed, reported as held back.
@@ -147,7 +147,7 @@ describe('fault matrix: final failures', () => {
     expect(env.fakes.requests('meta')).toHaveLength(1);
 
     // `pruuv connections set` with a working token un-pauses it.
-    env.connections.set({ client_id: env.client.id, platform: 'meta', fields: { access_token: 'fake-meta-token' } }, env.ring);
+    await env.connections.set({ client_id: env.client.id, platform: 'meta', fields: { access_token: 'fake-meta-token' } }, env.ring);
     const fixed = await env.pass();
     expect(fixed.held).toEqual([]);
     expect(outboxRow(env.db, waiting.id, 'meta').status).toBe('sent');
@@ -226,8 +226,8 @@ describe('send pass', () => {
 
   it('sends under the stage override names and one Google batch per conversion action', async () => {
     env = await sendEnv({ fakes: { google: { customers: ['1234567890'], conversionActions: ['987654321', '555'], clientId: 'fake-client-id.apps.googleusercontent.com', clientSecret: 'fake-client-secret', refreshTokens: ['fake-refresh-token'] } } });
-    const booked = env.store.stages.create({ client_id: env.client.id, key: 'booked_call', name: 'Booked' }).stage;
-    env.store.stages.setEventNames(booked.id, { meta: 'SubmitApplication', google_conversion_action_id: '555' });
+    const booked = (await env.store.stages.create({ client_id: env.client.id, key: 'booked_call', name: 'Booked' })).stage;
+    await env.store.stages.setEventNames(booked.id, { meta: 'SubmitApplication', google_conversion_action_id: '555' });
     const lead = env.addEvent();
     const call = env.addEvent({ stage_id: booked.id, stage_key: booked.key });
     await env.pass();
@@ -253,13 +253,13 @@ describe('send pass', () => {
     env = await sendEnv({ connect: ['meta'] });
     const event = env.addEvent();
     await env.pass();
-    expect(listSends(env.db, { platform: 'meta' }).map((s) => s.status)).toEqual(['sent']);
-    expect(listSends(env.db, { status: 'skipped' }).map((s) => s.platform).sort()).toEqual(['google', 'tiktok']);
-    expect(listSends(env.db, { client: env.client.id, limit: 1 })).toHaveLength(1);
-    const [sent] = listSends(env.db, { event: event.id, platform: 'meta' });
+    expect((await listSends(env.store, { platform: 'meta' })).map((s) => s.status)).toEqual(['sent']);
+    expect((await listSends(env.store, { status: 'skipped' })).map((s) => s.platform).sort()).toEqual(['google', 'tiktok']);
+    expect(await listSends(env.store, { client: env.client.id, limit: 1 })).toHaveLength(1);
+    const [sent] = await listSends(env.store, { event: event.id, platform: 'meta' });
     expect(sent).toMatchObject({ event_id: event.id, dedup_key: event.id, status: 'sent', http_status: 200, dry_run: false, retry_count: 0 });
     expect(typeof sent?.request_id).toBe('string');
-    expect(() => listSends(env!.db, { status: 'lost' })).toThrow(/status must be one of/);
+    await expect(listSends(env!.store, { status: 'lost' })).rejects.toThrow(/status must be one of/);
   });
 
   it('keeps PII and hashes out of the audit log', async () => {
@@ -289,7 +289,7 @@ describe('query plans', () => {
     for (let i = 0; i < 200; i++) env.addEvent();
     env.db.exec("UPDATE outbox SET status = 'sent' WHERE id % 10 <> 0");
     env.db.exec('ANALYZE');
-    const { CLAIM_SQL, HELD_SQL, NEXT_LEASE_SQL, NEXT_RETRY_SQL } = await import('../src/send/sqlite-outbox.js');
+    const { CLAIM_SQL, HELD_SQL, NEXT_LEASE_SQL, NEXT_RETRY_SQL } = await import('../src/store/sqlite/outbox.js');
     const now = env.clock.now().toISOString();
     const claim = plan(CLAIM_SQL, { owner: 'x', lease_until: now, now, cutoff: now, retries_only: 0, limit: 10 });
     expect(claim.join("\n")).toMatch(/SEARCH o USING INDEX outbox_due/);

@@ -3,7 +3,7 @@
  * start, a slot never runs twice, the next slot and follow-up retries are armed.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { claimSlot, latestSlot, nextSlotAfter, startSendSchedule, type SendSchedule, type Timers } from '../src/send/schedule.js';
+import { latestSlot, nextSlotAfter, startSendSchedule, type SendSchedule, type Timers } from '../src/send/schedule.js';
 import { outboxRow, sendEnv, type SendEnv } from './send-helpers.js';
 
 const HOUR = 3_600_000;
@@ -69,8 +69,8 @@ describe('slots', () => {
   it('lets only one process claim a slot', async () => {
     env = await sendEnv();
     const slot = new Date('2026-11-20T03:00:00.000Z');
-    expect(claimSlot(env.db, slot, 'a', 'schedule', env.clock.now())).toBe(true);
-    expect(claimSlot(env.db, slot, 'b', 'schedule', env.clock.now())).toBe(false);
+    expect(await env.store.runs.claimSlot({ slot, owner: 'a', trigger: 'schedule', now: env.clock.now() })).toBe(true);
+    expect(await env.store.runs.claimSlot({ slot, owner: 'b', trigger: 'schedule', now: env.clock.now() })).toBe(false);
   });
 });
 
@@ -80,7 +80,7 @@ describe('schedule', () => {
     env = await sendEnv({ start: '2026-11-20T10:00:00.000Z', connect: ['meta'] }); // down since yesterday
     const missed = env.addEvent();
     const t1 = manualTimers();
-    schedule = startSendSchedule({ db: env.db, cron: '0 3 * * *', sender: env.sender(), now: env.clock.now, timers: t1.timers });
+    schedule = startSendSchedule({ store: env.store, cron: '0 3 * * *', sender: await env.sender(), now: env.clock.now, timers: t1.timers });
     await schedule.ready;
     expect(outboxRow(env.db, missed.id, 'meta').status).toBe('sent');
     expect(runs(env)).toEqual([{ slot: '2026-11-20T03:00:00.000Z', trigger: 'startup', finished: true }]);
@@ -90,7 +90,7 @@ describe('schedule', () => {
     env.clock.set('2026-11-20T15:00:00.000Z');
     const fresh = env.addEvent();
     const t2 = manualTimers();
-    schedule = startSendSchedule({ db: env.db, cron: '0 3 * * *', sender: env.sender(), now: env.clock.now, timers: t2.timers });
+    schedule = startSendSchedule({ store: env.store, cron: '0 3 * * *', sender: await env.sender(), now: env.clock.now, timers: t2.timers });
     await schedule.ready;
     expect(outboxRow(env.db, fresh.id, 'meta').status).toBe('pending');
     expect(runs(env)).toHaveLength(1);
@@ -109,7 +109,7 @@ describe('schedule', () => {
     const e = (env = await sendEnv({ start: '2026-11-20T03:00:00.000Z', connect: ['google'] }));
     e.addEvent();
     const timers = manualTimers();
-    schedule = startSendSchedule({ db: e.db, cron: '0 3 * * *', sender: e.sender(), now: e.clock.now, timers: timers.timers });
+    schedule = startSendSchedule({ store: e.store, cron: '0 3 * * *', sender: await e.sender(), now: e.clock.now, timers: timers.timers });
     await schedule.ready;
     expect(timers.armed.at(-1)?.ms).toBe(30 * 60_000);
     const checked = () => (e.db.prepare('SELECT checks FROM google_request_status').get() as { checks: number }).checks;
@@ -124,7 +124,7 @@ describe('schedule', () => {
     const failing = env.addEvent();
     env.fakes.script('meta', [{ kind: 'status', status: 502 }]);
     const timers = manualTimers();
-    schedule = startSendSchedule({ db: env.db, cron: '0 3 * * *', sender: env.sender(), now: env.clock.now, timers: timers.timers });
+    schedule = startSendSchedule({ store: env.store, cron: '0 3 * * *', sender: await env.sender(), now: env.clock.now, timers: timers.timers });
     await schedule.ready;
     const due = outboxRow(env.db, failing.id, 'meta');
     expect(due.status).toBe('retrying');

@@ -4,10 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../src/config.js';
-import { openDb } from '../src/db.js';
 import { createLogger } from '../src/logger.js';
-import { ServerStartError, startServer, type RunningServer } from '../src/server.js';
-import { createStore } from '../src/store/index.js';
+import { ServerStartError, startServer, type RunningServer } from '../src/http/server.js';
+import { openSqliteStore } from '../src/store/sqlite/index.js';
 
 const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
 
@@ -77,10 +76,10 @@ describe('startServer', () => {
     expect(response.toLowerCase()).toContain('connection: close');
 
     // The write made it to the database, which is closed now.
-    expect(() => running!.store.clients.list()).toThrow();
-    const store = createStore(openDb(config.dbFile));
-    expect(store.clients.list().map((c) => c.name)).toEqual(['In flight']);
-    store.close();
+    await expect(running!.store.clients.list()).rejects.toThrow();
+    const store = openSqliteStore(config.dbFile);
+    expect((await store.clients.list()).map((c) => c.name)).toEqual(['In flight']);
+    await store.close();
     expect(logLines.some((l) => l.includes('collector stopped'))).toBe(true);
     running = undefined;
   });

@@ -1,4 +1,4 @@
-import { createClient } from '../operations.js';
+import { createClient } from '../domain/operations.js';
 import type { Client, Store } from '../store/types.js';
 import { emit, table, type CliOutput } from './output.js';
 
@@ -15,8 +15,8 @@ export interface ClientsAddOptions {
  * `pruuv clients add --name NAME [--origin URL]…`: creates a client and prints its id and
  * site key. JSON: `{ client }`.
  */
-export function clientsAdd(store: Store, options: ClientsAddOptions, output: CliOutput): Client {
-  const client = createClient(store, { name: options.name, origins: options.origins ?? [] });
+export async function clientsAdd(store: Store, options: ClientsAddOptions, output: CliOutput): Promise<Client> {
+  const client = await createClient(store, { name: options.name, origins: options.origins ?? [] });
   emit(output, { client }, () =>
     [
       `Client created: ${client.name}`,
@@ -34,8 +34,8 @@ export function clientsAdd(store: Store, options: ClientsAddOptions, output: Cli
 }
 
 /** `pruuv clients list`: every client. JSON: `{ clients }`. */
-export function clientsList(store: Store, _options: Record<string, never>, output: CliOutput): Client[] {
-  const clients = store.clients.list();
+export async function clientsList(store: Store, _options: Record<string, never>, output: CliOutput): Promise<Client[]> {
+  const clients = await store.clients.list();
   emit(output, { clients }, () =>
     clients.length === 0
       ? 'No clients yet. Create one with `pruuv clients add --name NAME --origin https://site.example`.'

@@ -1,7 +1,7 @@
 import type { Platform } from '@pruuv/sender';
 import type { Config } from '../config.js';
-import type { Db } from '../db.js';
-import { createConnections, type ConnectionView, type FieldValue } from '../send/connections.js';
+import { createConnections, type ConnectionView, type FieldValue } from '../domain/connections.js';
+import type { Store } from '../store/types.js';
 import { emit, table, type CliOutput } from './output.js';
 
 /** Options of `pruuv connections set`: the flags as commander gives them (`--no-x` gives `false`). */
@@ -55,8 +55,8 @@ function describe(c: ConnectionView): string {
  * token can be set alone). Tokens and secrets are encrypted with `PRUUV_ENCRYPTION_KEY` and
  * never printed. Setting a paused connection un-pauses it. JSON: `{ connection }`.
  */
-export function connectionsSet(db: Db, config: Config, options: ConnectionsSetOptions, output: CliOutput): ConnectionView {
-  const connection = createConnections(db).set({ client_id: options.client, platform: options.platform, fields: fieldsOf(options) }, config.send.keyRing);
+export async function connectionsSet(store: Store, config: Config, options: ConnectionsSetOptions, output: CliOutput): Promise<ConnectionView> {
+  const connection = await createConnections(store).set({ client_id: options.client, platform: options.platform, fields: fieldsOf(options) }, config.send.keyRing);
   emit(output, { connection }, () =>
     [
       `Connection saved: ${connection.platform} for client ${connection.client_id} (${connection.id}), ${connection.status}.`,
@@ -71,8 +71,8 @@ export function connectionsSet(db: Db, config: Config, options: ConnectionsSetOp
 }
 
 /** `pruuv connections list [--client ID]`: connections with their status, never their secrets. JSON: `{ connections }`. */
-export function connectionsList(db: Db, options: { client?: string }, output: CliOutput): ConnectionView[] {
-  const connections = createConnections(db).list(options.client !== undefined ? { client_id: options.client } : {});
+export async function connectionsList(store: Store, options: { client?: string }, output: CliOutput): Promise<ConnectionView[]> {
+  const connections = await createConnections(store).list(options.client !== undefined ? { client_id: options.client } : {});
   emit(output, { connections }, () =>
     connections.length === 0
       ? 'No connections yet. Add one with `pruuv connections set --client ID --platform meta --pixel-id … --access-token …`.'

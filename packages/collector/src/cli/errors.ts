@@ -1,5 +1,5 @@
 import { CollectorError } from '../errors.js';
-import type { OperationError } from '../operations.js';
+import type { OperationError } from '../domain/operations.js';
 
 /** Exit code of a failed command (a clear message was printed on stderr). */
 export const EXIT_FAILURE = 1;

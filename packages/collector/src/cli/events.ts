@@ -1,4 +1,4 @@
-import { listEvents } from '../operations.js';
+import { listEvents } from '../domain/operations.js';
 import type { Store, StoredEvent } from '../store/types.js';
 import { clip, emit, table, type CliOutput } from './output.js';
 
@@ -18,12 +18,12 @@ export interface EventsListOptions {
  * the full stored records (which hold no secrets: tokens live on stages, email and phone only
  * as hashes).
  */
-export function eventsList(store: Store, options: EventsListOptions, output: CliOutput): StoredEvent[] {
+export async function eventsList(store: Store, options: EventsListOptions, output: CliOutput): Promise<StoredEvent[]> {
   const filter: { client?: string; stage?: string; limit?: string | number } = {};
   if (options.client !== undefined) filter.client = options.client;
   if (options.stage !== undefined) filter.stage = options.stage;
   if (options.limit !== undefined) filter.limit = options.limit;
-  const events = listEvents(store, filter);
+  const events = await listEvents(store, filter);
   emit(output, { events }, () =>
     events.length === 0
       ? 'No events yet.'

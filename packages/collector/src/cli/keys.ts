@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
-import type { Db } from '../db.js';
-import { createConnections, type RotateResult } from '../send/connections.js';
+import { createConnections, type RotateResult } from '../domain/connections.js';
+import type { Store } from '../store/types.js';
 import { requireKeyRing } from '../send/secrets.js';
 import { emit, type CliOutput } from './output.js';
 
@@ -10,9 +10,9 @@ import { emit, type CliOutput } from './output.js';
  * ones after it (comma-separated), run this, then drop the old keys. Re-running is harmless.
  * JSON: `{ connections, reencrypted, current_key_id }`.
  */
-export function keysRotate(db: Db, config: Config, output: CliOutput): RotateResult {
+export async function keysRotate(store: Store, config: Config, output: CliOutput): Promise<RotateResult> {
   const ring = requireKeyRing(config.send.keyRing, 'rotate the stored credentials');
-  const result = createConnections(db).rotate(ring);
+  const result = await createConnections(store).rotate(ring);
   emit(output, result, () =>
     [
       `Re-encrypted ${result.reencrypted} of ${result.connections} connection secret(s) with key ${result.current_key_id}.`,

@@ -1,13 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config.js';
-import { openDb } from '../db.js';
-import { InvalidInputError } from '../errors.js';
-import { OperationError } from '../operations.js';
-import { createStore } from '../store/index.js';
-import type { Store } from '../store/types.js';
+import { OperationError } from '../domain/operations.js';
+import { InvalidInputError, SchemaTooNewError } from '../errors.js';
 import { EncryptionKeyError } from '../send/secrets.js';
-import type { Db } from '../db.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/types.js';
 import { clientsAdd, clientsList } from './clients.js';
 import { connectionsList, connectionsSet, type ConnectionsSetOptions } from './connections.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, toCliError } from './errors.js';
@@ -74,29 +72,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const baseUrlOf = (config: Config, url: string | undefined): string =>
     url ?? config.publicUrl ?? `http://localhost:${config.port}`;
 
-  /** Opens the store for one command and always closes it. */
-  const withStore = <T>(cmd: Command, run: (store: Store, config: Config) => T): T => {
+  /** Opens the store for one command and always closes it once `run` settles. */
+  async function withStore<T>(cmd: Command, run: (store: Store, config: Config) => T | Promise<T>): Promise<T> {
     const config = configFor(cmd);
-    const db = openDb(config.dbFile);
-    const store = createStore(db);
+    const store = await openStore(config);
     try {
-      return run(store, config);
+      return await run(store, config);
     } finally {
-      store.close();
-      if (db.open) db.close();
-    }
-  };
-
-  /** Like `withStore`, with the database handle too; closes after an async `run` settles. */
-  async function withDb<T>(cmd: Command, run: (db: Db, store: Store, config: Config) => T | Promise<T>): Promise<T> {
-    const config = configFor(cmd);
-    const db = openDb(config.dbFile);
-    const store = createStore(db);
-    try {
-      return await run(db, store, config);
-    } finally {
-      store.close();
-      if (db.open) db.close();
+      await store.close();
     }
   }
 
@@ -131,16 +114,16 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .description('create a client; prints its id and site key')
     .requiredOption('--name <name>', 'display name')
     .option('--origin <url>', 'page origin allowed to send pixel events (repeatable)', collect)
-    .action((opts: { name: string; origin?: string[] }, cmd: Command) => {
-      withStore(cmd, (store, config) =>
+    .action(async (opts: { name: string; origin?: string[] }, cmd: Command) => {
+      await withStore(cmd, (store, config) =>
         clientsAdd(store, { name: opts.name, origins: opts.origin ?? [], scriptUrl: `${baseUrlOf(config, undefined)}${config.scriptPath}` }, outputFor(cmd)),
       );
     });
   clients
     .command('list')
     .description('list clients')
-    .action((_opts: unknown, cmd: Command) => {
-      withStore(cmd, (store) => clientsList(store, {}, outputFor(cmd)));
+    .action(async (_opts: unknown, cmd: Command) => {
+      await withStore(cmd, (store) => clientsList(store, {}, outputFor(cmd)));
     });
 
   const stages = program.command('stages').description('manage funnel stages and their webhook tokens');
@@ -151,8 +134,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .requiredOption('--key <key>', 'stage key the pixel sends (e.g. lead)')
     .requiredOption('--name <name>', 'display name')
     .option('--url <base>', 'public base URL for the printed webhook URL (env PRUUV_PUBLIC_URL, default http://localhost:PORT)')
-    .action((opts: { client: string; key: string; name: string; url?: string }, cmd: Command) => {
-      withStore(cmd, (store, config) =>
+    .action(async (opts: { client: string; key: string; name: string; url?: string }, cmd: Command) => {
+      await withStore(cmd, (store, config) =>
         stagesAdd(store, { client: opts.client, key: opts.key, name: opts.name, baseUrl: baseUrlOf(config, opts.url) }, outputFor(cmd)),
       );
     });
@@ -161,15 +144,15 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .description('replace a stage webhook token; the old one stops working')
     .argument('<stage-id>', 'stage id')
     .option('--url <base>', 'public base URL for the printed webhook URL')
-    .action((stageId: string, opts: { url?: string }, cmd: Command) => {
-      withStore(cmd, (store, config) => stagesRotateToken(store, { stageId, baseUrl: baseUrlOf(config, opts.url) }, outputFor(cmd)));
+    .action(async (stageId: string, opts: { url?: string }, cmd: Command) => {
+      await withStore(cmd, (store, config) => stagesRotateToken(store, { stageId, baseUrl: baseUrlOf(config, opts.url) }, outputFor(cmd)));
     });
   stages
     .command('list')
     .description('list stages (never their tokens)')
     .option('--client <id>', 'only this client')
-    .action((opts: { client?: string }, cmd: Command) => {
-      withStore(cmd, (store) => stagesList(store, opts.client !== undefined ? { client: opts.client } : {}, outputFor(cmd)));
+    .action(async (opts: { client?: string }, cmd: Command) => {
+      await withStore(cmd, (store) => stagesList(store, opts.client !== undefined ? { client: opts.client } : {}, outputFor(cmd)));
     });
 
   const events = program.command('events').description('inspect stored events');
@@ -179,8 +162,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--client <id>', 'only this client')
     .option('--stage <id>', 'only this stage')
     .option('--limit <n>', 'how many, 1 to 1000 (default 50)')
-    .action((opts: { client?: string; stage?: string; limit?: string }, cmd: Command) => {
-      withStore(cmd, (store) => eventsList(store, opts, outputFor(cmd)));
+    .action(async (opts: { client?: string; stage?: string; limit?: string }, cmd: Command) => {
+      await withStore(cmd, (store) => eventsList(store, opts, outputFor(cmd)));
     });
 
   stages
@@ -191,8 +174,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--tiktok <name>', 'TikTok event, e.g. Lead, Purchase')
     .option('--google-action <id>', 'Google conversion action id (digits) for this stage instead of the connection\'s')
     .option('--clear', 'remove every override first: back to the names derived from the stage key')
-    .action((stageId: string, opts: { meta?: string; tiktok?: string; googleAction?: string; clear?: boolean }, cmd: Command) => {
-      withStore(cmd, (store) => stagesSetEvents(store, { stageId, ...opts }, outputFor(cmd)));
+    .action(async (stageId: string, opts: { meta?: string; tiktok?: string; googleAction?: string; clear?: boolean }, cmd: Command) => {
+      await withStore(cmd, (store) => stagesSetEvents(store, { stageId, ...opts }, outputFor(cmd)));
     });
 
   const connections = program.command('connections').description('manage ad-platform connections (credentials are stored encrypted)');
@@ -219,21 +202,21 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--dry-run', 'validate only: build (Google: validate) every request, deliver nothing, still write the audit log')
     .option('--no-dry-run', 'deliver again')
     .action(async (opts: ConnectionsSetOptions, cmd: Command) => {
-      await withDb(cmd, (db, _store, config) => connectionsSet(db, config, opts, outputFor(cmd)));
+      await withStore(cmd, (store, config) => connectionsSet(store, config, opts, outputFor(cmd)));
     });
   connections
     .command('list')
     .description('list connections and their status (never their secrets)')
     .option('--client <id>', 'only this client')
     .action(async (opts: { client?: string }, cmd: Command) => {
-      await withDb(cmd, (db) => connectionsList(db, opts, outputFor(cmd)));
+      await withStore(cmd, (store) => connectionsList(store, opts, outputFor(cmd)));
     });
 
   program
     .command('send')
     .description('run a send pass now: every due conversion goes to its platforms; prints a summary')
     .action(async (_opts: unknown, cmd: Command) => {
-      const report = await withDb(cmd, (db, store, config) => send(db, store, config, {}, outputFor(cmd)));
+      const report = await withStore(cmd, (store, config) => send(store, config, {}, outputFor(cmd)));
       // Unreadable connections are a configuration problem: fail so a cron job notices.
       if (report.errors.length > 0) exitCode = EXIT_FAILURE;
     });
@@ -248,7 +231,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--event <id>', 'only this event')
     .option('--limit <n>', 'how many, 1 to 1000 (default 50)')
     .action(async (opts: { status?: string; platform?: string; client?: string; event?: string; limit?: string }, cmd: Command) => {
-      await withDb(cmd, (db) => sendsList(db, opts, outputFor(cmd)));
+      await withStore(cmd, (store) => sendsList(store, opts, outputFor(cmd)));
     });
   sends
     .command('google-status')
@@ -259,7 +242,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--client <id>', 'only this client')
     .option('--limit <n>', 'how many, 1 to 1000 (default 50)')
     .action(async (opts: { status?: string; client?: string; limit?: string }, cmd: Command) => {
-      await withDb(cmd, (db) => sendsGoogleStatus(db, opts, outputFor(cmd)));
+      await withStore(cmd, (store) => sendsGoogleStatus(store, opts, outputFor(cmd)));
     });
 
   const keys = program.command('keys').description('manage the encryption keys of stored credentials');
@@ -267,7 +250,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .command('rotate')
     .description('re-encrypt every stored secret with the first key of PRUUV_ENCRYPTION_KEY')
     .action(async (_opts: unknown, cmd: Command) => {
-      await withDb(cmd, (db, _store, config) => keysRotate(db, config, outputFor(cmd)));
+      await withStore(cmd, (store, config) => keysRotate(store, config, outputFor(cmd)));
     });
 
   const fail = (message: string, code: number): number => {
@@ -292,6 +275,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (error instanceof InvalidInputError) return fail(error.message, EXIT_USAGE);
     if (error instanceof ConfigError) return fail(error.issues.join('; '), EXIT_FAILURE);
     if (error instanceof EncryptionKeyError) return fail(error.message, EXIT_FAILURE);
+    if (error instanceof SchemaTooNewError) return fail(error.message, EXIT_FAILURE);
     return fail(error instanceof Error ? error.message : String(error), EXIT_FAILURE);
   }
   return exitCode;

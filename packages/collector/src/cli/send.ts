@@ -1,6 +1,5 @@
 import type { PassReport } from '@pruuv/sender';
 import type { Config } from '../config.js';
-import type { Db } from '../db.js';
 import type { Logger } from '../logger.js';
 import { formatPassReport } from '../send/pass-summary.js';
 import { createSender, type SenderOptions } from '../send/sender.js';
@@ -10,7 +9,7 @@ import { emit, type CliOutput } from './output.js';
 /** Options of `pruuv send`. */
 export interface SendOptions {
   /** Sender seams for tests (a `fetch`, a clock). */
-  sender?: Partial<Omit<SenderOptions, 'db' | 'store' | 'config'>>;
+  sender?: Partial<Omit<SenderOptions, 'store' | 'config'>>;
   logger?: Logger;
 }
 
@@ -21,8 +20,8 @@ export interface SendOptions {
  * JSON: the pass report. Refuses to run when credentials are stored and
  * `PRUUV_ENCRYPTION_KEY` cannot open them.
  */
-export async function send(db: Db, store: Store, config: Config, options: SendOptions, output: CliOutput): Promise<PassReport> {
-  const sender = createSender({ db, store, config: config.send, ...(options.logger ? { logger: options.logger } : {}), ...options.sender });
+export async function send(store: Store, config: Config, options: SendOptions, output: CliOutput): Promise<PassReport> {
+  const sender = await createSender({ store, config: config.send, ...(options.logger ? { logger: options.logger } : {}), ...options.sender });
   const report = await sender.runPass();
   emit(output, report, () => formatPassReport(report));
   return report;

@@ -1,6 +1,12 @@
-import type { Db } from '../db.js';
-import { listSends, type SendAttempt, type SendFilter } from '../send/audit-log.js';
-import { listGoogleStatus, type GoogleRequestStatus, type GoogleStatusFilter } from '../send/google-status.js';
+import {
+  listGoogleStatus,
+  listSends,
+  type GoogleRequestStatus,
+  type GoogleStatusFilter,
+  type SendAttempt,
+  type SendFilter,
+} from '../domain/send-lists.js';
+import type { Store } from '../store/types.js';
 import { clip, emit, table, type CliOutput } from './output.js';
 
 /**
@@ -8,8 +14,8 @@ import { clip, emit, table, type CliOutput } from './output.js';
  * conversion audit log, newest first (one record per attempt of one event on one platform).
  * JSON: `{ sends }`, the same as `GET /api/admin/sends`.
  */
-export function sendsList(db: Db, filter: SendFilter, output: CliOutput): SendAttempt[] {
-  const sends = listSends(db, filter);
+export async function sendsList(store: Store, filter: SendFilter, output: CliOutput): Promise<SendAttempt[]> {
+  const sends = await listSends(store, filter);
   emit(output, { sends }, () =>
     sends.length === 0
       ? 'No sends yet. Conversions go out at the next scheduled pass, or now with `pruuv send`.'
@@ -36,8 +42,8 @@ export function sendsList(db: Db, filter: SendFilter, output: CliOutput): SendAt
  * requests delivered and what Google's diagnostics say of them (records per error reason), newest
  * first. JSON: `{ requests }`, the same as `GET /api/admin/google-status`.
  */
-export function sendsGoogleStatus(db: Db, filter: GoogleStatusFilter, output: CliOutput): GoogleRequestStatus[] {
-  const requests = listGoogleStatus(db, filter);
+export async function sendsGoogleStatus(store: Store, filter: GoogleStatusFilter, output: CliOutput): Promise<GoogleRequestStatus[]> {
+  const requests = await listGoogleStatus(store, filter);
   emit(output, { requests }, () =>
     requests.length === 0
       ? 'No Google Data Manager requests yet. Their diagnostics are checked from 30 minutes after each batch is sent.'

@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import { createLogger } from '../logger.js';
-import { startServer, type RunningServer } from '../server.js';
+import { startServer, type RunningServer } from '../http/server.js';
 import type { CliOutput } from './output.js';
 
 /** Options of `pruuv serve`. */

@@ -1,6 +1,6 @@
 import { defaultEventNames, stageOverridesSchema } from '@pruuv/sender';
-import { curlExample, webhookUrl } from '../admin-input.js';
-import { createStage, listStages, OperationError, requireStage, rotateStageToken } from '../operations.js';
+import { curlExample, webhookUrl } from '../domain/admin-input.js';
+import { createStage, listStages, OperationError, requireStage, rotateStageToken } from '../domain/operations.js';
 import type { Stage, Store } from '../store/types.js';
 import { emit, table, type CliOutput } from './output.js';
 
@@ -25,8 +25,8 @@ export interface StageWithToken {
  * webhook URL and token (shown this once: only its hash is stored) with a ready curl line.
  * JSON: `{ stage, token, webhook_url }`.
  */
-export function stagesAdd(store: Store, options: StagesAddOptions, output: CliOutput): StageWithToken {
-  const { stage, token } = createStage(store, options.client, { key: options.key, name: options.name });
+export async function stagesAdd(store: Store, options: StagesAddOptions, output: CliOutput): Promise<StageWithToken> {
+  const { stage, token } = await createStage(store, options.client, { key: options.key, name: options.name });
   const url = webhookUrl(options.baseUrl, stage.id);
   emit(output, { stage, token, webhook_url: url }, () =>
     [
@@ -55,13 +55,13 @@ export interface StagesRotateOptions {
  * `pruuv stages rotate-token STAGE_ID`: replaces the webhook token (the old one stops working
  * at once) and prints the new one. JSON: `{ stage_id, token, webhook_url }`.
  */
-export function stagesRotateToken(
+export async function stagesRotateToken(
   store: Store,
   options: StagesRotateOptions,
   output: CliOutput,
-): { stage_id: string; token: string; webhook_url: string } {
-  const stage = requireStage(store, options.stageId);
-  const token = rotateStageToken(store, stage.id);
+): Promise<{ stage_id: string; token: string; webhook_url: string }> {
+  const stage = await requireStage(store, options.stageId);
+  const token = await rotateStageToken(store, stage.id);
   const url = webhookUrl(options.baseUrl, stage.id);
   emit(output, { stage_id: stage.id, token, webhook_url: url }, () =>
     [
@@ -80,8 +80,8 @@ export interface StagesListOptions {
 }
 
 /** `pruuv stages list [--client ID]`: stages without their tokens. JSON: `{ stages }`. */
-export function stagesList(store: Store, options: StagesListOptions, output: CliOutput): Stage[] {
-  const stages = listStages(store, options.client);
+export async function stagesList(store: Store, options: StagesListOptions, output: CliOutput): Promise<Stage[]> {
+  const stages = await listStages(store, options.client);
   emit(output, { stages }, () =>
     stages.length === 0
       ? 'No stages yet. Add one with `pruuv stages add --client ID --key lead --name "Lead"`.'
@@ -112,8 +112,8 @@ export interface StagesSetEventsOptions {
  * overrides the names come from the stage key (`lead` → `Lead`, `sale` → `Purchase`…).
  * JSON: `{ stage }`.
  */
-export function stagesSetEvents(store: Store, options: StagesSetEventsOptions, output: CliOutput): Stage {
-  const stage = requireStage(store, options.stageId);
+export async function stagesSetEvents(store: Store, options: StagesSetEventsOptions, output: CliOutput): Promise<Stage> {
+  const stage = await requireStage(store, options.stageId);
   const parsed = stageOverridesSchema.safeParse({
     meta_event_name: options.meta,
     tiktok_event_name: options.tiktok,
@@ -128,8 +128,8 @@ export function stagesSetEvents(store: Store, options: StagesSetEventsOptions, o
   if (options.meta !== undefined) names.meta = options.meta;
   if (options.tiktok !== undefined) names.tiktok = options.tiktok;
   if (options.googleAction !== undefined) names.google_conversion_action_id = options.googleAction;
-  store.stages.setEventNames(stage.id, names);
-  const updated = requireStage(store, stage.id);
+  await store.stages.setEventNames(stage.id, names);
+  const updated = await requireStage(store, stage.id);
   const defaults = defaultEventNames(updated.key);
   emit(output, { stage: updated }, () =>
     [

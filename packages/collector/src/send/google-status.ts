@@ -1,11 +1,11 @@
 /**
  * Google Data Manager diagnostics. Data Manager answers a batch with 200 before
  * it matches a click, so a `sent` in the audit log says only that Google took the
- * batch. The request id of each delivered batch is kept in `google_request_status`
- * (written with the batch's audit rows, `sqlite-outbox.ts`); after each send pass
- * the due ones are checked with `requestStatus:retrieve`, 30 minutes after the 200
- * and then with backoff until final (`nextStatusCheck`), and the result is kept:
- * the final status and the records per error reason (`PROCESSING_ERROR_REASON_INVALID_GCLID`…).
+ * batch. The request id of each delivered batch is kept (`store.googleRequests`,
+ * written with the batch's audit rows); after each send pass the due ones are
+ * checked with `requestStatus:retrieve`, 30 minutes after the 200 and then with
+ * backoff until final (`nextStatusCheck`), and the result is kept: the final
+ * status and the records per error reason (`PROCESSING_ERROR_REASON_INVALID_GCLID`…).
  * Counts are per request, not per event: Google does not say which events failed.
  */
 import {
@@ -18,52 +18,11 @@ import {
   type FetchLike,
   type OutboxStore,
   type PlatformUrls,
-  type ReasonCount,
   type RequestStatusReading,
   type TokenCache,
 } from '@pruuv/sender';
 import type { Logger } from 'pino';
-import { z } from 'zod';
-import { limitSchema } from '../admin-input.js';
-import type { Db } from '../db.js';
-import { equalities, parseListFilter } from '../list-filter.js';
-
-/** Where a request's diagnostics stand. */
-export type GoogleRequestState =
-  | 'PENDING'
-  | 'SUCCESS'
-  | 'PARTIAL_SUCCESS'
-  | 'FAILED'
-  | 'REQUEST_STATUS_UNKNOWN'
-  /** No status will come (unknown request id, connection removed, access denied). */
-  | 'UNAVAILABLE'
-  /** Still not final 7 days after the 200. */
-  | 'GAVE_UP';
-
-/** The diagnostics of one Data Manager request. */
-export interface GoogleRequestStatus {
-  request_id: string;
-  connection_id: string;
-  client_id: string;
-  /** Events the request carried. */
-  events: number;
-  /** ISO 8601: when Google answered 200. */
-  sent_at: string;
-  status: GoogleRequestState;
-  /** Checks made so far. */
-  checks: number;
-  /** ISO 8601, `null` once the status is final. */
-  next_check_at: string | null;
-  /** ISO 8601 of the last check. */
-  checked_at: string | null;
-  /** Records Google ingested, when it says. */
-  records: number | null;
-  /** Records per error reason, most first. */
-  errors: ReasonCount[];
-  warnings: ReasonCount[];
-  /** Why the last check did not give a final status (`HTTP 503`, `connection removed`…). */
-  last_error: string | null;
-}
+import type { GoogleRequestState, GoogleRequestStatus, Store } from '../store/types.js';
 
 /** What one round of checks did. */
 export interface GoogleStatusSummary {
@@ -77,7 +36,7 @@ export interface GoogleStatusSummary {
 
 /** Options of {@link createGoogleStatusChecks}. */
 export interface GoogleStatusOptions {
-  db: Db;
+  store: Pick<Store, 'googleRequests'>;
   /** Reads the client's Google connection, secrets decrypted. */
   connections: Pick<OutboxStore, 'connection'>;
   tokenCache: TokenCache;
@@ -96,44 +55,17 @@ export interface GoogleStatusChecks {
   /** Checks the requests due now, one after the other. */
   run(): Promise<GoogleStatusSummary>;
   /** When the next check is due, `undefined` when none is waiting. */
-  nextDue(): Date | undefined;
-}
-
-/** A row of `google_request_status`: the reason counts as JSON text. */
-interface Row extends Omit<GoogleRequestStatus, 'errors' | 'warnings'> {
-  errors: string | null;
-  warnings: string | null;
-}
-
-function fromRow(r: Row): GoogleRequestStatus {
-  return {
-    ...r,
-    errors: r.errors === null ? [] : (JSON.parse(r.errors) as ReasonCount[]),
-    warnings: r.warnings === null ? [] : (JSON.parse(r.warnings) as ReasonCount[]),
-  };
+  nextDue(): Promise<Date | undefined>;
 }
 
 /** Creates the checks. Read calls have their own quota: 300 per minute per Cloud project (google-data-manager.md §7). */
 export function createGoogleStatusChecks(options: GoogleStatusOptions): GoogleStatusChecks {
-  const { db, now } = options;
+  const { store, now } = options;
   const limit = options.limit ?? 100;
   const budget = createTokenBucket({ now });
-  const due = db.prepare<[string, number], Row>(
-    `SELECT * FROM google_request_status WHERE next_check_at IS NOT NULL AND next_check_at <= ?
-     ORDER BY next_check_at LIMIT ?`,
-  );
-  const earliest = db.prepare<[], { at: string | null }>(
-    'SELECT MIN(next_check_at) AS at FROM google_request_status WHERE next_check_at IS NOT NULL',
-  );
-  const update = db.prepare(
-    `UPDATE google_request_status SET status = @status, checks = checks + 1, next_check_at = @next_check_at,
-       checked_at = @checked_at, records = COALESCE(@records, records), errors = COALESCE(@errors, errors),
-       warnings = COALESCE(@warnings, warnings), last_error = @last_error
-     WHERE request_id = @request_id`,
-  );
 
   /** One check: the reading, or why there is none. Refreshes the token once after a 401. */
-  const check = async (row: Row): Promise<RequestStatusReading> => {
+  const check = async (row: GoogleRequestStatus): Promise<RequestStatusReading> => {
     try {
       const stored = await options.connections.connection(row.client_id, 'google');
       const conn = stored?.connection;
@@ -163,7 +95,7 @@ export function createGoogleStatusChecks(options: GoogleStatusOptions): GoogleSt
   return {
     async run() {
       const summary: GoogleStatusSummary = { checked: 0, final: 0, with_errors: 0 };
-      for (const row of due.all(now().toISOString(), limit)) {
+      for (const row of await store.googleRequests.due(now(), limit)) {
         const reading = await check(row);
         const at = now();
         let status: GoogleRequestState = 'PENDING';
@@ -178,14 +110,14 @@ export function createGoogleStatusChecks(options: GoogleStatusOptions): GoogleSt
           next = nextStatusCheck(new Date(row.sent_at), row.checks + 1, at);
           if (next === undefined) status = 'GAVE_UP';
         }
-        update.run({
+        await store.googleRequests.record({
           request_id: row.request_id,
           status,
           next_check_at: next?.toISOString() ?? null,
           checked_at: at.toISOString(),
           records: reading.kind === 'final' ? (reading.records ?? null) : null,
-          errors: reading.kind === 'final' ? JSON.stringify(reading.errors) : null,
-          warnings: reading.kind === 'final' ? JSON.stringify(reading.warnings) : null,
+          errors: reading.kind === 'final' ? reading.errors : null,
+          warnings: reading.kind === 'final' ? reading.warnings : null,
           last_error: lastError,
         });
         summary.checked++;
@@ -203,41 +135,7 @@ export function createGoogleStatusChecks(options: GoogleStatusOptions): GoogleSt
       return summary;
     },
     nextDue() {
-      const at = earliest.get()?.at;
-      return at ? new Date(at) : undefined;
+      return store.googleRequests.nextDue();
     },
   };
-}
-
-const STATES: readonly GoogleRequestState[] = ['PENDING', 'SUCCESS', 'PARTIAL_SUCCESS', 'FAILED', 'REQUEST_STATUS_UNKNOWN', 'UNAVAILABLE', 'GAVE_UP'];
-
-/** Query of `GET /api/admin/google-status` and the flags of `pruuv sends google-status`. */
-export const googleStatusQuerySchema = z.object({
-  status: z
-    .enum(STATES as [GoogleRequestState, ...GoogleRequestState[]], { error: `status must be one of ${STATES.join(', ')}` })
-    .optional(),
-  client: z.string().min(1, 'client must not be empty').optional(),
-  limit: limitSchema.optional(),
-});
-
-/** Filter of {@link listGoogleStatus}, as the CLI flags and the query string give it (strings). */
-export interface GoogleStatusFilter {
-  status?: string;
-  client?: string;
-  /** 1 to 1000. Defaults to `50`. */
-  limit?: unknown;
-}
-
-/**
- * Data Manager requests and their diagnostics, newest first.
- *
- * @throws {OperationError} `invalid` for an unknown status or a bad limit.
- */
-export function listGoogleStatus(db: Db, filter: GoogleStatusFilter): GoogleRequestStatus[] {
-  const f = parseListFilter(googleStatusQuerySchema, filter);
-  const { where, params } = equalities({ status: f.status, client_id: f.client }, f.limit);
-  return db
-    .prepare<[Record<string, string | number>], Row>(`SELECT * FROM google_request_status ${where} ORDER BY rowid DESC LIMIT @limit`)
-    .all(params)
-    .map(fromRow);
 }

@@ -13,7 +13,7 @@
 import type { PassReport } from '@pruuv/sender';
 import { Cron } from 'croner';
 import type { Logger } from 'pino';
-import type { Db } from '../db.js';
+import type { Store } from '../store/types.js';
 import type { Sender } from './sender.js';
 
 /** Timer functions, injectable for tests. */
@@ -24,7 +24,7 @@ export interface Timers {
 
 /** Options of {@link startSendSchedule}. */
 export interface SendScheduleOptions {
-  db: Db;
+  store: Pick<Store, 'runs'>;
   /** Cron expression, read in UTC. */
   cron: string;
   sender: Pick<Sender, 'owner' | 'runPass' | 'nextFollowUp'>;
@@ -68,29 +68,13 @@ export function nextSlotAfter(cron: string, now: Date): Date | undefined {
   return cronOf(cron).nextRun(now) ?? undefined;
 }
 
-/**
- * Claims a slot for this process: `true` when the insert landed (run it),
- * `false` when any process already ran or runs it. One atomic statement.
- */
-export function claimSlot(db: Db, slot: Date, owner: string, trigger: 'schedule' | 'startup', now: Date): boolean {
-  const result = db
-    .prepare('INSERT OR IGNORE INTO send_runs (slot, owner, trigger, started_at) VALUES (?, ?, ?, ?)')
-    .run(slot.toISOString(), owner, trigger, now.toISOString());
-  return result.changes === 1;
-}
-
-/** Records the end of a slot's pass with its counts. */
-export function finishSlot(db: Db, slot: Date, now: Date, summary: unknown): void {
-  db.prepare('UPDATE send_runs SET finished_at = ?, summary = ? WHERE slot = ?').run(now.toISOString(), JSON.stringify(summary), slot.toISOString());
-}
-
 function summaryOf(report: PassReport): Record<string, unknown> {
   return { pass_id: report.pass_id, claimed: report.claimed, ...report.counts, duration_ms: report.duration_ms };
 }
 
 /** Starts the schedule: checks for a missed slot now, then waits for the next slot or follow-up. */
 export function startSendSchedule(options: SendScheduleOptions): SendSchedule {
-  const { db, cron, sender, logger } = options;
+  const { store, cron, sender, logger } = options;
   const now = options.now ?? (() => new Date());
   const followUps = options.followUps ?? true;
   const minDelay = options.minFollowUpDelayMs ?? 5000;
@@ -111,13 +95,13 @@ export function startSendSchedule(options: SendScheduleOptions): SendSchedule {
     const at = now();
     const slot = latestSlot(cron, at);
     try {
-      if (slot !== undefined && claimSlot(db, slot, sender.owner, trigger, at)) {
+      if (slot !== undefined && (await store.runs.claimSlot({ slot, owner: sender.owner, trigger, now: at }))) {
         logger?.info({ slot: slot.toISOString(), trigger }, 'scheduled send pass starting');
         const report = await sender.runPass();
-        finishSlot(db, slot, now(), summaryOf(report));
+        await store.runs.finishSlot({ slot, now: now(), summary: summaryOf(report) });
         return;
       }
-      const due = followUps ? sender.nextFollowUp() : undefined;
+      const due = followUps ? await sender.nextFollowUp() : undefined;
       if (due !== undefined && due.getTime() <= at.getTime()) await sender.runPass({ retriesOnly: true });
     } catch (error) {
       // A failed pass must not stop the schedule; its rows stay due for the next one.
@@ -125,12 +109,19 @@ export function startSendSchedule(options: SendScheduleOptions): SendSchedule {
     }
   };
 
-  const arm = (): void => {
+  const arm = async (): Promise<void> => {
+    if (stopped) return;
+    let due: Date | undefined;
+    try {
+      due = followUps ? await sender.nextFollowUp() : undefined;
+    } catch (error) {
+      // The database is away: the next slot still wakes us, and the follow-ups are found then.
+      logger?.error({ err: error }, 'send schedule: could not read the next retry');
+    }
     if (stopped) return;
     const t = now().getTime();
     const slot = nextSlotAfter(cron, now());
     let wake = slot?.getTime();
-    const due = followUps ? sender.nextFollowUp() : undefined;
     if (due !== undefined) {
       const followUp = Math.max(due.getTime(), t + minDelay);
       wake = wake === undefined ? followUp : Math.min(wake, followUp);

@@ -4,7 +4,7 @@
  * check that refuses to run with stored credentials it cannot open.
  */
 import { ciphertextKeyId, KeyRingError, parseKeyRing, type KeyRing } from '@pruuv/sender';
-import type { Db } from '../db.js';
+import type { Store } from '../store/types.js';
 import { CollectorError } from '../errors.js';
 
 /** How to make a key, appended to every key error. */
@@ -42,8 +42,8 @@ export function requireKeyRing(ring: KeyRing | undefined, what: string): KeyRing
  * credentials: secrets exist and no key is set, or a secret was encrypted with
  * a key that is not in the ring. Returns how many connections hold secrets.
  */
-export function checkStoredSecrets(db: Db, ring: KeyRing | undefined): number {
-  const rows = db.prepare<[], { secrets: string }>('SELECT secrets FROM connections WHERE secrets IS NOT NULL').all();
+export async function checkStoredSecrets(store: Pick<Store, 'connections'>, ring: KeyRing | undefined): Promise<number> {
+  const rows = await store.connections.ciphertexts();
   if (rows.length === 0) return 0;
   if (ring === undefined) {
     throw new EncryptionKeyError(

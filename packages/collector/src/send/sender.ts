@@ -16,18 +16,15 @@ import {
   type SendPassOptions,
 } from '@pruuv/sender';
 import type { Logger } from 'pino';
-import type { Db } from '../db.js';
 import type { Store } from '../store/types.js';
-import { createConnections } from './connections.js';
 import { checkStoredSecrets } from './secrets.js';
 import type { SendConfig } from './send-config.js';
 import { createGoogleStatusChecks, type GoogleStatusSummary } from './google-status.js';
-import { createFollowUpQuery, createSqliteOutbox } from './sqlite-outbox.js';
+import { createSendPort } from './send-port.js';
 
 /** Options of {@link createSender}. */
 export interface SenderOptions
   extends Pick<SendPassOptions, 'timeoutMs' | 'random' | 'retryPolicy' | 'leaseMs' | 'claimLimit' | 'sleep' | 'maxSplitRequests' | 'beforeCommit'> {
-  db: Db;
   store: Store;
   config: SendConfig;
   /** Defaults to a silent logger (nothing logged). */
@@ -53,7 +50,7 @@ export interface Sender {
    * When a follow-up pass next has work (a retry, an expiring lease or a due Google diagnostics
    * check), `undefined` when none.
    */
-  nextFollowUp(): Date | undefined;
+  nextFollowUp(): Promise<Date | undefined>;
   /**
    * Checks the Google Data Manager requests whose diagnostics are due (send/google-status.ts),
    * after any pass already running. Every pass ends with these checks too.
@@ -62,17 +59,17 @@ export interface Sender {
 }
 
 /**
- * Creates the sender. Refuses (throws `EncryptionKeyError`) when credentials
+ * Creates the sender. Refuses (rejects with `EncryptionKeyError`) when credentials
  * are stored and `PRUUV_ENCRYPTION_KEY` cannot open them, so a misconfigured
  * collector fails at start, not at 03:00.
  */
-export function createSender(options: SenderOptions): Sender {
-  const { db, store, config } = options;
-  checkStoredSecrets(db, config.keyRing);
+export async function createSender(options: SenderOptions): Promise<Sender> {
+  const { store, config } = options;
+  await checkStoredSecrets(store, config.keyRing);
   const now = options.now ?? (() => new Date());
   const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
   const owner = options.owner ?? `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
-  const outbox = createSqliteOutbox({ db, store, keyRing: config.keyRing, connections: createConnections(db, { now }) });
+  const outbox = createSendPort(store, config.keyRing);
   const tokenCache = createTokenCache({
     fetch: fetchImpl,
     tokenUrl: config.urls.oauthToken,
@@ -82,9 +79,8 @@ export function createSender(options: SenderOptions): Sender {
   // One budget per process: Data Manager allows 300 requests per minute per Cloud project (google-data-manager.md §7).
   const dataManagerLimiter = createTokenBucket({ now });
   let queue: Promise<unknown> = Promise.resolve();
-  const followUp = createFollowUpQuery(db);
   const googleStatus = createGoogleStatusChecks({
-    db,
+    store,
     connections: outbox,
     tokenCache,
     fetch: fetchImpl,
@@ -94,8 +90,8 @@ export function createSender(options: SenderOptions): Sender {
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
   });
-  const nextFollowUp = (): Date | undefined => {
-    const times = [followUp(), googleStatus.nextDue()].filter((t): t is Date => t !== undefined);
+  const nextFollowUp = async (): Promise<Date | undefined> => {
+    const times = [await store.outbox.nextFollowUp(), await googleStatus.nextDue()].filter((t): t is Date => t !== undefined);
     return times.length > 0 ? new Date(Math.min(...times.map((t) => t.getTime()))) : undefined;
   };
   const checkGoogleStatus = async (): Promise<GoogleStatusSummary> => {

@@ -1,13 +1,24 @@
 /**
- * The storage boundary of the collector. Routes and the CLI only ever see
- * these interfaces, so a Postgres adapter can be added later by implementing
- * them, without touching a route.
+ * The storage boundary of the collector: ONE interface covering every table the
+ * product uses. Routes, the CLI, the admin API and the send runtime only ever
+ * see these types; each engine implements them under `store/<engine>/`
+ * (`sqlite/`, `postgres/`), and SQL exists only there. Every method answers
+ * with a promise, so the same callers run on an embedded SQLite file and on a
+ * PostgreSQL server shared by several processes.
+ *
+ * Semantics every engine keeps (one contract test suite runs on each):
+ * - an admission is committed before its promise resolves (an HTTP 200 only after commit);
+ * - the 60-second dedup and the hourly stage quota are exact across processes;
+ * - outbox claims hand a row to one claimer at a time, until its lease runs out;
+ * - a schedule slot is claimed by one process only.
  */
 
 import type { ClickIdName, Touch, UtmName } from '@pruuv/pixel';
+import type { ClaimInput, ClaimedSend, CommitInput, HeldConnection, OutcomeStatus, Platform } from '@pruuv/sender';
 
 /** Click-ID and UTM names, and the ad landing (`Touch`), stored on a funnel event: the pixel's own, so the two cannot drift. */
 export type { ClickIdName, Touch, UtmName };
+export type { Platform };
 
 /** An agency's client: one website (or several origins) with a public site key. */
 export interface Client {
@@ -83,11 +94,10 @@ export interface StoredEvent {
   inherited?: { from_event_id: string; fields: string[] };
 }
 
-
 /** An event ready to be admitted: everything but what the store assigns. `id` is the pixel's `event_id`, or a fresh UUID. */
 export type NewEvent = Omit<StoredEvent, 'received_at' | 'inherited'>;
 
-/** What {@link Store.events.admit} did with an event. */
+/** What {@link EventStore.admit} did with an event. */
 export type Admission =
   /** Stored, with its outbox rows. */
   | { status: 'stored'; event: StoredEvent }
@@ -97,9 +107,6 @@ export type Admission =
   | { status: 'duplicate'; of_event_id: string }
   /** The stage took its hourly quota: nothing stored; a slot frees in `retry_after_seconds`. */
   | { status: 'rate_limited'; retry_after_seconds: number };
-
-/** Ad platforms the outbox has a row for, per event. */
-export type Platform = 'meta' | 'google' | 'tiktok';
 
 /** One row of the outbox: a pending (or done) send of one event to one platform. */
 export interface OutboxRow {
@@ -114,53 +121,279 @@ export interface OutboxRow {
   last_error?: string;
 }
 
-/** The storage API the routes, the CLI and the admin API use. */
+/** A stored ad-account connection. Its secrets stay one ciphertext here: the store never sees them in clear. */
+export interface ConnectionRecord {
+  id: string;
+  client_id: string;
+  platform: Platform;
+  /** `paused`: an auth or permission error stopped sending until a person fixes the credentials. */
+  status: 'active' | 'paused';
+  /** Why it is paused: what the platform said. */
+  status_reason?: string;
+  paused_at?: string;
+  /** The non-secret fields. */
+  settings: Record<string, string | boolean>;
+  /** One AES-256-GCM ciphertext of a JSON object of the secret fields; `null` when none is stored. */
+  secrets: string | null;
+  /** Names of the secrets stored, e.g. `['access_token']`, so they can be listed without the key. */
+  secret_names: string[];
+  created_at: string;
+  updated_at: string;
+}
+
+/** What {@link ConnectionStore.save} writes. */
+export type ConnectionWrite = Pick<ConnectionRecord, 'id' | 'client_id' | 'platform' | 'settings' | 'secrets' | 'secret_names'>;
+
+/** One record of the conversion audit log. Holds no PII and no hashes. */
+export interface SendAttempt {
+  id: number;
+  /** ISO 8601. */
+  attempted_at: string;
+  client_id: string | null;
+  stage_id: string | null;
+  event_id: string;
+  platform: Platform;
+  connection_id: string | null;
+  status: OutcomeStatus;
+  /** Machine reason: `no_connection`, `missing_click_id`, `rate_limited`, `auth`, `dedup_window_passed`… */
+  reason: string | null;
+  /** One sentence for a person (skips, dry runs, dead events). */
+  message: string | null;
+  /** The platform's error code: `190`, `CLICK_NOT_FOUND`, `40100`, `HTTP 502`, `TIMEOUT`… */
+  error_code: string | null;
+  /** The platform's error message. */
+  error_message: string | null;
+  http_status: number | null;
+  /** Meta `fbtrace_id`, TikTok `request_id`, Google request id. */
+  request_id: string | null;
+  /** The funnel event id, the dedup key on every platform. */
+  dedup_key: string | null;
+  /** Events in the batch this attempt was part of. */
+  batch_size: number | null;
+  /** Attempts before this one. */
+  retry_count: number;
+  /** ISO 8601, for `retrying`. */
+  next_attempt_at: string | null;
+  /** Validate-only connection: built (Google: validated by the platform), not delivered. */
+  dry_run: boolean;
+  pass_id: string | null;
+}
+
+/** Equality filters of the audit log, each on an indexed column, newest first. */
+export interface SendQuery {
+  status?: OutcomeStatus;
+  platform?: Platform;
+  client_id?: string;
+  event_id?: string;
+  limit: number;
+}
+
+/** Where a Google Data Manager request's diagnostics stand. */
+export type GoogleRequestState =
+  | 'PENDING'
+  | 'SUCCESS'
+  | 'PARTIAL_SUCCESS'
+  | 'FAILED'
+  | 'REQUEST_STATUS_UNKNOWN'
+  /** No status will come (unknown request id, connection removed, access denied). */
+  | 'UNAVAILABLE'
+  /** Still not final 7 days after the 200. */
+  | 'GAVE_UP';
+
+/** Records per error reason, as Google's diagnostics count them. */
+export interface ReasonCountRow {
+  reason: string;
+  count: number;
+}
+
+/** The diagnostics of one Data Manager request. */
+export interface GoogleRequestStatus {
+  request_id: string;
+  connection_id: string;
+  client_id: string;
+  /** Events the request carried. */
+  events: number;
+  /** ISO 8601: when Google answered 200. */
+  sent_at: string;
+  status: GoogleRequestState;
+  /** Checks made so far. */
+  checks: number;
+  /** ISO 8601, `null` once the status is final. */
+  next_check_at: string | null;
+  /** ISO 8601 of the last check. */
+  checked_at: string | null;
+  /** Records Google ingested, when it says. */
+  records: number | null;
+  /** Records per error reason, most first. */
+  errors: ReasonCountRow[];
+  warnings: ReasonCountRow[];
+  /** Why the last check did not give a final status (`HTTP 503`, `connection removed`…). */
+  last_error: string | null;
+}
+
+/** Filters of the Google diagnostics list, newest first. */
+export interface GoogleRequestQuery {
+  status?: GoogleRequestState;
+  client_id?: string;
+  limit: number;
+}
+
+/** One delivered Data Manager request to check later; written with the batch's audit rows. */
+export interface GoogleRequestWrite {
+  request_id: string;
+  connection_id: string;
+  client_id: string;
+  /** ISO 8601 of the 200. */
+  sent_at: string;
+  /** ISO 8601 of the first check. */
+  next_check_at: string;
+}
+
+/** The result of one diagnostics check. */
+export interface GoogleRequestCheck {
+  request_id: string;
+  status: GoogleRequestState;
+  /** `null` once final. */
+  next_check_at: string | null;
+  checked_at: string;
+  /** Kept when `null` (a check without a final reading does not erase an earlier one). */
+  records: number | null;
+  errors: ReasonCountRow[] | null;
+  warnings: ReasonCountRow[] | null;
+  last_error: string | null;
+}
+
+/** What one batch of a send pass writes, in ONE transaction: {@link CommitInput} plus the Data Manager requests to check. */
+export interface OutboxCommit extends CommitInput {
+  googleRequests?: GoogleRequestWrite[];
+}
+
+/** Clients and their allowed page origins. */
+export interface ClientStore {
+  create(input: { name: string; origins?: string[] }): Promise<Client>;
+  get(id: string): Promise<Client | undefined>;
+  /** Cached: the pixel's hot path reads it per beacon. */
+  bySiteKey(siteKey: string): Promise<Client | undefined>;
+  /** In creation order. */
+  list(): Promise<Client[]>;
+  /** Replaces the allowed origins of a client; returns the updated client, `undefined` for an unknown id. */
+  setOrigins(id: string, origins: string[]): Promise<Client | undefined>;
+  /** Whether any client lists this origin (answers CORS preflights before the site key is known). */
+  anyAllowsOrigin(origin: string): Promise<boolean>;
+}
+
+/** Funnel stages and their webhook tokens (hashes only). */
+export interface StageStore {
+  /** Returns the plaintext token once; only its hash is stored. */
+  create(input: { client_id: string; key: string; name: string }): Promise<{ stage: Stage; token: string }>;
+  /** Cached: the webhook's hot path reads it per call. */
+  get(id: string): Promise<Stage | undefined>;
+  byKey(clientId: string, key: string): Promise<Stage | undefined>;
+  /** In creation order. */
+  list(clientId?: string): Promise<Stage[]>;
+  /** Replaces the stage's webhook token; returns the new plaintext token, `undefined` for an unknown stage. */
+  rotateToken(id: string): Promise<string | undefined>;
+  /** Constant-time comparison against the stored hash; an unknown stage costs the same. */
+  verifyToken(id: string, token: string): Promise<boolean>;
+  setEventNames(id: string, names: Stage['event_names']): Promise<void>;
+}
+
+/** Funnel events and their admission. */
+export interface EventStore {
+  /**
+   * Admits an event in one write transaction: event-id idempotency, the 60-second
+   * dedup on (stage, reference), the hourly quota of the stage, the attribution
+   * join, the insert and its outbox rows. `at` is the receive time. Resolves once
+   * committed; rejects with a `StorageUnavailableError` when the database cannot
+   * take the write (busy, locked, full, unreachable): nothing was stored.
+   */
+  admit(event: NewEvent, at: Date): Promise<Admission>;
+  get(id: string): Promise<StoredEvent | undefined>;
+  /** Events by id; a missing id is left out. */
+  getMany(ids: readonly string[]): Promise<Map<string, StoredEvent>>;
+  /** Newest first; each filter reads about `limit` rows through an index. */
+  list(filter: { client_id?: string; stage_id?: string; limit?: number }): Promise<StoredEvent[]>;
+}
+
+/** The outbox: one row per (event, platform), leased by send passes. */
+export interface OutboxStore {
+  /** The rows of an event, in platform order. */
+  forEvent(eventId: string): Promise<OutboxRow[]>;
+  /**
+   * Leases due rows: `pending` or `retrying`, due at or before the cutoff, no live
+   * lease, not held by a paused connection. Two claimers never get one row.
+   */
+  claim(input: ClaimInput): Promise<ClaimedSend[]>;
+  /** Extends the lease of the rows `owner` still holds; returns their ids. */
+  renew(input: { owner: string; ids: readonly number[]; leaseUntil: Date; now: Date }): Promise<number[]>;
+  /** Clears the lease of rows `owner` holds, leaving their status as it is. */
+  release(input: { owner: string; ids: readonly number[]; now: Date }): Promise<void>;
+  /** Row updates, audit records, Data Manager requests to check and a connection pause, in one transaction. */
+  commit(input: OutboxCommit): Promise<void>;
+  /** Paused connections and how many rows each holds back. */
+  held(): Promise<HeldConnection[]>;
+  /** The earliest instant a follow-up pass has work (a retry falling due, a lease running out), `undefined` when none. */
+  nextFollowUp(): Promise<Date | undefined>;
+}
+
+/** Ad-account connections, one per (client, platform). */
+export interface ConnectionStore {
+  get(clientId: string, platform: Platform): Promise<ConnectionRecord | undefined>;
+  /** Ordered by client, then platform. */
+  list(filter?: { client_id?: string }): Promise<ConnectionRecord[]>;
+  /** Creates or replaces a connection (settings and secrets); saving also un-pauses it. */
+  save(input: ConnectionWrite, at: Date): Promise<ConnectionRecord>;
+  /** Pauses a connection with the platform's reason. */
+  pause(id: string, reason: string, at: Date): Promise<void>;
+  /** Deletes a client's connection to a platform (its sends then skip with `no_connection`); `false` when there was none. */
+  remove(clientId: string, platform: Platform): Promise<boolean>;
+  /** The stored ciphertexts, for the start-up key check. */
+  ciphertexts(): Promise<Array<{ id: string; secrets: string }>>;
+  /**
+   * Replaces every stored ciphertext with `reencrypt(ciphertext)`, in one transaction.
+   * Returns how many connections hold secrets and how many changed.
+   */
+  reencryptAll(reencrypt: (ciphertext: string) => string, at: Date): Promise<{ connections: number; reencrypted: number }>;
+}
+
+/** The conversion audit log (one record per attempt of one event on one platform). */
+export interface SendLogStore {
+  list(query: SendQuery): Promise<SendAttempt[]>;
+}
+
+/** Google Data Manager diagnostics of delivered requests. */
+export interface GoogleRequestStore {
+  list(query: GoogleRequestQuery): Promise<GoogleRequestStatus[]>;
+  /** Checks due at or before `now`, earliest first. */
+  due(now: Date, limit: number): Promise<GoogleRequestStatus[]>;
+  /** Records a check's result. */
+  record(check: GoogleRequestCheck): Promise<void>;
+  /** When the next check is due, `undefined` when none is waiting. */
+  nextDue(): Promise<Date | undefined>;
+}
+
+/** Scheduled send runs: one row per cron slot, so a slot runs once across processes and restarts. */
+export interface SendRunStore {
+  /** `true` when this call claimed the slot (run it), `false` when any process already did. One atomic statement. */
+  claimSlot(input: { slot: Date; owner: string; trigger: 'schedule' | 'startup'; now: Date }): Promise<boolean>;
+  /** Records the end of a slot's pass with its counts. */
+  finishSlot(input: { slot: Date; now: Date; summary: Record<string, unknown> }): Promise<void>;
+}
+
+/** The storage of the whole product. */
 export interface Store {
-  clients: {
-    create(input: { name: string; origins?: string[] }): Client;
-    get(id: string): Client | undefined;
-    bySiteKey(siteKey: string): Client | undefined;
-    list(): Client[];
-    /** Replaces the allowed origins of a client; returns the updated client, `undefined` for an unknown id. */
-    setOrigins(id: string, origins: string[]): Client | undefined;
-    /** Whether any client lists this origin (answers CORS preflights before the site key is known). */
-    anyAllowsOrigin(origin: string): boolean;
-  };
-  stages: {
-    /** Returns the plaintext token once; only its hash is stored. */
-    create(input: { client_id: string; key: string; name: string }): { stage: Stage; token: string };
-    get(id: string): Stage | undefined;
-    byKey(clientId: string, key: string): Stage | undefined;
-    list(clientId?: string): Stage[];
-    /** Replaces the stage's webhook token; returns the new plaintext token, `undefined` for an unknown stage. */
-    rotateToken(id: string): string | undefined;
-    /** Constant-time comparison against the stored hash. */
-    verifyToken(id: string, token: string): boolean;
-    setEventNames(id: string, names: Stage['event_names']): void;
-  };
-  events: {
-    list(filter: { client_id?: string; stage_id?: string; limit?: number }): StoredEvent[];
-    get(id: string): StoredEvent | undefined;
-    /**
-     * Admits an event in one write transaction: event-id idempotency, the 60-second
-     * dedup on (stage, reference), the hourly rate limit of the stage, the
-     * attribution join, the insert and its outbox rows. `at` is the receive time.
-     */
-    admit(event: NewEvent, at: Date): Admission;
-    /**
-     * {@link admit} with group commit, for request handlers: admissions asked for in
-     * the same turn of the event loop share ONE write transaction (each in its own
-     * savepoint, so one event's failure rolls back only that event), so one fsync
-     * covers them all. Resolves once the transaction is committed: an event is on
-     * disk before its caller answers 200. Rejects with a `StorageUnavailableError`
-     * when the database is busy, locked or full (nothing of the group is stored).
-     */
-    admitGrouped(event: NewEvent, at: Date): Promise<Admission>;
-  };
-  outbox: {
-    /** The outbox rows of an event, by platform. */
-    forEvent(eventId: string): OutboxRow[];
-  };
-  /** Closes the database connection. */
-  close(): void;
+  /** Which engine this is. */
+  readonly engine: 'sqlite' | 'postgres';
+  /** Where it is, for logs and errors: the file, or the server's host and database (never a password). */
+  readonly location: string;
+  clients: ClientStore;
+  stages: StageStore;
+  events: EventStore;
+  outbox: OutboxStore;
+  connections: ConnectionStore;
+  sends: SendLogStore;
+  googleRequests: GoogleRequestStore;
+  runs: SendRunStore;
+  /** Closes the connection(s). Idempotent. */
+  close(): Promise<void>;
 }

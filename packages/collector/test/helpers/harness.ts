@@ -8,9 +8,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createApp, type AppOptions } from '../../src/app.js';
-import { openDb, type Db, type OpenDbOptions } from '../../src/db.js';
-import { createStore } from '../../src/store/index.js';
+import { createApp, type AppOptions } from '../../src/http/app.js';
+import { openDb, type Db, type OpenDbOptions } from '../../src/store/sqlite/db.js';
+import { createSqliteStore, type SqliteStore } from '../../src/store/sqlite/index.js';
 import type { Client, Stage, Store } from '../../src/store/types.js';
 
 /** A settable clock. */
@@ -44,7 +44,7 @@ export function tempDir(): { dir: string; cleanup(): void } {
 export interface Running {
   url: string;
   db: Db;
-  store: Store;
+  store: SqliteStore;
   clock: TestClock;
   dbFile: string;
   /** Stops the server (keeps the database open). */
@@ -58,7 +58,7 @@ export interface StartOptions {
   dbFile: string;
   clock?: TestClock;
   db?: OpenDbOptions;
-  app?: Partial<Omit<AppOptions, 'store' | 'db' | 'now'>>;
+  app?: Partial<Omit<AppOptions, 'store' | 'now'>>;
   /** Wraps the real store, e.g. to make one method fail. */
   wrapStore?: (store: Store) => Store;
 }
@@ -67,9 +67,9 @@ export interface StartOptions {
 export async function startCollector(options: StartOptions): Promise<Running> {
   const clock = options.clock ?? testClock();
   const db = openDb(options.dbFile, options.db);
-  const real = createStore(db, { now: clock.now });
+  const real = createSqliteStore(db, { now: clock.now });
   const store = options.wrapStore ? options.wrapStore(real) : real;
-  const app = createApp({ store, db, now: clock.now, ...options.app });
+  const app = createApp({ store, now: clock.now, ...options.app });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -102,12 +102,12 @@ export interface Fixture {
 
 export const PAGE_ORIGIN = 'https://www.shop.example';
 
-export function seedClient(store: Store, origins: string[] = [PAGE_ORIGIN]): Fixture {
-  const client = store.clients.create({ name: 'Acme', origins });
+export async function seedClient(store: Store, origins: string[] = [PAGE_ORIGIN]): Promise<Fixture> {
+  const client = await store.clients.create({ name: 'Acme', origins });
   return {
     client,
-    lead: store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' }),
-    sale: store.stages.create({ client_id: client.id, key: 'sale', name: 'Sale' }),
+    lead: await store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' }),
+    sale: await store.stages.create({ client_id: client.id, key: 'sale', name: 'Sale' }),
   };
 }
 
@@ -141,7 +141,7 @@ export function eventCount(db: Db): number {
 export function seedEvents(run: Running, stage: Stage, count: number, stepMs = 0, prefix = 'seed'): void {
   run.db.transaction(() => {
     for (let i = 0; i < count; i++) {
-      const admission = run.store.events.admit(
+      const admission = run.store.events.admitNow(
         {
           id: randomUUID(),
           client_id: stage.client_id,

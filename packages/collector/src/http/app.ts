@@ -7,24 +7,21 @@ import { createRequire } from 'node:module';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { pino, type Logger } from 'pino';
-import type { Db } from './db.js';
-import { asStorageUnavailable, StorageUnavailableError } from './errors.js';
-import { createAuthThrottle, type AuthThrottle } from './rate-limit.js';
-import { createAdminRouter } from './routes/admin.js';
-import { createDemoRouter } from './routes/demo-static.js';
-import { sendError, sendValidationFailed } from './routes/http.js';
-import { addIngestRoutes } from './routes/ingest.js';
-import { addScriptRoutes, loadPixelScript, type PixelScript } from './routes/script.js';
-import { precomputedHeaders } from './routes/security-headers.js';
-import { addWebhookRoutes } from './routes/webhook.js';
-import type { Store } from './store/types.js';
+import { createAuthThrottle, type AuthThrottle } from '../domain/rate-limit.js';
+import { asStorageUnavailable } from '../errors.js';
+import type { Store } from '../store/types.js';
+import { createAdminRouter } from './admin.js';
+import { createDemoRouter } from './demo-static.js';
+import { sendError, sendValidationFailed } from './http.js';
+import { addIngestRoutes } from './ingest.js';
+import { addScriptRoutes, loadPixelScript, type PixelScript } from './script.js';
+import { precomputedHeaders } from './security-headers.js';
+import { addWebhookRoutes } from './webhook.js';
 
 /** Options of {@link createApp}. */
 export interface AppOptions {
-  /** The store (see `createStore`). */
+  /** The store (see `openStore`): every route reads and writes through it alone. */
   store: Store;
-  /** The open database the store runs on. */
-  db: Db;
   /** Clock. Defaults to `() => new Date()`. */
   now?: () => Date;
   /** Logger. Defaults to a silent logger. */
@@ -106,7 +103,7 @@ export function createApp(opts: AppOptions): express.Express {
   addIngestRoutes(app, { store: opts.store, now, logger, path: ingestPath });
   if (script) addScriptRoutes(app, script);
   addWebhookRoutes(app, { store: opts.store, now, logger, throttle: opts.authThrottle ?? createAuthThrottle() });
-  const adminDeps: Parameters<typeof createAdminRouter>[0] = { store: opts.store, db: opts.db, logger };
+  const adminDeps: Parameters<typeof createAdminRouter>[0] = { store: opts.store, logger };
   if (opts.adminToken !== undefined) adminDeps.adminToken = opts.adminToken;
   app.use('/api/admin', createAdminRouter(adminDeps));
   if (opts.demoDir !== undefined) app.use('/demo', createDemoRouter(opts.demoDir, opts.demoSiteKey));
@@ -120,7 +117,7 @@ export function createApp(opts: AppOptions): express.Express {
       res.end();
       return;
     }
-    const unavailable = error instanceof StorageUnavailableError ? error : asStorageUnavailable(error);
+    const unavailable = asStorageUnavailable(error);
     if (unavailable) {
       logger.warn({ code: unavailable.code, path: req.path }, 'database unavailable: answered 503');
       sendError(res, 503, 'Service unavailable', unavailable.retryAfterSeconds);

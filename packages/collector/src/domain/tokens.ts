@@ -64,6 +64,9 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
+/** A hash no token has: compared against when the stage is unknown, so that costs the same time. */
+export const UNKNOWN_TOKEN_HASH = '0'.repeat(64);
+
 /**
  * Whether `token` hashes to `storedHash`, compared in constant time.
  * Both sides are 32-byte digests, so the comparison never leaks the length of the token.

@@ -1,9 +1,10 @@
 /**
- * The sender's {@link OutboxStore} over the collector's SQLite database: leases
- * on `outbox` rows, events and stage overrides from the store, decrypted
- * connections, and one transaction per batch for row updates, audit rows
- * (`send_attempts`), the request ids of delivered Data Manager batches
- * (`google_request_status`, checked later by `google-status.ts`) and a connection pause.
+ * The SQLite outbox: one row per (event, platform), written in the same
+ * transaction as the event, so an event is never stored without its pending
+ * sends (and never sent without being stored). Send passes lease due rows,
+ * and each batch's row updates, audit rows (`send_attempts`), Data Manager
+ * requests to check (`google_request_status`) and a connection pause are
+ * written in ONE transaction.
  *
  * Every statement reads through an index: claims walk `outbox_due`
  * (status, due_at) and stop at the limit; the paused-connection check uses the
@@ -13,24 +14,13 @@
  * per-connection index, which cost every admission three index entries): it runs
  * only while a connection is paused.
  */
-import type {
-  ClaimedSend,
-  CommitInput,
-  HeldConnection,
-  KeyRing,
-  LoadedEvent,
-  OutboxStore,
-  Platform,
-  StageOverrides,
-} from '@pruuv/sender';
-import { nextStatusCheck } from '@pruuv/sender';
-import type { Db } from '../db.js';
-import type { Store } from '../store/types.js';
-import { createConnections, type Connections } from './connections.js';
-import { toConversionEvent, toStageOverrides } from './conversion-event.js';
+import type { ClaimedSend, HeldConnection, Platform } from '@pruuv/sender';
+import { FINAL_STATUSES, OUTBOX_PLATFORMS } from '../../domain/outbox.js';
+import type { OutboxRow, OutboxStore } from '../types.js';
+import type { Db } from './db.js';
 
-/** Outbox statuses that are final: the row is never claimed again. */
-export const FINAL_STATUSES = ['sent', 'skipped', 'failed', 'dead'] as const;
+/** Adds the pending rows of an event, due at `dueAt`; runs inside the event's transaction. */
+export type Enqueue = (eventId: string, dueAt: string, clientId: string) => void;
 
 /**
  * The claim, one statement: the rows to lease are chosen and leased together,
@@ -63,14 +53,16 @@ FROM connections c WHERE c.status = 'paused' ORDER BY c.client_id, c.platform`;
 export const NEXT_RETRY_SQL = `SELECT MIN(due_at) AS at FROM outbox WHERE status = 'retrying'`;
 export const NEXT_LEASE_SQL = `SELECT MIN(lease_until) AS at FROM outbox WHERE lease_until IS NOT NULL`;
 
-/** Options of {@link createSqliteOutbox}. */
-export interface SqliteOutboxOptions {
-  db: Db;
-  store: Store;
-  /** Opens the stored secrets; `undefined` when no key is configured. */
-  keyRing: KeyRing | undefined;
-  /** Defaults to a connections store over `db`. */
-  connections?: Connections;
+interface Row {
+  id: number;
+  event_id: string;
+  platform: Platform;
+  status: string;
+  due_at: string;
+  attempts: number;
+  lease_owner: string | null;
+  lease_until: string | null;
+  last_error: string | null;
 }
 
 interface ClaimRow {
@@ -84,10 +76,15 @@ interface ClaimRow {
   due_at: string;
 }
 
-/** The outbox store the send pass runs on. */
-export function createSqliteOutbox(options: SqliteOutboxOptions): OutboxStore {
-  const { db, store, keyRing } = options;
-  const connections = options.connections ?? createConnections(db);
+/** The outbox of the SQLite store, and the enqueue step of an admission. */
+export function createOutbox(db: Db): { outbox: OutboxStore; enqueue: Enqueue } {
+  // One statement for the event's rows: on the ingest hot path, three statement
+  // executions cost measurably more than one (bench/ingest.mjs profile).
+  const insert = db.prepare(
+    `INSERT INTO outbox (event_id, client_id, platform, status, due_at, attempts, created_at, updated_at)
+     VALUES ${OUTBOX_PLATFORMS.map((p) => `(@event_id, @client_id, '${p}', 'pending', @due_at, 0, @due_at, @due_at)`).join(', ')}`,
+  );
+  const ofEvent = db.prepare<[string], Row>('SELECT * FROM outbox WHERE event_id = ? ORDER BY id');
   const claimStmt = db.prepare<[Record<string, unknown>], ClaimRow>(CLAIM_SQL);
   const renewStmt = db.prepare('UPDATE outbox SET lease_until = ? WHERE id = ? AND lease_owner = ?');
   const releaseStmt = db.prepare(
@@ -107,19 +104,22 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): OutboxStore {
        @reason, @message, @error_code, @error, @http_status, @request_id, @dedup_key, @batch_size, @retry_count,
        @next_attempt_at, @dry_run, @pass_id)`,
   );
-  // A delivered Data Manager batch: its request id is checked later for the matching results
-  // (send/google-status.ts). One row per request, counting its events; Ads API batches are left out.
+  // One row per delivered Data Manager request, counting its events.
   const trackGoogleRequest = db.prepare(
     `INSERT INTO google_request_status (request_id, connection_id, client_id, events, sent_at, next_check_at)
-     SELECT @request_id, @connection_id, @client_id, 1, @sent_at, @next_check_at
-     FROM connections WHERE id = @connection_id AND json_extract(settings, '$.api') = 'data-manager'
+     VALUES (@request_id, @connection_id, @client_id, 1, @sent_at, @next_check_at)
      ON CONFLICT (request_id) DO UPDATE SET events = events + 1`,
+  );
+  const pauseStmt = db.prepare(
+    `UPDATE connections SET status = 'paused', status_reason = ?, paused_at = ?, updated_at = ? WHERE id = ?`,
   );
   const clientOfEvent = db.prepare<[string], { client_id: string }>('SELECT client_id FROM events WHERE id = ?');
   const heldStmt = db.prepare<
     [],
     { connection_id: string; client_id: string; platform: Platform; status_reason: string | null; paused_at: string | null; waiting: number }
   >(HELD_SQL);
+  const nextRetry = db.prepare<[], { at: string | null }>(NEXT_RETRY_SQL);
+  const nextLease = db.prepare<[], { at: string | null }>(NEXT_LEASE_SQL);
 
   const claimTx = db.transaction((params: Record<string, unknown>) => claimStmt.all(params));
   const renewTx = db.transaction((ids: readonly number[], until: string, owner: string) =>
@@ -128,9 +128,9 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): OutboxStore {
   const releaseTx = db.transaction((ids: readonly number[], at: string, owner: string) => {
     for (const id of ids) releaseStmt.run(at, id, owner);
   });
-  const commitTx = db.transaction((input: CommitInput) => {
+  const final: ReadonlySet<string> = new Set(FINAL_STATUSES);
+  const commitTx = db.transaction((input: Parameters<OutboxStore['commit']>[0]) => {
     const at = input.now.toISOString();
-    const final: ReadonlySet<string> = new Set(FINAL_STATUSES);
     for (const u of input.updates) {
       updateStmt.run({
         id: u.id,
@@ -167,21 +167,29 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): OutboxStore {
         dry_run: r.dry_run ? 1 : 0,
         pass_id: r.pass_id,
       });
-      if (r.platform === 'google' && r.status === 'sent' && !r.dry_run && r.request_id !== undefined && r.connection_id !== undefined) {
-        trackGoogleRequest.run({
-          request_id: r.request_id,
-          connection_id: r.connection_id,
-          client_id: r.client_id,
-          sent_at: r.attempted_at,
-          next_check_at: nextStatusCheck(new Date(r.attempted_at), 0, input.now)!.toISOString(),
-        });
-      }
     }
-    if (input.pause !== undefined) connections.pause(input.pause.connection_id, input.pause.reason, input.now);
+    for (const g of input.googleRequests ?? []) trackGoogleRequest.run(g);
+    if (input.pause !== undefined) pauseStmt.run(input.pause.reason, at, at, input.pause.connection_id);
   });
 
-  return {
-    claim(input) {
+  const outbox: OutboxStore = {
+    async forEvent(eventId) {
+      return ofEvent.all(eventId).map((r) => {
+        const row: OutboxRow = {
+          id: r.id,
+          event_id: r.event_id,
+          platform: r.platform,
+          status: r.status,
+          due_at: r.due_at,
+          attempts: r.attempts,
+        };
+        if (r.lease_owner !== null) row.lease_owner = r.lease_owner;
+        if (r.lease_until !== null) row.lease_until = r.lease_until;
+        if (r.last_error !== null) row.last_error = r.last_error;
+        return row;
+      });
+    },
+    async claim(input) {
       const rows = claimTx.immediate({
         owner: input.owner,
         lease_until: input.leaseUntil.toISOString(),
@@ -208,36 +216,16 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): OutboxStore {
           return claim;
         });
     },
-    renew(input) {
+    async renew(input) {
       return renewTx.immediate(input.ids, input.leaseUntil.toISOString(), input.owner);
     },
-    release(input) {
+    async release(input) {
       releaseTx.immediate(input.ids, input.now.toISOString(), input.owner);
     },
-    connection(clientId, platform) {
-      return connections.load(clientId, platform, keyRing);
-    },
-    events(ids) {
-      const out = new Map<string, LoadedEvent>();
-      const overrides = new Map<string, StageOverrides | undefined>();
-      for (const id of ids) {
-        const stored = store.events.get(id);
-        if (stored === undefined) continue;
-        if (!overrides.has(stored.stage_id)) {
-          const stage = store.stages.get(stored.stage_id);
-          overrides.set(stored.stage_id, stage && toStageOverrides(stage.event_names));
-        }
-        const loaded: LoadedEvent = { event: toConversionEvent(stored) };
-        const o = overrides.get(stored.stage_id);
-        if (o !== undefined) loaded.overrides = o;
-        out.set(id, loaded);
-      }
-      return out;
-    },
-    commit(input) {
+    async commit(input) {
       commitTx.immediate(input);
     },
-    held() {
+    async held() {
       return heldStmt.all().map((r) => {
         const h: HeldConnection = { connection_id: r.connection_id, client_id: r.client_id, platform: r.platform, waiting: r.waiting };
         if (r.status_reason !== null) h.reason = r.status_reason;
@@ -245,19 +233,17 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): OutboxStore {
         return h;
       });
     },
+    async nextFollowUp() {
+      const times = [nextRetry.get()?.at ?? null, nextLease.get()?.at ?? null]
+        .filter((t): t is string => t !== null)
+        .map((t) => Date.parse(t));
+      return times.length > 0 ? new Date(Math.min(...times)) : undefined;
+    },
   };
-}
-
-/**
- * When a follow-up pass next has work: the earliest retry due or lease
- * expiring, `undefined` when there is none. Two index lookups; statements
- * prepared once.
- */
-export function createFollowUpQuery(db: Db): () => Date | undefined {
-  const retry = db.prepare<[], { at: string | null }>(NEXT_RETRY_SQL);
-  const lease = db.prepare<[], { at: string | null }>(NEXT_LEASE_SQL);
-  return () => {
-    const times = [retry.get()?.at ?? null, lease.get()?.at ?? null].filter((t): t is string => t !== null).map((t) => Date.parse(t));
-    return times.length > 0 ? new Date(Math.min(...times)) : undefined;
+  return {
+    outbox,
+    enqueue(eventId, dueAt, clientId) {
+      insert.run({ event_id: eventId, client_id: clientId, due_at: dueAt });
+    },
   };
 }

@@ -4,7 +4,7 @@
  * size limit, a content-type check and no prototype surprises.
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import type { ValidationDetails } from '../schemas.js';
+import type { ValidationDetails } from '../domain/schemas.js';
 
 /** Largest request body accepted, in bytes (64 KB): a funnel event is well under 4 KB. */
 export const MAX_BODY_BYTES = 64 * 1024;

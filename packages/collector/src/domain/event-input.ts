@@ -4,14 +4,12 @@
  * own normalisation so browser and server produce the same hashes).
  */
 import { hashIdentity } from '@pruuv/pixel';
-import { DEMOGRAPHIC_FIELDS, type WebhookPayload } from './schemas.js';
 import type { z } from 'zod';
+import type { NewEvent, Stage } from '../store/types.js';
+import { CLICK_IDS, UTMS } from './join.js';
+import { DEMOGRAPHIC_FIELDS, type WebhookPayload } from './schemas.js';
 import type { trackPayloadSchema } from './schemas.js';
-import type { ClickIdName, NewEvent, Stage, UtmName } from './store/types.js';
 import { newEventId } from './tokens.js';
-
-const CLICK_IDS: readonly ClickIdName[] = ['fbclid', 'gclid', 'wbraid', 'gbraid', 'ttclid', 'msclkid'];
-const UTMS: readonly UtmName[] = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_term'];
 const HASHES = ['email_sha256', 'email_sha256_google', 'phone_sha256', 'phone_sha256_meta'] as const;
 
 /** A validated pixel beacon. */

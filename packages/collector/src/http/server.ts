@@ -1,21 +1,20 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Config } from '../config.js';
+import { CollectorError, SchemaTooNewError } from '../errors.js';
+import { createLogger, requestLogger, type Logger } from '../logger.js';
+import { startSendInterval, startSendSchedule } from '../send/schedule.js';
+import { createSender, type Sender, type SenderOptions } from '../send/sender.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/types.js';
 import { createApp, type AppOptions } from './app.js';
-import type { Config } from './config.js';
-import { openDb, type Db } from './db.js';
-import { CollectorError } from './errors.js';
-import { createLogger, requestLogger, type Logger } from './logger.js';
-import { startSendInterval, startSendSchedule } from './send/schedule.js';
-import { createSender, type Sender, type SenderOptions } from './send/sender.js';
-import { createStore } from './store/index.js';
-import type { Store } from './store/types.js';
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
   /** Defaults to a logger built from `config.logLevel` and `config.logPretty`. */
   logger?: Logger;
   /** Extra `createApp` options (the demo's `demoDir`/`demoSiteKey`, a test clock). */
-  app?: Partial<Omit<AppOptions, 'store' | 'db' | 'logger'>>;
+  app?: Partial<Omit<AppOptions, 'store' | 'logger'>>;
   /** Close gracefully on SIGINT and SIGTERM. Defaults to `true`. */
   handleSignals?: boolean;
   /**
@@ -32,7 +31,7 @@ export interface StartServerOptions {
    */
   send?: { mode: 'schedule' } | { mode: 'interval'; everyMs: number } | { mode: 'off' };
   /** Sender seams (a test `fetch` or clock, timeouts). */
-  sender?: Partial<Omit<SenderOptions, 'db' | 'store' | 'config' | 'logger'>>;
+  sender?: Partial<Omit<SenderOptions, 'store' | 'config' | 'logger'>>;
 }
 
 /** A listening collector. */
@@ -63,12 +62,6 @@ function displayUrl(address: AddressInfo, host: string | undefined): string {
   return `http://${name}:${address.port}`;
 }
 
-function closeDb(store: Store, db: Db): void {
-  store.close();
-  // The store may or may not own the handle; closing twice is not allowed by better-sqlite3.
-  if (db.open) db.close();
-}
-
 /**
  * Opens the database, builds the app with `createApp` and listens on `config.port`
  * (`config.host`). On SIGINT/SIGTERM (unless `handleSignals: false`) it closes gracefully:
@@ -81,27 +74,26 @@ export async function startServer(config: Config, options: StartServerOptions = 
     options.logger ?? createLogger({ level: config.logLevel, ...(config.logPretty !== undefined ? { pretty: config.logPretty } : {}) });
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
 
-  let db: Db;
+  let store: Store;
   try {
-    db = openDb(config.dbFile);
+    store = await openStore(config, options.app?.now ? { now: options.app.now } : {});
   } catch (error) {
+    if (error instanceof SchemaTooNewError) throw new ServerStartError(error.message, { cause: error });
     throw new ServerStartError(`Cannot open the database '${config.dbFile}': ${(error as Error).message}. Check PRUUV_DB.`, { cause: error });
   }
-  const store = createStore(db);
   const sendMode = options.send ?? { mode: 'schedule' };
   let sender: Sender | undefined;
   if (sendMode.mode !== 'off') {
     try {
       // Refuses stored credentials it cannot decrypt: fail now, not at the first pass.
-      sender = createSender({ db, store, config: config.send, logger, ...options.sender });
+      sender = await createSender({ store, config: config.send, logger, ...options.sender });
     } catch (error) {
-      closeDb(store, db);
+      await store.close();
       throw new ServerStartError((error as Error).message, { cause: error });
     }
   }
   const appOptions: AppOptions = {
     store,
-    db,
     logger,
     scriptPath: config.scriptPath,
     ingestPath: config.ingestPath,
@@ -136,7 +128,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
       });
     });
   } catch (error) {
-    closeDb(store, db);
+    await store.close();
     const code = (error as NodeJS.ErrnoException).code;
     const where = `${config.host ?? '*'}:${config.port}`;
     const message =
@@ -150,11 +142,11 @@ export async function startServer(config: Config, options: StartServerOptions = 
 
   const address = server.address() as AddressInfo;
   const url = displayUrl(address, config.host);
-  logger.info({ url, db: config.dbFile, admin_api: config.adminToken !== undefined }, 'collector listening');
+  logger.info({ url, db: store.location, admin_api: config.adminToken !== undefined }, 'collector listening');
 
   let sending: { stop(): Promise<void> } | undefined;
   if (sender !== undefined && sendMode.mode === 'schedule') {
-    const schedule = startSendSchedule({ db, cron: config.send.cron, sender, logger });
+    const schedule = startSendSchedule({ store, cron: config.send.cron, sender, logger });
     logger.info({ cron: config.send.cron, next: schedule.nextSlot()?.toISOString() }, 'send schedule started (UTC)');
     sending = schedule;
   } else if (sender !== undefined && sendMode.mode === 'interval') {
@@ -192,7 +184,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
         clearTimeout(timer);
         await sendingStopped;
         try {
-          closeDb(store, db);
+          await store.close();
           logger.info('collector stopped');
           resolve();
         } catch (error) {

@@ -16,7 +16,7 @@
  * in one turn share one check, and a token rotated by another process stops
  * working from the next turn on.
  */
-import type { Db } from '../db.js';
+import type { Db } from './db.js';
 
 /** The version of the clients and stages a cache holds. */
 export interface CatalogVersion {

@@ -4,17 +4,14 @@
  * rows, all in one `BEGIN IMMEDIATE` transaction, so two processes sharing the
  * file can never both take the last slot or both store a duplicate.
  */
-import type { Db } from '../db.js';
-import { asStorageUnavailable } from '../errors.js';
+import { asStorageUnavailable } from '../../errors.js';
+import { dedupSinceMs } from '../../domain/dedup.js';
+import { CLICK_IDS, UTMS, inheritAttribution, needsJoin } from '../../domain/join.js';
+import { retryAfterSeconds, STAGE_EVENTS_PER_HOUR, STAGE_WINDOW_MS } from '../../domain/rate-limit.js';
+import type { Admission, ClickIdName, EventStore, NewEvent, StoredEvent, Touch, UtmName } from '../types.js';
+import type { Db } from './db.js';
 import { createGroupCommit } from './group-commit.js';
-import { dedupSinceMs } from '../dedup.js';
-import { inheritAttribution, needsJoin } from '../join.js';
-import { retryAfterSeconds, STAGE_EVENTS_PER_HOUR, STAGE_WINDOW_MS } from '../rate-limit.js';
-import type { Outbox } from './outbox.js';
-import type { Admission, ClickIdName, NewEvent, StoredEvent, Store, Touch, UtmName } from './types.js';
-
-const CLICK_IDS: readonly ClickIdName[] = ['fbclid', 'gclid', 'wbraid', 'gbraid', 'ttclid', 'msclkid'];
-const UTMS: readonly UtmName[] = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_term'];
+import type { Enqueue } from './outbox.js';
 
 /** Plain optional text columns, same name on the row and on {@link StoredEvent}. */
 const TEXT_FIELDS = [
@@ -151,8 +148,17 @@ export interface EventsOptions {
   perHour?: number;
 }
 
+/** The events part of the SQLite store, with the single-transaction admission its tests and seeders use. */
+export interface SqliteEvents extends EventStore {
+  /**
+   * {@link EventStore.admit} in a transaction of its own, synchronously (no group):
+   * for seeding inside an enclosing transaction. Request handlers use `admit`.
+   */
+  admitNow(event: NewEvent, at: Date): Admission;
+}
+
 /** Creates the events part of the store. */
-export function createEvents(db: Db, outbox: Outbox, options: EventsOptions = {}): Store['events'] {
+export function createEvents(db: Db, enqueue: Enqueue, options: EventsOptions = {}): SqliteEvents {
   const perHour = options.perHour ?? STAGE_EVENTS_PER_HOUR;
   // Positional parameters: binding 46 named ones costs measurably more per insert.
   const insert = db.prepare(`INSERT INTO events (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`);
@@ -253,7 +259,7 @@ export function createEvents(db: Db, outbox: Outbox, options: EventsOptions = {}
     if (join.inherited) stored.inherited = join.inherited;
     const row: Record<string, unknown> = toRow(stored, nowMs);
     insert.run(COLUMNS.map((c) => row[c]));
-    outbox.enqueue(stored.id, stored.received_at, stored.client_id);
+    enqueue(stored.id, stored.received_at, stored.client_id);
     const bound = quota.get(event.stage_id);
     if (bound !== undefined) bound.count++;
     return { status: 'stored', event: stored };
@@ -268,8 +274,17 @@ export function createEvents(db: Db, outbox: Outbox, options: EventsOptions = {}
     onBegin: refreshQuota,
   });
 
+  const byIds = (ids: readonly string[]): Map<string, StoredEvent> => {
+    const out = new Map<string, StoredEvent>();
+    for (const id of ids) {
+      const row = byId.get(id);
+      if (row !== undefined) out.set(id, fromRow(row));
+    }
+    return out;
+  };
+
   return {
-    admit(event, at) {
+    admitNow(event, at) {
       try {
         // IMMEDIATE takes the write lock up front: the checks and the insert see one state.
         return admitTx.immediate(event, at);
@@ -277,14 +292,17 @@ export function createEvents(db: Db, outbox: Outbox, options: EventsOptions = {}
         throw asStorageUnavailable(error) ?? error;
       }
     },
-    admitGrouped(event, at) {
+    admit(event, at) {
       return admitGrouped({ event, at });
     },
-    get(id) {
+    async get(id) {
       const row = byId.get(id);
       return row && fromRow(row);
     },
-    list(filter) {
+    async getMany(ids) {
+      return byIds(ids);
+    },
+    async list(filter) {
       const limit = Math.min(Math.max(1, Math.floor(filter.limit ?? 100)), 10_000);
       const rows =
         filter.stage_id !== undefined

@@ -17,9 +17,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IRouter, NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { reissueCookies } from '../cookies.js';
-import { eventFromBeacon, withDataTimestamp } from '../event-input.js';
-import { trackPayloadSchema, validationDetails } from '../schemas.js';
+import { eventFromBeacon, withDataTimestamp } from '../domain/event-input.js';
+import { trackPayloadSchema, validationDetails } from '../domain/schemas.js';
+import { reissueCookies } from './cookies.js';
 import type { Store } from '../store/types.js';
 import { parseJsonBody, rawBody, requireContentType, sendError, sendValidationFailed } from './http.js';
 
@@ -56,10 +56,10 @@ export function addIngestRoutes(router: IRouter, deps: IngestDeps): void {
    * client gets CORS headers, so the pixel can read a 4xx (and not mistake it
    * for a network error to retry). Narrowed to the site's own origins below.
    */
-  const cors = (req: Request, res: Response, next: NextFunction): void => {
+  const cors = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     res.vary('Origin');
     const origin = req.get('origin');
-    if (origin !== undefined && store.clients.anyAllowsOrigin(origin)) allowCors(res, origin);
+    if (origin !== undefined && (await store.clients.anyAllowsOrigin(origin))) allowCors(res, origin);
     next();
   };
 
@@ -85,7 +85,7 @@ export function addIngestRoutes(router: IRouter, deps: IngestDeps): void {
       }
       const raw = (typeof body.value === 'object' && body.value !== null ? body.value : {}) as Record<string, unknown>;
       const origin = req.get('origin');
-      const client = typeof raw['site'] === 'string' ? store.clients.bySiteKey(raw['site']) : undefined;
+      const client = typeof raw['site'] === 'string' ? await store.clients.bySiteKey(raw['site']) : undefined;
       if (!client || origin === undefined || !client.origins.includes(origin)) {
         // Dropped: answer exactly like an accepted event, store nothing.
         logger.debug(
@@ -104,7 +104,7 @@ export function addIngestRoutes(router: IRouter, deps: IngestDeps): void {
         return;
       }
       const payload = parsed.data;
-      const stage = store.stages.byKey(client.id, payload.stage);
+      const stage = await store.stages.byKey(client.id, payload.stage);
       if (!stage) {
         sendError(res, 404, 'Stage not found');
         return;
@@ -117,7 +117,7 @@ export function addIngestRoutes(router: IRouter, deps: IngestDeps): void {
       if (req.ip !== undefined) facts.client_ip = req.ip;
       const ua = req.get('user-agent');
       if (ua) facts.user_agent = ua.slice(0, MAX_USER_AGENT);
-      const admission = await store.events.admitGrouped(withDataTimestamp(eventFromBeacon(payload, stage, facts), at), at);
+      const admission = await store.events.admit(withDataTimestamp(eventFromBeacon(payload, stage, facts), at), at);
       switch (admission.status) {
         case 'stored':
           res.json({ received: true, event_id: admission.event.id });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { normalizeOrigin } from './store/index.js';
+import { normalizeOrigin } from './origins.js';
 
 /**
  * Validation of what operators type (CLI options) or post (admin API bodies): client names,

@@ -21,9 +21,9 @@
  */
 import type { IRouter, NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { eventFromWebhook, withDataTimestamp } from '../event-input.js';
-import type { AuthThrottle } from '../rate-limit.js';
-import { validationDetails, webhookPayloadSchema } from '../schemas.js';
+import { eventFromWebhook, withDataTimestamp } from '../domain/event-input.js';
+import type { AuthThrottle } from '../domain/rate-limit.js';
+import { validationDetails, webhookPayloadSchema } from '../domain/schemas.js';
 import type { Stage, Store } from '../store/types.js';
 import { parseJsonBody, rawBody, requireContentType, sendError, sendValidationFailed } from './http.js';
 
@@ -48,8 +48,8 @@ export function bearerToken(header: string | undefined): string | undefined {
 export function addWebhookRoutes(router: IRouter, deps: WebhookDeps): void {
   const { store, now, logger, throttle } = deps;
 
-  const authenticate = (req: Request<{ stageId: string }>, res: Response, next: NextFunction): void => {
-    const stage = store.stages.get(req.params.stageId);
+  const authenticate = async (req: Request<{ stageId: string }>, res: Response, next: NextFunction): Promise<void> => {
+    const stage = await store.stages.get(req.params.stageId);
     if (!stage) {
       sendError(res, 404, 'Stage not found');
       return;
@@ -62,7 +62,7 @@ export function addWebhookRoutes(router: IRouter, deps: WebhookDeps): void {
       return;
     }
     const token = bearerToken(req.get('authorization'));
-    if (token === undefined || !store.stages.verifyToken(stage.id, token)) {
+    if (token === undefined || !(await store.stages.verifyToken(stage.id, token))) {
       throttle.fail(address, nowMs);
       logger.info({ stage_id: stage.id, ip: address }, 'webhook: unauthorized');
       sendError(res, 401, 'Unauthorized');
@@ -91,7 +91,7 @@ export function addWebhookRoutes(router: IRouter, deps: WebhookDeps): void {
       }
       const at = now();
       const event = withDataTimestamp(await eventFromWebhook(parsed.data, stage), at);
-      const admission = await store.events.admitGrouped(event, at);
+      const admission = await store.events.admit(event, at);
       switch (admission.status) {
         case 'stored':
           logger.debug({ stage_id: stage.id, event_id: admission.event.id, inherited: admission.event.inherited }, 'webhook: stored');

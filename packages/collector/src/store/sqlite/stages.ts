@@ -1,9 +1,10 @@
 /** SQLite storage of funnel stages and their webhook tokens (hashes only). */
-import type { Db } from '../db.js';
+import { InvalidInputError } from '../../errors.js';
+import { checkStageInput, cleanEventNames } from '../../domain/origins.js';
+import { hashToken, newStageId, newWebhookToken, tokenMatches, UNKNOWN_TOKEN_HASH } from '../../domain/tokens.js';
+import type { Stage, StageStore } from '../types.js';
 import { createCatalogCache, type CatalogVersion } from './catalog-version.js';
-import { InvalidInputError } from '../errors.js';
-import { hashToken, newStageId, newWebhookToken, tokenMatches } from '../tokens.js';
-import type { Stage, Store } from './types.js';
+import type { Db } from './db.js';
 
 interface StageRow {
   id: string;
@@ -14,11 +15,6 @@ interface StageRow {
   event_names: string;
   created_at: string;
 }
-
-/** Stage keys are what the pixel sends as `stage`: short, lower-case, URL- and log-safe. */
-const STAGE_KEY = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-
-const EVENT_NAME_KEYS = ['meta', 'tiktok', 'google_conversion_action_id'] as const;
 
 function toStage(row: StageRow): Stage {
   const { token_hash: _hash, event_names, ...rest } = row;
@@ -35,7 +31,7 @@ interface CachedStage {
  * Creates the stages part of the store. Stages read by id or key are cached until
  * `catalog` changes (see catalog-version.ts): a rotated token fails at the next request.
  */
-export function createStages(db: Db, now: () => Date, catalog: CatalogVersion): Store['stages'] {
+export function createStages(db: Db, now: () => Date, catalog: CatalogVersion): StageStore {
   const insert = db.prepare(
     'INSERT INTO stages (id, client_id, key, name, token_hash, event_names, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
@@ -55,17 +51,8 @@ export function createStages(db: Db, now: () => Date, catalog: CatalogVersion): 
     });
 
   return {
-    create(input) {
-      const key = input.key.trim();
-      const name = input.name.trim();
-      if (!STAGE_KEY.test(key)) {
-        throw new InvalidInputError(
-          `Invalid stage key "${input.key}": use 1 to 64 lower-case letters, digits, "_" or "-", e.g. "lead" or "sale"`,
-        );
-      }
-      if (name === '' || name.length > 200) {
-        throw new InvalidInputError('Invalid stage name: give 1 to 200 characters, e.g. "Lead"');
-      }
+    async create(input) {
+      const { key, name } = checkStageInput(input);
       if (!clientExists.get(input.client_id)) {
         throw new InvalidInputError(`Unknown client "${input.client_id}": create it first (pruuv clients add)`);
       }
@@ -78,41 +65,33 @@ export function createStages(db: Db, now: () => Date, catalog: CatalogVersion): 
       catalog.bump();
       return { stage: toStage(byId.get(id)!), token };
     },
-    get(id) {
+    async get(id) {
       return load(id)?.stage;
     },
-    byKey(clientId, key) {
+    async byKey(clientId, key) {
       // Client ids and stage keys never hold a space (`cli_` + base62, STAGE_KEY).
       return cachedByKey.get(`${clientId} ${key}`, () => {
         const row = byKey.get(clientId, key);
         return row && toStage(row);
       });
     },
-    list(clientId) {
+    async list(clientId) {
       return (clientId === undefined ? all.all() : ofClient.all(clientId)).map(toStage);
     },
-    rotateToken(id) {
+    async rotateToken(id) {
       const token = newWebhookToken();
       const changed = setHash.run(hashToken(token), id).changes === 1;
       catalog.bump();
       return changed ? token : undefined;
     },
-    verifyToken(id, token) {
+    async verifyToken(id, token) {
       const found = load(id);
-      // Unknown stage: still hash once so the answer time does not tell which ids exist.
-      if (!found) {
-        tokenMatches(token, '0'.repeat(64));
-        return false;
-      }
-      return tokenMatches(token, found.tokenHash);
+      // Unknown stage: still hash and compare once so the answer time does not tell which ids exist.
+      const matches = tokenMatches(token, found?.tokenHash ?? UNKNOWN_TOKEN_HASH);
+      return found !== undefined && matches;
     },
-    setEventNames(id, names) {
-      const clean: Stage['event_names'] = {};
-      for (const k of EVENT_NAME_KEYS) {
-        const value = names[k]?.trim();
-        if (value) clean[k] = value;
-      }
-      setNames.run(JSON.stringify(clean), id);
+    async setEventNames(id, names) {
+      setNames.run(JSON.stringify(cleanEventNames(names)), id);
       catalog.bump();
     },
   };

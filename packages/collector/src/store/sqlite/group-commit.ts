@@ -18,8 +18,8 @@
  * of a later item see the earlier items of the same group. `run` must therefore
  * have no effect outside the database: it may be run twice for one item.
  */
-import type { Db } from '../db.js';
-import { asStorageUnavailable } from '../errors.js';
+import type { Db } from './db.js';
+import { asStorageUnavailable } from '../../errors.js';
 
 /**
  * At most this many items share a transaction: a burst is split so that the

@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import { eventQuerySchema, webhookUrl } from '../admin-input.js';
+import { eventQuerySchema, webhookUrl } from '../domain/admin-input.js';
+import { createConnections } from '../domain/connections.js';
 import {
   createClient,
   createStage,
@@ -9,21 +10,16 @@ import {
   listStages,
   OperationError,
   rotateStageToken,
-} from '../operations.js';
-import type { Db } from '../db.js';
-import { InvalidInputError } from '../errors.js';
-import { validationDetails } from '../schemas.js';
-import { listSends, sendQuerySchema } from '../send/audit-log.js';
-import { googleStatusQuerySchema, listGoogleStatus } from '../send/google-status.js';
-import { createConnections } from '../send/connections.js';
+} from '../domain/operations.js';
+import { validationDetails } from '../domain/schemas.js';
+import { googleStatusQuerySchema, listGoogleStatus, listSends, sendQuerySchema } from '../domain/send-lists.js';
+import { asStorageUnavailable, InvalidInputError } from '../errors.js';
 import type { Store } from '../store/types.js';
 import { sendError, sendValidationFailed } from './http.js';
 
 /** Dependencies of the admin API router. */
 export interface AdminRouterDeps {
   store: Store;
-  /** The database of the send audit log and connections. Without it `/sends` and `/connections` answer 404. */
-  db?: Db;
   /** Bearer token of the admin API. Defaults to `undefined`: the admin API answers 404 for everything. */
   adminToken?: string;
   logger?: Logger;
@@ -70,7 +66,7 @@ function baseUrlOf(req: Request): string {
  * so an unconfigured collector does not even reveal that the API exists.
  */
 export function createAdminRouter(deps: AdminRouterDeps): Router {
-  const { store, adminToken, logger, db } = deps;
+  const { store, adminToken, logger } = deps;
   const router = Router();
 
   router.use((req: Request, res: Response, next: NextFunction) => {
@@ -85,33 +81,33 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
   });
   router.use(express.json({ limit: '16kb' }));
 
-  router.get('/clients', (_req, res) => {
-    res.json({ clients: store.clients.list() });
+  router.get('/clients', async (_req, res) => {
+    res.json({ clients: await store.clients.list() });
   });
 
-  router.post('/clients', (req, res) => {
-    const client = createClient(store, req.body ?? {});
+  router.post('/clients', async (req, res) => {
+    const client = await createClient(store, req.body ?? {});
     logger?.info({ client_id: client.id }, 'admin: client created');
     res.status(201).json({ client });
   });
 
-  router.get('/clients/:id/stages', (req, res) => {
-    res.json({ stages: listStages(store, req.params.id) });
+  router.get('/clients/:id/stages', async (req, res) => {
+    res.json({ stages: await listStages(store, req.params.id) });
   });
 
-  router.post('/clients/:id/stages', (req, res) => {
-    const { stage, token } = createStage(store, req.params.id, req.body ?? {});
+  router.post('/clients/:id/stages', async (req, res) => {
+    const { stage, token } = await createStage(store, req.params.id, req.body ?? {});
     logger?.info({ client_id: stage.client_id, stage_id: stage.id }, 'admin: stage created');
     res.status(201).json({ stage, token, webhook_url: webhookUrl(baseUrlOf(req), stage.id) });
   });
 
-  router.post('/stages/:id/rotate-token', (req, res) => {
-    const token = rotateStageToken(store, req.params.id);
+  router.post('/stages/:id/rotate-token', async (req, res) => {
+    const token = await rotateStageToken(store, req.params.id);
     logger?.info({ stage_id: req.params.id }, 'admin: webhook token rotated');
     res.json({ stage_id: req.params.id, token, webhook_url: webhookUrl(baseUrlOf(req), req.params.id) });
   });
 
-  router.get('/events', (req, res) => {
+  router.get('/events', async (req, res) => {
     const query = eventQuerySchema.safeParse(req.query);
     if (!query.success) {
       sendValidationFailed(res, validationDetails(query.error));
@@ -121,32 +117,30 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
     if (query.data.client !== undefined) filter.client = query.data.client;
     if (query.data.stage !== undefined) filter.stage = query.data.stage;
     if (query.data.limit !== undefined) filter.limit = query.data.limit;
-    res.json({ events: listEvents(store, filter) });
+    res.json({ events: await listEvents(store, filter) });
   });
 
-  if (db !== undefined) {
-    const connections = createConnections(db);
-    router.get('/sends', (req, res) => {
-      const query = sendQuerySchema.safeParse(req.query);
-      if (!query.success) {
-        sendValidationFailed(res, validationDetails(query.error));
-        return;
-      }
-      res.json({ sends: listSends(db, query.data) });
-    });
-    router.get('/google-status', (req, res) => {
-      const query = googleStatusQuerySchema.safeParse(req.query);
-      if (!query.success) {
-        sendValidationFailed(res, validationDetails(query.error));
-        return;
-      }
-      res.json({ requests: listGoogleStatus(db, query.data) });
-    });
-    router.get('/connections', (req, res) => {
-      const client = typeof req.query['client'] === 'string' && req.query['client'] !== '' ? req.query['client'] : undefined;
-      res.json({ connections: connections.list(client !== undefined ? { client_id: client } : {}) });
-    });
-  }
+  const connections = createConnections(store);
+  router.get('/sends', async (req, res) => {
+    const query = sendQuerySchema.safeParse(req.query);
+    if (!query.success) {
+      sendValidationFailed(res, validationDetails(query.error));
+      return;
+    }
+    res.json({ sends: await listSends(store, query.data) });
+  });
+  router.get('/google-status', async (req, res) => {
+    const query = googleStatusQuerySchema.safeParse(req.query);
+    if (!query.success) {
+      sendValidationFailed(res, validationDetails(query.error));
+      return;
+    }
+    res.json({ requests: await listGoogleStatus(store, query.data) });
+  });
+  router.get('/connections', async (req, res) => {
+    const client = typeof req.query['client'] === 'string' && req.query['client'] !== '' ? req.query['client'] : undefined;
+    res.json({ connections: await connections.list(client !== undefined ? { client_id: client } : {}) });
+  });
 
   router.use((_req: Request, res: Response) => sendError(res, 404, 'Not found'));
 
@@ -159,6 +153,8 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
     }
     // The store's own validation, a backstop behind operations.ts.
     if (err instanceof InvalidInputError) return sendValidationFailed(res, { body: [err.message] });
+    const unavailable = asStorageUnavailable(err);
+    if (unavailable) return sendError(res, 503, 'Service unavailable', unavailable.retryAfterSeconds);
     // body-parser errors carry their HTTP status (400 bad JSON, 413 too large, 415 charset).
     const { status, type } = (err ?? {}) as { status?: unknown; type?: unknown };
     if (typeof status === 'number' && status >= 400 && status < 500) {

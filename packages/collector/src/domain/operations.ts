@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { CollectorError } from './errors.js';
+import { CollectorError } from '../errors.js';
 import { validationDetails, type ValidationDetails } from './schemas.js';
 import {
   clientInputSchema,
@@ -7,7 +7,7 @@ import {
   limitSchema,
   stageInputSchema,
 } from './admin-input.js';
-import type { Client, Stage, Store, StoredEvent } from './store/types.js';
+import type { Client, Stage, Store, StoredEvent } from '../store/types.js';
 
 /**
  * The operator's operations (create a client, add a stage, rotate a token, list events),
@@ -52,22 +52,22 @@ function invalid(error: z.ZodError): OperationError {
 }
 
 /** Validates the input and creates a client with a fresh site key. */
-export function createClient(store: Store, input: unknown): Client {
+export async function createClient(store: Store, input: unknown): Promise<Client> {
   const parsed = clientInputSchema.safeParse(input);
   if (!parsed.success) throw invalid(parsed.error);
   return store.clients.create({ name: parsed.data.name, origins: [...new Set(parsed.data.origins)] });
 }
 
 /** Returns the client or throws a `not_found` {@link OperationError}. */
-export function requireClient(store: Store, clientId: string): Client {
-  const client = store.clients.get(clientId);
+export async function requireClient(store: Store, clientId: string): Promise<Client> {
+  const client = await store.clients.get(clientId);
   if (client === undefined) throw new OperationError('not_found', `Unknown client '${clientId}'`, { entity: 'client' });
   return client;
 }
 
 /** Returns the stage or throws a `not_found` {@link OperationError}. */
-export function requireStage(store: Store, stageId: string): Stage {
-  const stage = store.stages.get(stageId);
+export async function requireStage(store: Store, stageId: string): Promise<Stage> {
+  const stage = await store.stages.get(stageId);
   if (stage === undefined) throw new OperationError('not_found', `Unknown stage '${stageId}'`, { entity: 'stage' });
   return stage;
 }
@@ -76,27 +76,27 @@ export function requireStage(store: Store, stageId: string): Stage {
  * Validates the input and adds a stage to a client; returns the webhook token in plaintext,
  * the only time it is available (only its hash is stored).
  */
-export function createStage(store: Store, clientId: string, input: unknown): { stage: Stage; token: string } {
-  requireClient(store, clientId);
+export async function createStage(store: Store, clientId: string, input: unknown): Promise<{ stage: Stage; token: string }> {
+  await requireClient(store, clientId);
   const parsed = stageInputSchema.safeParse(input);
   if (!parsed.success) throw invalid(parsed.error);
-  if (store.stages.byKey(clientId, parsed.data.key) !== undefined) {
+  if ((await store.stages.byKey(clientId, parsed.data.key)) !== undefined) {
     throw new OperationError('conflict', `Client '${clientId}' already has a stage with key '${parsed.data.key}'`);
   }
   return store.stages.create({ client_id: clientId, key: parsed.data.key, name: parsed.data.name });
 }
 
 /** Replaces a stage's webhook token; the old token stops working at once. */
-export function rotateStageToken(store: Store, stageId: string): string {
-  requireStage(store, stageId);
-  const token = store.stages.rotateToken(stageId);
+export async function rotateStageToken(store: Store, stageId: string): Promise<string> {
+  await requireStage(store, stageId);
+  const token = await store.stages.rotateToken(stageId);
   if (token === undefined) throw new OperationError('not_found', `Unknown stage '${stageId}'`, { entity: 'stage' });
   return token;
 }
 
 /** Lists a client's stages, or every stage; an unknown client is an error rather than an empty list. */
-export function listStages(store: Store, clientId?: string): Stage[] {
-  if (clientId !== undefined) requireClient(store, clientId);
+export async function listStages(store: Store, clientId?: string): Promise<Stage[]> {
+  if (clientId !== undefined) await requireClient(store, clientId);
   return store.stages.list(clientId);
 }
 
@@ -109,11 +109,11 @@ export interface EventFilter {
 }
 
 /** Lists the newest events, optionally of one client and/or stage. */
-export function listEvents(store: Store, filter: EventFilter): StoredEvent[] {
+export async function listEvents(store: Store, filter: EventFilter): Promise<StoredEvent[]> {
   const limit = limitSchema.safeParse(filter.limit ?? DEFAULT_EVENT_LIMIT);
   if (!limit.success) throw invalid(limit.error);
-  if (filter.client !== undefined) requireClient(store, filter.client);
-  if (filter.stage !== undefined) requireStage(store, filter.stage);
+  if (filter.client !== undefined) await requireClient(store, filter.client);
+  if (filter.stage !== undefined) await requireStage(store, filter.stage);
   const query: { client_id?: string; stage_id?: string; limit: number } = { limit: limit.data };
   if (filter.client !== undefined) query.client_id = filter.client;
   if (filter.stage !== undefined) query.stage_id = filter.stage;

@@ -8,7 +8,7 @@
  *
  * Pure logic; the store finds the source event.
  */
-import type { ClickIdName, StoredEvent, UtmName } from './store/types.js';
+import type { ClickIdName, StoredEvent, UtmName } from '../store/types.js';
 
 /** The attribution part of an event. */
 export type Attribution = Pick<StoredEvent, 'clicks' | 'utm' | 'fbc' | 'fbp' | 'ttp'>;
@@ -16,8 +16,10 @@ export type Attribution = Pick<StoredEvent, 'clicks' | 'utm' | 'fbc' | 'fbp' | '
 /** Names of fields that can be inherited, as recorded in `inherited.fields`. */
 export type InheritableField = ClickIdName | UtmName | 'fbc' | 'fbp' | 'ttp';
 
-const CLICK_IDS: readonly ClickIdName[] = ['fbclid', 'gclid', 'wbraid', 'gbraid', 'ttclid', 'msclkid'];
-const UTMS: readonly UtmName[] = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_term'];
+/** The click IDs an event can carry, in the pixel's order. */
+export const CLICK_IDS: readonly ClickIdName[] = ['fbclid', 'gclid', 'wbraid', 'gbraid', 'ttclid', 'msclkid'];
+/** The UTM parameters an event can carry. */
+export const UTMS: readonly UtmName[] = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_term'];
 
 /** Whether the event carries a click ID of its own (a ledger entry, or Meta's `fbc`, which wraps an fbclid). */
 export function hasClickIds(event: Attribution): boolean {

@@ -1,8 +1,8 @@
 /**
  * The list filters shared by the CLI and the admin API (`pruuv sends list` and
  * `GET /api/admin/sends`, `pruuv sends google-status` and `GET /api/admin/google-status`):
- * one schema checks the flags and the query string alike, and each given filter
- * becomes an equality on an indexed column.
+ * one schema checks the flags and the query string alike; the store turns each
+ * given filter into an equality on an indexed column.
  */
 import type { z } from 'zod';
 import { DEFAULT_EVENT_LIMIT } from './admin-input.js';
@@ -24,22 +24,4 @@ export function parseListFilter<S extends z.ZodType<{ limit?: number }>>(
     throw new OperationError('invalid', parsed.error.issues[0]?.message ?? 'Invalid filter', { details: validationDetails(parsed.error) });
   }
   return { ...parsed.data, limit: parsed.data.limit ?? DEFAULT_EVENT_LIMIT };
-}
-
-/**
- * `WHERE column = @column AND …` for each column given a value (empty when none), and the
- * parameters with `limit`, for a statement ending `… LIMIT @limit`.
- */
-export function equalities(
-  columns: Record<string, string | undefined>,
-  limit: number,
-): { where: string; params: Record<string, string | number> } {
-  const params: Record<string, string | number> = { limit };
-  const terms: string[] = [];
-  for (const [column, value] of Object.entries(columns)) {
-    if (value === undefined) continue;
-    terms.push(`${column} = @${column}`);
-    params[column] = value;
-  }
-  return { where: terms.length > 0 ? `WHERE ${terms.join(' AND ')}` : '', params };
 }

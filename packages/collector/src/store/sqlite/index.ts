@@ -1,0 +1,67 @@
+/**
+ * The SQLite store: every table of the product behind the {@link Store}
+ * interface, over one better-sqlite3 connection. The embedded default: one
+ * file, one process writing (several may share the file; writes serialise on
+ * SQLite's lock). Statements are prepared once, when the store is created.
+ */
+import type { Store } from '../types.js';
+import { createCatalogVersion } from './catalog-version.js';
+import { createClients } from './clients.js';
+import { createConnections } from './connections.js';
+import { openDb, type Db, type OpenDbOptions } from './db.js';
+import { createEvents, type EventsOptions, type SqliteEvents } from './events.js';
+import { createOutbox } from './outbox.js';
+import { createRuns } from './runs.js';
+import { createGoogleRequests, createSendLog } from './send-log.js';
+import { createStages } from './stages.js';
+
+export { openDb, migrate, SQLITE_MIGRATIONS_DIR } from './db.js';
+export type { Db, OpenDbOptions } from './db.js';
+
+/** Settings of {@link createSqliteStore}. */
+export interface SqliteStoreOptions extends EventsOptions {
+  /** Clock for `created_at` times. Defaults to `() => new Date()`. */
+  now?: () => Date;
+  /** Where the file is, for messages. Defaults to the connection's file name. */
+  location?: string;
+}
+
+/** The SQLite store, with its connection (for tests, backups and `pruuv db copy`). */
+export interface SqliteStore extends Store {
+  readonly engine: 'sqlite';
+  readonly db: Db;
+  readonly events: SqliteEvents;
+}
+
+/** Creates the store over an open database (see {@link openDb}). Closing the store closes the connection. */
+export function createSqliteStore(db: Db, options: SqliteStoreOptions = {}): SqliteStore {
+  const now = options.now ?? (() => new Date());
+  const { outbox, enqueue } = createOutbox(db);
+  const catalog = createCatalogVersion(db);
+  return {
+    engine: 'sqlite',
+    location: options.location ?? db.name,
+    db,
+    clients: createClients(db, now, catalog),
+    stages: createStages(db, now, catalog),
+    events: createEvents(db, enqueue, options),
+    outbox,
+    connections: createConnections(db),
+    sends: createSendLog(db),
+    googleRequests: createGoogleRequests(db),
+    runs: createRuns(db),
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}
+
+/**
+ * Opens (creating it) the SQLite file at `file`, migrates it and returns its store.
+ *
+ * @throws {SchemaTooNewError} when the file was migrated by a newer Pruuv.
+ * @throws {MigrationError} when a migration fails.
+ */
+export function openSqliteStore(file: string, options: SqliteStoreOptions & OpenDbOptions = {}): SqliteStore {
+  return createSqliteStore(openDb(file, options), { ...options, location: options.location ?? file });
+}

@@ -1,0 +1,146 @@
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MigrationError, SchemaTooNewError } from '../../src/errors.js';
+import { hashToken, newEventId, randomBase62, tokenMatches } from '../../src/domain/tokens.js';
+import { createSqliteStore, openDb, SQLITE_MIGRATIONS_DIR, type Db, type SqliteStore } from '../../src/store/sqlite/index.js';
+import { tempDir } from '../helpers/harness.js';
+import { NOW, newEvent, storeContract, type EngineHarness } from './contract.js';
+
+/** The SQLite engine for the contract: a file in a temp dir; "another process" is a second connection on it. */
+function sqliteHarness(): EngineHarness {
+  let tmp: ReturnType<typeof tempDir> | undefined;
+  let file = '';
+  let db: Db | undefined;
+  return {
+    name: 'sqlite',
+    async open(options) {
+      tmp = tempDir();
+      file = join(tmp.dir, 'nested', 'dir', 'pruuv.db');
+      db = openDb(file);
+      return createSqliteStore(db, options);
+    },
+    async openOther(options) {
+      return createSqliteStore(openDb(file), options);
+    },
+    // The store reads other connections' changes once per turn of the event loop.
+    propagation: () => new Promise<void>((resolve) => setImmediate(resolve)),
+    async breakOutbox(platform) {
+      db!.exec(`CREATE TRIGGER fail_outbox BEFORE INSERT ON outbox WHEN NEW.platform = '${platform}' BEGIN SELECT RAISE(ABORT, 'outbox down'); END`);
+    },
+    async rows(table) {
+      return db!.prepare(`SELECT * FROM ${table}`).all() as Array<Record<string, unknown>>;
+    },
+    async cleanup() {
+      if (db?.open) db.close();
+      tmp?.cleanup();
+    },
+  };
+}
+
+describe('SQLite store: the storage contract', () => {
+  storeContract(sqliteHarness());
+});
+
+describe('SQLite store: the file', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let db: Db;
+  let store: SqliteStore;
+  const now = () => NOW;
+  beforeEach(() => {
+    tmp = tempDir();
+    db = openDb(join(tmp.dir, 'nested', 'dir', 'pruuv.db'));
+    store = createSqliteStore(db, { now });
+  });
+  afterEach(() => {
+    if (db.open) db.close();
+    tmp.cleanup();
+  });
+
+  it('creates the folder, turns on WAL and foreign keys and records the migrations', () => {
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    const names = (db.prepare('SELECT name FROM schema_migrations').all() as { name: string }[]).map((r) => r.name);
+    expect(names).toEqual(readdirSync(SQLITE_MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort());
+  });
+
+  it('runs each migration once across reopenings', () => {
+    const file = db.name;
+    db.close();
+    db = openDb(file);
+    expect((db.prepare('SELECT COUNT(*) AS n FROM schema_migrations').get() as { n: number }).n).toBe(
+      readdirSync(SQLITE_MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).length,
+    );
+  });
+
+  it('throws MigrationError naming the file and keeps earlier migrations', () => {
+    const dir = join(tmp.dir, 'migrations');
+    mkdirSync(dir);
+    writeFileSync(join(dir, '001_ok.sql'), 'CREATE TABLE a (x INTEGER);');
+    writeFileSync(join(dir, '002_bad.sql'), 'CREATE TABLE b (x INTEGER); CREATE TABLEX oops;');
+    const file = join(tmp.dir, 'm.db');
+    expect(() => openDb(file, { migrationsDir: dir })).toThrow(MigrationError);
+    expect(() => openDb(file, { migrationsDir: dir })).toThrow(/002_bad\.sql/);
+    writeFileSync(join(dir, '002_bad.sql'), 'CREATE TABLE b (x INTEGER);');
+    const fixed = openDb(file, { migrationsDir: dir });
+    expect((fixed.prepare('SELECT name FROM schema_migrations ORDER BY name').all() as { name: string }[]).map((r) => r.name)).toEqual([
+      '001_ok.sql',
+      '002_bad.sql',
+    ]);
+    fixed.close();
+  });
+
+  it('refuses a file migrated by a newer Pruuv, and writes nothing to it', () => {
+    db.prepare('INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)').run('999_from_the_future.sql', NOW.toISOString());
+    const file = db.name;
+    db.close();
+    const before = readFileSync(file);
+    expect(() => openDb(file)).toThrow(SchemaTooNewError);
+    expect(() => openDb(file)).toThrow(/newer version of Pruuv.*999_from_the_future\.sql/);
+    expect(readFileSync(file).equals(before)).toBe(true);
+    db = openDb(join(tmp.dir, 'fresh.db'));
+  });
+
+  it('never writes a webhook token to the file', async () => {
+    const client = await store.clients.create({ name: 'A' });
+    const { token } = await store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' });
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    expect(readFileSync(db.name).toString('latin1')).not.toContain(token);
+    expect(readFileSync(db.name).toString('latin1')).toContain(hashToken(token));
+  });
+
+  it('counts events another connection stored on the single-transaction path', async () => {
+    db.close();
+    db = openDb(join(tmp.dir, 'quota.db'));
+    store = createSqliteStore(db, { now, perHour: 3 });
+    const clientId = (await store.clients.create({ name: 'A' })).id;
+    const stageId = (await store.stages.create({ client_id: clientId, key: 'lead', name: 'Lead' })).stage.id;
+    const at = (ms: number) => new Date(NOW.getTime() + ms);
+    expect(store.events.admitNow(newEvent(stageId, clientId, { reference: 'a' }), at(0)).status).toBe('stored');
+    const other = createSqliteStore(openDb(db.name), { now, perHour: 3 });
+    expect((await other.events.admit(newEvent(stageId, clientId, { reference: 'b' }), at(1000))).status).toBe('stored');
+    expect((await other.events.admit(newEvent(stageId, clientId, { reference: 'c' }), at(2000))).status).toBe('stored');
+    await other.close();
+    expect(store.events.admitNow(newEvent(stageId, clientId, { reference: 'd' }), at(3000)).status).toBe('rate_limited');
+  });
+});
+
+describe('tokens', () => {
+  it('draws base62 characters only', () => {
+    expect(randomBase62(2000)).toMatch(/^[0-9A-Za-z]{2000}$/);
+  });
+
+  it('makes event ids that are time-ordered UUID v7s', () => {
+    const ids = [newEventId(1_700_000_000_000), newEventId(1_700_000_000_001), newEventId(1_800_000_000_000)];
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect([...ids].sort()).toEqual(ids);
+    expect(ids[0]!.replace(/-/g, '').slice(0, 12)).toBe((1_700_000_000_000).toString(16).padStart(12, '0'));
+    expect(newEventId(1_700_000_000_000)).not.toBe(ids[0]);
+  });
+
+  it('matches a token against its hash only', () => {
+    expect(tokenMatches('pwh_a', hashToken('pwh_a'))).toBe(true);
+    expect(tokenMatches('pwh_b', hashToken('pwh_a'))).toBe(false);
+    expect(tokenMatches('pwh_a', 'not-hex')).toBe(false);
+  });
+});
