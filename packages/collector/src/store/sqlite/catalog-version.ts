@@ -16,18 +16,10 @@
  * in one turn share one check, and a token rotated by another process stops
  * working from the next turn on.
  */
+import type { CatalogVersion } from '../catalog-cache.js';
 import type { Db } from './db.js';
 
-/** The version of the clients and stages a cache holds. */
-export interface CatalogVersion {
-  /**
-   * A number that changes whenever clients or stages may have changed: at once for this
-   * store's own writes, from the next turn of the event loop for other connections'.
-   */
-  current(): number;
-  /** Records that this store changed clients or stages. */
-  bump(): void;
-}
+export type { CatalogVersion };
 
 /** Creates the catalog version of `db`. */
 export function createCatalogVersion(db: Db): CatalogVersion {
@@ -57,31 +49,3 @@ export function createCatalogVersion(db: Db): CatalogVersion {
   };
 }
 
-/** A map whose entries are dropped when the catalog version changes. */
-export interface CatalogCache<V> {
-  /** The cached value of `key`, else `load()`'s, cached when defined. */
-  get(key: string, load: () => V | undefined): V | undefined;
-}
-
-/**
- * Creates a {@link CatalogCache}. Only found rows are cached (never misses, which a
- * caller controls), so its size is bounded by the rows that exist.
- */
-export function createCatalogCache<V>(catalog: CatalogVersion): CatalogCache<V> {
-  const entries = new Map<string, V>();
-  let version = -1;
-  return {
-    get(key, load) {
-      const current = catalog.current();
-      if (current !== version) {
-        entries.clear();
-        version = current;
-      }
-      const hit = entries.get(key);
-      if (hit !== undefined) return hit;
-      const value = load();
-      if (value !== undefined) entries.set(key, value);
-      return value;
-    },
-  };
-}

@@ -2,7 +2,7 @@
 import { checkClientInput, normalizeOrigin } from '../../domain/origins.js';
 import { newClientId, newSiteKey } from '../../domain/tokens.js';
 import type { Client, ClientStore } from '../types.js';
-import { createCatalogCache, type CatalogVersion } from './catalog-version.js';
+import { createCatalogCache, type CatalogVersion } from '../catalog-cache.js';
 import type { Db } from './db.js';
 
 interface ClientRow {

@@ -6,141 +6,16 @@
  */
 import { asStorageUnavailable } from '../../errors.js';
 import { dedupSinceMs } from '../../domain/dedup.js';
-import { CLICK_IDS, UTMS, inheritAttribution, needsJoin } from '../../domain/join.js';
+import { inheritAttribution, needsJoin } from '../../domain/join.js';
 import { retryAfterSeconds, STAGE_EVENTS_PER_HOUR, STAGE_WINDOW_MS } from '../../domain/rate-limit.js';
-import type { Admission, ClickIdName, EventStore, NewEvent, StoredEvent, Touch, UtmName } from '../types.js';
+import { EVENT_COLUMNS as COLUMNS, eventFromRow, eventToRow, type EventRow } from '../event-row.js';
+import type { Admission, EventStore, NewEvent, StoredEvent } from '../types.js';
+
+/** SQLite keeps JSON columns as text. */
+const parseJson = (value: unknown): unknown => JSON.parse(value as string);
 import type { Db } from './db.js';
 import { createGroupCommit } from './group-commit.js';
 import type { Enqueue } from './outbox.js';
-
-/** Plain optional text columns, same name on the row and on {@link StoredEvent}. */
-const TEXT_FIELDS = [
-  'item_reference',
-  'currency',
-  'data_timestamp',
-  'client_time',
-  'fbc',
-  'fbp',
-  'ttp',
-  'email_sha256',
-  'email_sha256_google',
-  'phone_sha256',
-  'phone_sha256_meta',
-  'visitor_id',
-  'client_ip',
-  'user_agent',
-  'page_url',
-  'referrer',
-] as const;
-
-type TextField = (typeof TEXT_FIELDS)[number];
-
-/** A row of the `events` table. */
-type EventRow = {
-  id: string;
-  client_id: string;
-  stage_id: string;
-  stage_key: string;
-  source: StoredEvent['source'];
-  reference: string;
-  revenue_value: number | null;
-  received_at: string;
-  received_ms: number;
-  consent: StoredEvent['consent'];
-  first_touch: string | null;
-  last_touch: string | null;
-  demographics: string;
-  inherited_from: string | null;
-  inherited_fields: string | null;
-} & Record<TextField | ClickIdName | `${ClickIdName}_ts` | UtmName, string | null>;
-
-const COLUMNS = [
-  'id',
-  'client_id',
-  'stage_id',
-  'stage_key',
-  'source',
-  'reference',
-  'revenue_value',
-  'received_at',
-  'received_ms',
-  'consent',
-  'first_touch',
-  'last_touch',
-  'demographics',
-  'inherited_from',
-  'inherited_fields',
-  ...TEXT_FIELDS,
-  ...CLICK_IDS.flatMap((k) => [k, `${k}_ts`]),
-  ...UTMS,
-] as const;
-
-function toRow(event: StoredEvent, receivedMs: number): EventRow {
-  const row = {
-    id: event.id,
-    client_id: event.client_id,
-    stage_id: event.stage_id,
-    stage_key: event.stage_key,
-    source: event.source,
-    reference: event.reference,
-    revenue_value: event.revenue_value ?? null,
-    received_at: event.received_at,
-    received_ms: receivedMs,
-    consent: event.consent,
-    first_touch: event.first_touch ? JSON.stringify(event.first_touch) : null,
-    last_touch: event.last_touch ? JSON.stringify(event.last_touch) : null,
-    demographics: JSON.stringify(event.demographics),
-    inherited_from: event.inherited?.from_event_id ?? null,
-    inherited_fields: event.inherited ? JSON.stringify(event.inherited.fields) : null,
-  } as EventRow;
-  for (const k of TEXT_FIELDS) row[k] = event[k] ?? null;
-  for (const k of CLICK_IDS) {
-    row[k] = event.clicks[k]?.value ?? null;
-    row[`${k}_ts`] = event.clicks[k]?.ts ?? null;
-  }
-  for (const k of UTMS) row[k] = event.utm[k] ?? null;
-  return row;
-}
-
-function fromRow(row: EventRow): StoredEvent {
-  const event: StoredEvent = {
-    id: row.id,
-    client_id: row.client_id,
-    stage_id: row.stage_id,
-    stage_key: row.stage_key,
-    source: row.source,
-    reference: row.reference,
-    received_at: row.received_at,
-    consent: row.consent,
-    clicks: {},
-    utm: {},
-    demographics: JSON.parse(row.demographics) as Record<string, string>,
-  };
-  if (row.revenue_value !== null) event.revenue_value = row.revenue_value;
-  for (const k of TEXT_FIELDS) {
-    const value = row[k];
-    if (value !== null) event[k] = value;
-  }
-  for (const k of CLICK_IDS) {
-    const value = row[k];
-    if (value === null) continue;
-    const ts = row[`${k}_ts`];
-    event.clicks[k] = ts === null ? { value } : { value, ts };
-  }
-  for (const k of UTMS) {
-    const value = row[k];
-    if (value !== null) event.utm[k] = value;
-  }
-  if (row.first_touch !== null) event.first_touch = JSON.parse(row.first_touch) as Touch;
-  if (row.last_touch !== null) event.last_touch = JSON.parse(row.last_touch) as Touch;
-  if (row.inherited_from !== null) {
-    event.inherited = {
-      from_event_id: row.inherited_from,
-      fields: JSON.parse(row.inherited_fields ?? '[]') as string[],
-    };
-  }
-  return event;
-}
 
 /** Settings of {@link createEvents}. */
 export interface EventsOptions {
@@ -242,7 +117,7 @@ export function createEvents(db: Db, enqueue: Enqueue, options: EventsOptions = 
     const row =
       sourceByReference.get(event.client_id, event.reference) ??
       (event.email_sha256 === undefined ? undefined : sourceByEmail.get(event.client_id, event.email_sha256));
-    return row && fromRow(row);
+    return row && eventFromRow(row, parseJson);
   };
 
   const admitOne = (event: NewEvent, at: Date): Admission => {
@@ -257,7 +132,7 @@ export function createEvents(db: Db, enqueue: Enqueue, options: EventsOptions = 
     const join = needsJoin(event) ? inheritAttribution(event, findSource(event)) : { attribution: event };
     const stored: StoredEvent = { ...event, ...join.attribution, received_at: at.toISOString() };
     if (join.inherited) stored.inherited = join.inherited;
-    const row: Record<string, unknown> = toRow(stored, nowMs);
+    const row: Record<string, unknown> = eventToRow(stored, nowMs);
     insert.run(COLUMNS.map((c) => row[c]));
     enqueue(stored.id, stored.received_at, stored.client_id);
     const bound = quota.get(event.stage_id);
@@ -278,7 +153,7 @@ export function createEvents(db: Db, enqueue: Enqueue, options: EventsOptions = 
     const out = new Map<string, StoredEvent>();
     for (const id of ids) {
       const row = byId.get(id);
-      if (row !== undefined) out.set(id, fromRow(row));
+      if (row !== undefined) out.set(id, eventFromRow(row, parseJson));
     }
     return out;
   };
@@ -297,7 +172,7 @@ export function createEvents(db: Db, enqueue: Enqueue, options: EventsOptions = 
     },
     async get(id) {
       const row = byId.get(id);
-      return row && fromRow(row);
+      return row && eventFromRow(row, parseJson);
     },
     async getMany(ids) {
       return byIds(ids);
@@ -310,7 +185,7 @@ export function createEvents(db: Db, enqueue: Enqueue, options: EventsOptions = 
           : filter.client_id !== undefined
             ? listOfClient.all({ client_id: filter.client_id, limit })
             : listAll.all({ limit });
-      return rows.map(fromRow);
+      return rows.map((row) => eventFromRow(row, parseJson));
     },
   };
 }

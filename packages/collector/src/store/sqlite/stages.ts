@@ -3,7 +3,7 @@ import { InvalidInputError } from '../../errors.js';
 import { checkStageInput, cleanEventNames } from '../../domain/origins.js';
 import { hashToken, newStageId, newWebhookToken, tokenMatches, UNKNOWN_TOKEN_HASH } from '../../domain/tokens.js';
 import type { Stage, StageStore } from '../types.js';
-import { createCatalogCache, type CatalogVersion } from './catalog-version.js';
+import { createCatalogCache, type CatalogVersion } from '../catalog-cache.js';
 import type { Db } from './db.js';
 
 interface StageRow {

@@ -1,0 +1,139 @@
+/**
+ * An event as a row of the `events` table, for both engines: the columns an
+ * admission writes and the mapping each way.
+ */
+import { CLICK_IDS, UTMS } from '../domain/join.js';
+import type { ClickIdName, StoredEvent, Touch, UtmName } from './types.js';
+
+/** Plain optional text columns, same name on the row and on {@link StoredEvent}. */
+const TEXT_FIELDS = [
+  'item_reference',
+  'currency',
+  'data_timestamp',
+  'client_time',
+  'fbc',
+  'fbp',
+  'ttp',
+  'email_sha256',
+  'email_sha256_google',
+  'phone_sha256',
+  'phone_sha256_meta',
+  'visitor_id',
+  'client_ip',
+  'user_agent',
+  'page_url',
+  'referrer',
+] as const;
+
+type TextField = (typeof TEXT_FIELDS)[number];
+
+/** A row of the `events` table. JSON columns are text (SQLite) or parsed (PostgreSQL); times text or `Date`. */
+export type EventRow = {
+  id: string;
+  client_id: string;
+  stage_id: string;
+  stage_key: string;
+  source: StoredEvent['source'];
+  reference: string;
+  revenue_value: number | null;
+  received_at: string | Date;
+  received_ms: number | string;
+  consent: StoredEvent['consent'];
+  first_touch: unknown;
+  last_touch: unknown;
+  demographics: unknown;
+  inherited_from: string | null;
+  inherited_fields: unknown;
+} & Record<TextField | ClickIdName | `${ClickIdName}_ts` | UtmName, string | null>;
+
+/** The columns of `events` an admission writes, in the order of {@link eventToRow}'s keys. */
+export const EVENT_COLUMNS = [
+  'id',
+  'client_id',
+  'stage_id',
+  'stage_key',
+  'source',
+  'reference',
+  'revenue_value',
+  'received_at',
+  'received_ms',
+  'consent',
+  'first_touch',
+  'last_touch',
+  'demographics',
+  'inherited_from',
+  'inherited_fields',
+  ...TEXT_FIELDS,
+  ...CLICK_IDS.flatMap((k) => [k, `${k}_ts`]),
+  ...UTMS,
+] as const;
+
+/** The row of a stored event; JSON fields as JSON text (both engines take text for their JSON columns). */
+export function eventToRow(event: StoredEvent, receivedMs: number): EventRow {
+  const row = {
+    id: event.id,
+    client_id: event.client_id,
+    stage_id: event.stage_id,
+    stage_key: event.stage_key,
+    source: event.source,
+    reference: event.reference,
+    revenue_value: event.revenue_value ?? null,
+    received_at: event.received_at,
+    received_ms: receivedMs,
+    consent: event.consent,
+    first_touch: event.first_touch ? JSON.stringify(event.first_touch) : null,
+    last_touch: event.last_touch ? JSON.stringify(event.last_touch) : null,
+    demographics: JSON.stringify(event.demographics),
+    inherited_from: event.inherited?.from_event_id ?? null,
+    inherited_fields: event.inherited ? JSON.stringify(event.inherited.fields) : null,
+  } as EventRow;
+  for (const k of TEXT_FIELDS) row[k] = event[k] ?? null;
+  for (const k of CLICK_IDS) {
+    row[k] = event.clicks[k]?.value ?? null;
+    row[`${k}_ts`] = event.clicks[k]?.ts ?? null;
+  }
+  for (const k of UTMS) row[k] = event.utm[k] ?? null;
+  return row;
+}
+
+/** The stored event of a row; `json` reads a JSON column (`JSON.parse` for text, identity for parsed values). */
+export function eventFromRow(row: EventRow, json: (value: unknown) => unknown): StoredEvent {
+  const event: StoredEvent = {
+    id: row.id,
+    client_id: row.client_id,
+    stage_id: row.stage_id,
+    stage_key: row.stage_key,
+    source: row.source,
+    reference: row.reference,
+    received_at: typeof row.received_at === 'string' ? row.received_at : row.received_at.toISOString(),
+    consent: row.consent,
+    clicks: {},
+    utm: {},
+    demographics: json(row.demographics) as Record<string, string>,
+  };
+  if (row.revenue_value !== null) event.revenue_value = row.revenue_value;
+  for (const k of TEXT_FIELDS) {
+    const value = row[k];
+    if (value !== null) event[k] = value;
+  }
+  for (const k of CLICK_IDS) {
+    const value = row[k];
+    if (value === null) continue;
+    const ts = row[`${k}_ts`];
+    event.clicks[k] = ts === null ? { value } : { value, ts };
+  }
+  for (const k of UTMS) {
+    const value = row[k];
+    if (value !== null) event.utm[k] = value;
+  }
+  if (row.first_touch !== null) event.first_touch = json(row.first_touch) as Touch;
+  if (row.last_touch !== null) event.last_touch = json(row.last_touch) as Touch;
+  if (row.inherited_from !== null) {
+    event.inherited = {
+      from_event_id: row.inherited_from,
+      fields: (row.inherited_fields === null ? [] : json(row.inherited_fields)) as string[],
+    };
+  }
+  return event;
+}
+

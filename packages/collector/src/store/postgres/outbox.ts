@@ -1,0 +1,219 @@
+/**
+ * The PostgreSQL outbox. Claims lock the rows they lease with
+ * `FOR UPDATE SKIP LOCKED`: two workers claiming at once never wait for each
+ * other and never get the same row; a dead worker's rows are claimed again
+ * once their lease ran out. Each batch's row updates, audit records, Data
+ * Manager requests and a connection pause are written in ONE transaction.
+ */
+import type { ClaimedSend, HeldConnection, Platform } from '@pruuv/sender';
+import { FINAL_STATUSES } from '../../domain/outbox.js';
+import type { OutboxRow, OutboxStore } from '../types.js';
+import type { StorePool } from './pool.js';
+
+/** The claim, one statement: choose and lease together, skipping rows another claim holds. */
+export const CLAIM_SQL = `UPDATE outbox o SET lease_owner = $1, lease_until = $2, updated_at = $3
+FROM (
+  SELECT d.id FROM outbox d
+  WHERE d.status IN ('pending', 'retrying') AND d.due_at <= $4
+    AND (d.lease_until IS NULL OR d.lease_until < $3)
+    AND ($5::boolean = false OR d.status = 'retrying' OR d.lease_until IS NOT NULL)
+    AND NOT EXISTS (
+      SELECT 1 FROM connections c
+      WHERE c.client_id = d.client_id AND c.platform = d.platform AND c.status = 'paused'
+    )
+  LIMIT $6
+  FOR UPDATE SKIP LOCKED
+) picked
+WHERE o.id = picked.id
+RETURNING o.id, o.event_id, o.client_id, o.platform, o.status, o.attempts, o.first_attempt_at, o.due_at`;
+
+interface ClaimRow {
+  id: string;
+  event_id: string;
+  client_id: string;
+  platform: Platform;
+  status: 'pending' | 'retrying';
+  attempts: number;
+  first_attempt_at: Date | null;
+  due_at: Date;
+}
+
+interface Row {
+  id: string;
+  event_id: string;
+  platform: Platform;
+  status: string;
+  due_at: Date;
+  attempts: number;
+  lease_owner: string | null;
+  lease_until: Date | null;
+  last_error: string | null;
+}
+
+const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
+
+/** Creates the outbox part of the store. */
+export function createOutbox(db: StorePool): OutboxStore {
+  const final: ReadonlySet<string> = new Set(FINAL_STATUSES);
+  return {
+    async forEvent(eventId) {
+      const { rows } = await db.query<Row>('SELECT * FROM outbox WHERE event_id = $1 ORDER BY id', [eventId]);
+      return rows.map((r) => {
+        const row: OutboxRow = {
+          id: Number(r.id),
+          event_id: r.event_id,
+          platform: r.platform,
+          status: r.status,
+          due_at: r.due_at.toISOString(),
+          attempts: r.attempts,
+        };
+        if (r.lease_owner !== null) row.lease_owner = r.lease_owner;
+        if (r.lease_until !== null) row.lease_until = r.lease_until.toISOString();
+        if (r.last_error !== null) row.last_error = r.last_error;
+        return row;
+      });
+    },
+    async claim(input) {
+      const { rows } = await db.query<ClaimRow>(CLAIM_SQL, [
+        input.owner,
+        input.leaseUntil,
+        input.now,
+        input.cutoff,
+        input.retriesOnly,
+        input.limit,
+      ]);
+      return rows
+        .map((r): ClaimedSend => {
+          const claim: ClaimedSend = {
+            id: Number(r.id),
+            event_id: r.event_id,
+            client_id: r.client_id,
+            platform: r.platform,
+            status: r.status,
+            attempts: r.attempts,
+            due_at: r.due_at.toISOString(),
+          };
+          if (r.first_attempt_at !== null) claim.first_attempt_at = r.first_attempt_at.toISOString();
+          return claim;
+        })
+        .sort((a, b) => a.id - b.id);
+    },
+    async renew(input) {
+      const { rows } = await db.query<{ id: string }>(
+        'UPDATE outbox SET lease_until = $1 WHERE id = ANY($2::bigint[]) AND lease_owner = $3 RETURNING id',
+        [input.leaseUntil, input.ids, input.owner],
+      );
+      return rows.map((r) => Number(r.id));
+    },
+    async release(input) {
+      await db.query(
+        'UPDATE outbox SET lease_owner = NULL, lease_until = NULL, updated_at = $1 WHERE id = ANY($2::bigint[]) AND lease_owner = $3',
+        [input.now, input.ids, input.owner],
+      );
+    },
+    async commit(input) {
+      const at = input.now;
+      await db.transaction(async (q) => {
+        if (input.updates.length > 0) {
+          const u = input.updates;
+          await q.query(
+            `UPDATE outbox o SET status = v.status, due_at = COALESCE(v.due_at, o.due_at), attempts = v.attempts,
+               first_attempt_at = v.first_attempt_at, last_error = v.last_error, lease_owner = NULL, lease_until = NULL,
+               updated_at = $1::timestamptz, finished_at = CASE WHEN v.final THEN $1::timestamptz ELSE NULL END
+             FROM unnest($2::bigint[], $3::text[], $4::timestamptz[], $5::int[], $6::timestamptz[], $7::text[], $8::boolean[])
+               AS v(id, status, due_at, attempts, first_attempt_at, last_error, final)
+             WHERE o.id = v.id AND o.lease_owner = $9`,
+            [
+              at,
+              u.map((x) => x.id),
+              u.map((x) => x.status),
+              u.map((x) => x.due_at ?? null),
+              u.map((x) => x.attempts),
+              u.map((x) => x.first_attempt_at ?? null),
+              u.map((x) => x.last_error ?? null),
+              u.map((x) => final.has(x.status)),
+              input.owner,
+            ],
+          );
+        }
+        if (input.records.length > 0) {
+          const r = input.records;
+          await q.query(
+            `INSERT INTO send_attempts (outbox_id, event_id, client_id, stage_id, platform, connection_id, attempted_at, status,
+               reason, message, error_code, error, http_status, request_id, dedup_key, batch_size, retry_count, next_attempt_at,
+               dry_run, pass_id)
+             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
+               $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::int[], $14::text[], $15::text[], $16::int[],
+               $17::int[], $18::timestamptz[], $19::boolean[], $20::text[])`,
+            [
+              r.map((x) => x.outbox_id),
+              r.map((x) => x.event_id),
+              r.map((x) => x.client_id),
+              r.map((x) => x.stage_id ?? null),
+              r.map((x) => x.platform),
+              r.map((x) => x.connection_id ?? null),
+              r.map((x) => x.attempted_at),
+              r.map((x) => x.status),
+              r.map((x) => x.reason ?? null),
+              r.map((x) => x.message ?? null),
+              r.map((x) => x.error_code ?? null),
+              r.map((x) => x.error_message ?? null),
+              r.map((x) => x.http_status ?? null),
+              r.map((x) => x.request_id ?? null),
+              r.map((x) => x.dedup_key),
+              r.map((x) => x.batch_size),
+              r.map((x) => x.retry_count),
+              r.map((x) => x.next_attempt_at ?? null),
+              r.map((x) => x.dry_run),
+              r.map((x) => x.pass_id),
+            ],
+          );
+        }
+        for (const g of input.googleRequests ?? []) {
+          await q.query(
+            `INSERT INTO google_request_status (request_id, connection_id, client_id, events, sent_at, next_check_at)
+             VALUES ($1, $2, $3, 1, $4, $5)
+             ON CONFLICT (request_id) DO UPDATE SET events = google_request_status.events + 1`,
+            [g.request_id, g.connection_id, g.client_id, g.sent_at, g.next_check_at],
+          );
+        }
+        if (input.pause !== undefined) {
+          await q.query(`UPDATE connections SET status = 'paused', status_reason = $1, paused_at = $2, updated_at = $2 WHERE id = $3`, [
+            input.pause.reason,
+            at,
+            input.pause.connection_id,
+          ]);
+        }
+      });
+    },
+    async held() {
+      const { rows } = await db.query<{
+        connection_id: string;
+        client_id: string;
+        platform: Platform;
+        status_reason: string | null;
+        paused_at: Date | null;
+        waiting: string;
+      }>(
+        `SELECT c.id AS connection_id, c.client_id, c.platform, c.status_reason, c.paused_at,
+           (SELECT count(*) FROM outbox o
+            WHERE o.client_id = c.client_id AND o.platform = c.platform AND o.status IN ('pending', 'retrying')) AS waiting
+         FROM connections c WHERE c.status = 'paused' ORDER BY c.client_id, c.platform`,
+      );
+      return rows.map((r) => {
+        const h: HeldConnection = { connection_id: r.connection_id, client_id: r.client_id, platform: r.platform, waiting: Number(r.waiting) };
+        if (r.status_reason !== null) h.reason = r.status_reason;
+        if (r.paused_at !== null) h.paused_at = r.paused_at.toISOString();
+        return h;
+      });
+    },
+    async nextFollowUp() {
+      const { rows } = await db.query<{ retry: Date | null; lease: Date | null }>(
+        `SELECT (SELECT min(due_at) FROM outbox WHERE status = 'retrying') AS retry,
+                (SELECT min(lease_until) FROM outbox WHERE lease_until IS NOT NULL) AS lease`,
+      );
+      const times = [iso(rows[0]?.retry), iso(rows[0]?.lease)].filter((t): t is string => t !== null).map((t) => Date.parse(t));
+      return times.length > 0 ? new Date(Math.min(...times)) : undefined;
+    },
+  };
+}

@@ -1,0 +1,156 @@
+/**
+ * Reading the PostgreSQL conversion audit log and the Google diagnostics,
+ * newest first; each filter is an equality on an indexed column whose index
+ * ends with the row order, so `LIMIT n` reads n entries.
+ */
+import type { GoogleRequestStatus, GoogleRequestStore, ReasonCountRow, SendAttempt, SendLogStore } from '../types.js';
+import type { StorePool } from './pool.js';
+
+/** `WHERE column = $k AND …` for each column given a value, and the values, `limit` last. */
+function equalities(columns: Record<string, string | undefined>, limit: number): { where: string; values: unknown[]; limitParam: string } {
+  const values: unknown[] = [];
+  const terms: string[] = [];
+  for (const [column, value] of Object.entries(columns)) {
+    if (value === undefined) continue;
+    values.push(value);
+    terms.push(`${column} = $${values.length}`);
+  }
+  values.push(limit);
+  return { where: terms.length > 0 ? `WHERE ${terms.join(' AND ')}` : '', values, limitParam: `$${values.length}` };
+}
+
+interface SendRow {
+  id: string;
+  attempted_at: Date;
+  client_id: string | null;
+  stage_id: string | null;
+  event_id: string;
+  platform: SendAttempt['platform'];
+  connection_id: string | null;
+  status: SendAttempt['status'];
+  reason: string | null;
+  message: string | null;
+  error_code: string | null;
+  error: string | null;
+  http_status: number | null;
+  request_id: string | null;
+  dedup_key: string | null;
+  batch_size: number | null;
+  retry_count: number;
+  next_attempt_at: Date | null;
+  dry_run: boolean;
+  pass_id: string | null;
+}
+
+/** The audit log of the PostgreSQL store. */
+export function createSendLog(db: StorePool): SendLogStore {
+  return {
+    async list(query) {
+      const { where, values, limitParam } = equalities(
+        { status: query.status, platform: query.platform, client_id: query.client_id, event_id: query.event_id },
+        query.limit,
+      );
+      const { rows } = await db.query<SendRow>(`SELECT * FROM send_attempts ${where} ORDER BY id DESC LIMIT ${limitParam}`, values);
+      return rows.map(
+        (r): SendAttempt => ({
+          id: Number(r.id),
+          attempted_at: r.attempted_at.toISOString(),
+          client_id: r.client_id,
+          stage_id: r.stage_id,
+          event_id: r.event_id,
+          platform: r.platform,
+          connection_id: r.connection_id,
+          status: r.status,
+          reason: r.reason,
+          message: r.message,
+          error_code: r.error_code,
+          error_message: r.error,
+          http_status: r.http_status,
+          request_id: r.request_id,
+          dedup_key: r.dedup_key,
+          batch_size: r.batch_size,
+          retry_count: r.retry_count,
+          next_attempt_at: r.next_attempt_at?.toISOString() ?? null,
+          dry_run: r.dry_run,
+          pass_id: r.pass_id,
+        }),
+      );
+    },
+  };
+}
+
+interface GoogleRow {
+  request_id: string;
+  connection_id: string;
+  client_id: string;
+  events: number;
+  sent_at: Date;
+  status: GoogleRequestStatus['status'];
+  checks: number;
+  next_check_at: Date | null;
+  checked_at: Date | null;
+  records: number | null;
+  errors: ReasonCountRow[] | null;
+  warnings: ReasonCountRow[] | null;
+  last_error: string | null;
+}
+
+function fromGoogleRow(r: GoogleRow): GoogleRequestStatus {
+  return {
+    request_id: r.request_id,
+    connection_id: r.connection_id,
+    client_id: r.client_id,
+    events: r.events,
+    sent_at: r.sent_at.toISOString(),
+    status: r.status,
+    checks: r.checks,
+    next_check_at: r.next_check_at?.toISOString() ?? null,
+    checked_at: r.checked_at?.toISOString() ?? null,
+    records: r.records,
+    errors: r.errors ?? [],
+    warnings: r.warnings ?? [],
+    last_error: r.last_error,
+  };
+}
+
+const GOOGLE_COLUMNS =
+  'request_id, connection_id, client_id, events, sent_at, status, checks, next_check_at, checked_at, records, errors, warnings, last_error';
+
+/** The Google diagnostics of the PostgreSQL store. */
+export function createGoogleRequests(db: StorePool): GoogleRequestStore {
+  return {
+    async list(query) {
+      const { where, values, limitParam } = equalities({ status: query.status, client_id: query.client_id }, query.limit);
+      const { rows } = await db.query<GoogleRow>(`SELECT ${GOOGLE_COLUMNS} FROM google_request_status ${where} ORDER BY seq DESC LIMIT ${limitParam}`, values);
+      return rows.map(fromGoogleRow);
+    },
+    async due(now, limit) {
+      const { rows } = await db.query<GoogleRow>(
+        `SELECT ${GOOGLE_COLUMNS} FROM google_request_status WHERE next_check_at IS NOT NULL AND next_check_at <= $1 ORDER BY next_check_at LIMIT $2`,
+        [now, limit],
+      );
+      return rows.map(fromGoogleRow);
+    },
+    async record(check) {
+      await db.query(
+        `UPDATE google_request_status SET status = $2, checks = checks + 1, next_check_at = $3, checked_at = $4,
+           records = COALESCE($5, records), errors = COALESCE($6::jsonb, errors), warnings = COALESCE($7::jsonb, warnings), last_error = $8
+         WHERE request_id = $1`,
+        [
+          check.request_id,
+          check.status,
+          check.next_check_at,
+          check.checked_at,
+          check.records,
+          check.errors === null ? null : JSON.stringify(check.errors),
+          check.warnings === null ? null : JSON.stringify(check.warnings),
+          check.last_error,
+        ],
+      );
+    },
+    async nextDue() {
+      const { rows } = await db.query<{ at: Date | null }>('SELECT min(next_check_at) AS at FROM google_request_status WHERE next_check_at IS NOT NULL');
+      return rows[0]?.at ?? undefined;
+    },
+  };
+}
