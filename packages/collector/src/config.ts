@@ -17,8 +17,15 @@ export interface Config {
    * which is what a container or a VM behind a proxy needs.
    */
   host?: string;
-  /** SQLite database file (`PRUUV_DB`). Defaults to `./data/pruuv.db`. */
+  /** SQLite database file (`PRUUV_DB`). Defaults to `./data/pruuv.db`. Unused when {@link databaseUrl} is set. */
   dbFile: string;
+  /**
+   * PostgreSQL instead of SQLite (`PRUUV_DATABASE_URL`, `postgres://user:password@host:5432/db`).
+   * Defaults to `undefined`: the SQLite file.
+   */
+  databaseUrl?: string;
+  /** PostgreSQL connections per process (`PRUUV_DATABASE_POOL_SIZE`). Defaults to `10`. */
+  poolSize: number;
   /** Bearer token of the admin API (`PRUUV_ADMIN_TOKEN`). Defaults to `undefined`: admin API disabled (404). */
   adminToken?: string;
   /** Log level (`PRUUV_LOG_LEVEL`). Defaults to `info`. */
@@ -116,6 +123,15 @@ function parseTrustProxy(raw: string): boolean | number | string | undefined {
   return /^[A-Za-z0-9.:/, ]+$/.test(v) ? v : undefined;
 }
 
+function parseDatabaseUrl(raw: string): string | undefined {
+  try {
+    const url = new URL(raw.trim());
+    return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '' ? raw.trim() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function parsePublicUrl(raw: string): string | undefined {
   try {
     const url = new URL(raw);
@@ -134,6 +150,15 @@ const envSchema = z
       /^[A-Za-z0-9.:\-[\]]+$/.test(raw) ? raw : undefined,
     ).optional(),
     PRUUV_DB: z.string().optional(),
+    PRUUV_DATABASE_URL: variable(
+      'PRUUV_DATABASE_URL',
+      'a postgres:// URL (postgres://user:password@host:5432/database)',
+      parseDatabaseUrl,
+      true,
+    ).optional(),
+    PRUUV_DATABASE_POOL_SIZE: variable('PRUUV_DATABASE_POOL_SIZE', 'an integer from 1 to 1000', (raw) =>
+      /^\d{1,4}$/.test(raw.trim()) && Number(raw) >= 1 && Number(raw) <= 1000 ? Number(raw) : undefined,
+    ).optional(),
     PRUUV_ADMIN_TOKEN: variable(
       'PRUUV_ADMIN_TOKEN',
       `at least ${MIN_ADMIN_TOKEN_LENGTH} characters without spaces (generate one with \`openssl rand -hex 32\`)`,
@@ -171,6 +196,8 @@ export const CONFIG_VARIABLES = [
   'PORT',
   'PRUUV_HOST',
   'PRUUV_DB',
+  'PRUUV_DATABASE_URL',
+  'PRUUV_DATABASE_POOL_SIZE',
   'PRUUV_ADMIN_TOKEN',
   'PRUUV_LOG_LEVEL',
   'PRUUV_LOG_PRETTY',
@@ -202,6 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const config: Config = {
     port: e.PORT ?? 8787,
     dbFile: e.PRUUV_DB ?? './data/pruuv.db',
+    poolSize: e.PRUUV_DATABASE_POOL_SIZE ?? 10,
     logLevel: e.PRUUV_LOG_LEVEL ?? 'info',
     trustProxy: e.PRUUV_TRUST_PROXY ?? false,
     scriptPath: e.PRUUV_SCRIPT_PATH ?? '/s.js',
@@ -209,6 +237,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     send: send.config,
   };
   if (e.PRUUV_HOST !== undefined) config.host = e.PRUUV_HOST;
+  if (e.PRUUV_DATABASE_URL !== undefined) config.databaseUrl = e.PRUUV_DATABASE_URL;
   if (e.PRUUV_ADMIN_TOKEN !== undefined) config.adminToken = e.PRUUV_ADMIN_TOKEN;
   if (e.PRUUV_LOG_PRETTY !== undefined) config.logPretty = e.PRUUV_LOG_PRETTY;
   if (e.PRUUV_PUBLIC_URL !== undefined) config.publicUrl = e.PRUUV_PUBLIC_URL;

@@ -226,7 +226,7 @@ export async function runDemo(env: NodeJS.ProcessEnv = process.env): Promise<voi
 
   let setup: DemoSetup;
   try {
-    const store = await openStore(config);
+    const store = await openStore(config, { poolSize: config.poolSize });
     try {
       setup = await setupDemo(store, baseUrl);
       await setupDemoSending(store, setup.client, key.ring);

@@ -6,6 +6,7 @@ describe('loadConfig', () => {
     expect(loadConfig({})).toEqual<Config>({
       port: 8787,
       dbFile: './data/pruuv.db',
+      poolSize: 10,
       logLevel: 'info',
       trustProxy: false,
       scriptPath: '/s.js',
@@ -22,6 +23,19 @@ describe('loadConfig', () => {
         versions: { meta: 'v26.0', googleAds: 'v26' },
       },
     });
+  });
+
+  it('reads PostgreSQL settings, and never echoes the database URL', () => {
+    const url = 'postgres://pruuv:s3cret@db.internal:5432/pruuv';
+    expect(loadConfig({ PRUUV_DATABASE_URL: url, PRUUV_DATABASE_POOL_SIZE: '25' })).toMatchObject({ databaseUrl: url, poolSize: 25 });
+    expect(() => loadConfig({ PRUUV_DATABASE_URL: 'mysql://pruuv:s3cret@db/pruuv' })).toThrow(/PRUUV_DATABASE_URL must be a postgres:\/\/ URL/);
+    expect(() => loadConfig({ PRUUV_DATABASE_URL: 'mysql://pruuv:s3cret@db/pruuv' })).not.toThrow(/s3cret/);
+    expect(() => loadConfig({ PRUUV_DATABASE_POOL_SIZE: '0' })).toThrow(/PRUUV_DATABASE_POOL_SIZE must be an integer from 1 to 1000/);
+  });
+
+  it('reads the send lease in seconds, at least 10', () => {
+    expect(loadConfig({ PRUUV_SEND_LEASE_SECONDS: '120' }).send.leaseMs).toBe(120_000);
+    expect(() => loadConfig({ PRUUV_SEND_LEASE_SECONDS: '5' })).toThrow(/PRUUV_SEND_LEASE_SECONDS must be a whole number of seconds, at least 10/);
   });
 
   it('treats empty variables as unset', () => {

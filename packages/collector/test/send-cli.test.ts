@@ -269,3 +269,39 @@ describe('npm start sandbox', () => {
     expect(banner).not.toContain(String(FAKE_FIELDS.meta['access_token']));
   });
 });
+
+describe('pruuv serve --no-worker and pruuv worker', () => {
+  it('serves HTTP without sending when --no-worker, and a worker sends the missed slot at start', async () => {
+    env = await sendEnv({ start: new Date(Date.now() - 60_000).toISOString(), connect: ['meta'] });
+    const event = env.addEvent();
+    const config = { ...loadConfig(cliEnv(env)), port: 0, host: '127.0.0.1' };
+    const logger = createLogger({ level: 'silent' });
+    running = await startServer(config, { logger, handleSignals: false, send: { mode: 'off' } });
+    expect(running.sender).toBeUndefined();
+    expect(outboxRow(env.db, event.id, 'meta').status).toBe('pending');
+    const { startWorker } = await import('../src/send/worker.js');
+    const worker = await startWorker(config, { logger, handleSignals: false });
+    try {
+      // Today's 03:00 slot was missed (the worker was not running): it runs at start.
+      for (let i = 0; i < 100 && outboxRow(env.db, event.id, 'meta').status !== 'sent'; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(outboxRow(env.db, event.id, 'meta').status).toBe('sent');
+      expect(worker.sender?.owner).toMatch(/:\d+:/);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('refuses to start a worker on a database it cannot reach, naming it without the password', async () => {
+    const result = await run(['worker'], { PRUUV_DATABASE_URL: 'postgres://pruuv:hunter2-secret@127.0.0.1:9/pruuv' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/Cannot reach the PostgreSQL database 127\.0\.0\.1:9\/pruuv/);
+    expect(result.stderr).not.toContain('hunter2');
+  });
+
+  it('warns when --database-url carries a password', async () => {
+    const result = await run(['clients', 'list', '--database-url', 'postgres://pruuv:hunter2-secret@127.0.0.1:9/pruuv'], {});
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/warning: --database-url holds a password/);
+    expect(result.stderr).not.toContain('hunter2');
+  });
+});

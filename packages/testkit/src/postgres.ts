@@ -12,6 +12,7 @@
  * is started then.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
@@ -75,6 +76,8 @@ export interface EmbeddedClusterOptions {
   timeoutMs?: number;
   /** Extra `postgres -c` settings. */
   settings?: Record<string, string>;
+  /** The superuser's password. Defaults to a random one; give the same to start an existing `dir` again. */
+  password?: string;
 }
 
 /** A started embedded cluster. */
@@ -82,6 +85,7 @@ export interface EmbeddedCluster {
   adminUrl: string;
   dir: string;
   port: number;
+  password: string;
   stop(): Promise<void>;
 }
 
@@ -108,7 +112,7 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
   // The server runs as `postgres` when we are root: it must be able to reach its directory.
   if (options.dir === undefined) await chmod(dir, 0o755);
   const port = options.port ?? (await freePort());
-  const password = randomBytes(18).toString('base64url');
+  const password = options.password ?? randomBytes(18).toString('base64url');
   const log: string[] = [];
   const settings = {
     listen_addresses: '127.0.0.1',
@@ -134,15 +138,18 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
   });
   const fail = async (what: string, error: unknown): Promise<never> => {
     await server.stop().catch(() => undefined);
-    if (options.dir === undefined) await rm(dir, { recursive: true, force: true });
+    if (options.dir === undefined && !options.persistent) await rm(dir, { recursive: true, force: true });
     const tail = log.join('').trim().split('\n').slice(-8).join('\n');
     const cause = error instanceof Error ? error.message : error === undefined ? 'the server exited' : String(error);
     throw new TestDatabaseError(`The embedded PostgreSQL server could not ${what} in ${dir}: ${cause}${tail ? `\n${tail}` : ''}`, { cause: error });
   };
-  try {
-    await server.initialise();
-  } catch (error) {
-    return fail('initialise its data directory', error);
+  // A data directory that already holds a cluster (a restart) is started as it is.
+  if (!existsSync(join(dir, 'PG_VERSION'))) {
+    try {
+      await server.initialise();
+    } catch (error) {
+      return fail('initialise its data directory', error);
+    }
   }
   const timeoutMs = options.timeoutMs ?? 30_000;
   let timer: NodeJS.Timeout | undefined;
@@ -162,6 +169,7 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
     adminUrl: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
     dir,
     port,
+    password,
     async stop() {
       await server.stop();
       if (options.dir === undefined && !options.persistent) await rm(dir, { recursive: true, force: true });

@@ -14,7 +14,8 @@ import { keysRotate } from './keys.js';
 import { streamOutput, type CliOutput } from './output.js';
 import { send } from './send.js';
 import { sendsGoogleStatus, sendsList } from './sends.js';
-import { serve } from './serve.js';
+import { dbCopy } from './db.js';
+import { serve, worker } from './serve.js';
 import { stagesAdd, stagesList, stagesRotateToken, stagesSetEvents } from './stages.js';
 
 /** What the CLI reads and writes; the bin passes the process's own. */
@@ -27,6 +28,7 @@ export interface CliIo {
 /** Global options, accepted before or after the command. */
 interface GlobalOptions {
   db?: string;
+  databaseUrl?: string;
   json?: boolean;
 }
 
@@ -36,6 +38,28 @@ function version(): string {
     return pkg.version ?? '0.0.0';
   } catch {
     return '0.0.0';
+  }
+}
+
+/** Whether a database URL carries a password. */
+function hasPassword(url: string): boolean {
+  try {
+    return new URL(url).password !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** The URL with `PGPASSWORD` as its password when it has none (node-postgres reads the URL's). */
+function withPgPassword(url: string, env: NodeJS.ProcessEnv): string {
+  const password = env['PGPASSWORD'];
+  if (password === undefined || password === '' || hasPassword(url)) return url;
+  try {
+    const u = new URL(url);
+    u.password = password;
+    return u.toString();
+  } catch {
+    return url;
   }
 }
 
@@ -60,11 +84,17 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   /** Set by a command that completed but must report failure (`send` with unreadable connections). */
   let exitCode = 0;
 
-  /** Configuration with `--db` (and `--port` for serve) applied over the environment. */
+  /** Configuration with `--db`, `--database-url` (and `--port` for serve) applied over the environment. */
   const configFor = (cmd: Command, overrides: { port?: string } = {}): Config => {
     const globals = cmd.optsWithGlobals<GlobalOptions>();
     const env: NodeJS.ProcessEnv = { ...io.env };
     if (globals.db !== undefined) env.PRUUV_DB = globals.db;
+    if (globals.databaseUrl !== undefined) {
+      env.PRUUV_DATABASE_URL = globals.databaseUrl;
+      if (hasPassword(globals.databaseUrl)) {
+        io.stderr.write('warning: --database-url holds a password, which other users can read in the process list and your shell history; set PRUUV_DATABASE_URL (or PGPASSWORD) instead\n');
+      }
+    }
     if (overrides.port !== undefined) env.PORT = overrides.port;
     return loadConfig(env);
   };
@@ -75,7 +105,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   /** Opens the store for one command and always closes it once `run` settles. */
   async function withStore<T>(cmd: Command, run: (store: Store, config: Config) => T | Promise<T>): Promise<T> {
     const config = configFor(cmd);
-    const store = await openStore(config);
+    const store = await openStore(config, { poolSize: config.poolSize });
     try {
       return await run(store, config);
     } finally {
@@ -88,6 +118,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .description('Self-hosted Pruuv collector: run the server, manage clients, stages and ad-platform connections, send conversions and read the audit log.')
     .version(version(), '-v, --version')
     .option('--db <path>', 'SQLite database file (env PRUUV_DB, default ./data/pruuv.db)')
+    .option('--database-url <url>', 'PostgreSQL instead of SQLite (env PRUUV_DATABASE_URL; prefer the variable: a password on the command line is visible to other users)')
     .option('--json', 'print one JSON document on stdout and nothing else')
     .configureHelp({ showGlobalOptions: true })
     .showSuggestionAfterError(true)
@@ -99,13 +130,21 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 
   program
     .command('serve')
-    .description('run the collector HTTP server')
+    .description('run the collector HTTP server (and, unless --no-worker, the send schedule)')
     .addOption(new Option('--port <n>', 'TCP port (env PORT, default 8787)').argParser(parsePort))
-    .action(async (opts: { port?: string }, cmd: Command) => {
+    .option('--no-worker', 'HTTP only: leave sending to `pruuv worker` processes')
+    .action(async (opts: { port?: string; worker: boolean }, cmd: Command) => {
       const overrides: { port?: string } = {};
       if (opts.port !== undefined) overrides.port = opts.port;
       const config = configFor(cmd, overrides);
-      await serve(config, { json: cmd.optsWithGlobals<GlobalOptions>().json === true }, outputFor(cmd));
+      await serve(config, { json: cmd.optsWithGlobals<GlobalOptions>().json === true, worker: opts.worker }, outputFor(cmd));
+    });
+
+  program
+    .command('worker')
+    .description('run the send runtime alone (schedule, retries, Google diagnostics), with no HTTP port')
+    .action(async (_opts: unknown, cmd: Command) => {
+      await worker(configFor(cmd), { json: cmd.optsWithGlobals<GlobalOptions>().json === true });
     });
 
   const clients = program.command('clients').description('manage clients (one per website)');
@@ -243,6 +282,19 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--limit <n>', 'how many, 1 to 1000 (default 50)')
     .action(async (opts: { status?: string; client?: string; limit?: string }, cmd: Command) => {
       await withStore(cmd, (store) => sendsGoogleStatus(store, opts, outputFor(cmd)));
+    });
+
+  const database = program.command('db').description('database operations');
+  database
+    .command('copy')
+    .description('copy the SQLite database (--db) into an empty PostgreSQL database, then check every table\'s row count')
+    .requiredOption('--to <url>', 'the PostgreSQL database (postgres://user@host:5432/db; put the password in PGPASSWORD)')
+    .action(async (opts: { to: string }, cmd: Command) => {
+      if (hasPassword(opts.to)) {
+        io.stderr.write('warning: --to holds a password, which other users can read in the process list and your shell history; put it in PGPASSWORD instead\n');
+      }
+      const config = configFor(cmd);
+      await dbCopy({ from: config.dbFile, to: withPgPassword(opts.to, io.env), progress: (line) => void io.stderr.write(`${line}\n`) }, outputFor(cmd));
     });
 
   const keys = program.command('keys').description('manage the encryption keys of stored credentials');

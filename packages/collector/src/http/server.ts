@@ -1,10 +1,10 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config.js';
-import { CollectorError, SchemaTooNewError } from '../errors.js';
+import { CollectorError } from '../errors.js';
 import { createLogger, requestLogger, type Logger } from '../logger.js';
-import { startSendInterval, startSendSchedule } from '../send/schedule.js';
-import { createSender, type Sender, type SenderOptions } from '../send/sender.js';
+import { settleWithin, startSending, type SendMode, type Sending } from '../send/runtime.js';
+import type { Sender, SenderOptions } from '../send/sender.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { createApp, type AppOptions } from './app.js';
@@ -29,7 +29,7 @@ export interface StartServerOptions {
    * missed, and follow-up passes when retries fall due. `{ mode: 'interval', everyMs }`
    * runs a full pass every `everyMs` instead (the `npm start` demo); `{ mode: 'off' }` none.
    */
-  send?: { mode: 'schedule' } | { mode: 'interval'; everyMs: number } | { mode: 'off' };
+  send?: SendMode;
   /** Sender seams (a test `fetch` or clock, timeouts). */
   sender?: Partial<Omit<SenderOptions, 'store' | 'config' | 'logger'>>;
 }
@@ -62,48 +62,14 @@ function displayUrl(address: AddressInfo, host: string | undefined): string {
   return `http://${name}:${address.port}`;
 }
 
-/**
- * Opens the database, builds the app with `createApp` and listens on `config.port`
- * (`config.host`). On SIGINT/SIGTERM (unless `handleSignals: false`) it closes gracefully:
- * stop accepting, finish in-flight requests, then close the database.
- *
- * @throws {ServerStartError} when the port is taken or the database cannot be opened.
- */
-export async function startServer(config: Config, options: StartServerOptions = {}): Promise<RunningServer> {
-  const logger =
-    options.logger ?? createLogger({ level: config.logLevel, ...(config.logPretty !== undefined ? { pretty: config.logPretty } : {}) });
-  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
+/** A Node HTTP server in front of the app that can drain: in-flight responses are tracked to end keep-alives. */
+interface DrainableServer {
+  server: Server;
+  /** Stops accepting, ends keep-alive connections with their last response, cuts the rest after `timeoutMs`. */
+  drain(timeoutMs: number, logger: Logger): Promise<void>;
+}
 
-  let store: Store;
-  try {
-    store = await openStore(config, options.app?.now ? { now: options.app.now } : {});
-  } catch (error) {
-    if (error instanceof SchemaTooNewError) throw new ServerStartError(error.message, { cause: error });
-    throw new ServerStartError(`Cannot open the database '${config.dbFile}': ${(error as Error).message}. Check PRUUV_DB.`, { cause: error });
-  }
-  const sendMode = options.send ?? { mode: 'schedule' };
-  let sender: Sender | undefined;
-  if (sendMode.mode !== 'off') {
-    try {
-      // Refuses stored credentials it cannot decrypt: fail now, not at the first pass.
-      sender = await createSender({ store, config: config.send, logger, ...options.sender });
-    } catch (error) {
-      await store.close();
-      throw new ServerStartError((error as Error).message, { cause: error });
-    }
-  }
-  const appOptions: AppOptions = {
-    store,
-    logger,
-    scriptPath: config.scriptPath,
-    ingestPath: config.ingestPath,
-    trustProxy: config.trustProxy,
-    ...options.app,
-  };
-  if (config.adminToken !== undefined) appOptions.adminToken = config.adminToken;
-  const app = createApp(appOptions);
-  const logRequest = requestLogger(logger);
-
+function drainableServer(handle: (req: IncomingMessage, res: ServerResponse) => void): DrainableServer {
   let closing = false;
   // Responses in progress, so a shutdown can end their keep-alive connections with them.
   const inFlight = new Set<ServerResponse>();
@@ -116,9 +82,31 @@ export async function startServer(config: Config, options: StartServerOptions = 
     });
     // A keep-alive connection may carry new requests after `server.close()`: end it with this response.
     if (closing) res.setHeader('Connection', 'close');
-    logRequest(req, res, () => app(req, res));
+    handle(req, res);
   });
+  return {
+    server,
+    drain(timeoutMs, logger) {
+      closing = true;
+      for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          logger.warn({ timeout_ms: timeoutMs }, 'closing connections still open after the shutdown timeout');
+          server.closeAllConnections();
+        }, timeoutMs);
+        timer.unref();
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+    },
+  };
+}
 
+/** Listens on the configured port; a clear message for a port in use or not allowed. */
+async function listen(server: Server, config: Config): Promise<AddressInfo> {
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -128,7 +116,6 @@ export async function startServer(config: Config, options: StartServerOptions = 
       });
     });
   } catch (error) {
-    await store.close();
     const code = (error as NodeJS.ErrnoException).code;
     const where = `${config.host ?? '*'}:${config.port}`;
     const message =
@@ -139,21 +126,81 @@ export async function startServer(config: Config, options: StartServerOptions = 
           : `Cannot listen on ${where}: ${(error as Error).message}`;
     throw new ServerStartError(message, { cause: error });
   }
+  return server.address() as AddressInfo;
+}
 
-  const address = server.address() as AddressInfo;
-  const url = displayUrl(address, config.host);
-  logger.info({ url, db: store.location, admin_api: config.adminToken !== undefined }, 'collector listening');
-
-  let sending: { stop(): Promise<void> } | undefined;
-  if (sender !== undefined && sendMode.mode === 'schedule') {
-    const schedule = startSendSchedule({ store, cron: config.send.cron, sender, logger });
-    logger.info({ cron: config.send.cron, next: schedule.nextSlot()?.toISOString() }, 'send schedule started (UTC)');
-    sending = schedule;
-  } else if (sender !== undefined && sendMode.mode === 'interval') {
-    sending = startSendInterval({ sender, everyMs: sendMode.everyMs, logger });
+/** Opens the store and starts sending as `mode` says; closes the store again when sending cannot start. */
+async function openAndSend(config: Config, options: StartServerOptions, logger: Logger): Promise<{ store: Store; sending: Sending }> {
+  let store: Store;
+  try {
+    store = await openStore(config, { poolSize: config.poolSize, ...(options.app?.now ? { now: options.app.now } : {}) });
+  } catch (error) {
+    throw new ServerStartError((error as Error).message, { cause: error });
   }
+  try {
+    const sending = await startSending({
+      store,
+      config: config.send,
+      mode: options.send ?? { mode: 'schedule' },
+      logger,
+      ...(options.sender ? { sender: options.sender } : {}),
+    });
+    return { store, sending };
+  } catch (error) {
+    await store.close();
+    throw new ServerStartError((error as Error).message, { cause: error });
+  }
+}
+
+/**
+ * Opens the store, builds the app with `createApp` and listens on `config.port`
+ * (`config.host`), sending conversions as `options.send` says (schedule by
+ * default; `off` for `pruuv serve --no-worker`). On SIGINT/SIGTERM (unless
+ * `handleSignals: false`) it closes gracefully: stop accepting, finish in-flight
+ * requests and a pass in progress, then close the store.
+ *
+ * @throws {ServerStartError} when the port is taken, the database cannot be opened, or stored credentials cannot be read.
+ */
+export async function startServer(config: Config, options: StartServerOptions = {}): Promise<RunningServer> {
+  const logger =
+    options.logger ?? createLogger({ level: config.logLevel, ...(config.logPretty !== undefined ? { pretty: config.logPretty } : {}) });
+  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
+  const { store, sending } = await openAndSend(config, options, logger);
+  const appOptions: AppOptions = {
+    store,
+    logger,
+    scriptPath: config.scriptPath,
+    ingestPath: config.ingestPath,
+    trustProxy: config.trustProxy,
+    ...options.app,
+  };
+  if (config.adminToken !== undefined) appOptions.adminToken = config.adminToken;
+  const app = createApp(appOptions);
+  const logRequest = requestLogger(logger);
+  const http = drainableServer((req, res) => logRequest(req, res, () => app(req, res)));
+  let address: AddressInfo;
+  try {
+    address = await listen(http.server, config);
+  } catch (error) {
+    await sending.stop();
+    await store.close();
+    throw error;
+  }
+  const url = displayUrl(address, config.host);
+  logger.info({ url, db: store.location, admin_api: config.adminToken !== undefined, worker: sending.sender !== undefined }, 'collector listening');
 
   let closed: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closed ??= (async () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      // A pass in progress gets the same grace; cut short, its leased rows are resent later.
+      await Promise.all([http.drain(shutdownTimeoutMs, logger), settleWithin(sending.stop(), shutdownTimeoutMs)]);
+      await store.close();
+      logger.info('collector stopped');
+    })();
+    return closed;
+  };
   const onSignal = (signal: NodeJS.Signals): void => {
     logger.info({ signal }, 'shutting down');
     close().then(
@@ -166,60 +213,12 @@ export async function startServer(config: Config, options: StartServerOptions = 
       },
     );
   };
-
-  function close(): Promise<void> {
-    closed ??= new Promise<void>((resolve, reject) => {
-      closing = true;
-      for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      const timer = setTimeout(() => {
-        logger.warn({ timeout_ms: shutdownTimeoutMs }, 'closing connections still open after the shutdown timeout');
-        server.closeAllConnections();
-      }, shutdownTimeoutMs);
-      timer.unref();
-      // A pass in progress gets the same grace; cut short, its leased rows are resent later.
-      const sendingStopped = sending === undefined ? Promise.resolve() : settleWithin(sending.stop(), shutdownTimeoutMs);
-      server.close(async () => {
-        clearTimeout(timer);
-        await sendingStopped;
-        try {
-          await store.close();
-          logger.info('collector stopped');
-          resolve();
-        } catch (error) {
-          reject(error instanceof Error ? error : new Error(String(error)));
-        }
-      });
-      server.closeIdleConnections();
-    });
-    return closed;
-  }
-
   if (options.handleSignals ?? true) {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   }
 
   const running: RunningServer = { url, port: address.port, store, close };
-  if (sender !== undefined) running.sender = sender;
+  if (sending.sender !== undefined) running.sender = sending.sender;
   return running;
-}
-
-/** Resolves when `promise` settles or after `ms`, whichever comes first; never rejects. */
-function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    timer.unref();
-    promise.then(
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-    );
-  });
 }

@@ -25,6 +25,12 @@ export interface SendConfig {
   urls: PlatformUrls;
   /** API versions (`PRUUV_META_API_VERSION`, `PRUUV_GOOGLE_ADS_API_VERSION`). Defaults to `v26.0` and `v26`. */
   versions: { meta: string; googleAds: string };
+  /**
+   * How long a pass holds the outbox rows it claimed (`PRUUV_SEND_LEASE_SECONDS`): the rows of a
+   * worker that died mid-pass are sent by another after this. Longer than the slowest batch.
+   * Defaults to `undefined`: the sender's 3600 s.
+   */
+  leaseMs?: number;
 }
 
 /** Environment variables read by {@link loadSendConfig}, in the order the README lists them. */
@@ -38,6 +44,7 @@ export const SEND_CONFIG_VARIABLES = [
   'PRUUV_TIKTOK_API_URL',
   'PRUUV_META_API_VERSION',
   'PRUUV_GOOGLE_ADS_API_VERSION',
+  'PRUUV_SEND_LEASE_SECONDS',
 ] as const;
 
 const URL_VARIABLES = {
@@ -99,6 +106,12 @@ const schema = z.object({
   PRUUV_TIKTOK_API_URL: baseUrl('PRUUV_TIKTOK_API_URL').optional(),
   PRUUV_META_API_VERSION: apiVersion('PRUUV_META_API_VERSION', 'v26.0').optional(),
   PRUUV_GOOGLE_ADS_API_VERSION: apiVersion('PRUUV_GOOGLE_ADS_API_VERSION', 'v26').optional(),
+  PRUUV_SEND_LEASE_SECONDS: z
+    .string()
+    .transform((s) => s.trim())
+    .refine((s) => /^\d{1,6}$/.test(s) && Number(s) >= 10, { message: 'PRUUV_SEND_LEASE_SECONDS must be a whole number of seconds, at least 10' })
+    .transform(Number)
+    .optional(),
 });
 
 /** The settings, or one message per invalid variable. */
@@ -138,5 +151,6 @@ export function readSendConfig(env: NodeJS.ProcessEnv): SendConfigResult {
     versions: { meta: e.PRUUV_META_API_VERSION ?? DEFAULT_VERSIONS.meta, googleAds: e.PRUUV_GOOGLE_ADS_API_VERSION ?? DEFAULT_VERSIONS.googleAds },
   };
   if (keyRing !== undefined) config.keyRing = keyRing;
+  if (e.PRUUV_SEND_LEASE_SECONDS !== undefined) config.leaseMs = e.PRUUV_SEND_LEASE_SECONDS * 1000;
   return { ok: true, config };
 }

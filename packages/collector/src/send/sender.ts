@@ -111,6 +111,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
       tokenCache,
       dataManagerLimiter,
       retriesOnly,
+      ...(config.leaseMs !== undefined ? { leaseMs: config.leaseMs } : {}),
       ...pick(options),
     });
     options.logger?.info(

@@ -1,0 +1,91 @@
+/**
+ * `pruuv db copy`: an install on SQLite, with events, sends, an audit log, Google diagnostics
+ * and encrypted connections, moved into an empty PostgreSQL database and read back there.
+ */
+import { newTestDatabase } from '@pruuv/testkit/database';
+import type { TestDatabase } from '@pruuv/testkit/postgres';
+import { afterEach, describe, expect, it } from 'vitest';
+import { memoryOutput } from '../src/cli/output.js';
+import { runCli } from '../src/cli/program.js';
+import { createConnections } from '../src/domain/connections.js';
+import { CopyError, copySqliteToPostgres } from '../src/store/copy.js';
+import { openPostgresStore } from '../src/store/postgres/index.js';
+import { sendEnv, type SendEnv } from './send-helpers.js';
+
+let env: SendEnv | undefined;
+let db: TestDatabase | undefined;
+afterEach(async () => {
+  await env?.close();
+  await db?.drop();
+  env = undefined;
+  db = undefined;
+});
+
+describe('pruuv db copy', () => {
+  it('copies every table, keeps ids, hashes and ciphertexts, and the copy reads back the same', async () => {
+    env = await sendEnv();
+    const { token } = await env.store.stages.create({ client_id: env.client.id, key: 'sale', name: 'Sale' });
+    for (let i = 0; i < 5; i++) env.addEvent();
+    env.addEvent({ clicks: {} }); // skipped everywhere: no click id
+    await env.pass();
+    env.fakes.script('meta', [{ kind: 'status', status: 503 }]);
+    env.addEvent();
+    await env.pass(); // a Meta retry waits in the outbox
+    db = await newTestDatabase();
+
+    const out = memoryOutput(true);
+    const code = await runCli(['db', 'copy', '--db', env.dbFile, '--to', db.url, '--json'], {
+      env: {},
+      stdout: { write: (t: string) => out.write(t.trimEnd()) },
+      stderr: { write: () => true },
+    });
+    expect(code).toBe(0);
+    const report = JSON.parse(out.text) as { tables: Array<{ table: string; rows: number }>; total: number };
+    const rows = Object.fromEntries(report.tables.map((t) => [t.table, t.rows]));
+    const sqliteCount = (table: string) => (env!.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+    for (const table of ['clients', 'client_origins', 'stages', 'connections', 'events', 'outbox', 'send_attempts', 'send_runs', 'google_request_status']) {
+      expect(rows[table], table).toBe(sqliteCount(table));
+    }
+    expect(rows).toMatchObject({ clients: 1, stages: 2, connections: 3, events: 7, outbox: 21, send_attempts: 21, google_request_status: 2 });
+
+    const pg = await openPostgresStore(db.url);
+    try {
+      expect(await pg.events.list({ limit: 100 })).toEqual(await env.store.events.list({ limit: 100 }));
+      expect(await pg.sends.list({ limit: 1000 })).toEqual(await env.store.sends.list({ limit: 1000 }));
+      expect(await pg.googleRequests.list({ limit: 10 })).toEqual(await env.store.googleRequests.list({ limit: 10 }));
+      expect(await pg.stages.list()).toEqual(await env.store.stages.list());
+      expect(await pg.clients.list()).toEqual(await env.store.clients.list());
+      // Tokens still verify (hashes copied), credentials still open with the same key (ciphertexts copied).
+      const sale = (await pg.stages.list()).find((s) => s.key === 'sale')!;
+      expect(await pg.stages.verifyToken(sale.id, token)).toBe(true);
+      expect((await createConnections(pg).load(env.client.id, 'meta', env.ring))?.connection).toMatchObject({ platform: 'meta' });
+      // The pending retry is still due, and the sequences continue after the copied ids.
+      const retry = (await pg.outbox.claim({ owner: 'pg', now: new Date('2030-01-01'), cutoff: new Date('2030-01-01'), leaseUntil: new Date('2030-01-02'), limit: 10, retriesOnly: true }));
+      expect(retry.map((c) => c.platform)).toEqual(['meta']);
+      const maxOutbox = Math.max(...(await env.store.outbox.forEvent((await env.store.events.list({ limit: 1 }))[0]!.id)).map((r) => r.id));
+      const { stage } = await pg.stages.create({ client_id: env.client.id, key: 'later', name: 'Later' });
+      const admitted = await pg.events.admit({ id: crypto.randomUUID(), client_id: env.client.id, stage_id: stage.id, stage_key: 'later', source: 'webhook', reference: 'after-copy', consent: 'unspecified', clicks: {}, utm: {}, demographics: {} }, new Date());
+      expect(admitted.status).toBe('stored');
+      const fresh = await pg.outbox.forEvent((admitted as { event: { id: string } }).event.id);
+      expect(Math.min(...fresh.map((r) => r.id))).toBeGreaterThan(maxOutbox);
+    } finally {
+      await pg.close();
+    }
+  });
+
+  it('refuses a database that already holds data, and changes nothing in it', async () => {
+    env = await sendEnv({ connect: [] });
+    env.addEvent();
+    db = await newTestDatabase();
+    const pg = await openPostgresStore(db.url);
+    try {
+      await pg.clients.create({ name: 'Already here' });
+      await expect(copySqliteToPostgres(env.store, pg)).rejects.toThrow(CopyError);
+      await expect(copySqliteToPostgres(env.store, pg)).rejects.toThrow(/already holds data \(clients\)/);
+      expect((await pg.clients.list()).map((c) => c.name)).toEqual(['Already here']);
+      expect(await pg.events.list({})).toEqual([]);
+    } finally {
+      await pg.close();
+    }
+  });
+});
