@@ -3,18 +3,26 @@
  * 60-second dedup, the stage's hourly quota, the attribution join, the insert
  * and the outbox rows, in one transaction.
  *
- * Exact across collectors: every admission of a stage first takes a
- * transaction-scoped advisory lock on the stage (`pg_advisory_xact_lock`), so
- * admissions of one stage run one after the other on every process and each
- * sees the ones before it committed; the lock is released by the COMMIT. The
- * reads come after the lock, in their own statement, so their snapshot includes
- * every admission that held it before. Admissions of different stages do not
- * wait for each other. The event id is unique (a constraint), so a resent pixel
- * event is stored once whatever the stage.
+ * Exact across collectors: every transaction that admits events of a stage
+ * first takes a transaction-scoped advisory lock on the stage
+ * (`pg_advisory_xact_lock`), so admissions of one stage run one after the other
+ * on every process and each sees the ones before it committed; the lock is
+ * released by the COMMIT. The reads come after the lock, each in its own
+ * statement, so their snapshot includes every admission that held it before.
+ * Admissions of different stages do not wait for each other. The event id is
+ * unique (a constraint), so a resent pixel event is stored once whatever the stage.
  *
- * Round trips per admission: BEGIN with the lock, the checks (one statement),
- * the join lookups when the event has no click ID, the insert of the event with
- * its outbox rows (one statement), COMMIT.
+ * Group commit per stage: within a process, the admissions of one stage that
+ * arrive while a transaction of that stage is running wait in memory (not on a
+ * pool connection) and go together in the next transaction, one lock and one
+ * commit for all of them; each is still answered only after that commit. So a
+ * burst on one stage takes one connection per process, and never starves the
+ * pool the other stages need. An item that fails for a reason of its own (a
+ * bug) rolls back its group, which is then run again one item per transaction.
+ *
+ * Round trips per admission: the checks (one statement), the join lookups when
+ * the event has no click ID, the insert of the event with its outbox rows (one
+ * statement); per group: BEGIN with the lock, COMMIT.
  */
 import { createHash } from 'node:crypto';
 import { dedupSinceMs } from '../../domain/dedup.js';
@@ -23,6 +31,7 @@ import { OUTBOX_PLATFORMS } from '../../domain/outbox.js';
 import { retryAfterSeconds, STAGE_EVENTS_PER_HOUR, STAGE_WINDOW_MS } from '../../domain/rate-limit.js';
 import { EVENT_COLUMNS, eventFromRow, eventToRow, type EventRow } from '../event-row.js';
 import type { Admission, EventStore, NewEvent, StoredEvent } from '../types.js';
+import { asPostgresUnavailable } from './errors.js';
 import type { Queryable, StorePool } from './pool.js';
 
 /** The first key of the stage locks ("pruv"); the second is a hash of the stage id. */
@@ -51,6 +60,16 @@ const ATTRIBUTED = `(fbclid IS NOT NULL OR gclid IS NOT NULL OR wbraid IS NOT NU
   OR ttclid IS NOT NULL OR msclkid IS NOT NULL OR fbc IS NOT NULL OR fbp IS NOT NULL OR ttp IS NOT NULL
   OR utm_source IS NOT NULL OR utm_medium IS NOT NULL OR utm_campaign IS NOT NULL
   OR utm_content IS NOT NULL OR utm_term IS NOT NULL)`;
+
+/** At most this many admissions share a transaction. */
+export const MAX_STAGE_GROUP = 100;
+
+interface Pending {
+  event: NewEvent;
+  at: Date;
+  resolve: (admission: Admission) => void;
+  reject: (error: unknown) => void;
+}
 
 /** Settings of {@link createEvents}. */
 export interface EventsOptions {
@@ -84,10 +103,9 @@ export function createEvents(db: StorePool, options: EventsOptions = {}): EventS
     return row && eventFromRow(row, identity);
   };
 
+  /** One admission inside a transaction that holds its stage's lock. */
   const admitIn = async (q: Queryable, event: NewEvent, at: Date): Promise<Admission> => {
     const nowMs = at.getTime();
-    // The stage's admissions, on every process, one after the other from here to COMMIT.
-    await q.query(`SELECT pg_advisory_xact_lock(${STAGE_LOCK_CLASS}, ${stageLockKey(event.stage_id)})`);
     const since = nowMs - STAGE_WINDOW_MS;
     const { rows } = await q.query<Checks>(
       `SELECT EXISTS (SELECT 1 FROM events WHERE id = $1) AS known,
@@ -119,9 +137,52 @@ export function createEvents(db: StorePool, options: EventsOptions = {}): EventS
     return { status: 'stored', event: stored };
   };
 
+  /** The items of one stage in one transaction, in arrival order, under the stage's lock. */
+  const admitGroup = (stageId: string, items: readonly Pending[]): Promise<Admission[]> =>
+    db.transaction(async (q) => {
+      // The stage's admissions, on every process, one after the other from here to COMMIT.
+      await q.query(`SELECT pg_advisory_xact_lock(${STAGE_LOCK_CLASS}, ${stageLockKey(stageId)})`);
+      const results: Admission[] = [];
+      for (const item of items) results.push(await admitIn(q, item.event, item.at));
+      return results;
+    });
+
+  const queues = new Map<string, Pending[]>();
+  const drain = async (stageId: string): Promise<void> => {
+    for (let queue = queues.get(stageId); queue !== undefined && queue.length > 0; queue = queues.get(stageId)) {
+      const items = queue.splice(0, MAX_STAGE_GROUP);
+      try {
+        const results = await admitGroup(stageId, items);
+        items.forEach((p, i) => p.resolve(results[i]!));
+      } catch (error) {
+        // The database's state (unreachable, full, the pool's wait ran out) fails the group as it is.
+        if (items.length === 1 || asPostgresUnavailable(error) !== undefined) {
+          for (const p of items) p.reject(error);
+          continue;
+        }
+        for (const p of items) {
+          try {
+            p.resolve((await admitGroup(stageId, [p]))[0]!);
+          } catch (alone) {
+            p.reject(alone);
+          }
+        }
+      }
+    }
+    queues.delete(stageId);
+  };
+
   return {
     admit(event, at) {
-      return db.transaction((q) => admitIn(q, event, at));
+      return new Promise<Admission>((resolve, reject) => {
+        const queue = queues.get(event.stage_id);
+        if (queue !== undefined) {
+          queue.push({ event, at, resolve, reject });
+          return;
+        }
+        queues.set(event.stage_id, [{ event, at, resolve, reject }]);
+        void drain(event.stage_id);
+      });
     },
     async get(id) {
       const { rows } = await db.query<EventRow>('SELECT * FROM events WHERE id = $1', [id]);
