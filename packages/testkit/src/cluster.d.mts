@@ -41,3 +41,16 @@ export interface EmbeddedCluster {
  * @throws {TestDatabaseError} when the binaries cannot run or the server does not come up.
  */
 export declare function startEmbeddedCluster(options?: EmbeddedClusterOptions): Promise<EmbeddedCluster>;
+
+/** A database of its own for a test, and how to drop it. */
+export interface TestDatabase {
+  url: string;
+  name: string;
+  drop(): Promise<void>;
+}
+
+/** The URL of `database` on the server of `adminUrl`. */
+export declare function databaseUrl(adminUrl: string, database: string): string;
+
+/** Creates a new, empty database on the server; `drop` terminates what is still connected, then drops it. */
+export declare function createTestDatabase(adminUrl: string, prefix?: string): Promise<TestDatabase>;

@@ -7,6 +7,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 
 /** The variable that points the tests at a PostgreSQL server of your own. */
 export const DATABASE_URL_ENV = 'PRUUV_TEST_DATABASE_URL';
@@ -106,6 +107,41 @@ export async function startEmbeddedCluster(options = {}) {
     async stop() {
       await server.stop();
       if (options.dir === undefined && !options.persistent) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The URL of `database` on the server of `adminUrl`. */
+export function databaseUrl(adminUrl, database) {
+  const url = new URL(adminUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+/**
+ * Creates a new, empty database on the server (about 50 ms: PostgreSQL copies
+ * its template). `drop` terminates what is still connected, then drops it.
+ */
+export async function createTestDatabase(adminUrl, prefix = 'pruuv_test') {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)}`);
+  } finally {
+    await admin.end();
+  }
+  return {
+    url: databaseUrl(adminUrl, name),
+    name,
+    async drop() {
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
     },
   };
 }

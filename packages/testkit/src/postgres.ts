@@ -11,12 +11,11 @@
  * of your own instead (its role must be allowed to create databases); nothing
  * is started then.
  */
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { DATABASE_URL_ENV, startEmbeddedCluster, TestDatabaseError } from './cluster.mjs';
 
-export { DATABASE_URL_ENV, freePort, startEmbeddedCluster, TestDatabaseError } from './cluster.mjs';
-export type { EmbeddedCluster, EmbeddedClusterOptions } from './cluster.mjs';
+export { createTestDatabase, databaseUrl, DATABASE_URL_ENV, freePort, startEmbeddedCluster, TestDatabaseError } from './cluster.mjs';
+export type { EmbeddedCluster, EmbeddedClusterOptions, TestDatabase } from './cluster.mjs';
 
 /** A running server the tests may create databases on. */
 export interface TestCluster {
@@ -66,46 +65,4 @@ export async function startTestCluster(env: NodeJS.ProcessEnv = process.env): Pr
     }
   }
   throw lastError;
-}
-
-/** A database of its own for a test, and how to drop it. */
-export interface TestDatabase {
-  url: string;
-  name: string;
-  drop(): Promise<void>;
-}
-
-/** The URL of `database` on the server of `adminUrl`. */
-export function databaseUrl(adminUrl: string, database: string): string {
-  const url = new URL(adminUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
-/**
- * Creates a new, empty database on the cluster (about 50 ms: PostgreSQL copies
- * its template). `drop` terminates what is still connected, then drops it.
- */
-export async function createTestDatabase(adminUrl: string, prefix = 'pruuv_test'): Promise<TestDatabase> {
-  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)}`);
-  } finally {
-    await admin.end();
-  }
-  return {
-    url: databaseUrl(adminUrl, name),
-    name,
-    async drop() {
-      const client = new pg.Client({ connectionString: adminUrl });
-      await client.connect();
-      try {
-        await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`);
-      } finally {
-        await client.end();
-      }
-    },
-  };
 }

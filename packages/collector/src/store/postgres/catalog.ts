@@ -40,6 +40,8 @@ export async function watchCatalog(connectionString: string): Promise<CatalogWat
       listening = false;
       generation++;
       c.removeAllListeners();
+      // A client that lost its server may still emit errors while it ends: never unhandled.
+      c.on('error', () => {});
       c.end().catch(() => {});
       if (!closed) retry = setTimeout(() => void connect(), 1000).unref();
     };
@@ -78,6 +80,8 @@ export async function watchCatalog(connectionString: string): Promise<CatalogWat
       const c = client;
       client = undefined;
       listening = false;
+      c?.removeAllListeners();
+      c?.on('error', () => {});
       await c?.end().catch(() => {});
     },
   };

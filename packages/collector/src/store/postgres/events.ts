@@ -32,7 +32,7 @@ import { retryAfterSeconds, STAGE_EVENTS_PER_HOUR, STAGE_WINDOW_MS } from '../..
 import { EVENT_COLUMNS, eventFromRow, eventToRow, type EventRow } from '../event-row.js';
 import type { Admission, EventStore, NewEvent, StoredEvent } from '../types.js';
 import { asPostgresUnavailable } from './errors.js';
-import type { Queryable, StorePool } from './pool.js';
+import type { Queryable, Statement, StorePool } from './pool.js';
 
 /** The first key of the stage locks ("pruv"); the second is a hash of the stage id. */
 const STAGE_LOCK_CLASS = 0x70727576;
@@ -44,16 +44,65 @@ export function stageLockKey(stageId: string): number {
 
 const identity = (value: unknown): unknown => value;
 
-const INSERT_SQL = `WITH e AS (
+/** PostgreSQL type of each event column, for the casts of parameters in `INSERT … SELECT`. */
+const COLUMN_TYPES: Readonly<Record<string, string>> = {
+  revenue_value: 'double precision',
+  received_at: 'timestamptz',
+  received_ms: 'bigint',
+  first_touch: 'jsonb',
+  last_touch: 'jsonb',
+  demographics: 'jsonb',
+  inherited_fields: 'jsonb',
+};
+const N = EVENT_COLUMNS.length;
+const eventValues = EVENT_COLUMNS.map((c, i) => `$${i + 1}::${COLUMN_TYPES[c] ?? 'text'}`).join(', ');
+
+/** The outbox rows of the inserted event `e`, due at the receive time. */
+const OUTBOX_OF_E = `INSERT INTO outbox (event_id, client_id, platform, status, due_at, attempts, created_at, updated_at)
+  SELECT e.id, e.client_id, p, 'pending', $${N + 1}::timestamptz, 0, $${N + 1}::timestamptz, $${N + 1}::timestamptz
+  FROM e, unnest($${N + 2}::text[]) AS p`;
+
+/** The checks of one admission, parameters after the event's columns and the outbox's. */
+const CHECKS = `SELECT EXISTS (SELECT 1 FROM events WHERE id = $${N + 3}) AS known,
+    (SELECT id FROM events WHERE client_id = $${N + 4} AND reference = $${N + 5} AND received_ms >= $${N + 6}::bigint
+       AND stage_id = $${N + 7} ORDER BY received_ms LIMIT 1) AS duplicate_of,
+    (SELECT count(*) FROM events WHERE stage_id = $${N + 7} AND received_ms > $${N + 8}::bigint) AS in_window`;
+
+/**
+ * An admission whose event has a click ID of its own (no join), in ONE statement:
+ * the checks, and the event with its outbox rows inserted only when they pass.
+ * Data-modifying CTEs see one snapshot, taken after the stage's lock.
+ */
+const CHECKED_INSERT_SQL = {
+  name: 'pruuv_admit',
+  text: `WITH c AS (${CHECKS}),
+e AS (
   INSERT INTO events (${EVENT_COLUMNS.join(', ')})
-  VALUES (${EVENT_COLUMNS.map((c, i) => `$${i + 1}${c === 'received_at' ? '::timestamptz' : ''}`).join(', ')})
+  SELECT ${eventValues} FROM c WHERE NOT c.known AND c.duplicate_of IS NULL AND c.in_window < $${N + 9}::bigint
+  ON CONFLICT (id) DO NOTHING
+  RETURNING id, client_id
+),
+o AS (${OUTBOX_OF_E})
+SELECT c.known, c.duplicate_of, c.in_window, (SELECT count(*) FROM e) AS inserted FROM c`,
+};
+
+/** The checks alone, for an event that may inherit attribution (its insert follows the join). */
+const CHECKS_SQL = {
+  name: 'pruuv_admit_checks',
+  text: CHECKS.replace(/\$(\d+)/g, (_, k: string) => `$${Number(k) - N - 2}`),
+};
+
+/** The insert of an event with its outbox rows. */
+const INSERT_SQL = {
+  name: 'pruuv_admit_insert',
+  text: `WITH e AS (
+  INSERT INTO events (${EVENT_COLUMNS.join(', ')}) VALUES (${eventValues})
   ON CONFLICT (id) DO NOTHING
   RETURNING id, client_id
 )
-INSERT INTO outbox (event_id, client_id, platform, status, due_at, attempts, created_at, updated_at)
-SELECT e.id, e.client_id, p, 'pending', $${EVENT_COLUMNS.length + 1}, 0, $${EVENT_COLUMNS.length + 1}, $${EVENT_COLUMNS.length + 1}
-FROM e, unnest($${EVENT_COLUMNS.length + 2}::text[]) AS p
-RETURNING event_id`;
+${OUTBOX_OF_E}
+RETURNING event_id`,
+};
 
 /** The attribution an event without click IDs may inherit: the latest of the client with any. */
 const ATTRIBUTED = `(fbclid IS NOT NULL OR gclid IS NOT NULL OR wbraid IS NOT NULL OR gbraid IS NOT NULL
@@ -81,6 +130,7 @@ interface Checks {
   known: boolean;
   duplicate_of: string | null;
   in_window: string;
+  inserted?: string;
 }
 
 /** Creates the events part of the store. */
@@ -103,49 +153,88 @@ export function createEvents(db: StorePool, options: EventsOptions = {}): EventS
     return row && eventFromRow(row, identity);
   };
 
-  /** One admission inside a transaction that holds its stage's lock. */
-  const admitIn = async (q: Queryable, event: NewEvent, at: Date): Promise<Admission> => {
-    const nowMs = at.getTime();
-    const since = nowMs - STAGE_WINDOW_MS;
-    const { rows } = await q.query<Checks>(
-      `SELECT EXISTS (SELECT 1 FROM events WHERE id = $1) AS known,
-         (SELECT id FROM events WHERE client_id = $2 AND reference = $3 AND received_ms >= $4 AND stage_id = $5
-          ORDER BY received_ms LIMIT 1) AS duplicate_of,
-         (SELECT count(*) FROM events WHERE stage_id = $5 AND received_ms > $6) AS in_window`,
-      [event.id, event.client_id, event.reference, dedupSinceMs(nowMs), event.stage_id, since],
-    );
-    const checks = rows[0]!;
+  /** Why an admission that did not pass its checks was refused. */
+  const refusal = async (q: Queryable, event: NewEvent, checks: Checks, nowMs: number): Promise<Admission | undefined> => {
     if (checks.known) return { status: 'duplicate_event_id', event_id: event.id };
     // Dedup before the quota: a retry of an event we already hold is answered "done", never 429.
     if (checks.duplicate_of !== null) return { status: 'duplicate', of_event_id: checks.duplicate_of };
     const n = Number(checks.in_window);
-    if (n >= perHour) {
-      // The event whose leaving the window frees a slot: the (n - perHour + 1)-th oldest in it.
-      const freeing = await q.query<{ received_ms: string }>(
-        'SELECT received_ms FROM events WHERE stage_id = $1 AND received_ms > $2 ORDER BY received_ms LIMIT 1 OFFSET $3',
-        [event.stage_id, since, n - perHour],
-      );
-      return { status: 'rate_limited', retry_after_seconds: retryAfterSeconds(Number(freeing.rows[0]!.received_ms), nowMs) };
+    if (n < perHour) return undefined;
+    // The event whose leaving the window frees a slot: the (n - perHour + 1)-th oldest in it.
+    const freeing = await q.query<{ received_ms: string }>(
+      'SELECT received_ms FROM events WHERE stage_id = $1 AND received_ms > $2 ORDER BY received_ms LIMIT 1 OFFSET $3',
+      [event.stage_id, nowMs - STAGE_WINDOW_MS, n - perHour],
+    );
+    return { status: 'rate_limited', retry_after_seconds: retryAfterSeconds(Number(freeing.rows[0]!.received_ms), nowMs) };
+  };
+
+  const checkValues = (event: NewEvent, nowMs: number): unknown[] => [
+    event.id,
+    event.client_id,
+    event.reference,
+    dedupSinceMs(nowMs),
+    event.stage_id,
+    nowMs - STAGE_WINDOW_MS,
+  ];
+
+  /** The one-statement admission of an event with a click ID of its own, and the event it stores. */
+  const checkedInsert = (event: NewEvent, at: Date): { statement: Statement; stored: StoredEvent } => {
+    const nowMs = at.getTime();
+    const stored: StoredEvent = { ...event, received_at: at.toISOString() };
+    const row = eventToRow(stored, nowMs) as unknown as Record<string, unknown>;
+    return {
+      stored,
+      statement: { ...CHECKED_INSERT_SQL, values: [...EVENT_COLUMNS.map((c) => row[c]), at, OUTBOX_PLATFORMS, ...checkValues(event, nowMs), perHour] },
+    };
+  };
+
+  /** What a one-statement admission did, from its answer. */
+  const checkedOutcome = async (q: Queryable, event: NewEvent, at: Date, stored: StoredEvent, checks: Checks): Promise<Admission> => {
+    if (Number(checks.inserted) === 1) return { status: 'stored', event: stored };
+    // Another stage admitted the same id meanwhile (a pixel resend to two stages): the constraint kept one.
+    return (await refusal(q, event, checks, at.getTime())) ?? { status: 'duplicate_event_id', event_id: event.id };
+  };
+
+  /** One admission inside a transaction that holds its stage's lock. */
+  const admitIn = async (q: Queryable, event: NewEvent, at: Date): Promise<Admission> => {
+    const nowMs = at.getTime();
+    if (!needsJoin(event)) {
+      const { statement, stored } = checkedInsert(event, at);
+      const { rows } = await q.query<Checks>(statement);
+      return checkedOutcome(q, event, at, stored, rows[0]!);
     }
-    const join = needsJoin(event) ? inheritAttribution(event, await findSource(q, event)) : { attribution: event };
+    const { rows } = await q.query<Checks>({ ...CHECKS_SQL, values: checkValues(event, nowMs) });
+    const refused = await refusal(q, event, rows[0]!, nowMs);
+    if (refused !== undefined) return refused;
+    const join = inheritAttribution(event, await findSource(q, event));
     const stored: StoredEvent = { ...event, ...join.attribution, received_at: at.toISOString() };
     if (join.inherited) stored.inherited = join.inherited;
     const row = eventToRow(stored, nowMs) as unknown as Record<string, unknown>;
-    const inserted = await q.query(INSERT_SQL, [...EVENT_COLUMNS.map((c) => row[c]), at, OUTBOX_PLATFORMS]);
-    // Another stage admitted the same id meanwhile (a pixel resend to two stages): the constraint kept one.
+    const inserted = await q.query({ ...INSERT_SQL, values: [...EVENT_COLUMNS.map((c) => row[c]), at, OUTBOX_PLATFORMS] });
     if (inserted.rowCount === 0) return { status: 'duplicate_event_id', event_id: event.id };
     return { status: 'stored', event: stored };
   };
 
   /** The items of one stage in one transaction, in arrival order, under the stage's lock. */
-  const admitGroup = (stageId: string, items: readonly Pending[]): Promise<Admission[]> =>
-    db.transaction(async (q) => {
-      // The stage's admissions, on every process, one after the other from here to COMMIT.
-      await q.query(`SELECT pg_advisory_xact_lock(${STAGE_LOCK_CLASS}, ${stageLockKey(stageId)})`);
+  const admitGroup = async (stageId: string, items: readonly Pending[]): Promise<Admission[]> => {
+    // The stage's admissions, on every process, one after the other from here to COMMIT. Two
+    // numbers only, so the lock rides with BEGIN in one message (simple query protocol).
+    const begin = `BEGIN; SELECT pg_advisory_xact_lock(${STAGE_LOCK_CLASS}, ${stageLockKey(stageId)})`;
+    if (items.every((item) => !needsJoin(item.event))) {
+      // No answer is needed before the next statement: the whole transaction in one round trip.
+      const prepared = items.map((item) => checkedInsert(item.event, item.at));
+      const answers = await db.pipelined(
+        prepared.map((p) => p.statement),
+        begin,
+      );
+      return Promise.all(items.map((item, k) => checkedOutcome(db, item.event, item.at, prepared[k]!.stored, answers[k]!.rows[0] as Checks)));
+    }
+    return db.transaction(async (q) => {
       const results: Admission[] = [];
       for (const item of items) results.push(await admitIn(q, item.event, item.at));
       return results;
-    });
+    }, { begin });
+  };
 
   const queues = new Map<string, Pending[]>();
   const drain = async (stageId: string): Promise<void> => {
