@@ -41,11 +41,14 @@ const parts = {
     ['transport.ts', 'return [send, drain];', 'return [send, () => 0];'],
     ['pixel.ts', "addEventListener('online', () => allowed() && drain());", ''],
   ],
-  'registrable-domain probe': [['pixel.ts', 'opts.cookieDomain ?? findDomain(host, deps.probe || probeCookie)', "opts.cookieDomain || ''"]],
+  'registrable-domain probe (and remembering its answer)': [
+    ['pixel.ts', 'opts.cookieDomain ?? parse(cookie(PRUUV))?.d ?? findDomain(host, deps.probe || probeCookie)', "opts.cookieDomain || ''"],
+    ['pixel.ts', 'JSON.stringify({ ...st, d: attrs.domain })', 'JSON.stringify(st)'],
+  ],
   'consent(false) erase': [['pixel.ts', 'granted === false && erase()', '0']],
   '_gcl_aw/_gcl_gb fallback': [
-    ['pixel.ts', "gclFallback(st, 'gclid', readCookie('_gcl_aw'));", ''],
-    ['pixel.ts', "gclFallback(st, 'gbraid', readCookie('_gcl_gb'));", ''],
+    ['pixel.ts', "gclFallback(st, 'gclid', cookie('_gcl_aw'));", ''],
+    ['pixel.ts', "gclFallback(st, 'gbraid', cookie('_gcl_gb'));", ''],
   ],
   'script tag: data attributes, queued-init check': [
     ['global.ts', /const init = \(o\?: InitOptions\) =>[^;]*;/, 'const init = p.init;'],
@@ -58,7 +61,7 @@ const parts = {
   'SPA navigation (history patch, popstate)': [
     ['pixel.ts', /for \(const m of \['pushState', 'replaceState'\] as const\) \{[\s\S]*?addEventListener\('popstate', safeCapture\);/, ''],
   ],
-  'UUID v4 (vs Math.random)': [['uuid.ts', 'export const uuid = (): string =>', "export const uuid = (): string => '' + Math.random();\nexport const uuid4 = (): string =>"]],
+  'UUID v4 (vs Math.random)': [['uuid.ts', 'export const uuid = (): string => {', "export const uuid = (): string => '' + Math.random();\nexport const uuid4 = (): string => {"]],
   'debug logging': [['pixel.ts', "const log = (...a: unknown[]) => opts.debug && console.warn('[pruuv]', ...a);", 'const log = (..._: unknown[]) => 0;']],
   'sendBeacon fallback': [['transport.ts', ' || void (attempt(() => navigator.sendBeacon(url, body)) || keep(p))', '']],
 };

@@ -15,6 +15,8 @@ export interface Saved {
   last_touch?: Touch;
   fbc?: string;
   fbp?: string;
+  /** The cookie domain a probe found (`''`: host-only), kept so that later loads need not probe. */
+  d?: string;
 }
 
 /** ISO 8601 UTC of an epoch-milliseconds time. */

@@ -12,7 +12,7 @@ import { nextFb, validFb } from './meta.js';
 import { hashIdentity } from './normalize.js';
 import { captureParams, validClickId, type Params } from './params.js';
 import { pickProps } from './payload.js';
-import { get, lsSet, probeCookie, put, readCookie, type CookieAttrs, type Stored } from './storage.js';
+import { createStore, lsSet, probeCookie, type CookieAttrs, type Stored } from './storage.js';
 import { OUTBOX, createTransport, type Transport } from './transport.js';
 import type { Attribution, InitOptions, TrackProps, TrackResult } from './types.js';
 import { uuid } from './uuid.js';
@@ -23,7 +23,10 @@ export interface PixelDeps {
   now?: () => number;
   /** The `fetch` to POST events with. Defaults to the global `fetch` at send time. */
   fetch?: typeof fetch;
-  /** Cookie-domain probe (see `findDomain`). Defaults to writing a real test cookie. */
+  /**
+   * Cookie-domain probe (see `findDomain`). Defaults to writing a real test cookie on
+   * each level before the page's one cookie read.
+   */
   probe?: (domain: string) => boolean;
 }
 
@@ -69,8 +72,9 @@ export function createPixel(deps: PixelDeps = {}): Pixel {
   let hist: [Params, string, number][] = [];
   /** Events waiting for consent. */
   let queue: (() => unknown)[] = [];
-  /** Cookie attributes, found on first use: the domain probe writes cookies, so only after consent or to erase. */
-  let attrs: CookieAttrs;
+  /** Cookie attributes, filled in on first use (`open`): the domain probe writes cookies, so only after consent or to erase. */
+  const attrs: CookieAttrs = {};
+  /** Meta's subdomainIndex of the cookie domain; set with `attrs`. */
   let idx: number;
   let loaded: boolean | undefined;
   let vid: string;
@@ -81,49 +85,54 @@ export function createPixel(deps: PixelDeps = {}): Pixel {
   let send: Transport[0];
   let drain: Transport[1];
 
+  const [read, cookie, get, put] = createStore(attrs);
+
   // Only called after init(): `opts` is set.
   const log = (...a: unknown[]) => opts.debug && console.warn('[pruuv]', ...a);
   const allowed = () => granted ?? !opts.requireConsent;
 
-  /** Cookie attributes and Meta's subdomainIndex, found once: the domain probe writes cookies, so only after consent or to erase. */
-  const open = (): CookieAttrs => {
-    if (!attrs) {
-      const host = location.hostname;
-      const domain = opts.cookieDomain ?? findDomain(host, deps.probe || probeCookie);
-      idx = subdomainIndex(domain || host);
-      attrs = { domain, expires: opts.cookieDays ?? 90, sameSite: 'Lax', secure: location.protocol == 'https:' };
-    }
-    return attrs;
-  };
   const parse = (v: Stored) =>
     attempt(() => {
       const s = JSON.parse(v as string) as Saved;
       return s.clicks instanceof Object ? s : undefined;
     });
   /**
-   * Re-reads storage (another tab or Meta's pixel may have written), keeping what is in
-   * memory when storage is empty or blocked. Only well-formed `_fbc`/`_ttp` travel: the
-   * collector rejects an event with a bad one.
+   * Reads storage: one cookie read (another tab or Meta's pixel may have written),
+   * keeping what is in memory when storage is empty or blocked. Only well-formed
+   * `_fbc`/`_ttp` travel: the collector rejects an event with a bad one.
+   *
+   * The first time, it also finds the cookie attributes and Meta's subdomainIndex: only
+   * after consent or to erase, as the domain probe writes cookies. The domain a probe
+   * found is kept in the state (`d`) and used again while the `_pruuv` cookie written
+   * there reads back; when it does not (a first visit, cookies cleared, a write there
+   * refused, a state over 3,500 B kept in localStorage only), the load probes again.
    */
-  const sync = () => {
-    if (loaded) {
-      const c = get(attrs, FBC);
-      const t = readCookie('_ttp');
-      st = parse(get(attrs, PRUUV)) || st;
-      if (validFb(c)) fbc = c;
-      fbp = get(attrs, FBP) ?? fbp;
-      ttp = validClickId(t) ? t : undefined;
+  const open = () => {
+    read();
+    if (idx == null) {
+      const host = location.hostname;
+      const domain = opts.cookieDomain ?? parse(cookie(PRUUV))?.d ?? findDomain(host, deps.probe || probeCookie);
+      idx = subdomainIndex(domain || host);
+      Object.assign(attrs, { domain, expires: opts.cookieDays ?? 90, sameSite: 'Lax', secure: location.protocol == 'https:' });
     }
+    const c = get(FBC);
+    const t = cookie('_ttp');
+    st = parse(get(PRUUV)) || st;
+    if (validFb(c)) fbc = c;
+    fbp = get(FBP) ?? fbp;
+    ttp = validClickId(t) ? t : undefined;
   };
-  const save = () => loaded && put(attrs, PRUUV, JSON.stringify(st));
+  /** Re-reads storage before a write or a send, so two tabs do not overwrite each other's clicks. */
+  const sync = () => loaded && open();
+  const save = () => loaded && put(PRUUV, JSON.stringify({ ...st, d: attrs.domain }));
   const use = (p: Params, url: string, t: number) => {
     record(st, p, url, t);
     // platforms.md §1.8: write _fbc only when absent/invalid or its fbclid differs.
     const n = loaded && p.fbclid && nextFb(fbc, idx, t, p.fbclid, p.fbclid);
-    if (n && n != fbc) put(attrs, FBC, (st.fbc = fbc = n));
+    if (n && n != fbc) put(FBC, (st.fbc = fbc = n));
   };
   /** A copy of what is in memory (no storage access: the MutationObserver calls this often). */
-  const attribution = (): Attribution => JSON.parse(JSON.stringify({ ...st, fbc, fbp, ttp }));
+  const attribution = (): Attribution => JSON.parse(JSON.stringify({ ...st, d: undefined, fbc, fbp, ttp }));
   const fill = () => fillFields(attribution());
 
   const capture = () => {
@@ -145,17 +154,14 @@ export function createPixel(deps: PixelDeps = {}): Pixel {
   /** Opens storage (consent given or not needed): loads, replays waiting captures and events. */
   const load = () => {
     if (!loaded) {
-      const a = open();
+      open();
       loaded = true;
-      sync();
-      put(a, VID, (vid = get(a, VID) || uuid()));
-      // _fbp's last segment: a random 31-bit integer (platforms.md §2.1 rule 7).
-      const n = nextFb(fbp, idx, now(), (Math.random() * 2 ** 31) | 0);
-      if (n != fbp) put(a, FBP, (st.fbp = fbp = n));
-      hist.forEach((h) => use(...h));
-      hist = [];
-      gclFallback(st, 'gclid', readCookie('_gcl_aw'));
-      gclFallback(st, 'gbraid', readCookie('_gcl_gb'));
+      put(VID, (vid = get(VID) || uuid()));
+      // _fbp's last segment: a random 31-bit integer (platforms.md §2.1 rule 7), drawn only when one is needed.
+      if (!validFb(fbp)) put(FBP, (st.fbp = fbp = `fb.${idx}.${now()}.${(Math.random() * 2 ** 31) | 0}`));
+      hist.splice(0).forEach((h) => use(...h));
+      gclFallback(st, 'gclid', cookie('_gcl_aw'));
+      gclFallback(st, 'gbraid', cookie('_gcl_gb'));
       save();
       queue.splice(0).forEach((f) => f());
       drain();
@@ -164,13 +170,14 @@ export function createPixel(deps: PixelDeps = {}): Pixel {
 
   /** consent(false): removes Pruuv's storage, and `_fbc`/`_fbp` only when Pruuv wrote them. */
   const erase = () => {
-    const a = open();
-    const w = parse(get(a, PRUUV)) || st;
+    open();
     for (const k of [FBC, FBP]) {
-      const v = w[k.slice(1) as 'fbc' | 'fbp'];
-      v && v == readCookie(k) ? put(a, k) : lsSet(k);
+      const v = st[k.slice(1) as 'fbc' | 'fbp'];
+      // A cookie Pruuv did not write stays; its localStorage copy goes (the store's memory of it
+      // is stale then, which costs at most the mirror of Meta's cookie until the next page).
+      v && v == cookie(k) ? put(k) : lsSet(k);
     }
-    [PRUUV, VID, OUTBOX].forEach((k) => put(a, k));
+    [PRUUV, VID, OUTBOX].forEach((k) => put(k));
     queue = [];
     loaded = false;
     fbc = fbp = ttp = st.fbc = st.fbp = undefined;

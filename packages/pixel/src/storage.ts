@@ -2,6 +2,15 @@
  * First-party storage: cookies through js-cookie, mirrored to localStorage, so a
  * value survives as long as either does (Safari's ITP and "clear cookies" buttons
  * rarely wipe both at once). Every access is fail-soft (`attempt`).
+ *
+ * Reads are what cost a page (bench/pixel-load, Chromium 147): the first
+ * `document.cookie` read of a page, and the first one after any write, wait for the
+ * browser process (0.3-0.4 ms, about 1 ms on a 4× slower CPU), while a write is
+ * queued (0.01 ms); the first `localStorage` access of a page loads the whole area
+ * (0.3 ms, 2 ms at 4×), later ones are in memory. js-cookie's `get(name)` reads and
+ * parses the whole cookie string again for every name. So a {@link Store} reads every
+ * cookie at once, keeps what it read, writes a cookie only when its value differs,
+ * reads each localStorage key at most once per page, and writes it only when it differs.
  */
 import Cookies from 'js-cookie';
 import { attempt } from './attempt.js';
@@ -12,9 +21,6 @@ export type CookieAttrs = Cookies.CookieAttributes;
 /** A stored value: `null` or `undefined` when absent or unreadable. */
 export type Stored = string | null | undefined;
 
-/** A cookie's value. Used alone for what Pruuv only reads: `_ttp`, `_gcl_aw`, `_gcl_gb`. */
-export const readCookie = (name: string): Stored => attempt(() => Cookies.get(name));
-
 /** A localStorage value (`null`/`undefined` when absent or when localStorage throws). */
 export const lsGet = (key: string): Stored => attempt(() => localStorage.getItem(key));
 
@@ -23,39 +29,63 @@ export const lsSet = (key: string, value?: Stored): void =>
   attempt(() => localStorage[value == null ? 'removeItem' : 'setItem'](key, value as string));
 
 /**
- * Writes `value` to the cookie and the localStorage mirror; without `value`, removes both.
- * A value over 3,500 bytes encoded lives in localStorage only: browsers drop cookies
- * over 4,096 bytes, and the rest is room for the name and the site's other cookies.
+ * The cookies and the localStorage mirror of one page, as {@link createStore} keeps
+ * them. A tuple, like `Transport`, so that the script-tag build mangles every name.
  */
-export const put = (a: CookieAttrs, key: string, value?: Stored): void => {
-  attempt(() =>
-    value == null || encodeURIComponent(value).length > 3500 ? Cookies.remove(key, a) : Cookies.set(key, value, a),
-  );
-  lsSet(key, value);
+export type Store = readonly [
+  /** Reads every cookie: one `Cookies.get()` (js-cookie reads `document.cookie` twice, the second time from the browser's cache). */
+  read: () => void,
+  /** A cookie's value as last read or written; used alone for what Pruuv only reads (`_ttp`, `_gcl_aw`, `_gcl_gb`). */
+  cookie: (name: string) => Stored,
+  /**
+   * A value from the cookie, else from localStorage, repairing whichever copy is
+   * missing or differs (the cookie wins: it is what Meta's pixel reads too).
+   */
+  get: (key: string) => Stored,
+  /**
+   * Writes `value` to the cookie and the localStorage mirror, or without `value`
+   * removes both; each copy only when it differs from what the store knows. A value over 3,500 bytes
+   * encoded lives in localStorage only: browsers drop cookies over 4,096 bytes, and
+   * the rest is room for the name and the site's other cookies.
+   */
+  put: (key: string, value?: Stored) => void,
+];
+
+/**
+ * A {@link Store} that knows nothing yet: `read()` before the first `cookie()` or `get()`.
+ * @param a the attributes cookies are written with; filled in by the caller before the first write.
+ */
+export const createStore = (a: CookieAttrs): Store => {
+  let jar: Record<string, Stored> = {};
+  const put = (key: string, value?: Stored): void => {
+    const c = value == null || encodeURIComponent(value).length > 3500 ? undefined : value;
+    // `!=`: null and undefined both mean "absent". A refused or throwing write is known
+    // as done until the next read, which is what decides.
+    if (jar[key] != c) attempt(() => (c == null ? Cookies.remove(key, a) : Cookies.set(key, c, a))), (jar[key] = c);
+    if (lsGet(key) != value) lsSet(key, value);
+  };
+  return [
+    () => void (jar = attempt(() => Cookies.get()) || {}),
+    (name) => jar[name],
+    (key) => {
+      const v = jar[key] ?? lsGet(key);
+      // Writes only a copy that is missing or differs.
+      put(key, v);
+      return v;
+    },
+    put,
+  ];
 };
 
 /**
- * Reads a value from the cookie, else from localStorage, and repairs whichever copy
- * is missing or differs (the cookie wins: it is what Meta's pixel reads too).
- */
-export const get = (a: CookieAttrs, key: string): Stored => {
-  const c = readCookie(key);
-  const l = lsGet(key);
-  const v = c ?? l;
-  if (v != null && c !== l) put(a, key, v);
-  return v;
-};
-
-/**
- * The real cookie-domain probe for `findDomain`: writes, reads back and removes a test
- * cookie on `domain`. Its value is the domain itself: a refused write leaves at most the
- * value of a probe on another domain, which cannot match.
+ * The real cookie-domain probe for `findDomain`: writes a test cookie on `domain`, reads
+ * it back and removes it. Its value is the domain itself: a refused write leaves at most
+ * the value of a probe on another domain, which cannot match. A refused one is not
+ * removed: there is nothing to remove, and each write costs the page.
  */
 export const probeCookie = (domain: string): boolean =>
   !!attempt(() => {
     const a = { domain };
     Cookies.set('_pruuv_t', domain, a);
-    const ok = Cookies.get('_pruuv_t') == domain;
-    Cookies.remove('_pruuv_t', a);
-    return ok;
+    return Cookies.get('_pruuv_t') == domain && (Cookies.remove('_pruuv_t', a), 1);
   });

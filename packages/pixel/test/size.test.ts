@@ -9,10 +9,11 @@ import { describe, expect, it } from 'vitest';
  *
  * The target is 3,000 B, below the ~3,500 B of peers that keep the full click-ID set.
  * It is NOT met: with js-cookie (544 B) and every feature the pixel must have, the
- * build measures 3,909 B, and a one-file rewrite of the same features reached only
- * ~3,850 B (README "Size" lists what each part costs). Until the feature set or the
- * js-cookie requirement changes, this budget is the measured size plus 40 B, so that
- * growth fails the build; lower it with every byte saved, never raise it silently.
+ * build measured 3,909 B, and a one-file rewrite of the same features reached only
+ * ~3,850 B (README "Size" lists what each part costs). Since issue 19's page-cost work
+ * it measures 3,941 B. Until the feature set or the js-cookie requirement changes, this
+ * budget holds, so that growth fails the build; lower it with every byte saved, never
+ * raise it silently.
  */
 const TARGET = 3000;
 const BUDGET = 3950;

@@ -1,14 +1,22 @@
-import { describe, expect, it, vi } from 'vitest';
-import { get, lsGet, lsSet, put, readCookie, type CookieAttrs } from '../src/storage.js';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { createStore, lsGet, lsSet, type CookieAttrs, type Store } from '../src/storage.js';
 import { blockCookies, blockLocalStorage, cookieJar, isolatePixels } from './helpers.js';
 
 const attrs: CookieAttrs = { domain: 'example.com', expires: 90, sameSite: 'Lax', secure: true };
 
 describe('storage', () => {
   isolatePixels('https://www.example.com/');
+  // A page's store: its one cookie read happens first.
+  let read: Store[0];
+  let cookie: Store[1];
+  let get: Store[2];
+  let put: Store[3];
+  /** A new page: a new store. */
+  const page = () => ([read, cookie, get, put] = createStore(attrs));
+  beforeEach(page);
 
   it('writes the cookie and the localStorage mirror', () => {
-    put(attrs, '_pruuv_vid', 'v1');
+    put('_pruuv_vid', 'v1');
     expect(cookieJar()._pruuv_vid).toBe('v1');
     expect(localStorage.getItem('_pruuv_vid')).toBe('v1');
   });
@@ -18,7 +26,7 @@ describe('storage', () => {
     while (!Object.getOwnPropertyDescriptor(owner, 'cookie')) owner = Object.getPrototypeOf(owner) as object;
     const set = vi.spyOn(owner as Document, 'cookie', 'set');
     const before = Date.now();
-    put(attrs, '_fbp', 'fb.1.1.2');
+    put('_fbp', 'fb.1.1.2');
     const written = set.mock.calls[0]?.[0] as string;
     expect(written).toMatch(/^_fbp=fb\.1\.1\.2; /);
     expect(written).toContain('; domain=example.com');
@@ -31,64 +39,71 @@ describe('storage', () => {
   });
 
   it('removes both copies without a value', () => {
-    put(attrs, '_pruuv', '{}');
-    put(attrs, '_pruuv');
+    put('_pruuv', '{}');
+    put('_pruuv');
     expect(cookieJar()._pruuv).toBeUndefined();
     expect(localStorage.getItem('_pruuv')).toBeNull();
   });
 
   it('restores a lost cookie from localStorage', () => {
     localStorage.setItem('_pruuv_vid', 'from-ls');
-    expect(get(attrs, '_pruuv_vid')).toBe('from-ls');
+    read();
+    expect(get('_pruuv_vid')).toBe('from-ls');
     expect(cookieJar()._pruuv_vid).toBe('from-ls');
   });
 
   it('restores lost localStorage from the cookie', () => {
-    put(attrs, '_pruuv_vid', 'from-cookie');
+    put('_pruuv_vid', 'from-cookie');
     localStorage.clear();
-    expect(get(attrs, '_pruuv_vid')).toBe('from-cookie');
+    page();
+    read();
+    expect(get('_pruuv_vid')).toBe('from-cookie');
     expect(localStorage.getItem('_pruuv_vid')).toBe('from-cookie');
   });
 
   it('lets the cookie win when the copies differ', () => {
-    put(attrs, '_fbc', 'fb.1.2.NEW');
+    put('_fbc', 'fb.1.2.NEW');
     localStorage.setItem('_fbc', 'fb.1.1.OLD');
-    expect(get(attrs, '_fbc')).toBe('fb.1.2.NEW');
+    page();
+    read();
+    expect(get('_fbc')).toBe('fb.1.2.NEW');
     expect(localStorage.getItem('_fbc')).toBe('fb.1.2.NEW');
   });
 
   it('returns nothing when neither copy exists', () => {
-    expect(get(attrs, '_pruuv')).toBeFalsy();
+    read();
+    expect(get('_pruuv')).toBeFalsy();
   });
 
   it('keeps a value over 3,500 encoded bytes in localStorage only', () => {
     const big = JSON.stringify({ x: 'y'.repeat(3600) });
-    put(attrs, '_pruuv', '{"small":1}');
-    put(attrs, '_pruuv', big);
+    put('_pruuv', '{"small":1}');
+    put('_pruuv', big);
     expect(cookieJar()._pruuv).toBeUndefined();
-    expect(get(attrs, '_pruuv')).toBe(big);
+    expect(get('_pruuv')).toBe(big);
   });
 
   it('survives a throwing localStorage', () => {
     blockLocalStorage();
-    expect(() => put(attrs, '_pruuv_vid', 'v1')).not.toThrow();
-    expect(get(attrs, '_pruuv_vid')).toBe('v1');
+    expect(() => put('_pruuv_vid', 'v1')).not.toThrow();
+    expect(get('_pruuv_vid')).toBe('v1');
     expect(lsGet('_pruuv_vid')).toBeUndefined();
     expect(() => lsSet('_pruuv_vid')).not.toThrow();
   });
 
   it('survives a throwing document.cookie', () => {
     blockCookies();
-    expect(() => put(attrs, '_pruuv_vid', 'v1')).not.toThrow();
-    expect(readCookie('_pruuv_vid')).toBeUndefined();
-    expect(get(attrs, '_pruuv_vid')).toBe('v1');
+    expect(() => put('_pruuv_vid', 'v1')).not.toThrow();
+    expect(() => read()).not.toThrow();
+    expect(cookie('_pruuv_vid')).toBeUndefined();
+    expect(get('_pruuv_vid')).toBe('v1');
   });
 
   it('survives a full localStorage (quota)', () => {
     vi.spyOn(Storage.prototype, 'setItem').mockImplementation(() => {
       throw new DOMException('full', 'QuotaExceededError');
     });
-    expect(() => put(attrs, '_pruuv', '{}')).not.toThrow();
+    expect(() => put('_pruuv', '{}')).not.toThrow();
     expect(cookieJar()._pruuv).toBe('{}');
   });
 });

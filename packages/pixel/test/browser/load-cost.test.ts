@@ -1,0 +1,57 @@
+/**
+ * What a page load costs the page, counted on the built script (issue 19): cookie
+ * reads and writes, localStorage calls and random draws. A regression changes a count
+ * and fails here; what they cost in time is measured by bench/pixel-load, never by a test.
+ *
+ * js-cookie's `Cookies.get()` reads `document.cookie` twice (a truthiness check, then
+ * the split; the second is served from the browser's cache), once when it is empty.
+ */
+import { describe, expect, it } from 'vitest';
+import { SHOP } from './chromium.js';
+import { track, useSuite } from './harness.js';
+import { installOpCounter, readOps } from './op-counts.js';
+
+const suite = useSuite();
+const LANDING = '/?fbclid=IwAR-cost&gclid=Cj0-cost&ttclid=E.C.P.cost&utm_source=facebook&utm_medium=paid';
+
+describe('a first visit with click IDs, then track()', () => {
+  it('reads the cookies once for the load and once for the event, and writes each cookie once', async () => {
+    const { context, page } = await suite.open();
+    await installOpCounter(context);
+    await page.goto(suite.server.origin(SHOP) + LANDING);
+    await track(page, 'lead', { email: 'jo@example.com', phone: '+44 7700 900123' });
+    await suite.server.waitForDelivered(1);
+    const ops = await readOps(page);
+
+    // Load: the jar (empty: 1 read), the probe on co.uk (refused: 1) and example.co.uk (2); track: the jar (2).
+    expect(ops.cookieReads).toBe(6);
+    // The probe (co.uk refused, example.co.uk accepted and removed), then each cookie once.
+    expect(ops.cookiesWritten).toEqual(['_pruuv_t', '_pruuv_t', '_pruuv_t', '_pruuv_vid', '_fbp', '_fbc', '_pruuv']);
+    expect(ops.storageWrites).toBe(4);
+    // The outbox, read and cleared on every load.
+    expect(ops.storageRemoves).toBe(1);
+    // A copy is read where the cookie is missing, and before each write to compare (16 B
+    // of the size budget kept these from a once-per-key cache; they are in-memory reads).
+    expect(ops.storageReads).toBe(16);
+    // One fill per UUID (visitor id, event id), one draw for _fbp.
+    expect([ops.getRandomValues, ops.randomUUID, ops.mathRandom]).toEqual([2, 0, 1]);
+  });
+});
+
+describe('a return visit without parameters', () => {
+  it('reads the cookies once, probes nothing and writes no cookie', async () => {
+    const { context, page } = await suite.open();
+    await page.goto(suite.server.origin(SHOP) + LANDING);
+    await installOpCounter(context);
+    await page.goto(suite.server.origin(SHOP) + '/');
+    await page.waitForFunction(() => 'Pruuv' in window && typeof (window as unknown as { Pruuv: { v?: number } }).Pruuv.v === 'number');
+    const ops = await readOps(page);
+
+    expect(ops.cookieReads).toBe(2);
+    expect(ops.storageReads).toBe(7);
+    expect(ops.cookiesWritten).toEqual([]);
+    expect(ops.storageWrites).toBe(0);
+    expect(ops.storageRemoves).toBe(1);
+    expect([ops.getRandomValues, ops.randomUUID, ops.mathRandom]).toEqual([0, 0, 0]);
+  });
+});
