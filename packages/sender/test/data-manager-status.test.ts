@@ -1,3 +1,4 @@
+import { fakesForTests, T0 } from '@pruuv/fakes/vitest';
 import { describe, expect, it } from 'vitest';
 import {
   buildRequestStatusRequest,
@@ -6,7 +7,6 @@ import {
   readRequestStatus,
 } from '../src/data-manager-status.js';
 import { sendHttp } from '../src/http.js';
-import { T0, fakesForTests, postJson } from './fakes-helpers.js';
 import { response } from './helpers.js';
 
 // The fakes' default Google account and OAuth client (FAKE_DEFAULTS.google), which googleToken uses.
@@ -17,9 +17,11 @@ const MIN = 60_000;
 
 /** Ingests events with these gclids through the strict fake; returns the request id. */
 async function ingest(gclids: string[]): Promise<string> {
-  const r = await postJson(
-    `${fakes.urls.dataManager}/v1/events:ingest`,
-    {
+  const r = await sendHttp(fetch, {
+    method: 'POST',
+    url: `${fakes.urls.dataManager}/v1/events:ingest`,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${suite.token}` },
+    body: {
       destinations: [{ operatingAccount: { accountType: 'GOOGLE_ADS', accountId: '1234567890' }, productDestinationId: '987654321' }],
       events: gclids.map((gclid, i) => ({
         transactionId: `conv-${i}`,
@@ -28,10 +30,9 @@ async function ingest(gclids: string[]): Promise<string> {
       })),
       encoding: 'HEX',
     },
-    { authorization: `Bearer ${suite.token}` },
-  );
+  });
   expect(r.status).toBe(200);
-  return r.body.requestId as string;
+  return (r.json as { requestId: string }).requestId;
 }
 
 const check = async (requestId: string, bearer = suite.token) =>

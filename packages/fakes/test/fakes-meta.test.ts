@@ -1,5 +1,5 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakePlatforms, type FakePlatforms } from '../src/fakes/index.js';
+import { startFakePlatforms, type FakePlatforms } from '../src/index.js';
 import { DAY, HOUR, T0_SECONDS, postForm, postJson, sha256, testClock } from './fakes-helpers.js';
 
 const clock = testClock();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { startFakePlatforms, GOOGLE_SCOPES } from '../src/fakes/index.js';
+import { startFakePlatforms, GOOGLE_SCOPES } from '../src/index.js';
 import { DAY, HOUR, T0, fakesForTests, get, googleToken, json, postForm, postJson, sha256 } from './fakes-helpers.js';
 
 const google = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakePlatformsError, type FakeRoute, type FakeStep } from '../src/fakes/index.js';
+import { FakePlatformsError, type FakeRoute, type FakeStep } from '../src/index.js';
 import { T0_SECONDS, fakesForTests, json, postJson, sha256 } from './fakes-helpers.js';
 
 const suite = await fakesForTests();

@@ -1,5 +1,5 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakePlatforms, type FakePlatforms } from '../src/fakes/index.js';
+import { startFakePlatforms, type FakePlatforms } from '../src/index.js';
 import { T0, T0_SECONDS, postJson, sha256, testClock } from './fakes-helpers.js';
 
 const clock = testClock();

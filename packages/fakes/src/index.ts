@@ -1,5 +1,5 @@
 /**
- * `@pruuv/sender/fakes`: strict fake Meta, Google (OAuth, Ads, Data Manager)
+ * `@pruuv/fakes`: strict fake Meta, Google (OAuth, Ads, Data Manager)
  * and TikTok servers on 127.0.0.1, for tests, the `npm start` sandbox and the bench.
  * Each validates every request as platforms.md §8 and google-data-manager.md §9 say.
  */

@@ -1,5 +1,5 @@
 /**
- * Public types of the strict fake ad-platform servers (`@pruuv/sender/fakes`).
+ * Public types of the strict fake ad-platform servers (`@pruuv/fakes`).
  * The fakes speak the wire contracts of platforms.md §8 and
  * google-data-manager.md §9 over real HTTP on 127.0.0.1.
  */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FAKE_DEFAULTS, FakePlatformsError, sandboxBanner, startFakePlatforms } from '../src/fakes/index.js';
+import { FAKE_DEFAULTS, FakePlatformsError, sandboxBanner, startFakePlatforms } from '../src/index.js';
 import { T0_SECONDS, get, postJson, sha256 } from './fakes-helpers.js';
 
 const metaEvent = (id: string) => ({ event_name: 'Lead', event_time: Math.floor(Date.now() / 1000) - 60, event_id: id, action_source: 'system_generated', user_data: { em: sha256('a') } });
