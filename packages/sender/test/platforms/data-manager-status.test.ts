@@ -5,9 +5,9 @@ import {
   DATA_MANAGER_FIRST_STATUS_CHECK_MS,
   nextStatusCheck,
   readRequestStatus,
-} from '../src/data-manager-status.js';
-import { sendHttp } from '../src/http.js';
-import { response } from './helpers.js';
+} from '../../src/platforms/google/data-manager-status.js';
+import { sendHttp } from '../../src/http.js';
+import { response } from '../helpers.js';
 
 // The fakes' default Google account and OAuth client (FAKE_DEFAULTS.google), which googleToken uses.
 const suite = await fakesForTests({ dataManagerQuota: { perMinute: 1000 } });

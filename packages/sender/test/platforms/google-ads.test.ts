@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { checkGoogle, type GooglePlan } from '../src/eligibility.js';
-import { buildGoogleAdsRequest, classifyGoogleAdsResponse, formatGoogleAdsDateTime, type UploadClickConversionsBody } from '../src/google-ads.js';
-import type { ConversionEvent, GoogleConnection } from '../src/types.js';
-import { NOW, VECTORS, googleConnection, makeEvent, response, sha256 } from './helpers.js';
+import { buildGoogleAdsRequest, classifyGoogleAdsResponse, formatGoogleAdsDateTime, type UploadClickConversionsBody } from '../../src/platforms/google/ads.js';
+import type { GoogleConnection } from '../../src/platforms/google/connection.js';
+import { checkGoogle, type GooglePlan } from '../../src/platforms/google/eligibility.js';
+import type { ConversionEvent } from '../../src/types.js';
+import { NOW, VECTORS, googleConnection, makeEvent, response, sha256 } from '../helpers.js';
 
 const ads = (o: Partial<GoogleConnection> = {}) => googleConnection({ api: 'ads', ...o });
 

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { checkTikTok, type TikTokPlan } from '../src/eligibility.js';
-import { buildTikTokRequest, classifyTikTokResponse, type TikTokTrackBody } from '../src/tiktok.js';
-import type { ConversionEvent } from '../src/types.js';
-import { NOW, VECTORS, makeEvent, response, sha256, tiktokConnection } from './helpers.js';
+import { checkTikTok, type TikTokPlan } from '../../src/platforms/tiktok/eligibility.js';
+import { buildTikTokRequest, type TikTokTrackBody } from '../../src/platforms/tiktok/request.js';
+import { classifyTikTokResponse } from '../../src/platforms/tiktok/response.js';
+import type { ConversionEvent } from '../../src/types.js';
+import { NOW, VECTORS, makeEvent, response, sha256, tiktokConnection } from '../helpers.js';
 
 function plan(overrides: Partial<ConversionEvent> = {}): TikTokPlan {
   const r = checkTikTok(makeEvent(overrides), tiktokConnection(), undefined, NOW);

@@ -4,9 +4,12 @@
  * `BadRequest` and `RetryInfo` details (platforms.md §3.4–3.5,
  * google-data-manager.md §6). Pure.
  */
-import { parseRetryAfter, type HttpResponse } from './http.js';
-import { clip, type Classified } from './outcomes.js';
-import { ruleFor, ruleForHttpStatus, verdictFrom, type RetryRule } from './retry-policy.js';
+import { parseRetryAfter, type HttpResponse } from '../../http.js';
+import { clip, type Classified } from '../../outcomes.js';
+import { ruleForHttpStatus, ruleTable, verdictFrom, type RetryRule } from '../../retry-rules.js';
+import { GOOGLE_RETRY_RULES } from './retry-rules.js';
+
+const rules = ruleTable(GOOGLE_RETRY_RULES);
 
 /** The parts of a Google error that decide what to do. */
 export interface GoogleErrorInfo {
@@ -26,7 +29,8 @@ export interface GoogleErrorInfo {
 
 type Json = Record<string, unknown>;
 
-function isObject(v: unknown): v is Json {
+/** A JSON object (not an array, not null). */
+export function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
@@ -133,19 +137,19 @@ export function parseGoogleStatus(status: unknown): GoogleErrorInfo {
  */
 export function googleRule(info: Pick<GoogleErrorInfo, 'codes' | 'families' | 'status'>): RetryRule {
   for (const code of info.codes) {
-    const rule = ruleFor(`google:${code}`);
+    const rule = rules.find(`google:${code}`);
     // Status-like reasons (`INVALID_ARGUMENT` as an ErrorInfo reason) are not more specific than the status.
     if (rule && code !== 'INVALID_ARGUMENT') return rule;
   }
   for (const family of info.families) {
-    const rule = ruleFor(`google:${family}`);
+    const rule = rules.find(`google:${family}`);
     if (rule) return rule;
   }
   if (info.status) {
-    const rule = ruleFor(`google:${info.status}`);
+    const rule = rules.find(`google:${info.status}`);
     if (rule) return rule;
   }
-  return ruleFor('google:other') as RetryRule;
+  return rules.get('google:other');
 }
 
 /** The short code recorded on an outcome: the first specific code, else the status. */

@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { DATA_MANAGER_API_VERSION, DATA_MANAGER_BASE_URL } from './data-manager.js';
-import type { HttpRequest, HttpResponse } from './http.js';
+import type { HttpRequest, HttpResponse } from '../../http.js';
 
 /** The first check of a request's status comes this long after its 200 (google-data-manager.md §6). */
 export const DATA_MANAGER_FIRST_STATUS_CHECK_MS = 30 * 60_000;

@@ -1,14 +1,11 @@
 /**
  * TikTok Events API 2.0 (`/open_api/v1.3/event/track/`): the request for a
- * batch of events and the reading of the answer (platforms.md §4). Pure.
+ * batch of events (platforms.md §4). Pure.
  */
-import { z } from 'zod';
+import { externalIdHash } from '../../hashing.js';
+import type { HttpRequest } from '../../http.js';
+import type { TikTokConnection } from './connection.js';
 import type { TikTokPlan } from './eligibility.js';
-import { externalIdHash } from './hashing.js';
-import { parseRetryAfter, type HttpRequest, type HttpResponse } from './http.js';
-import { clip, type Classified } from './outcomes.js';
-import { ruleFor, ruleForHttpStatus, verdictFrom, type RetryRule } from './retry-policy.js';
-import type { TikTokConnection } from './types.js';
 
 /** Real TikTok Business API host. */
 export const TIKTOK_BASE_URL = 'https://business-api.tiktok.com';
@@ -98,40 +95,4 @@ export function buildTikTokRequest(
     headers: { 'access-token': connection.access_token, 'content-type': 'application/json' },
     body,
   };
-}
-
-const answerSchema = z.object({
-  code: z.number().int(),
-  message: z.string().optional(),
-  request_id: z.string().optional(),
-});
-
-/** The retry-table row for a TikTok `code` (platforms.md §4.3). */
-export function tiktokRule(code: number): RetryRule {
-  return ruleFor(`tiktok:${code}`) ?? ruleFor(code >= 50000 && code < 60000 ? 'tiktok:5xxxx' : 'tiktok:other') as RetryRule;
-}
-
-/**
- * Reads the answer. TikTok answers errors with HTTP 200 and `code != 0`, so
- * only `code: 0` is success; a non-JSON answer (a proxy's 502 page) is judged
- * by its HTTP status (platforms.md §4.3).
- */
-export function classifyTikTokResponse(res: HttpResponse, now: Date): Classified {
-  const retryAfterMs = parseRetryAfter(res.headers['retry-after'], now);
-  const extra = retryAfterMs === undefined ? {} : { retryAfterMs };
-  const parsed = answerSchema.safeParse(res.json);
-  if (!parsed.success) {
-    const rule = res.status >= 200 && res.status < 300 ? (ruleFor('bad_response') as RetryRule) : ruleForHttpStatus(res.status);
-    return { verdict: { type: 'all', result: verdictFrom(rule, { error_code: `HTTP ${res.status}`, ...extra }) }, http_status: res.status };
-  }
-  const { code, message, request_id } = parsed.data;
-  const base = { http_status: res.status, ...(request_id ? { request_id } : {}) };
-  if (code === 0) return { verdict: { type: 'all', result: { kind: 'sent' } }, ...base };
-  const verdict = verdictFrom(tiktokRule(code), {
-    error_code: String(code),
-    ...(message ? { error_message: clip(message) as string } : {}),
-    ...extra,
-  });
-  if (verdict.kind === 'split') return { verdict: { type: 'split', verdict }, ...base };
-  return { verdict: { type: 'all', result: verdict }, ...base };
 }

@@ -3,12 +3,12 @@
  * request and the reading of the answer, partial failures included
  * (platforms.md §3). Pure: no I/O.
  */
+import type { HttpRequest, HttpResponse } from '../../http.js';
+import { clip, type Classified, type EventResult } from '../../outcomes.js';
+import { sharedRule, verdictFrom, type Verdict } from '../../retry-rules.js';
+import type { GoogleConnection } from './connection.js';
 import type { GooglePlan } from './eligibility.js';
-import { classifyGoogleRpcError, googleRule, parseGoogleStatus } from './google-errors.js';
-import type { HttpRequest, HttpResponse } from './http.js';
-import { clip, type Classified, type EventResult } from './outcomes.js';
-import { ruleFor, verdictFrom, type RetryRule, type Verdict } from './retry-policy.js';
-import type { GoogleConnection } from './types.js';
+import { classifyGoogleRpcError, googleRule, isObject, parseGoogleStatus } from './rpc-errors.js';
 
 /** Real Google Ads API host. */
 export const GOOGLE_ADS_BASE_URL = 'https://googleads.googleapis.com';
@@ -115,10 +115,6 @@ export function buildGoogleAdsRequest(
   };
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** The verdict of one row named in a `partialFailureError`. */
 function rowVerdict(codes: string[], families: string[], message: string | undefined): Verdict {
   const rule = googleRule({ codes, families });
@@ -143,7 +139,7 @@ export function classifyGoogleAdsResponse(
   const base = { http_status: res.status, ...(headerRequestId ? { request_id: headerRequestId } : {}) };
   if (res.status >= 200 && res.status < 300) {
     if (!isObject(res.json)) {
-      return { verdict: { type: 'all', result: verdictFrom(ruleFor('bad_response') as RetryRule, { error_code: `HTTP ${res.status}` }) }, ...base };
+      return { verdict: { type: 'all', result: verdictFrom(sharedRule('bad_response'), { error_code: `HTTP ${res.status}` }) }, ...base };
     }
     const ok: EventResult = dryRun ? { kind: 'validated' } : { kind: 'sent' };
     const results: EventResult[] = Array.from({ length: count }, () => ok);

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { checkMeta, type MetaPlan } from '../src/eligibility.js';
-import { buildMetaRequest, classifyMetaResponse, type MetaEventsBody } from '../src/meta.js';
-import type { ConversionEvent } from '../src/types.js';
-import { NOW, VECTORS, makeEvent, metaConnection, response, sha256 } from './helpers.js';
+import { checkMeta, type MetaPlan } from '../../src/platforms/meta/eligibility.js';
+import { buildMetaRequest, type MetaEventsBody } from '../../src/platforms/meta/request.js';
+import { classifyMetaResponse } from '../../src/platforms/meta/response.js';
+import type { ConversionEvent } from '../../src/types.js';
+import { NOW, VECTORS, makeEvent, metaConnection, response, sha256 } from '../helpers.js';
 
 function plan(overrides: Partial<ConversionEvent> = {}): MetaPlan {
   const r = checkMeta(makeEvent(overrides), metaConnection(), undefined, NOW);

@@ -2,12 +2,12 @@
  * Google Data Manager API `events:ingest`: the request for a batch of click
  * conversions and the reading of the answer (google-data-manager.md). Pure.
  */
+import type { HttpRequest, HttpResponse } from '../../http.js';
+import type { Classified } from '../../outcomes.js';
+import { sharedRule, verdictFrom } from '../../retry-rules.js';
+import type { GoogleConnection } from './connection.js';
 import type { GooglePlan } from './eligibility.js';
-import { classifyGoogleRpcError } from './google-errors.js';
-import type { HttpRequest, HttpResponse } from './http.js';
-import type { Classified } from './outcomes.js';
-import { ruleFor, verdictFrom, type RetryRule } from './retry-policy.js';
-import type { GoogleConnection } from './types.js';
+import { classifyGoogleRpcError, isObject } from './rpc-errors.js';
 
 /** Real Data Manager host. */
 export const DATA_MANAGER_BASE_URL = 'https://datamanager.googleapis.com';
@@ -122,10 +122,6 @@ export function buildDataManagerRequest(
   };
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /**
  * Reads the answer. 200 means accepted for asynchronous processing: every
  * event is sent (click matching shows up later in diagnostics). Errors fail
@@ -135,7 +131,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 export function classifyDataManagerResponse(res: HttpResponse, now: Date, dryRun = false): Classified {
   if (res.status >= 200 && res.status < 300) {
     if (!isObject(res.json)) {
-      return { verdict: { type: 'all', result: verdictFrom(ruleFor('bad_response') as RetryRule, { error_code: `HTTP ${res.status}` }) }, http_status: res.status };
+      return { verdict: { type: 'all', result: verdictFrom(sharedRule('bad_response'), { error_code: `HTTP ${res.status}` }) }, http_status: res.status };
     }
     const requestId = typeof res.json.requestId === 'string' ? res.json.requestId : undefined;
     return {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { buildDataManagerRequest, classifyDataManagerResponse, formatRfc3339, type IngestEventsBody } from '../src/data-manager.js';
-import { checkGoogle, type GooglePlan } from '../src/eligibility.js';
-import type { ConversionEvent, GoogleConnection } from '../src/types.js';
-import { NOW, VECTORS, googleConnection, makeEvent, response, sha256 } from './helpers.js';
+import type { GoogleConnection } from '../../src/platforms/google/connection.js';
+import { buildDataManagerRequest, classifyDataManagerResponse, formatRfc3339, type IngestEventsBody } from '../../src/platforms/google/data-manager.js';
+import { checkGoogle, type GooglePlan } from '../../src/platforms/google/eligibility.js';
+import type { ConversionEvent } from '../../src/types.js';
+import { NOW, VECTORS, googleConnection, makeEvent, response, sha256 } from '../helpers.js';
 
 function plan(overrides: Partial<ConversionEvent> = {}, conn: GoogleConnection = googleConnection()): GooglePlan {
   const r = checkGoogle(makeEvent(overrides), conn, undefined, NOW);

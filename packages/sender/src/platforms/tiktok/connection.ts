@@ -1,0 +1,34 @@
+/**
+ * A TikTok Events API connection: the Pixel Code (event source id) and an
+ * access token (platforms.md §4.1).
+ */
+import { z } from 'zod';
+import type { ConnectionField, ConnectionSpec, FieldName } from '../adapter.js';
+
+/** TikTok Events API 2.0 connection (platforms.md §4). */
+export interface TikTokConnection {
+  platform: 'tiktok';
+  pixel_code: string;
+  access_token: string;
+  test_event_code?: string;
+  dry_run?: boolean;
+}
+
+const schema = z.object({
+  platform: z.literal('tiktok'),
+  pixel_code: z.string().min(1),
+  access_token: z.string().min(1),
+  test_event_code: z.string().min(1).optional(),
+  dry_run: z.boolean().optional(),
+});
+
+/** The fields of a TikTok connection and their schema. */
+export const TIKTOK_CONNECTION: ConnectionSpec<TikTokConnection> = {
+  schema,
+  fields: [
+    { name: 'pixel_code', kind: 'setting', required: true },
+    { name: 'access_token', kind: 'secret', required: true },
+    { name: 'test_event_code', kind: 'setting', required: false },
+    { name: 'dry_run', kind: 'setting', required: false },
+  ] satisfies readonly ConnectionField<FieldName<TikTokConnection>>[],
+};
