@@ -9,7 +9,7 @@ import { dataManagerRequestId } from './ids.js';
 import type { Ledger } from './ledger.js';
 import { authorization, GOOGLE_SCOPES, type TokenStore } from './google-oauth.js';
 import { dataManagerError, dataManagerQuotaError, DM_QUOTA, MISSING_CREDENTIALS_MESSAGE, RPC_MESSAGES, type FieldViolation } from './google-rpc.js';
-import { checkProtoJson, P, RFC3339, type ProtoType } from './proto-json.js';
+import { checkProtoJson, P, type ProtoType } from './proto-json.js';
 import { isRecord, type FakeAnswer, type FakeHttpRequest } from './request.js';
 
 const NS = 'google.ads.datamanager.v1';
@@ -427,9 +427,4 @@ export function handleDataManager(req: FakeHttpRequest, ctx: DataManagerContext,
     destinations: validateOnly ? [] : ingest(request, ctx, nowMs),
   });
   return { status: 200, body: { requestId } };
-}
-
-/** `true` when a string is an RFC 3339 timestamp protobuf accepts (exported for client tests). */
-export function isRfc3339(value: string): boolean {
-  return RFC3339.test(value) && !Number.isNaN(Date.parse(value));
 }

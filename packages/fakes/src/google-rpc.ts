@@ -29,13 +29,6 @@ export interface FieldViolation {
   reason?: string;
 }
 
-/** HTTP status of each canonical code (google-data-manager.md §6, google/rpc/code.proto). */
-export const RPC_HTTP_STATUS: Readonly<Record<string, number>> = {
-  INVALID_ARGUMENT: 400, FAILED_PRECONDITION: 400, OUT_OF_RANGE: 400, UNAUTHENTICATED: 401, PERMISSION_DENIED: 403,
-  NOT_FOUND: 404, ABORTED: 409, ALREADY_EXISTS: 409, RESOURCE_EXHAUSTED: 429, CANCELLED: 499, INTERNAL: 500,
-  UNKNOWN: 500, DATA_LOSS: 500, UNIMPLEMENTED: 501, UNAVAILABLE: 503, DEADLINE_EXCEEDED: 504,
-};
-
 /** Numeric gRPC code of each canonical code (used in `partialFailureError.code`). */
 export const RPC_CODE: Readonly<Record<string, number>> = {
   CANCELLED: 1, UNKNOWN: 2, INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, ALREADY_EXISTS: 6,

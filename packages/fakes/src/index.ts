@@ -9,7 +9,7 @@ export { sandboxBanner } from './sandbox.js';
 export { FakePlatformsError } from './errors.js';
 export { validateMetaEvent, META_ACTION_SOURCES, META_API_VERSIONS, META_HASHED_FIELDS } from './meta.js';
 export { validateClickConversion, parseAdsDateTime, ADS_API_VERSIONS } from './google-ads.js';
-export { validateIngestRequest, isRfc3339 } from './data-manager.js';
+export { validateIngestRequest } from './data-manager.js';
 export { validateTikTokEvent, TIKTOK_EVENT_SOURCES } from './tiktok.js';
 export { GOOGLE_SCOPES, ACCESS_TOKEN_TTL_SECONDS } from './google-oauth.js';
 export type {

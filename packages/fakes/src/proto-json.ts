@@ -23,7 +23,7 @@ export type ProtoType =
   | { t: 'any' };
 
 /** RFC 3339 as protobuf's Timestamp JSON parser accepts it: `Z` or an offset, 0-9 fractional digits (PB-TS). */
-export const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
 
 export const P = {
   string: { t: 'string' },
