@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { ConnectionField, ConnectionSpec, FieldName } from '../adapter.js';
+import { DRY_RUN_FIELD, DRY_RUN_SCHEMA } from '../dry-run.js';
 
 /** Google connection: Data Manager `events:ingest` (default) or Ads `uploadClickConversions`. */
 export interface GoogleConnection {
@@ -38,7 +39,7 @@ const schema = z.object({
   client_secret: z.string().min(1),
   refresh_token: z.string().min(1),
   developer_token: z.string().min(1).optional(),
-  dry_run: z.boolean().optional(),
+  dry_run: DRY_RUN_SCHEMA,
 });
 
 /** The fields of a Google connection and their schema; account ids lose their hyphens. */
@@ -55,6 +56,6 @@ export const GOOGLE_CONNECTION: ConnectionSpec<GoogleConnection> = {
     { name: 'refresh_token', kind: 'secret', required: true },
     // Optional and ignored since 2026-09-09; sent only when set (platforms.md §3.1).
     { name: 'developer_token', kind: 'secret', required: false },
-    { name: 'dry_run', kind: 'setting', required: false },
+    DRY_RUN_FIELD,
   ] satisfies readonly ConnectionField<FieldName<GoogleConnection>>[],
 };

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { ConnectionField, ConnectionSpec, FieldName } from '../adapter.js';
+import { DRY_RUN_FIELD, DRY_RUN_SCHEMA } from '../dry-run.js';
 
 /** Meta CAPI connection (platforms.md §1). */
 export interface MetaConnection {
@@ -20,7 +21,7 @@ const schema = z.object({
   pixel_id: z.string().regex(/^\d+$/, 'must be the numeric Pixel (dataset) id from Events Manager'),
   access_token: z.string().min(1),
   test_event_code: z.string().min(1).optional(),
-  dry_run: z.boolean().optional(),
+  dry_run: DRY_RUN_SCHEMA,
 });
 
 /** The fields of a Meta connection and their schema. */
@@ -31,6 +32,6 @@ export const META_CONNECTION: ConnectionSpec<MetaConnection> = {
     { name: 'access_token', kind: 'secret', required: true },
     // Test events are not dropped: "They flow into Events Manager and are used for targeting and ads measurement" (platforms.md §1.2).
     { name: 'test_event_code', kind: 'setting', required: false },
-    { name: 'dry_run', kind: 'setting', required: false },
+    DRY_RUN_FIELD,
   ] satisfies readonly ConnectionField<FieldName<MetaConnection>>[],
 };

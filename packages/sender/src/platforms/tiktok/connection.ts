@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { ConnectionField, ConnectionSpec, FieldName } from '../adapter.js';
+import { DRY_RUN_FIELD, DRY_RUN_SCHEMA } from '../dry-run.js';
 
 /** TikTok Events API 2.0 connection (platforms.md §4). */
 export interface TikTokConnection {
@@ -19,7 +20,7 @@ const schema = z.object({
   pixel_code: z.string().min(1),
   access_token: z.string().min(1),
   test_event_code: z.string().min(1).optional(),
-  dry_run: z.boolean().optional(),
+  dry_run: DRY_RUN_SCHEMA,
 });
 
 /** The fields of a TikTok connection and their schema. */
@@ -29,6 +30,6 @@ export const TIKTOK_CONNECTION: ConnectionSpec<TikTokConnection> = {
     { name: 'pixel_code', kind: 'setting', required: true },
     { name: 'access_token', kind: 'secret', required: true },
     { name: 'test_event_code', kind: 'setting', required: false },
-    { name: 'dry_run', kind: 'setting', required: false },
+    DRY_RUN_FIELD,
   ] satisfies readonly ConnectionField<FieldName<TikTokConnection>>[],
 };
