@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { CLICK_ID_NAMES } from '../click-ids.js';
+import { SenderError } from '../errors.js';
 import type { PlatformAdapter } from './adapter.js';
 import { google } from './google/index.js';
 import { meta } from './meta/index.js';
@@ -38,10 +39,10 @@ export const PLATFORM_IDS: readonly Platform[] = PLATFORMS.map((p) => p.id);
 
 const BY_ID: ReadonlyMap<string, AnyPlatformAdapter> = new Map<string, AnyPlatformAdapter>(PLATFORMS.map((p) => [p.id, p]));
 
-/** The adapter of a platform id. Throws `TypeError` for an id no adapter has: a caller bug, the types rule it out. */
+/** The adapter of a platform id. Throws {@link SenderError} for an id no adapter has: a caller bug, the types rule it out. */
 export function platformAdapter(id: Platform): AnyPlatformAdapter {
   const adapter = BY_ID.get(id);
-  if (adapter === undefined) throw new TypeError(`Unknown platform "${String(id)}"; known: ${PLATFORM_IDS.join(', ')}.`);
+  if (adapter === undefined) throw new SenderError(`Unknown platform "${String(id)}"; known: ${PLATFORM_IDS.join(', ')}.`);
   return adapter;
 }
 
