@@ -34,7 +34,7 @@ export type FieldName<C extends ConnectionBase> = Exclude<keyof C, 'platform'> &
 
 /**
  * One field of a connection, as a person sets it (`pruuv connections set --pixel-id …`).
- * An adapter checks its list with `satisfies readonly ConnectionField<FieldName<C>>[]`.
+ * Derived from the connection's schema by `connectionFields` (`connection-fields.ts`).
  */
 export interface ConnectionField<N extends string = string> {
   name: N;
@@ -53,7 +53,7 @@ export interface ConnectionSpec<C extends ConnectionBase = ConnectionBase> {
    * their hyphens); input and output have the connection's type.
    */
   schema: z.ZodType<C, C> & z.core.$ZodTypeDiscriminable & { readonly shape: z.core.$ZodShape };
-  /** Every field but `platform`, in the order `connections list` prints them. */
+  /** Every field but `platform`, in schema order (the order `connections list` prints them). */
   fields: readonly ConnectionField[];
 }
 

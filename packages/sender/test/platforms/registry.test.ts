@@ -129,6 +129,27 @@ describe('connections', () => {
     });
   }
 
+  it('takes the fields in schema order, the required ones marked', () => {
+    const table = Object.fromEntries(
+      PLATFORMS.map((p) => [p.id, p.connection.fields.map((f) => `${f.name}${f.required ? '*' : ''}${f.default !== undefined ? `=${f.default}` : ''}`)]),
+    );
+    expect(table).toEqual({
+      meta: ['pixel_id*', 'access_token*', 'test_event_code', 'dry_run'],
+      google: [
+        'api=data-manager',
+        'customer_id*',
+        'conversion_action_id*',
+        'login_customer_id',
+        'client_id*',
+        'client_secret*',
+        'refresh_token*',
+        'developer_token',
+        'dry_run',
+      ],
+      tiktok: ['pixel_code*', 'access_token*', 'test_event_code', 'dry_run'],
+    });
+  });
+
   it('names the secrets, stored encrypted and never shown', () => {
     const secrets = Object.fromEntries(PLATFORMS.map((p) => [p.id, p.connection.fields.filter((f) => f.kind === 'secret').map((f) => f.name)]));
     expect(secrets).toEqual({

@@ -5,8 +5,8 @@
  * (platforms.md §3.1, google-data-manager.md §1–2).
  */
 import { z } from 'zod';
-import type { ConnectionField, ConnectionSpec, FieldName } from '../adapter.js';
-import { DRY_RUN_FIELD, DRY_RUN_SCHEMA } from '../dry-run.js';
+import type { ConnectionSpec } from '../adapter.js';
+import { connectionFields, DRY_RUN_SCHEMA } from '../connection-fields.js';
 
 /** Google connection: Data Manager `events:ingest` (default) or Ads `uploadClickConversions`. */
 export interface GoogleConnection {
@@ -38,6 +38,7 @@ const schema = z.object({
   client_id: z.string().min(1),
   client_secret: z.string().min(1),
   refresh_token: z.string().min(1),
+  // Optional and ignored since 2026-09-09; sent only when set (platforms.md §3.1).
   developer_token: z.string().min(1).optional(),
   dry_run: DRY_RUN_SCHEMA,
 });
@@ -45,17 +46,9 @@ const schema = z.object({
 /** The fields of a Google connection and their schema; account ids lose their hyphens. */
 export const GOOGLE_CONNECTION: ConnectionSpec<GoogleConnection> = {
   schema,
-  fields: [
+  fields: connectionFields<GoogleConnection>(schema, {
+    secrets: ['client_secret', 'refresh_token', 'developer_token'],
     // Data Manager unless the account is allow-listed for the Ads API (google-data-manager.md §1).
-    { name: 'api', kind: 'setting', required: false, default: 'data-manager' },
-    { name: 'customer_id', kind: 'setting', required: true },
-    { name: 'conversion_action_id', kind: 'setting', required: true },
-    { name: 'login_customer_id', kind: 'setting', required: false },
-    { name: 'client_id', kind: 'setting', required: true },
-    { name: 'client_secret', kind: 'secret', required: true },
-    { name: 'refresh_token', kind: 'secret', required: true },
-    // Optional and ignored since 2026-09-09; sent only when set (platforms.md §3.1).
-    { name: 'developer_token', kind: 'secret', required: false },
-    DRY_RUN_FIELD,
-  ] satisfies readonly ConnectionField<FieldName<GoogleConnection>>[],
+    defaults: { api: 'data-manager' },
+  }),
 };

@@ -3,8 +3,8 @@
  * access token (platforms.md §1.1).
  */
 import { z } from 'zod';
-import type { ConnectionField, ConnectionSpec, FieldName } from '../adapter.js';
-import { DRY_RUN_FIELD, DRY_RUN_SCHEMA } from '../dry-run.js';
+import type { ConnectionSpec } from '../adapter.js';
+import { connectionFields, DRY_RUN_SCHEMA } from '../connection-fields.js';
 
 /** Meta CAPI connection (platforms.md §1). */
 export interface MetaConnection {
@@ -20,6 +20,7 @@ const schema = z.object({
   platform: z.literal('meta'),
   pixel_id: z.string().regex(/^\d+$/, 'must be the numeric Pixel (dataset) id from Events Manager'),
   access_token: z.string().min(1),
+  // Test events are not dropped: "They flow into Events Manager and are used for targeting and ads measurement" (platforms.md §1.2).
   test_event_code: z.string().min(1).optional(),
   dry_run: DRY_RUN_SCHEMA,
 });
@@ -27,11 +28,5 @@ const schema = z.object({
 /** The fields of a Meta connection and their schema. */
 export const META_CONNECTION: ConnectionSpec<MetaConnection> = {
   schema,
-  fields: [
-    { name: 'pixel_id', kind: 'setting', required: true },
-    { name: 'access_token', kind: 'secret', required: true },
-    // Test events are not dropped: "They flow into Events Manager and are used for targeting and ads measurement" (platforms.md §1.2).
-    { name: 'test_event_code', kind: 'setting', required: false },
-    DRY_RUN_FIELD,
-  ] satisfies readonly ConnectionField<FieldName<MetaConnection>>[],
+  fields: connectionFields<MetaConnection>(schema, { secrets: ['access_token'] }),
 };

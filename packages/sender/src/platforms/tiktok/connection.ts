@@ -3,8 +3,8 @@
  * access token (platforms.md §4.1).
  */
 import { z } from 'zod';
-import type { ConnectionField, ConnectionSpec, FieldName } from '../adapter.js';
-import { DRY_RUN_FIELD, DRY_RUN_SCHEMA } from '../dry-run.js';
+import type { ConnectionSpec } from '../adapter.js';
+import { connectionFields, DRY_RUN_SCHEMA } from '../connection-fields.js';
 
 /** TikTok Events API 2.0 connection (platforms.md §4). */
 export interface TikTokConnection {
@@ -26,10 +26,5 @@ const schema = z.object({
 /** The fields of a TikTok connection and their schema. */
 export const TIKTOK_CONNECTION: ConnectionSpec<TikTokConnection> = {
   schema,
-  fields: [
-    { name: 'pixel_code', kind: 'setting', required: true },
-    { name: 'access_token', kind: 'secret', required: true },
-    { name: 'test_event_code', kind: 'setting', required: false },
-    DRY_RUN_FIELD,
-  ] satisfies readonly ConnectionField<FieldName<TikTokConnection>>[],
+  fields: connectionFields<TikTokConnection>(schema, { secrets: ['access_token'] }),
 };
