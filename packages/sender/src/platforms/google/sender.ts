@@ -41,21 +41,25 @@ function oauthFailure(error: unknown): Classified {
   return transportFailure(error);
 }
 
-/** Opens one `sendBatch` call on a Google connection: Ads API or Data Manager, as the connection says. */
-export function openGoogle(conn: GoogleConnection, ctx: SendContext<GoogleUrl, GoogleVersion>): PlatformSender<GooglePlan> {
+/** Sends one request with an access token and reads the answer; `beforeRequest` runs before each try (the request budget). */
+type TokenExchange = (
+  build: (token: string) => HttpRequest,
+  classify: (res: HttpResponse) => Classified,
+  beforeRequest: () => Promise<void>,
+) => Promise<Classified>;
+
+/**
+ * Requests with the connection's access token, from the pass's token cache.
+ * One refresh and resend per `sendBatch` call after a 401; a second 401 is
+ * classified as it comes (retry table: google:UNAUTHENTICATED, pause).
+ */
+function tokenExchange(conn: GoogleConnection, ctx: SendContext<GoogleUrl, GoogleVersion>): TokenExchange {
   const tokens = ctx.shared.get('tokenCache', () =>
     createTokenCache({ fetch: ctx.fetch, tokenUrl: ctx.urls.oauthToken, now: ctx.now, timeoutMs: ctx.timeoutMs }),
   );
   const creds = { client_id: conn.client_id, client_secret: conn.client_secret, refresh_token: conn.refresh_token };
-  const dryRun = conn.dry_run === true;
   let refreshed = false;
-
-  // One token refresh per batch after a 401; a second 401 pauses (retry table: google:UNAUTHENTICATED).
-  const withToken = async (
-    build: (token: string) => HttpRequest,
-    classify: (res: HttpResponse) => Classified,
-    beforeRequest: () => Promise<void>,
-  ): Promise<Classified> => {
+  return async (build, classify, beforeRequest) => {
     let token: string;
     try {
       token = await tokens.getToken(creds);
@@ -81,7 +85,12 @@ export function openGoogle(conn: GoogleConnection, ctx: SendContext<GoogleUrl, G
     }
     return classify(res);
   };
+}
 
+/** Opens one `sendBatch` call on a Google connection: Ads API or Data Manager, as the connection says. */
+export function openGoogle(conn: GoogleConnection, ctx: SendContext<GoogleUrl, GoogleVersion>): PlatformSender<GooglePlan> {
+  const withToken = tokenExchange(conn, ctx);
+  const dryRun = conn.dry_run === true;
   if (conn.api === 'ads') {
     return {
       send: (plans) =>
