@@ -1,8 +1,9 @@
 /**
  * THE PLATFORM REGISTRY: the one list of the platforms Pruuv sends to. The
- * `Platform` and `Connection` types, the platform id list, the connection
- * schema, the default URLs and versions and the retry table are derived from
- * it; adding a platform is a folder under `platforms/` and one line here
+ * `Platform`, `Connection` and `Plan` types, the platform id list, the
+ * connection schema, the default URLs and versions (and, in their modules, the
+ * retry table and the batch limits) are derived from it. Adding a platform is
+ * a folder under `platforms/` and its entry in `PLATFORMS`, with its import
  * (README, "Adding a platform").
  */
 import { z } from 'zod';
