@@ -7,5 +7,6 @@ export default [
   'packages/pixel/vitest.browser.config.ts',
   'packages/collector/vitest.config.ts',
   'packages/sender/vitest.config.ts',
+  'packages/fakes/vitest.config.ts',
   'packages/testkit/vitest.config.ts',
 ];

@@ -38,7 +38,7 @@ else await bench();
 
 /** Child process: the fakes; answers `count` and `reset` over IPC. */
 async function serveFakes() {
-  const { startFakePlatforms } = await import('@pruuv/sender/fakes');
+  const { startFakePlatforms } = await import('@pruuv/fakes');
   const fakes = await startFakePlatforms({ maxRequestLog: 100 });
   process.on('disconnect', () => process.exit(0));
   process.on('message', async (message) => {
@@ -81,7 +81,7 @@ function seconds(ms) {
 
 async function bench() {
   const sender = await import('@pruuv/sender');
-  const { FAKE_DEFAULTS } = await import('@pruuv/sender/fakes');
+  const { FAKE_DEFAULTS } = await import('@pruuv/fakes');
   const { openDb, createSqliteStore, createSender, createConnections } = await import('../dist/index.js');
   const { toConversionEvent } = await import('../dist/domain/conversion-event.js');
 

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseKeyRing, type KeyRing } from '@pruuv/sender';
-import { FAKE_DEFAULTS, sandboxBanner, startFakePlatforms, type FakePlatforms } from '@pruuv/sender/fakes';
+import { FAKE_DEFAULTS, sandboxBanner, startFakePlatforms, type FakePlatforms } from '@pruuv/fakes';
 import { ConfigError, loadConfig } from './config.js';
 import { curlExample, webhookUrl } from './domain/admin-input.js';
 import { createConnections } from './domain/connections.js';

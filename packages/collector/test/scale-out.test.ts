@@ -12,7 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseKeyRing } from '@pruuv/sender';
-import { startFakePlatforms, type FakePlatforms } from '@pruuv/sender/fakes';
+import { startFakePlatforms, type FakePlatforms } from '@pruuv/fakes';
 import { newTestDatabase } from '@pruuv/testkit/database';
 import { freePort, type TestDatabase } from '@pruuv/testkit/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

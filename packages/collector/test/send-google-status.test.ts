@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTokenCache, parseKeyRing, type SendRecord } from '@pruuv/sender';
-import { FAKE_DEFAULTS } from '@pruuv/sender/fakes';
+import { FAKE_DEFAULTS } from '@pruuv/fakes';
 import { memoryOutput } from '../src/cli/output.js';
 import { sendsGoogleStatus } from '../src/cli/sends.js';
 import { listGoogleStatus } from '../src/domain/send-lists.js';

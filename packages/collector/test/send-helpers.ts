@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_VERSIONS, parseKeyRing, type KeyRing, type PassReport, type Platform } from '@pruuv/sender';
-import { startFakePlatforms, FAKE_DEFAULTS, type FakePlatforms, type FakePlatformsOptions } from '@pruuv/sender/fakes';
+import { startFakePlatforms, FAKE_DEFAULTS, type FakePlatforms, type FakePlatformsOptions } from '@pruuv/fakes';
 import { openDb, type Db } from '../src/store/sqlite/db.js';
 import { createConnections, type Connections, type FieldValue } from '../src/domain/connections.js';
 import { DEFAULT_SEND_CRON, type SendConfig } from '../src/send/send-config.js';

@@ -4,7 +4,7 @@
  * (packages/sender/README.md "Retry table") through whole passes.
  */
 import type { Platform } from '@pruuv/sender';
-import type { FakeRoute, FakeStep } from '@pruuv/sender/fakes';
+import type { FakeRoute, FakeStep } from '@pruuv/fakes';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listSends } from '../src/domain/send-lists.js';
 import { auditRows, outboxRow, receipts, sendEnv, type SendEnv } from './send-helpers.js';

@@ -3,22 +3,17 @@
  * (client, platform) connection, then per Google conversion action, then at
  * most the platform's batch limit per call. Pure.
  */
-import { GOOGLE_MAX_BATCH } from './google-ads.js';
-import { META_MAX_BATCH } from './meta.js';
 import type { ClaimedSend } from './outbox-store.js';
-import { TIKTOK_MAX_BATCH } from './tiktok.js';
-import type { Platform } from './types.js';
+import { PLATFORMS, type Platform } from './platforms/index.js';
 
 /**
- * Events per request: Meta 1,000 (platforms.md §1.2), TikTok 1,000
- * (platforms.md §4.3), Google 2,000 for both the Ads API and Data Manager
- * (platforms.md §3.5, google-data-manager.md §6).
+ * Events per request, each adapter's `maxBatch`: Meta 1,000 (platforms.md §1.2),
+ * TikTok 1,000 (platforms.md §4.3), Google 2,000 for both the Ads API and
+ * Data Manager (platforms.md §3.5, google-data-manager.md §6).
  */
-export const PLATFORM_BATCH_LIMITS: Readonly<Record<Platform, number>> = {
-  meta: META_MAX_BATCH,
-  google: GOOGLE_MAX_BATCH,
-  tiktok: TIKTOK_MAX_BATCH,
-};
+export const PLATFORM_BATCH_LIMITS: Readonly<Record<Platform, number>> = Object.fromEntries(
+  PLATFORMS.map((p) => [p.id, p.maxBatch]),
+) as Record<Platform, number>;
 
 /** The claimed rows of one client on one platform. */
 export interface ConnectionGroup {
@@ -43,24 +38,21 @@ export function groupByConnection(claims: readonly ClaimedSend[]): ConnectionGro
 }
 
 /**
- * Cuts one connection's rows into batches: per key of `keyOf` (the Google
- * conversion action, since Data Manager takes one destination per request),
- * then into chunks of at most `limit`.
+ * Cuts one connection's rows into batches: per key of `keyOf` (the adapter's
+ * `batchKey`: the Google conversion action, since Data Manager takes one
+ * destination per request), keys in first-seen order, then into chunks of at
+ * most `limit`. `sendBatch` cuts its events into requests the same way.
  */
-export function splitBatches(
-  claims: readonly ClaimedSend[],
-  limit: number,
-  keyOf: (claim: ClaimedSend) => string = () => '',
-): ClaimedSend[][] {
+export function splitBatches<T = ClaimedSend>(items: readonly T[], limit: number, keyOf: (item: T) => string = () => ''): T[][] {
   const size = Math.max(1, Math.floor(limit));
-  const byKey = new Map<string, ClaimedSend[]>();
-  for (const claim of claims) {
-    const key = keyOf(claim);
+  const byKey = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
     const list = byKey.get(key);
-    if (list === undefined) byKey.set(key, [claim]);
-    else list.push(claim);
+    if (list === undefined) byKey.set(key, [item]);
+    else list.push(item);
   }
-  const batches: ClaimedSend[][] = [];
+  const batches: T[][] = [];
   for (const list of byKey.values()) {
     for (let i = 0; i < list.length; i += size) batches.push(list.slice(i, i + size));
   }

@@ -4,6 +4,7 @@
  */
 import type { ClaimedSend, RowUpdate, SendRecord } from './outbox-store.js';
 import { clip, type EventOutcome } from './outcomes.js';
+import { platformAdapter } from './platforms/index.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.js';
 
 /** What is the same for every event of one `sendBatch` call. */
@@ -98,14 +99,15 @@ export function applyOutcome(claim: ClaimedSend, given: EventOutcome, ctx: Attem
  * platform's dedup window (48 h from the FIRST attempt, less the safety
  * margin, platforms.md §1.3, §4.2): that first attempt may have been counted,
  * so another send could count the conversion twice. A sender that was down for
- * days must not resend. Google deduplicates `orderId` with no stated window.
+ * days must not resend. Platforms without such a window (Google `orderId`,
+ * `windowedDedup: false`) are never expired here.
  */
 export function expiredBeforeSend(
   claim: ClaimedSend,
   now: Date,
   policy: Partial<RetryPolicy> = {},
 ): EventOutcome | undefined {
-  if (claim.platform === 'google' || claim.first_attempt_at === undefined) return undefined;
+  if (!platformAdapter(claim.platform).windowedDedup || claim.first_attempt_at === undefined) return undefined;
   const p: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...policy };
   const first = Date.parse(claim.first_attempt_at);
   if (Number.isNaN(first) || now.getTime() < first + p.dedupWindowMs - p.safetyMarginMs) return undefined;

@@ -1,10 +1,12 @@
 /**
  * zod schemas for the sender's inputs: the events the collector hands over and
- * the connection settings. `sendBatch` checks both before building a request,
- * so a malformed hash or a mistyped customer id is reported per event instead
- * of making a platform reject a whole batch.
+ * the per-stage overrides. `sendBatch` checks each event before building a
+ * request, so a malformed hash is reported per event instead of making a
+ * platform reject a whole batch. Each platform's connection schema lives with
+ * its adapter; `connectionSchema`, their union, with the registry.
  */
 import { z } from 'zod';
+import { CLICK_ID_NAMES, type ClickIdName } from './click-ids.js';
 
 /** Lower-case hex SHA-256, the only form in which email, phone and ids leave Pruuv (platforms.md §1.4). */
 const sha256Hex = z.string().regex(/^[a-f0-9]{64}$/, 'must be a lower-case hex SHA-256');
@@ -14,6 +16,11 @@ const isoTime = z
   .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date-time');
 
 const clickRef = z.object({ value: z.string().min(1), ts: isoTime.optional() });
+
+/** One optional entry per click ID of the one list (`click-ids.ts`). */
+const clicks = z.object(
+  Object.fromEntries(CLICK_ID_NAMES.map((name) => [name, clickRef.optional()])) as Record<ClickIdName, z.ZodOptional<typeof clickRef>>,
+);
 
 /** Schema of {@link ConversionEvent}. */
 export const conversionEventSchema = z.object({
@@ -28,15 +35,7 @@ export const conversionEventSchema = z.object({
   event_time: isoTime,
   source: z.enum(['pixel', 'webhook']),
   consent: z.enum(['granted', 'denied', 'unspecified']),
-  clicks: z
-    .object({
-      fbclid: clickRef.optional(),
-      gclid: clickRef.optional(),
-      wbraid: clickRef.optional(),
-      gbraid: clickRef.optional(),
-      ttclid: clickRef.optional(),
-      msclkid: clickRef.optional(),
-    }),
+  clicks,
   fbc: z.string().optional(),
   fbp: z.string().optional(),
   ttp: z.string().optional(),
@@ -56,48 +55,6 @@ export const stageOverridesSchema = z.object({
   tiktok_event_name: z.string().min(1).max(50).optional(),
   google_conversion_action_id: z.string().regex(/^\d+$/, 'must be the numeric conversion action id').optional(),
 });
-
-const metaConnectionSchema = z.object({
-  platform: z.literal('meta'),
-  pixel_id: z.string().regex(/^\d+$/, 'must be the numeric Pixel (dataset) id from Events Manager'),
-  access_token: z.string().min(1),
-  test_event_code: z.string().min(1).optional(),
-  dry_run: z.boolean().optional(),
-});
-
-/** Google ids are often copied as `123-456-7890`; the APIs want digits only (platforms.md §3.1). */
-const googleAccountId = z
-  .string()
-  .transform((s) => s.replace(/-/g, ''))
-  .pipe(z.string().regex(/^\d{10}$/, 'must be a 10-digit Google Ads customer id'));
-
-const googleConnectionSchema = z.object({
-  platform: z.literal('google'),
-  api: z.enum(['data-manager', 'ads']),
-  customer_id: googleAccountId,
-  conversion_action_id: z.string().regex(/^\d+$/, 'must be the numeric conversion action id'),
-  login_customer_id: googleAccountId.optional(),
-  client_id: z.string().min(1),
-  client_secret: z.string().min(1),
-  refresh_token: z.string().min(1),
-  developer_token: z.string().min(1).optional(),
-  dry_run: z.boolean().optional(),
-});
-
-const tiktokConnectionSchema = z.object({
-  platform: z.literal('tiktok'),
-  pixel_code: z.string().min(1),
-  access_token: z.string().min(1),
-  test_event_code: z.string().min(1).optional(),
-  dry_run: z.boolean().optional(),
-});
-
-/** Schema of {@link Connection}; Google account ids lose their hyphens. */
-export const connectionSchema = z.discriminatedUnion('platform', [
-  metaConnectionSchema,
-  googleConnectionSchema,
-  tiktokConnectionSchema,
-]);
 
 /** One line per problem: `path: message`. */
 export function formatIssues(error: z.ZodError): string {

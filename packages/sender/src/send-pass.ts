@@ -9,8 +9,6 @@
  * (platforms.md §1.3, §3.2, §4.2). Two senders never hold the same row at once.
  */
 import { randomUUID } from 'node:crypto';
-import { DATA_MANAGER_REQUESTS_PER_MINUTE } from './data-manager.js';
-import { createTokenCache } from './oauth.js';
 import type {
   ClaimedSend,
   HeldConnection,
@@ -23,8 +21,9 @@ import type {
 import type { EventOutcome, OutcomeStatus } from './outcomes.js';
 import { PLATFORM_BATCH_LIMITS, groupByConnection, splitBatches } from './pass-batches.js';
 import { applyOutcome, expiredBeforeSend } from './pass-outcome.js';
-import { createTokenBucket } from './rate-limit.js';
-import { DEFAULT_URLS, sendBatch, type AttemptHistory, type SendBatchOptions } from './send-batch.js';
+import { PLATFORM_IDS, platformAdapter } from './platforms/index.js';
+import { sendBatchWith, type AttemptHistory, type SendBatchOptions } from './send-batch.js';
+import { createShared } from './shared-services.js';
 import type { ConversionEvent, Platform, StageOverrides } from './types.js';
 
 /** Default lease: longer than the slowest `sendBatch` call (1 + 64 isolation requests × 30 s timeout ≈ 33 min). */
@@ -118,10 +117,13 @@ export interface PassReport {
 }
 
 const STATUSES: readonly OutcomeStatus[] = ['sent', 'failed', 'skipped', 'retrying', 'dead'];
-const PLATFORMS: readonly Platform[] = ['meta', 'google', 'tiktok'];
 
 function zeroCounts(): Record<OutcomeStatus, number> {
   return { sent: 0, failed: 0, skipped: 0, retrying: 0, dead: 0 };
+}
+
+function zeroCountsPerPlatform(): Record<Platform, Record<OutcomeStatus, number>> {
+  return Object.fromEntries(PLATFORM_IDS.map((id) => [id, zeroCounts()])) as Record<Platform, Record<OutcomeStatus, number>>;
 }
 
 function toOverrides(loaded: LoadedEvent | undefined): StageOverrides | undefined {
@@ -143,16 +145,7 @@ export async function runSendPass(options: SendPassOptions): Promise<PassReport>
   const claimLimit = options.claimLimit ?? DEFAULT_CLAIM_LIMIT;
   const fetchImpl = options.fetch ?? ((input: string, init: RequestInit) => fetch(input, init));
   // One token cache and one Data Manager budget for the whole pass, unless the caller shares its own.
-  const tokenCache =
-    options.tokenCache ??
-    createTokenCache({
-      fetch: fetchImpl,
-      tokenUrl: options.urls?.oauthToken ?? DEFAULT_URLS.oauthToken,
-      now: clock,
-      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-    });
-  const dataManagerLimiter =
-    options.dataManagerLimiter ?? createTokenBucket({ capacity: DATA_MANAGER_REQUESTS_PER_MINUTE, now: clock });
+  const shared = createShared(options);
 
   const started = clock();
   const cutoff = started;
@@ -164,7 +157,7 @@ export async function runSendPass(options: SendPassOptions): Promise<PassReport>
     duration_ms: 0,
     claimed: 0,
     counts: zeroCounts(),
-    platforms: { meta: zeroCounts(), google: zeroCounts(), tiktok: zeroCounts() },
+    platforms: zeroCountsPerPlatform(),
     batches: 0,
     requests: 0,
     released: 0,
@@ -225,11 +218,13 @@ export async function runSendPass(options: SendPassOptions): Promise<PassReport>
         continue;
       }
       const connection = stored?.connection;
-      const actionOf = (claim: ClaimedSend): string =>
-        connection?.platform === 'google'
-          ? (toOverrides(events.get(claim.event_id))?.google_conversion_action_id ?? connection.conversion_action_id)
+      const adapter = platformAdapter(group.platform);
+      // Google: one conversion action per batch (the adapter's batchKey).
+      const keyOf = (claim: ClaimedSend): string =>
+        connection?.platform === adapter.id && adapter.batchKey !== undefined
+          ? adapter.batchKey(connection, toOverrides(events.get(claim.event_id)))
           : '';
-      const batches = splitBatches(group.claims, PLATFORM_BATCH_LIMITS[group.platform], actionOf);
+      const batches = splitBatches(group.claims, PLATFORM_BATCH_LIMITS[group.platform], keyOf);
 
       for (let b = 0; b < batches.length; b++) {
         const batch = batches[b] as ClaimedSend[];
@@ -280,7 +275,7 @@ export async function runSendPass(options: SendPassOptions): Promise<PassReport>
             if (c.first_attempt_at !== undefined) h.first_attempt_at = c.first_attempt_at;
             history[c.event_id] = h;
           }
-          const result = await sendBatch({
+          const batchOptions: SendBatchOptions = {
             connection,
             platform: group.platform,
             events: sendEvents,
@@ -288,8 +283,6 @@ export async function runSendPass(options: SendPassOptions): Promise<PassReport>
             history,
             fetch: fetchImpl,
             now: clock,
-            tokenCache,
-            dataManagerLimiter,
             ...(options.urls !== undefined ? { urls: options.urls } : {}),
             ...(options.versions !== undefined ? { versions: options.versions } : {}),
             ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
@@ -297,7 +290,8 @@ export async function runSendPass(options: SendPassOptions): Promise<PassReport>
             ...(options.retryPolicy !== undefined ? { retryPolicy: options.retryPolicy } : {}),
             ...(options.sleep !== undefined ? { sleep: options.sleep } : {}),
             ...(options.maxSplitRequests !== undefined ? { maxSplitRequests: options.maxSplitRequests } : {}),
-          });
+          };
+          const result = await sendBatchWith(batchOptions, shared);
           toSend.forEach((c, i) => outcomes.set(c.id, result.outcomes[i] as EventOutcome));
           requests = result.batch.requests;
           pauseConnection = result.pause_connection;
@@ -370,6 +364,6 @@ function pauseReason(outcome: EventOutcome | undefined): string {
 }
 
 /** Every platform, for callers that print per-platform tables. */
-export const PASS_PLATFORMS: readonly Platform[] = PLATFORMS;
+export const PASS_PLATFORMS: readonly Platform[] = PLATFORM_IDS;
 /** Every outcome status, in the order reports print them. */
 export const PASS_STATUSES: readonly OutcomeStatus[] = STATUSES;

@@ -1,14 +1,14 @@
 /**
  * The sender's input: a stored funnel event after the attribution join, as the
- * collector hands it over, and the per-platform connection settings.
+ * collector hands it over, and the per-stage overrides. Each platform's
+ * connection type lives with its adapter (`platforms/<name>/connection.ts`);
+ * `Platform` and `Connection` are derived from the registry.
  * The sender never sees raw email or phone: only their SHA-256 hashes.
  */
+import type { ClickIdName } from './click-ids.js';
 
-/** The ad platforms Pruuv sends conversions to. */
-export type Platform = 'meta' | 'google' | 'tiktok';
-
-/** Click IDs a conversion may carry. */
-export type ClickIdName = 'fbclid' | 'gclid' | 'wbraid' | 'gbraid' | 'ttclid' | 'msclkid';
+export type { ClickIdName } from './click-ids.js';
+export type { Connection, Platform } from './platforms/index.js';
 
 /** A click ID and, when known, when it was first seen (ISO 8601 UTC). */
 export interface ClickRef {
@@ -67,39 +67,3 @@ export interface StageOverrides {
   /** Google conversion action for this stage, overriding the connection's. */
   google_conversion_action_id?: string;
 }
-
-/** Meta CAPI connection (platforms.md §1). */
-export interface MetaConnection {
-  platform: 'meta';
-  pixel_id: string;
-  access_token: string;
-  test_event_code?: string;
-  /** Validate only: build and audit, do not deliver. */
-  dry_run?: boolean;
-}
-
-/** Google connection: Data Manager `events:ingest` (default) or Ads `uploadClickConversions`. */
-export interface GoogleConnection {
-  platform: 'google';
-  api: 'data-manager' | 'ads';
-  /** Customer (operating account) id, 10 digits, no hyphens. */
-  customer_id: string;
-  conversion_action_id: string;
-  login_customer_id?: string;
-  client_id: string;
-  client_secret: string;
-  refresh_token: string;
-  developer_token?: string;
-  dry_run?: boolean;
-}
-
-/** TikTok Events API 2.0 connection (platforms.md §4). */
-export interface TikTokConnection {
-  platform: 'tiktok';
-  pixel_code: string;
-  access_token: string;
-  test_event_code?: string;
-  dry_run?: boolean;
-}
-
-export type Connection = MetaConnection | GoogleConnection | TikTokConnection;

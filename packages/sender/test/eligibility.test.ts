@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { buildFbc, checkEligibility, chooseGoogleClick, parseFbc } from '../src/eligibility.js';
+import { checkEligibility } from '../src/eligibility.js';
+import { chooseGoogleClick } from '../src/platforms/google/eligibility.js';
+import { buildFbc, parseFbc } from '../src/platforms/meta/eligibility.js';
 import type { Connection, ConversionEvent, Platform } from '../src/types.js';
 import { NOW, googleConnection, makeEvent, metaConnection, tiktokConnection } from './helpers.js';
 

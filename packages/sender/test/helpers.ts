@@ -1,6 +1,9 @@
 /** Shared fixtures for the sender tests. */
 import { createHash } from 'node:crypto';
-import type { ConversionEvent, GoogleConnection, MetaConnection, TikTokConnection } from '../src/types.js';
+import type { GoogleConnection } from '../src/platforms/google/connection.js';
+import type { MetaConnection } from '../src/platforms/meta/connection.js';
+import type { TikTokConnection } from '../src/platforms/tiktok/connection.js';
+import type { ConversionEvent } from '../src/types.js';
 
 export const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
 

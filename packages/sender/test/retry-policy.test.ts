@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { classifyDataManagerResponse } from '../src/data-manager.js';
-import { classifyGoogleAdsResponse } from '../src/google-ads.js';
-import { classifyMetaResponse } from '../src/meta.js';
 import type { Classified, EventResult } from '../src/outcomes.js';
+import { classifyGoogleAdsResponse } from '../src/platforms/google/ads.js';
+import { classifyDataManagerResponse } from '../src/platforms/google/data-manager.js';
+import { classifyMetaResponse } from '../src/platforms/meta/response.js';
+import { classifyTikTokResponse } from '../src/platforms/tiktok/response.js';
 import { DEFAULT_RETRY_POLICY, RETRY_TABLE, nextAttempt, type RetryRule } from '../src/retry-policy.js';
 import { sendBatch } from '../src/send-batch.js';
-import { classifyTikTokResponse } from '../src/tiktok.js';
 import { NOW, googleConnection, makeEvent, response, tiktokConnection } from './helpers.js';
 
 const HOUR = 3_600_000;

@@ -1,6 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { z } from 'zod';
-import { connectionSchema, conversionEventSchema } from '../src/schema.js';
+import { connectionSchema } from '../src/platforms/index.js';
+import { conversionEventSchema } from '../src/schema.js';
 import type { Connection, ConversionEvent } from '../src/types.js';
 import { makeEvent } from './helpers.js';
 

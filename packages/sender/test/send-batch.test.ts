@@ -3,7 +3,7 @@
  * The fakes and the sender read the same settable clock.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakePlatforms, type FakePlatforms } from '../src/fakes/index.js';
+import { startFakePlatforms, type FakePlatforms } from '@pruuv/fakes';
 import { createTokenCache } from '../src/oauth.js';
 import { createTokenBucket } from '../src/rate-limit.js';
 import { sendBatch, type SendBatchOptions } from '../src/send-batch.js';

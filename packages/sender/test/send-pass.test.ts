@@ -4,7 +4,7 @@
  * The collector's tests run the same pass on SQLite with crashes and races.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFakePlatforms, type FakePlatforms } from '../src/fakes/index.js';
+import { startFakePlatforms, type FakePlatforms } from '@pruuv/fakes';
 import type { ClaimedSend, ClaimInput, CommitInput, HeldConnection, LoadedEvent, OutboxStore, StoredConnection } from '../src/outbox-store.js';
 import type { EventOutcome } from '../src/outcomes.js';
 import { groupByConnection, PLATFORM_BATCH_LIMITS, splitBatches } from '../src/pass-batches.js';

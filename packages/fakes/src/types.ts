@@ -1,0 +1,135 @@
+/**
+ * Public types of the strict fake ad-platform servers (`@pruuv/fakes`).
+ * The fakes speak the wire contracts of platforms.md §8 and
+ * google-data-manager.md §9 over real HTTP on 127.0.0.1.
+ */
+
+/** A click the fake Google platform knows, with its time when the test wants time checks. */
+export interface FakeKnownClick {
+  /** The gclid, gbraid or wbraid. */
+  id: string;
+  /** When the click happened. Enables the Ads `CONVERSION_PRECEDES_EVENT` / `TOO_RECENT_EVENT` / `EXPIRED_EVENT` checks and their Data Manager twins. */
+  clickedAt: Date | string;
+}
+
+/** Seeded accounts and knobs of {@link startFakePlatforms}. Every field is optional. */
+export interface FakePlatformsOptions {
+  /** Seeded Meta pixels and access tokens. Defaults to `FAKE_DEFAULTS.meta` (one pixel, one token). */
+  meta?: { pixels: string[]; tokens: string[] };
+  /** Seeded Google accounts and OAuth client. Defaults to `FAKE_DEFAULTS.google`. */
+  google?: {
+    /** Customer (operating account) ids, 10 digits. */
+    customers: string[];
+    /** Conversion action ids (numeric), valid under any seeded customer (Ads validation keys on the action id alone, platforms.md §3.2). */
+    conversionActions: string[];
+    clientId: string;
+    clientSecret: string;
+    refreshTokens: string[];
+    /** Clicks the fake knows. Defaults to `undefined`: every well-formed click is known and no click-time check runs. A bare string is a known click without a time. */
+    knownClicks?: Array<string | FakeKnownClick>;
+    /** OAuth scopes carried by issued access tokens. Defaults to both the `adwords` and the `datamanager` scope. */
+    tokenScopes?: string[];
+  };
+  /** Seeded TikTok pixel codes (event source ids) and access tokens. Defaults to `FAKE_DEFAULTS.tiktok`. */
+  tiktok?: { pixelCodes: string[]; tokens: string[] };
+  /** The clock used for every time rule (event age, token expiry, quotas, dedup windows). Defaults to `() => new Date()`. */
+  now?: () => Date;
+  /** Data Manager ingest quota per project (the OAuth client). Defaults to `300` per minute and `100000` per day (google-data-manager.md §7). */
+  dataManagerQuota?: { perMinute?: number; perDay?: number };
+  /**
+   * Seconds after acceptance before `requestStatus:retrieve` reports a final state.
+   * The first retrieve of a request always answers `PROCESSING`. Defaults to `0`.
+   */
+  dataManagerStatusDelaySeconds?: number;
+  /** Ads API: customers that are NOT allowlisted for UploadClickConversions (answer `CUSTOMER_NOT_ALLOWLISTED_FOR_THIS_FEATURE`). Defaults to `[]`. */
+  adsNotAllowlisted?: string[];
+  /** Port to listen on (127.0.0.1 only). Defaults to `0`: a free port. */
+  port?: number;
+  /** Keep at most this many entries in the request log (oldest dropped), for long benchmark runs. Defaults to `Infinity`. */
+  maxRequestLog?: number;
+}
+
+/** A route of the fake server, as used by {@link FakePlatforms.script} and {@link FakePlatforms.requests}. */
+export type FakeRoute = 'meta' | 'googleAds' | 'dataManager' | 'oauth' | 'tiktok';
+
+/** The platforms whose counted conversions {@link FakePlatforms.counted} reports. */
+export type FakeCountedPlatform = 'meta' | 'google' | 'tiktok';
+
+/**
+ * One scripted answer. Steps are consumed in order, one per request to the route,
+ * before normal processing; when the script is empty the fake behaves normally.
+ */
+export type FakeStep =
+  /** Raw answer: `body` is sent as JSON unless it is a string. */
+  | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
+  /** Meta Graph error (platforms.md §1.7). `httpStatus` defaults to `500` for codes 1 and 2, else `400`; `transient` defaults to `true` for codes 1 and 2. */
+  | { kind: 'meta-error'; code: number; subcode?: number; httpStatus?: number; transient?: boolean }
+  /** Ads: `partialFailureError` on these row indexes with `conversionUploadError: error`, other rows processed normally. Data Manager (no partial failure): a 400 whose fieldViolations name these events with reason `error`. */
+  | { kind: 'google-partial'; rows: number[]; error: string }
+  /** Request-level Google RPC error on the Ads, Data Manager or OAuth route (see `google-rpc.ts` for the bodies). */
+  | { kind: 'google-rpc'; httpStatus: number; status: string; reason?: string; retryDelaySeconds?: number }
+  /** TikTok answer with HTTP 200 and this `code`. */
+  | { kind: 'tiktok-code'; code: number; message?: string }
+  /** Never answer: the client's timeout must fire. The socket is destroyed on `close()`. */
+  | { kind: 'hang' }
+  /** Destroy the socket without answering. Nothing is processed. */
+  | { kind: 'reset' }
+  /** Process and count the request normally, then destroy the socket before answering (a platform that accepted, then the answer was lost). */
+  | { kind: 'accept-then-drop' }
+  /** HTTP 429 with `Retry-After: seconds` and the route's throttle body. */
+  | { kind: 'retry-after'; status: 429; seconds: number };
+
+/** What happened to a request, as recorded in the log. */
+export type FakeOutcome = 'answered' | 'hang' | 'reset' | 'dropped';
+
+/** One request the fake received, with its answer. */
+export interface FakeRequestLog {
+  /** The route, or `'unknown'` for a path outside every prefix. */
+  route: FakeRoute | 'unknown';
+  method: string;
+  /** Path with the route prefix, without the query string, e.g. `/meta/v26.0/123/events`. */
+  path: string;
+  query: Readonly<Record<string, string>>;
+  /** Request headers, names lower case (repeated headers joined with `, `). */
+  headers: Readonly<Record<string, string>>;
+  /** The body as parsed once: a JSON value, the fields of a form body, raw text, or `undefined` when empty. */
+  body: unknown;
+  /** HTTP status sent, `undefined` when no answer was sent (hang, reset, dropped). */
+  status: number | undefined;
+  /** The answer body (parsed JSON value or text), `undefined` when nothing was sent. */
+  response: unknown;
+  outcome: FakeOutcome;
+  /** The scripted step that shaped this answer, if any. */
+  step?: FakeStep['kind'];
+  /** Non-fatal findings (Meta fbc/fbp format problems, platforms.md §8). */
+  diagnostics: string[];
+  /** When the fake received it (injected clock). */
+  at: Date;
+}
+
+/** A running set of fake platforms. */
+export interface FakePlatforms {
+  /**
+   * Base URLs to hand to the sender. `meta` is `http://127.0.0.1:PORT/meta` (the sender appends `/v26.0/{pixel}/events`);
+   * `googleAds` `.../google-ads` (+ `/v26/customers/{cid}:uploadClickConversions`); `dataManager` `.../datamanager`
+   * (+ `/v1/events:ingest`); `oauthToken` `.../oauth/token` (the full token endpoint); `tiktok` `.../tiktok`
+   * (+ `/open_api/v1.3/event/track/`).
+   */
+  urls: { meta: string; googleAds: string; dataManager: string; oauthToken: string; tiktok: string };
+  /** Script the next answers of one route, consumed in order (appended to steps not yet consumed). Throws `FakePlatformsError` for a step kind the route cannot answer. */
+  script(route: FakeRoute, steps: FakeStep[]): void;
+  /**
+   * Conversions counted once per dedup key (what the real platform would count), per platform.
+   * The value is how many times the key was received in accepted requests (1 = sent once).
+   * Keys: Meta `{pixel_id}:{event_name}:{event_id}`; Google `{conversion_action_id}:{orderId|transactionId}`
+   * (Ads and Data Manager share it); TikTok `{event_source_id}:{event_id}:{event}`.
+   * Events without an id get a unique `~{n}` suffix key. The map is live: `reset()` empties it.
+   */
+  counted(platform: FakeCountedPlatform): ReadonlyMap<string, number>;
+  /** Every request received, oldest first, optionally of one route. */
+  requests(route?: FakeRoute | 'unknown'): ReadonlyArray<FakeRequestLog>;
+  /** Forget counts, dedup stores, logs, scripts, quotas and Data Manager request statuses. Seeded accounts and issued access tokens stay. */
+  reset(): void;
+  /** Stop listening and destroy open sockets (including hung requests). */
+  close(): Promise<void>;
+}

@@ -1,4 +1,0 @@
-import { SenderError } from '../errors.js';
-
-/** Misuse of the fake platforms (bad options, a step a route cannot answer). */
-export class FakePlatformsError extends SenderError {}

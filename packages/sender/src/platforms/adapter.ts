@@ -1,0 +1,170 @@
+/**
+ * What a platform is to the sender: ONE definition object per platform
+ * (`platforms/<name>/index.ts`), listed once in the registry
+ * (`platforms/index.ts`). The shared engine (`sendBatch`, `runSendPass`,
+ * eligibility, the retry policy) knows platforms only through this contract;
+ * a platform never imports another.
+ */
+import type { z } from 'zod';
+import type { ClickIdName } from '../click-ids.js';
+import type { FetchLike, HttpRequest } from '../http.js';
+import type { Classified } from '../outcomes.js';
+import type { DeadReason, RetryRule } from '../retry-rules.js';
+import type { Shared } from '../shared-services.js';
+import type { ConversionEvent, StageOverrides } from '../types.js';
+import type { Eligibility } from './preflight.js';
+
+/** What every connection has: its platform, and the validate/build-only switch. */
+export interface ConnectionBase {
+  platform: string;
+  /** Validate only: build and audit, do not deliver. */
+  dry_run?: boolean;
+}
+
+/** What every plan (an event eligibility accepted, with the values it resolved) has. */
+export interface PlanBase {
+  platform: string;
+  event: ConversionEvent;
+  /** The click the conversion is uploaded with, when the plan names one: its first-seen time bounds the retries of a platform with a click window. */
+  click?: { ts?: string };
+}
+
+/** The field names of a connection: its keys but `platform`. */
+export type FieldName<C extends ConnectionBase> = Exclude<keyof C, 'platform'> & string;
+
+/**
+ * One field of a connection, as a person sets it (`pruuv connections set --pixel-id …`).
+ * Derived from the connection's schema by `connectionFields` (`connection-fields.ts`).
+ */
+export interface ConnectionField<N extends string = string> {
+  name: N;
+  /** `secret` fields are stored encrypted and never shown back (access tokens, client secrets, refresh and developer tokens). */
+  kind: 'setting' | 'secret';
+  /** Without it the platform cannot send. */
+  required: boolean;
+  /** Filled in when a person leaves the field out; the schema itself requires a value. */
+  default?: string;
+}
+
+/** A platform's connection: the fields a person sets and the schema that checks them. */
+export interface ConnectionSpec<C extends ConnectionBase = ConnectionBase> {
+  /**
+   * A `z.object` that checks a connection and normalises it (Google ids lose
+   * their hyphens); input and output have the connection's type.
+   */
+  schema: z.ZodType<C, C> & z.core.$ZodTypeDiscriminable & { readonly shape: z.core.$ZodShape };
+  /** Every field but `platform`, in schema order (the order `connections list` prints them). */
+  fields: readonly ConnectionField[];
+}
+
+/** A client-side request budget. */
+export interface RateLimit {
+  /** Requests allowed per interval, and the burst size. */
+  capacity: number;
+  /** Interval in ms over which `capacity` requests are allowed. */
+  intervalMs: number;
+}
+
+/** The last moment a retry can still be accepted, and what to say past it. */
+export interface Deadline {
+  /** Milliseconds since the epoch. */
+  at: number;
+  reason: DeadReason;
+  message: string;
+}
+
+/** What a platform's retry deadline depends on. */
+export interface DeadlineInput {
+  /** The conversion time. */
+  eventTime: Date;
+  /** The uploaded click's first-seen time, when the plan names a click and knows it. */
+  clickTime?: Date;
+}
+
+/** Everything one `sendBatch` call gives an adapter: the injected seams, resolved. */
+export interface SendContext<U extends string = string, V extends string = string> {
+  fetch: FetchLike;
+  now: () => Date;
+  /** API base URLs, the adapter's own keys of `sendBatch`'s `urls`. */
+  urls: Readonly<Record<U, string>>;
+  /** API versions, the adapter's own keys of `sendBatch`'s `versions`. */
+  versions: Readonly<Record<V, string>>;
+  /** Per request, in ms. */
+  timeoutMs: number;
+  /** How waits for a request budget are slept. */
+  sleep: (ms: number) => Promise<void>;
+  /** Objects shared across the calls of a pass (token caches, request budgets). */
+  shared: Shared;
+}
+
+/** One `sendBatch` call's sending on one connection, as an adapter's `open` returns it. */
+export interface PlatformSender<P extends PlanBase> {
+  /** Plans with different keys never share a request (Data Manager: one conversion action per request). Defaults to one key. */
+  requestKey?(plan: P): string;
+  /**
+   * Sends one request for `plans` (at most `maxBatch`, one request key) and
+   * reads the answer. Never throws for a platform or network failure: those
+   * are verdicts of the retry table.
+   */
+  send(plans: readonly P[]): Promise<Classified>;
+  /** The request `send` would make; required when the adapter's `dryRun` is `build-only`. */
+  preview?(plans: readonly P[]): HttpRequest;
+}
+
+/**
+ * One platform. `C` is its connection, `P` its plan, `U` and `V` the keys of
+ * its API base URLs and versions in `sendBatch`'s `urls` and `versions`.
+ * Methods are declared as methods so the registry can hold every adapter as a
+ * `PlatformAdapter<Connection, Plan>`: the engine hands each one only its own
+ * connections and plans.
+ */
+export interface PlatformAdapter<
+  C extends ConnectionBase = ConnectionBase,
+  P extends PlanBase = PlanBase,
+  U extends string = string,
+  V extends string = string,
+> {
+  /** The platform id: `Connection.platform`, outbox rows, audit records. */
+  readonly id: C['platform'];
+  /** The platform's name for people: `Meta`, `Google`, `TikTok`. */
+  readonly name: string;
+  /** The click IDs a conversion can be attributed with on this platform, each one of `CLICK_ID_NAMES`. */
+  readonly clickIds: readonly ClickIdName[];
+  /** The connection's fields and schema. */
+  readonly connection: ConnectionSpec<C>;
+  /** The real API base URLs, by their key in `sendBatch`'s `urls`. */
+  readonly urls: Readonly<Record<U, string>>;
+  /** The API versions the request builders were written against, by their key in `sendBatch`'s `versions`. */
+  readonly versions: Readonly<Record<V, string>>;
+  /** Most events per request, and per `sendBatch` call of a send pass. */
+  readonly maxBatch: number;
+  /** Client-side request budgets, by API (the key of its base URL). */
+  readonly rateLimits?: Readonly<Partial<Record<U, RateLimit>>>;
+  /**
+   * How a connection's `dry_run` works. `validate-only`: the platform checks
+   * the request and stores nothing (Google `validateOnly`); `build-only`: it
+   * has no such mode, so the requests are built, redacted and returned, and
+   * nothing is sent.
+   */
+  readonly dryRun: 'validate-only' | 'build-only';
+  /**
+   * `true` when the platform deduplicates a resend only within the retry
+   * policy's `dedupWindowMs` of the first attempt (Meta and TikTok `event_id`,
+   * 48 h): later retries could count twice, so they stop. `false` when it
+   * deduplicates without a stated window (Google `orderId`).
+   */
+  readonly windowedDedup: boolean;
+  /** The platform's rows of the retry table, in the order the README prints them. */
+  readonly retryRules: readonly RetryRule[];
+  /**
+   * Pre-flight for one event: send with a plan, or skip with a reason. Denied
+   * consent and a connection of another platform are skipped before this is called.
+   */
+  check(event: ConversionEvent, connection: C | undefined, overrides: StageOverrides | undefined, now: Date): Eligibility<P>;
+  /** Rows with different keys go to different `sendBatch` calls of a pass (Google: the conversion action). Defaults to one key. */
+  batchKey?(connection: C, overrides: StageOverrides | undefined): string;
+  /** A deadline of the platform's own, besides the dedup window (Meta: 7 days after the conversion; Google: 90 days after the click). */
+  retryDeadline?(input: DeadlineInput): Deadline | undefined;
+  /** Starts one `sendBatch` call on a checked connection. */
+  open(connection: C, ctx: SendContext<U, V>): PlatformSender<P>;
+}

@@ -1,0 +1,37 @@
+/**
+ * A connection's fields as a person sets them, derived from its schema so the
+ * names, their order and which are required are written once: in the
+ * platform's `z.object`. The adapter adds only what a schema cannot say:
+ * which fields are secrets, and defaults filled in for a person.
+ */
+import { z } from 'zod';
+import type { ConnectionBase, ConnectionField, ConnectionSpec, FieldName } from './adapter.js';
+
+/** Schema of `dry_run`, the switch every connection has (`ConnectionBase.dry_run`): validate only, deliver nothing. */
+export const DRY_RUN_SCHEMA = z.boolean().optional();
+
+/** What the schema cannot say about a connection's fields. */
+export interface FieldNotes<C extends ConnectionBase> {
+  /** Fields stored encrypted and never shown back. */
+  secrets: readonly FieldName<C>[];
+  /** Values filled in when a person leaves the field out (the schema itself requires one). */
+  defaults?: Readonly<Partial<Record<FieldName<C>, string>>>;
+}
+
+/**
+ * Every field of `schema` but `platform`, in schema order: a field is
+ * required when the schema refuses it absent and no default stands in.
+ */
+export function connectionFields<C extends ConnectionBase>(schema: ConnectionSpec<C>['schema'], notes: FieldNotes<C>): ConnectionField[] {
+  const secrets: ReadonlySet<string> = new Set(notes.secrets);
+  const defaults: Readonly<Record<string, string | undefined>> = notes.defaults ?? {};
+  return Object.entries(schema.shape)
+    .filter(([name]) => name !== 'platform')
+    .map(([name, field]) => {
+      const fallback = defaults[name];
+      const optional = z.safeParse(field, undefined).success;
+      const out: ConnectionField = { name, kind: secrets.has(name) ? 'secret' : 'setting', required: !optional && fallback === undefined };
+      if (fallback !== undefined) out.default = fallback;
+      return out;
+    });
+}
