@@ -32,7 +32,7 @@ if (process.argv.includes('--fakes')) await serveFakes();
 else await bench();
 
 async function serveFakes() {
-  const { startFakePlatforms } = await import('@pruuv/fakes').catch(() => import('@pruuv/sender/fakes'));
+  const { startFakePlatforms } = await import('@pruuv/fakes');
   const fakes = await startFakePlatforms({ maxRequestLog: 10 });
   process.on('disconnect', () => process.exit(0));
   process.on('message', async (message) => {
@@ -96,7 +96,7 @@ const HISTORY = {
 
 async function bench() {
   const { parseKeyRing } = await import('@pruuv/sender');
-  const { FAKE_DEFAULTS: d } = await import('@pruuv/fakes').catch(() => import('@pruuv/sender/fakes'));
+  const { FAKE_DEFAULTS: d } = await import('@pruuv/fakes');
   const { createConnections, createSender, openSqliteStore } = await import('../dist/index.js');
   const { openPostgresStore } = await import('../dist/store/postgres/index.js');
   const fakes = fork(fileURLToPath(import.meta.url), ['--fakes'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
