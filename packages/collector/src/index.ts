@@ -1,8 +1,10 @@
 /**
  * Public API of `@pruuv/collector`: build the app (`createApp`), open storage
  * (`openStore`, or the engines' own `openSqliteStore`), run the whole server
- * (`loadConfig` + `startServer`), or send conversions (`createSender`,
- * `startSendSchedule`, `createConnections`, `listSends`).
+ * (`loadConfig` + `startServer`) or the send runtime alone (`startWorker`), or
+ * send conversions (`createSender`, `createConnections`, `listSends`). The send
+ * runtime itself (passes, schedule, diagnostics) is `@pruuv/sender`'s, over
+ * the store through `createSendStore`.
  */
 export { createApp } from './http/app.js';
 export { openStore, StoreOpenError } from './store/open.js';
@@ -13,11 +15,11 @@ export { startServer, ServerStartError } from './http/server.js';
 export { OperationError } from './domain/operations.js';
 export { CollectorError, InvalidInputError, MigrationError, SchemaTooNewError, StorageUnavailableError } from './errors.js';
 export { createSender } from './send/sender.js';
-export { startSendSchedule, latestSlot, nextSlotAfter } from './send/schedule.js';
+export { createSendStore } from './send/send-store.js';
+export { startWorker, WorkerStartError } from './send/worker.js';
 export { createConnections } from './domain/connections.js';
 export { listSends, listGoogleStatus } from './domain/send-lists.js';
-export { createGoogleStatusChecks } from './send/google-status.js';
-export { readKeyRing, checkStoredSecrets, EncryptionKeyError } from './send/secrets.js';
+export { readKeyRing, EncryptionKeyError } from './send/secrets.js';
 
 export type { AppOptions } from './http/app.js';
 export type { StoreTarget, OpenStoreOptions } from './store/open.js';
@@ -35,8 +37,8 @@ export type { Config, LogLevel } from './config.js';
 export type { LoggerOptions, Logger } from './logger.js';
 export type { RunningServer, StartServerOptions } from './http/server.js';
 export type { Sender, SenderOptions } from './send/sender.js';
-export type { SendSchedule, SendScheduleOptions } from './send/schedule.js';
+export type { RunningWorker, StartWorkerOptions } from './send/worker.js';
+export type { SendMode } from './send/runtime.js';
 export type { Connections, ConnectionInput, ConnectionView, RotateResult } from './domain/connections.js';
 export type { SendFilter, GoogleStatusFilter } from './domain/send-lists.js';
-export type { GoogleStatusChecks, GoogleStatusOptions, GoogleStatusSummary } from './send/google-status.js';
 export type { SendConfig } from './send/send-config.js';

@@ -7,7 +7,9 @@ import { parseKeyRing } from '@pruuv/sender';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { OperationError } from '../src/domain/operations.js';
-import { EncryptionKeyError, checkStoredSecrets, readKeyRing } from '../src/send/secrets.js';
+import { checkStoredCredentials } from '@pruuv/sender';
+import { EncryptionKeyError, readKeyRing } from '../src/send/secrets.js';
+import { createSendStore } from '../src/send/send-store.js';
 import { createSender } from '../src/send/sender.js';
 import { FAKE_FIELDS, newKey, sendEnv, type SendEnv } from './send-helpers.js';
 
@@ -103,7 +105,7 @@ describe('keys', () => {
     expect(await env.connections.rotate(both)).toEqual({ connections: 3, reencrypted: 3, current_key_id: both.currentId });
     expect((await env.connections.rotate(both)).reencrypted).toBe(0);
     const onlyNew = parseKeyRing(next);
-    expect(await checkStoredSecrets(env.store, onlyNew)).toBe(3);
+    expect(await checkStoredCredentials(createSendStore(env.store), onlyNew)).toBe(3);
     expect((await env.connections.load(env.client.id, 'google', onlyNew))?.connection).toMatchObject({ refresh_token: 'fake-refresh-token' });
     await expect(env!.connections.load(env!.client.id, 'google', env!.ring)).rejects.toThrow(/not in PRUUV_ENCRYPTION_KEY/);
   });

@@ -9,8 +9,8 @@ import { FAKE_DEFAULTS } from '@pruuv/fakes';
 import { memoryOutput } from '../src/cli/output.js';
 import { sendsGoogleStatus } from '../src/cli/sends.js';
 import { listGoogleStatus } from '../src/domain/send-lists.js';
-import { createGoogleStatusChecks } from '../src/send/google-status.js';
-import { createSendPort } from '../src/send/send-port.js';
+import { createGoogleStatusChecks, createOutboxPort } from '@pruuv/sender';
+import { createSendStore } from '../src/send/send-store.js';
 import { newKey, sendEnv, type SendEnv } from './send-helpers.js';
 
 const MIN = 60_000;
@@ -39,12 +39,12 @@ describe('Google Data Manager diagnostics', () => {
 
     // Not before the 30 minutes.
     env.clock.advance(29 * MIN);
-    expect(await sender.checkGoogleStatus()).toEqual({ checked: 0, final: 0, with_errors: 0 });
+    expect(await sender.checkDeliveries()).toEqual({ checked: 0, final: 0, with_errors: 0 });
     expect(statusRequests()).toHaveLength(0);
 
     // The fake answers PROCESSING to a request's first check: checked again 30 minutes later.
     env.clock.advance(MIN);
-    expect(await sender.checkGoogleStatus()).toEqual({ checked: 1, final: 0, with_errors: 0 });
+    expect(await sender.checkDeliveries()).toEqual({ checked: 1, final: 0, with_errors: 0 });
     expect((await rows())[0]).toMatchObject({ status: 'PENDING', checks: 1, next_check_at: new Date(env.clock.now().getTime() + 30 * MIN).toISOString() });
 
     // A pass with nothing to send still runs the due checks.
@@ -76,9 +76,9 @@ describe('Google Data Manager diagnostics', () => {
     const sender = await env.sender();
     await sender.runPass();
     env.clock.advance(30 * MIN);
-    await sender.checkGoogleStatus();
+    await sender.checkDeliveries();
     env.clock.advance(30 * MIN);
-    expect(await sender.checkGoogleStatus()).toEqual({ checked: 1, final: 1, with_errors: 1 });
+    expect(await sender.checkDeliveries()).toEqual({ checked: 1, final: 1, with_errors: 1 });
     expect((await rows())[0]).toMatchObject({
       status: 'PARTIAL_SUCCESS',
       events: 3,
@@ -98,7 +98,7 @@ describe('Google Data Manager diagnostics', () => {
   it('keeps the request ids of delivered Data Manager batches only: not Ads API, validate-only or failed ones', async () => {
     env = await sendEnv({ connect: ['google'] });
     const event = env.addEvent();
-    const outbox = createSendPort(env.store, env.ring);
+    const outbox = createOutboxPort(createSendStore(env.store), env.ring);
     const google = (await env.connections.list({ client_id: env.client.id }))[0]!;
     const outboxId = (await env.store.outbox.forEvent(event.id)).find((r) => r.platform === 'google')!.id;
     // The pass opens the connection before it commits: that is how the port learns its API.
@@ -122,7 +122,7 @@ describe('Google Data Manager diagnostics', () => {
     const commit = (records: SendRecord[]) => outbox.commit({ owner: 'test', now: env.clock.now(), updates: [], records });
     await commit([record('dm-sent'), record('dm-dry', { dry_run: true }), record('dm-failed', { status: 'failed' })]);
     await env.connections.set({ client_id: env.client.id, platform: 'google', fields: { api: 'ads', developer_token: 'fake-dev-token' } }, env.ring);
-    const ads = createSendPort(env.store, env.ring);
+    const ads = createOutboxPort(createSendStore(env.store), env.ring);
     await ads.connection(env.client.id, 'google');
     await ads.commit({ owner: 'test', now: env.clock.now(), updates: [], records: [record('ads-sent')] });
     expect((await rows()).map((r) => r.request_id)).toEqual(['dm-sent']);
@@ -135,13 +135,13 @@ describe('Google Data Manager diagnostics', () => {
     await sender.runPass();
     env.db.prepare("INSERT INTO google_request_status (request_id, connection_id, client_id, events, sent_at, next_check_at) SELECT 't-unknown', connection_id, client_id, 1, sent_at, next_check_at FROM google_request_status").run();
     env.clock.advance(30 * MIN);
-    await sender.checkGoogleStatus();
+    await sender.checkDeliveries();
     const unknown = (await rows()).find((r) => r.request_id === 't-unknown')!;
     expect(unknown).toMatchObject({ status: 'UNAVAILABLE', next_check_at: null, last_error: 'HTTP 400 INVALID_ARGUMENT INVALID_REQUEST_ID' });
 
     await env.store.connections.remove(env.client.id, 'google');
     env.clock.advance(30 * MIN);
-    await sender.checkGoogleStatus();
+    await sender.checkDeliveries();
     const real = (await rows()).find((r) => r.request_id !== 't-unknown')!;
     expect(real).toMatchObject({ status: 'UNAVAILABLE', next_check_at: null, last_error: 'connection removed or no longer on Data Manager' });
     expect(await sender.nextFollowUp()).toBeUndefined();
@@ -155,16 +155,16 @@ describe('Google Data Manager diagnostics', () => {
     const tokensBefore = env.fakes.requests('oauth').length;
     env.fakes.script('dataManager', [{ kind: 'google-rpc', httpStatus: 401, status: 'UNAUTHENTICATED' }]);
     env.clock.advance(30 * MIN);
-    await sender.checkGoogleStatus();
+    await sender.checkDeliveries();
     expect(env.fakes.requests('oauth').length).toBe(tokensBefore + 1);
     expect((await rows())[0]).toMatchObject({ status: 'PENDING', checks: 1, last_error: null });
 
     env.fakes.script('dataManager', [{ kind: 'google-rpc', httpStatus: 503, status: 'UNAVAILABLE' }]);
     env.clock.advance(30 * MIN);
-    await sender.checkGoogleStatus();
+    await sender.checkDeliveries();
     expect((await rows())[0]).toMatchObject({ status: 'PENDING', checks: 2, last_error: 'HTTP 503 UNAVAILABLE' });
     env.clock.advance(60 * MIN);
-    await sender.checkGoogleStatus();
+    await sender.checkDeliveries();
     expect((await rows())[0]).toMatchObject({ status: 'SUCCESS', checks: 3, last_error: null });
   });
 
@@ -176,14 +176,14 @@ describe('Google Data Manager diagnostics', () => {
     const google = (await env.connections.list({ client_id: env.client.id }))[0]!;
     await env.store.connections.pause(google.id, 'auth', env.clock.now());
     env.clock.advance(30 * MIN);
-    await sender.checkGoogleStatus();
+    await sender.checkDeliveries();
     expect((await rows())[0]).toMatchObject({ status: 'PENDING', checks: 1, last_error: 'connection paused' });
     expect(statusRequests()).toHaveLength(0);
 
     // Checks whose key ring lacks the connection's key (re-saved by a process with a newer key).
-    const unreadable = createSendPort(env.store, parseKeyRing(newKey()));
+    const unreadable = createOutboxPort(createSendStore(env.store), parseKeyRing(newKey()));
     const checks = createGoogleStatusChecks({
-      store: env.store,
+      store: createSendStore(env.store),
       connections: unreadable,
       tokenCache: createTokenCache({ fetch, tokenUrl: env.fakes.urls.oauthToken, now: env.clock.now }),
       fetch,
@@ -208,7 +208,7 @@ describe('Google Data Manager diagnostics', () => {
     let checks = 0;
     for (let next = (await rows())[0]!.next_check_at; next !== null; next = (await rows())[0]!.next_check_at) {
       env.clock.set(next);
-      await sender.checkGoogleStatus();
+      await sender.checkDeliveries();
       checks++;
       expect(checks).toBeLessThan(60);
     }

@@ -28,6 +28,11 @@ export {
   DATA_MANAGER_MAX_STATUS_INTERVAL_MS,
   DATA_MANAGER_STATUS_GIVE_UP_MS,
 } from './platforms/google/data-manager-status.js';
+export { createSender } from './runtime/sender.js';
+export { startSendSchedule, startSendInterval, latestSlot, nextSlotAfter } from './runtime/schedule.js';
+export { createGoogleStatusChecks } from './platforms/google/diagnostics.js';
+export { checkStoredCredentials, openConnection, CredentialsError } from './runtime/credentials.js';
+export { createOutboxPort } from './runtime/outbox-port.js';
 export { createTokenCache } from './oauth.js';
 export { createTokenBucket } from './rate-limit.js';
 export { sendHttp, parseRetryAfter, redactRequest } from './http.js';
@@ -78,6 +83,20 @@ export type { ClickConversion, UploadClickConversionsBody } from './platforms/go
 export type { DataManagerEvent, IngestEventsBody } from './platforms/google/data-manager.js';
 export type { TikTokEvent, TikTokTrackBody } from './platforms/tiktok/request.js';
 export type { TokenCache, TokenCacheOptions, GoogleCredentials } from './oauth.js';
+export type { Sender, SenderOptions } from './runtime/sender.js';
+export type { SendSchedule, SendScheduleOptions, SendIntervalOptions, Timers } from './runtime/schedule.js';
+export type { GoogleStatusChecks, GoogleStatusOptions, GoogleStatusSummary } from './platforms/google/diagnostics.js';
+export type { DeliveryChecks, DeliveryCheckSummary, DeliveryCheckSpec, DeliveryCheckContext } from './platforms/adapter.js';
+export type {
+  SendStore,
+  SendLogger,
+  EncryptedConnection,
+  DiagnosticsWrite,
+  DiagnosticsCheck,
+  DiagnosticsState,
+  DiagnosticsReasonCount,
+  DueDiagnostics,
+} from './runtime/store.js';
 export type { TokenBucket, TokenBucketOptions } from './rate-limit.js';
 export type { FetchLike, HttpRequest, HttpResponse } from './http.js';
 export type { KeyRing } from './crypto.js';

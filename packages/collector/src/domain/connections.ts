@@ -11,8 +11,8 @@ import {
   connectionSchema,
   decryptSecret,
   encryptSecret,
+  openConnection,
   reencrypt,
-  type Connection,
   type KeyRing,
   type Platform,
   type StoredConnection,
@@ -127,16 +127,15 @@ export function viewOf(record: ConnectionRecord): ConnectionView {
   return v;
 }
 
-function decrypt(record: ConnectionRecord, ring: KeyRing | undefined): Record<string, string> {
-  if (record.secrets === null) return {};
-  const key = requireKeyRing(ring, `read the credentials of the ${record.platform} connection of client ${record.client_id}`);
-  return JSON.parse(decryptSecret(record.secrets, key)) as Record<string, string>;
+/** The key ring, or an error saying that reading this connection's credentials needs it. */
+function keyFor(record: ConnectionRecord, ring: KeyRing | undefined): KeyRing {
+  return requireKeyRing(ring, `read the credentials of the ${record.platform} connection of client ${record.client_id}`);
 }
 
-/** A stored connection with its secrets decrypted, as the send runtime takes it. */
-export function openConnection(record: ConnectionRecord, ring: KeyRing | undefined): StoredConnection {
-  const connection = { platform: record.platform, ...record.settings, ...decrypt(record, ring) } as unknown as Connection;
-  return { id: record.id, client_id: record.client_id, platform: record.platform, status: record.status, connection };
+/** The secret fields of a stored connection, decrypted. */
+function decrypt(record: ConnectionRecord, ring: KeyRing | undefined): Record<string, string> {
+  if (record.secrets === null) return {};
+  return JSON.parse(decryptSecret(record.secrets, keyFor(record, ring))) as Record<string, string>;
 }
 
 /** The fields of `input` merged over `existing` (decrypted), validated: settings and secrets apart. */
@@ -223,7 +222,8 @@ export function createConnections(store: Store, options: { now?: () => Date } = 
     },
     async load(clientId, platform, ring) {
       const record = await store.connections.get(clientId, platform);
-      return record && openConnection(record, ring);
+      // The send runtime's own opening, so `pruuv` and a pass read credentials alike.
+      return record && openConnection(record, record.secrets === null ? ring : keyFor(record, ring));
     },
     async rotate(ring) {
       const result = await store.connections.reencryptAll((ciphertext) => reencrypt(ciphertext, ring), now());

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Store } from '../store/types.js';
-import { startSendInterval, startSendSchedule } from './schedule.js';
+import { startSendInterval, startSendSchedule } from '@pruuv/sender';
 import type { SendConfig } from './send-config.js';
 import { createSender, type Sender, type SenderOptions } from './sender.js';
 
@@ -47,7 +47,7 @@ export async function startSending(options: StartSendingOptions): Promise<Sendin
     const interval = startSendInterval({ sender, everyMs: mode.everyMs, logger });
     return { sender, stop: () => interval.stop() };
   }
-  const schedule = startSendSchedule({ store, cron: config.cron, sender, logger });
+  const schedule = startSendSchedule({ store: { runs: store.runs }, cron: config.cron, sender, logger });
   logger.info({ cron: config.cron, next: schedule.nextSlot()?.toISOString() }, 'send schedule started (UTC)');
   return { sender, stop: () => schedule.stop() };
 }

@@ -9,8 +9,10 @@ import type { z } from 'zod';
 import type { ClickIdName } from '../click-ids.js';
 import type { FetchLike, HttpRequest } from '../http.js';
 import type { Classified } from '../outcomes.js';
+import type { OutboxStore } from '../outbox-store.js';
 import type { DeadReason, RetryRule } from '../retry-rules.js';
 import type { Shared } from '../shared-services.js';
+import type { SendLogger, SendStore } from '../runtime/store.js';
 import type { ConversionEvent, StageOverrides } from '../types.js';
 import type { Eligibility } from './preflight.js';
 
@@ -111,6 +113,53 @@ export interface PlatformSender<P extends PlanBase> {
   preview?(plans: readonly P[]): HttpRequest;
 }
 
+/** What one round of delivery checks did. */
+export interface DeliveryCheckSummary {
+  /** Deliveries checked. */
+  checked: number;
+  /** Of those, now final (no check will follow). */
+  final: number;
+  /** Of those, with records the platform could not use. */
+  with_errors: number;
+}
+
+/** A platform's checks of delivered batches, run after each pass and when they fall due. */
+export interface DeliveryChecks {
+  /** Checks what is due now, one after the other. */
+  run(): Promise<DeliveryCheckSummary>;
+  /** When the next check is due, `undefined` when none is waiting. */
+  nextDue(): Promise<Date | undefined>;
+}
+
+/** What a platform's delivery checks run with: the runtime's storage, credentials and services. */
+export interface DeliveryCheckContext {
+  store: Pick<SendStore, 'diagnostics'>;
+  /** Opens the client's connection (secrets decrypted). */
+  connections: Pick<OutboxStore, 'connection'>;
+  fetch: FetchLike;
+  now: () => Date;
+  /** Base URLs and versions of every platform (the adapter reads its own). */
+  urls: Readonly<Record<string, string>>;
+  versions: Readonly<Record<string, string>>;
+  /** The process's shared services (one token cache across passes and checks). */
+  shared: Shared;
+  logger?: SendLogger;
+  timeoutMs?: number;
+}
+
+/**
+ * A platform that reports later what became of a delivered batch (Google Data Manager
+ * answers 200 before matching, google-data-manager.md §6): which deliveries to keep for
+ * checking, and the checks.
+ */
+export interface DeliveryCheckSpec<C extends ConnectionBase> {
+  /** Whether the delivered batches of this connection are kept for checks. */
+  tracks(connection: C): boolean;
+  /** When to check a batch the platform accepted at `sentAt` first. */
+  firstCheck(sentAt: Date, now: Date): Date;
+  create(context: DeliveryCheckContext): DeliveryChecks;
+}
+
 /**
  * One platform. `C` is its connection, `P` its plan, `U` and `V` the keys of
  * its API base URLs and versions in `sendBatch`'s `urls` and `versions`.
@@ -167,4 +216,6 @@ export interface PlatformAdapter<
   retryDeadline?(input: DeadlineInput): Deadline | undefined;
   /** Starts one `sendBatch` call on a checked connection. */
   open(connection: C, ctx: SendContext<U, V>): PlatformSender<P>;
+  /** Checks of delivered batches, for a platform that reports on them later. Defaults to none. */
+  readonly deliveryChecks?: DeliveryCheckSpec<C>;
 }

@@ -11,6 +11,7 @@ import { GOOGLE_ADS_API_VERSION, GOOGLE_ADS_BASE_URL, GOOGLE_MAX_BATCH } from '.
 import { GOOGLE_CONNECTION, type GoogleConnection } from './connection.js';
 import { DATA_MANAGER_API_VERSION, DATA_MANAGER_BASE_URL, DATA_MANAGER_MAX_BATCH } from './data-manager.js';
 import { checkGoogle, conversionActionOf, GOOGLE_CLICK_IDS, GOOGLE_MAX_CLICK_AGE_MS, type GooglePlan } from './eligibility.js';
+import { GOOGLE_DELIVERY_CHECKS } from './diagnostics.js';
 import { GOOGLE_RETRY_RULES } from './retry-rules.js';
 import { DATA_MANAGER_RATE_LIMIT, openGoogle, type GoogleUrl, type GoogleVersion } from './sender.js';
 
@@ -40,4 +41,6 @@ export const google: PlatformAdapter<GoogleConnection, GooglePlan, GoogleUrl, Go
     message: 'The next try would be more than 90 days after the click; Google would reject it.',
   }),
   open: openGoogle,
+  // Data Manager answers 200 before it matches a click: what became of each batch is read later.
+  deliveryChecks: GOOGLE_DELIVERY_CHECKS,
 };

@@ -1,62 +1,44 @@
 /**
  * Google Data Manager diagnostics. Data Manager answers a batch with 200 before
  * it matches a click, so a `sent` in the audit log says only that Google took the
- * batch. The request id of each delivered batch is kept (`store.googleRequests`,
- * written with the batch's audit rows); after each send pass the due ones are
+ * batch. The request id of each delivered batch is kept (the store's
+ * `diagnostics`, written with the batch's audit rows); after each send pass the due ones are
  * checked with `requestStatus:retrieve`, 30 minutes after the 200 and then with
  * backoff until final (`nextStatusCheck`), and the result is kept: the final
  * status and the records per error reason (`PROCESSING_ERROR_REASON_INVALID_GCLID`…).
  * Counts are per request, not per event: Google does not say which events failed.
  */
-import {
-  buildRequestStatusRequest,
-  createTokenBucket,
-  nextStatusCheck,
-  readRequestStatus,
-  sendHttp,
-  type ApiVersions,
-  type FetchLike,
-  type OutboxStore,
-  type PlatformUrls,
-  type RequestStatusReading,
-  type TokenCache,
-} from '@pruuv/sender';
-import type { Logger } from 'pino';
-import type { GoogleRequestState, GoogleRequestStatus, Store } from '../store/types.js';
+import type { FetchLike } from '../../http.js';
+import { sendHttp } from '../../http.js';
+import { createTokenCache, type TokenCache } from '../../oauth.js';
+import type { OutboxStore } from '../../outbox-store.js';
+import { createTokenBucket } from '../../rate-limit.js';
+import type { DiagnosticsState, DueDiagnostics, SendLogger, SendStore } from '../../runtime/store.js';
+import type { DeliveryCheckContext, DeliveryCheckSpec, DeliveryChecks } from '../adapter.js';
+import type { GoogleConnection } from './connection.js';
+import { buildRequestStatusRequest, nextStatusCheck, readRequestStatus, type RequestStatusReading } from './data-manager-status.js';
 
-/** What one round of checks did. */
-export interface GoogleStatusSummary {
-  /** Requests checked. */
-  checked: number;
-  /** Of those, now final (any final status, `UNAVAILABLE` and `GAVE_UP` included). */
-  final: number;
-  /** Of those, with records that failed (`PARTIAL_SUCCESS`, `FAILED`). */
-  with_errors: number;
-}
+/** What one round of checks did: `final` counts `UNAVAILABLE` and `GAVE_UP` too; `with_errors`, `PARTIAL_SUCCESS` and `FAILED`. */
+export type GoogleStatusSummary = Awaited<ReturnType<DeliveryChecks['run']>>;
 
 /** Options of {@link createGoogleStatusChecks}. */
 export interface GoogleStatusOptions {
-  store: Pick<Store, 'googleRequests'>;
+  store: Pick<SendStore, 'diagnostics'>;
   /** Reads the client's Google connection, secrets decrypted. */
   connections: Pick<OutboxStore, 'connection'>;
   tokenCache: TokenCache;
   fetch: FetchLike;
-  urls: Pick<PlatformUrls, 'dataManager'>;
-  versions: Pick<ApiVersions, 'dataManager'>;
+  urls: { dataManager: string };
+  versions: { dataManager: string };
   now: () => Date;
-  logger?: Logger;
+  logger?: SendLogger;
   timeoutMs?: number;
   /** Requests checked per round at most. Defaults to `100`. */
   limit?: number;
 }
 
 /** The diagnostics checks of one database. */
-export interface GoogleStatusChecks {
-  /** Checks the requests due now, one after the other. */
-  run(): Promise<GoogleStatusSummary>;
-  /** When the next check is due, `undefined` when none is waiting. */
-  nextDue(): Promise<Date | undefined>;
-}
+export type GoogleStatusChecks = DeliveryChecks;
 
 /** Creates the checks. Read calls have their own quota: 300 per minute per Cloud project (google-data-manager.md §7). */
 export function createGoogleStatusChecks(options: GoogleStatusOptions): GoogleStatusChecks {
@@ -65,7 +47,7 @@ export function createGoogleStatusChecks(options: GoogleStatusOptions): GoogleSt
   const budget = createTokenBucket({ now });
 
   /** One check: the reading, or why there is none. Refreshes the token once after a 401. */
-  const check = async (row: GoogleRequestStatus): Promise<RequestStatusReading> => {
+  const check = async (row: DueDiagnostics): Promise<RequestStatusReading> => {
     try {
       const stored = await options.connections.connection(row.client_id, 'google');
       const conn = stored?.connection;
@@ -95,10 +77,10 @@ export function createGoogleStatusChecks(options: GoogleStatusOptions): GoogleSt
   return {
     async run() {
       const summary: GoogleStatusSummary = { checked: 0, final: 0, with_errors: 0 };
-      for (const row of await store.googleRequests.due(now(), limit)) {
+      for (const row of await store.diagnostics.due(now(), limit)) {
         const reading = await check(row);
         const at = now();
-        let status: GoogleRequestState = 'PENDING';
+        let status: DiagnosticsState = 'PENDING';
         let next: Date | undefined;
         let lastError: string | null = null;
         if (reading.kind === 'final') status = reading.status;
@@ -110,7 +92,7 @@ export function createGoogleStatusChecks(options: GoogleStatusOptions): GoogleSt
           next = nextStatusCheck(new Date(row.sent_at), row.checks + 1, at);
           if (next === undefined) status = 'GAVE_UP';
         }
-        await store.googleRequests.record({
+        await store.diagnostics.record({
           request_id: row.request_id,
           status,
           next_check_at: next?.toISOString() ?? null,
@@ -135,7 +117,31 @@ export function createGoogleStatusChecks(options: GoogleStatusOptions): GoogleSt
       return summary;
     },
     nextDue() {
-      return store.googleRequests.nextDue();
+      return store.diagnostics.nextDue();
     },
   };
 }
+
+/** The Google adapter's delivery checks: delivered Data Manager batches (not Ads API, not validate-only). */
+export const GOOGLE_DELIVERY_CHECKS: DeliveryCheckSpec<GoogleConnection> = {
+  tracks: (connection) => connection.api === 'data-manager',
+  // 30 minutes after the 200 (google-data-manager.md §6).
+  firstCheck: (sentAt, now) => nextStatusCheck(sentAt, 0, now)!,
+  create(context: DeliveryCheckContext) {
+    const tokenUrl = context.urls['oauthToken'] ?? '';
+    return createGoogleStatusChecks({
+      store: context.store,
+      connections: context.connections,
+      // The pass's token cache: a token refreshed by a pass serves the checks after it, and back.
+      tokenCache: context.shared.get('tokenCache', () =>
+        createTokenCache({ fetch: context.fetch, tokenUrl, now: context.now, ...(context.timeoutMs !== undefined ? { timeoutMs: context.timeoutMs } : {}) }),
+      ),
+      fetch: context.fetch,
+      urls: { dataManager: context.urls['dataManager'] ?? '' },
+      versions: { dataManager: context.versions['dataManager'] ?? '' },
+      now: context.now,
+      ...(context.logger ? { logger: context.logger } : {}),
+      ...(context.timeoutMs !== undefined ? { timeoutMs: context.timeoutMs } : {}),
+    });
+  },
+};

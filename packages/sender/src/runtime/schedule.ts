@@ -1,8 +1,8 @@
 /**
- * The send schedule inside `pruuv serve`: a full pass at each cron slot
+ * The send schedule of a process (`pruuv serve`, `pruuv worker`): a full pass at each cron slot
  * (daily at 03:00 UTC by default, conversion-sending.md "How it works"),
  * always read in UTC. Each slot runs once across restarts and processes: a
- * `send_runs` row keyed by the slot is inserted (INSERT OR IGNORE) before the
+ * row keyed by the slot is inserted in the run ledger (`SendStore.runs`) before the
  * pass, and only the process whose insert landed runs it. A slot missed while
  * the collector was down runs at start.
  *
@@ -10,11 +10,10 @@
  * table's backoff is minutes to hours, far shorter than a day) or when a
  * crashed sender's lease runs out; they take only those rows, never fresh ones.
  */
-import type { PassReport } from '@pruuv/sender';
 import { Cron } from 'croner';
-import type { Logger } from 'pino';
-import type { Store } from '../store/types.js';
+import type { PassReport } from '../send-pass.js';
 import type { Sender } from './sender.js';
+import type { SendLogger, SendStore } from './store.js';
 
 /** Timer functions, injectable for tests. */
 export interface Timers {
@@ -24,13 +23,13 @@ export interface Timers {
 
 /** Options of {@link startSendSchedule}. */
 export interface SendScheduleOptions {
-  store: Pick<Store, 'runs'>;
+  store: Pick<SendStore, 'runs'>;
   /** Cron expression, read in UTC. */
   cron: string;
   sender: Pick<Sender, 'owner' | 'runPass' | 'nextFollowUp'>;
   /** Defaults to `() => new Date()`. */
   now?: () => Date;
-  logger?: Logger;
+  logger?: SendLogger;
   /** Defaults to the global timers, unref'ed so they never keep a process alive. */
   timers?: Timers;
   /** Run follow-up passes for retries between slots. Defaults to `true`. */
@@ -154,7 +153,7 @@ export interface SendIntervalOptions {
   sender: Pick<Sender, 'runPass'>;
   /** Wait between the end of one pass and the start of the next. */
   everyMs: number;
-  logger?: Logger;
+  logger?: SendLogger;
   /** Defaults to the global timers, unref'ed. */
   timers?: Timers;
 }

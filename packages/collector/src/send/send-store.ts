@@ -1,0 +1,50 @@
+/**
+ * The send runtime's storage port ({@link SendStore} of `@pruuv/sender`) over the
+ * collector's {@link Store}: outbox leases and commits, events as the sender takes
+ * them (with their stage's overrides), connections with their secrets still
+ * encrypted (the runtime opens them), the run ledger and Google diagnostics.
+ */
+import type { LoadedEvent, SendStore, StageOverrides } from '@pruuv/sender';
+import { toConversionEvent, toStageOverrides } from '../domain/conversion-event.js';
+import type { Store } from '../store/types.js';
+
+/** Creates the port. */
+export function createSendStore(store: Store): SendStore {
+  return {
+    claim: (input) => store.outbox.claim(input),
+    renew: (input) => store.outbox.renew(input),
+    release: (input) => store.outbox.release(input),
+    held: () => store.outbox.held(),
+    nextFollowUp: () => store.outbox.nextFollowUp(),
+    async commit({ diagnostics, ...input }) {
+      await store.outbox.commit(diagnostics !== undefined ? { ...input, googleRequests: diagnostics } : input);
+    },
+    async events(ids) {
+      const stored = await store.events.getMany(ids);
+      const out = new Map<string, LoadedEvent>();
+      const overrides = new Map<string, StageOverrides | undefined>();
+      for (const event of stored.values()) {
+        if (!overrides.has(event.stage_id)) {
+          const stage = await store.stages.get(event.stage_id);
+          overrides.set(event.stage_id, stage && toStageOverrides(stage.event_names));
+        }
+        const loaded: LoadedEvent = { event: toConversionEvent(event) };
+        const o = overrides.get(event.stage_id);
+        if (o !== undefined) loaded.overrides = o;
+        out.set(event.id, loaded);
+      }
+      return out;
+    },
+    async connection(clientId, platform) {
+      const record = await store.connections.get(clientId, platform);
+      return record && { id: record.id, client_id: record.client_id, platform: record.platform, status: record.status, settings: record.settings, secrets: record.secrets };
+    },
+    ciphertexts: () => store.connections.ciphertexts(),
+    runs: store.runs,
+    diagnostics: {
+      due: (now, limit) => store.googleRequests.due(now, limit),
+      record: (check) => store.googleRequests.record(check),
+      nextDue: () => store.googleRequests.nextDue(),
+    },
+  };
+}
