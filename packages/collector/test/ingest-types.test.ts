@@ -36,3 +36,6 @@ describe('trackPayloadSchema', () => {
     expect(trackPayloadSchema.parse(payload)).toEqual(payload);
   });
 });
+
+/** The click IDs the pixel captures and the ones the sender knows are one list. */
+export type PixelClickIdsMatchSender = Assert<Equals<import('@pruuv/pixel').ClickIdName, import('@pruuv/sender').ClickIdName>>;

@@ -1,46 +1,49 @@
-import type { Platform } from '@pruuv/sender';
+import type { ConnectionField, Platform } from '@pruuv/sender';
 import type { Config } from '../config.js';
-import { createConnections, type ConnectionView, type FieldValue } from '../domain/connections.js';
+import {
+  CONNECTION_PLATFORMS,
+  connectionFields,
+  createConnections,
+  type ConnectionView,
+  type FieldValue,
+} from '../domain/connections.js';
 import type { Store } from '../store/types.js';
 import { emit, table, type CliOutput } from './output.js';
 
-/** Options of `pruuv connections set`: the flags as commander gives them (`--no-x` gives `false`). */
+/** Options of `pruuv connections set`: the flags as commander gives them (camelCase; `--no-x` gives `false`). */
 export interface ConnectionsSetOptions {
   client: string;
   platform: Platform;
-  pixelId?: string;
-  accessToken?: string;
-  testEventCode?: string | false;
-  customerId?: string;
-  conversionActionId?: string;
-  clientId?: string;
-  clientSecret?: string;
-  refreshToken?: string;
-  loginCustomerId?: string | false;
-  api?: string;
-  developerToken?: string | false;
-  pixelCode?: string;
-  dryRun?: boolean;
+  [flag: string]: string | boolean | undefined;
 }
 
-/** Flag → stored field; `false` from a `--no-…` flag removes the field. */
+/** `pixel_id` → `pixelId`, the key commander gives a flag's value under. */
+export function optionKey(field: string): string {
+  return field.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** Every field of every platform once, with the platforms that take it: one `--flag` each. */
+export function connectionFlags(): Array<{ field: ConnectionField; platforms: Platform[] }> {
+  const byName = new Map<string, { field: ConnectionField; platforms: Platform[] }>();
+  for (const platform of CONNECTION_PLATFORMS) {
+    for (const field of connectionFields(platform)) {
+      const seen = byName.get(field.name);
+      if (seen === undefined) byName.set(field.name, { field, platforms: [platform] });
+      else seen.platforms.push(platform);
+    }
+  }
+  return [...byName.values()];
+}
+
+/** Flag → stored field; `false` from a `--no-…` flag removes the field (`dry_run`: off). */
 function fieldsOf(o: ConnectionsSetOptions): Record<string, FieldValue | undefined> {
-  const optional = (v: string | false | undefined): FieldValue | undefined => (v === false ? null : v);
-  return {
-    pixel_id: o.pixelId,
-    access_token: o.accessToken,
-    test_event_code: optional(o.testEventCode),
-    customer_id: o.customerId,
-    conversion_action_id: o.conversionActionId,
-    client_id: o.clientId,
-    client_secret: o.clientSecret,
-    refresh_token: o.refreshToken,
-    login_customer_id: optional(o.loginCustomerId),
-    api: o.api,
-    developer_token: optional(o.developerToken),
-    pixel_code: o.pixelCode,
-    dry_run: o.dryRun === undefined ? undefined : o.dryRun ? true : null,
-  };
+  const out: Record<string, FieldValue | undefined> = {};
+  for (const { field } of connectionFlags()) {
+    const value = o[optionKey(field.name)];
+    if (value === undefined) continue;
+    out[field.name] = value === false ? null : value;
+  }
+  return out;
 }
 
 /** The settings of a connection as one line, secrets as names only. */

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { platformAdapter, type Platform } from '@pruuv/sender';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { OperationError } from '../domain/operations.js';
@@ -7,7 +8,8 @@ import { EncryptionKeyError } from '../send/secrets.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { clientsAdd, clientsList } from './clients.js';
-import { connectionsList, connectionsSet, type ConnectionsSetOptions } from './connections.js';
+import { CONNECTION_PLATFORMS, flagOf } from '../domain/connections.js';
+import { connectionFlags, connectionsList, connectionsSet, type ConnectionsSetOptions } from './connections.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, toCliError } from './errors.js';
 import { eventsList } from './events.js';
 import { keysRotate } from './keys.js';
@@ -39,6 +41,11 @@ function version(): string {
   } catch {
     return '0.0.0';
   }
+}
+
+/** A platform's name for people (`Meta`, `Google`, `TikTok`). */
+function platformName(id: Platform): string {
+  return platformAdapter(id).name;
 }
 
 /** Whether a database URL carries a password. */
@@ -218,28 +225,24 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     });
 
   const connections = program.command('connections').description('manage ad-platform connections (credentials are stored encrypted)');
-  connections
+  const setCommand = connections
     .command('set')
-    .description('add or update a client\'s connection to Meta, Google or TikTok (only the given fields change)')
+    .description(`add or update a client's connection to ${CONNECTION_PLATFORMS.map(platformName).join(', ')} (only the given fields change)`)
     .requiredOption('--client <id>', 'client id')
-    .addOption(new Option('--platform <name>', 'ad platform').choices(['meta', 'google', 'tiktok']).makeOptionMandatory())
-    .option('--pixel-id <id>', 'Meta: Pixel (dataset) id')
-    .option('--access-token <token>', 'Meta or TikTok: access token (stored encrypted)')
-    .option('--test-event-code <code>', 'Meta or TikTok: send as test events under this code')
-    .option('--no-test-event-code', 'remove the test event code')
-    .option('--customer-id <id>', 'Google: customer (operating account) id, 10 digits, hyphens allowed')
-    .option('--conversion-action-id <id>', 'Google: conversion action id')
-    .option('--client-id <id>', 'Google: OAuth client id')
-    .option('--client-secret <secret>', 'Google: OAuth client secret (stored encrypted)')
-    .option('--refresh-token <token>', 'Google: OAuth refresh token (stored encrypted)')
-    .option('--login-customer-id <id>', 'Google: manager account id')
-    .option('--no-login-customer-id', 'remove the manager account id')
-    .addOption(new Option('--api <api>', 'Google: API to upload with (default data-manager)').choices(['data-manager', 'ads']))
-    .option('--developer-token <token>', 'Google Ads API: developer token (stored encrypted)')
-    .option('--no-developer-token', 'remove the developer token')
-    .option('--pixel-code <code>', 'TikTok: Pixel Code')
-    .option('--dry-run', 'validate only: build (Google: validate) every request, deliver nothing, still write the audit log')
-    .option('--no-dry-run', 'deliver again')
+    .addOption(new Option('--platform <name>', 'ad platform').choices([...CONNECTION_PLATFORMS]).makeOptionMandatory());
+  // One flag per connection field of every platform, from the adapters' definitions.
+  for (const { field, platforms } of connectionFlags()) {
+    const who = platforms.length === CONNECTION_PLATFORMS.length ? 'all' : platforms.map(platformName).join(' or ');
+    const flag = flagOf(field.name);
+    const text = `${who}: ${field.label}${field.kind === 'secret' ? ' (stored encrypted)' : ''}`;
+    const option = new Option(field.type === 'boolean' ? flag : `${flag} <value>`, text);
+    if (field.choices !== undefined) option.choices([...field.choices]);
+    setCommand.addOption(option);
+    if (!field.required && field.default === undefined) {
+      setCommand.addOption(new Option(`--no-${flag.slice(2)}`, field.type === 'boolean' ? `turn ${flag} off` : `remove ${flag}`));
+    }
+  }
+  setCommand
     .action(async (opts: ConnectionsSetOptions, cmd: Command) => {
       await withStore(cmd, (store, config) => connectionsSet(store, config, opts, outputFor(cmd)));
     });
@@ -265,7 +268,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .command('list')
     .description('list send attempts, newest first')
     .addOption(new Option('--status <status>', 'only this status').choices(['sent', 'failed', 'skipped', 'retrying', 'dead']))
-    .addOption(new Option('--platform <name>', 'only this platform').choices(['meta', 'google', 'tiktok']))
+    .addOption(new Option('--platform <name>', 'only this platform').choices([...CONNECTION_PLATFORMS]))
     .option('--client <id>', 'only this client')
     .option('--event <id>', 'only this event')
     .option('--limit <n>', 'how many, 1 to 1000 (default 50)')

@@ -12,7 +12,10 @@ import {
   decryptSecret,
   encryptSecret,
   openConnection,
+  platformAdapter,
+  PLATFORM_IDS,
   reencrypt,
+  type ConnectionField,
   type KeyRing,
   type Platform,
   type StoredConnection,
@@ -21,37 +24,13 @@ import { requireKeyRing } from '../send/secrets.js';
 import type { ConnectionRecord, Store } from '../store/types.js';
 import { OperationError } from './operations.js';
 
-/** The platforms a connection can be for. */
-export const CONNECTION_PLATFORMS: readonly Platform[] = ['meta', 'google', 'tiktok'];
+/** The platforms a connection can be for: the sender's registry. */
+export const CONNECTION_PLATFORMS: readonly Platform[] = PLATFORM_IDS;
 
-/** Fields stored encrypted. */
-export const SECRET_FIELDS = ['access_token', 'client_secret', 'refresh_token', 'developer_token'] as const;
-
-/** Fields each platform takes, in the order `connections list` prints them. */
-export const CONNECTION_FIELDS: Readonly<Record<Platform, readonly string[]>> = {
-  meta: ['pixel_id', 'access_token', 'test_event_code', 'dry_run'],
-  google: [
-    'api',
-    'customer_id',
-    'conversion_action_id',
-    'login_customer_id',
-    'client_id',
-    'client_secret',
-    'refresh_token',
-    'developer_token',
-    'dry_run',
-  ],
-  tiktok: ['pixel_code', 'access_token', 'test_event_code', 'dry_run'],
-};
-
-/** Fields without which a platform cannot send. */
-const REQUIRED: Readonly<Record<Platform, readonly string[]>> = {
-  meta: ['pixel_id', 'access_token'],
-  google: ['customer_id', 'conversion_action_id', 'client_id', 'client_secret', 'refresh_token'],
-  tiktok: ['pixel_code', 'access_token'],
-};
-
-const SECRETS: ReadonlySet<string> = new Set(SECRET_FIELDS);
+/** The fields of a platform's connection, in the order `connections list` prints them (the adapter's). */
+export function connectionFields(platform: Platform): readonly ConnectionField[] {
+  return platformAdapter(platform).connection.fields;
+}
 
 /** The CLI flag of a field: `pixel_id` → `--pixel-id`. */
 export function flagOf(field: string): string {
@@ -145,7 +124,8 @@ function merge(
   ring: KeyRing | undefined,
 ): { settings: Record<string, string | boolean>; secrets: Record<string, string> } {
   const platform = input.platform;
-  const allowed = CONNECTION_FIELDS[platform];
+  const fields = connectionFields(platform);
+  const allowed = fields.map((f) => f.name);
   const given = Object.entries(input.fields).filter((entry): entry is [string, FieldValue] => entry[1] !== undefined);
   const foreign = given.filter(([field]) => !allowed.includes(field)).map(([field]) => flagOf(field));
   if (foreign.length > 0) {
@@ -161,8 +141,8 @@ function merge(
     if (value === null || value === '') delete merged[field];
     else merged[field] = typeof value === 'string' ? value.trim() : value;
   }
-  if (platform === 'google' && merged['api'] === undefined) merged['api'] = 'data-manager';
-  const missing = REQUIRED[platform].filter((field) => merged[field] === undefined);
+  for (const f of fields) if (f.default !== undefined && merged[f.name] === undefined) merged[f.name] = f.default;
+  const missing = fields.filter((f) => f.required && merged[f.name] === undefined).map((f) => f.name);
   if (missing.length > 0) {
     throw invalid(`A ${platform} connection needs ${missing.map(flagOf).join(', ')}.`);
   }
@@ -175,11 +155,11 @@ function merge(
   const clean = parsed.data as unknown as Record<string, string | boolean | undefined>;
   const settings: Record<string, string | boolean> = {};
   const secrets: Record<string, string> = {};
-  for (const field of allowed) {
-    const value = clean[field];
+  for (const f of fields) {
+    const value = clean[f.name];
     if (value === undefined) continue;
-    if (SECRETS.has(field)) secrets[field] = String(value);
-    else settings[field] = value;
+    if (f.kind === 'secret') secrets[f.name] = String(value);
+    else settings[f.name] = value;
   }
   return { settings, secrets };
 }

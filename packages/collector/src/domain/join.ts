@@ -8,6 +8,7 @@
  *
  * Pure logic; the store finds the source event.
  */
+import { CLICK_ID_NAMES } from '@pruuv/sender';
 import type { ClickIdName, StoredEvent, UtmName } from '../store/types.js';
 
 /** The attribution part of an event. */
@@ -16,8 +17,8 @@ export type Attribution = Pick<StoredEvent, 'clicks' | 'utm' | 'fbc' | 'fbp' | '
 /** Names of fields that can be inherited, as recorded in `inherited.fields`. */
 export type InheritableField = ClickIdName | UtmName | 'fbc' | 'fbp' | 'ttp';
 
-/** The click IDs an event can carry, in the pixel's order. */
-export const CLICK_IDS: readonly ClickIdName[] = ['fbclid', 'gclid', 'wbraid', 'gbraid', 'ttclid', 'msclkid'];
+/** The click IDs an event can carry: the sender's one list (a compile-time test keeps the pixel's equal). */
+export const CLICK_IDS: readonly ClickIdName[] = CLICK_ID_NAMES;
 /** The UTM parameters an event can carry. */
 export const UTMS: readonly UtmName[] = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_term'];
 

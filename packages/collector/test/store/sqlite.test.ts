@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MigrationError, SchemaTooNewError } from '../../src/errors.js';
@@ -99,6 +99,38 @@ describe('SQLite store: the file', () => {
     expect(() => openDb(file)).toThrow(/newer version of Pruuv.*999_from_the_future\.sql/);
     expect(readFileSync(file).equals(before)).toBe(true);
     db = openDb(join(tmp.dir, 'fresh.db'));
+  });
+
+  it('migrates a file with sends to a schema that takes any registered platform, keeping every row and link', () => {
+    // The file as it was before 006: migrations 001-005 only, with a connection, an outbox row and its audit row.
+    const old = join(tmp.dir, 'old-migrations');
+    mkdirSync(old);
+    for (const f of readdirSync(SQLITE_MIGRATIONS_DIR).filter((n) => n < '006')) copyFileSync(join(SQLITE_MIGRATIONS_DIR, f), join(old, f));
+    const file = join(tmp.dir, 'before-006.db');
+    const before = openDb(file, { migrationsDir: old });
+    before.exec(`INSERT INTO clients (id, name, site_key, created_at) VALUES ('cli_1', 'A', 'site_1', '2026-01-01T00:00:00.000Z');
+      INSERT INTO stages (id, client_id, key, name, token_hash, created_at) VALUES ('stg_1', 'cli_1', 'lead', 'Lead', 'h', '2026-01-01T00:00:00.000Z');
+      INSERT INTO events (id, client_id, stage_id, stage_key, source, reference, received_at, received_ms, consent)
+        VALUES ('e1', 'cli_1', 'stg_1', 'lead', 'webhook', 'r', '2026-01-01T00:00:00.000Z', 0, 'granted');
+      INSERT INTO connections (id, client_id, platform, settings, secrets, secret_names, status, created_at, updated_at)
+        VALUES ('con_1', 'cli_1', 'meta', '{"pixel_id":"1"}', 'v1:x', '["access_token"]', 'paused', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z');
+      INSERT INTO outbox (id, event_id, platform, status, due_at, attempts, created_at, updated_at)
+        VALUES (7, 'e1', 'meta', 'sent', '2026-01-01T00:00:00.000Z', 1, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z');
+      INSERT INTO send_attempts (outbox_id, event_id, platform, attempted_at, status) VALUES (7, 'e1', 'meta', '2026-01-01T00:00:00.000Z', 'sent');`);
+    expect(() => before.exec(`INSERT INTO connections (id, client_id, platform, created_at, updated_at) VALUES ('con_2', 'cli_1', 'microsoft', 'x', 'x')`)).toThrow(/CHECK/);
+    before.close();
+
+    const after = openDb(file);
+    expect(after.prepare('SELECT id, status, secrets, secret_names FROM connections').all()).toEqual([{ id: 'con_1', status: 'paused', secrets: 'v1:x', secret_names: '["access_token"]' }]);
+    expect(after.prepare('SELECT id, client_id, status FROM outbox').all()).toEqual([{ id: 7, client_id: 'cli_1', status: 'sent' }]);
+    // The audit row still points at its outbox row: no ON DELETE SET NULL fired during the rebuild.
+    expect(after.prepare('SELECT outbox_id FROM send_attempts').all()).toEqual([{ outbox_id: 7 }]);
+    expect(after.pragma('foreign_keys', { simple: true })).toBe(1);
+    after.exec(`INSERT INTO connections (id, client_id, platform, created_at, updated_at) VALUES ('con_2', 'cli_1', 'microsoft', 'x', 'x')`);
+    // The outbox trigger and indexes came back.
+    const names = (after.prepare("SELECT name FROM sqlite_master WHERE tbl_name IN ('outbox', 'connections') AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]).map((r) => r.name);
+    expect(names.sort()).toEqual(['connections', 'connections_status', 'outbox', 'outbox_client_id', 'outbox_due', 'outbox_leased']);
+    after.close();
   });
 
   it('never writes a webhook token to the file', async () => {

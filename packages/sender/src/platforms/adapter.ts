@@ -46,6 +46,12 @@ export interface ConnectionField<N extends string = string> {
   required: boolean;
   /** Filled in when a person leaves the field out; the schema itself requires a value. */
   default?: string;
+  /** What the field is, for a person: `Pixel (dataset) id`. */
+  label: string;
+  /** `boolean`: a switch (`--dry-run`, `--no-dry-run`); `choice`: one of {@link choices}; else text. */
+  type: 'text' | 'boolean' | 'choice';
+  /** The values a `choice` field takes. */
+  choices?: readonly string[];
 }
 
 /** A platform's connection: the fields a person sets and the schema that checks them. */

@@ -14,6 +14,9 @@ import { migrationsDir, newerSchemaError, readMigrations } from '../migrations.j
 /** A better-sqlite3 connection. */
 export type Db = Database.Database;
 
+/** First line of a migration that must run with foreign keys off (a table rebuild). */
+const FOREIGN_KEYS_OFF = '-- pruuv: foreign-keys off';
+
 /** The package's `migrations/sqlite/` folder. */
 export const SQLITE_MIGRATIONS_DIR = migrationsDir('sqlite');
 
@@ -69,11 +72,19 @@ export function migrate(db: Db, dir: string = SQLITE_MIGRATIONS_DIR): string[] {
   const record = db.prepare('INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)');
   const ran: string[] = [];
   for (const { name, sql } of known) {
+    // A migration that rebuilds a table runs with foreign keys off (they cannot change inside a
+    // transaction), and checks them before it commits (sqlite.org/lang_altertable.html#otheralter).
+    const keysOff = sql.startsWith(FOREIGN_KEYS_OFF);
+    if (keysOff && !appliedNow().has(name)) db.pragma('foreign_keys = OFF');
     try {
       const applied = db
         .transaction(() => {
           if (appliedNow().has(name)) return false;
           db.exec(sql);
+          if (keysOff) {
+            const broken = db.pragma('foreign_key_check') as unknown[];
+            if (broken.length > 0) throw new Error(`${broken.length} row(s) would break a foreign key`);
+          }
           record.run(name, new Date().toISOString());
           return true;
         })
@@ -81,6 +92,8 @@ export function migrate(db: Db, dir: string = SQLITE_MIGRATIONS_DIR): string[] {
       if (applied) ran.push(name);
     } catch (cause) {
       throw new MigrationError(name, { cause });
+    } finally {
+      if (keysOff) db.pragma('foreign_keys = ON');
     }
   }
   return ran;

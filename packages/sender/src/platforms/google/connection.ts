@@ -48,6 +48,16 @@ export const GOOGLE_CONNECTION: ConnectionSpec<GoogleConnection> = {
   schema,
   fields: connectionFields<GoogleConnection>(schema, {
     secrets: ['client_secret', 'refresh_token', 'developer_token'],
+    labels: {
+      api: 'API to upload with (default data-manager)',
+      customer_id: 'customer (operating account) id, 10 digits, hyphens allowed',
+      conversion_action_id: 'conversion action id',
+      login_customer_id: 'manager account id',
+      client_id: 'OAuth client id',
+      client_secret: 'OAuth client secret',
+      refresh_token: 'OAuth refresh token',
+      developer_token: 'Ads API developer token',
+    },
     // Data Manager unless the account is allow-listed for the Ads API (google-data-manager.md §1).
     defaults: { api: 'data-manager' },
   }),

@@ -28,5 +28,8 @@ const schema = z.object({
 /** The fields of a Meta connection and their schema. */
 export const META_CONNECTION: ConnectionSpec<MetaConnection> = {
   schema,
-  fields: connectionFields<MetaConnection>(schema, { secrets: ['access_token'] }),
+  fields: connectionFields<MetaConnection>(schema, {
+    secrets: ['access_token'],
+    labels: { pixel_id: 'Pixel (dataset) id', access_token: 'access token', test_event_code: 'send as test events under this code' },
+  }),
 };

@@ -26,5 +26,8 @@ const schema = z.object({
 /** The fields of a TikTok connection and their schema. */
 export const TIKTOK_CONNECTION: ConnectionSpec<TikTokConnection> = {
   schema,
-  fields: connectionFields<TikTokConnection>(schema, { secrets: ['access_token'] }),
+  fields: connectionFields<TikTokConnection>(schema, {
+    secrets: ['access_token'],
+    labels: { pixel_code: 'Pixel Code', access_token: 'access token', test_event_code: 'send as test events under this code' },
+  }),
 };
