@@ -4,6 +4,10 @@
  * same process that the demo client's connections point at, with a send pass every 15 s.
  * Run as `node packages/collector/dist/demo.js`; importing this module runs nothing (tests
  * call {@link setupDemo} and {@link setupDemoSending}).
+ *
+ * A development path: it loads the fake platforms of the private `@pruuv/fakes` package (a dev
+ * dependency), so it is left out of the published package (`files` in package.json) and no
+ * library entry imports it.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
