@@ -4,12 +4,13 @@
  * on the schedule google-data-manager.md §6 asks for, into a real SQLite file.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTokenCache, parseKeyRing, type SendRecord } from '@pruuv/sender';
+import { parseKeyRing, type SendRecord } from '@pruuv/sender';
 import { FAKE_DEFAULTS } from '@pruuv/fakes';
 import { memoryOutput } from '../src/cli/output.js';
 import { sendsGoogleStatus } from '../src/cli/sends.js';
 import { listGoogleStatus } from '../src/domain/send-lists.js';
-import { createGoogleStatusChecks, createOutboxPort } from '@pruuv/sender';
+import { createOutboxPort } from '@pruuv/sender';
+import { createGoogleStatusChecks, createTokenCache } from '@pruuv/sender/platforms';
 import { createSendStore } from '../src/send/send-store.js';
 import { newKey, sendEnv, type SendEnv } from './send-helpers.js';
 
