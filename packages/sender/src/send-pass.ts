@@ -126,8 +126,36 @@ function zeroCountsPerPlatform(): Record<Platform, Record<OutcomeStatus, number>
   return Object.fromEntries(PLATFORM_IDS.map((id) => [id, zeroCounts()])) as Record<Platform, Record<OutcomeStatus, number>>;
 }
 
-function toOverrides(loaded: LoadedEvent | undefined): StageOverrides | undefined {
-  return loaded?.overrides;
+/** Everything one pass carries from batch to batch. */
+interface Pass {
+  options: SendPassOptions;
+  store: OutboxStore;
+  clock: () => Date;
+  owner: string;
+  passId: string;
+  leaseMs: number;
+  cutoff: Date;
+  fetch: NonNullable<SendBatchOptions['fetch']>;
+  shared: ReturnType<typeof createShared>;
+  report: PassReport;
+  connections: Map<string, StoredConnection | undefined>;
+  /** Connections that could not be read, by `client\0platform`. */
+  unreadable: Set<string>;
+  /** Connections this pass paused, by `client\0platform`. */
+  pausedNow: Set<string>;
+  /**
+   * Rows set aside during the pass keep their lease until the end, so the next
+   * claim round cannot hand them back to us; they are released once, at the end.
+   */
+  setAside: number[];
+}
+
+/** One (client, platform) group of a claim round, with its connection. */
+interface Group {
+  key: string;
+  client_id: string;
+  platform: Platform;
+  stored: StoredConnection | undefined;
 }
 
 /**
@@ -137,222 +165,261 @@ function toOverrides(loaded: LoadedEvent | undefined): StageOverrides | undefine
  * per batch). Never throws for a platform failure; storage errors propagate.
  */
 export async function runSendPass(options: SendPassOptions): Promise<PassReport> {
-  const clock = options.now ?? (() => new Date());
-  const store = options.store;
-  const owner = options.owner ?? randomUUID();
-  const passId = options.passId ?? randomUUID();
-  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  const pass = startPass(options);
   const claimLimit = options.claimLimit ?? DEFAULT_CLAIM_LIMIT;
-  const fetchImpl = options.fetch ?? ((input: string, init: RequestInit) => fetch(input, init));
-  // One token cache and one Data Manager budget for the whole pass, unless the caller shares its own.
-  const shared = createShared(options);
-
-  const started = clock();
-  const cutoff = started;
-  const report: PassReport = {
-    pass_id: passId,
-    owner,
-    started_at: started.toISOString(),
-    finished_at: started.toISOString(),
-    duration_ms: 0,
-    claimed: 0,
-    counts: zeroCounts(),
-    platforms: zeroCountsPerPlatform(),
-    batches: 0,
-    requests: 0,
-    released: 0,
-    paused: [],
-    held: [],
-    errors: [],
-  };
-
-  const connections = new Map<string, StoredConnection | undefined>();
-  const unreadable = new Set<string>();
-  const pausedNow = new Set<string>();
-  // Rows set aside during the pass keep their lease until the end, so the next
-  // claim round cannot hand them back to us; they are released once, at the end.
-  const setAside: number[] = [];
-  const leaseUntil = (): Date => new Date(clock().getTime() + leaseMs);
-
-  const connectionOf = async (clientId: string, platform: Platform): Promise<StoredConnection | undefined> => {
-    const key = `${clientId}\u0000${platform}`;
-    if (!connections.has(key)) connections.set(key, await store.connection(clientId, platform));
-    return connections.get(key);
-  };
-
   for (;;) {
-    const roundLease = leaseUntil();
-    const claimed = await store.claim({
-      owner,
-      now: clock(),
-      cutoff,
+    const roundLease = leaseUntil(pass);
+    const claimed = await pass.store.claim({
+      owner: pass.owner,
+      now: pass.clock(),
+      cutoff: pass.cutoff,
       leaseUntil: roundLease,
       limit: claimLimit,
       retriesOnly: options.retriesOnly ?? false,
     });
     if (claimed.length === 0) break;
-    report.claimed += claimed.length;
-    const events = await store.events([...new Set(claimed.map((c) => c.event_id))]);
+    pass.report.claimed += claimed.length;
+    const events = await pass.store.events([...new Set(claimed.map((c) => c.event_id))]);
 
-    for (const group of groupByConnection(claimed)) {
-      const key = `${group.client_id}\u0000${group.platform}`;
-      if (pausedNow.has(key) || unreadable.has(key)) {
-        setAside.push(...group.claims.map((c) => c.id));
+    for (const claims of groupByConnection(claimed)) {
+      const group = await openGroup(pass, claims.client_id, claims.platform);
+      if (group === undefined) {
+        pass.setAside.push(...claims.claims.map((c) => c.id));
         continue;
       }
-      let stored: StoredConnection | undefined;
-      try {
-        stored = await connectionOf(group.client_id, group.platform);
-      } catch (error) {
-        unreadable.add(key);
-        report.errors.push({
-          client_id: group.client_id,
-          platform: group.platform,
-          message: error instanceof Error ? error.message : String(error),
-        });
-        setAside.push(...group.claims.map((c) => c.id));
-        continue;
-      }
-      if (stored?.status === 'paused') {
-        setAside.push(...group.claims.map((c) => c.id));
-        continue;
-      }
-      const connection = stored?.connection;
+      const connection = group.stored?.connection;
       const adapter = platformAdapter(group.platform);
       // Google: one conversion action per batch (the adapter's batchKey).
       const keyOf = (claim: ClaimedSend): string =>
         connection?.platform === adapter.id && adapter.batchKey !== undefined
-          ? adapter.batchKey(connection, toOverrides(events.get(claim.event_id)))
+          ? adapter.batchKey(connection, events.get(claim.event_id)?.overrides)
           : '';
-      const batches = splitBatches(group.claims, PLATFORM_BATCH_LIMITS[group.platform], keyOf);
-
-      for (let b = 0; b < batches.length; b++) {
-        const batch = batches[b] as ClaimedSend[];
-        if (pausedNow.has(key)) {
-          setAside.push(...batch.map((c) => c.id));
-          continue;
-        }
-        // While more than half the claim's lease is left nobody else can hold these rows;
-        // past that, extend it (and drop any row whose lease ran out and was taken).
-        let mine = batch;
-        if (clock().getTime() > roundLease.getTime() - leaseMs / 2) {
-          const held = new Set(await store.renew({ owner, ids: batch.map((c) => c.id), leaseUntil: leaseUntil(), now: clock() }));
-          mine = batch.filter((c) => held.has(c.id));
-        }
-        report.released += batch.length - mine.length;
-        if (mine.length === 0) continue;
-
-        const attemptedAt = clock();
-        const outcomes = new Map<number, EventOutcome>();
-        const toSend: ClaimedSend[] = [];
-        for (const claim of mine) {
-          const loaded = events.get(claim.event_id);
-          if (loaded === undefined) {
-            outcomes.set(claim.id, {
-              event_id: claim.event_id,
-              status: 'skipped',
-              reason: 'event_not_found',
-              message: 'The event is no longer stored.',
-            });
-            continue;
-          }
-          const expired = expiredBeforeSend(claim, attemptedAt, options.retryPolicy);
-          if (expired !== undefined) outcomes.set(claim.id, expired);
-          else toSend.push(claim);
-        }
-
-        let requests = 0;
-        let pauseConnection = false;
-        let dryRun = connection?.dry_run === true;
-        if (toSend.length > 0) {
-          const sendEvents: ConversionEvent[] = toSend.map((c) => (events.get(c.event_id) as LoadedEvent).event);
-          const overrides: Record<string, StageOverrides> = {};
-          const history: Record<string, AttemptHistory> = {};
-          for (const c of toSend) {
-            const loaded = events.get(c.event_id) as LoadedEvent;
-            if (loaded.overrides !== undefined) overrides[loaded.event.stage_id] = loaded.overrides;
-            const h: AttemptHistory = { attempts: c.attempts };
-            if (c.first_attempt_at !== undefined) h.first_attempt_at = c.first_attempt_at;
-            history[c.event_id] = h;
-          }
-          const batchOptions: SendBatchOptions = {
-            connection,
-            platform: group.platform,
-            events: sendEvents,
-            overrides,
-            history,
-            fetch: fetchImpl,
-            now: clock,
-            ...(options.urls !== undefined ? { urls: options.urls } : {}),
-            ...(options.versions !== undefined ? { versions: options.versions } : {}),
-            ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-            ...(options.random !== undefined ? { random: options.random } : {}),
-            ...(options.retryPolicy !== undefined ? { retryPolicy: options.retryPolicy } : {}),
-            ...(options.sleep !== undefined ? { sleep: options.sleep } : {}),
-            ...(options.maxSplitRequests !== undefined ? { maxSplitRequests: options.maxSplitRequests } : {}),
-          };
-          const result = await sendBatchWith(batchOptions, shared);
-          toSend.forEach((c, i) => outcomes.set(c.id, result.outcomes[i] as EventOutcome));
-          requests = result.batch.requests;
-          pauseConnection = result.pause_connection;
-          dryRun = result.batch.dry_run;
-        }
-
-        const updates: RowUpdate[] = [];
-        const records: SendRecord[] = [];
-        const counts = zeroCounts();
-        for (const claim of mine) {
-          const outcome = outcomes.get(claim.id) as EventOutcome;
-          const stageId = events.get(claim.event_id)?.event.stage_id;
-          const { update, record } = applyOutcome(claim, outcome, {
-            attemptedAt,
-            batchSize: mine.length,
-            passId,
-            dryRun,
-            notBefore: cutoff,
-            ...(stored !== undefined ? { connectionId: stored.id } : {}),
-            ...(stageId !== undefined ? { stageId } : {}),
-          });
-          updates.push(update);
-          records.push(record);
-          counts[outcome.status] += 1;
-        }
-        const info: BatchInfo = { client_id: group.client_id, platform: group.platform, size: mine.length, requests, counts };
-        if (stored !== undefined) info.connection_id = stored.id;
-
-        let pause: { connection_id: string; reason: string } | undefined;
-        if (pauseConnection && stored !== undefined) {
-          const first = [...outcomes.values()].find((o) => o.pause_connection === true);
-          const reason = pauseReason(first);
-          pause = { connection_id: stored.id, reason };
-        }
-        await options.beforeCommit?.(info);
-        await store.commit({ owner, now: clock(), updates, records, ...(pause !== undefined ? { pause } : {}) });
-        await options.afterCommit?.(info);
-
-        report.batches += 1;
-        report.requests += requests;
-        for (const s of STATUSES) {
-          report.counts[s] += counts[s];
-          report.platforms[group.platform][s] += counts[s];
-        }
-        if (pause !== undefined) {
-          pausedNow.add(key);
-          report.paused.push({ connection_id: pause.connection_id, client_id: group.client_id, platform: group.platform, reason: pause.reason });
-        }
+      for (const batch of splitBatches(claims.claims, PLATFORM_BATCH_LIMITS[group.platform], keyOf)) {
+        if (pass.pausedNow.has(group.key)) pass.setAside.push(...batch.map((c) => c.id));
+        else await passBatch(pass, group, batch, events, roundLease);
       }
     }
   }
+  return finishPass(pass);
+}
 
-  if (setAside.length > 0) {
-    await store.release({ owner, ids: setAside, now: clock() });
-    report.released += setAside.length;
+function startPass(options: SendPassOptions): Pass {
+  const clock = options.now ?? (() => new Date());
+  const owner = options.owner ?? randomUUID();
+  const passId = options.passId ?? randomUUID();
+  const started = clock();
+  return {
+    options,
+    store: options.store,
+    clock,
+    owner,
+    passId,
+    leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
+    // Only rows due at or before the pass started: a retry scheduled during the pass waits for the next one.
+    cutoff: started,
+    fetch: options.fetch ?? ((input: string, init: RequestInit) => fetch(input, init)),
+    // One token cache and one Data Manager budget for the whole pass, unless the caller shares its own.
+    shared: createShared(options),
+    report: {
+      pass_id: passId,
+      owner,
+      started_at: started.toISOString(),
+      finished_at: started.toISOString(),
+      duration_ms: 0,
+      claimed: 0,
+      counts: zeroCounts(),
+      platforms: zeroCountsPerPlatform(),
+      batches: 0,
+      requests: 0,
+      released: 0,
+      paused: [],
+      held: [],
+      errors: [],
+    },
+    connections: new Map(),
+    unreadable: new Set(),
+    pausedNow: new Set(),
+    setAside: [],
+  };
+}
+
+async function finishPass(pass: Pass): Promise<PassReport> {
+  const { report } = pass;
+  if (pass.setAside.length > 0) {
+    await pass.store.release({ owner: pass.owner, ids: pass.setAside, now: pass.clock() });
+    report.released += pass.setAside.length;
   }
-  report.held = await store.held();
-  const finished = clock();
+  report.held = await pass.store.held();
+  const finished = pass.clock();
   report.finished_at = finished.toISOString();
-  report.duration_ms = Math.max(0, finished.getTime() - started.getTime());
+  report.duration_ms = Math.max(0, finished.getTime() - new Date(report.started_at).getTime());
   return report;
+}
+
+function leaseUntil(pass: Pass): Date {
+  return new Date(pass.clock().getTime() + pass.leaseMs);
+}
+
+/**
+ * The group's connection, read once per pass; `undefined` when its rows must
+ * be set aside (paused before or during this pass, or unreadable). A missing
+ * connection is a group too: `sendBatch` skips its events with a reason.
+ */
+async function openGroup(pass: Pass, clientId: string, platform: Platform): Promise<Group | undefined> {
+  const key = `${clientId}\u0000${platform}`;
+  if (pass.pausedNow.has(key) || pass.unreadable.has(key)) return undefined;
+  if (!pass.connections.has(key)) {
+    try {
+      pass.connections.set(key, await pass.store.connection(clientId, platform));
+    } catch (error) {
+      pass.unreadable.add(key);
+      pass.report.errors.push({ client_id: clientId, platform, message: error instanceof Error ? error.message : String(error) });
+      return undefined;
+    }
+  }
+  const stored = pass.connections.get(key);
+  if (stored?.status === 'paused') return undefined;
+  return { key, client_id: clientId, platform, stored };
+}
+
+/** Sends one batch and commits its outcomes, audit records and any pause in one store call. */
+async function passBatch(
+  pass: Pass,
+  group: Group,
+  batch: ClaimedSend[],
+  events: ReadonlyMap<string, LoadedEvent>,
+  roundLease: Date,
+): Promise<void> {
+  const mine = await keepLease(pass, batch, roundLease);
+  pass.report.released += batch.length - mine.length;
+  if (mine.length === 0) return;
+
+  const attemptedAt = pass.clock();
+  const { outcomes, toSend } = preflight(mine, events, attemptedAt, pass.options.retryPolicy);
+  const sent = toSend.length > 0 ? await sendToPlatform(pass, group, toSend, events) : undefined;
+  sent?.outcomes.forEach((outcome, id) => outcomes.set(id, outcome));
+  const dryRun = sent?.dryRun ?? group.stored?.connection.dry_run === true;
+
+  const updates: RowUpdate[] = [];
+  const records: SendRecord[] = [];
+  const counts = zeroCounts();
+  for (const claim of mine) {
+    const outcome = outcomes.get(claim.id) as EventOutcome;
+    const stageId = events.get(claim.event_id)?.event.stage_id;
+    const { update, record } = applyOutcome(claim, outcome, {
+      attemptedAt,
+      batchSize: mine.length,
+      passId: pass.passId,
+      dryRun,
+      notBefore: pass.cutoff,
+      ...(group.stored !== undefined ? { connectionId: group.stored.id } : {}),
+      ...(stageId !== undefined ? { stageId } : {}),
+    });
+    updates.push(update);
+    records.push(record);
+    counts[outcome.status] += 1;
+  }
+  const requests = sent?.requests ?? 0;
+  const info: BatchInfo = { client_id: group.client_id, platform: group.platform, size: mine.length, requests, counts };
+  if (group.stored !== undefined) info.connection_id = group.stored.id;
+  const pause =
+    sent?.pauseConnection === true && group.stored !== undefined
+      ? { connection_id: group.stored.id, reason: pauseReason([...outcomes.values()].find((o) => o.pause_connection === true)) }
+      : undefined;
+
+  await pass.options.beforeCommit?.(info);
+  await pass.store.commit({ owner: pass.owner, now: pass.clock(), updates, records, ...(pause !== undefined ? { pause } : {}) });
+  await pass.options.afterCommit?.(info);
+
+  const { report } = pass;
+  report.batches += 1;
+  report.requests += requests;
+  for (const s of STATUSES) {
+    report.counts[s] += counts[s];
+    report.platforms[group.platform][s] += counts[s];
+  }
+  if (pause !== undefined) {
+    pass.pausedNow.add(group.key);
+    report.paused.push({ ...pause, client_id: group.client_id, platform: group.platform });
+  }
+}
+
+/**
+ * The batch's rows this pass still holds. While more than half the claim's
+ * lease is left nobody else can hold them; past that, extend it and drop any
+ * row whose lease ran out and was taken by another sender.
+ */
+async function keepLease(pass: Pass, batch: ClaimedSend[], roundLease: Date): Promise<ClaimedSend[]> {
+  if (pass.clock().getTime() <= roundLease.getTime() - pass.leaseMs / 2) return batch;
+  const ids = batch.map((c) => c.id);
+  const held = new Set(await pass.store.renew({ owner: pass.owner, ids, leaseUntil: leaseUntil(pass), now: pass.clock() }));
+  return batch.filter((c) => held.has(c.id));
+}
+
+/** Outcomes decided without a request (event gone, retry window over) and the claims left to send. */
+function preflight(
+  claims: ClaimedSend[],
+  events: ReadonlyMap<string, LoadedEvent>,
+  attemptedAt: Date,
+  retryPolicy: SendPassOptions['retryPolicy'],
+): { outcomes: Map<number, EventOutcome>; toSend: ClaimedSend[] } {
+  const outcomes = new Map<number, EventOutcome>();
+  const toSend: ClaimedSend[] = [];
+  for (const claim of claims) {
+    if (!events.has(claim.event_id)) {
+      outcomes.set(claim.id, {
+        event_id: claim.event_id,
+        status: 'skipped',
+        reason: 'event_not_found',
+        message: 'The event is no longer stored.',
+      });
+      continue;
+    }
+    const expired = expiredBeforeSend(claim, attemptedAt, retryPolicy);
+    if (expired !== undefined) outcomes.set(claim.id, expired);
+    else toSend.push(claim);
+  }
+  return { outcomes, toSend };
+}
+
+/** One `sendBatch` call for the claims, with each event's stage overrides and attempt history. */
+async function sendToPlatform(
+  pass: Pass,
+  group: Group,
+  toSend: ClaimedSend[],
+  events: ReadonlyMap<string, LoadedEvent>,
+): Promise<{ outcomes: Map<number, EventOutcome>; requests: number; pauseConnection: boolean; dryRun: boolean }> {
+  const { options } = pass;
+  const loaded = toSend.map((c) => events.get(c.event_id) as LoadedEvent);
+  const overrides: Record<string, StageOverrides> = {};
+  const history: Record<string, AttemptHistory> = {};
+  toSend.forEach((c, i) => {
+    const event = loaded[i] as LoadedEvent;
+    if (event.overrides !== undefined) overrides[event.event.stage_id] = event.overrides;
+    history[c.event_id] = c.first_attempt_at !== undefined ? { attempts: c.attempts, first_attempt_at: c.first_attempt_at } : { attempts: c.attempts };
+  });
+  const result = await sendBatchWith(
+    {
+      connection: group.stored?.connection,
+      platform: group.platform,
+      events: loaded.map((e) => e.event),
+      overrides,
+      history,
+      fetch: pass.fetch,
+      now: pass.clock,
+      ...(options.urls !== undefined ? { urls: options.urls } : {}),
+      ...(options.versions !== undefined ? { versions: options.versions } : {}),
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.random !== undefined ? { random: options.random } : {}),
+      ...(options.retryPolicy !== undefined ? { retryPolicy: options.retryPolicy } : {}),
+      ...(options.sleep !== undefined ? { sleep: options.sleep } : {}),
+      ...(options.maxSplitRequests !== undefined ? { maxSplitRequests: options.maxSplitRequests } : {}),
+    },
+    pass.shared,
+  );
+  const outcomes = new Map<number, EventOutcome>();
+  toSend.forEach((c, i) => outcomes.set(c.id, result.outcomes[i] as EventOutcome));
+  return { outcomes, requests: result.batch.requests, pauseConnection: result.pause_connection, dryRun: result.batch.dry_run };
 }
 
 /** One line for `connections.status_reason`: what the platform said, no secrets. */
