@@ -81,17 +81,21 @@ function parsePort(value: string): string {
   return value;
 }
 
-/**
- * Runs the `pruuv` CLI with `argv` (without `node` and the script) and returns the exit code:
- * `0` success, `1` failure (message on stderr), `2` usage error. `serve` resolves once the
- * server listens; the process then lives until SIGINT/SIGTERM.
- */
-export async function runCli(argv: string[], io: CliIo): Promise<number> {
-  const program = new Command('pruuv');
-  /** Set by a command that completed but must report failure (`send` with unreadable connections). */
-  let exitCode = 0;
-
+/** What every command definition needs: the I/O, configuration and a store opened per command. */
+interface Cli {
+  io: CliIo;
   /** Configuration with `--db`, `--database-url` (and `--port` for serve) applied over the environment. */
+  configFor(cmd: Command, overrides?: { port?: string }): Config;
+  outputFor(cmd: Command): CliOutput;
+  /** Opens the store for one command and always closes it once `run` settles. */
+  withStore<T>(cmd: Command, run: (store: Store, config: Config) => T | Promise<T>): Promise<T>;
+  /** Set by a command that completed but must report failure (`send` with unreadable connections). */
+  exitCode: number;
+}
+
+const PASSWORD_IN_ARGV = 'holds a password, which other users can read in the process list and your shell history';
+
+function createCli(io: CliIo): Cli {
   const configFor = (cmd: Command, overrides: { port?: string } = {}): Config => {
     const globals = cmd.optsWithGlobals<GlobalOptions>();
     const env: NodeJS.ProcessEnv = { ...io.env };
@@ -99,27 +103,41 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (globals.databaseUrl !== undefined) {
       env.PRUUV_DATABASE_URL = globals.databaseUrl;
       if (hasPassword(globals.databaseUrl)) {
-        io.stderr.write('warning: --database-url holds a password, which other users can read in the process list and your shell history; set PRUUV_DATABASE_URL (or PGPASSWORD) instead\n');
+        io.stderr.write(`warning: --database-url ${PASSWORD_IN_ARGV}; set PRUUV_DATABASE_URL (or PGPASSWORD) instead\n`);
       }
     }
     if (overrides.port !== undefined) env.PORT = overrides.port;
     return loadConfig(env);
   };
-  const outputFor = (cmd: Command): CliOutput => streamOutput(cmd.optsWithGlobals<GlobalOptions>().json === true, io.stdout);
-  const baseUrlOf = (config: Config, url: string | undefined): string =>
-    url ?? config.publicUrl ?? `http://localhost:${config.port}`;
+  return {
+    io,
+    configFor,
+    outputFor: (cmd) => streamOutput(cmd.optsWithGlobals<GlobalOptions>().json === true, io.stdout),
+    async withStore(cmd, run) {
+      const config = configFor(cmd);
+      const store = await openStore(config, { poolSize: config.poolSize });
+      try {
+        return await run(store, config);
+      } finally {
+        await store.close();
+      }
+    },
+    exitCode: 0,
+  };
+}
 
-  /** Opens the store for one command and always closes it once `run` settles. */
-  async function withStore<T>(cmd: Command, run: (store: Store, config: Config) => T | Promise<T>): Promise<T> {
-    const config = configFor(cmd);
-    const store = await openStore(config, { poolSize: config.poolSize });
-    try {
-      return await run(store, config);
-    } finally {
-      await store.close();
-    }
-  }
+function baseUrlOf(config: Config, url: string | undefined): string {
+  return url ?? config.publicUrl ?? `http://localhost:${config.port}`;
+}
 
+/**
+ * Runs the `pruuv` CLI with `argv` (without `node` and the script) and returns the exit code:
+ * `0` success, `1` failure (message on stderr), `2` usage error. `serve` resolves once the
+ * server listens; the process then lives until SIGINT/SIGTERM.
+ */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const cli = createCli(io);
+  const program = new Command('pruuv');
   program
     .name('pruuv')
     .description('Self-hosted Pruuv collector: run the server, manage clients, stages and ad-platform connections, send conversions and read the audit log.')
@@ -135,6 +153,25 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       writeErr: (text) => void io.stderr.write(text),
     });
 
+  defineProcessCommands(program, cli);
+  defineClientCommands(program, cli);
+  defineStageCommands(program, cli);
+  defineEventCommands(program, cli);
+  defineConnectionCommands(program, cli);
+  defineSendCommands(program, cli);
+  defineDatabaseCommands(program, cli);
+  defineKeyCommands(program, cli);
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    return exitCodeOf(error, io);
+  }
+  return cli.exitCode;
+}
+
+/** `serve` and `worker`: the long-running processes. */
+function defineProcessCommands(program: Command, cli: Cli): void {
   program
     .command('serve')
     .description('run the collector HTTP server (and, unless --no-worker, the send schedule)')
@@ -143,17 +180,19 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .action(async (opts: { port?: string; worker: boolean }, cmd: Command) => {
       const overrides: { port?: string } = {};
       if (opts.port !== undefined) overrides.port = opts.port;
-      const config = configFor(cmd, overrides);
-      await serve(config, { json: cmd.optsWithGlobals<GlobalOptions>().json === true, worker: opts.worker }, outputFor(cmd));
+      const config = cli.configFor(cmd, overrides);
+      await serve(config, { json: cmd.optsWithGlobals<GlobalOptions>().json === true, worker: opts.worker }, cli.outputFor(cmd));
     });
 
   program
     .command('worker')
     .description('run the send runtime alone (schedule, retries, Google diagnostics), with no HTTP port')
     .action(async (_opts: unknown, cmd: Command) => {
-      await worker(configFor(cmd), { json: cmd.optsWithGlobals<GlobalOptions>().json === true });
+      await worker(cli.configFor(cmd), { json: cmd.optsWithGlobals<GlobalOptions>().json === true });
     });
+}
 
+function defineClientCommands(program: Command, cli: Cli): void {
   const clients = program.command('clients').description('manage clients (one per website)');
   clients
     .command('add')
@@ -161,17 +200,19 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .requiredOption('--name <name>', 'display name')
     .option('--origin <url>', 'page origin allowed to send pixel events (repeatable)', collect)
     .action(async (opts: { name: string; origin?: string[] }, cmd: Command) => {
-      await withStore(cmd, (store, config) =>
-        clientsAdd(store, { name: opts.name, origins: opts.origin ?? [], scriptUrl: `${baseUrlOf(config, undefined)}${config.scriptPath}` }, outputFor(cmd)),
+      await cli.withStore(cmd, (store, config) =>
+        clientsAdd(store, { name: opts.name, origins: opts.origin ?? [], scriptUrl: `${baseUrlOf(config, undefined)}${config.scriptPath}` }, cli.outputFor(cmd)),
       );
     });
   clients
     .command('list')
     .description('list clients')
     .action(async (_opts: unknown, cmd: Command) => {
-      await withStore(cmd, (store) => clientsList(store, {}, outputFor(cmd)));
+      await cli.withStore(cmd, (store) => clientsList(store, {}, cli.outputFor(cmd)));
     });
+}
 
+function defineStageCommands(program: Command, cli: Cli): void {
   const stages = program.command('stages').description('manage funnel stages and their webhook tokens');
   stages
     .command('add')
@@ -181,8 +222,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .requiredOption('--name <name>', 'display name')
     .option('--url <base>', 'public base URL for the printed webhook URL (env PRUUV_PUBLIC_URL, default http://localhost:PORT)')
     .action(async (opts: { client: string; key: string; name: string; url?: string }, cmd: Command) => {
-      await withStore(cmd, (store, config) =>
-        stagesAdd(store, { client: opts.client, key: opts.key, name: opts.name, baseUrl: baseUrlOf(config, opts.url) }, outputFor(cmd)),
+      await cli.withStore(cmd, (store, config) =>
+        stagesAdd(store, { client: opts.client, key: opts.key, name: opts.name, baseUrl: baseUrlOf(config, opts.url) }, cli.outputFor(cmd)),
       );
     });
   stages
@@ -191,27 +232,15 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .argument('<stage-id>', 'stage id')
     .option('--url <base>', 'public base URL for the printed webhook URL')
     .action(async (stageId: string, opts: { url?: string }, cmd: Command) => {
-      await withStore(cmd, (store, config) => stagesRotateToken(store, { stageId, baseUrl: baseUrlOf(config, opts.url) }, outputFor(cmd)));
+      await cli.withStore(cmd, (store, config) => stagesRotateToken(store, { stageId, baseUrl: baseUrlOf(config, opts.url) }, cli.outputFor(cmd)));
     });
   stages
     .command('list')
     .description('list stages (never their tokens)')
     .option('--client <id>', 'only this client')
     .action(async (opts: { client?: string }, cmd: Command) => {
-      await withStore(cmd, (store) => stagesList(store, opts.client !== undefined ? { client: opts.client } : {}, outputFor(cmd)));
+      await cli.withStore(cmd, (store) => stagesList(store, opts.client !== undefined ? { client: opts.client } : {}, cli.outputFor(cmd)));
     });
-
-  const events = program.command('events').description('inspect stored events');
-  events
-    .command('list')
-    .description('list the newest events')
-    .option('--client <id>', 'only this client')
-    .option('--stage <id>', 'only this stage')
-    .option('--limit <n>', 'how many, 1 to 1000 (default 50)')
-    .action(async (opts: { client?: string; stage?: string; limit?: string }, cmd: Command) => {
-      await withStore(cmd, (store) => eventsList(store, opts, outputFor(cmd)));
-    });
-
   stages
     .command('set-events')
     .description('set the event names a stage is sent under (Meta, TikTok) and its Google conversion action')
@@ -221,9 +250,24 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--google-action <id>', 'Google conversion action id (digits) for this stage instead of the connection\'s')
     .option('--clear', 'remove every override first: back to the names derived from the stage key')
     .action(async (stageId: string, opts: { meta?: string; tiktok?: string; googleAction?: string; clear?: boolean }, cmd: Command) => {
-      await withStore(cmd, (store) => stagesSetEvents(store, { stageId, ...opts }, outputFor(cmd)));
+      await cli.withStore(cmd, (store) => stagesSetEvents(store, { stageId, ...opts }, cli.outputFor(cmd)));
     });
+}
 
+function defineEventCommands(program: Command, cli: Cli): void {
+  const events = program.command('events').description('inspect stored events');
+  events
+    .command('list')
+    .description('list the newest events')
+    .option('--client <id>', 'only this client')
+    .option('--stage <id>', 'only this stage')
+    .option('--limit <n>', 'how many, 1 to 1000 (default 50)')
+    .action(async (opts: { client?: string; stage?: string; limit?: string }, cmd: Command) => {
+      await cli.withStore(cmd, (store) => eventsList(store, opts, cli.outputFor(cmd)));
+    });
+}
+
+function defineConnectionCommands(program: Command, cli: Cli): void {
   const connections = program.command('connections').description('manage ad-platform connections (credentials are stored encrypted)');
   const setCommand = connections
     .command('set')
@@ -242,25 +286,27 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       setCommand.addOption(new Option(`--no-${flag.slice(2)}`, field.type === 'boolean' ? `turn ${flag} off` : `remove ${flag}`));
     }
   }
-  setCommand
-    .action(async (opts: ConnectionsSetOptions, cmd: Command) => {
-      await withStore(cmd, (store, config) => connectionsSet(store, config, opts, outputFor(cmd)));
-    });
+  setCommand.action(async (opts: ConnectionsSetOptions, cmd: Command) => {
+    await cli.withStore(cmd, (store, config) => connectionsSet(store, config, opts, cli.outputFor(cmd)));
+  });
   connections
     .command('list')
     .description('list connections and their status (never their secrets)')
     .option('--client <id>', 'only this client')
     .action(async (opts: { client?: string }, cmd: Command) => {
-      await withStore(cmd, (store) => connectionsList(store, opts, outputFor(cmd)));
+      await cli.withStore(cmd, (store) => connectionsList(store, opts, cli.outputFor(cmd)));
     });
+}
 
+/** `send` and the audit log. */
+function defineSendCommands(program: Command, cli: Cli): void {
   program
     .command('send')
     .description('run a send pass now: every due conversion goes to its platforms; prints a summary')
     .action(async (_opts: unknown, cmd: Command) => {
-      const report = await withStore(cmd, (store, config) => send(store, config, {}, outputFor(cmd)));
+      const report = await cli.withStore(cmd, (store, config) => send(store, config, {}, cli.outputFor(cmd)));
       // Unreadable connections are a configuration problem: fail so a cron job notices.
-      if (report.errors.length > 0) exitCode = EXIT_FAILURE;
+      if (report.errors.length > 0) cli.exitCode = EXIT_FAILURE;
     });
 
   const sends = program.command('sends').description('inspect the conversion audit log');
@@ -273,7 +319,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--event <id>', 'only this event')
     .option('--limit <n>', 'how many, 1 to 1000 (default 50)')
     .action(async (opts: { status?: string; platform?: string; client?: string; event?: string; limit?: string }, cmd: Command) => {
-      await withStore(cmd, (store) => sendsList(store, opts, outputFor(cmd)));
+      await cli.withStore(cmd, (store) => sendsList(store, opts, cli.outputFor(cmd)));
     });
   sends
     .command('google-status')
@@ -284,54 +330,53 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--client <id>', 'only this client')
     .option('--limit <n>', 'how many, 1 to 1000 (default 50)')
     .action(async (opts: { status?: string; client?: string; limit?: string }, cmd: Command) => {
-      await withStore(cmd, (store) => sendsGoogleStatus(store, opts, outputFor(cmd)));
+      await cli.withStore(cmd, (store) => sendsGoogleStatus(store, opts, cli.outputFor(cmd)));
     });
+}
 
+function defineDatabaseCommands(program: Command, cli: Cli): void {
   const database = program.command('db').description('database operations');
   database
     .command('copy')
     .description('copy the SQLite database (--db) into an empty PostgreSQL database, then check every table\'s row count')
     .requiredOption('--to <url>', 'the PostgreSQL database (postgres://user@host:5432/db; put the password in PGPASSWORD)')
     .action(async (opts: { to: string }, cmd: Command) => {
-      if (hasPassword(opts.to)) {
-        io.stderr.write('warning: --to holds a password, which other users can read in the process list and your shell history; put it in PGPASSWORD instead\n');
-      }
-      const config = configFor(cmd);
-      await dbCopy({ from: config.dbFile, to: withPgPassword(opts.to, io.env), progress: (line) => void io.stderr.write(`${line}\n`) }, outputFor(cmd));
+      if (hasPassword(opts.to)) cli.io.stderr.write(`warning: --to ${PASSWORD_IN_ARGV}; put it in PGPASSWORD instead\n`);
+      const config = cli.configFor(cmd);
+      const progress = (line: string): void => void cli.io.stderr.write(`${line}\n`);
+      await dbCopy({ from: config.dbFile, to: withPgPassword(opts.to, cli.io.env), progress }, cli.outputFor(cmd));
     });
+}
 
+function defineKeyCommands(program: Command, cli: Cli): void {
   const keys = program.command('keys').description('manage the encryption keys of stored credentials');
   keys
     .command('rotate')
     .description('re-encrypt every stored secret with the first key of PRUUV_ENCRYPTION_KEY')
     .action(async (_opts: unknown, cmd: Command) => {
-      await withStore(cmd, (store, config) => keysRotate(store, config, outputFor(cmd)));
+      await cli.withStore(cmd, (store, config) => keysRotate(store, config, cli.outputFor(cmd)));
     });
+}
 
+/** The exit code for an error a command threw, with its one-line message on stderr. */
+function exitCodeOf(error: unknown, io: CliIo): number {
   const fail = (message: string, code: number): number => {
     io.stderr.write(`error: ${message.split('\n').join(' ')}\n`);
     return code;
   };
-
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      // Commander already printed its one-line message (or the help).
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
-      return EXIT_USAGE;
-    }
-    if (error instanceof OperationError) {
-      const cliError = toCliError(error);
-      return fail(cliError.message, cliError.exitCode);
-    }
-    if (error instanceof CliError) return fail(error.message, error.exitCode);
-    // The store's own validation (a backstop: operations.ts validates first).
-    if (error instanceof InvalidInputError) return fail(error.message, EXIT_USAGE);
-    if (error instanceof ConfigError) return fail(error.issues.join('; '), EXIT_FAILURE);
-    if (error instanceof EncryptionKeyError) return fail(error.message, EXIT_FAILURE);
-    if (error instanceof SchemaTooNewError) return fail(error.message, EXIT_FAILURE);
-    return fail(error instanceof Error ? error.message : String(error), EXIT_FAILURE);
+  if (error instanceof CommanderError) {
+    // Commander already printed its one-line message (or the help).
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
+    return EXIT_USAGE;
   }
-  return exitCode;
+  if (error instanceof OperationError) {
+    const cliError = toCliError(error);
+    return fail(cliError.message, cliError.exitCode);
+  }
+  if (error instanceof CliError) return fail(error.message, error.exitCode);
+  // The store's own validation (a backstop: operations.ts validates first).
+  if (error instanceof InvalidInputError) return fail(error.message, EXIT_USAGE);
+  if (error instanceof ConfigError) return fail(error.issues.join('; '), EXIT_FAILURE);
+  if (error instanceof EncryptionKeyError || error instanceof SchemaTooNewError) return fail(error.message, EXIT_FAILURE);
+  return fail(error instanceof Error ? error.message : String(error), EXIT_FAILURE);
 }
