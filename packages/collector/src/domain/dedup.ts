@@ -8,15 +8,10 @@
 export const DEDUP_WINDOW_MS = 60_000;
 
 /**
- * Whether an event received at `nowMs` duplicates one stored at `previousMs`.
- * The window is measured from the stored (first) event, not from the last
- * duplicate, which is never stored: 59 s later is a duplicate, 60 s later is new.
+ * The oldest receive time (ms) a stored event may have and still make a new one
+ * a duplicate. The window is measured from the stored (first) event, not from the
+ * last duplicate, which is never stored: 59 s later is a duplicate, 60 s later is new.
  */
-export function isDuplicate(previousMs: number, nowMs: number, windowMs: number = DEDUP_WINDOW_MS): boolean {
-  return nowMs - previousMs < windowMs;
-}
-
-/** The oldest receive time (ms) a stored event may have and still make a new one a duplicate. */
 export function dedupSinceMs(nowMs: number, windowMs: number = DEDUP_WINDOW_MS): number {
   return nowMs - windowMs + 1;
 }

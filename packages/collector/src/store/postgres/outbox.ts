@@ -7,8 +7,8 @@
  */
 import type { ClaimedSend, HeldConnection, Platform } from '@pruuv/sender';
 import { FINAL_STATUSES } from '../../domain/outbox.js';
-import type { OutboxRow, OutboxStore } from '../types.js';
-import type { StorePool } from './pool.js';
+import type { OutboxCommit, OutboxRow, OutboxStore } from '../types.js';
+import type { Queryable, StorePool } from './pool.js';
 
 /** The claim, one statement: choose and lease together, skipping rows another claim holds. */
 export const CLAIM_SQL = `UPDATE outbox o SET lease_owner = $1, lease_until = $2, updated_at = $3
@@ -70,7 +70,6 @@ const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() 
 
 /** Creates the outbox part of the store. */
 export function createOutbox(db: StorePool): OutboxStore {
-  const final: ReadonlySet<string> = new Set(FINAL_STATUSES);
   return {
     async forEvent(eventId) {
       const { rows } = await db.query<Row>('SELECT * FROM outbox WHERE event_id = $1 ORDER BY id', [eventId]);
@@ -128,71 +127,7 @@ export function createOutbox(db: StorePool): OutboxStore {
       );
     },
     async commit(input) {
-      const at = input.now;
-      await db.transaction(async (q) => {
-        if (input.updates.length > 0) {
-          const u = input.updates;
-          await q.query(COMMIT_ROWS_SQL, [
-            at,
-            u.map((x) => x.id),
-            u.map((x) => x.status),
-            u.map((x) => x.due_at ?? null),
-            u.map((x) => x.attempts),
-            u.map((x) => x.first_attempt_at ?? null),
-            u.map((x) => x.last_error ?? null),
-            u.map((x) => final.has(x.status)),
-            input.owner,
-          ]);
-        }
-        if (input.records.length > 0) {
-          const r = input.records;
-          await q.query(
-            `INSERT INTO send_attempts (outbox_id, event_id, client_id, stage_id, platform, connection_id, attempted_at, status,
-               reason, message, error_code, error, http_status, request_id, dedup_key, batch_size, retry_count, next_attempt_at,
-               dry_run, pass_id)
-             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
-               $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::int[], $14::text[], $15::text[], $16::int[],
-               $17::int[], $18::timestamptz[], $19::boolean[], $20::text[])`,
-            [
-              r.map((x) => x.outbox_id),
-              r.map((x) => x.event_id),
-              r.map((x) => x.client_id),
-              r.map((x) => x.stage_id ?? null),
-              r.map((x) => x.platform),
-              r.map((x) => x.connection_id ?? null),
-              r.map((x) => x.attempted_at),
-              r.map((x) => x.status),
-              r.map((x) => x.reason ?? null),
-              r.map((x) => x.message ?? null),
-              r.map((x) => x.error_code ?? null),
-              r.map((x) => x.error_message ?? null),
-              r.map((x) => x.http_status ?? null),
-              r.map((x) => x.request_id ?? null),
-              r.map((x) => x.dedup_key),
-              r.map((x) => x.batch_size),
-              r.map((x) => x.retry_count),
-              r.map((x) => x.next_attempt_at ?? null),
-              r.map((x) => x.dry_run),
-              r.map((x) => x.pass_id),
-            ],
-          );
-        }
-        for (const g of input.googleRequests ?? []) {
-          await q.query(
-            `INSERT INTO google_request_status (request_id, connection_id, client_id, events, sent_at, next_check_at)
-             VALUES ($1, $2, $3, 1, $4, $5)
-             ON CONFLICT (request_id) DO UPDATE SET events = google_request_status.events + 1`,
-            [g.request_id, g.connection_id, g.client_id, g.sent_at, g.next_check_at],
-          );
-        }
-        if (input.pause !== undefined) {
-          await q.query(`UPDATE connections SET status = 'paused', status_reason = $1, paused_at = $2, updated_at = $2 WHERE id = $3`, [
-            input.pause.reason,
-            at,
-            input.pause.connection_id,
-          ]);
-        }
-      });
+      await db.transaction((q) => commitBatch(q, input));
     },
     async held() {
       const { rows } = await db.query<{
@@ -224,4 +159,77 @@ export function createOutbox(db: StorePool): OutboxStore {
       return times.length > 0 ? new Date(Math.min(...times)) : undefined;
     },
   };
+}
+
+const FINAL: ReadonlySet<string> = new Set(FINAL_STATUSES);
+
+/**
+ * A batch's commit, inside one transaction: the rows' outcomes (only rows this
+ * owner still leases), their audit records, the Data Manager requests to check
+ * and a connection pause.
+ */
+async function commitBatch(q: Queryable, input: OutboxCommit): Promise<void> {
+  const at = input.now;
+  if (input.updates.length > 0) {
+    const u = input.updates;
+    await q.query(COMMIT_ROWS_SQL, [
+      at,
+      u.map((x) => x.id),
+      u.map((x) => x.status),
+      u.map((x) => x.due_at ?? null),
+      u.map((x) => x.attempts),
+      u.map((x) => x.first_attempt_at ?? null),
+      u.map((x) => x.last_error ?? null),
+      u.map((x) => FINAL.has(x.status)),
+      input.owner,
+    ]);
+  }
+  if (input.records.length > 0) {
+    const r = input.records;
+    await q.query(
+      `INSERT INTO send_attempts (outbox_id, event_id, client_id, stage_id, platform, connection_id, attempted_at, status,
+         reason, message, error_code, error, http_status, request_id, dedup_key, batch_size, retry_count, next_attempt_at,
+         dry_run, pass_id)
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
+         $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::int[], $14::text[], $15::text[], $16::int[],
+         $17::int[], $18::timestamptz[], $19::boolean[], $20::text[])`,
+      [
+        r.map((x) => x.outbox_id),
+        r.map((x) => x.event_id),
+        r.map((x) => x.client_id),
+        r.map((x) => x.stage_id ?? null),
+        r.map((x) => x.platform),
+        r.map((x) => x.connection_id ?? null),
+        r.map((x) => x.attempted_at),
+        r.map((x) => x.status),
+        r.map((x) => x.reason ?? null),
+        r.map((x) => x.message ?? null),
+        r.map((x) => x.error_code ?? null),
+        r.map((x) => x.error_message ?? null),
+        r.map((x) => x.http_status ?? null),
+        r.map((x) => x.request_id ?? null),
+        r.map((x) => x.dedup_key),
+        r.map((x) => x.batch_size),
+        r.map((x) => x.retry_count),
+        r.map((x) => x.next_attempt_at ?? null),
+        r.map((x) => x.dry_run),
+        r.map((x) => x.pass_id),
+      ],
+    );
+  }
+  for (const g of input.googleRequests ?? []) {
+    await q.query(
+      `INSERT INTO google_request_status (request_id, connection_id, client_id, events, sent_at, next_check_at)
+       VALUES ($1, $2, $3, 1, $4, $5)
+       ON CONFLICT (request_id) DO UPDATE SET events = google_request_status.events + 1`,
+      [g.request_id, g.connection_id, g.client_id, g.sent_at, g.next_check_at],
+    );
+  }
+  if (input.pause !== undefined) {
+    await q.query(`UPDATE connections SET status = 'paused', status_reason = $1, paused_at = $2, updated_at = $2 WHERE id = $3`, [
+      input.pause.reason,
+      at,
+      input.pause.connection_id,
+    ]);
+  }
 }

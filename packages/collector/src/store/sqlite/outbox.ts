@@ -90,6 +90,79 @@ export function createOutbox(db: Db): { outbox: OutboxStore; enqueue: Enqueue } 
   const releaseStmt = db.prepare(
     'UPDATE outbox SET lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ? AND lease_owner = ?',
   );
+  const clientOfEvent = db.prepare<[string], { client_id: string }>('SELECT client_id FROM events WHERE id = ?');
+  const heldStmt = db.prepare<
+    [],
+    { connection_id: string; client_id: string; platform: Platform; status_reason: string | null; paused_at: string | null; waiting: number }
+  >(HELD_SQL);
+  const nextRetry = db.prepare<[], { at: string | null }>(NEXT_RETRY_SQL);
+  const nextLease = db.prepare<[], { at: string | null }>(NEXT_LEASE_SQL);
+
+  const claimTx = db.transaction((params: Record<string, unknown>) => claimStmt.all(params));
+  const renewTx = db.transaction((ids: readonly number[], until: string, owner: string) =>
+    ids.filter((id) => renewStmt.run(until, id, owner).changes === 1),
+  );
+  const releaseTx = db.transaction((ids: readonly number[], at: string, owner: string) => {
+    for (const id of ids) releaseStmt.run(at, id, owner);
+  });
+  const commitTx = createCommit(db);
+
+  const outbox: OutboxStore = {
+    async forEvent(eventId) {
+      return ofEvent.all(eventId).map(toOutboxRow);
+    },
+    async claim(input) {
+      const rows = claimTx.immediate({
+        owner: input.owner,
+        lease_until: input.leaseUntil.toISOString(),
+        now: input.now.toISOString(),
+        cutoff: input.cutoff.toISOString(),
+        retries_only: input.retriesOnly ? 1 : 0,
+        limit: input.limit,
+      });
+      return rows
+        .sort((a, b) => a.id - b.id)
+        // Rows written before the client column existed get it from their event.
+        .map((r) => toClaim(r, r.client_id ?? clientOfEvent.get(r.event_id)?.client_id ?? ''));
+    },
+    async renew(input) {
+      return renewTx.immediate(input.ids, input.leaseUntil.toISOString(), input.owner);
+    },
+    async release(input) {
+      releaseTx.immediate(input.ids, input.now.toISOString(), input.owner);
+    },
+    async commit(input) {
+      commitTx(input);
+    },
+    async held() {
+      return heldStmt.all().map((r) => {
+        const h: HeldConnection = { connection_id: r.connection_id, client_id: r.client_id, platform: r.platform, waiting: r.waiting };
+        if (r.status_reason !== null) h.reason = r.status_reason;
+        if (r.paused_at !== null) h.paused_at = r.paused_at;
+        return h;
+      });
+    },
+    async nextFollowUp() {
+      const times = [nextRetry.get()?.at ?? null, nextLease.get()?.at ?? null]
+        .filter((t): t is string => t !== null)
+        .map((t) => Date.parse(t));
+      return times.length > 0 ? new Date(Math.min(...times)) : undefined;
+    },
+  };
+  return {
+    outbox,
+    enqueue(eventId, dueAt, clientId) {
+      insert.run({ event_id: eventId, client_id: clientId, due_at: dueAt });
+    },
+  };
+}
+
+/**
+ * A batch's commit, one transaction: the rows' outcomes (only rows this owner
+ * still leases), their audit records, the Data Manager requests to check and a
+ * connection pause.
+ */
+function createCommit(db: Db): (input: Parameters<OutboxStore['commit']>[0]) => void {
   const updateStmt = db.prepare(
     `UPDATE outbox SET status = @status, due_at = COALESCE(@due_at, due_at), attempts = @attempts,
        first_attempt_at = @first_attempt_at, last_error = @last_error, lease_owner = NULL, lease_until = NULL,
@@ -113,21 +186,6 @@ export function createOutbox(db: Db): { outbox: OutboxStore; enqueue: Enqueue } 
   const pauseStmt = db.prepare(
     `UPDATE connections SET status = 'paused', status_reason = ?, paused_at = ?, updated_at = ? WHERE id = ?`,
   );
-  const clientOfEvent = db.prepare<[string], { client_id: string }>('SELECT client_id FROM events WHERE id = ?');
-  const heldStmt = db.prepare<
-    [],
-    { connection_id: string; client_id: string; platform: Platform; status_reason: string | null; paused_at: string | null; waiting: number }
-  >(HELD_SQL);
-  const nextRetry = db.prepare<[], { at: string | null }>(NEXT_RETRY_SQL);
-  const nextLease = db.prepare<[], { at: string | null }>(NEXT_LEASE_SQL);
-
-  const claimTx = db.transaction((params: Record<string, unknown>) => claimStmt.all(params));
-  const renewTx = db.transaction((ids: readonly number[], until: string, owner: string) =>
-    ids.filter((id) => renewStmt.run(until, id, owner).changes === 1),
-  );
-  const releaseTx = db.transaction((ids: readonly number[], at: string, owner: string) => {
-    for (const id of ids) releaseStmt.run(at, id, owner);
-  });
   const final: ReadonlySet<string> = new Set(FINAL_STATUSES);
   const commitTx = db.transaction((input: Parameters<OutboxStore['commit']>[0]) => {
     const at = input.now.toISOString();
@@ -172,78 +230,19 @@ export function createOutbox(db: Db): { outbox: OutboxStore; enqueue: Enqueue } 
     if (input.pause !== undefined) pauseStmt.run(input.pause.reason, at, at, input.pause.connection_id);
   });
 
-  const outbox: OutboxStore = {
-    async forEvent(eventId) {
-      return ofEvent.all(eventId).map((r) => {
-        const row: OutboxRow = {
-          id: r.id,
-          event_id: r.event_id,
-          platform: r.platform,
-          status: r.status,
-          due_at: r.due_at,
-          attempts: r.attempts,
-        };
-        if (r.lease_owner !== null) row.lease_owner = r.lease_owner;
-        if (r.lease_until !== null) row.lease_until = r.lease_until;
-        if (r.last_error !== null) row.last_error = r.last_error;
-        return row;
-      });
-    },
-    async claim(input) {
-      const rows = claimTx.immediate({
-        owner: input.owner,
-        lease_until: input.leaseUntil.toISOString(),
-        now: input.now.toISOString(),
-        cutoff: input.cutoff.toISOString(),
-        retries_only: input.retriesOnly ? 1 : 0,
-        limit: input.limit,
-      });
-      return rows
-        .sort((a, b) => a.id - b.id)
-        .map((r): ClaimedSend => {
-          // Rows written before the client column existed get it from their event.
-          const clientId = r.client_id ?? clientOfEvent.get(r.event_id)?.client_id ?? '';
-          const claim: ClaimedSend = {
-            id: r.id,
-            event_id: r.event_id,
-            client_id: clientId,
-            platform: r.platform,
-            status: r.status,
-            attempts: r.attempts,
-            due_at: r.due_at,
-          };
-          if (r.first_attempt_at !== null) claim.first_attempt_at = r.first_attempt_at;
-          return claim;
-        });
-    },
-    async renew(input) {
-      return renewTx.immediate(input.ids, input.leaseUntil.toISOString(), input.owner);
-    },
-    async release(input) {
-      releaseTx.immediate(input.ids, input.now.toISOString(), input.owner);
-    },
-    async commit(input) {
-      commitTx.immediate(input);
-    },
-    async held() {
-      return heldStmt.all().map((r) => {
-        const h: HeldConnection = { connection_id: r.connection_id, client_id: r.client_id, platform: r.platform, waiting: r.waiting };
-        if (r.status_reason !== null) h.reason = r.status_reason;
-        if (r.paused_at !== null) h.paused_at = r.paused_at;
-        return h;
-      });
-    },
-    async nextFollowUp() {
-      const times = [nextRetry.get()?.at ?? null, nextLease.get()?.at ?? null]
-        .filter((t): t is string => t !== null)
-        .map((t) => Date.parse(t));
-      return times.length > 0 ? new Date(Math.min(...times)) : undefined;
-    },
-  };
-  return {
-    outbox,
-    enqueue(eventId, dueAt, clientId) {
-      insert.run({ event_id: eventId, client_id: clientId, due_at: dueAt });
-    },
-  };
+  return (input) => commitTx.immediate(input);
+}
+
+function toOutboxRow(r: Row): OutboxRow {
+  const row: OutboxRow = { id: r.id, event_id: r.event_id, platform: r.platform, status: r.status, due_at: r.due_at, attempts: r.attempts };
+  if (r.lease_owner !== null) row.lease_owner = r.lease_owner;
+  if (r.lease_until !== null) row.lease_until = r.lease_until;
+  if (r.last_error !== null) row.last_error = r.last_error;
+  return row;
+}
+
+function toClaim(r: ClaimRow, clientId: string): ClaimedSend {
+  const claim: ClaimedSend = { id: r.id, event_id: r.event_id, client_id: clientId, platform: r.platform, status: r.status, attempts: r.attempts, due_at: r.due_at };
+  if (r.first_attempt_at !== null) claim.first_attempt_at = r.first_attempt_at;
+  return claim;
 }
