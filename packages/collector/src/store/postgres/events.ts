@@ -133,42 +133,41 @@ interface Checks {
   inserted?: string;
 }
 
-/** Creates the events part of the store. */
-export function createEvents(db: StorePool, options: EventsOptions = {}): EventStore {
-  const perHour = options.perHour ?? STAGE_EVENTS_PER_HOUR;
-
-  const findSource = async (q: Queryable, event: NewEvent): Promise<StoredEvent | undefined> => {
-    const byReference = await q.query<EventRow>(
-      `SELECT * FROM events WHERE client_id = $1 AND reference = $2 AND ${ATTRIBUTED} ORDER BY received_ms DESC, seq DESC LIMIT 1`,
-      [event.client_id, event.reference],
+/** The event an event without click IDs of its own inherits them from: by reference, then by email hash. */
+async function findSource(q: Queryable, event: NewEvent): Promise<StoredEvent | undefined> {
+  const byReference = await q.query<EventRow>(
+    `SELECT * FROM events WHERE client_id = $1 AND reference = $2 AND ${ATTRIBUTED} ORDER BY received_ms DESC, seq DESC LIMIT 1`,
+    [event.client_id, event.reference],
+  );
+  let row = byReference.rows[0];
+  if (row === undefined && event.email_sha256 !== undefined) {
+    const byEmail = await q.query<EventRow>(
+      `SELECT * FROM events WHERE client_id = $1 AND email_sha256 = $2 AND ${ATTRIBUTED} ORDER BY received_ms DESC, seq DESC LIMIT 1`,
+      [event.client_id, event.email_sha256],
     );
-    let row = byReference.rows[0];
-    if (row === undefined && event.email_sha256 !== undefined) {
-      const byEmail = await q.query<EventRow>(
-        `SELECT * FROM events WHERE client_id = $1 AND email_sha256 = $2 AND ${ATTRIBUTED} ORDER BY received_ms DESC, seq DESC LIMIT 1`,
-        [event.client_id, event.email_sha256],
-      );
-      row = byEmail.rows[0];
-    }
-    return row && eventFromRow(row, identity);
-  };
+    row = byEmail.rows[0];
+  }
+  return row && eventFromRow(row, identity);
+}
 
-  /** Why an admission that did not pass its checks was refused. */
-  const refusal = async (q: Queryable, event: NewEvent, checks: Checks, nowMs: number): Promise<Admission | undefined> => {
-    if (checks.known) return { status: 'duplicate_event_id', event_id: event.id };
-    // Dedup before the quota: a retry of an event we already hold is answered "done", never 429.
-    if (checks.duplicate_of !== null) return { status: 'duplicate', of_event_id: checks.duplicate_of };
-    const n = Number(checks.in_window);
-    if (n < perHour) return undefined;
-    // The event whose leaving the window frees a slot: the (n - perHour + 1)-th oldest in it.
-    const freeing = await q.query<{ received_ms: string }>(
-      'SELECT received_ms FROM events WHERE stage_id = $1 AND received_ms > $2 ORDER BY received_ms LIMIT 1 OFFSET $3',
-      [event.stage_id, nowMs - STAGE_WINDOW_MS, n - perHour],
-    );
-    return { status: 'rate_limited', retry_after_seconds: retryAfterSeconds(Number(freeing.rows[0]!.received_ms), nowMs) };
-  };
+/** Why an admission that did not pass its checks was refused. */
+async function refusal(q: Queryable, event: NewEvent, checks: Checks, nowMs: number, perHour: number): Promise<Admission | undefined> {
+  if (checks.known) return { status: 'duplicate_event_id', event_id: event.id };
+  // Dedup before the quota: a retry of an event we already hold is answered "done", never 429.
+  if (checks.duplicate_of !== null) return { status: 'duplicate', of_event_id: checks.duplicate_of };
+  const n = Number(checks.in_window);
+  if (n < perHour) return undefined;
+  // The event whose leaving the window frees a slot: the (n - perHour + 1)-th oldest in it.
+  const freeing = await q.query<{ received_ms: string }>(
+    'SELECT received_ms FROM events WHERE stage_id = $1 AND received_ms > $2 ORDER BY received_ms LIMIT 1 OFFSET $3',
+    [event.stage_id, nowMs - STAGE_WINDOW_MS, n - perHour],
+  );
+  return { status: 'rate_limited', retry_after_seconds: retryAfterSeconds(Number(freeing.rows[0]!.received_ms), nowMs) };
+}
 
-  const checkValues = (event: NewEvent, nowMs: number): unknown[] => [
+/** The parameters of the admission checks: event id, dedup key and window, the stage's hour. */
+function checkValues(event: NewEvent, nowMs: number): unknown[] {
+  return [
     event.id,
     event.client_id,
     event.reference,
@@ -176,45 +175,52 @@ export function createEvents(db: StorePool, options: EventsOptions = {}): EventS
     event.stage_id,
     nowMs - STAGE_WINDOW_MS,
   ];
+}
 
-  /** The one-statement admission of an event with a click ID of its own, and the event it stores. */
-  const checkedInsert = (event: NewEvent, at: Date): { statement: Statement; stored: StoredEvent } => {
-    const nowMs = at.getTime();
-    const stored: StoredEvent = { ...event, received_at: at.toISOString() };
-    const row = eventToRow(stored, nowMs) as unknown as Record<string, unknown>;
-    return {
-      stored,
-      statement: { ...CHECKED_INSERT_SQL, values: [...EVENT_COLUMNS.map((c) => row[c]), at, OUTBOX_PLATFORMS, ...checkValues(event, nowMs), perHour] },
-    };
+/** The one-statement admission of an event with a click ID of its own, and the event it stores. */
+function checkedInsert(event: NewEvent, at: Date, perHour: number): { statement: Statement; stored: StoredEvent } {
+  const nowMs = at.getTime();
+  const stored: StoredEvent = { ...event, received_at: at.toISOString() };
+  const row = eventToRow(stored, nowMs) as unknown as Record<string, unknown>;
+  return {
+    stored,
+    statement: { ...CHECKED_INSERT_SQL, values: [...EVENT_COLUMNS.map((c) => row[c]), at, OUTBOX_PLATFORMS, ...checkValues(event, nowMs), perHour] },
   };
+}
 
-  /** What a one-statement admission did, from its answer. */
-  const checkedOutcome = async (q: Queryable, event: NewEvent, at: Date, stored: StoredEvent, checks: Checks): Promise<Admission> => {
-    if (Number(checks.inserted) === 1) return { status: 'stored', event: stored };
-    // Another stage admitted the same id meanwhile (a pixel resend to two stages): the constraint kept one.
-    return (await refusal(q, event, checks, at.getTime())) ?? { status: 'duplicate_event_id', event_id: event.id };
-  };
+/** What a one-statement admission did, from its answer. */
+async function checkedOutcome(q: Queryable, event: NewEvent, at: Date, stored: StoredEvent, checks: Checks, perHour: number): Promise<Admission> {
+  if (Number(checks.inserted) === 1) return { status: 'stored', event: stored };
+  // Another stage admitted the same id meanwhile (a pixel resend to two stages): the constraint kept one.
+  return (await refusal(q, event, checks, at.getTime(), perHour)) ?? { status: 'duplicate_event_id', event_id: event.id };
+}
 
-  /** One admission inside a transaction that holds its stage's lock. */
-  const admitIn = async (q: Queryable, event: NewEvent, at: Date): Promise<Admission> => {
-    const nowMs = at.getTime();
-    if (!needsJoin(event)) {
-      const { statement, stored } = checkedInsert(event, at);
-      const { rows } = await q.query<Checks>(statement);
-      return checkedOutcome(q, event, at, stored, rows[0]!);
-    }
-    const { rows } = await q.query<Checks>({ ...CHECKS_SQL, values: checkValues(event, nowMs) });
-    const refused = await refusal(q, event, rows[0]!, nowMs);
-    if (refused !== undefined) return refused;
-    const join = inheritAttribution(event, await findSource(q, event));
-    const stored: StoredEvent = { ...event, ...join.attribution, received_at: at.toISOString() };
-    if (join.inherited) stored.inherited = join.inherited;
-    const row = eventToRow(stored, nowMs) as unknown as Record<string, unknown>;
-    const inserted = await q.query({ ...INSERT_SQL, values: [...EVENT_COLUMNS.map((c) => row[c]), at, OUTBOX_PLATFORMS] });
-    if (inserted.rowCount === 0) return { status: 'duplicate_event_id', event_id: event.id };
-    return { status: 'stored', event: stored };
-  };
+/** One admission inside a transaction that holds its stage's lock. */
+async function admitIn(q: Queryable, event: NewEvent, at: Date, perHour: number): Promise<Admission> {
+  const nowMs = at.getTime();
+  if (!needsJoin(event)) {
+    const { statement, stored } = checkedInsert(event, at, perHour);
+    const { rows } = await q.query<Checks>(statement);
+    return checkedOutcome(q, event, at, stored, rows[0]!, perHour);
+  }
+  const { rows } = await q.query<Checks>({ ...CHECKS_SQL, values: checkValues(event, nowMs) });
+  const refused = await refusal(q, event, rows[0]!, nowMs, perHour);
+  if (refused !== undefined) return refused;
+  const join = inheritAttribution(event, await findSource(q, event));
+  const stored: StoredEvent = { ...event, ...join.attribution, received_at: at.toISOString() };
+  if (join.inherited) stored.inherited = join.inherited;
+  const row = eventToRow(stored, nowMs) as unknown as Record<string, unknown>;
+  const inserted = await q.query({ ...INSERT_SQL, values: [...EVENT_COLUMNS.map((c) => row[c]), at, OUTBOX_PLATFORMS] });
+  if (inserted.rowCount === 0) return { status: 'duplicate_event_id', event_id: event.id };
+  return { status: 'stored', event: stored };
+}
 
+
+/**
+ * The admission: per stage, the events that arrive together are admitted in one
+ * transaction under the stage's advisory lock (group commit), in arrival order.
+ */
+function createAdmission(db: StorePool, perHour: number): EventStore['admit'] {
   /** The items of one stage in one transaction, in arrival order, under the stage's lock. */
   const admitGroup = async (stageId: string, items: readonly Pending[]): Promise<Admission[]> => {
     // The stage's admissions, on every process, one after the other from here to COMMIT. Two
@@ -222,16 +228,16 @@ export function createEvents(db: StorePool, options: EventsOptions = {}): EventS
     const begin = `BEGIN; SELECT pg_advisory_xact_lock(${STAGE_LOCK_CLASS}, ${stageLockKey(stageId)})`;
     if (items.every((item) => !needsJoin(item.event))) {
       // No answer is needed before the next statement: the whole transaction in one round trip.
-      const prepared = items.map((item) => checkedInsert(item.event, item.at));
+      const prepared = items.map((item) => checkedInsert(item.event, item.at, perHour));
       const answers = await db.pipelined(
         prepared.map((p) => p.statement),
         begin,
       );
-      return Promise.all(items.map((item, k) => checkedOutcome(db, item.event, item.at, prepared[k]!.stored, answers[k]!.rows[0] as Checks)));
+      return Promise.all(items.map((item, k) => checkedOutcome(db, item.event, item.at, prepared[k]!.stored, answers[k]!.rows[0] as Checks, perHour)));
     }
     return db.transaction(async (q) => {
       const results: Admission[] = [];
-      for (const item of items) results.push(await admitIn(q, item.event, item.at));
+      for (const item of items) results.push(await admitIn(q, item.event, item.at, perHour));
       return results;
     }, { begin });
   };
@@ -261,18 +267,23 @@ export function createEvents(db: StorePool, options: EventsOptions = {}): EventS
     queues.delete(stageId);
   };
 
+  return (event, at) =>
+    new Promise<Admission>((resolve, reject) => {
+      const queue = queues.get(event.stage_id);
+      if (queue !== undefined) {
+        queue.push({ event, at, resolve, reject });
+        return;
+      }
+      queues.set(event.stage_id, [{ event, at, resolve, reject }]);
+      void drain(event.stage_id);
+    });
+}
+
+/** Creates the events part of the store. */
+export function createEvents(db: StorePool, options: EventsOptions = {}): EventStore {
+  const admit = createAdmission(db, options.perHour ?? STAGE_EVENTS_PER_HOUR);
   return {
-    admit(event, at) {
-      return new Promise<Admission>((resolve, reject) => {
-        const queue = queues.get(event.stage_id);
-        if (queue !== undefined) {
-          queue.push({ event, at, resolve, reject });
-          return;
-        }
-        queues.set(event.stage_id, [{ event, at, resolve, reject }]);
-        void drain(event.stage_id);
-      });
-    },
+    admit,
     async get(id) {
       const { rows } = await db.query<EventRow>('SELECT * FROM events WHERE id = $1', [id]);
       return rows[0] && eventFromRow(rows[0], identity);

@@ -48,77 +48,9 @@ export function createEvents(db: Db, enqueue: Enqueue, options: EventsOptions = 
      WHERE client_id = ? AND reference = ? AND received_ms >= ? AND stage_id = ?
      ORDER BY received_ms LIMIT 1`,
   );
-  const countInWindow = db.prepare<[string, number], { n: number }>(
-    'SELECT COUNT(*) AS n FROM events WHERE stage_id = ? AND received_ms > ?',
-  );
-  // The event whose leaving the window frees a slot: the (n - perHour + 1)-th oldest in the window.
-  const freeingEvent = db.prepare<[string, number, number], { received_ms: number }>(
-    `SELECT received_ms FROM events WHERE stage_id = ? AND received_ms > ?
-     ORDER BY received_ms LIMIT 1 OFFSET ?`,
-  );
-  const attributed = `(fbclid IS NOT NULL OR gclid IS NOT NULL OR wbraid IS NOT NULL OR gbraid IS NOT NULL
-    OR ttclid IS NOT NULL OR msclkid IS NOT NULL OR fbc IS NOT NULL OR fbp IS NOT NULL OR ttp IS NOT NULL
-    OR utm_source IS NOT NULL OR utm_medium IS NOT NULL OR utm_campaign IS NOT NULL
-    OR utm_content IS NOT NULL OR utm_term IS NOT NULL)`;
-  const sourceByReference = db.prepare<[string, string], EventRow>(
-    `SELECT * FROM events WHERE client_id = ? AND reference = ? AND ${attributed}
-     ORDER BY received_ms DESC, rowid DESC LIMIT 1`,
-  );
-  const sourceByEmail = db.prepare<[string, string], EventRow>(
-    `SELECT * FROM events WHERE client_id = ? AND email_sha256 = ? AND ${attributed}
-     ORDER BY received_ms DESC, rowid DESC LIMIT 1`,
-  );
-  // Newest first, each filter with a plan that reads about `limit` rows however large the table
-  // (one statement with `@x IS NULL OR …` filters could use no index: a full scan and a sort).
-  // A stage's events walk events_stage_time backwards; without a stage filter the table is read
-  // backwards in rowid order (the order events were stored in, which is their receive order but for
-  // a clock set back), `+client_id` keeping the planner off an index that would need a sort.
-  const listOfStage = db.prepare<[{ client_id: string | null; stage_id: string; limit: number }], EventRow>(
-    `SELECT * FROM events INDEXED BY events_stage_time
-     WHERE stage_id = @stage_id AND (@client_id IS NULL OR client_id = @client_id)
-     ORDER BY received_ms DESC, rowid DESC LIMIT @limit`,
-  );
-  const listOfClient = db.prepare<[{ client_id: string; limit: number }], EventRow>(
-    'SELECT * FROM events WHERE +client_id = @client_id ORDER BY rowid DESC LIMIT @limit',
-  );
-  const listAll = db.prepare<[{ limit: number }], EventRow>('SELECT * FROM events ORDER BY rowid DESC LIMIT @limit');
-
-  // The stage quota without a COUNT per event. Per stage, `count` is what `countInWindow` found in
-  // the window starting at `sinceMs`, plus the events this connection has stored since; a window
-  // that starts later holds a subset of those, so `count` bounds it from above. Only when that
-  // bound reaches the quota is the window counted again, exactly. Overcounts (a group rolled back,
-  // events leaving the window) only bring the exact count forward. Another connection's inserts
-  // would be missed: any commit by another connection changes `PRAGMA data_version`, read at the
-  // start of each write transaction (`refreshQuota`), and drops every bound.
-  const quota = new Map<string, { sinceMs: number; count: number }>();
-  const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
-  let seenVersion = -1;
-  const refreshQuota = (): void => {
-    const version = dataVersion.get()!;
-    if (version !== seenVersion) {
-      quota.clear();
-      seenVersion = version;
-    }
-  };
-  /** `undefined` when the stage may store one more event, else the seconds until it may. */
-  const quotaFull = (stageId: string, nowMs: number): number | undefined => {
-    const since = nowMs - STAGE_WINDOW_MS;
-    const bound = quota.get(stageId);
-    // A window starting earlier than the counted one may hold events the count left out.
-    if (bound !== undefined && since >= bound.sinceMs && bound.count < perHour) return undefined;
-    const { n } = countInWindow.get(stageId, since)!;
-    quota.set(stageId, { sinceMs: since, count: n });
-    if (n < perHour) return undefined;
-    const freeing = freeingEvent.get(stageId, since, n - perHour)!;
-    return retryAfterSeconds(freeing.received_ms, nowMs);
-  };
-
-  const findSource = (event: NewEvent): StoredEvent | undefined => {
-    const row =
-      sourceByReference.get(event.client_id, event.reference) ??
-      (event.email_sha256 === undefined ? undefined : sourceByEmail.get(event.client_id, event.email_sha256));
-    return row && eventFromRow(row, parseJson);
-  };
+  const quota = createQuota(db, perHour);
+  const findSource = createFindSource(db);
+  const list = createList(db);
 
   const admitOne = (event: NewEvent, at: Date): Admission => {
     const nowMs = at.getTime();
@@ -127,7 +59,7 @@ export function createEvents(db: Db, enqueue: Enqueue, options: EventsOptions = 
     // never 429, which would make the sender retry later and store a double.
     const previous = lastSameReference.get(event.client_id, event.reference, dedupSinceMs(nowMs), event.stage_id);
     if (previous) return { status: 'duplicate', of_event_id: previous.id };
-    const retryAfter = quotaFull(event.stage_id, nowMs);
+    const retryAfter = quota.full(event.stage_id, nowMs);
     if (retryAfter !== undefined) return { status: 'rate_limited', retry_after_seconds: retryAfter };
     const join = needsJoin(event) ? inheritAttribution(event, findSource(event)) : { attribution: event };
     const stored: StoredEvent = { ...event, ...join.attribution, received_at: at.toISOString() };
@@ -135,18 +67,17 @@ export function createEvents(db: Db, enqueue: Enqueue, options: EventsOptions = 
     const row: Record<string, unknown> = eventToRow(stored, nowMs);
     insert.run(COLUMNS.map((c) => row[c]));
     enqueue(stored.id, stored.received_at, stored.client_id);
-    const bound = quota.get(event.stage_id);
-    if (bound !== undefined) bound.count++;
+    quota.stored(event.stage_id);
     return { status: 'stored', event: stored };
   };
   const admitTx = db.transaction((event: NewEvent, at: Date) => {
-    refreshQuota();
+    quota.refresh();
     return admitOne(event, at);
   });
 
   // In a group, items run without a savepoint of their own (see group-commit.ts).
   const admitGrouped = createGroupCommit(db, (item: { event: NewEvent; at: Date }) => admitOne(item.event, item.at), {
-    onBegin: refreshQuota,
+    onBegin: quota.refresh,
   });
 
   const byIds = (ids: readonly string[]): Map<string, StoredEvent> => {
@@ -177,15 +108,110 @@ export function createEvents(db: Db, enqueue: Enqueue, options: EventsOptions = 
     async getMany(ids) {
       return byIds(ids);
     },
-    async list(filter) {
-      const limit = Math.min(Math.max(1, Math.floor(filter.limit ?? 100)), 10_000);
-      const rows =
-        filter.stage_id !== undefined
-          ? listOfStage.all({ stage_id: filter.stage_id, client_id: filter.client_id ?? null, limit })
-          : filter.client_id !== undefined
-            ? listOfClient.all({ client_id: filter.client_id, limit })
-            : listAll.all({ limit });
-      return rows.map((row) => eventFromRow(row, parseJson));
+    list,
+  };
+}
+
+/**
+ * The stage quota without a COUNT per event. Per stage, `count` is what the count found in
+ * the window starting at `sinceMs`, plus the events this connection has stored since; a window
+ * that starts later holds a subset of those, so `count` bounds it from above. Only when that
+ * bound reaches the quota is the window counted again, exactly. Overcounts (a group rolled back,
+ * events leaving the window) only bring the exact count forward. Another connection's inserts
+ * would be missed: any commit by another connection changes `PRAGMA data_version`, read at the
+ * start of each write transaction (`refresh`), and drops every bound.
+ */
+function createQuota(db: Db, perHour: number): {
+  refresh: () => void;
+  /** `undefined` when the stage may store one more event, else the seconds until it may. */
+  full: (stageId: string, nowMs: number) => number | undefined;
+  /** Counts an event this connection stored. */
+  stored: (stageId: string) => void;
+} {
+  const countInWindow = db.prepare<[string, number], { n: number }>(
+    'SELECT COUNT(*) AS n FROM events WHERE stage_id = ? AND received_ms > ?',
+  );
+  // The event whose leaving the window frees a slot: the (n - perHour + 1)-th oldest in the window.
+  const freeingEvent = db.prepare<[string, number, number], { received_ms: number }>(
+    `SELECT received_ms FROM events WHERE stage_id = ? AND received_ms > ?
+     ORDER BY received_ms LIMIT 1 OFFSET ?`,
+  );
+  const bounds = new Map<string, { sinceMs: number; count: number }>();
+  const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
+  let seenVersion = -1;
+  return {
+    refresh() {
+      const version = dataVersion.get()!;
+      if (version !== seenVersion) {
+        bounds.clear();
+        seenVersion = version;
+      }
     },
+    full(stageId, nowMs) {
+      const since = nowMs - STAGE_WINDOW_MS;
+      const bound = bounds.get(stageId);
+      // A window starting earlier than the counted one may hold events the count left out.
+      if (bound !== undefined && since >= bound.sinceMs && bound.count < perHour) return undefined;
+      const { n } = countInWindow.get(stageId, since)!;
+      bounds.set(stageId, { sinceMs: since, count: n });
+      if (n < perHour) return undefined;
+      const freeing = freeingEvent.get(stageId, since, n - perHour)!;
+      return retryAfterSeconds(freeing.received_ms, nowMs);
+    },
+    stored(stageId) {
+      const bound = bounds.get(stageId);
+      if (bound !== undefined) bound.count++;
+    },
+  };
+}
+
+/** The attribution join's source of an event without click IDs: the client's latest attributed event by reference, then by email hash. */
+function createFindSource(db: Db): (event: NewEvent) => StoredEvent | undefined {
+  const attributed = `(fbclid IS NOT NULL OR gclid IS NOT NULL OR wbraid IS NOT NULL OR gbraid IS NOT NULL
+    OR ttclid IS NOT NULL OR msclkid IS NOT NULL OR fbc IS NOT NULL OR fbp IS NOT NULL OR ttp IS NOT NULL
+    OR utm_source IS NOT NULL OR utm_medium IS NOT NULL OR utm_campaign IS NOT NULL
+    OR utm_content IS NOT NULL OR utm_term IS NOT NULL)`;
+  const sourceByReference = db.prepare<[string, string], EventRow>(
+    `SELECT * FROM events WHERE client_id = ? AND reference = ? AND ${attributed}
+     ORDER BY received_ms DESC, rowid DESC LIMIT 1`,
+  );
+  const sourceByEmail = db.prepare<[string, string], EventRow>(
+    `SELECT * FROM events WHERE client_id = ? AND email_sha256 = ? AND ${attributed}
+     ORDER BY received_ms DESC, rowid DESC LIMIT 1`,
+  );
+  return (event) => {
+    const row =
+      sourceByReference.get(event.client_id, event.reference) ??
+      (event.email_sha256 === undefined ? undefined : sourceByEmail.get(event.client_id, event.email_sha256));
+    return row && eventFromRow(row, parseJson);
+  };
+}
+
+/** {@link EventStore.list}. */
+function createList(db: Db): EventStore['list'] {
+  // Newest first, each filter with a plan that reads about `limit` rows however large the table
+  // (one statement with `@x IS NULL OR …` filters could use no index: a full scan and a sort).
+  // A stage's events walk events_stage_time backwards; without a stage filter the table is read
+  // backwards in rowid order (the order events were stored in, which is their receive order but for
+  // a clock set back), `+client_id` keeping the planner off an index that would need a sort.
+  const listOfStage = db.prepare<[{ client_id: string | null; stage_id: string; limit: number }], EventRow>(
+    `SELECT * FROM events INDEXED BY events_stage_time
+     WHERE stage_id = @stage_id AND (@client_id IS NULL OR client_id = @client_id)
+     ORDER BY received_ms DESC, rowid DESC LIMIT @limit`,
+  );
+  const listOfClient = db.prepare<[{ client_id: string; limit: number }], EventRow>(
+    'SELECT * FROM events WHERE +client_id = @client_id ORDER BY rowid DESC LIMIT @limit',
+  );
+  const listAll = db.prepare<[{ limit: number }], EventRow>('SELECT * FROM events ORDER BY rowid DESC LIMIT @limit');
+
+  return async (filter) => {
+    const limit = Math.min(Math.max(1, Math.floor(filter.limit ?? 100)), 10_000);
+    const rows =
+      filter.stage_id !== undefined
+        ? listOfStage.all({ stage_id: filter.stage_id, client_id: filter.client_id ?? null, limit })
+        : filter.client_id !== undefined
+          ? listOfClient.all({ client_id: filter.client_id, limit })
+          : listAll.all({ limit });
+    return rows.map((row) => eventFromRow(row, parseJson));
   };
 }
