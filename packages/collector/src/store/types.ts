@@ -247,6 +247,8 @@ export interface GoogleRequestWrite {
   sent_at: string;
   /** ISO 8601 of the first check. */
   next_check_at: string;
+  /** Events the request carried in this batch; added to the request's count. */
+  events: number;
 }
 
 /** The result of one diagnostics check. */

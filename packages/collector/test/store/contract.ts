@@ -420,7 +420,7 @@ export function storeContract(engine: EngineHarness): void {
         updates: [{ id: row.id, status: 'sent', attempts: 1, first_attempt_at: at(1000).toISOString() }],
         records: [record],
         googleRequests: [
-          { request_id: 'req-1', connection_id: google.id, client_id: clientId, sent_at: at(1000).toISOString(), next_check_at: at(HOUR).toISOString() },
+          { request_id: 'req-1', connection_id: google.id, client_id: clientId, sent_at: at(1000).toISOString(), next_check_at: at(HOUR).toISOString(), events: 3 },
         ],
         pause: { connection_id: google.id, reason: 'auth: token revoked' },
       });
@@ -433,7 +433,7 @@ export function storeContract(engine: EngineHarness): void {
       ]);
       expect(await store.sends.list({ platform: 'meta', limit: 10 })).toEqual([]);
       expect(await store.googleRequests.list({ limit: 10 })).toEqual([
-        expect.objectContaining({ request_id: 'req-1', events: 1, status: 'PENDING', checks: 0, errors: [], warnings: [] }),
+        expect.objectContaining({ request_id: 'req-1', events: 3, status: 'PENDING', checks: 0, errors: [], warnings: [] }),
       ]);
       expect(await store.googleRequests.nextDue()).toEqual(at(HOUR));
       expect(await store.googleRequests.due(at(HOUR - 1), 10)).toEqual([]);

@@ -31,20 +31,26 @@ export function createOutboxPort(store: SendStore, keyRing: KeyRing | undefined)
       return opened;
     },
     async commit(input) {
-      const diagnostics: DiagnosticsWrite[] = [];
+      // One write per delivered request, counting its events (a batch is one request, or a few after a split).
+      const requests = new Map<string, DiagnosticsWrite>();
       for (const r of input.records) {
         if (r.status !== 'sent' || r.dry_run || r.request_id === undefined) continue;
         const checks = r.connection_id === undefined ? undefined : tracked.get(r.connection_id);
         if (checks === undefined || r.connection_id === undefined) continue;
-        diagnostics.push({
-          request_id: r.request_id,
-          connection_id: r.connection_id,
-          client_id: r.client_id,
-          sent_at: r.attempted_at,
-          next_check_at: checks.firstCheck(new Date(r.attempted_at), input.now).toISOString(),
-        });
+        const known = requests.get(r.request_id);
+        if (known !== undefined) known.events += 1;
+        else {
+          requests.set(r.request_id, {
+            request_id: r.request_id,
+            connection_id: r.connection_id,
+            client_id: r.client_id,
+            sent_at: r.attempted_at,
+            next_check_at: checks.firstCheck(new Date(r.attempted_at), input.now).toISOString(),
+            events: 1,
+          });
+        }
       }
-      await store.commit(diagnostics.length > 0 ? { ...input, diagnostics } : input);
+      await store.commit(requests.size > 0 ? { ...input, diagnostics: [...requests.values()] } : input);
     },
   };
 }

@@ -29,6 +29,8 @@ export interface DiagnosticsWrite {
   sent_at: string;
   /** ISO 8601 of the first check. */
   next_check_at: string;
+  /** Events the request carried in this batch; added to the request's count. */
+  events: number;
 }
 
 /** Records per reason, as Google's diagnostics count them. */

@@ -69,7 +69,7 @@ function memory(input: { rows: ClaimedSend[]; events: LoadedEvent[]; connections
         return [...diagnostics.values()]
           .filter((d) => d.next !== null && Date.parse(d.next) <= now.getTime())
           .slice(0, limit)
-          .map((d) => ({ request_id: d.request_id, connection_id: d.connection_id, client_id: d.client_id, events: 1, sent_at: d.sent_at, checks: d.checks }));
+          .map((d) => ({ request_id: d.request_id, connection_id: d.connection_id, client_id: d.client_id, events: d.events, sent_at: d.sent_at, checks: d.checks }));
       },
       async record(check: DiagnosticsCheck) {
         const d = diagnostics.get(check.request_id)!;
@@ -114,12 +114,14 @@ describe('a pass through the runtime', () => {
     fakes = await startFakePlatforms({ now: () => new Date() });
     const ring = key();
     const event = makeEvent({ client_id: 'cli_1', event_time: new Date().toISOString() });
+    const second = makeEvent({ client_id: 'cli_1', event_time: new Date().toISOString() });
     const mem = memory({
       rows: [
         { id: 1, event_id: event.id, client_id: 'cli_1', platform: 'google', status: 'pending', attempts: 0, due_at: new Date().toISOString() },
         { id: 2, event_id: event.id, client_id: 'cli_1', platform: 'meta', status: 'pending', attempts: 0, due_at: new Date().toISOString() },
+        { id: 3, event_id: second.id, client_id: 'cli_1', platform: 'google', status: 'pending', attempts: 0, due_at: new Date().toISOString() },
       ],
-      events: [{ event }],
+      events: [{ event }, { event: second }],
       connections: [
         encrypted(ring, 'google', { api: 'data-manager', customer_id: d.google.customerId, conversion_action_id: d.google.conversionActionId, client_id: d.google.clientId }, { client_secret: d.google.clientSecret, refresh_token: d.google.refreshToken }),
         encrypted(ring, 'meta', { pixel_id: d.meta.pixelId }, { access_token: d.meta.token }),
@@ -127,13 +129,14 @@ describe('a pass through the runtime', () => {
     });
     const sender = await createSender({ store: mem.store, keyRing: ring, urls: fakes.urls, random: () => 0.5 });
     const report = await sender.runPass();
-    expect(report.counts.sent).toBe(2);
-    expect(fakes.counted('google').size).toBe(1);
+    expect(report.counts.sent).toBe(3);
+    expect(fakes.counted('google').size).toBe(2);
     expect(fakes.counted('meta').size).toBe(1);
-    // Only the Google (Data Manager) batch is kept for delivery checks, first due 30 minutes on.
+    // Only the Google (Data Manager) batch is kept for delivery checks, first due 30 minutes on:
+    // one write for its one request, counting its two events.
     const kept = mem.commits.flatMap((c) => c.diagnostics ?? []);
     expect(kept).toHaveLength(1);
-    expect(kept[0]).toMatchObject({ connection_id: 'con_google', client_id: 'cli_1' });
+    expect(kept[0]).toMatchObject({ connection_id: 'con_google', client_id: 'cli_1', events: 2 });
     expect(Date.parse(kept[0]!.next_check_at) - Date.parse(kept[0]!.sent_at)).toBe(30 * 60_000);
     expect(await sender.nextFollowUp()).toEqual(new Date(kept[0]!.next_check_at));
     // Not due yet: nothing checked.

@@ -226,12 +226,13 @@ async function commitBatch(q: Queryable, input: OutboxCommit): Promise<void> {
       ],
     );
   }
-  for (const g of input.googleRequests ?? []) {
+  const g = input.googleRequests ?? [];
+  if (g.length > 0) {
     await q.query(
       `INSERT INTO google_request_status (request_id, connection_id, client_id, events, sent_at, next_check_at)
-       VALUES ($1, $2, $3, 1, $4, $5)
-       ON CONFLICT (request_id) DO UPDATE SET events = google_request_status.events + 1`,
-      [g.request_id, g.connection_id, g.client_id, g.sent_at, g.next_check_at],
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::timestamptz[])
+       ON CONFLICT (request_id) DO UPDATE SET events = google_request_status.events + excluded.events`,
+      [g.map((x) => x.request_id), g.map((x) => x.connection_id), g.map((x) => x.client_id), g.map((x) => x.events), g.map((x) => x.sent_at), g.map((x) => x.next_check_at)],
     );
   }
   if (input.pause !== undefined) {

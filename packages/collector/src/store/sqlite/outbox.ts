@@ -180,8 +180,8 @@ function createCommit(db: Db): (input: Parameters<OutboxStore['commit']>[0]) => 
   // One row per delivered Data Manager request, counting its events.
   const trackGoogleRequest = db.prepare(
     `INSERT INTO google_request_status (request_id, connection_id, client_id, events, sent_at, next_check_at)
-     VALUES (@request_id, @connection_id, @client_id, 1, @sent_at, @next_check_at)
-     ON CONFLICT (request_id) DO UPDATE SET events = events + 1`,
+     VALUES (@request_id, @connection_id, @client_id, @events, @sent_at, @next_check_at)
+     ON CONFLICT (request_id) DO UPDATE SET events = events + excluded.events`,
   );
   const pauseStmt = db.prepare(
     `UPDATE connections SET status = 'paused', status_reason = ?, paused_at = ?, updated_at = ? WHERE id = ?`,
