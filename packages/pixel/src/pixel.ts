@@ -1,7 +1,8 @@
 /**
  * The pixel: a factory that wires capture, storage, consent and transport together.
- * Nothing here runs until `init()`; without a DOM (server rendering) every method
- * is a harmless no-op.
+ * Nothing here runs until `init()`. It needs a DOM: without one (server rendering) the npm
+ * entry's `createPixel` (index.ts) hands out a no-op pixel instead, so the script-tag build,
+ * which only ever runs in a browser, carries no such checks.
  */
 import { attempt } from './attempt.js';
 import { findDomain, subdomainIndex } from './domain.js';
@@ -61,7 +62,10 @@ const VID = '_pruuv_vid';
 const FBC = '_fbc';
 const FBP = '_fbp';
 
-/** Creates an independent pixel. Most pages use the default one (`init`, `track`…). */
+/**
+ * Creates an independent pixel in a browser. Most pages use the default one (`init`, `track`…).
+ * Needs a DOM: the npm entry's `createPixel` checks for one.
+ */
 export function createPixel(deps: PixelDeps = {}): Pixel {
   const now = deps.now || Date.now;
   let opts: InitOptions;
@@ -186,7 +190,6 @@ export function createPixel(deps: PixelDeps = {}): Pixel {
   const gate = () => (allowed() ? (load(), fill()) : granted === false && erase());
 
   const init = (o: InitOptions): void => {
-    if (typeof document == 'undefined') return;
     if (opts) return void log('init twice');
     if (!o?.site || !o.endpoint) throw new PruuvError('init({ site, endpoint }) needs both');
     opts = o;
@@ -209,7 +212,6 @@ export function createPixel(deps: PixelDeps = {}): Pixel {
   const track = async (stage: string, props: TrackProps = {}): Promise<TrackResult> => {
     const event_id = uuid();
     const o = opts;
-    if (typeof document == 'undefined') return { event_id };
     if (!o) throw new PruuvError('track() before init()');
     // The collector takes URLs up to 4,096 characters.
     const url = location.href.slice(0, 4096);
@@ -252,7 +254,6 @@ export function createPixel(deps: PixelDeps = {}): Pixel {
     init,
     track,
     getAttribution: () => (sync(), attribution()),
-    // Without a DOM, `opts` is never set: nothing more happens.
     consent: (g) => ((granted = !!g), opts && gate()),
   };
 }
