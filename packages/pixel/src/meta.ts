@@ -11,21 +11,15 @@ export const validFb = (v: string | null | undefined): v is string =>
   /^fb\.\d+\.\d+\.[^.]+(\.(A[Qgw]|B[AQg]|[^.]{8}))?$/.test(v as string);
 
 /**
- * The `_fbc`/`_fbp` value to hold at `now` (epoch ms): `cur`, verbatim (5-segment values
- * included), when it is valid and, for `_fbc`, its segment 3 equals the `fbclid` that
- * arrived, case-sensitively — never "the part after the last dot", which is the appendix
- * on 5-segment values (platforms.md §1.8 DISAGREE). Otherwise a new
- * `fb.{subdomainIndex}.{now}.{last}`: `last` is the fbclid for `_fbc`, and for `_fbp` a
- * random 31-bit integer, as Meta's reference builder does (platforms.md §2.1 rule 7).
- * Callers write only when it differs.
+ * The `_fbc` value to hold at `now` (epoch ms) when `fbclid` arrives: `cur`, verbatim
+ * (5-segment values included), when it is valid and its segment 3 equals the fbclid,
+ * case-sensitively — never "the part after the last dot", which is the appendix on
+ * 5-segment values (platforms.md §1.8 DISAGREE). Otherwise a new
+ * `fb.{subdomainIndex}.{now}.{fbclid}` (platforms.md §2.1 rule 6). Callers write only when
+ * it differs. (`_fbp` needs no such rule: a valid one is kept, else a new one is drawn.)
  *
- * @example nextFb(undefined, 1, 1700000000123, 'IwAR1', 'IwAR1') // 'fb.1.1700000000123.IwAR1' (_fbc)
- * @example nextFb('fb.1.1596403881668.1116446470', 1, 1700000000123, 42) // kept (_fbp)
+ * @example nextFb(undefined, 1, 1700000000123, 'IwAR1') // 'fb.1.1700000000123.IwAR1'
+ * @example nextFb('fb.1.1596403881668.IwAR1.AQQCAQIB', 1, 1700000000123, 'IwAR1') // kept
  */
-export const nextFb = (
-  cur: string | null | undefined,
-  subdomainIndex: number,
-  now: number,
-  last: string | number,
-  fbclid?: string,
-): string => (validFb(cur) && (!fbclid || cur.split('.')[3] === fbclid) ? cur : `fb.${subdomainIndex}.${now}.${last}`);
+export const nextFb = (cur: string | null | undefined, subdomainIndex: number, now: number, fbclid: string): string =>
+  validFb(cur) && cur.split('.')[3] === fbclid ? cur : `fb.${subdomainIndex}.${now}.${fbclid}`;

@@ -134,7 +134,7 @@ export function createPixel(deps: PixelDeps = {}): Pixel {
   const use = (p: Params, url: string, t: number) => {
     record(st, p, url, t);
     // platforms.md §1.8: write _fbc only when absent/invalid or its fbclid differs.
-    const n = loaded && p.fbclid && nextFb(fbc, idx, t, p.fbclid, p.fbclid);
+    const n = loaded && p.fbclid && nextFb(fbc, idx, t, p.fbclid);
     if (n && n != fbc) put(FBC, (st.fbc = fbc = n));
   };
   /** A copy of what is in memory (no storage access: the MutationObserver calls this often). */

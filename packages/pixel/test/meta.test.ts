@@ -30,7 +30,7 @@ describe('validFb', () => {
   }
 });
 
-describe('nextFb for _fbc (with the fbclid)', () => {
+describe('nextFb (_fbc)', () => {
   const cases: { name: string; cur?: string; fbclid: string; idx?: number; expected: string }[] = [
     { name: 'writes a new value when there is none', fbclid: 'IwAR1', expected: `fb.1.${T}.IwAR1` },
     { name: 'keeps a value with the same fbclid', cur: 'fb.1.1000.IwAR1', fbclid: 'IwAR1', expected: 'fb.1.1000.IwAR1' },
@@ -54,21 +54,7 @@ describe('nextFb for _fbc (with the fbclid)', () => {
   ];
   for (const { name, cur, fbclid, idx = 1, expected } of cases) {
     it(name, () => {
-      expect(nextFb(cur, idx, T, fbclid, fbclid)).toBe(expected);
-    });
-  }
-});
-
-describe('nextFb for _fbp (without an fbclid)', () => {
-  const cases: { name: string; cur?: string; expected: string }[] = [
-    { name: 'writes a new value when there is none', expected: `fb.1.${T}.123456789` },
-    { name: 'keeps a valid value', cur: 'fb.1.1596403881668.1116446470', expected: 'fb.1.1596403881668.1116446470' },
-    { name: 'keeps a 5-segment value verbatim', cur: 'fb.1.1596403881668.1116446470.Bg', expected: 'fb.1.1596403881668.1116446470.Bg' },
-    { name: 'replaces an invalid value', cur: 'fb.1.1596403881668', expected: `fb.1.${T}.123456789` },
-  ];
-  for (const { name, cur, expected } of cases) {
-    it(name, () => {
-      expect(nextFb(cur, 1, T, 123456789)).toBe(expected);
+      expect(nextFb(cur, idx, T, fbclid)).toBe(expected);
     });
   }
 });

@@ -151,6 +151,21 @@ describe('createPixel', () => {
       expect(cookieJar()._fbp).toBe('fb.1.1596403881668.1116446470.Bg');
     });
 
+    // These two were nextFb's _fbp cases; the _fbp rule (keep a valid one, else draw) is the pixel's.
+    it('replaces an invalid _fbp', () => {
+      reset();
+      document.cookie = '_fbp=fb.1.1596403881668; path=/; domain=example.com';
+      start();
+      expect(cookieJar()._fbp).toMatch(new RegExp(`^fb\\.1\\.${T0}\\.\\d+$`));
+    });
+
+    it('keeps a valid 4-segment _fbp', () => {
+      reset();
+      document.cookie = '_fbp=fb.1.1596403881668.1116446470; path=/';
+      start();
+      expect(cookieJar()._fbp).toBe('fb.1.1596403881668.1116446470');
+    });
+
     it('draws the last segment of a new _fbp as a random 31-bit integer', () => {
       reset();
       const values = Array.from({ length: 20 }, () => {
