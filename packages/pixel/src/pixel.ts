@@ -5,7 +5,7 @@
  * which only ever runs in a browser, carries no such checks.
  */
 import { attempt } from './attempt.js';
-import { findDomain, subdomainIndex } from './domain.js';
+import { findDomain, levels, subdomainIndex } from './domain.js';
 import { PruuvError } from './errors.js';
 import { fillFields } from './fields.js';
 import { gclFallback, iso, record, utmOf, type Saved } from './ledger.js';
@@ -13,7 +13,7 @@ import { nextFb, validFb } from './meta.js';
 import { hashIdentity } from './normalize.js';
 import { captureParams, validClickId, type Params } from './params.js';
 import { pickProps } from './payload.js';
-import { createStore, lsSet, probeCookie, type CookieAttrs, type Stored } from './storage.js';
+import { createStore, lsSet, probeCookie, removeCookie, type CookieAttrs, type Stored } from './storage.js';
 import { OUTBOX, createTransport, type Transport } from './transport.js';
 import type { Attribution, InitOptions, TrackProps, TrackResult } from './types.js';
 import { uuid } from './uuid.js';
@@ -135,7 +135,13 @@ export function createPixel(deps: PixelDeps = {}): Pixel {
     record(st, p, url, t);
     // platforms.md §1.8: write _fbc only when absent/invalid or its fbclid differs.
     const n = loaded && p.fbclid && nextFb(fbc, idx, t, p.fbclid);
-    if (n && n != fbc) put(FBC, (st.fbc = fbc = n));
+    if (n && n != fbc) {
+      // The _fbc there may sit on another level of the host too (host-only on `www.`, a parent
+      // domain: an older setup's or another tool's), listed before ours in document.cookie and
+      // so read instead of it: remove it on every level first, leaving the fresh one alone.
+      if (cookie(FBC)) attempt(() => ['', ...levels(location.hostname)].map((d) => removeCookie(FBC, d)));
+      put(FBC, (st.fbc = fbc = n));
+    }
   };
   /** A copy of what is in memory (no storage access: the MutationObserver calls this often). */
   const attribution = (): Attribution => JSON.parse(JSON.stringify({ ...st, d: undefined, fbc, fbp, ttp }));
