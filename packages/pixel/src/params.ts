@@ -32,9 +32,16 @@ export const validClickId = (v: string | null | undefined): v is string => /^[\x
  * The captured parameters of an absolute URL's query string (`{}` for `''` or an
  * unparsable URL). Values are decoded exactly once by `URLSearchParams` (`%2520` → `%20`,
  * `+` → space) and never case-changed: Meta's click ID "is case sensitive" (platforms.md §1.8).
+ *
+ * `fbclid` is also read from the fragment (`#fbclid=…`, `#/route?fbclid=…`), the query's
+ * first: Meta's reference matches `[?#&]fbclid=` anywhere in the URL
+ * (facebook/capi-param-builder, client_js/shared/utils/urlUtil.js, `getURLParameter`), and
+ * some in-app browsers and redirects move the query behind the `#`. The first such match is
+ * appended to the query, so one `URLSearchParams` decodes both alike. No other parameter is
+ * read from the fragment: no reference does.
  */
 export const readParams = (url: string): Params => {
-  const q = attempt(() => new URL(url).searchParams);
+  const q = attempt(() => new URLSearchParams(new URL(url).search + '&' + /[?#&](fbclid=[^&#]*)/.exec(url)?.[1]));
   const out: Params = {};
   for (const k of [...CLICK_IDS, ...UTMS]) {
     const v = q?.get(k);

@@ -56,6 +56,30 @@ describe('readParams', () => {
   }
 });
 
+describe('readParams: fbclid in the fragment', () => {
+  // Meta's reference reads `[?#&]fbclid=` anywhere in the URL, so a fragment counts
+  // (facebook/capi-param-builder, client_js/shared/utils/urlUtil.js, getURLParameter);
+  // some in-app browsers and redirects move the query behind the `#`.
+  const cases: { name: string; url: string; expected: Record<string, string> }[] = [
+    { name: 'reads an fbclid that is the fragment', url: 'https://s.example/#fbclid=IwAR_hash', expected: { fbclid: 'IwAR_hash' } },
+    { name: 'reads an fbclid among fragment parameters', url: 'https://s.example/#a=1&fbclid=F2&b=2', expected: { fbclid: 'F2' } },
+    { name: 'reads an fbclid in a route in the fragment', url: 'https://s.example/#/offer?fbclid=F3', expected: { fbclid: 'F3' } },
+    { name: 'reads an fbclid after a query', url: 'https://s.example/?utm_source=fb#fbclid=F4', expected: { utm_source: 'fb', fbclid: 'F4' } },
+    { name: 'decodes a fragment fbclid once, like the query', url: 'https://s.example/#fbclid=a%2Bb%2520', expected: { fbclid: 'a+b%20' } },
+    { name: 'prefers the query fbclid', url: 'https://s.example/?fbclid=Query#fbclid=Hash', expected: { fbclid: 'Query' } },
+    { name: 'reads no other parameter from the fragment', url: 'https://s.example/#fbclid=F5&gclid=G&utm_source=x', expected: { fbclid: 'F5' } },
+    // Meta's own cases (client_js/shared/tests/urlUtil.test.js): a value, an empty value, a path.
+    { name: "takes Meta's value", url: 'http://warbyparker.com/?fbclid=12345&test=abcd', expected: { fbclid: '12345' } },
+    { name: "takes nothing for Meta's empty value", url: 'http://warbyparker.com/?foo=bar&fbclid=', expected: {} },
+    { name: "takes nothing from Meta's path", url: 'http://warbyparker.com/fbclid=12345/?hello=world&foo=bar', expected: {} },
+  ];
+  for (const { name, url, expected } of cases) {
+    it(name, () => {
+      expect(readParams(url)).toEqual(expected);
+    });
+  }
+});
+
 describe('validValue', () => {
   for (const [value, ok] of [
     ['x', true],
