@@ -51,12 +51,19 @@ export const readParams = (url: string): Params => {
 };
 
 /**
- * The parameters of the page URL or, when it has none, of the referrer: a landing
- * page that redirects in the browser loses its query, but the next page's
- * `document.referrer` still has it (Meta's library does the same for fbclid,
- * platforms.md §2.1 rule 5). The whole set comes from one URL, never a mix.
+ * The parameters of a page load: a landing page that redirects in the browser loses its
+ * query, but the next page's `document.referrer` still has it.
+ *
+ * - Click IDs: each one the page URL lacks (or has invalid) comes from the referrer, as
+ *   Meta's reference takes the fbclid from the first of the page URL and the referrer that
+ *   has one (facebook/capi-param-builder, client_js/shared/utils/cookieUtil.js,
+ *   `getFbcFromQuery`; platforms.md §2.1 rule 5), whatever else the page URL carries.
+ * - UTMs describe one landing, so they come from one URL: the page URL's, or the
+ *   referrer's only when the page URL has no parameter at all.
  */
 export const captureParams = (url: string, referrer: string): Params => {
   const p = readParams(url);
-  return Object.keys(p)[0] ? p : readParams(referrer);
+  const r = readParams(referrer);
+  if (Object.keys(p)[0]) UTMS.map((k) => delete r[k]);
+  return { ...r, ...p };
 };

@@ -128,11 +128,39 @@ describe('captureParams', () => {
       referrer: 'https://s.example/landing?fbclid=IwAR9&utm_source=fb',
       expected: { fbclid: 'IwAR9', utm_source: 'fb' },
     },
+    // Was "never mixes the two" ({ utm_source: 'news' }): the whole set came from one URL.
+    // Issue 13 item 3 reverses that for click IDs, as Meta's reference takes the fbclid from
+    // the referrer whenever the URLs before it lack one (client_js/shared/utils/cookieUtil.js,
+    // getFbcFromQuery); the one-URL rule now holds for UTMs only.
     {
-      name: 'never mixes the two',
+      name: 'takes the fbclid from the referrer when the URL has UTMs but no fbclid',
       url: 'https://s.example/?utm_source=news',
       referrer: 'https://s.example/?fbclid=IwAR9',
-      expected: { utm_source: 'news' },
+      expected: { utm_source: 'news', fbclid: 'IwAR9' },
+    },
+    {
+      name: 'takes each click ID the URL lacks from the referrer, the URL first',
+      url: 'https://s.example/?gclid=page',
+      referrer: 'https://s.example/?gclid=ref&fbclid=F1&msclkid=M1&wbraid=W1&gbraid=B1&ttclid=T1',
+      expected: { gclid: 'page', fbclid: 'F1', msclkid: 'M1', wbraid: 'W1', gbraid: 'B1', ttclid: 'T1' },
+    },
+    {
+      name: "takes a click ID from the referrer when the URL's is invalid",
+      url: 'https://s.example/?gclid=a+b',
+      referrer: 'https://s.example/?gclid=G-ref',
+      expected: { gclid: 'G-ref' },
+    },
+    {
+      name: "takes the referrer's UTMs only when the URL has no parameter",
+      url: 'https://s.example/?gclid=G1',
+      referrer: 'https://s.example/?utm_source=news&utm_campaign=spring&fbclid=F1',
+      expected: { gclid: 'G1', fbclid: 'F1' },
+    },
+    {
+      name: 'never mixes the UTMs of two URLs',
+      url: 'https://s.example/?utm_source=banner',
+      referrer: 'https://s.example/?utm_source=news&utm_campaign=spring',
+      expected: { utm_source: 'banner' },
     },
     { name: 'returns {} when neither has any', url: 'https://s.example/', referrer: '', expected: {} },
   ];
