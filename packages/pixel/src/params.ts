@@ -58,12 +58,16 @@ export const readParams = (url: string): Params => {
  *   Meta's reference takes the fbclid from the first of the page URL and the referrer that
  *   has one (facebook/capi-param-builder, client_js/shared/utils/cookieUtil.js,
  *   `getFbcFromQuery`; platforms.md §2.1 rule 5), whatever else the page URL carries.
+ * - `ttclid` only from a referrer on the page's own hostname, as TikTok's template reads it
+ *   (tiktok/gtm-template-eapi, template.js, `getTtclidFromUrl`: the referrer's hostname must
+ *   equal the page's): a ttclid in another site's URL belongs to that site's click.
  * - UTMs describe one landing, so they come from one URL: the page URL's, or the
  *   referrer's only when the page URL has no parameter at all.
  */
 export const captureParams = (url: string, referrer: string): Params => {
   const p = readParams(url);
   const r = readParams(referrer);
+  if (attempt(() => new URL(referrer).hostname) != attempt(() => new URL(url).hostname)) delete r.ttclid;
   if (Object.keys(p)[0]) UTMS.map((k) => delete r[k]);
   return { ...r, ...p };
 };

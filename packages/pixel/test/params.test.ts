@@ -56,6 +56,22 @@ describe('readParams', () => {
   }
 });
 
+describe("captureParams: TikTok's own ttclid cases", () => {
+  // tiktok/gtm-template-eapi, template.tpl, test "TestTtclid" (Apache-2.0): page_location and
+  // page_referrer in, the ttclid the template sends out.
+  const cases: { url: string; referrer: string; ttclid?: string }[] = [
+    { url: 'https://www.tiktok.com?ttclid=myttclid', referrer: '', ttclid: 'myttclid' },
+    { url: 'https://www.tiktok.com', referrer: 'https://www.tiktok.com?ttclid=myttclid', ttclid: 'myttclid' },
+    { url: 'https://www.tiktok.com', referrer: 'https://www.fake-tiktok.com?ttclid=myttclid' },
+    { url: 'https://www.tiktok.com', referrer: '' },
+  ];
+  for (const { url, referrer, ttclid } of cases) {
+    it(`${ttclid ? 'takes' : 'takes no'} ttclid for ${url} from ${referrer || 'no referrer'}`, () => {
+      expect(captureParams(url, referrer).ttclid).toBe(ttclid);
+    });
+  }
+});
+
 describe('readParams: fbclid in the fragment', () => {
   // Meta's reference reads `[?#&]fbclid=` anywhere in the URL, so a fragment counts
   // (facebook/capi-param-builder, client_js/shared/utils/urlUtil.js, getURLParameter);
@@ -163,6 +179,26 @@ describe('captureParams', () => {
       expected: { utm_source: 'banner' },
     },
     { name: 'returns {} when neither has any', url: 'https://s.example/', referrer: '', expected: {} },
+    // Issue 13 item 4: TikTok's template takes a referrer's ttclid only when the referrer's
+    // hostname is the page's (tiktok/gtm-template-eapi, template.js getTtclidFromUrl).
+    {
+      name: 'takes no ttclid from a referrer on another host',
+      url: 'https://shop.example/landing',
+      referrer: 'https://blog.other.example/?ttclid=T-foreign&gclid=G-ref',
+      expected: { gclid: 'G-ref' },
+    },
+    {
+      name: 'takes no ttclid from a sibling subdomain (hostnames compare exactly)',
+      url: 'https://www.shop.example/',
+      referrer: 'https://shop.example/?ttclid=T-apex',
+      expected: {},
+    },
+    {
+      name: 'takes a ttclid from a referrer on the same host',
+      url: 'https://shop.example/next',
+      referrer: 'https://shop.example/?ttclid=T-same',
+      expected: { ttclid: 'T-same' },
+    },
   ];
   for (const { name, url, referrer, expected } of cases) {
     it(name, () => {
