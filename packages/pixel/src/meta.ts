@@ -5,10 +5,12 @@
 /**
  * A valid `_fbc`/`_fbp`: `fb.{digits}.{digits}.{non-empty}` with an optional fifth
  * segment (the "appendix" Meta's own SDKs add) that is either one of the legacy
- * two-letter tokens or exactly 8 characters (platforms.md §2.1 rules 1-3).
+ * two-letter tokens or exactly 8 base64url characters, `[A-Za-z0-9_-]` (6 bytes, no
+ * padding: platforms.md §1.8, §2.1 rules 1-3). The same rule, character set included, as
+ * the sender's `parseFbc`; `test/fbc-conformance.test.ts` checks the two agree.
  */
 export const validFb = (v: string | null | undefined): v is string =>
-  /^fb\.\d+\.\d+\.[^.]+(\.(A[Qgw]|B[AQg]|[^.]{8}))?$/.test(v as string);
+  /^fb\.\d+\.\d+\.[^.]+(\.(A[Qgw]|B[AQg]|[\w-]{8}))?$/.test(v as string);
 
 /**
  * The `_fbc` value to hold at `now` (epoch ms) when `fbclid` arrives: `cur`, verbatim

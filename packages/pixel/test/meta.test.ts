@@ -14,6 +14,14 @@ describe('validFb', () => {
     ['fb.1.1554763741205.IwAR2xyz.XY', false],
     ['fb.1.1554763741205.IwAR2xyz.AQQCAQI', false],
     ['fb.1.1554763741205.IwAR2xyz.AQQCAQIB.x', false],
+    // The 8-character appendix is base64url (platforms.md §1.8: 6 bytes, no padding), the
+    // character set the sender's parseFbc accepts (issue 13 item 6).
+    ['fb.1.1554763741205.IwAR2xyz.AQ-C_QIB', true],
+    ['fb.1.1554763741205.IwAR2xyz.AQQC+QIB', false],
+    ['fb.1.1554763741205.IwAR2xyz.AQQCAQ/B', false],
+    ['fb.1.1554763741205.IwAR2xyz.AQQCAQI=', false],
+    ['fb.1.1554763741205.IwAR2xyz.AQQC QIB', false],
+    ['fb.1.1554763741205.IwAR2xyz.AQQCAQIé', false],
     ['fb.1.1554763741205', false],
     ['fb.1.1554763741205.', false],
     ['fb.x.1554763741205.abc', false],
