@@ -24,12 +24,13 @@ const tsconfig = at('tsconfig.build.json');
  * hoist js-cookie's one function declaration (6 B together).
  *
  * Property names: `_x` names, and js-cookie's own method and field names (`set`, `remove`,
- * `read`, `write`, `withAttributes`, `withConverter`, `attributes`, `converter`: 38 B). The
+ * `read`, `write`, `withAttributes`, `withConverter`, `attributes`, `converter`: 36 B). The
  * `Cookies` object never leaves the bundle, so nothing outside can miss them; `builtins`
  * lets the mangler take names that are also DOM properties, which is safe only because the
  * list is exact and the bundle uses no DOM property of those names (`get` stays: the
- * pixel calls `URLSearchParams.get`). Exported for the pixel's `scripts/size-parts.mjs`,
- * which must minify exactly like the build.
+ * pixel calls `URLSearchParams.get`). Also `probe`, a `createPixel` seam the script tag
+ * never passes (it calls `createPixel()` bare): 4 B. Exported for the pixel's
+ * `scripts/size-parts.mjs`, which must minify exactly like the build.
  */
 export const terserOptions = {
   ecma: 2022,
@@ -44,7 +45,7 @@ export const terserOptions = {
   },
   mangle: {
     properties: {
-      regex: /^(_[a-z].*|set|remove|read|write|withAttributes|withConverter|attributes|converter)$/,
+      regex: /^(_[a-z].*|set|remove|read|write|withAttributes|withConverter|attributes|converter|probe)$/,
       builtins: true,
     },
   },

@@ -199,7 +199,7 @@ export function createPixel(deps: PixelDeps = {}): Pixel {
 
   const init = (o: InitOptions): void => {
     if (opts) return void log('init twice');
-    if (!o?.site || !o.endpoint) throw new PruuvError('init({ site, endpoint }) needs both');
+    if (!o?.site || !o.endpoint) throw new PruuvError('[pruuv] init({ site, endpoint }) needs both');
     opts = o;
     [send, drain] = createTransport(o.endpoint.replace(/\/$/, '') + (o.ingestPath || '/e'), now, log, deps.fetch);
     const safeCapture = () => attempt(capture);
@@ -219,13 +219,13 @@ export function createPixel(deps: PixelDeps = {}): Pixel {
 
   const track = async (stage: string, props: TrackProps = {}): Promise<TrackResult> => {
     const event_id = uuid();
-    if (!opts) throw new PruuvError('track() before init()');
+    if (!opts) throw new PruuvError('[pruuv] track() before init()');
     // The collector takes URLs up to 4,096 characters.
     const url = location.href.slice(0, 4096);
     const referrer = document.referrer.slice(0, 4096) || undefined;
     const client_time = iso(now());
-    // No WebCrypto (insecure context): the raw values are never sent instead.
-    const h = await hashIdentity(props.email, props.phone, opts.defaultCountryCode).catch(() => (log('no WebCrypto: email/phone dropped'), {}));
+    // No WebCrypto (insecure context): email and phone are dropped, never sent raw instead.
+    const h = await hashIdentity(props.email, props.phone, opts.defaultCountryCode).catch(() => (log('no WebCrypto'), {}));
     const go = () => {
       sync();
       return send({
