@@ -17,13 +17,38 @@ const tsconfig = at('tsconfig.build.json');
  * packages/pixel/README.md, enforced by test/size.test.ts). ES2022 output keeps `?.`,
  * `??`, `||=` and class fields native instead of down-levelled (README "Browser support").
  * `unsafe_methods` turns js-cookie's `get: function () {}` into `get() {}` (8 B gzipped):
- * safe, as nothing calls those methods with `new`. Exported for the pixel's
+ * safe, as nothing calls those methods with `new`. `booleans_as_integers` writes `!0`/`!1`
+ * as `1`/`0` (5 B): every boolean the pixel hands out leaves through `!!`, a comparison or
+ * JSON of a real boolean, and the browser APIs given `1` (`keepalive`, `childList`) read it
+ * as `true`. `unsafe_comps` and `hoist_funs` only swap operands (`a < b` → `b > a`) and
+ * hoist js-cookie's one function declaration (6 B together).
+ *
+ * Property names: `_x` names, and js-cookie's own method and field names (`set`, `remove`,
+ * `read`, `write`, `withAttributes`, `withConverter`, `attributes`, `converter`: 36 B). The
+ * `Cookies` object never leaves the bundle, so nothing outside can miss them; `builtins`
+ * lets the mangler take names that are also DOM properties, which is safe only because the
+ * list is exact and the bundle uses no DOM property of those names (`get` stays: the
+ * pixel calls `URLSearchParams.get`). Also `probe`, a `createPixel` seam the script tag
+ * never passes (it calls `createPixel()` bare): 4 B. Exported for the pixel's
  * `scripts/size-parts.mjs`, which must minify exactly like the build.
  */
 export const terserOptions = {
   ecma: 2022,
-  compress: { passes: 3, unsafe_arrows: true, unsafe_methods: true, pure_getters: true },
-  mangle: { properties: { regex: /^_[a-z]/ } },
+  compress: {
+    passes: 3,
+    unsafe_arrows: true,
+    unsafe_methods: true,
+    pure_getters: true,
+    booleans_as_integers: true,
+    unsafe_comps: true,
+    hoist_funs: true,
+  },
+  mangle: {
+    properties: {
+      regex: /^(_[a-z].*|set|remove|read|write|withAttributes|withConverter|attributes|converter|probe)$/,
+      builtins: true,
+    },
+  },
   format: { comments: false },
 };
 const minify = terser(terserOptions);

@@ -6,6 +6,12 @@
 const isIp = (host: string): boolean => /^[\d.]+$|:/.test(host);
 
 /**
+ * Every domain a cookie of `host` can be set on, from `host` itself to its top label:
+ * `www.example.co.uk` → `www.example.co.uk`, `example.co.uk`, `co.uk`, `uk`.
+ */
+export const levels = (host: string): string[] => host.split('.').map((_, i, l) => l.slice(i).join('.'));
+
+/**
  * The highest domain of `host` that accepts a cookie, found by probe-writing one
  * at each level from the top: browsers refuse a cookie on a public suffix, so for
  * `www.shop.example.co.uk` the probes on `co.uk` fail and `example.co.uk` is the
@@ -14,15 +20,9 @@ const isIp = (host: string): boolean => /^[\d.]+$|:/.test(host);
  *
  * @param probe writes a test cookie on `domain` and says whether it reads back.
  */
-export const findDomain = (host: string, probe: (domain: string) => boolean): string => {
-  const labels = host.split('.');
+export const findDomain = (host: string, probe: (domain: string) => boolean): string =>
   // The top label alone (`com`, `uk`) is always a public suffix: start one below it.
-  for (let i = labels.length - 1; !isIp(host) && i--; ) {
-    const d = labels.slice(i).join('.');
-    if (probe(d)) return d;
-  }
-  return '';
-};
+  (!isIp(host) && levels(host).reverse().slice(1).find(probe)) || '';
 
 /**
  * Meta's subdomainIndex of a cookie domain: labels − 1 (`example.com` → 1,

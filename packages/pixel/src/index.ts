@@ -10,8 +10,22 @@
  * init({ site: 'SITE_KEY', endpoint: 'https://collect.example.com' });
  * await track('lead', { email: 'jo@example.com' });
  */
-import { createPixel, type Pixel } from './pixel.js';
+import { createPixel as browserPixel, type Pixel, type PixelDeps } from './pixel.js';
 import type { Attribution, InitOptions, TrackProps, TrackResult } from './types.js';
+import { uuid } from './uuid.js';
+
+/**
+ * Creates an independent pixel. Most pages use the default one (`init`, `track`…).
+ *
+ * Without a DOM (server rendering) the pixel is a no-op: `init` and `consent` do nothing,
+ * `getAttribution()` returns `{ clicks: {} }`, and `track` resolves with a new `event_id`
+ * and sends nothing. (The check lives here, not in the pixel itself, so the script-tag
+ * build, which only runs in browsers, does not carry it.)
+ */
+export const createPixel = (deps?: PixelDeps): Pixel =>
+  typeof document == 'undefined'
+    ? { init() {}, consent() {}, getAttribution: () => ({ clicks: {} }), track: async () => ({ event_id: uuid() }) }
+    : browserPixel(deps);
 
 let instance: Pixel | undefined;
 const pixel = (): Pixel => (instance ||= createPixel());
@@ -28,7 +42,6 @@ export const getAttribution = (): Attribution => pixel().getAttribution();
 /** Passes the visitor's consent answer to the default pixel. See {@link Pixel.consent}. */
 export const consent = (granted: boolean): void => pixel().consent(granted);
 
-export { createPixel } from './pixel.js';
 export { PruuvError } from './errors.js';
 export { normalizeEmail, googleEmail, normalizePhone, sha256Hex, hashIdentity } from './normalize.js';
 export type { Pixel, PixelDeps } from './pixel.js';

@@ -2,6 +2,7 @@
  * The click ledger and the first/last touch. Pure: updates a `Saved` object.
  */
 import { CLICK_IDS, UTMS, validClickId, type Params } from './params.js';
+import { pick } from './pick.js';
 import type { ClickIdName, ClickLedger, Touch, UtmName } from './types.js';
 
 /**
@@ -22,12 +23,11 @@ export interface Saved {
 /** ISO 8601 UTC of an epoch-milliseconds time. */
 export const iso = (ms: number): string => new Date(ms).toISOString();
 
-/** The UTMs of a parameter set, in a fixed order (so two sets compare as JSON). */
-export const utmOf = (p: Params = {}): Partial<Record<UtmName, string>> => {
-  const u: Partial<Record<UtmName, string>> = {};
-  for (const k of UTMS) if (p[k]) u[k] = p[k];
-  return u;
-};
+/**
+ * The UTMs of a parameter set, in a fixed order (so two sets compare as JSON). A UTM the
+ * set lacks is an `undefined` value, which JSON leaves out.
+ */
+export const utmOf = (p?: Params): Partial<Record<UtmName, string>> => pick(p, UTMS) as Partial<Record<UtmName, string>>;
 
 /**
  * Records one landing's parameters at time `now` (epoch ms).

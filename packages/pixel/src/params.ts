@@ -32,9 +32,16 @@ export const validClickId = (v: string | null | undefined): v is string => /^[\x
  * The captured parameters of an absolute URL's query string (`{}` for `''` or an
  * unparsable URL). Values are decoded exactly once by `URLSearchParams` (`%2520` → `%20`,
  * `+` → space) and never case-changed: Meta's click ID "is case sensitive" (platforms.md §1.8).
+ *
+ * `fbclid` is also read from the fragment (`#fbclid=…`, `#/route?fbclid=…`), the query's
+ * first: Meta's reference matches `[?#&]fbclid=` anywhere in the URL
+ * (facebook/capi-param-builder, client_js/shared/utils/urlUtil.js, `getURLParameter`), and
+ * some in-app browsers and redirects move the query behind the `#`. The first such match is
+ * appended to the query, so one `URLSearchParams` decodes both alike. No other parameter is
+ * read from the fragment: no reference does.
  */
 export const readParams = (url: string): Params => {
-  const q = attempt(() => new URL(url).searchParams);
+  const q = attempt(() => new URLSearchParams(new URL(url).search + '&' + /[?#&](fbclid=[^&#]*)/.exec(url)?.[1]));
   const out: Params = {};
   for (const k of [...CLICK_IDS, ...UTMS]) {
     const v = q?.get(k);
@@ -44,12 +51,23 @@ export const readParams = (url: string): Params => {
 };
 
 /**
- * The parameters of the page URL or, when it has none, of the referrer: a landing
- * page that redirects in the browser loses its query, but the next page's
- * `document.referrer` still has it (Meta's library does the same for fbclid,
- * platforms.md §2.1 rule 5). The whole set comes from one URL, never a mix.
+ * The parameters of a page load: a landing page that redirects in the browser loses its
+ * query, but the next page's `document.referrer` still has it.
+ *
+ * - Click IDs: each one the page URL lacks (or has invalid) comes from the referrer, as
+ *   Meta's reference takes the fbclid from the first of the page URL and the referrer that
+ *   has one (facebook/capi-param-builder, client_js/shared/utils/cookieUtil.js,
+ *   `getFbcFromQuery`; platforms.md §2.1 rule 5), whatever else the page URL carries.
+ * - `ttclid` only from a referrer on the page's own hostname, as TikTok's template reads it
+ *   (tiktok/gtm-template-eapi, template.js, `getTtclidFromUrl`: the referrer's hostname must
+ *   equal the page's): a ttclid in another site's URL belongs to that site's click.
+ * - UTMs describe one landing, so they come from one URL: the page URL's, or the
+ *   referrer's only when the page URL has no parameter at all.
  */
 export const captureParams = (url: string, referrer: string): Params => {
   const p = readParams(url);
-  return Object.keys(p)[0] ? p : readParams(referrer);
+  const r = readParams(referrer);
+  if (attempt(() => new URL(referrer).hostname) != attempt(() => new URL(url).hostname)) delete r.ttclid;
+  if (Object.keys(p)[0]) UTMS.map((k) => delete r[k]);
+  return { ...r, ...p };
 };

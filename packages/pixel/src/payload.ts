@@ -1,6 +1,7 @@
 /**
  * Which `track()` properties travel. Pure.
  */
+import { pick } from './pick.js';
 import type { TrackPayload, TrackProps } from './types.js';
 
 /** The `TrackProps` fields copied into the payload as they are (`email` and `phone` are hashed instead). */
@@ -16,9 +17,6 @@ export const PROPS = (
  * The known fields of `props`. Anything else is left out, never sent: the collector's
  * schema rejects a beacon with an unknown key, and a stray key may carry raw PII.
  */
-export const pickProps = (props: TrackProps): Partial<TrackPayload> => {
-  const out: Partial<Record<PropName, unknown>> = {};
+export const pickProps = (props: TrackProps): Partial<TrackPayload> =>
   // A missing field is copied as `undefined`, which JSON.stringify leaves out.
-  for (const k of PROPS) out[k] = props[k];
-  return out as Partial<TrackPayload>;
-};
+  pick(props, PROPS) as Partial<TrackPayload>;

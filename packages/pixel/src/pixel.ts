@@ -1,10 +1,11 @@
 /**
  * The pixel: a factory that wires capture, storage, consent and transport together.
- * Nothing here runs until `init()`; without a DOM (server rendering) every method
- * is a harmless no-op.
+ * Nothing here runs until `init()`. It needs a DOM: without one (server rendering) the npm
+ * entry's `createPixel` (index.ts) hands out a no-op pixel instead, so the script-tag build,
+ * which only ever runs in a browser, carries no such checks.
  */
 import { attempt } from './attempt.js';
-import { findDomain, subdomainIndex } from './domain.js';
+import { findDomain, levels, subdomainIndex } from './domain.js';
 import { PruuvError } from './errors.js';
 import { fillFields } from './fields.js';
 import { gclFallback, iso, record, utmOf, type Saved } from './ledger.js';
@@ -12,7 +13,7 @@ import { nextFb, validFb } from './meta.js';
 import { hashIdentity } from './normalize.js';
 import { captureParams, validClickId, type Params } from './params.js';
 import { pickProps } from './payload.js';
-import { createStore, lsSet, probeCookie, type CookieAttrs, type Stored } from './storage.js';
+import { createStore, lsSet, probeCookie, removeCookie, type CookieAttrs, type Stored } from './storage.js';
 import { OUTBOX, createTransport, type Transport } from './transport.js';
 import type { Attribution, InitOptions, TrackProps, TrackResult } from './types.js';
 import { uuid } from './uuid.js';
@@ -61,9 +62,14 @@ const VID = '_pruuv_vid';
 const FBC = '_fbc';
 const FBP = '_fbp';
 
-/** Creates an independent pixel. Most pages use the default one (`init`, `track`…). */
+/**
+ * Creates an independent pixel in a browser. Most pages use the default one (`init`, `track`…).
+ * Needs a DOM: the npm entry's `createPixel` checks for one.
+ */
 export function createPixel(deps: PixelDeps = {}): Pixel {
-  const now = deps.now || Date.now;
+  // `let`, not `const`, for this and `attrs`: terser joins them with the `let`s around them
+  // into one declaration (6 B gzipped). Neither is reassigned.
+  let now = deps.now || Date.now;
   let opts: InitOptions;
   /** The visitor's consent answer; `undefined` until `consent()` is called. */
   let granted: boolean | undefined;
@@ -73,7 +79,7 @@ export function createPixel(deps: PixelDeps = {}): Pixel {
   /** Events waiting for consent. */
   let queue: (() => unknown)[] = [];
   /** Cookie attributes, filled in on first use (`open`): the domain probe writes cookies, so only after consent or to erase. */
-  const attrs: CookieAttrs = {};
+  let attrs: CookieAttrs = {};
   /** Meta's subdomainIndex of the cookie domain; set with `attrs`. */
   let idx: number;
   let loaded: boolean | undefined;
@@ -128,8 +134,14 @@ export function createPixel(deps: PixelDeps = {}): Pixel {
   const use = (p: Params, url: string, t: number) => {
     record(st, p, url, t);
     // platforms.md §1.8: write _fbc only when absent/invalid or its fbclid differs.
-    const n = loaded && p.fbclid && nextFb(fbc, idx, t, p.fbclid, p.fbclid);
-    if (n && n != fbc) put(FBC, (st.fbc = fbc = n));
+    const n = loaded && p.fbclid && nextFb(fbc, idx, t, p.fbclid);
+    if (n && n != fbc) {
+      // The _fbc there may sit on another level of the host too (host-only on `www.`, a parent
+      // domain: an older setup's or another tool's), listed before ours in document.cookie and
+      // so read instead of it: remove it on every level first, leaving the fresh one alone.
+      if (cookie(FBC)) attempt(() => ['', ...levels(location.hostname)].map((d) => removeCookie(FBC, d)));
+      put(FBC, (st.fbc = fbc = n));
+    }
   };
   /** A copy of what is in memory (no storage access: the MutationObserver calls this often). */
   const attribution = (): Attribution => JSON.parse(JSON.stringify({ ...st, d: undefined, fbc, fbp, ttp }));
@@ -186,9 +198,8 @@ export function createPixel(deps: PixelDeps = {}): Pixel {
   const gate = () => (allowed() ? (load(), fill()) : granted === false && erase());
 
   const init = (o: InitOptions): void => {
-    if (typeof document == 'undefined') return;
     if (opts) return void log('init twice');
-    if (!o?.site || !o.endpoint) throw new PruuvError('init({ site, endpoint }) needs both');
+    if (!o?.site || !o.endpoint) throw new PruuvError('[pruuv] init({ site, endpoint }) needs both');
     opts = o;
     [send, drain] = createTransport(o.endpoint.replace(/\/$/, '') + (o.ingestPath || '/e'), now, log, deps.fetch);
     const safeCapture = () => attempt(capture);
@@ -201,27 +212,20 @@ export function createPixel(deps: PixelDeps = {}): Pixel {
     }
     addEventListener('popstate', safeCapture);
     addEventListener('online', () => allowed() && drain());
-    new MutationObserver(() => attempt(fill)).observe(document.documentElement, { childList: true, subtree: true });
+    new MutationObserver(() => attempt(fill)).observe(document, { childList: true, subtree: true });
     capture();
     gate();
   };
 
   const track = async (stage: string, props: TrackProps = {}): Promise<TrackResult> => {
     const event_id = uuid();
-    const o = opts;
-    if (typeof document == 'undefined') return { event_id };
-    if (!o) throw new PruuvError('track() before init()');
+    if (!opts) throw new PruuvError('[pruuv] track() before init()');
     // The collector takes URLs up to 4,096 characters.
     const url = location.href.slice(0, 4096);
     const referrer = document.referrer.slice(0, 4096) || undefined;
     const client_time = iso(now());
-    let h = {};
-    try {
-      h = await hashIdentity(props.email, props.phone, o.defaultCountryCode);
-    } catch {
-      // No WebCrypto (insecure context): the raw values are never sent instead.
-      log('no WebCrypto: email/phone dropped');
-    }
+    // No WebCrypto (insecure context): email and phone are dropped, never sent raw instead.
+    const h = await hashIdentity(props.email, props.phone, opts.defaultCountryCode).catch(() => (log('no WebCrypto'), {}));
     const go = () => {
       sync();
       return send({
@@ -229,7 +233,7 @@ export function createPixel(deps: PixelDeps = {}): Pixel {
         ...h,
         ...attribution(),
         v: 1,
-        site: o.site,
+        site: opts.site,
         stage,
         event_id,
         visitor_id: vid,
@@ -252,7 +256,6 @@ export function createPixel(deps: PixelDeps = {}): Pixel {
     init,
     track,
     getAttribution: () => (sync(), attribution()),
-    // Without a DOM, `opts` is never set: nothing more happens.
     consent: (g) => ((granted = !!g), opts && gate()),
   };
 }

@@ -77,6 +77,9 @@ export const createStore = (a: CookieAttrs): Store => {
   ];
 };
 
+/** Removes cookie `name` from `domain` (`''`: the host-only cookie), path `/`; may throw where cookies are blocked. */
+export const removeCookie = (name: string, domain: string): void => Cookies.remove(name, { domain });
+
 /**
  * The real cookie-domain probe for `findDomain`: writes a test cookie on `domain`, reads
  * it back and removes it. Its value is the domain itself: a refused write leaves at most

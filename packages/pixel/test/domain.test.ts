@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findDomain, subdomainIndex } from '../src/domain.js';
+import { findDomain, levels, subdomainIndex } from '../src/domain.js';
 import { probeCookie } from '../src/storage.js';
 import { blockCookies, cookieJar, isolatePixels, setUrl } from './helpers.js';
 
@@ -33,6 +33,16 @@ describe('findDomain', () => {
 
   it('returns "" when every probe fails (cookies blocked)', () => {
     expect(findDomain('www.example.com', () => false)).toBe('');
+  });
+});
+
+describe('levels', () => {
+  it('lists every domain from the host to its top label', () => {
+    expect(levels('www.shop.example.co.uk')).toEqual(['www.shop.example.co.uk', 'shop.example.co.uk', 'example.co.uk', 'co.uk', 'uk']);
+  });
+
+  it('lists a single-label host alone', () => {
+    expect(levels('localhost')).toEqual(['localhost']);
   });
 });
 

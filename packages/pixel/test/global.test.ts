@@ -6,7 +6,11 @@ import { fakeFetch, isolatePixels, settle } from './helpers.js';
 const STUB =
   'window.Pruuv=window.Pruuv||{q:[]};["init","track","consent","getAttribution"].forEach(function(m){Pruuv[m]=Pruuv[m]||function(){var a=arguments;return new Promise(function(r){Pruuv.q.push([m,a,r])})}})';
 
+/** The queue stub analytics snippets use: a function that pushes its argument lists (issue 13 item 5). */
+const FUNCTION_STUB = 'window.Pruuv=window.Pruuv||function(){(Pruuv.q=Pruuv.q||[]).push(arguments)}';
+
 type Global = Pixel & { q?: unknown[]; v?: number };
+type FunctionStub = Global & ((method: string, ...args: unknown[]) => void);
 const w = window as unknown as { Pruuv?: Global };
 
 /** Runs the script-tag entry as if `<script src=… data-…>` had loaded it. */
@@ -46,6 +50,42 @@ describe('script tag (src/global.ts)', () => {
       ['lead', 'A', a.event_id],
       ['sale', 'B', b.event_id],
     ]);
+  });
+
+  it('replays a function-style queue in order', async () => {
+    const { sent } = setup();
+    new Function(FUNCTION_STUB)();
+    const stub = w.Pruuv as FunctionStub;
+    stub('init', { site: 'site_fn', endpoint: 'https://collect.example.com' });
+    stub('track', 'lead', { reference: 'A' });
+    stub('track', 'sale', { reference: 'B' });
+    await loadScript({ site: 'site_attr' });
+    await settle();
+    expect(sent.map((s) => [s.body.site, s.body.stage, s.body.reference])).toEqual([
+      ['site_fn', 'lead', 'A'],
+      ['site_fn', 'sale', 'B'],
+    ]);
+  });
+
+  it('runs function-style calls made after the script loaded', async () => {
+    const { sent } = setup();
+    new Function(FUNCTION_STUB)();
+    await loadScript({ site: 'site_attr' });
+    const stub = w.Pruuv as FunctionStub;
+    stub('track', 'late', { reference: 'L' });
+    await settle();
+    expect(sent.map((s) => [s.body.site, s.body.stage, s.body.reference])).toEqual([['site_attr', 'late', 'L']]);
+    expect(stub.getAttribution()).toMatchObject({ clicks: { gclid: { value: 'G1' } } });
+  });
+
+  it('lets a function-style queued init win over data attributes', async () => {
+    const { sent } = setup();
+    new Function(FUNCTION_STUB)();
+    (w.Pruuv as FunctionStub)('init', { site: 'explicit' });
+    (w.Pruuv as FunctionStub)('track', 'lead');
+    await loadScript({ site: 'from_attribute', endpoint: 'https://attr.example.com' });
+    await settle();
+    expect(sent.map((s) => [s.url, s.body.site])).toEqual([['https://attr.example.com/e', 'explicit']]);
   });
 
   it('lets a queued init win over data attributes', async () => {

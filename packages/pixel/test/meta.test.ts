@@ -14,6 +14,14 @@ describe('validFb', () => {
     ['fb.1.1554763741205.IwAR2xyz.XY', false],
     ['fb.1.1554763741205.IwAR2xyz.AQQCAQI', false],
     ['fb.1.1554763741205.IwAR2xyz.AQQCAQIB.x', false],
+    // The 8-character appendix is base64url (platforms.md §1.8: 6 bytes, no padding), the
+    // character set the sender's parseFbc accepts (issue 13 item 6).
+    ['fb.1.1554763741205.IwAR2xyz.AQ-C_QIB', true],
+    ['fb.1.1554763741205.IwAR2xyz.AQQC+QIB', false],
+    ['fb.1.1554763741205.IwAR2xyz.AQQCAQ/B', false],
+    ['fb.1.1554763741205.IwAR2xyz.AQQCAQI=', false],
+    ['fb.1.1554763741205.IwAR2xyz.AQQC QIB', false],
+    ['fb.1.1554763741205.IwAR2xyz.AQQCAQIé', false],
     ['fb.1.1554763741205', false],
     ['fb.1.1554763741205.', false],
     ['fb.x.1554763741205.abc', false],
@@ -30,7 +38,7 @@ describe('validFb', () => {
   }
 });
 
-describe('nextFb for _fbc (with the fbclid)', () => {
+describe('nextFb (_fbc)', () => {
   const cases: { name: string; cur?: string; fbclid: string; idx?: number; expected: string }[] = [
     { name: 'writes a new value when there is none', fbclid: 'IwAR1', expected: `fb.1.${T}.IwAR1` },
     { name: 'keeps a value with the same fbclid', cur: 'fb.1.1000.IwAR1', fbclid: 'IwAR1', expected: 'fb.1.1000.IwAR1' },
@@ -54,21 +62,7 @@ describe('nextFb for _fbc (with the fbclid)', () => {
   ];
   for (const { name, cur, fbclid, idx = 1, expected } of cases) {
     it(name, () => {
-      expect(nextFb(cur, idx, T, fbclid, fbclid)).toBe(expected);
-    });
-  }
-});
-
-describe('nextFb for _fbp (without an fbclid)', () => {
-  const cases: { name: string; cur?: string; expected: string }[] = [
-    { name: 'writes a new value when there is none', expected: `fb.1.${T}.123456789` },
-    { name: 'keeps a valid value', cur: 'fb.1.1596403881668.1116446470', expected: 'fb.1.1596403881668.1116446470' },
-    { name: 'keeps a 5-segment value verbatim', cur: 'fb.1.1596403881668.1116446470.Bg', expected: 'fb.1.1596403881668.1116446470.Bg' },
-    { name: 'replaces an invalid value', cur: 'fb.1.1596403881668', expected: `fb.1.${T}.123456789` },
-  ];
-  for (const { name, cur, expected } of cases) {
-    it(name, () => {
-      expect(nextFb(cur, 1, T, 123456789)).toBe(expected);
+      expect(nextFb(cur, idx, T, fbclid)).toBe(expected);
     });
   }
 });

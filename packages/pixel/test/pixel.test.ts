@@ -151,6 +151,21 @@ describe('createPixel', () => {
       expect(cookieJar()._fbp).toBe('fb.1.1596403881668.1116446470.Bg');
     });
 
+    // These two were nextFb's _fbp cases; the _fbp rule (keep a valid one, else draw) is the pixel's.
+    it('replaces an invalid _fbp', () => {
+      reset();
+      document.cookie = '_fbp=fb.1.1596403881668; path=/; domain=example.com';
+      start();
+      expect(cookieJar()._fbp).toMatch(new RegExp(`^fb\\.1\\.${T0}\\.\\d+$`));
+    });
+
+    it('keeps a valid 4-segment _fbp', () => {
+      reset();
+      document.cookie = '_fbp=fb.1.1596403881668.1116446470; path=/';
+      start();
+      expect(cookieJar()._fbp).toBe('fb.1.1596403881668.1116446470');
+    });
+
     it('draws the last segment of a new _fbp as a random 31-bit integer', () => {
       reset();
       const values = Array.from({ length: 20 }, () => {
@@ -290,13 +305,28 @@ describe('createPixel', () => {
       expect(cookieJar()._pruuv).toBeDefined();
     });
 
+    // The load URL had only utm_source=news, so the referrer's gclid was not taken on load
+    // either; since issue 13 item 3 the referrer fills each click ID the URL lacks, so the
+    // load URL carries its own gclid and a later navigation must not bring the referrer's.
     it('reads the referrer on load only', () => {
       reset();
-      setUrl('https://www.example.com/?utm_source=news');
+      setUrl('https://www.example.com/?gclid=FROM_PAGE');
       setReferrer('https://www.example.com/?gclid=FROM_REFERRER');
       const { pixel } = start();
-      history.pushState({}, '', '/next');
-      expect(pixel.getAttribution().clicks).toEqual({});
+      history.pushState({}, '', '/next?utm_source=news');
+      expect(pixel.getAttribution().clicks).toEqual({ gclid: { value: 'FROM_PAGE', ts: ISO0 } });
+      expect(pixel.getAttribution().last_touch?.params).toEqual({ utm_source: 'news' });
+    });
+
+    it('takes the fbclid from the referrer when the landing URL has UTMs but none', () => {
+      reset();
+      setUrl('https://www.example.com/offer?utm_source=facebook&utm_campaign=spring');
+      setReferrer('https://www.example.com/?fbclid=IwAR_Ref&utm_source=facebook');
+      const { pixel } = start();
+      const a = pixel.getAttribution();
+      expect(a.clicks).toEqual({ fbclid: { value: 'IwAR_Ref', ts: ISO0 } });
+      expect(a.fbc).toBe(`fb.1.${T0}.IwAR_Ref`);
+      expect(a.last_touch?.params).toEqual({ utm_source: 'facebook', utm_campaign: 'spring', fbclid: 'IwAR_Ref' });
     });
 
     it('keeps pushState working', () => {

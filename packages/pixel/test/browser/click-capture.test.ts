@@ -5,8 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Cookie } from 'playwright-core';
 import type { Attribution } from '../../src/types.js';
-import { SHOP, SHOP_COOKIE_DOMAIN } from './chromium.js';
-import { ISO_TIME, UUID_V4, attribution, cookieJar, localStore, parseFb, settle, useSuite, type PruuvWindow } from './harness.js';
+import { SHOP, SHOP_APEX, SHOP_COOKIE_DOMAIN } from './chromium.js';
+import { ISO_TIME, UUID_V4, attribution, cookieJar, localStore, parseFb, settle, track, useSuite, type PruuvWindow } from './harness.js';
 
 const suite = useSuite();
 const shop = (path: string): string => suite.server.origin(SHOP) + path;
@@ -215,6 +215,43 @@ describe('existing _fbc cookie', () => {
     expect((await cookieJar(context))._fbp?.value).toBe(existing);
     expect((await attribution(page)).fbp).toBe(existing);
   });
+});
+
+describe('a stale _fbc on another domain level', () => {
+  // Issue 13, item 1: an older _fbc written on another level of the host (host-only on www.,
+  // on the host as a domain, on a parent) is listed before ours in document.cookie (same
+  // path, created earlier), so reading the first _fbc brought the stale click back. A fresh
+  // fbclid must leave one _fbc, the fresh one, for getAttribution, hidden fields and ingest.
+  const STALE = 'fb.3.1700000000000.Stale-Click';
+  const levels: { name: string; cookie: { domain?: string; url?: string } }[] = [
+    { name: 'host-only on www.', cookie: { url: `https://${SHOP}/` } },
+    { name: 'on www. as a domain cookie', cookie: { domain: `.${SHOP}` } },
+    { name: 'on a parent domain', cookie: { domain: `.${SHOP_APEX}` } },
+  ];
+
+  for (const { name, cookie } of levels) {
+    it(`a fresh fbclid replaces a stale _fbc ${name} everywhere it is reported`, async () => {
+      const { context, page } = await suite.open();
+      await context.addCookies([{ name: '_fbc', value: STALE, ...(cookie.url ? {} : { path: '/' }), ...cookie }]);
+      await page.goto(shop('/form.html?fbclid=Fresh-Click'));
+      await page.waitForFunction(() => (document.querySelector('[data-pruuv=fbc]') as HTMLInputElement | null)?.value);
+
+      const visible = (await context.cookies(shop('/'))).filter((c) => c.name === '_fbc');
+      expect(visible.map((c) => [c.domain, parseFb(c.value).value])).toEqual([[SHOP_COOKIE_DOMAIN, 'Fresh-Click']]);
+      const fresh = must(visible[0], '_fbc cookie').value;
+      expect((await attribution(page)).fbc).toBe(fresh);
+      expect(await page.inputValue('[data-pruuv=fbc]')).toBe(fresh);
+
+      // The next page reads the cookies again: the stale value must not come back.
+      await page.goto(shop('/form.html'));
+      await page.waitForFunction(() => (document.querySelector('[data-pruuv=fbc]') as HTMLInputElement | null)?.value);
+      expect((await attribution(page)).fbc).toBe(fresh);
+      expect(await page.inputValue('[data-pruuv=fbc]')).toBe(fresh);
+      await track(page, 'lead');
+      const [beacon] = await suite.server.waitForDelivered(1);
+      expect(beacon?.body.fbc).toBe(fresh);
+    });
+  }
 });
 
 describe('state cookie size', () => {

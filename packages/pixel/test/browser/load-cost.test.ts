@@ -55,3 +55,21 @@ describe('a return visit without parameters', () => {
     expect([ops.getRandomValues, ops.randomUUID, ops.mathRandom]).toEqual([0, 0, 0]);
   });
 });
+
+describe('a return visit with a new fbclid', () => {
+  it('removes the old _fbc on every level of the host before writing the new one', async () => {
+    const { context, page } = await suite.open();
+    await page.goto(suite.server.origin(SHOP) + LANDING);
+    await installOpCounter(context);
+    await page.goto(suite.server.origin(SHOP) + '/?fbclid=IwAR-next');
+    await page.waitForFunction(() => 'Pruuv' in window && typeof (window as unknown as { Pruuv: { v?: number } }).Pruuv.v === 'number');
+    const ops = await readOps(page);
+
+    expect(ops.cookieReads).toBe(2);
+    // Host-only, then www.shop.example.co.uk, shop.example.co.uk, example.co.uk, co.uk, uk
+    // (issue 13: a stale _fbc there would be read before ours); then the new _fbc and the state.
+    expect(ops.cookiesWritten).toEqual([...Array<string>(6).fill('_fbc'), '_fbc', '_pruuv']);
+    expect([ops.storageReads, ops.storageWrites, ops.storageRemoves]).toEqual([8, 2, 1]);
+    expect([ops.getRandomValues, ops.randomUUID, ops.mathRandom]).toEqual([0, 0, 0]);
+  });
+});

@@ -151,6 +151,31 @@ describe('pre-load stub', () => {
   });
 });
 
+describe('function-style queue stub', () => {
+  // Issue 13 item 5: the stub analytics snippets use, window.Pruuv = window.Pruuv ||
+  // function () { (Pruuv.q = Pruuv.q || []).push(arguments) }, works as well as ours.
+  it('replays the queued calls in order and runs later calls at once', async () => {
+    const { page } = await suite.open();
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    await page.goto(suite.server.origin(SHOP) + '/stub-function.html?gclid=G-fn');
+    const queued = await suite.server.waitForDelivered(2);
+    expect(await page.evaluate(() => (window as unknown as PruuvWindow).queuedBeforeLoad)).toBe(4);
+    expect(queued.map((b) => [b.body.stage, b.body.site, b.body.reference === 'R-b'])).toEqual([
+      ['a', 'site_fn', false],
+      ['b', 'site_fn', true],
+    ]);
+    expect(queued[0]?.body.clicks.gclid?.value).toBe('G-fn');
+    // The misuse was loud, not silent: its rejection reached the page's error console.
+    expect(errors.some((m) => m.includes('[pruuv] track() before init()'))).toBe(true);
+
+    await page.evaluate(() => (window as unknown as { Pruuv: (...a: unknown[]) => void }).Pruuv('track', 'c'));
+    const all = await suite.server.waitForDelivered(3);
+    expect(all.map((b) => b.body.stage)).toEqual(['a', 'b', 'c']);
+    expect((await page.evaluate(() => (window as unknown as PruuvWindow).Pruuv.getAttribution())).clicks.gclid?.value).toBe('G-fn');
+  });
+});
+
 describe('script loaded twice', () => {
   it('sends one beacon per track call', async () => {
     const { page } = await suite.open();
