@@ -14,7 +14,18 @@
  */
 
 import type { ClickIdName, Touch, UtmName } from '@pruuv/pixel';
-import type { ClaimInput, ClaimedSend, CommitInput, HeldConnection, OutcomeStatus, Platform } from '@pruuv/sender';
+import type {
+  ClaimInput,
+  ClaimedSend,
+  CommitInput,
+  DiagnosticsCheck,
+  DiagnosticsReasonCount,
+  DiagnosticsState,
+  DiagnosticsWrite,
+  HeldConnection,
+  OutcomeStatus,
+  Platform,
+} from '@pruuv/sender';
 
 /** Click-ID and UTM names, and the ad landing (`Touch`), stored on a funnel event: the pixel's own, so the two cannot drift. */
 export type { ClickIdName, Touch, UtmName };
@@ -188,23 +199,11 @@ export interface SendQuery {
   limit: number;
 }
 
-/** Where a Google Data Manager request's diagnostics stand. */
-export type GoogleRequestState =
-  | 'PENDING'
-  | 'SUCCESS'
-  | 'PARTIAL_SUCCESS'
-  | 'FAILED'
-  | 'REQUEST_STATUS_UNKNOWN'
-  /** No status will come (unknown request id, connection removed, access denied). */
-  | 'UNAVAILABLE'
-  /** Still not final 7 days after the 200. */
-  | 'GAVE_UP';
+/** Where a Google Data Manager request's diagnostics stand: the send runtime's type. */
+export type GoogleRequestState = DiagnosticsState;
 
 /** Records per error reason, as Google's diagnostics count them. */
-export interface ReasonCountRow {
-  reason: string;
-  count: number;
-}
+export type ReasonCountRow = DiagnosticsReasonCount;
 
 /** The diagnostics of one Data Manager request. */
 export interface GoogleRequestStatus {
@@ -238,32 +237,11 @@ export interface GoogleRequestQuery {
   limit: number;
 }
 
-/** One delivered Data Manager request to check later; written with the batch's audit rows. */
-export interface GoogleRequestWrite {
-  request_id: string;
-  connection_id: string;
-  client_id: string;
-  /** ISO 8601 of the 200. */
-  sent_at: string;
-  /** ISO 8601 of the first check. */
-  next_check_at: string;
-  /** Events the request carried in this batch; added to the request's count. */
-  events: number;
-}
+/** One delivered Data Manager request to check later, written with the batch's audit rows: the send runtime's type. */
+export type GoogleRequestWrite = DiagnosticsWrite;
 
-/** The result of one diagnostics check. */
-export interface GoogleRequestCheck {
-  request_id: string;
-  status: GoogleRequestState;
-  /** `null` once final. */
-  next_check_at: string | null;
-  checked_at: string;
-  /** Kept when `null` (a check without a final reading does not erase an earlier one). */
-  records: number | null;
-  errors: ReasonCountRow[] | null;
-  warnings: ReasonCountRow[] | null;
-  last_error: string | null;
-}
+/** The result of one diagnostics check: the send runtime's type. */
+export type GoogleRequestCheck = DiagnosticsCheck;
 
 /** What one batch of a send pass writes, in ONE transaction: {@link CommitInput} plus the Data Manager requests to check. */
 export interface OutboxCommit extends CommitInput {
