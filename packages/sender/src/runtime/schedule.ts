@@ -71,20 +71,23 @@ function summaryOf(report: PassReport): Record<string, unknown> {
   return { pass_id: report.pass_id, claimed: report.claimed, ...report.counts, duration_ms: report.duration_ms };
 }
 
+/** Node's timers, not keeping the process alive for a schedule. */
+const UNREF_TIMERS: Timers = {
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return t;
+  },
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
 /** Starts the schedule: checks for a missed slot now, then waits for the next slot or follow-up. */
 export function startSendSchedule(options: SendScheduleOptions): SendSchedule {
   const { store, cron, sender, logger } = options;
   const now = options.now ?? (() => new Date());
   const followUps = options.followUps ?? true;
   const minDelay = options.minFollowUpDelayMs ?? 5000;
-  const timers: Timers = options.timers ?? {
-    setTimeout: (fn, ms) => {
-      const t = setTimeout(fn, ms);
-      t.unref();
-      return t;
-    },
-    clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-  };
+  const timers: Timers = options.timers ?? UNREF_TIMERS;
   cronOf(cron); // throws early for a bad pattern
   let stopped = false;
   let handle: unknown;
@@ -163,14 +166,7 @@ export interface SendIntervalOptions {
  * going out within seconds). Not for production: it ignores the schedule.
  */
 export function startSendInterval(options: SendIntervalOptions): { stop(): Promise<void> } {
-  const timers: Timers = options.timers ?? {
-    setTimeout: (fn, ms) => {
-      const t = setTimeout(fn, ms);
-      t.unref();
-      return t;
-    },
-    clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-  };
+  const timers: Timers = options.timers ?? UNREF_TIMERS;
   let stopped = false;
   let handle: unknown;
   let running: Promise<void> = Promise.resolve();
