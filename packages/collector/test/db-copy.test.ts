@@ -25,6 +25,7 @@ describe('pruuv db copy', () => {
   it('copies every table, keeps ids, hashes and ciphertexts, and the copy reads back the same', async () => {
     env = await sendEnv();
     const { token } = await env.store.stages.create({ client_id: env.client.id, key: 'sale', name: 'Sale' });
+    await env.store.users.create({ email: 'ada@example.com', role: 'client', client_id: env.client.id, password_hash: 'scrypt$17$8$1$c2FsdA$a2V5' }, new Date());
     for (let i = 0; i < 5; i++) env.addEvent();
     env.addEvent({ clicks: {} }); // skipped everywhere: no click id
     await env.pass();
@@ -43,7 +44,7 @@ describe('pruuv db copy', () => {
     const report = JSON.parse(out.text) as { tables: Array<{ table: string; rows: number }>; total: number };
     const rows = Object.fromEntries(report.tables.map((t) => [t.table, t.rows]));
     const sqliteCount = (table: string) => (env!.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
-    for (const table of ['clients', 'client_origins', 'stages', 'connections', 'events', 'outbox', 'send_attempts', 'send_runs', 'google_request_status']) {
+    for (const table of ['clients', 'client_origins', 'stages', 'users', 'connections', 'events', 'outbox', 'send_attempts', 'send_runs', 'google_request_status']) {
       expect(rows[table], table).toBe(sqliteCount(table));
     }
     expect(rows).toMatchObject({ clients: 1, stages: 2, connections: 3, events: 7, outbox: 21, send_attempts: 21, google_request_status: 2 });
@@ -55,6 +56,7 @@ describe('pruuv db copy', () => {
       expect(await pg.googleRequests.list({ limit: 10 })).toEqual(await env.store.googleRequests.list({ limit: 10 }));
       expect(await pg.stages.list()).toEqual(await env.store.stages.list());
       expect(await pg.clients.list()).toEqual(await env.store.clients.list());
+      expect(await pg.users.byEmail('ada@example.com')).toEqual(await env.store.users.byEmail('ada@example.com'));
       // Tokens still verify (hashes copied), credentials still open with the same key (ciphertexts copied).
       const sale = (await pg.stages.list()).find((s) => s.key === 'sale')!;
       expect(await pg.stages.verifyToken(sale.id, token)).toBe(true);

@@ -3,8 +3,10 @@
  * file to an empty PostgreSQL database, every table as it is: clients and their
  * origins, stages with their hashed tokens, connections with their
  * still-encrypted credentials, events, the outbox (pending rows keep their
- * leases and due times), the audit log, the send-run ledger and the Google
- * diagnostics. Ids are kept, so audit rows still point at their outbox rows.
+ * leases and due times), the audit log, the send-run ledger, the Google
+ * diagnostics and the dashboard's users (their password hashes; sessions and
+ * failed sign-ins are not copied: everyone signs in again). Ids are kept, so
+ * audit rows still point at their outbox rows.
  *
  * The copy reads one consistent snapshot of the SQLite file (a read transaction;
  * the collector may keep running, but what it stores after the snapshot is not
@@ -56,6 +58,11 @@ const TABLES: readonly TableCopy[] = [
     table: 'connections',
     columns: ['id', 'client_id', 'platform', 'settings', 'secrets', 'secret_names', 'status', 'status_reason', 'paused_at', 'created_at', 'updated_at'],
     select: 'SELECT id, client_id, platform, settings, secrets, secret_names, status, status_reason, paused_at, created_at, updated_at FROM connections ORDER BY rowid',
+  },
+  {
+    table: 'users',
+    columns: ['id', 'email', 'role', 'client_id', 'password_hash', 'password_changed_at', 'created_at'],
+    select: 'SELECT id, email, role, client_id, password_hash, password_changed_at, created_at FROM users ORDER BY created_at, rowid',
   },
   { table: 'events', columns: EVENT_COLUMNS, select: `SELECT ${list(EVENT_COLUMNS)} FROM events ORDER BY rowid` },
   {

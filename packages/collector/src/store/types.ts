@@ -360,6 +360,77 @@ export interface SendRunStore {
   finishSlot(input: { slot: Date; now: Date; summary: Record<string, unknown> }): Promise<void>;
 }
 
+/** What a dashboard account may do: everything; every client but not the users; one client, read-only. */
+export type UserRole = 'admin' | 'staff' | 'client';
+
+/** A dashboard account, without its password hash. */
+export interface User {
+  id: string;
+  /** Lower-cased. */
+  email: string;
+  role: UserRole;
+  /** The one client a `client` user sees; absent for the other roles. */
+  client_id?: string;
+  /** ISO 8601. */
+  password_changed_at: string;
+  created_at: string;
+}
+
+/** A dashboard account with its password hash (`scrypt$…`, see `dashboard/auth/passwords.ts`). */
+export interface UserRecord extends User {
+  password_hash: string;
+}
+
+/** Dashboard accounts. */
+export interface UserStore {
+  /** @throws {InvalidInputError} for an email already taken or an unknown client. */
+  create(input: { email: string; role: UserRole; client_id?: string; password_hash: string }, at: Date): Promise<User>;
+  get(id: string): Promise<UserRecord | undefined>;
+  /** By lower-cased email. */
+  byEmail(email: string): Promise<UserRecord | undefined>;
+  /** By email. */
+  list(): Promise<User[]>;
+  count(): Promise<number>;
+  /** Replaces the password hash and ends every session of the user, in one transaction. `false` for an unknown id. */
+  setPassword(id: string, passwordHash: string, at: Date): Promise<boolean>;
+  /** Removes the user and its sessions. `false` for an unknown id. */
+  remove(id: string): Promise<boolean>;
+}
+
+/** A dashboard session, known by the SHA-256 of its id. */
+export interface Session {
+  id_hash: string;
+  user_id: string;
+  /** ISO 8601. */
+  created_at: string;
+  last_seen_at: string;
+  /** The absolute end, whatever the activity. */
+  expires_at: string;
+}
+
+/** Dashboard sessions. Expiry is the caller's rule: the store keeps what it is given. */
+export interface SessionStore {
+  create(session: Session): Promise<void>;
+  /** The session with its user. */
+  get(idHash: string): Promise<{ session: Session; user: UserRecord } | undefined>;
+  touch(idHash: string, at: Date): Promise<void>;
+  remove(idHash: string): Promise<void>;
+  /** Ends every session of a user ("sign out everywhere"); returns how many. */
+  removeForUser(userId: string): Promise<number>;
+  /** Deletes sessions past their absolute end or idle since before `idleBefore`; returns how many. */
+  purge(now: Date, idleBefore: Date): Promise<number>;
+}
+
+/** Failed sign-ins by key (a hash of the account or the address), for throttling across processes. */
+export interface LoginFailureStore {
+  record(keys: readonly string[], at: Date): Promise<void>;
+  /** Failures of `key` at or after `since`, and the earliest of them. */
+  recent(key: string, since: Date): Promise<{ count: number; first?: string }>;
+  clear(key: string): Promise<void>;
+  /** Deletes failures before `before`. */
+  purge(before: Date): Promise<number>;
+}
+
 /** The storage of the whole product. */
 export interface Store {
   /** Which engine this is. */
@@ -374,6 +445,9 @@ export interface Store {
   sends: SendLogStore;
   googleRequests: GoogleRequestStore;
   runs: SendRunStore;
+  users: UserStore;
+  sessions: SessionStore;
+  loginFailures: LoginFailureStore;
   /** Closes the connection(s). Idempotent. */
   close(): Promise<void>;
 }

@@ -539,4 +539,60 @@ export function storeContract(engine: EngineHarness): void {
       expect(await store.runs.claimSlot({ slot, owner: 'c', trigger: 'schedule', now: at(2000) })).toBe(false);
     });
   });
+
+  describe('users and sessions', () => {
+    it('creates users, refuses a taken email or an unknown client, and lists them without hashes', async () => {
+      const client = await store.clients.create({ name: 'Acme' });
+      const admin = await store.users.create({ email: 'ada@example.com', role: 'admin', password_hash: 'scrypt$h1' }, NOW);
+      expect(admin).toEqual({ id: expect.stringMatching(/^usr_[0-9a-f]{32}$/), email: 'ada@example.com', role: 'admin', created_at: NOW.toISOString(), password_changed_at: NOW.toISOString() });
+      const viewer = await store.users.create({ email: 'bob@acme.example', role: 'client', client_id: client.id, password_hash: 'scrypt$h2' }, NOW);
+      expect(viewer.client_id).toBe(client.id);
+      await expect(store.users.create({ email: 'ada@example.com', role: 'staff', password_hash: 'x' }, NOW)).rejects.toThrow(/already exists/);
+      await expect(store.users.create({ email: 'eve@example.com', role: 'client', client_id: 'cli_nope', password_hash: 'x' }, NOW)).rejects.toThrow(/Unknown client/);
+      expect(await store.users.list()).toEqual([admin, viewer]);
+      expect(await store.users.count()).toBe(2);
+      expect((await store.users.byEmail('ada@example.com'))?.password_hash).toBe('scrypt$h1');
+      expect(await store.users.byEmail('nobody@example.com')).toBeUndefined();
+      expect(JSON.stringify(await store.users.list())).not.toContain('scrypt$');
+    });
+
+    it('keeps sessions with their user, ends them on a new password or removal, and purges expired ones', async () => {
+      const user = await store.users.create({ email: 'ada@example.com', role: 'admin', password_hash: 'scrypt$h1' }, NOW);
+      const session = { id_hash: 'a'.repeat(64), user_id: user.id, created_at: NOW.toISOString(), last_seen_at: NOW.toISOString(), expires_at: at(7 * 24 * HOUR).toISOString() };
+      await store.sessions.create(session);
+      await store.sessions.create({ ...session, id_hash: 'b'.repeat(64), last_seen_at: at(-13 * HOUR).toISOString() });
+      const found = await store.sessions.get(session.id_hash);
+      expect(found?.session).toEqual(session);
+      expect(found?.user).toMatchObject({ id: user.id, email: 'ada@example.com', role: 'admin', password_hash: 'scrypt$h1' });
+      await store.sessions.touch(session.id_hash, at(60_000));
+      expect((await store.sessions.get(session.id_hash))?.session.last_seen_at).toBe(at(60_000).toISOString());
+      // Idle for 13 hours: purged with a 12-hour idle limit; the active one stays.
+      expect(await store.sessions.purge(NOW, at(-12 * HOUR))).toBe(1);
+      expect(await store.sessions.get('b'.repeat(64))).toBeUndefined();
+      expect(await store.users.setPassword(user.id, 'scrypt$h3', at(1000))).toBe(true);
+      expect(await store.sessions.get(session.id_hash)).toBeUndefined();
+      expect(await store.users.get(user.id)).toMatchObject({ password_hash: 'scrypt$h3', password_changed_at: at(1000).toISOString() });
+      expect(await store.users.setPassword('usr_nope', 'x', NOW)).toBe(false);
+      await store.sessions.create(session);
+      await store.sessions.create({ ...session, id_hash: 'c'.repeat(64) });
+      expect(await store.sessions.removeForUser(user.id)).toBe(2);
+      await store.sessions.create(session);
+      expect(await store.users.remove(user.id)).toBe(true);
+      expect(await store.sessions.get(session.id_hash)).toBeUndefined();
+      expect(await store.users.remove(user.id)).toBe(false);
+    });
+
+    it('counts failed sign-ins per key across processes, clears and purges them', async () => {
+      const o = await other();
+      await store.loginFailures.record(['k1', 'k2'], at(-20 * 60_000));
+      await o.loginFailures.record(['k1'], at(-5 * 60_000));
+      expect(await store.loginFailures.recent('k1', at(-15 * 60_000))).toEqual({ count: 1, first: at(-5 * 60_000).toISOString() });
+      expect(await store.loginFailures.recent('k1', at(-30 * 60_000))).toEqual({ count: 2, first: at(-20 * 60_000).toISOString() });
+      expect(await store.loginFailures.recent('k3', at(-30 * 60_000))).toEqual({ count: 0 });
+      await store.loginFailures.clear('k1');
+      expect((await o.loginFailures.recent('k1', at(-30 * 60_000))).count).toBe(0);
+      expect(await store.loginFailures.purge(at(-10 * 60_000))).toBe(1);
+      expect((await store.loginFailures.recent('k2', at(-30 * 60_000))).count).toBe(0);
+    });
+  });
 }

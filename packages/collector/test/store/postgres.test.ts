@@ -1,10 +1,12 @@
 import { newTestDatabase } from '@pruuv/testkit/database';
 import type { TestDatabase } from '@pruuv/testkit/postgres';
+import { readdirSync } from 'node:fs';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SchemaTooNewError } from '../../src/errors.js';
 import { openStore, StoreOpenError } from '../../src/store/open.js';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres/index.js';
+import { POSTGRES_MIGRATIONS_DIR } from '../../src/store/postgres/migrate.js';
 import { CLAIM_SQL, COMMIT_ROWS_SQL, OWNED_ROWS_SQL } from '../../src/store/postgres/outbox.js';
 import { storeContract, type EngineHarness } from './contract.js';
 
@@ -75,7 +77,7 @@ describe('PostgreSQL store: the database', () => {
     await client.connect();
     const { rows } = await client.query<{ name: string }>('SELECT name FROM schema_migrations');
     await client.end();
-    expect(rows.map((r) => r.name)).toEqual(['001_init.sql']);
+    expect(rows.map((r) => r.name)).toEqual(readdirSync(POSTGRES_MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort());
     for (const s of stores) await s.close();
   });
 

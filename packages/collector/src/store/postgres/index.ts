@@ -11,6 +11,7 @@ import { createEvents, type EventsOptions } from './events.js';
 import { migratePostgres } from './migrate.js';
 import { createOutbox } from './outbox.js';
 import { createPool, type PoolOptions, type StorePool } from './pool.js';
+import { createLoginFailures, createSessions, createUsers } from './users.js';
 import { createRuns } from './runs.js';
 import { createGoogleRequests, createSendLog } from './send-log.js';
 import { createStages } from './stages.js';
@@ -69,6 +70,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       sends: createSendLog(db),
       googleRequests: createGoogleRequests(db),
       runs: createRuns(db),
+      users: createUsers(db),
+      sessions: createSessions(db),
+      loginFailures: createLoginFailures(db),
       async close() {
         await catalog.close();
         await db.end().catch(() => {});

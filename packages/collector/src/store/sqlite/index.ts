@@ -14,6 +14,7 @@ import { createOutbox } from './outbox.js';
 import { createRuns } from './runs.js';
 import { createGoogleRequests, createSendLog } from './send-log.js';
 import { createStages } from './stages.js';
+import { createLoginFailures, createSessions, createUsers } from './users.js';
 
 export { openDb, migrate, SQLITE_MIGRATIONS_DIR } from './db.js';
 export type { Db, OpenDbOptions } from './db.js';
@@ -50,6 +51,9 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions = {}): Sql
     sends: createSendLog(db),
     googleRequests: createGoogleRequests(db),
     runs: createRuns(db),
+    users: createUsers(db),
+    sessions: createSessions(db),
+    loginFailures: createLoginFailures(db),
     async close() {
       if (db.open) db.close();
     },
