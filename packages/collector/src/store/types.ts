@@ -393,6 +393,8 @@ export interface UserStore {
   count(): Promise<number>;
   /** Replaces the password hash and ends every session of the user, in one transaction. `false` for an unknown id. */
   setPassword(id: string, passwordHash: string, at: Date): Promise<boolean>;
+  /** Stores the same password's hash made with newer parameters; sessions and `password_changed_at` stay. */
+  rehash(id: string, passwordHash: string): Promise<void>;
   /** Removes the user and its sessions. `false` for an unknown id. */
   remove(id: string): Promise<boolean>;
 }

@@ -574,6 +574,11 @@ export function storeContract(engine: EngineHarness): void {
       expect(await store.users.get(user.id)).toMatchObject({ password_hash: 'scrypt$h3', password_changed_at: at(1000).toISOString() });
       expect(await store.users.setPassword('usr_nope', 'x', NOW)).toBe(false);
       await store.sessions.create(session);
+      await store.users.rehash(user.id, 'scrypt$h4');
+      expect(await store.users.get(user.id)).toMatchObject({ password_hash: 'scrypt$h4', password_changed_at: at(1000).toISOString() });
+      expect(await store.sessions.get(session.id_hash)).toBeDefined();
+      await store.sessions.remove(session.id_hash);
+      await store.sessions.create(session);
       await store.sessions.create({ ...session, id_hash: 'c'.repeat(64) });
       expect(await store.sessions.removeForUser(user.id)).toBe(2);
       await store.sessions.create(session);

@@ -75,6 +75,9 @@ export function createUsers(db: StorePool): UserStore {
         return true;
       });
     },
+    async rehash(id, hash) {
+      await db.query('UPDATE users SET password_hash = $1 WHERE id = $2', [hash, id]);
+    },
     async remove(id) {
       const { rowCount } = await db.query('DELETE FROM users WHERE id = $1', [id]);
       return rowCount === 1;

@@ -46,6 +46,7 @@ export function createUsers(db: Db): UserStore {
   const setHash = db.prepare('UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?');
   const endSessions = db.prepare('DELETE FROM sessions WHERE user_id = ?');
   const remove = db.prepare('DELETE FROM users WHERE id = ?');
+  const rehash = db.prepare('UPDATE users SET password_hash = ? WHERE id = ?');
   const setPassword = db.transaction((id: string, hash: string, at: string): boolean => {
     if (setHash.run(hash, at, id).changes === 0) return false;
     endSessions.run(id);
@@ -80,6 +81,9 @@ export function createUsers(db: Db): UserStore {
     },
     async setPassword(id, hash, at) {
       return setPassword.immediate(id, hash, at.toISOString());
+    },
+    async rehash(id, hash) {
+      rehash.run(hash, id);
     },
     async remove(id) {
       return remove.run(id).changes === 1;
