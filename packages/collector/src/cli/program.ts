@@ -19,12 +19,15 @@ import { sendsGoogleStatus, sendsList } from './sends.js';
 import { dbCopy } from './db.js';
 import { serve, worker } from './serve.js';
 import { stagesAdd, stagesList, stagesRotateToken, stagesSetEvents } from './stages.js';
+import { usersAdd, usersList, usersRemove, usersResetPassword, type PasswordSource } from './users.js';
 
 /** What the CLI reads and writes; the bin passes the process's own. */
 export interface CliIo {
   env: NodeJS.ProcessEnv;
   stdout: { write(chunk: string): unknown };
   stderr: { write(chunk: string): unknown };
+  /** Where passwords come from (`pruuv users`). Defaults to none: those commands fail with a message. */
+  passwords?: PasswordSource;
 }
 
 /** Global options, accepted before or after the command. */
@@ -161,6 +164,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   defineSendCommands(program, cli);
   defineDatabaseCommands(program, cli);
   defineKeyCommands(program, cli);
+  defineUserCommands(program, cli);
 
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -355,6 +359,45 @@ function defineKeyCommands(program: Command, cli: Cli): void {
     .description('re-encrypt every stored secret with the first key of PRUUV_ENCRYPTION_KEY')
     .action(async (_opts: unknown, cmd: Command) => {
       await cli.withStore(cmd, (store, config) => keysRotate(store, config, cli.outputFor(cmd)));
+    });
+}
+
+function defineUserCommands(program: Command, cli: Cli): void {
+  const noPasswords: PasswordSource = {
+    readStdin: () => Promise.reject(new CliError('No stdin to read the password from', EXIT_FAILURE)),
+  };
+  const passwords = (): PasswordSource => cli.io.passwords ?? noPasswords;
+  const users = program.command('users').description('manage dashboard accounts (passwords are asked, never arguments)');
+  users
+    .command('add')
+    .description('create an account; the password is asked twice, or read from stdin with --password-stdin')
+    .requiredOption('--email <email>', 'sign-in email')
+    .addOption(new Option('--role <role>', 'admin: everything; staff: every client, no users; client: one client, read-only').choices(['admin', 'staff', 'client']).makeOptionMandatory())
+    .option('--client <id>', 'the one client a client user sees (required for --role client)')
+    .option('--password-stdin', 'read the password from stdin instead of asking')
+    .action(async (opts: { email: string; role: string; client?: string; passwordStdin?: boolean }, cmd: Command) => {
+      await cli.withStore(cmd, (store) => usersAdd(store, opts, passwords(), cli.outputFor(cmd)));
+    });
+  users
+    .command('list')
+    .description('list accounts (never their password hashes)')
+    .action(async (_opts: unknown, cmd: Command) => {
+      await cli.withStore(cmd, (store) => usersList(store, cli.outputFor(cmd)));
+    });
+  users
+    .command('reset-password')
+    .description("set a new password; every session of the account ends")
+    .requiredOption('--email <email>', 'the account')
+    .option('--password-stdin', 'read the password from stdin instead of asking')
+    .action(async (opts: { email: string; passwordStdin?: boolean }, cmd: Command) => {
+      await cli.withStore(cmd, (store) => usersResetPassword(store, opts, passwords(), cli.outputFor(cmd)));
+    });
+  users
+    .command('remove')
+    .description('remove an account and end its sessions (never the last admin)')
+    .requiredOption('--email <email>', 'the account')
+    .action(async (opts: { email: string }, cmd: Command) => {
+      await cli.withStore(cmd, (store) => usersRemove(store, opts, cli.outputFor(cmd)));
     });
 }
 

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { hashPassword, needsRehash, passwordProblem, verifyPassword } from '../../src/dashboard/auth/passwords.js';
+import { hashPassword, needsRehash, passwordProblem, verifyPassword } from '../../src/domain/passwords.js';
 import { csrfTokenFor, csrfTokenMatches, DEFAULT_SESSION_POLICY, endSession, resumeSession, sessionIdHash, startSession } from '../../src/dashboard/auth/sessions.js';
 import { DEFAULT_SIGN_IN_LIMITS, signIn } from '../../src/dashboard/auth/sign-in.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/index.js';

@@ -6,7 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Store, UserRecord } from '../../store/types.js';
-import { decoyHash, hashPassword, needsRehash, verifyPassword } from './passwords.js';
+import { decoyHash, hashPassword, needsRehash, verifyPassword } from '../../domain/passwords.js';
+import { normalizeEmail } from '../../domain/users.js';
 
 /** How many failures lock what, for how long. */
 export interface SignInLimits {
@@ -27,11 +28,6 @@ export type SignInResult =
   | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
 
 const key = (kind: 'account' | 'address', value: string): string => createHash('sha256').update(`${kind}\u0000${value}`).digest('hex');
-
-/** Lower-cased, trimmed: the form emails are stored in. */
-export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
-}
 
 /** Checks the credentials, or says how long to wait. */
 export async function signIn(
