@@ -10,6 +10,7 @@ import { pino, type Logger } from 'pino';
 import { createAuthThrottle, type AuthThrottle } from '../domain/rate-limit.js';
 import { asStorageUnavailable } from '../errors.js';
 import type { Store } from '../store/types.js';
+import { createDashboardRouter, type DashboardOptions } from '../dashboard/index.js';
 import { createAdminRouter } from './admin.js';
 import { createDemoRouter } from './demo-static.js';
 import { sendError, sendValidationFailed } from './http.js';
@@ -42,6 +43,8 @@ export interface AppOptions {
   demoSiteKey?: string;
   /** Throttle of failed webhook tokens. Defaults to 20 failures per address in 10 minutes. */
   authThrottle?: AuthThrottle;
+  /** The dashboard at `/dashboard`: `false` leaves it out; an object sets its session policy and sign-in limits. Defaults to on. */
+  dashboard?: boolean | Pick<DashboardOptions, 'sessionPolicy' | 'signInLimits'>;
 }
 
 /** Default path of the pixel script: short, and free of words ad-block lists match. */
@@ -107,6 +110,10 @@ export function createApp(opts: AppOptions): express.Express {
   if (opts.adminToken !== undefined) adminDeps.adminToken = opts.adminToken;
   app.use('/api/admin', createAdminRouter(adminDeps));
   if (opts.demoDir !== undefined) app.use('/demo', createDemoRouter(opts.demoDir, opts.demoSiteKey));
+  if (opts.dashboard !== false) {
+    const settings = typeof opts.dashboard === 'object' ? opts.dashboard : {};
+    app.use('/dashboard', createDashboardRouter({ store: opts.store, now, logger, ...settings }));
+  }
 
   app.use((_req: Request, res: Response) => sendError(res, 404, 'Not found'));
 

@@ -124,7 +124,8 @@ export function postWebhook(
   return fetch(`${run.url}/api/webhooks/funnel/${stageId}`, {
     method: 'POST',
     headers,
-    body: init.raw ?? JSON.stringify(body),
+    // The DOM's fetch types (pulled in by the dashboard's JSX) want an ArrayBuffer-backed view.
+    body: (init.raw as string | Uint8Array<ArrayBuffer> | undefined) ?? JSON.stringify(body),
   });
 }
 

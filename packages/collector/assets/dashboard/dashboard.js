@@ -1,0 +1,53 @@
+// Pruuv dashboard: progressive enhancement only; every page works without it.
+// No inline script anywhere (the CSP forbids it): data for charts comes in
+// <script type="application/json"> blocks, which browsers never execute.
+(() => {
+  'use strict';
+
+  // Copy buttons: <button data-copy="#element-id">Copy</button>.
+  for (const button of document.querySelectorAll('button[data-copy]')) {
+    button.hidden = false;
+    button.addEventListener('click', async () => {
+      const source = document.querySelector(button.getAttribute('data-copy'));
+      if (!source) return;
+      const text = 'value' in source ? source.value : source.textContent;
+      try {
+        await navigator.clipboard.writeText(text);
+        const before = button.textContent;
+        button.textContent = 'Copied';
+        setTimeout(() => (button.textContent = before), 1500);
+      } catch {
+        if (typeof source.select === 'function') source.select();
+      }
+    });
+  }
+
+  // Confirmations: <form data-confirm="Remove this user?">.
+  for (const form of document.querySelectorAll('form[data-confirm]')) {
+    form.addEventListener('submit', (event) => {
+      if (!window.confirm(form.getAttribute('data-confirm'))) event.preventDefault();
+    });
+  }
+
+  // Charts: <div class="chart" data-chart="id-of-json-block">, JSON { x: [unix s], series: [{ label, values, color }] }.
+  if (typeof window.uPlot === 'function') {
+    for (const holder of document.querySelectorAll('[data-chart]')) {
+      const block = document.getElementById(holder.getAttribute('data-chart'));
+      if (!block) continue;
+      const data = JSON.parse(block.textContent);
+      const width = () => Math.max(280, holder.clientWidth - 20);
+      const plot = new window.uPlot(
+        {
+          width: width(),
+          height: 240,
+          series: [{}, ...data.series.map((s) => ({ label: s.label, stroke: s.color, width: 2, points: { show: false } }))],
+          axes: [{}, { size: 56 }],
+          scales: { x: { time: true } },
+        },
+        [data.x, ...data.series.map((s) => s.values)],
+        holder,
+      );
+      window.addEventListener('resize', () => plot.setSize({ width: width(), height: 240 }));
+    }
+  }
+})();
