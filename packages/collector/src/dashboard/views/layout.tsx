@@ -89,9 +89,10 @@ export function Page({ ctx, title, chart, children }: { ctx: PageContext; title:
           </ul>
         </nav>
         <div class="who">
-          <span>
-            {ctx.user.email} ({ctx.user.role})
-          </span>
+          <a href="/dashboard/account" {...(isCurrent(ctx.path, '/dashboard/account') ? { 'aria-current': 'page' } : {})}>
+            {ctx.user.email}
+          </a>
+          <span>({ctx.user.role})</span>
           <form class="inline" method="post" action="/dashboard/sign-out">
             <Csrf token={ctx.csrf} />
             <button type="submit" class="secondary">
