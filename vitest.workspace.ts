@@ -6,6 +6,7 @@ export default [
   'packages/pixel/vitest.config.ts',
   'packages/pixel/vitest.browser.config.ts',
   'packages/collector/vitest.config.ts',
+  'packages/collector/vitest.browser.config.ts',
   'packages/sender/vitest.config.ts',
   'packages/fakes/vitest.config.ts',
   'packages/testkit/vitest.config.ts',

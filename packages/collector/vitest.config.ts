@@ -9,6 +9,8 @@ export default defineProject({
     name: 'collector',
     environment: 'node',
     include: ['test/**/*.test.ts'],
+    // The dashboard's browser tests are their own project (vitest.browser.config.ts).
+    exclude: ['test/browser/**'],
     globalSetup: ['@pruuv/testkit/postgres-setup'],
     testTimeout: 20_000,
   },

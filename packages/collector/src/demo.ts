@@ -21,6 +21,8 @@ import { createConnections } from './domain/connections.js';
 import { OUTBOX_PLATFORMS } from './domain/outbox.js';
 import { startServer } from './http/server.js';
 import { createLogger } from './logger.js';
+import { seedDemoHistory } from './demo-history.js';
+import { hashPassword } from './domain/passwords.js';
 import { openStore } from './store/open.js';
 import type { Client, Stage, Store } from './store/types.js';
 
@@ -99,6 +101,23 @@ export async function setupDemo(store: Store, baseUrl: string): Promise<DemoSetu
   return { client, created: existing === undefined, stages };
 }
 
+/** The demo's dashboard account. */
+export const DEMO_ADMIN_EMAIL = 'demo@pruuv.example';
+
+/**
+ * The demo's dashboard admin, with a new random password at every start (only its hash is
+ * stored, so it cannot be shown again; DEMO ONLY, like the rotated webhook tokens). Created
+ * on the first start.
+ */
+export async function setupDemoAdmin(store: Store, now: Date = new Date()): Promise<{ email: string; password: string }> {
+  const password = randomBytes(12).toString('base64url');
+  const hash = await hashPassword(password);
+  const existing = await store.users.byEmail(DEMO_ADMIN_EMAIL);
+  if (existing === undefined) await store.users.create({ email: DEMO_ADMIN_EMAIL, role: 'admin', password_hash: hash }, now);
+  else await store.users.setPassword(existing.id, hash, now);
+  return { email: DEMO_ADMIN_EMAIL, password };
+}
+
 /** The demo's key ring and where it came from. */
 export interface DemoKey {
   ring: KeyRing;
@@ -172,13 +191,23 @@ export function shownPath(file: string): string {
 }
 
 /** The text `npm start` prints: URLs, stage ids, tokens, a curl line and how to list events. */
-export function demoBanner(setup: DemoSetup, options: { baseUrl: string; dbFile: string; scriptPath: string; sending?: string }): string {
+export function demoBanner(
+  setup: DemoSetup,
+  options: { baseUrl: string; dbFile: string; scriptPath: string; sending?: string; admin?: { email: string; password: string } },
+): string {
   const { lead, sale } = setup.stages;
   const shownDb = shownPath(options.dbFile);
   return [
     '',
     'Pruuv demo collector is running.',
     '',
+    ...(options.admin !== undefined
+      ? [
+          `  Dashboard:          ${options.baseUrl}/dashboard`,
+          `    sign in as ${options.admin.email} with the password ${options.admin.password}`,
+          '    (demo only: a new password at every start; a real install adds users with `npx pruuv users add`)',
+        ]
+      : []),
     `  Demo landing page:  ${options.baseUrl}/demo/`,
     `  Pixel script:       ${options.baseUrl}${options.scriptPath}  (site key ${setup.client.site_key})`,
     `  Database:           ${shownDb}`,
@@ -229,11 +258,17 @@ export async function runDemo(env: NodeJS.ProcessEnv = process.env): Promise<voi
   config.send = { ...config.send, keyRing: key.ring, urls: { ...fakes.urls } };
 
   let setup: DemoSetup;
+  let admin: { email: string; password: string };
   try {
     const store = await openStore(config, { poolSize: config.poolSize });
     try {
       setup = await setupDemo(store, baseUrl);
       await setupDemoSending(store, setup.client, key.ring);
+      admin = await setupDemoAdmin(store);
+      // A week of history on the first start, so the dashboard has something to show.
+      if (setup.created) {
+        await seedDemoHistory(store, { client: setup.client, stages: { lead: setup.stages.lead.stage, sale: setup.stages.sale.stage }, keyRing: key.ring, urls: fakes.urls, now: new Date() });
+      }
     } finally {
       await store.close();
     }
@@ -268,6 +303,7 @@ export async function runDemo(env: NodeJS.ProcessEnv = process.env): Promise<voi
       dbFile: config.dbFile,
       scriptPath: config.scriptPath,
       sending: sendingBanner(fakes, key),
+      admin,
     }),
   );
 }

@@ -102,3 +102,57 @@ describe('setupDemo', () => {
     expect(existsSync(join(DEMO_DIR, 'index.html'))).toBe(true);
   });
 });
+
+describe('the demo dashboard', () => {
+  it('makes a demo admin whose password changes at every start, and prints how to sign in', async () => {
+    const { signIn } = await import('../src/dashboard/auth/sign-in.js');
+    const { setupDemoAdmin } = await import('../src/demo.js');
+    const first = await setupDemoAdmin(store);
+    expect(first.email).toBe('demo@pruuv.example');
+    expect((await signIn(store, { email: first.email, password: first.password, address: '127.0.0.1' }, new Date())).ok).toBe(true);
+    const second = await setupDemoAdmin(store);
+    expect(second.password).not.toBe(first.password);
+    expect((await signIn(store, { email: first.email, password: first.password, address: '127.0.0.2' }, new Date())).ok).toBe(false);
+    expect(await store.users.count()).toBe(1);
+    const setup = await setupDemo(store, 'http://localhost:8787');
+    const banner = demoBanner(setup, { baseUrl: 'http://localhost:8787', dbFile: join(dir, 'demo.db'), scriptPath: '/s.js', admin: second });
+    expect(banner).toContain('Dashboard:          http://localhost:8787/dashboard');
+    expect(banner).toContain(`sign in as demo@pruuv.example with the password ${second.password}`);
+  });
+
+  it('seeds a week of events sent by real passes to the sandbox, one pass per day, the same on every run', async () => {
+    const { parseKeyRing } = await import('@pruuv/sender');
+    const { startFakePlatforms } = await import('@pruuv/fakes');
+    const { seedDemoHistory } = await import('../src/demo-history.js');
+    const { setupDemoSending } = await import('../src/demo.js');
+    const now = new Date();
+    const fakes = await startFakePlatforms({ now: () => now });
+    try {
+      const ring = parseKeyRing(Buffer.alloc(32, 7).toString('base64'));
+      const setup = await setupDemo(store, 'http://localhost:8787');
+      await setupDemoSending(store, setup.client, ring);
+      const stored = await seedDemoHistory(store, { client: setup.client, stages: { lead: setup.stages.lead.stage, sale: setup.stages.sale.stage }, keyRing: ring, urls: fakes.urls, now });
+      expect(stored).toBeGreaterThan(7 * 14);
+      const sends = await store.sends.list({ limit: 1000 });
+      const days = new Set(sends.map((s) => s.attempted_at.slice(0, 10)));
+      expect(days.size).toBeGreaterThanOrEqual(7);
+      expect(sends.filter((s) => s.status === 'sent').length).toBeGreaterThan(50);
+      expect(sends.every((s) => Date.parse(s.attempted_at) <= now.getTime())).toBe(true);
+      // Every Meta, Google and TikTok conversion the fakes counted is a stored event's, once.
+      for (const platform of ['meta', 'google', 'tiktok'] as const) {
+        expect(fakes.counted(platform).size, platform).toBe(sends.filter((s) => s.platform === platform && s.status === 'sent').length);
+      }
+      // The same seed, the same history.
+      const again = openSqliteStore(join(dir, 'again.db'));
+      try {
+        const s2 = await setupDemo(again, 'http://localhost:8787');
+        await setupDemoSending(again, s2.client, ring);
+        expect(await seedDemoHistory(again, { client: s2.client, stages: { lead: s2.stages.lead.stage, sale: s2.stages.sale.stage }, keyRing: ring, urls: fakes.urls, now })).toBe(stored);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await fakes.close();
+    }
+  });
+});
