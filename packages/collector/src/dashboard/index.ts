@@ -14,6 +14,7 @@ import { DEFAULT_SIGN_IN_LIMITS, signIn, type SignInLimits } from './auth/sign-i
 import { checkWrite, isLocalhost, isSecure, render, safeNext, securityHeaders, sessionCookie, setSessionCookie } from './http.js';
 import { ErrorPage } from './pages/error.js';
 import { addPages } from './pages/index.js';
+import type { DashboardSettings } from './pages/settings.js';
 import { SignInPage } from './pages/sign-in.js';
 import type { PageContext } from './views/layout.js';
 
@@ -24,6 +25,8 @@ export interface DashboardOptions {
   logger?: Logger;
   sessionPolicy?: SessionPolicy;
   signInLimits?: SignInLimits;
+  /** What the Settings page shows of the configuration. */
+  settings?: DashboardSettings;
 }
 
 /** What a page handler gets: the store, the clock and the signed-in context. */
@@ -32,6 +35,7 @@ export interface DashboardDeps {
   now: () => Date;
   logger: Logger;
   assets: Assets;
+  settings?: DashboardSettings;
 }
 
 /** The signed-in context of a request, set by the session check. */
@@ -47,7 +51,7 @@ export function createDashboardRouter(options: DashboardOptions): Router {
   const policy = options.sessionPolicy ?? DEFAULT_SESSION_POLICY;
   const limits = options.signInLimits ?? DEFAULT_SIGN_IN_LIMITS;
   const assets = loadAssets();
-  const deps: DashboardDeps = { store, now, logger, assets };
+  const deps: DashboardDeps = { store, now, logger, assets, ...(options.settings !== undefined ? { settings: options.settings } : {}) };
 
   const router = express.Router({ caseSensitive: true, strict: true });
   router.use(securityHeaders);

@@ -44,7 +44,7 @@ export interface AppOptions {
   /** Throttle of failed webhook tokens. Defaults to 20 failures per address in 10 minutes. */
   authThrottle?: AuthThrottle;
   /** The dashboard at `/dashboard`: `false` leaves it out; an object sets its session policy and sign-in limits. Defaults to on. */
-  dashboard?: boolean | Pick<DashboardOptions, 'sessionPolicy' | 'signInLimits'>;
+  dashboard?: boolean | Pick<DashboardOptions, 'sessionPolicy' | 'signInLimits' | 'settings'>;
 }
 
 /** Default path of the pixel script: short, and free of words ad-block lists match. */

@@ -172,6 +172,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
     scriptPath: config.scriptPath,
     ingestPath: config.ingestPath,
     trustProxy: config.trustProxy,
+    dashboard: { settings: { cron: config.send.cron, ...(config.send.keyRing !== undefined ? { keyRing: config.send.keyRing } : {}) } },
     ...options.app,
   };
   if (config.adminToken !== undefined) appOptions.adminToken = config.adminToken;

@@ -1,0 +1,59 @@
+/** The Settings page (admin): keys and the secrets under each, the schedule, what is kept. */
+import { randomBytes } from 'node:crypto';
+import { parseKeyRing } from '@pruuv/sender';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createConnections } from '../../src/domain/connections.js';
+import { startCollector, tempDir, type Running } from '../helpers/harness.js';
+import { addUser, browser } from './helpers.js';
+
+let dir: ReturnType<typeof tempDir> | undefined;
+let run: Running | undefined;
+afterEach(async () => {
+  await run?.close();
+  dir?.cleanup();
+});
+
+describe('Settings page', () => {
+  it('names the keys, counts the secrets under each, warns of an old key and of a missing one, and shows the next pass', async () => {
+    const oldKey = randomBytes(32).toString('base64');
+    const newKey = randomBytes(32).toString('base64');
+    const lostKey = randomBytes(32).toString('base64');
+    const oldRing = parseKeyRing(oldKey);
+    const ring = parseKeyRing(`${newKey},${oldKey}`);
+    dir = tempDir();
+    run = await startCollector({ dbFile: `${dir.dir}/pruuv.db`, app: { dashboard: { settings: { cron: '0 3 * * *', keyRing: ring } } } });
+    const client = await run.store.clients.create({ name: 'Acme' });
+    const connections = createConnections(run.store);
+    await connections.set({ client_id: client.id, platform: 'meta', fields: { pixel_id: '123', access_token: 'EAAB-secret-token' } }, oldRing);
+    await connections.set({ client_id: client.id, platform: 'tiktok', fields: { pixel_code: 'C1', access_token: 'tt-secret' } }, ring);
+    await connections.set({ client_id: client.id, platform: 'google', fields: { api: 'data-manager', customer_id: '1234567890', conversion_action_id: '9', client_id: 'c', client_secret: 's', refresh_token: 'r' } }, parseKeyRing(lostKey));
+    await addUser(run.store, 'ada@agency.example', 'admin');
+    const b = browser(run.url);
+    await b.signIn('ada@agency.example');
+    const res = await b.get('/dashboard/settings');
+    expect(res.status).toBe(200);
+    const html = (await res.text()).replace(/<!-- -->/g, '');
+    expect(html).toContain(`<code>${ring.currentId}</code> <span class="badge ok">encrypts new secrets</span>`);
+    expect(html).toContain(`<code>${oldRing.currentId}</code> <span class="badge muted">decrypts only</span>`);
+    expect(html).toMatch(/Connections with secrets<\/dt><dd>3/);
+    expect(html).toContain(`1 secret under key ${parseKeyRing(lostKey).currentId}, which is not configured`);
+    expect(html).toContain('Some secrets are still under an older key');
+    expect(html).toContain('<code>0 3 * * *</code>');
+    expect(html).toContain('2026-03-03 03:00 UTC');
+    expect(html).not.toContain('EAAB-secret-token');
+    expect(html).not.toContain(newKey);
+  });
+
+  it('says when no key is set, and is for admins only', async () => {
+    dir = tempDir();
+    run = await startCollector({ dbFile: `${dir.dir}/pruuv.db`, app: { dashboard: { settings: { cron: '0 3 * * *' } } } });
+    await addUser(run.store, 'ada@agency.example', 'admin');
+    await addUser(run.store, 'sam@agency.example', 'staff');
+    const admin = browser(run.url);
+    await admin.signIn('ada@agency.example');
+    expect(await (await admin.get('/dashboard/settings')).text()).toContain('is not set: credentials cannot be stored or used');
+    const staff = browser(run.url);
+    await staff.signIn('sam@agency.example');
+    expect((await staff.get('/dashboard/settings')).status).toBe(403);
+  });
+});
