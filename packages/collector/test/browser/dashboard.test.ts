@@ -41,8 +41,9 @@ beforeAll(async () => {
   await seedDemoHistory(run.store, { client: setup.client, stages: { lead: setup.stages.lead.stage, sale: setup.stages.sale.stage }, keyRing: ring, urls: fakes.urls, now: clock.now() });
   const other = await run.store.clients.create({ name: 'Other agency client' });
   otherClientId = other.id;
-  await addUser(run.store, 'ada@agency.example', 'admin');
-  await addUser(run.store, 'cleo@demo.example', 'client', setup.client.id);
+  // At the fixed clock's time, so the pages (and screenshots) are the same on every run.
+  await addUser(run.store, 'ada@agency.example', 'admin', undefined, clock.now());
+  await addUser(run.store, 'cleo@demo.example', 'client', setup.client.id, clock.now());
   browser = await launchBrowser();
   mkdirSync(SCREENSHOTS, { recursive: true });
 });

@@ -6,9 +6,9 @@ export const PASSWORD = 'a long test passphrase';
 
 /** Creates a user (the hash is computed once per role and reused: scrypt is slow on purpose). */
 const hashes = new Map<string, Promise<string>>();
-export async function addUser(store: Store, email: string, role: UserRole, clientId?: string): Promise<User> {
+export async function addUser(store: Store, email: string, role: UserRole, clientId?: string, at: Date = new Date()): Promise<User> {
   if (!hashes.has(PASSWORD)) hashes.set(PASSWORD, hashPassword(PASSWORD));
-  return store.users.create({ email, role, password_hash: await hashes.get(PASSWORD)!, ...(clientId !== undefined ? { client_id: clientId } : {}) }, new Date());
+  return store.users.create({ email, role, password_hash: await hashes.get(PASSWORD)!, ...(clientId !== undefined ? { client_id: clientId } : {}) }, at);
 }
 
 /** A browser-like client of the dashboard: one cookie, same-origin headers on writes. */
