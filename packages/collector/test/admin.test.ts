@@ -82,6 +82,32 @@ describe('admin API', () => {
       });
     }
 
+    it('throttles an address after 10 wrong tokens in 10 minutes: 429 with Retry-After, even to the right token, until the window passes', async () => {
+      const base = await listen(ADMIN_TOKEN);
+      for (let i = 0; i < 10; i++) {
+        expect((await call(base, 'GET', '/clients', { token: `guess-${i}` })).status).toBe(401);
+        run.clock.advance(1000);
+      }
+      const blocked = await call(base, 'GET', '/clients');
+      expect(blocked.status).toBe(429);
+      expect(blocked.body).toEqual({ error: 'Rate limit exceeded' });
+      expect(blocked.headers.get('retry-after')).toBe('590');
+      run.clock.advance(590_000);
+      expect((await call(base, 'GET', '/clients')).status).toBe(200);
+    });
+
+    it('logs a throttled address once per window, never the token', async () => {
+      const { pino } = await import('pino');
+      const lines: string[] = [];
+      const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+      run = await startCollector({ dbFile: join(tmp.dir, 'pruuv.db'), app: { adminToken: ADMIN_TOKEN, logger } });
+      store = run.store;
+      for (let i = 0; i < 15; i++) await call(run.url, 'GET', '/clients', { token: `guess-${i}` });
+      const warned = lines.filter((l) => l.includes('admin: failed tokens from this address, throttled'));
+      expect(warned).toHaveLength(1);
+      expect(lines.join('')).not.toContain('guess-');
+    });
+
     it('accepts the scheme in any case', () => {
       expect(bearerMatches(`bearer ${ADMIN_TOKEN}`, ADMIN_TOKEN)).toBe(true);
       expect(bearerMatches(`Basic ${ADMIN_TOKEN}`, ADMIN_TOKEN)).toBe(false);

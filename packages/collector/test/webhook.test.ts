@@ -322,25 +322,41 @@ describe('POST /api/webhooks/funnel/:stageId', () => {
     });
   });
 
-  describe('after 20 failed tokens from one address in 10 minutes', () => {
+  describe('after 20 wrong tokens from one address for a stage in 10 minutes', () => {
     beforeEach(() => start({ app: { trustProxy: 'loopback' } }));
 
-    const from = (ip: string, token: string) =>
-      postWebhook(run, f.lead.stage.id, token, { reference: 'a' }, { headers: { 'x-forwarded-for': ip } });
+    const from = (ip: string, token: string, stageId = f.lead.stage.id) =>
+      postWebhook(run, stageId, token, { reference: `r-${Math.random()}` }, { headers: { 'x-forwarded-for': ip } });
 
-    it('answers 429 with Retry-After, even to the right token, until the window passes', async () => {
+    it('answers wrong tokens 429 with Retry-After until the window passes, and still lets the right token in from that address', async () => {
       for (let i = 0; i < 20; i++) {
         expect((await from('203.0.113.7', 'pwh_guess')).status).toBe(401);
         run.clock.advance(1000);
       }
-      const blocked = await from('203.0.113.7', f.lead.token);
+      const blocked = await from('203.0.113.7', 'pwh_guess');
       expect(blocked.status).toBe(429);
       expect(await blocked.json()).toEqual({ error: 'Rate limit exceeded' });
       // The first failure was 20 s ago; it leaves the 10-minute window in 580 s.
       expect(blocked.headers.get('retry-after')).toBe('580');
-      expect((await from('198.51.100.1', f.lead.token)).status).toBe(200);
-      run.clock.advance(580_000);
+      // A CRM behind the same egress address is not locked out by a stranger's guesses.
       expect((await from('203.0.113.7', f.lead.token)).status).toBe(200);
+      expect((await from('198.51.100.1', 'pwh_guess')).status).toBe(401);
+      // Another stage from that address counts its own failures.
+      expect((await from('203.0.113.7', 'pwh_guess', f.sale.stage.id)).status).toBe(401);
+      run.clock.advance(580_000);
+      expect((await from('203.0.113.7', 'pwh_guess')).status).toBe(401);
+    });
+
+    it('throttles an address after 100 wrong tokens over all stages, right tokens still pass', async () => {
+      const stages = [];
+      for (let n = 0; n < 5; n++) stages.push((await run.store.stages.create({ client_id: f.client.id, key: `s${n}`, name: `S${n}` })).stage.id);
+      for (const stageId of stages) {
+        for (let i = 0; i < 20; i++) expect((await from('203.0.113.9', 'pwh_guess', stageId)).status).toBe(401);
+      }
+      // 100 failures from this address: a stage it never tried is throttled too.
+      expect((await from('203.0.113.9', 'pwh_guess', f.sale.stage.id)).status).toBe(429);
+      expect((await from('203.0.113.9', f.sale.token, f.sale.stage.id)).status).toBe(200);
+      expect((await from('203.0.113.10', 'pwh_guess', f.sale.stage.id)).status).toBe(401);
     });
   });
 

@@ -34,16 +34,12 @@ export interface AuthThrottleOptions {
   maxAddresses?: number;
 }
 
-/** Counts failed authentications per address. */
+/** Counts failed authentications per key (an address, or an address and what it tried). */
 export interface AuthThrottle {
-  /**
-   * Seconds the address must wait when it has used up its failures in the
-   * window, `undefined` when it may try. Checked before the token, so a blocked
-   * address learns nothing, even with the right token.
-   */
-  blockedFor(address: string, nowMs: number): number | undefined;
+  /** Seconds the key must wait when it has used up its failures in the window, `undefined` when it may try. */
+  blockedFor(key: string, nowMs: number): number | undefined;
   /** Records a failed authentication. */
-  fail(address: string, nowMs: number): void;
+  fail(key: string, nowMs: number): void;
 }
 
 /** An in-memory sliding-window throttle of failed authentications. */
@@ -78,6 +74,49 @@ export function createAuthThrottle(options: AuthThrottleOptions = {}): AuthThrot
         const oldest = failures.keys().next().value;
         if (oldest !== undefined) failures.delete(oldest);
       }
+    },
+  };
+}
+
+/**
+ * The webhook's guard against token guessing. A request with the right token
+ * for its stage always passes (the token is checked first, in constant time),
+ * so a stranger sharing a CRM's egress address cannot lock the CRM out. Wrong
+ * tokens are counted per address and stage (20 in 10 minutes by default) and
+ * per address over every stage (100 in 10 minutes); past either, wrong tokens
+ * get 429 instead of 401. Tokens are 250 random bits: the throttle slows
+ * guessing that cannot succeed anyway, and keeps it out of the logs' way.
+ */
+export interface WebhookAuthThrottle {
+  /** Seconds to wait before another wrong token from `address` for `stageId` is even checked, or `undefined`. */
+  blockedFor(address: string, stageId: string, nowMs: number): number | undefined;
+  fail(address: string, stageId: string, nowMs: number): void;
+}
+
+/** Settings of {@link createWebhookAuthThrottle}. */
+export interface WebhookAuthThrottleOptions {
+  /** Wrong tokens per address and stage. Defaults to `20`. */
+  perStage?: number;
+  /** Wrong tokens per address over every stage. Defaults to `100`. */
+  perAddress?: number;
+  /** Defaults to `600_000` ms (10 minutes). */
+  windowMs?: number;
+}
+
+export function createWebhookAuthThrottle(options: WebhookAuthThrottleOptions = {}): WebhookAuthThrottle {
+  const windowMs = options.windowMs ?? 600_000;
+  const perStage = createAuthThrottle({ maxFailures: options.perStage ?? 20, windowMs });
+  const perAddress = createAuthThrottle({ maxFailures: options.perAddress ?? 100, windowMs });
+  const key = (address: string, stageId: string): string => `${address}\u0000${stageId}`;
+  return {
+    blockedFor(address, stageId, nowMs) {
+      const a = perStage.blockedFor(key(address, stageId), nowMs);
+      const b = perAddress.blockedFor(address, nowMs);
+      return a === undefined ? b : b === undefined ? a : Math.max(a, b);
+    },
+    fail(address, stageId, nowMs) {
+      perStage.fail(key(address, stageId), nowMs);
+      perAddress.fail(address, nowMs);
     },
   };
 }

@@ -1,3 +1,4 @@
+import { createAuthThrottle, type AuthThrottle } from '../domain/rate-limit.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
@@ -23,6 +24,10 @@ export interface AdminRouterDeps {
   /** Bearer token of the admin API. Defaults to `undefined`: the admin API answers 404 for everything. */
   adminToken?: string;
   logger?: Logger;
+  /** Clock of the throttle. Defaults to `() => new Date()`. */
+  now?: () => Date;
+  /** Failed tokens per address before 429. Defaults to 10 in 10 minutes. */
+  throttle?: AuthThrottle;
 }
 
 /** HTTP status of each {@link OperationError} kind. */
@@ -67,13 +72,24 @@ function baseUrlOf(req: Request): string {
  */
 export function createAdminRouter(deps: AdminRouterDeps): Router {
   const { store, adminToken, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const throttle = deps.throttle ?? createAuthThrottle({ maxFailures: 10 });
   const router = Router();
 
   router.use((req: Request, res: Response, next: NextFunction) => {
     res.set('Cache-Control', 'no-store');
     if (adminToken === undefined || adminToken === '') return sendError(res, 404, 'Not found');
+    // The admin token is chosen by the operator and may be weak: a throttled address is not
+    // even checked, so guessing stops at 10 tries per 10 minutes per address.
+    const address = req.ip ?? 'unknown';
+    const nowMs = now().getTime();
+    const blockedFor = throttle.blockedFor(address, nowMs);
+    if (blockedFor !== undefined) return sendError(res, 429, 'Rate limit exceeded', blockedFor);
     // Authenticate before parsing any body: nothing from an anonymous caller is read.
     if (!bearerMatches(req.get('authorization'), adminToken)) {
+      throttle.fail(address, nowMs);
+      // Logged once per window: when this failure is the one that blocks the address.
+      if (throttle.blockedFor(address, nowMs) !== undefined) logger?.warn({ ip: address }, 'admin: failed tokens from this address, throttled');
       res.set('WWW-Authenticate', 'Bearer realm="pruuv-admin"');
       return sendError(res, 401, 'Unauthorized');
     }

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { pino, type Logger } from 'pino';
-import { createAuthThrottle, type AuthThrottle } from '../domain/rate-limit.js';
+import { createWebhookAuthThrottle, type AuthThrottle, type WebhookAuthThrottle } from '../domain/rate-limit.js';
 import { asStorageUnavailable } from '../errors.js';
 import type { Store } from '../store/types.js';
 import { createDashboardRouter, type DashboardOptions } from '../dashboard/index.js';
@@ -41,8 +41,10 @@ export interface AppOptions {
   demoDir?: string;
   /** Replaces `DEMO_SITE_KEY` in the demo's HTML. */
   demoSiteKey?: string;
-  /** Throttle of failed webhook tokens. Defaults to 20 failures per address in 10 minutes. */
-  authThrottle?: AuthThrottle;
+  /** Throttle of wrong webhook tokens. Defaults to 20 per address and stage, 100 per address, in 10 minutes. */
+  authThrottle?: WebhookAuthThrottle;
+  /** Throttle of wrong admin tokens. Defaults to 10 per address in 10 minutes. */
+  adminThrottle?: AuthThrottle;
   /** The dashboard at `/dashboard`: `false` leaves it out; an object sets its session policy and sign-in limits. Defaults to on. */
   dashboard?: boolean | Pick<DashboardOptions, 'sessionPolicy' | 'signInLimits' | 'settings'>;
 }
@@ -105,8 +107,9 @@ export function createApp(opts: AppOptions): express.Express {
   // entered by every request that gets past it (bench/ingest.mjs).
   addIngestRoutes(app, { store: opts.store, now, logger, path: ingestPath });
   if (script) addScriptRoutes(app, script);
-  addWebhookRoutes(app, { store: opts.store, now, logger, throttle: opts.authThrottle ?? createAuthThrottle() });
-  const adminDeps: Parameters<typeof createAdminRouter>[0] = { store: opts.store, logger };
+  addWebhookRoutes(app, { store: opts.store, now, logger, throttle: opts.authThrottle ?? createWebhookAuthThrottle() });
+  const adminDeps: Parameters<typeof createAdminRouter>[0] = { store: opts.store, logger, now };
+  if (opts.adminThrottle !== undefined) adminDeps.throttle = opts.adminThrottle;
   if (opts.adminToken !== undefined) adminDeps.adminToken = opts.adminToken;
   app.use('/api/admin', createAdminRouter(adminDeps));
   if (opts.demoDir !== undefined) app.use('/demo', createDemoRouter(opts.demoDir, opts.demoSiteKey));
