@@ -86,13 +86,13 @@ describe('admin API', () => {
       const base = await listen(ADMIN_TOKEN);
       for (let i = 0; i < 10; i++) {
         expect((await call(base, 'GET', '/clients', { token: `guess-${i}` })).status).toBe(401);
-        run.clock.advance(1000);
+        run!.clock.advance(1000);
       }
       const blocked = await call(base, 'GET', '/clients');
       expect(blocked.status).toBe(429);
       expect(blocked.body).toEqual({ error: 'Rate limit exceeded' });
       expect(blocked.headers.get('retry-after')).toBe('590');
-      run.clock.advance(590_000);
+      run!.clock.advance(590_000);
       expect((await call(base, 'GET', '/clients')).status).toBe(200);
     });
 

@@ -13,7 +13,7 @@ import { connectionFlags, connectionsList, connectionsSet, type ConnectionsSetOp
 import { CliError, EXIT_FAILURE, EXIT_USAGE, toCliError } from './errors.js';
 import { eventsList } from './events.js';
 import { keysRotate } from './keys.js';
-import { streamOutput, type CliOutput } from './output.js';
+import { streamOutput, terminalSafe, type CliOutput } from './output.js';
 import { send } from './send.js';
 import { sendsGoogleStatus, sendsList } from './sends.js';
 import { dbCopy } from './db.js';
@@ -153,7 +153,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .exitOverride()
     .configureOutput({
       writeOut: (text) => void io.stdout.write(text),
-      writeErr: (text) => void io.stderr.write(text),
+      writeErr: (text) => void io.stderr.write(terminalSafe(text)),
     });
 
   defineProcessCommands(program, cli);
@@ -404,7 +404,7 @@ function defineUserCommands(program: Command, cli: Cli): void {
 /** The exit code for an error a command threw, with its one-line message on stderr. */
 function exitCodeOf(error: unknown, io: CliIo): number {
   const fail = (message: string, code: number): number => {
-    io.stderr.write(`error: ${message.split('\n').join(' ')}\n`);
+    io.stderr.write(`error: ${terminalSafe(message.split('\n').join(' '), true)}\n`);
     return code;
   };
   if (error instanceof CommanderError) {
