@@ -32,7 +32,41 @@ export interface StartServerOptions {
   send?: SendMode;
   /** Sender seams (a test `fetch` or clock, timeouts). */
   sender?: Partial<Omit<SenderOptions, 'store' | 'config' | 'logger'>>;
+  /** Limits on slow and greedy clients. Defaults to {@link DEFAULT_CONNECTION_LIMITS}. */
+  limits?: Partial<ConnectionLimits>;
 }
+
+/** How long a client may take, and how many connections one address may hold. */
+export interface ConnectionLimits {
+  /** Time to receive a request's headers (slow-header attacks). */
+  headersTimeoutMs: number;
+  /** Time to receive a whole request, body included (bodies are at most 64 KB). */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** A connection with no traffic at all is closed after this. */
+  idleTimeoutMs: number;
+  /**
+   * Open connections per client address; more are closed at once. Counted only when the
+   * collector faces clients directly (`trustProxy` off): behind a proxy every connection comes
+   * from the proxy, which must apply its own limit.
+   */
+  connectionsPerAddress: number;
+}
+
+/**
+ * 10 s for the headers, 30 s for a request, 5 s of keep-alive, 60 s idle, 100 connections per
+ * address (a browser opens at most 6 per host; an office or carrier NAT shares an address).
+ * Node's own defaults (300 s per request, no limit per address) let a few slow clients hold
+ * the server's sockets for minutes.
+ */
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  idleTimeoutMs: 60_000,
+  connectionsPerAddress: 100,
+};
 
 /** A listening collector. */
 export interface RunningServer {
@@ -69,11 +103,17 @@ interface DrainableServer {
   drain(timeoutMs: number, logger: Logger): Promise<void>;
 }
 
-function drainableServer(handle: (req: IncomingMessage, res: ServerResponse) => void): DrainableServer {
+function drainableServer(
+  handle: (req: IncomingMessage, res: ServerResponse) => void,
+  limits: ConnectionLimits,
+  perAddress: boolean,
+  logger: Logger,
+): DrainableServer {
   let closing = false;
   // Responses in progress, so a shutdown can end their keep-alive connections with them.
   const inFlight = new Set<ServerResponse>();
-  const server: Server = createServer((req, res) => {
+  // Node enforces the header and request timeouts on this interval (30 s by default).
+  const server: Server = createServer({ connectionsCheckingInterval: Math.min(1000, Math.max(50, limits.headersTimeoutMs / 2)) }, (req, res) => {
     inFlight.add(res);
     res.once('close', () => {
       inFlight.delete(res);
@@ -84,6 +124,11 @@ function drainableServer(handle: (req: IncomingMessage, res: ServerResponse) => 
     if (closing) res.setHeader('Connection', 'close');
     handle(req, res);
   });
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.requestTimeout = limits.requestTimeoutMs;
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  server.setTimeout(limits.idleTimeoutMs, (socket) => socket.destroy());
+  if (perAddress) limitConnectionsPerAddress(server, limits.connectionsPerAddress, logger);
   return {
     server,
     drain(timeoutMs, logger) {
@@ -103,6 +148,32 @@ function drainableServer(handle: (req: IncomingMessage, res: ServerResponse) => 
       });
     },
   };
+}
+
+/** Closes a new connection at once when its address already holds `max`; logged once a minute per address. */
+function limitConnectionsPerAddress(server: Server, max: number, logger: Logger): void {
+  const open = new Map<string, number>();
+  const warned = new Map<string, number>();
+  server.on('connection', (socket) => {
+    const address = socket.remoteAddress ?? 'unknown';
+    const count = open.get(address) ?? 0;
+    if (count >= max) {
+      const now = Date.now();
+      if ((warned.get(address) ?? 0) < now - 60_000) {
+        warned.set(address, now);
+        if (warned.size > 10_000) warned.clear();
+        logger.warn({ ip: address, max }, 'too many connections from one address: new ones are closed');
+      }
+      socket.destroy();
+      return;
+    }
+    open.set(address, count + 1);
+    socket.once('close', () => {
+      const left = (open.get(address) ?? 1) - 1;
+      if (left <= 0) open.delete(address);
+      else open.set(address, left);
+    });
+  });
 }
 
 /** Listens on the configured port; a clear message for a port in use or not allowed. */
@@ -178,7 +249,8 @@ export async function startServer(config: Config, options: StartServerOptions = 
   if (config.adminToken !== undefined) appOptions.adminToken = config.adminToken;
   const app = createApp(appOptions);
   const logRequest = requestLogger(logger);
-  const http = drainableServer((req, res) => logRequest(req, res, () => app(req, res)));
+  const limits = { ...DEFAULT_CONNECTION_LIMITS, ...options.limits };
+  const http = drainableServer((req, res) => logRequest(req, res, () => app(req, res)), limits, !config.trustProxy, logger);
   let address: AddressInfo;
   try {
     address = await listen(http.server, config);
