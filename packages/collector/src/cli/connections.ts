@@ -8,7 +8,10 @@ import {
   type FieldValue,
 } from '../domain/connections.js';
 import type { Store } from '../store/types.js';
+import { readFile } from 'node:fs/promises';
+import { CliError, EXIT_USAGE } from './errors.js';
 import { emit, table, type CliOutput } from './output.js';
+import type { PasswordSource } from './users.js';
 
 /** Options of `pruuv connections set`: the flags as commander gives them (camelCase; `--no-x` gives `false`). */
 export interface ConnectionsSetOptions {
@@ -35,6 +38,59 @@ export function connectionFlags(): Array<{ field: ConnectionField; platforms: Pl
   return [...byName.values()];
 }
 
+/** `--access-token` → `accessTokenStdin` / `accessTokenFile`: the keys of a secret's other sources. */
+const stdinKey = (field: string): string => `${optionKey(field)}Stdin`;
+const fileKey = (field: string): string => `${optionKey(field)}File`;
+
+/** The secret fields of every platform, for their `--x-stdin` and `--x-file` flags. */
+export function secretFields(): ConnectionField[] {
+  return connectionFlags()
+    .map(({ field }) => field)
+    .filter((field) => field.kind === 'secret');
+}
+
+/**
+ * Fills the secret fields given by `--x-stdin` (one per command: stdin is read once), `--x-file`
+ * (the file's content, one trailing newline dropped) or `--ask` (asked on the terminal without
+ * echo, for each secret of the platform not given otherwise). Returns the names of the secrets
+ * that came on the command line itself, to warn about.
+ */
+export async function resolveSecrets(options: ConnectionsSetOptions, source: PasswordSource | undefined): Promise<string[]> {
+  const fields = connectionFields(options.platform).filter((f) => f.kind === 'secret');
+  const fromStdin = secretFields().filter((f) => options[stdinKey(f.name)] === true);
+  if (fromStdin.length > 1) throw new CliError(`Only one secret can be read from stdin; use --${flagName(fromStdin[1]!.name)}-file for the others`, EXIT_USAGE);
+  const onArgv: string[] = [];
+  for (const field of secretFields()) {
+    const key = optionKey(field.name);
+    const sources = [typeof options[key] === 'string', options[stdinKey(field.name)] === true, typeof options[fileKey(field.name)] === 'string'].filter(Boolean).length;
+    if (sources > 1) throw new CliError(`Give --${flagName(field.name)} one way only (value, -stdin or -file)`, EXIT_USAGE);
+    if (typeof options[key] === 'string') onArgv.push(field.name);
+    if (options[stdinKey(field.name)] === true) {
+      if (source === undefined) throw new CliError('No stdin to read the secret from', EXIT_USAGE);
+      options[key] = (await source.readStdin()).replace(/\r?\n$/, '');
+    }
+    const file = options[fileKey(field.name)];
+    if (typeof file === 'string') {
+      try {
+        options[key] = (await readFile(file, 'utf8')).replace(/\r?\n$/, '');
+      } catch (error) {
+        throw new CliError(`Cannot read --${flagName(field.name)}-file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      }
+    }
+  }
+  if (options['ask'] === true) {
+    if (source?.ask === undefined) throw new CliError('No terminal to ask the secrets on: use --<secret>-stdin or --<secret>-file', EXIT_USAGE);
+    for (const field of fields) {
+      const key = optionKey(field.name);
+      if (options[key] === undefined) options[key] = await source.ask(`${field.label} (${field.name}, leave empty to keep): `);
+      if (options[key] === '') delete options[key];
+    }
+  }
+  return onArgv;
+}
+
+const flagName = (field: string): string => field.replaceAll('_', '-');
+
 /** Flag → stored field; `false` from a `--no-…` flag removes the field (`dry_run`: off). */
 function fieldsOf(o: ConnectionsSetOptions): Record<string, FieldValue | undefined> {
   const out: Record<string, FieldValue | undefined> = {};
@@ -58,7 +114,20 @@ function describe(c: ConnectionView): string {
  * token can be set alone). Tokens and secrets are encrypted with `PRUUV_ENCRYPTION_KEY` and
  * never printed. Setting a paused connection un-pauses it. JSON: `{ connection }`.
  */
-export async function connectionsSet(store: Store, config: Config, options: ConnectionsSetOptions, output: CliOutput): Promise<ConnectionView> {
+export async function connectionsSet(
+  store: Store,
+  config: Config,
+  options: ConnectionsSetOptions,
+  output: CliOutput,
+  secrets?: PasswordSource,
+  warn: (line: string) => void = () => {},
+): Promise<ConnectionView> {
+  const onArgv = await resolveSecrets(options, secrets);
+  for (const name of onArgv) {
+    warn(
+      `warning: --${flagName(name)} on the command line is visible to other users (process list) and kept in your shell history; next time use --${flagName(name)}-stdin, --${flagName(name)}-file or --ask`,
+    );
+  }
   const connection = await createConnections(store).set({ client_id: options.client, platform: options.platform, fields: fieldsOf(options) }, config.send.keyRing);
   emit(output, { connection }, () =>
     [

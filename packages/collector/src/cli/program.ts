@@ -9,7 +9,7 @@ import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { clientsAdd, clientsList } from './clients.js';
 import { CONNECTION_PLATFORMS, flagOf } from '../domain/connections.js';
-import { connectionFlags, connectionsList, connectionsSet, type ConnectionsSetOptions } from './connections.js';
+import { connectionFlags, connectionsList, connectionsSet, secretFields, type ConnectionsSetOptions } from './connections.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, toCliError } from './errors.js';
 import { eventsList } from './events.js';
 import { keysRotate } from './keys.js';
@@ -290,8 +290,16 @@ function defineConnectionCommands(program: Command, cli: Cli): void {
       setCommand.addOption(new Option(`--no-${flag.slice(2)}`, field.type === 'boolean' ? `turn ${flag} off` : `remove ${flag}`));
     }
   }
+  // Secrets: the documented ways keep them off the command line.
+  for (const field of secretFields()) {
+    const flag = flagOf(field.name);
+    setCommand.addOption(new Option(`${flag}-stdin`, `read ${flag}'s value from stdin`));
+    setCommand.addOption(new Option(`${flag}-file <path>`, `read ${flag}'s value from a file`));
+  }
+  setCommand.option('--ask', "ask each of the platform's secrets on the terminal, without echo");
   setCommand.action(async (opts: ConnectionsSetOptions, cmd: Command) => {
-    await cli.withStore(cmd, (store, config) => connectionsSet(store, config, opts, cli.outputFor(cmd)));
+    const warn = (line: string): void => void cli.io.stderr.write(`${line}\n`);
+    await cli.withStore(cmd, (store, config) => connectionsSet(store, config, opts, cli.outputFor(cmd), cli.io.passwords, warn));
   });
   connections
     .command('list')
