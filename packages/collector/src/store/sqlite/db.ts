@@ -5,6 +5,7 @@
  * that records a migration this code does not have was written by a newer
  * Pruuv: it is refused, never written to.
  */
+import { setBusyWait, SYNC_BUSY_WAIT_MS } from './busy.js';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -25,6 +26,8 @@ export interface OpenDbOptions {
   /**
    * How long a write waits for another connection's write lock before failing
    * with `SQLITE_BUSY` (answered 503 with `Retry-After`). Defaults to `5000` ms.
+   * The store waits from timers, never blocking the event loop for more than
+   * `SYNC_BUSY_WAIT_MS` at a time (busy.ts); migrations at start wait synchronously.
    */
   busyTimeoutMs?: number;
   /** Folder of `.sql` migrations. Defaults to the package's `migrations/sqlite/`. */
@@ -49,6 +52,10 @@ export function openDb(file: string, options: OpenDbOptions = {}): Db {
     db.pragma('foreign_keys = ON');
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
     migrate(db, options.migrationsDir ?? SQLITE_MIGRATIONS_DIR);
+    // From now on the event loop is serving: wait for the lock in short synchronous tries (busy.ts).
+    const waitMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
+    db.pragma(`busy_timeout = ${Math.min(SYNC_BUSY_WAIT_MS, waitMs)}`);
+    setBusyWait(db, waitMs);
     return db;
   } catch (error) {
     db.close();

@@ -21,6 +21,8 @@ import type { Enqueue } from './outbox.js';
 export interface EventsOptions {
   /** Accepted events per stage per sliding hour. Defaults to `1000` (webhook-api.md). */
   perHour?: number;
+  /** How long an admission waits for another connection's write lock, from timers. Defaults to `5000` ms. */
+  busyWaitMs?: number;
 }
 
 /** The events part of the SQLite store, with the single-transaction admission its tests and seeders use. */
@@ -78,6 +80,7 @@ export function createEvents(db: Db, enqueue: Enqueue, options: EventsOptions = 
   // In a group, items run without a savepoint of their own (see group-commit.ts).
   const admitGrouped = createGroupCommit(db, (item: { event: NewEvent; at: Date }) => admitOne(item.event, item.at), {
     onBegin: quota.refresh,
+    busyWaitMs: options.busyWaitMs ?? 5000,
   });
 
   const byIds = (ids: readonly string[]): Map<string, StoredEvent> => {

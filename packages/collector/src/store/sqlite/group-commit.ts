@@ -18,6 +18,7 @@
  * of a later item see the earlier items of the same group. `run` must therefore
  * have no effect outside the database: it may be run twice for one item.
  */
+import { isBusy } from './busy.js';
 import type { Db } from './db.js';
 import { asStorageUnavailable } from '../../errors.js';
 
@@ -51,6 +52,11 @@ export function createGroupCommit<I, O>(
     onCommit?: (size: number) => void;
     /** Called first inside each transaction, before the items (with the write lock held). */
     onBegin?: () => void;
+    /**
+     * How long a group waits for another connection's write lock, tried again from timers
+     * (never blocking the event loop: busy.ts). Defaults to `0`: fail at once.
+     */
+    busyWaitMs?: number;
   } = {},
 ): (item: I) => Promise<O> {
   const begin = options.onBegin ?? ((): void => {});
@@ -93,19 +99,34 @@ export function createGroupCommit<I, O>(
     }
   };
 
+  const busyWaitMs = options.busyWaitMs ?? 0;
+  // Items waiting for another connection's lock, with when they first found it held.
+  let waiting: { items: Pending<I, O>[]; since: number; delay: number } | undefined;
+
   const flush = (): void => {
     scheduled = false;
-    const items = queue.splice(0, MAX_GROUP);
-    if (queue.length > 0) schedule();
+    const retry = waiting;
+    waiting = undefined;
+    const items = retry?.items ?? queue.splice(0, MAX_GROUP);
     let settled: Settled<O>[];
     try {
       settled = group(items);
     } catch (error) {
       // BEGIN or COMMIT failed (busy, locked, disk full): nothing of the group was stored.
+      const since = retry?.since ?? Date.now();
+      if (isBusy(error) && Date.now() - since < busyWaitMs) {
+        // Another connection holds the lock: try again from a timer, the event loop serving meanwhile.
+        const delay = Math.min((retry?.delay ?? 2) * 2, 100);
+        waiting = { items, since, delay };
+        setTimeout(flush, delay);
+        return;
+      }
       const failure = asStorageUnavailable(error) ?? error;
       for (const p of items) p.reject(failure);
+      if (queue.length > 0) schedule();
       return;
     }
+    if (queue.length > 0) schedule();
     options.onCommit?.(items.length);
     settled.forEach((s, i) => {
       const p = items[i]!;
@@ -115,6 +136,8 @@ export function createGroupCommit<I, O>(
   };
 
   const schedule = (): void => {
+    // While a group waits for the lock, new items queue behind it: one writer at a time, in order.
+    if (waiting !== undefined) return;
     scheduled = true;
     setImmediate(flush);
   };

@@ -5,6 +5,7 @@
  * SQLite's lock). Statements are prepared once, when the store is created.
  */
 import type { Store } from '../types.js';
+import { busyWaitOf, withBusyRetry } from './busy.js';
 import { createCatalogVersion } from './catalog-version.js';
 import { createClients } from './clients.js';
 import { createConnections } from './connections.js';
@@ -21,6 +22,8 @@ export type { Db, OpenDbOptions } from './db.js';
 
 /** Settings of {@link createSqliteStore}. */
 export interface SqliteStoreOptions extends EventsOptions {
+  /** How long a write may wait for another connection's lock, from timers (busy.ts). Defaults to `openDb`'s `busyTimeoutMs`. */
+  busyTimeoutMs?: number;
   /** Clock for `created_at` times. Defaults to `() => new Date()`. */
   now?: () => Date;
   /** Where the file is, for messages. Defaults to the connection's file name. */
@@ -39,21 +42,24 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions = {}): Sql
   const now = options.now ?? (() => new Date());
   const { outbox, enqueue } = createOutbox(db);
   const catalog = createCatalogVersion(db);
+  const waitMs = options.busyTimeoutMs ?? busyWaitOf(db);
+  const retried = <T extends object>(part: T): T => withBusyRetry(part, waitMs);
   return {
     engine: 'sqlite',
     location: options.location ?? db.name,
     db,
-    clients: createClients(db, now, catalog),
-    stages: createStages(db, now, catalog),
-    events: createEvents(db, enqueue, options),
-    outbox,
-    connections: createConnections(db),
-    sends: createSendLog(db),
-    googleRequests: createGoogleRequests(db),
-    runs: createRuns(db),
-    users: createUsers(db),
-    sessions: createSessions(db),
-    loginFailures: createLoginFailures(db),
+    clients: retried(createClients(db, now, catalog)),
+    stages: retried(createStages(db, now, catalog)),
+    // Admissions wait in the group commit (group-commit.ts), reads never wait in WAL mode.
+    events: createEvents(db, enqueue, { ...options, busyWaitMs: waitMs }),
+    outbox: retried(outbox),
+    connections: retried(createConnections(db)),
+    sends: retried(createSendLog(db)),
+    googleRequests: retried(createGoogleRequests(db)),
+    runs: retried(createRuns(db)),
+    users: retried(createUsers(db)),
+    sessions: retried(createSessions(db)),
+    loginFailures: retried(createLoginFailures(db)),
     async close() {
       if (db.open) db.close();
     },
