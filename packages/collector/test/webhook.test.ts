@@ -205,6 +205,7 @@ describe('POST /api/webhooks/funnel/:stageId', () => {
       { name: 'an fbc with 3 segments', body: '{"reference":"a","fbc":"fb.1.123"}', field: 'fbc' },
       { name: 'an fbc with a non-numeric time', body: '{"reference":"a","fbc":"fb.1.xxx.abcd"}', field: 'fbc' },
       { name: 'an fbp with a bad appendix', body: '{"reference":"a","fbp":"fb.1.123.456.ABC"}', field: 'fbp' },
+      { name: 'an fbc whose appendix is not base64url', body: '{"reference":"a","fbc":"fb.1.123.abc.AQQC+QIB"}', field: 'fbc' },
       { name: 'an fbc with 6 segments', body: '{"reference":"a","fbc":"fb.1.1.a.AQQCAQIB.x"}', field: 'fbc' },
       { name: 'an invalid email', body: '{"reference":"a","email":"not-an-email"}', field: 'email' },
       { name: 'a national phone without country code', body: '{"reference":"a","phone":"07700 900123"}', field: 'phone' },

@@ -17,6 +17,7 @@
  */
 import { z } from 'zod';
 import { normalizeEmail, normalizePhone } from '@pruuv/pixel';
+import { parseFbc } from '@pruuv/sender/platforms';
 
 /** Longest reference / item reference, in UTF-16 code units after normalisation. */
 export const MAX_REFERENCE_LENGTH = 256;
@@ -68,20 +69,15 @@ const sha256 = z
   .regex(/^[0-9a-fA-F]{64}$/, 'Expected a SHA-256 hash: 64 hex characters')
   .toLowerCase();
 
-/** Legacy 2-character appendix tokens of Meta's SDKs (platforms.md §1.8). */
-const META_APPENDIX_TOKENS = new Set(['AQ', 'Ag', 'Aw', 'BA', 'BQ', 'Bg']);
-
 /**
  * Whether a value is a valid `_fbc`/`_fbp` (platforms.md §2.1 rules 1-3):
- * `fb.{subdomainIndex}.{creationTimeMs}.{value}` plus an optional appendix of
- * 2 known or exactly 8 characters; kept verbatim.
+ * `fb.{subdomainIndex}.{creationTimeMs}.{value}` plus an optional appendix, one
+ * of the legacy 2-character tokens or 8 base64url characters (`[A-Za-z0-9_-]`),
+ * kept verbatim. The sender's `parseFbc` decides, so the collector, the sender
+ * and the pixel accept the same appendix (issue 13, item 6).
  */
 export function isMetaCookie(value: string): boolean {
-  const parts = value.split('.');
-  if (parts.length !== 4 && parts.length !== 5) return false;
-  const [version, index, time, id, appendix] = parts;
-  if (version !== 'fb' || !/^\d+$/.test(index!) || !/^\d+$/.test(time!) || !id) return false;
-  return appendix === undefined || appendix.length === 8 || META_APPENDIX_TOKENS.has(appendix);
+  return parseFbc(value) !== undefined;
 }
 
 const metaCookie = z
