@@ -22,7 +22,8 @@ export interface TikTokEvent {
   /** The funnel event id: TikTok deduplicates on (`event_source_id`, `event_id`, `event`). */
   event_id: string;
   user: {
-    ttclid: string;
+    /** Absent when TikTok matches the event by `email`, `phone` or `ttp`. */
+    ttclid?: string;
     ttp?: string;
     email?: string;
     /** SHA-256 of E.164 with `+`. */
@@ -52,7 +53,8 @@ export interface TikTokTrackBody {
 /** One event in TikTok's shape. */
 export function tiktokEvent(plan: TikTokPlan): TikTokEvent {
   const e = plan.event;
-  const user: TikTokEvent['user'] = { ttclid: plan.ttclid };
+  const user: TikTokEvent['user'] = {};
+  if (plan.ttclid) user.ttclid = plan.ttclid;
   if (e.ttp) user.ttp = e.ttp;
   if (e.email_sha256) user.email = e.email_sha256;
   if (e.phone_sha256) user.phone = e.phone_sha256;
