@@ -3,9 +3,9 @@
  * admits. Pure, apart from hashing raw email/phone (WebCrypto, with the pixel's
  * own normalisation so browser and server produce the same hashes).
  */
-import { hashIdentity } from '@pruuv/pixel';
 import type { z } from 'zod';
 import type { NewEvent, Stage } from '../store/types.js';
+import { hashIdentity } from './identity.js';
 import { CLICK_IDS, UTMS } from './join.js';
 import { DEMOGRAPHIC_FIELDS, type WebhookPayload } from './schemas.js';
 import type { trackPayloadSchema } from './schemas.js';
@@ -38,7 +38,8 @@ function copyDefined<T extends object, K extends keyof T & keyof NewEvent>(from:
 }
 
 /**
- * The event of a webhook call. Raw `email`/`phone` are hashed here and dropped;
+ * The event of a webhook call. Raw `email`/`phone` are hashed here and dropped
+ * (an email that is not an address is left out, with `email_rejected` saying why);
  * `click_timestamp` becomes the click time of every click ID of the payload
  * (without a click ID it has nothing to date and is dropped).
  */
@@ -66,7 +67,7 @@ export async function eventFromWebhook(p: WebhookPayload, stage: Stage): Promise
     if (value !== undefined) event.utm[k] = value;
   }
   if (p.email !== undefined || p.phone !== undefined) {
-    // The schema already checked both normalise; only hashes are kept.
+    // Only hashes are kept, and why a value was left out (identity.ts).
     Object.assign(event, await hashIdentity(p.email, p.phone, p.phone_country_code));
   }
   return event;

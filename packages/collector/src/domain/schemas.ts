@@ -16,7 +16,7 @@
  * - text never contains lone surrogates (it would not survive UTF-8).
  */
 import { z } from 'zod';
-import { normalizeEmail, normalizePhone } from '@pruuv/pixel';
+import { normalizePhone } from '@pruuv/pixel';
 import { parseFbc } from '@pruuv/sender/platforms';
 
 /** Longest reference / item reference, in UTF-16 code units after normalisation. */
@@ -155,13 +155,8 @@ export const webhookPayloadSchema = z
     ...Object.fromEntries(Object.entries(demographics).map(([k, v]) => [k, optional(v)])) as {
       [K in keyof typeof demographics]: ReturnType<typeof optional<(typeof demographics)[K]>>;
     },
-    email: optional(
-      z
-        .string()
-        .max(320)
-        .refine(wellFormed, WELL_FORMED)
-        .refine((s) => normalizeEmail(s) !== undefined, 'Expected an email address, e.g. jo@example.com, or leave it out'),
-    ),
+    // Not refused when it is not an address: the event is stored without it (identity.ts).
+    email: optional(z.string().max(320).refine(wellFormed, WELL_FORMED)),
     phone: optional(z.string().max(64).refine(wellFormed, WELL_FORMED)),
     phone_country_code: optional(countryCode),
     email_sha256: optional(sha256),

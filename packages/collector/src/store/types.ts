@@ -14,6 +14,7 @@
  */
 
 import type { ClickIdName, Touch, UtmName } from '@pruuv/pixel';
+import type { EmailRejection } from '../domain/email.js';
 import type { ClaimInput, ClaimedSend, CommitInput, HeldConnection, OutcomeStatus, Platform } from '@pruuv/sender';
 
 /** Click-ID and UTM names, and the ad landing (`Touch`), stored on a funnel event: the pixel's own, so the two cannot drift. */
@@ -79,6 +80,8 @@ export interface StoredEvent {
   email_sha256_google?: string;
   phone_sha256?: string;
   phone_sha256_meta?: string;
+  /** Why the webhook's raw email was left out (`no_at`, `no_dot_in_domain`…); never the value. */
+  email_rejected?: EmailRejection;
   client_ip?: string;
   user_agent?: string;
   page_url?: string;

@@ -3,6 +3,7 @@ import type { TestDatabase } from '@pruuv/testkit/postgres';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SchemaTooNewError } from '../../src/errors.js';
+import { migrationsDir, readMigrations } from '../../src/store/migrations.js';
 import { openStore, StoreOpenError } from '../../src/store/open.js';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres/index.js';
 import { CLAIM_SQL, COMMIT_ROWS_SQL, OWNED_ROWS_SQL } from '../../src/store/postgres/outbox.js';
@@ -75,7 +76,8 @@ describe('PostgreSQL store: the database', () => {
     await client.connect();
     const { rows } = await client.query<{ name: string }>('SELECT name FROM schema_migrations');
     await client.end();
-    expect(rows.map((r) => r.name)).toEqual(['001_init.sql']);
+    // Each migration of the folder, once.
+    expect(rows.map((r) => r.name)).toEqual(readMigrations(migrationsDir('postgres')).map((m) => m.name));
     for (const s of stores) await s.close();
   });
 

@@ -58,3 +58,21 @@ describe('TikTok without a ttclid', () => {
     expect(TIKTOK_CONNECTION.schema.safeParse({ ...tiktokConnection(), match: undefined }).success).toBe(true);
   });
 });
+
+describe('TikTok and an email the collector refused', () => {
+  it('skips with invalid_email when the refused email was all TikTok could have matched by', () => {
+    const r = checkTikTok(noClick({ email_rejected: 'no_dot_in_domain' }), tiktokConnection(), undefined, NOW);
+    expect(r).toMatchObject({ send: false, reason: 'invalid_email' });
+    if (!r.send) expect(r.message).toMatch(/no_dot_in_domain/);
+  });
+
+  it('sends when something else matches, whatever became of the email', () => {
+    const r = checkTikTok(noClick({ email_rejected: 'no_at', ttp: 'ttp-cookie' }), tiktokConnection(), undefined, NOW);
+    expect(r.send).toBe(true);
+  });
+
+  it('gives the click-ID-only skip, not the email, on a click-ID-only connection', () => {
+    const r = checkTikTok(noClick({ email_rejected: 'no_at' }), tiktokConnection({ match: 'click-id-only' }), undefined, NOW);
+    expect(r).toMatchObject({ send: false, reason: 'missing_click_id' });
+  });
+});

@@ -29,6 +29,10 @@ function noClickSkip(event: ConversionEvent, connection: TikTokConnection): Skip
     return skip('missing_click_id', 'No ttclid, and the TikTok connection sends only events with one (match: click-id-only).');
   }
   if (!userSignals(event)) {
+    // The email given would have been enough: say why it was left out (the collector refused it).
+    if (event.email_rejected !== undefined) {
+      return skip('invalid_email', `No ttclid, phone or _ttp cookie, and the email was not an address (${event.email_rejected}), so it was left out at ingest.`);
+    }
     return skip('missing_click_id', 'No ttclid, and no hashed email, phone or _ttp cookie TikTok could match the conversion by.');
   }
   return undefined;
