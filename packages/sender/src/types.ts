@@ -57,6 +57,8 @@ export interface ConversionEvent {
    * else to match the event by names it in its skip.
    */
   email_rejected?: string;
+  /** Why the collector left the event's raw phone out (it could not be made E.164: `not_e164`, `no_digits`). Only the reason. */
+  phone_rejected?: string;
   /** Client IP as the collector saw it on a pixel event. */
   client_ip?: string;
   /** Browser user agent as the collector saw it on a pixel event. */

@@ -4,7 +4,7 @@
  * own normalisation so browser and server produce the same hashes).
  */
 import type { z } from 'zod';
-import type { NewEvent, Stage } from '../store/types.js';
+import type { Client, NewEvent, Stage } from '../store/types.js';
 import { hashIdentity } from './identity.js';
 import { CLICK_IDS, UTMS } from './join.js';
 import { DEMOGRAPHIC_FIELDS, type WebhookPayload } from './schemas.js';
@@ -39,11 +39,13 @@ function copyDefined<T extends object, K extends keyof T & keyof NewEvent>(from:
 
 /**
  * The event of a webhook call. Raw `email`/`phone` are hashed here and dropped
- * (an email that is not an address is left out, with `email_rejected` saying why);
+ * (an email that is not an address, or a phone that cannot be made E.164, is left
+ * out, with `email_rejected`/`phone_rejected` saying why; `client` gives the
+ * default country of a phone number written without `+`);
  * `click_timestamp` becomes the click time of every click ID of the payload
  * (without a click ID it has nothing to date and is dropped).
  */
-export async function eventFromWebhook(p: WebhookPayload, stage: Stage): Promise<NewEvent> {
+export async function eventFromWebhook(p: WebhookPayload, stage: Stage, client: Pick<Client, 'default_country'> = {}): Promise<NewEvent> {
   const event: NewEvent = {
     // Time-ordered (UUID v7): cheaper to index than a random one (tokens.ts).
     id: newEventId(),
@@ -68,7 +70,9 @@ export async function eventFromWebhook(p: WebhookPayload, stage: Stage): Promise
   }
   if (p.email !== undefined || p.phone !== undefined) {
     // Only hashes are kept, and why a value was left out (identity.ts).
-    Object.assign(event, await hashIdentity(p.email, p.phone, p.phone_country_code));
+    // The payload's calling code, else the client's default country, for a number without `+` (phone.ts).
+    const fallback = p.phone_country_code !== undefined ? { callingCode: p.phone_country_code } : client.default_country !== undefined ? { country: client.default_country } : {};
+    Object.assign(event, await hashIdentity(p.email, p.phone, fallback));
   }
   return event;
 }

@@ -16,7 +16,6 @@
  * - text never contains lone surrogates (it would not survive UTF-8).
  */
 import { z } from 'zod';
-import { normalizePhone } from '@pruuv/pixel';
 import { parseFbc } from '@pruuv/sender/platforms';
 
 /** Longest reference / item reference, in UTF-16 code units after normalisation. */
@@ -157,6 +156,7 @@ export const webhookPayloadSchema = z
     },
     // Not refused when it is not an address: the event is stored without it (identity.ts).
     email: optional(z.string().max(320).refine(wellFormed, WELL_FORMED)),
+    // Not refused when it cannot be made E.164: the event is stored without it (identity.ts).
     phone: optional(z.string().max(64).refine(wellFormed, WELL_FORMED)),
     phone_country_code: optional(countryCode),
     email_sha256: optional(sha256),
@@ -168,13 +168,6 @@ export const webhookPayloadSchema = z
   .superRefine((p, ctx) => {
     if (p.email !== undefined && p.email_sha256 !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['email_sha256'], message: 'Send either email or email_sha256, not both' });
-    }
-    if (p.phone !== undefined && normalizePhone(p.phone, p.phone_country_code) === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['phone'],
-        message: 'Expected a phone number with country code (+44 7700 900123), or send phone_country_code',
-      });
     }
     if (p.phone !== undefined && (p.phone_sha256 !== undefined || p.phone_sha256_meta !== undefined)) {
       ctx.addIssue({ code: 'custom', path: ['phone_sha256'], message: 'Send either phone or phone_sha256/phone_sha256_meta, not both' });

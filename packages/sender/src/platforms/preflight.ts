@@ -15,6 +15,7 @@ export type SkipReason =
   | 'no_connection'
   | 'missing_click_id'
   | 'invalid_email'
+  | 'invalid_phone'
   | 'gbraid_and_wbraid'
   | 'fbc_malformed'
   | 'event_too_old'

@@ -76,3 +76,11 @@ describe('TikTok and an email the collector refused', () => {
     expect(r).toMatchObject({ send: false, reason: 'missing_click_id' });
   });
 });
+
+describe('TikTok and a phone the collector refused', () => {
+  it('skips with invalid_phone when the refused phone was all TikTok could have matched by', () => {
+    const r = checkTikTok(noClick({ phone_rejected: 'not_e164' }), tiktokConnection(), undefined, NOW);
+    expect(r).toMatchObject({ send: false, reason: 'invalid_phone' });
+    if (!r.send) expect(r.message).toMatch(/E\.164/);
+  });
+});

@@ -33,6 +33,9 @@ function noClickSkip(event: ConversionEvent, connection: TikTokConnection): Skip
     if (event.email_rejected !== undefined) {
       return skip('invalid_email', `No ttclid, phone or _ttp cookie, and the email was not an address (${event.email_rejected}), so it was left out at ingest.`);
     }
+    if (event.phone_rejected !== undefined) {
+      return skip('invalid_phone', `No ttclid, email or _ttp cookie, and the phone could not be made E.164 (${event.phone_rejected}), so it was left out at ingest.`);
+    }
     return skip('missing_click_id', 'No ttclid, and no hashed email, phone or _ttp cookie TikTok could match the conversion by.');
   }
   return undefined;
