@@ -146,6 +146,23 @@ describe('admin API', () => {
       });
     }
 
+    it("creates a client with a default country and changes it with PATCH /clients/:id", async () => {
+      const base = await listen(ADMIN_TOKEN);
+      const created = await call(base, 'POST', '/clients', { body: { name: 'Acme', default_country: 'de' } });
+      expect(created.status).toBe(201);
+      const client = created.body.client as Client;
+      expect(client.default_country).toBe('DE');
+      const changed = await call(base, 'PATCH', `/clients/${client.id}`, { body: { default_country: 'GB' } });
+      expect(changed).toMatchObject({ status: 200, body: { client: { id: client.id, default_country: 'GB' } } });
+      const cleared = await call(base, 'PATCH', `/clients/${client.id}`, { body: { default_country: null } });
+      expect(cleared.status).toBe(200);
+      expect(cleared.body.client).not.toHaveProperty('default_country');
+      const bad = await call(base, 'PATCH', `/clients/${client.id}`, { body: { default_country: 'ZZ' } });
+      expect(bad.status).toBe(400);
+      expect(Object.keys(bad.body.details as object)).toContain('default_country');
+      expect((await call(base, 'PATCH', '/clients/cli_missing', { body: { default_country: 'GB' } })).status).toBe(404);
+    });
+
     it('answers 400 to an unknown field', async () => {
       const base = await listen(ADMIN_TOKEN);
       const res = await call(base, 'POST', '/clients', { body: { name: 'A', site_key: 'mine' } });

@@ -91,7 +91,7 @@ describe('clients list', () => {
     const b = await store.clients.create({ name: 'Beta', origins: ['https://b.example'] });
     const text = memoryOutput();
     await clientsList(store, {}, text);
-    expect(text.text.split('\n')[0]).toMatch(/^ID\s+NAME\s+SITE KEY\s+ORIGINS\s+CREATED$/);
+    expect(text.text.split('\n')[0]).toMatch(/^ID\s+NAME\s+SITE KEY\s+ORIGINS\s+COUNTRY\s+CREATED$/);
     expect(text.text).toContain(a.site_key);
     expect(text.text).toContain('https://b.example');
     const json = memoryOutput(true);
@@ -236,6 +236,24 @@ describe('runCli', () => {
 
     const listed = await run(['stages', 'list', '--client', client.id, '--json']);
     expect((JSON.parse(listed.stdout) as { stages: { id: string }[] }).stages.map((s) => s.id)).toEqual([created.stage.id]);
+  });
+
+  it("sets a client's default country with clients add and clients set, and clears it with --no-default-country", async () => {
+    const added = await run(['clients', 'add', '--name', 'Acme', '--default-country', 'gb', '--json']);
+    expect(added.code, added.stderr).toBe(0);
+    const { client } = JSON.parse(added.stdout) as { client: { id: string; default_country?: string } };
+    expect(client.default_country).toBe('GB');
+    expect((await run(['clients', 'list'])).stdout).toMatch(/COUNTRY[\s\S]*\bGB\b/);
+
+    const set = await run(['clients', 'set', client.id, '--default-country', 'US', '--json']);
+    expect((JSON.parse(set.stdout) as { client: { default_country?: string } }).client.default_country).toBe('US');
+    const cleared = await run(['clients', 'set', client.id, '--no-default-country', '--json']);
+    expect((JSON.parse(cleared.stdout) as { client: object }).client).not.toHaveProperty('default_country');
+
+    const bad = await run(['clients', 'set', client.id, '--default-country', 'England']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/ISO 3166-1 alpha-2/);
+    expect((await run(['clients', 'set', client.id])).code).toBe(2);
   });
 
   it('uses --db over PRUUV_DB', async () => {

@@ -87,7 +87,23 @@ describe('pruuv connections', () => {
     expect(outputs[3]!.stdout).toContain('access_token=(encrypted)');
 
     const undo = await run(['connections', 'set', '--client', c, '--platform', 'tiktok', '--no-dry-run', '--no-test-event-code', '--json'], vars);
-    expect((JSON.parse(undo.stdout) as { connection: { settings: Record<string, unknown> } }).connection.settings).toEqual({ pixel_code: 'CFAKEPIXEL0000000000' });
+    // `match` is filled with its default and stays: it says which events go to TikTok.
+    expect((JSON.parse(undo.stdout) as { connection: { settings: Record<string, unknown> } }).connection.settings).toEqual({ pixel_code: 'CFAKEPIXEL0000000000', match: 'any' });
+  });
+
+  it('sets TikTok to click-ID-only with --match, and connections list shows it', async () => {
+    env = await sendEnv({ connect: [] });
+    const vars = cliEnv(env);
+    const c = env.client.id;
+    const base = ['connections', 'set', '--client', c, '--platform', 'tiktok', '--pixel-code', 'CFAKEPIXEL0000000000', '--access-token', 'fake-tiktok-token'];
+    expect((await run(base, vars)).code).toBe(0);
+    expect((await run(['connections', 'list'], vars)).stdout).toContain('match=any');
+    const set = await run([...base, '--match', 'click-id-only'], vars);
+    expect(set.code, set.stderr).toBe(0);
+    expect((await run(['connections', 'list'], vars)).stdout).toContain('match=click-id-only');
+    const bad = await run([...base, '--match', 'sometimes'], vars);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/any, click-id-only/);
   });
 
   it('says how to make a key when PRUUV_ENCRYPTION_KEY is unset', async () => {

@@ -60,7 +60,7 @@ describe('connections', () => {
   it('removes an optional field set to null', async () => {
     env = await sendEnv({ connect: ['tiktok'], fields: { tiktok: { test_event_code: 'TEST1' } } });
     const view = await env.connections.set({ client_id: env.client.id, platform: 'tiktok', fields: { test_event_code: null } }, env.ring);
-    expect(view.settings).toEqual({ pixel_code: FAKE_FIELDS.tiktok['pixel_code'] });
+    expect(view.settings).toEqual({ match: 'any', pixel_code: FAKE_FIELDS.tiktok['pixel_code'] });
   });
 
   const invalid = [

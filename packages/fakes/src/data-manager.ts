@@ -9,7 +9,7 @@ import { dataManagerRequestId } from './ids.js';
 import type { Ledger } from './ledger.js';
 import { authorization, GOOGLE_SCOPES, type TokenStore } from './google-oauth.js';
 import { dataManagerError, dataManagerQuotaError, DM_QUOTA, MISSING_CREDENTIALS_MESSAGE, RPC_MESSAGES, type FieldViolation } from './google-rpc.js';
-import { checkProtoJson, P, type ProtoType } from './proto-json.js';
+import { checkProtoJson, enumsToNames, P, type ProtoType } from './proto-json.js';
 import { isRecord, type FakeAnswer, type FakeHttpRequest } from './request.js';
 
 const NS = 'google.ads.datamanager.v1';
@@ -24,12 +24,16 @@ const MIN_CLICK_AGE_MS = 6 * MS.hour;
 const CLICK_ID = /^[A-Za-z0-9_-]{4,512}$/;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
-const consentStatus = P.enumOf(`${NS}.ConsentStatus`, ['CONSENT_STATUS_UNSPECIFIED', 'CONSENT_GRANTED', 'CONSENT_DENIED']);
+// Enum numbers from google/ads/datamanager/v1 (the `@google-ads/datamanager` client's protos).
+const consentStatus = P.enumOf(`${NS}.ConsentStatus`, { CONSENT_STATUS_UNSPECIFIED: 0, CONSENT_GRANTED: 1, CONSENT_DENIED: 2 });
 const consent = P.message(`${NS}.Consent`, { adUserData: consentStatus, adPersonalization: consentStatus });
 const productAccount = P.message(`${NS}.ProductAccount`, {
   accountId: P.string,
-  accountType: P.enumOf(`${NS}.ProductAccount.AccountType`, ['ACCOUNT_TYPE_UNSPECIFIED', 'GOOGLE_ADS', 'DISPLAY_VIDEO_PARTNER', 'DISPLAY_VIDEO_ADVERTISER', 'DATA_PARTNER']),
-  product: P.enumOf(`${NS}.Product`, ['PRODUCT_UNSPECIFIED', 'GOOGLE_ADS', 'DISPLAY_VIDEO_PARTNER', 'DISPLAY_VIDEO_ADVERTISER', 'DATA_PARTNER']),
+  accountType: P.enumOf(`${NS}.ProductAccount.AccountType`, {
+    ACCOUNT_TYPE_UNSPECIFIED: 0, GOOGLE_ADS: 1, DISPLAY_VIDEO_PARTNER: 2, DISPLAY_VIDEO_ADVERTISER: 3, DATA_PARTNER: 4,
+    GOOGLE_ANALYTICS_PROPERTY: 5, GOOGLE_AD_MANAGER_AUDIENCE_LINK: 6,
+  }),
+  product: P.enumOf(`${NS}.Product`, { PRODUCT_UNSPECIFIED: 0, GOOGLE_ADS: 1, DISPLAY_VIDEO_PARTNER: 2, DISPLAY_VIDEO_ADVERTISER: 3, DATA_PARTNER: 4 }),
 });
 const deviceInfo = P.message(`${NS}.DeviceInfo`, {
   userAgent: P.string, ipAddress: P.string, category: P.any, languageCode: P.string, screenHeight: P.int32, screenWidth: P.int32,
@@ -61,7 +65,7 @@ export const INGEST_REQUEST_TYPE: ProtoType = P.message(`${NS}.IngestEventsReque
     conversionValue: P.double,
     conversionCount: P.int64,
     // EVENT_SOURCE_UNSPECIFIED "should never be used" (§4): the fake refuses it.
-    eventSource: P.enumOf(`${NS}.EventSource`, ['WEB', 'APP', 'IN_STORE', 'PHONE', 'MESSAGE', 'OTHER']),
+    eventSource: P.enumOf(`${NS}.EventSource`, { WEB: 1, APP: 2, IN_STORE: 3, PHONE: 4, OTHER: 5, MESSAGE: 6 }),
     eventDeviceInfo: deviceInfo,
     cartData: P.any,
     customVariables: P.repeated(P.message(`${NS}.CustomVariable`, { variable: P.string, value: P.string, destinationReferences: P.repeated(P.string) })),
@@ -78,7 +82,7 @@ export const INGEST_REQUEST_TYPE: ProtoType = P.message(`${NS}.IngestEventsReque
   consent,
   validateOnly: P.bool,
   // ENCODING_UNSPECIFIED "must not be used" (§3).
-  encoding: P.enumOf(`${NS}.Encoding`, ['HEX', 'BASE64']),
+  encoding: P.enumOf(`${NS}.Encoding`, { HEX: 1, BASE64: 2 }),
   encryptionInfo: P.any,
 });
 
@@ -400,7 +404,8 @@ export function handleDataManager(req: FakeHttpRequest, ctx: DataManagerContext,
   }
   const shape = checkProtoJson(req.body.value, INGEST_REQUEST_TYPE);
   if (shape.length > 0) return invalidArgument(shape, shape.map((v) => v.description).join('\n'));
-  const request = req.body.value as Json;
+  // Enums may come as numbers (`$alt=json;enum-encoding=int`, Google's Node client): the rules read names.
+  const request = enumsToNames(req.body.value, INGEST_REQUEST_TYPE) as Json;
   const violations = validateIngestRequest(request, nowMs);
   if (violations.length > 0) return invalidArgument(violations);
 

@@ -11,7 +11,7 @@ import {
   adsFailure, adsRpcError, badRequest, MISSING_CREDENTIALS_MESSAGE, RPC_CODE, rpcError,
   type AdsError, type AdsFieldPathElement,
 } from './google-rpc.js';
-import { checkProtoJson, P, type ProtoType } from './proto-json.js';
+import { checkProtoJson, enumsToNames, P, type ProtoType } from './proto-json.js';
 import { header, isRecord, type FakeAnswer, type FakeHttpRequest } from './request.js';
 
 /** Ads API versions the fake serves (platforms.md §3.1: v23-v26 active in late 2026). */
@@ -36,9 +36,10 @@ type ClickField = (typeof CLICK_FIELDS)[number];
 /** The proto3-JSON shape of the request (platforms.md §3.2), per version for the type names. */
 function requestType(version: string): ProtoType {
   const ns = `google.ads.googleads.${version}`;
-  const consentStatus = P.enumOf(`${ns}.enums.ConsentStatusEnum.ConsentStatus`, ['UNSPECIFIED', 'UNKNOWN', 'GRANTED', 'DENIED']);
+  // Every Google Ads enum numbers UNSPECIFIED 0 and UNKNOWN 1 (googleapis google/ads/googleads/v24/enums).
+  const consentStatus = P.enumOf(`${ns}.enums.ConsentStatusEnum.ConsentStatus`, { UNSPECIFIED: 0, UNKNOWN: 1, GRANTED: 2, DENIED: 3 });
   const userIdentifier = P.message(`${ns}.common.UserIdentifier`, {
-    userIdentifierSource: P.enumOf(`${ns}.enums.UserIdentifierSourceEnum.UserIdentifierSource`, ['UNSPECIFIED', 'UNKNOWN', 'FIRST_PARTY', 'THIRD_PARTY']),
+    userIdentifierSource: P.enumOf(`${ns}.enums.UserIdentifierSourceEnum.UserIdentifierSource`, { UNSPECIFIED: 0, UNKNOWN: 1, FIRST_PARTY: 2, THIRD_PARTY: 3 }),
     hashedEmail: P.string,
     hashedPhoneNumber: P.string,
     mobileId: P.string,
@@ -58,9 +59,9 @@ function requestType(version: string): ProtoType {
     customVariables: P.repeated(P.message(`${ns}.services.CustomVariable`, { conversionCustomVariable: P.string, value: P.string })),
     cartData: P.any,
     userIdentifiers: P.repeated(userIdentifier),
-    conversionEnvironment: P.enumOf(`${ns}.enums.ConversionEnvironmentEnum.ConversionEnvironment`, ['UNSPECIFIED', 'UNKNOWN', 'APP', 'WEB']),
+    conversionEnvironment: P.enumOf(`${ns}.enums.ConversionEnvironmentEnum.ConversionEnvironment`, { UNSPECIFIED: 0, UNKNOWN: 1, APP: 2, WEB: 3 }),
     consent: P.message(`${ns}.common.Consent`, { adUserData: consentStatus, adPersonalization: consentStatus }),
-    customerType: P.enumOf(`${ns}.enums.ConversionCustomerTypeEnum.ConversionCustomerType`, ['UNSPECIFIED', 'UNKNOWN', 'NEW', 'RETURNING']),
+    customerType: P.enumOf(`${ns}.enums.ConversionCustomerTypeEnum.ConversionCustomerType`, { UNSPECIFIED: 0, UNKNOWN: 1, NEW: 2, RETURNING: 3 }),
     userIpAddress: P.string,
     sessionAttributesEncoded: P.string,
     sessionAttributesKeyValuePairs: P.any,
@@ -314,7 +315,8 @@ export function handleAds(req: FakeHttpRequest, ctx: AdsContext, scripted?: Scri
   if (shape.length > 0) {
     return rpcError(400, 'INVALID_ARGUMENT', shape.map((v) => v.description).join('\n'), [badRequest(shape)]);
   }
-  const request = body as Record<string, unknown>;
+  // Enums may come as numbers, as proto3 JSON allows: the rules read names.
+  const request = enumsToNames(body, requestTypeOf(version)) as Record<string, unknown>;
   if (request['partialFailure'] !== true) {
     return adsRpcError(400, 'INVALID_ARGUMENT', version, [{
       errorCode: { partialFailureError: 'PARTIAL_FAILURE_MODE_REQUIRED' },

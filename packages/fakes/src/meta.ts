@@ -16,22 +16,40 @@ export const META_ACTION_SOURCES: readonly string[] = [
   'email', 'website', 'app', 'phone_call', 'chat', 'physical_store', 'system_generated', 'business_messaging', 'other',
 ];
 
-/** `user_data` fields Meta requires as SHA-256 hashes (platforms.md §1.4). */
-export const META_HASHED_FIELDS: readonly string[] = ['em', 'ph', 'fn', 'ln', 'db', 'ge', 'ct', 'st', 'zp', 'country'];
+/**
+ * `user_data` fields Meta requires as SHA-256 hashes (platforms.md §1.4), and the
+ * ones Meta's Business SDK hashes the same way (`UserData.normalize()` in
+ * facebook-nodejs-business-sdk `src/objects/serverside/user-data.js`: the first 5
+ * letters of the first and last name, the first initial, day, month and year of birth).
+ */
+export const META_HASHED_FIELDS: readonly string[] = [
+  'em', 'ph', 'fn', 'ln', 'db', 'ge', 'ct', 'st', 'zp', 'country', 'f5first', 'f5last', 'fi', 'dobd', 'dobm', 'doby',
+];
 
-/** Every `user_data` field Meta documents (platforms.md §1.4); anything else is a client typo. */
+/** Every `user_data` field Meta documents or its Business SDK sends (platforms.md §1.4); anything else is a client typo. */
 const USER_DATA_FIELDS: ReadonlySet<string> = new Set([
   ...META_HASHED_FIELDS, 'external_id', 'client_ip_address', 'client_user_agent', 'fbc', 'fbp',
   'subscription_id', 'fb_login_id', 'lead_id', 'anon_id', 'madid', 'page_id', 'page_scoped_user_id',
-  'ctwa_clid', 'ig_account_id', 'ig_sid',
+  'ctwa_clid', 'ig_account_id', 'ig_sid', 'app_user_id',
 ]);
 
-/** Server event fields Meta documents (platforms.md §1.3). */
+/**
+ * Server event fields Meta documents (platforms.md §1.3) and its Business SDK
+ * sends (`ServerEvent.normalize()`, which adds `advanced_measurement_table` and
+ * `advertiser_tracking_enabled`).
+ */
 const EVENT_FIELDS: ReadonlySet<string> = new Set([
   'event_name', 'event_time', 'user_data', 'custom_data', 'event_source_url', 'opt_out', 'event_id',
   'action_source', 'data_processing_options', 'data_processing_options_country', 'data_processing_options_state',
   'referrer_url', 'app_data', 'original_event_data', 'customer_segmentation', 'messaging_channel', 'attribution_data',
+  'advanced_measurement_table', 'advertiser_tracking_enabled',
 ]);
+
+/** `custom_data.value`: a number, or a numeric string as in Meta's own examples (`"142.52"`, platforms.md §1.5). */
+function isMetaValue(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isFinite(value);
+  return typeof value === 'string' && /^-?\d+(?:\.\d+)?$/.test(value.trim());
+}
 
 /** SHA-256 hex, optionally with the param builder's appendix (platforms.md §1.4, §1.8). */
 const HASHED_VALUE = /^[a-f0-9]{64}(?:\.(?:AQ|Ag|Aw|BA|BQ|Bg|[A-Za-z0-9_-]{8}))?$/;
@@ -281,8 +299,8 @@ export function validateMetaEvent(event: unknown, index: number, nowSeconds: num
   }
   const value = isRecord(custom) ? custom['value'] : undefined;
   const currency = isRecord(custom) ? custom['currency'] : undefined;
-  if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value))) {
-    return fail({ path: `${base}.custom_data.value`, title: 'Invalid Value', message: `${base}.custom_data.value must be a number.` });
+  if (value !== undefined && !isMetaValue(value)) {
+    return fail({ path: `${base}.custom_data.value`, title: 'Invalid Value', message: `${base}.custom_data.value must be a number (or a numeric string).` });
   }
   if (currency !== undefined && (typeof currency !== 'string' || !/^[A-Za-z]{3}$/.test(currency))) {
     return fail({ path: `${base}.custom_data.currency`, title: 'Invalid Currency', message: `${base}.custom_data.currency must be a 3-letter ISO 4217 code.` });

@@ -4,6 +4,10 @@
  * messages like `Invalid JSON payload received. Unknown name "foo" at
  * 'events[0]': Cannot find field.` (G-ESF, google-data-manager.md §9 rules 7-9).
  * The fakes accept lowerCamelCase keys only, to pin our client (rule 9).
+ * Enums are accepted by name or by number, as every proto3 JSON parser does
+ * ("Parsers accept both enum names and integer values", PB-JSON); Google's own
+ * Node clients send numbers (`$alt=json;enum-encoding=int`). {@link enumsToNames}
+ * turns numbers back into names before the fakes read a request.
  */
 import { isRecord } from './request.js';
 import type { FieldViolation } from './google-rpc.js';
@@ -16,7 +20,8 @@ export type ProtoType =
   | { t: 'int64' }
   | { t: 'bool' }
   | { t: 'timestamp' }
-  | { t: 'enum'; type: string; values: readonly string[] }
+  /** `values`: the names a client may send and their numbers (a refused value, such as `…_UNSPECIFIED`, is left out). */
+  | { t: 'enum'; type: string; values: Readonly<Record<string, number>> }
   | { t: 'message'; type: string; fields: Readonly<Record<string, ProtoType>> }
   | { t: 'repeated'; of: ProtoType }
   /** google.protobuf.Struct or a message the fake does not inspect. */
@@ -33,7 +38,7 @@ export const P = {
   bool: { t: 'bool' },
   timestamp: { t: 'timestamp' },
   any: { t: 'any' },
-  enumOf: (type: string, values: readonly string[]): ProtoType => ({ t: 'enum', type, values }),
+  enumOf: (type: string, values: Readonly<Record<string, number>>): ProtoType => ({ t: 'enum', type, values }),
   message: (type: string, fields: Record<string, ProtoType>): ProtoType => ({ t: 'message', type, fields }),
   repeated: (of: ProtoType): ProtoType => ({ t: 'repeated', of }),
 } as const satisfies Record<string, ProtoType | ((...args: never[]) => ProtoType)>;
@@ -73,7 +78,7 @@ function check(value: unknown, type: ProtoType, path: string, name: string, out:
       return;
     }
     case 'enum':
-      if (typeof value !== 'string' || !type.values.includes(value)) out.push(invalidValue(path, `type.googleapis.com/${type.type}`, value));
+      if (enumName(value, type.values) === undefined) out.push(invalidValue(path, `type.googleapis.com/${type.type}`, value));
       return;
     case 'timestamp':
       if (typeof value !== 'string' || !RFC3339.test(value) || Number.isNaN(Date.parse(value))) {
@@ -106,6 +111,32 @@ function check(value: unknown, type: ProtoType, path: string, name: string, out:
         }
         check(item, field, join(path, snakeCase(key)), key, out);
       }
+  }
+}
+
+/** The name of an enum value given by name or by number; `undefined` when it is neither. */
+function enumName(value: unknown, values: Readonly<Record<string, number>>): string | undefined {
+  if (typeof value === 'string') return Object.hasOwn(values, value) ? value : undefined;
+  if (typeof value !== 'number') return undefined;
+  return Object.entries(values).find(([, n]) => n === value)?.[0];
+}
+
+/**
+ * A copy of a shape-valid `value` with every enum given by number replaced by
+ * its name, so the fakes' rules read names only. Pure.
+ */
+export function enumsToNames(value: unknown, type: ProtoType): unknown {
+  if (value === null || value === undefined) return value;
+  switch (type.t) {
+    case 'enum':
+      return enumName(value, type.values) ?? value;
+    case 'repeated':
+      return Array.isArray(value) ? value.map((item) => enumsToNames(item, type.of)) : value;
+    case 'message':
+      if (!isRecord(value)) return value;
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, type.fields[k] === undefined ? v : enumsToNames(v, type.fields[k])]));
+    default:
+      return value;
   }
 }
 

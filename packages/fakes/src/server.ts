@@ -30,10 +30,17 @@ const ROUTES: readonly FakeRoute[] = PREFIXES.map(([, route]) => route);
 /** Bodies above this are refused with 413: far above 2,000 events, far below memory trouble. */
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
+/**
+ * Data Manager's methods also answer without the prefix (`/v1/events:ingest`): Google's
+ * Node client takes a host and port, never a path. No other fake route starts with `/v1/`.
+ */
+const DATA_MANAGER_ROOT = /^\/v1\/(?:events:ingest|requestStatus:retrieve)$/;
+
 function routeOf(pathname: string): { route: FakeRoute; rest: string } | undefined {
   for (const [prefix, route] of PREFIXES) {
     if (pathname === prefix || pathname.startsWith(`${prefix}/`)) return { route, rest: pathname.slice(prefix.length) };
   }
+  if (DATA_MANAGER_ROOT.test(pathname)) return { route: 'dataManager', rest: pathname };
   return undefined;
 }
 

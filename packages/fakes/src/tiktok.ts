@@ -14,6 +14,8 @@ const MAX_EVENTS = 1000;
 /** Event times above 10^10 are milliseconds (platforms.md §8). */
 const MS_LOOKING = 1e10;
 const TRACK_PATH = '/open_api/v1.3/event/track/';
+/** A SHA-256 hex digest in either case. */
+const ANY_CASE_SHA256_HEX = /^[A-Fa-f0-9]{64}$/;
 
 /** Default messages of the codes a test may script (platforms.md §4.3). */
 export const TIKTOK_MESSAGES: Readonly<Record<number, string>> = {
@@ -42,7 +44,8 @@ function checkHashedList(value: unknown, path: string): string | undefined {
   for (const [i, item] of values.entries()) {
     const at = Array.isArray(value) ? `${path}.${i}` : path;
     if (typeof item !== 'string') return `${at}: Not a valid string`;
-    if (item !== '' && !SHA256_HEX.test(item)) return `${at}: must be a lowercase SHA-256 hex digest of the normalised value`;
+    // Either case: TikTok's own template passes an upper-case digest through unchanged (gtm-template-eapi `isHashed`).
+    if (item !== '' && !ANY_CASE_SHA256_HEX.test(item)) return `${at}: must be a SHA-256 hex digest of the normalised value`;
   }
   return undefined;
 }

@@ -14,10 +14,12 @@ export { PLATFORM_BATCH_LIMITS, groupByConnection, splitBatches } from './pass-b
 export { applyOutcome, expiredBeforeSend } from './pass-outcome.js';
 export { DEFAULT_RETRY_POLICY, nextAttempt, ruleFor } from './retry-policy.js';
 export { buildMetaRequest, metaServerEvent } from './platforms/meta/request.js';
+export { metaExternalId } from './platforms/meta/external-id.js';
 export { classifyMetaResponse } from './platforms/meta/response.js';
 export { buildGoogleAdsRequest, classifyGoogleAdsResponse, formatGoogleAdsDateTime } from './platforms/google/ads.js';
 export { buildDataManagerRequest, classifyDataManagerResponse, formatRfc3339 } from './platforms/google/data-manager.js';
 export { buildTikTokRequest } from './platforms/tiktok/request.js';
+export { tiktokExternalId } from './platforms/tiktok/external-id.js';
 export { classifyTikTokResponse } from './platforms/tiktok/response.js';
 export {
   buildRequestStatusRequest,

@@ -43,6 +43,8 @@ export const conversionEventSchema = z.object({
   email_sha256_google: sha256Hex.optional(),
   phone_sha256: sha256Hex.optional(),
   phone_sha256_meta: sha256Hex.optional(),
+  email_rejected: z.string().regex(/^[a-z_]{1,64}$/, 'must be a reason code').optional(),
+  phone_rejected: z.string().regex(/^[a-z_0-9]{1,64}$/, 'must be a reason code').optional(),
   client_ip: z.union([z.ipv4(), z.ipv6()]).optional(),
   user_agent: z.string().optional(),
   page_url: z.string().optional(),

@@ -51,6 +51,14 @@ export interface ConversionEvent {
   phone_sha256?: string;
   /** SHA-256 of the digits without `+` (Meta). */
   phone_sha256_meta?: string;
+  /**
+   * Why the collector left the event's raw email out (it was not an address:
+   * `no_at`, `no_dot_in_domain`…). Only the reason; a platform that had nothing
+   * else to match the event by names it in its skip.
+   */
+  email_rejected?: string;
+  /** Why the collector left the event's raw phone out (it could not be made E.164: `not_e164`, `no_digits`). Only the reason. */
+  phone_rejected?: string;
   /** Client IP as the collector saw it on a pixel event. */
   client_ip?: string;
   /** Browser user agent as the collector saw it on a pixel event. */

@@ -85,10 +85,17 @@ describe('sendBatch: success', () => {
   });
 
   it('skips ineligible events without sending them', async () => {
-    const evs = [...events(2), ...events(1, { consent: 'denied' }), ...events(1, { clicks: {} })];
+    const nothingToMatch = { clicks: {}, email_sha256: undefined, phone_sha256: undefined, phone_sha256_meta: undefined };
+    const evs = [...events(2), ...events(1, { consent: 'denied' }), ...events(1, nothingToMatch)];
     const result = await send(tiktokConnection(), evs);
     expect(result.outcomes.map((o) => o.reason ?? o.status)).toEqual(['sent', 'sent', 'consent_denied', 'missing_click_id']);
     expect(fakes.counted('tiktok').size).toBe(2);
+  });
+
+  it('sends TikTok an event without a ttclid that has a hashed email, and the fake takes it', async () => {
+    const result = await send(tiktokConnection(), events(1, { clicks: {} }));
+    expect(result.outcomes.map((o) => o.status)).toEqual(['sent']);
+    expect(fakes.counted('tiktok').size).toBe(1);
   });
 });
 

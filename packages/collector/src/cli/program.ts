@@ -7,7 +7,7 @@ import { InvalidInputError, SchemaTooNewError } from '../errors.js';
 import { EncryptionKeyError } from '../send/secrets.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
-import { clientsAdd, clientsList } from './clients.js';
+import { clientsAdd, clientsList, clientsSet } from './clients.js';
 import { CONNECTION_PLATFORMS, flagOf } from '../domain/connections.js';
 import { connectionFlags, connectionsList, connectionsSet, secretFields, type ConnectionsSetOptions } from './connections.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, toCliError } from './errors.js';
@@ -203,9 +203,30 @@ function defineClientCommands(program: Command, cli: Cli): void {
     .description('create a client; prints its id and site key')
     .requiredOption('--name <name>', 'display name')
     .option('--origin <url>', 'page origin allowed to send pixel events (repeatable)', collect)
-    .action(async (opts: { name: string; origin?: string[] }, cmd: Command) => {
+    .option('--default-country <code>', 'ISO country (e.g. GB) of webhook phone numbers written without + (default: none)')
+    .action(async (opts: { name: string; origin?: string[]; defaultCountry?: string }, cmd: Command) => {
       await cli.withStore(cmd, (store, config) =>
-        clientsAdd(store, { name: opts.name, origins: opts.origin ?? [], scriptUrl: `${baseUrlOf(config, undefined)}${config.scriptPath}` }, cli.outputFor(cmd)),
+        clientsAdd(
+          store,
+          {
+            name: opts.name,
+            origins: opts.origin ?? [],
+            scriptUrl: `${baseUrlOf(config, undefined)}${config.scriptPath}`,
+            ...(opts.defaultCountry === undefined ? {} : { defaultCountry: opts.defaultCountry }),
+          },
+          cli.outputFor(cmd),
+        ),
+      );
+    });
+  clients
+    .command('set')
+    .description("change a client's settings")
+    .argument('<client-id>', 'client id')
+    .option('--default-country <code>', 'ISO country (e.g. GB) of webhook phone numbers written without +')
+    .option('--no-default-country', 'remove the default country')
+    .action(async (clientId: string, opts: { defaultCountry?: string | false }, cmd: Command) => {
+      await cli.withStore(cmd, (store) =>
+        clientsSet(store, { clientId, ...(opts.defaultCountry === undefined ? {} : { defaultCountry: opts.defaultCountry }) }, cli.outputFor(cmd)),
       );
     });
   clients

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { normalizeOrigin } from './origins.js';
+import { isPhoneCountry } from './phone.js';
 
 /**
  * Validation of what operators type (CLI options) or post (admin API bodies): client names,
@@ -38,10 +39,26 @@ export const stageKeySchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'Stage key must be 1-64 characters: lowercase letters, digits, - and _, starting with a letter or digit (e.g. lead)');
 
+/**
+ * A client's default country for phone numbers written without `+`: an ISO 3166-1
+ * alpha-2 code with a numbering plan in libphonenumber-js (`gb` is taken as `GB`).
+ */
+export const defaultCountrySchema = z
+  .string()
+  .trim()
+  .toUpperCase()
+  .refine(isPhoneCountry, 'Expected an ISO 3166-1 alpha-2 country code, e.g. GB, US, DE');
+
 /** Body of `POST /api/admin/clients` and options of `pruuv clients add`. */
 export const clientInputSchema = z.strictObject({
   name: nameSchema,
   origins: z.array(originSchema).max(50, 'At most 50 origins').default([]),
+  default_country: defaultCountrySchema.optional(),
+});
+
+/** Body of `PATCH /api/admin/clients/:id` and options of `pruuv clients set`: `null` clears the default country. */
+export const clientSettingsSchema = z.strictObject({
+  default_country: defaultCountrySchema.nullable(),
 });
 
 /** Body of `POST /api/admin/clients/:id/stages` and options of `pruuv stages add`. */

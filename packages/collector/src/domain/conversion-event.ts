@@ -33,6 +33,8 @@ export function toConversionEvent(e: StoredEvent): ConversionEvent {
   if (e.email_sha256_google !== undefined) event.email_sha256_google = e.email_sha256_google;
   if (e.phone_sha256 !== undefined) event.phone_sha256 = e.phone_sha256;
   if (e.phone_sha256_meta !== undefined) event.phone_sha256_meta = e.phone_sha256_meta;
+  if (e.email_rejected !== undefined) event.email_rejected = e.email_rejected;
+  if (e.phone_rejected !== undefined) event.phone_rejected = e.phone_rejected;
   if (e.client_ip !== undefined) event.client_ip = e.client_ip;
   if (e.user_agent !== undefined) event.user_agent = e.user_agent;
   if (e.page_url !== undefined) event.page_url = e.page_url;

@@ -3,9 +3,9 @@
  * admits. Pure, apart from hashing raw email/phone (WebCrypto, with the pixel's
  * own normalisation so browser and server produce the same hashes).
  */
-import { hashIdentity } from '@pruuv/pixel';
 import type { z } from 'zod';
-import type { NewEvent, Stage } from '../store/types.js';
+import type { Client, NewEvent, Stage } from '../store/types.js';
+import { hashIdentity } from './identity.js';
 import { CLICK_IDS, UTMS } from './join.js';
 import { DEMOGRAPHIC_FIELDS, type WebhookPayload } from './schemas.js';
 import type { trackPayloadSchema } from './schemas.js';
@@ -38,11 +38,14 @@ function copyDefined<T extends object, K extends keyof T & keyof NewEvent>(from:
 }
 
 /**
- * The event of a webhook call. Raw `email`/`phone` are hashed here and dropped;
+ * The event of a webhook call. Raw `email`/`phone` are hashed here and dropped
+ * (an email that is not an address, or a phone that cannot be made E.164, is left
+ * out, with `email_rejected`/`phone_rejected` saying why; `client` gives the
+ * default country of a phone number written without `+`);
  * `click_timestamp` becomes the click time of every click ID of the payload
  * (without a click ID it has nothing to date and is dropped).
  */
-export async function eventFromWebhook(p: WebhookPayload, stage: Stage): Promise<NewEvent> {
+export async function eventFromWebhook(p: WebhookPayload, stage: Stage, client: Pick<Client, 'default_country'> = {}): Promise<NewEvent> {
   const event: NewEvent = {
     // Time-ordered (UUID v7): cheaper to index than a random one (tokens.ts).
     id: newEventId(),
@@ -66,8 +69,10 @@ export async function eventFromWebhook(p: WebhookPayload, stage: Stage): Promise
     if (value !== undefined) event.utm[k] = value;
   }
   if (p.email !== undefined || p.phone !== undefined) {
-    // The schema already checked both normalise; only hashes are kept.
-    Object.assign(event, await hashIdentity(p.email, p.phone, p.phone_country_code));
+    // Only hashes are kept, and why a value was left out (identity.ts).
+    // The payload's calling code, else the client's default country, for a number without `+` (phone.ts).
+    const fallback = p.phone_country_code !== undefined ? { callingCode: p.phone_country_code } : client.default_country !== undefined ? { country: client.default_country } : {};
+    Object.assign(event, await hashIdentity(p.email, p.phone, fallback));
   }
   return event;
 }

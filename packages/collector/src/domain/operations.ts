@@ -3,6 +3,7 @@ import { CollectorError } from '../errors.js';
 import { validationDetails, type ValidationDetails } from './schemas.js';
 import {
   clientInputSchema,
+  clientSettingsSchema,
   DEFAULT_EVENT_LIMIT,
   limitSchema,
   stageInputSchema,
@@ -55,7 +56,18 @@ function invalid(error: z.ZodError): OperationError {
 export async function createClient(store: Store, input: unknown): Promise<Client> {
   const parsed = clientInputSchema.safeParse(input);
   if (!parsed.success) throw invalid(parsed.error);
-  return store.clients.create({ name: parsed.data.name, origins: [...new Set(parsed.data.origins)] });
+  const { name, origins, default_country } = parsed.data;
+  return store.clients.create({ name, origins: [...new Set(origins)], ...(default_country === undefined ? {} : { default_country }) });
+}
+
+/** Validates and applies a client's settings (its default country; `null` clears it). */
+export async function setClientSettings(store: Store, clientId: string, input: unknown): Promise<Client> {
+  await requireClient(store, clientId);
+  const parsed = clientSettingsSchema.safeParse(input);
+  if (!parsed.success) throw invalid(parsed.error);
+  const client = await store.clients.setDefaultCountry(clientId, parsed.data.default_country);
+  if (client === undefined) throw new OperationError('not_found', `Unknown client '${clientId}'`, { entity: 'client' });
+  return client;
 }
 
 /** Returns the client or throws a `not_found` {@link OperationError}. */

@@ -5,6 +5,7 @@
  * every store runs, so no engine stores what another would refuse.
  */
 import { InvalidInputError } from '../errors.js';
+import { isPhoneCountry } from './phone.js';
 
 /**
  * The canonical form of a page origin as browsers send it in the `Origin`
@@ -27,13 +28,27 @@ export function normalizeOrigin(input: string): string {
   return url.origin;
 }
 
-/** A client as the store takes it: trimmed name, normalised origins. */
-export function checkClientInput(input: { name: string; origins?: string[] }): { name: string; origins: string[] } {
+/** A client as the store takes it: trimmed name, normalised origins, an upper-case default country. */
+export function checkClientInput(input: { name: string; origins?: string[]; default_country?: string }): {
+  name: string;
+  origins: string[];
+  default_country: string | null;
+} {
   const name = input.name.trim();
   if (name === '' || name.length > 200) {
     throw new InvalidInputError('Invalid client name: give 1 to 200 characters, e.g. "Acme Ltd"');
   }
-  return { name, origins: [...new Set((input.origins ?? []).map(normalizeOrigin))] };
+  const country = input.default_country === undefined ? null : checkDefaultCountry(input.default_country);
+  return { name, origins: [...new Set((input.origins ?? []).map(normalizeOrigin))], default_country: country };
+}
+
+/** A client's default country as stored: ISO 3166-1 alpha-2, upper case, with a phone numbering plan. */
+export function checkDefaultCountry(input: string): string {
+  const code = input.trim().toUpperCase();
+  if (!isPhoneCountry(code)) {
+    throw new InvalidInputError(`Invalid default country "${input}": give an ISO 3166-1 alpha-2 code, e.g. GB, US, DE`);
+  }
+  return code;
 }
 
 /** Stage keys are what the pixel sends as `stage`: short, lower-case, URL- and log-safe. */

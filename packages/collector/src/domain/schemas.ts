@@ -16,7 +16,7 @@
  * - text never contains lone surrogates (it would not survive UTF-8).
  */
 import { z } from 'zod';
-import { normalizeEmail, normalizePhone } from '@pruuv/pixel';
+import { parseFbc } from '@pruuv/sender/platforms';
 
 /** Longest reference / item reference, in UTF-16 code units after normalisation. */
 export const MAX_REFERENCE_LENGTH = 256;
@@ -68,20 +68,15 @@ const sha256 = z
   .regex(/^[0-9a-fA-F]{64}$/, 'Expected a SHA-256 hash: 64 hex characters')
   .toLowerCase();
 
-/** Legacy 2-character appendix tokens of Meta's SDKs (platforms.md §1.8). */
-const META_APPENDIX_TOKENS = new Set(['AQ', 'Ag', 'Aw', 'BA', 'BQ', 'Bg']);
-
 /**
  * Whether a value is a valid `_fbc`/`_fbp` (platforms.md §2.1 rules 1-3):
- * `fb.{subdomainIndex}.{creationTimeMs}.{value}` plus an optional appendix of
- * 2 known or exactly 8 characters; kept verbatim.
+ * `fb.{subdomainIndex}.{creationTimeMs}.{value}` plus an optional appendix, one
+ * of the legacy 2-character tokens or 8 base64url characters (`[A-Za-z0-9_-]`),
+ * kept verbatim. The sender's `parseFbc` decides, so the collector, the sender
+ * and the pixel accept the same appendix (issue 13, item 6).
  */
 export function isMetaCookie(value: string): boolean {
-  const parts = value.split('.');
-  if (parts.length !== 4 && parts.length !== 5) return false;
-  const [version, index, time, id, appendix] = parts;
-  if (version !== 'fb' || !/^\d+$/.test(index!) || !/^\d+$/.test(time!) || !id) return false;
-  return appendix === undefined || appendix.length === 8 || META_APPENDIX_TOKENS.has(appendix);
+  return parseFbc(value) !== undefined;
 }
 
 const metaCookie = z
@@ -159,13 +154,9 @@ export const webhookPayloadSchema = z
     ...Object.fromEntries(Object.entries(demographics).map(([k, v]) => [k, optional(v)])) as {
       [K in keyof typeof demographics]: ReturnType<typeof optional<(typeof demographics)[K]>>;
     },
-    email: optional(
-      z
-        .string()
-        .max(320)
-        .refine(wellFormed, WELL_FORMED)
-        .refine((s) => normalizeEmail(s) !== undefined, 'Expected an email address, e.g. jo@example.com, or leave it out'),
-    ),
+    // Not refused when it is not an address: the event is stored without it (identity.ts).
+    email: optional(z.string().max(320).refine(wellFormed, WELL_FORMED)),
+    // Not refused when it cannot be made E.164: the event is stored without it (identity.ts).
     phone: optional(z.string().max(64).refine(wellFormed, WELL_FORMED)),
     phone_country_code: optional(countryCode),
     email_sha256: optional(sha256),
@@ -177,13 +168,6 @@ export const webhookPayloadSchema = z
   .superRefine((p, ctx) => {
     if (p.email !== undefined && p.email_sha256 !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['email_sha256'], message: 'Send either email or email_sha256, not both' });
-    }
-    if (p.phone !== undefined && normalizePhone(p.phone, p.phone_country_code) === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['phone'],
-        message: 'Expected a phone number with country code (+44 7700 900123), or send phone_country_code',
-      });
     }
     if (p.phone !== undefined && (p.phone_sha256 !== undefined || p.phone_sha256_meta !== undefined)) {
       ctx.addIssue({ code: 'custom', path: ['phone_sha256'], message: 'Send either phone or phone_sha256/phone_sha256_meta, not both' });

@@ -6,6 +6,7 @@ import { eventQuerySchema, webhookUrl } from '../domain/admin-input.js';
 import { createConnections } from '../domain/connections.js';
 import {
   createClient,
+  setClientSettings,
   createStage,
   listEvents,
   listStages,
@@ -57,7 +58,8 @@ function baseUrlOf(req: Request): string {
  * | method | path | body | 2xx response |
  * | --- | --- | --- | --- |
  * | GET | /clients | | `{ clients }` |
- * | POST | /clients | `{ name, origins? }` | 201 `{ client }` |
+ * | POST | /clients | `{ name, origins?, default_country? }` | 201 `{ client }` |
+ * | PATCH | /clients/:id | `{ default_country }` (`null` clears it) | `{ client }` |
  * | GET | /clients/:id/stages | | `{ stages }` |
  * | POST | /clients/:id/stages | `{ key, name }` | 201 `{ stage, token, webhook_url }` |
  * | POST | /stages/:id/rotate-token | | `{ stage_id, token, webhook_url }` |
@@ -105,6 +107,12 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
     const client = await createClient(store, req.body ?? {});
     logger?.info({ client_id: client.id }, 'admin: client created');
     res.status(201).json({ client });
+  });
+
+  router.patch('/clients/:id', async (req, res) => {
+    const client = await setClientSettings(store, req.params.id, req.body ?? {});
+    logger?.info({ client_id: client.id }, 'admin: client settings changed');
+    res.json({ client });
   });
 
   router.get('/clients/:id/stages', async (req, res) => {

@@ -91,7 +91,10 @@ export function addWebhookRoutes(router: IRouter, deps: WebhookDeps): void {
         return;
       }
       const at = now();
-      const event = withDataTimestamp(await eventFromWebhook(parsed.data, stage), at);
+      // The client's default country matters only for a phone without its own calling code: read it then only.
+      const needsCountry = parsed.data.phone !== undefined && parsed.data.phone_country_code === undefined;
+      const client = needsCountry ? await store.clients.get(stage.client_id) : undefined;
+      const event = withDataTimestamp(await eventFromWebhook(parsed.data, stage, client), at);
       const admission = await store.events.admit(event, at);
       switch (admission.status) {
         case 'stored':

@@ -39,7 +39,7 @@ const EVENT_COLUMNS = [
   'data_timestamp', 'received_at', 'received_ms', 'client_time', 'consent',
   'fbclid', 'fbclid_ts', 'gclid', 'gclid_ts', 'wbraid', 'wbraid_ts', 'gbraid', 'gbraid_ts', 'ttclid', 'ttclid_ts', 'msclkid', 'msclkid_ts',
   'utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_term', 'fbc', 'fbp', 'ttp',
-  'email_sha256', 'email_sha256_google', 'phone_sha256', 'phone_sha256_meta', 'visitor_id', 'client_ip', 'user_agent', 'page_url',
+  'email_sha256', 'email_sha256_google', 'phone_sha256', 'phone_sha256_meta', 'email_rejected', 'phone_rejected', 'visitor_id', 'client_ip', 'user_agent', 'page_url',
   'referrer', 'first_touch', 'last_touch', 'demographics', 'inherited_from', 'inherited_fields',
 ] as const;
 
@@ -47,7 +47,11 @@ const list = (columns: readonly string[]): string => columns.join(', ');
 
 /** The tables in an order that satisfies every foreign key. */
 const TABLES: readonly TableCopy[] = [
-  { table: 'clients', columns: ['id', 'name', 'site_key', 'created_at'], select: 'SELECT id, name, site_key, created_at FROM clients ORDER BY created_at, rowid' },
+  {
+    table: 'clients',
+    columns: ['id', 'name', 'site_key', 'default_country', 'created_at'],
+    select: 'SELECT id, name, site_key, default_country, created_at FROM clients ORDER BY created_at, rowid',
+  },
   { table: 'client_origins', columns: ['client_id', 'origin'], select: 'SELECT client_id, origin FROM client_origins ORDER BY rowid' },
   {
     table: 'stages',

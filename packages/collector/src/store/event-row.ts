@@ -18,6 +18,8 @@ const TEXT_FIELDS = [
   'email_sha256_google',
   'phone_sha256',
   'phone_sha256_meta',
+  'email_rejected',
+  'phone_rejected',
   'visitor_id',
   'client_ip',
   'user_agent',
@@ -114,7 +116,8 @@ export function eventFromRow(row: EventRow, json: (value: unknown) => unknown): 
   if (row.revenue_value !== null) event.revenue_value = row.revenue_value;
   for (const k of TEXT_FIELDS) {
     const value = row[k];
-    if (value !== null) event[k] = value;
+    // `email_rejected` and `phone_rejected` hold one of the reason codes they were written with.
+    if (value !== null) (event as Record<TextField, string | undefined>)[k] = value;
   }
   for (const k of CLICK_IDS) {
     const value = row[k];

@@ -14,6 +14,8 @@
  */
 
 import type { ClickIdName, Touch, UtmName } from '@pruuv/pixel';
+import type { EmailRejection } from '../domain/email.js';
+import type { PhoneRejection } from '../domain/phone.js';
 import type {
   ClaimInput,
   ClaimedSend,
@@ -39,6 +41,12 @@ export interface Client {
   site_key: string;
   /** Page origins (`https://www.example.com`) allowed to send pixel events. Empty: none. */
   origins: string[];
+  /**
+   * ISO 3166-1 alpha-2 country (`GB`): a webhook phone number written without `+`
+   * is taken as national when it is a valid number of this country. Defaults to
+   * none: such a number is read as starting with its country code.
+   */
+  default_country?: string;
   /** ISO 8601 UTC. */
   created_at: string;
 }
@@ -90,6 +98,10 @@ export interface StoredEvent {
   email_sha256_google?: string;
   phone_sha256?: string;
   phone_sha256_meta?: string;
+  /** Why the webhook's raw email was left out (`no_at`, `no_dot_in_domain`…); never the value. */
+  email_rejected?: EmailRejection;
+  /** Why the webhook's raw phone was left out (`not_e164`, `no_digits`); never the value. */
+  phone_rejected?: PhoneRejection;
   client_ip?: string;
   user_agent?: string;
   page_url?: string;
@@ -250,7 +262,7 @@ export interface OutboxCommit extends CommitInput {
 
 /** Clients and their allowed page origins. */
 export interface ClientStore {
-  create(input: { name: string; origins?: string[] }): Promise<Client>;
+  create(input: { name: string; origins?: string[]; default_country?: string }): Promise<Client>;
   get(id: string): Promise<Client | undefined>;
   /** Cached: the pixel's hot path reads it per beacon. */
   bySiteKey(siteKey: string): Promise<Client | undefined>;
@@ -258,6 +270,8 @@ export interface ClientStore {
   list(): Promise<Client[]>;
   /** Replaces the allowed origins of a client; returns the updated client, `undefined` for an unknown id. */
   setOrigins(id: string, origins: string[]): Promise<Client | undefined>;
+  /** Sets (or with `null` clears) the client's default country; returns the updated client, `undefined` for an unknown id. */
+  setDefaultCountry(id: string, country: string | null): Promise<Client | undefined>;
   /** Whether any client lists this origin (answers CORS preflights before the site key is known). */
   anyAllowsOrigin(origin: string): Promise<boolean>;
 }

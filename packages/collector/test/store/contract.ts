@@ -95,6 +95,22 @@ export function storeContract(engine: EngineHarness): void {
       expect(await store.clients.setOrigins('cli_missing', [])).toBeUndefined();
     });
 
+    it("keeps a client's default country, upper-cased, and sets or clears it; the cached site-key read follows", async () => {
+      const client = await store.clients.create({ name: 'A', default_country: 'gb' });
+      expect(client.default_country).toBe('GB');
+      expect((await store.clients.bySiteKey(client.site_key))?.default_country).toBe('GB');
+      expect((await store.clients.setDefaultCountry(client.id, 'US'))?.default_country).toBe('US');
+      expect((await store.clients.get(client.id))?.default_country).toBe('US');
+      expect((await store.clients.bySiteKey(client.site_key))?.default_country).toBe('US');
+      const cleared = await store.clients.setDefaultCountry(client.id, null);
+      expect(cleared).toBeDefined();
+      expect(cleared).not.toHaveProperty('default_country');
+      expect(await store.clients.setDefaultCountry('cli_missing', 'GB')).toBeUndefined();
+      await expect(store.clients.setDefaultCountry(client.id, 'XX')).rejects.toThrow(/default country/);
+      await expect(store.clients.create({ name: 'B', default_country: 'England' })).rejects.toThrow(/default country/);
+      expect((await store.clients.create({ name: 'C' })).default_country).toBeUndefined();
+    });
+
     it('lists clients and stages created in the same millisecond in creation order', async () => {
       const clients = [];
       for (let i = 0; i < 6; i++) clients.push(await store.clients.create({ name: `C${i}` }));

@@ -1,12 +1,11 @@
 import { newTestDatabase } from '@pruuv/testkit/database';
 import type { TestDatabase } from '@pruuv/testkit/postgres';
-import { readdirSync } from 'node:fs';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SchemaTooNewError } from '../../src/errors.js';
+import { migrationsDir, readMigrations } from '../../src/store/migrations.js';
 import { openStore, StoreOpenError } from '../../src/store/open.js';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres/index.js';
-import { POSTGRES_MIGRATIONS_DIR } from '../../src/store/postgres/migrate.js';
 import { CLAIM_SQL, COMMIT_ROWS_SQL, OWNED_ROWS_SQL } from '../../src/store/postgres/outbox.js';
 import { storeContract, type EngineHarness } from './contract.js';
 
@@ -77,7 +76,8 @@ describe('PostgreSQL store: the database', () => {
     await client.connect();
     const { rows } = await client.query<{ name: string }>('SELECT name FROM schema_migrations');
     await client.end();
-    expect(rows.map((r) => r.name)).toEqual(readdirSync(POSTGRES_MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort());
+    // Each migration of the folder, once.
+    expect(rows.map((r) => r.name)).toEqual(readMigrations(migrationsDir('postgres')).map((m) => m.name));
     for (const s of stores) await s.close();
   });
 

@@ -44,7 +44,7 @@ export interface ConnectionField<N extends string = string> {
   kind: 'setting' | 'secret';
   /** Without it the platform cannot send. */
   required: boolean;
-  /** Filled in when a person leaves the field out; the schema itself requires a value. */
+  /** Filled in when a person leaves the field out (an optional field reads a missing value as this default). */
   default?: string;
   /** What the field is, for a person: `Pixel (dataset) id`. */
   label: string;

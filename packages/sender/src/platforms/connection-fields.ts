@@ -19,7 +19,12 @@ export interface FieldNotes<C extends ConnectionBase> {
   secrets: readonly FieldName<C>[];
   /** What each field is, for a person (`dry_run` has one for all). */
   labels: Readonly<Record<Exclude<FieldName<C>, 'dry_run'>, string>>;
-  /** Values filled in when a person leaves the field out (the schema itself requires one). */
+  /**
+   * Values filled in when a person leaves the field out. The schema may require
+   * the field (Google's `api`) or take it as optional, the adapter reading a
+   * missing value as the same default (TikTok's `match`, which connections
+   * stored before it existed lack).
+   */
   defaults?: Readonly<Partial<Record<FieldName<C>, string>>>;
 }
 
@@ -36,7 +41,9 @@ export function connectionFields<C extends ConnectionBase>(schema: ConnectionSpe
     .map(([name, field]) => {
       const fallback = defaults[name];
       const optional = z.safeParse(field, undefined).success;
-      const options = 'options' in field && Array.isArray(field.options) ? (field.options as unknown[]).map(String) : undefined;
+      // An optional choice (`z.enum(…).optional()`) is still a choice.
+      const inner = field instanceof z.ZodOptional ? field.unwrap() : field;
+      const options = 'options' in inner && Array.isArray(inner.options) ? (inner.options as unknown[]).map(String) : undefined;
       const type = options !== undefined ? 'choice' : z.safeParse(field, true).success && !z.safeParse(field, 'x').success ? 'boolean' : 'text';
       const out: ConnectionField = {
         name,

@@ -14,6 +14,8 @@ export type SkipReason =
   | 'consent_denied'
   | 'no_connection'
   | 'missing_click_id'
+  | 'invalid_email'
+  | 'invalid_phone'
   | 'gbraid_and_wbraid'
   | 'fbc_malformed'
   | 'event_too_old'

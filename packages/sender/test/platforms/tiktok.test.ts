@@ -54,7 +54,8 @@ describe('buildTikTokRequest', () => {
             ttp: 'ttp-cookie',
             email: sha256('alice_abc@gmail.com'),
             phone: VECTORS.tiktokPhone.hash,
-            external_id: VECTORS.externalId.hash,
+            // TikTok keeps the reference's case (its GTM template's hash(value, false)).
+            external_id: sha256(VECTORS.externalId.input.trim()),
             ip: '2001:db8::1',
             user_agent: 'UA',
           },

@@ -1,5 +1,5 @@
 /** PostgreSQL storage of clients and their allowed page origins. */
-import { checkClientInput, normalizeOrigin } from '../../domain/origins.js';
+import { checkClientInput, checkDefaultCountry, normalizeOrigin } from '../../domain/origins.js';
 import { newClientId, newSiteKey } from '../../domain/tokens.js';
 import { createAsyncCatalogCache, type CatalogVersion } from '../catalog-cache.js';
 import type { Client, ClientStore } from '../types.js';
@@ -10,16 +10,19 @@ interface ClientRow {
   name: string;
   site_key: string;
   created_at: Date;
+  default_country: string | null;
   origins: string[] | null;
 }
 
 /** The client with its origins, in one statement. */
-const CLIENT_SQL = `SELECT c.id, c.name, c.site_key, c.created_at,
+const CLIENT_SQL = `SELECT c.id, c.name, c.site_key, c.created_at, c.default_country,
   (SELECT array_agg(o.origin ORDER BY o.origin) FROM client_origins o WHERE o.client_id = c.id) AS origins
 FROM clients c`;
 
 function toClient(row: ClientRow): Client {
-  return { id: row.id, name: row.name, site_key: row.site_key, origins: row.origins ?? [], created_at: row.created_at.toISOString() };
+  const client: Client = { id: row.id, name: row.name, site_key: row.site_key, origins: row.origins ?? [], created_at: row.created_at.toISOString() };
+  if (row.default_country !== null) client.default_country = row.default_country;
+  return client;
 }
 
 async function insertOrigins(q: Queryable, id: string, origins: readonly string[]): Promise<void> {
@@ -37,10 +40,10 @@ export function createClients(db: StorePool, now: () => Date, catalog: CatalogVe
   };
   return {
     async create(input) {
-      const { name, origins: list } = checkClientInput(input);
+      const { name, origins: list, default_country } = checkClientInput(input);
       const id = newClientId();
       await db.transaction(async (q) => {
-        await q.query('INSERT INTO clients (id, name, site_key, created_at) VALUES ($1, $2, $3, $4)', [id, name, newSiteKey(), now()]);
+        await q.query('INSERT INTO clients (id, name, site_key, default_country, created_at) VALUES ($1, $2, $3, $4, $5)', [id, name, newSiteKey(), default_country, now()]);
         await insertOrigins(q, id, list);
       });
       catalog.bump();
@@ -68,6 +71,12 @@ export function createClients(db: StorePool, now: () => Date, catalog: CatalogVe
       });
       catalog.bump();
       return found ? byId(id) : undefined;
+    },
+    async setDefaultCountry(id, country) {
+      const code = country === null ? null : checkDefaultCountry(country);
+      const { rowCount } = await db.query('UPDATE clients SET default_country = $1 WHERE id = $2', [code, id]);
+      catalog.bump();
+      return rowCount === 0 ? undefined : byId(id);
     },
     async anyAllowsOrigin(origin) {
       const all = await origins.get('', async () => {

@@ -1,5 +1,5 @@
 /** SQLite storage of clients and their allowed page origins. */
-import { checkClientInput, normalizeOrigin } from '../../domain/origins.js';
+import { checkClientInput, checkDefaultCountry, normalizeOrigin } from '../../domain/origins.js';
 import { newClientId, newSiteKey } from '../../domain/tokens.js';
 import type { Client, ClientStore } from '../types.js';
 import { createCatalogCache, type CatalogVersion } from '../catalog-cache.js';
@@ -9,6 +9,7 @@ interface ClientRow {
   id: string;
   name: string;
   site_key: string;
+  default_country: string | null;
   created_at: string;
 }
 
@@ -17,7 +18,8 @@ interface ClientRow {
  * allowed origins are cached until `catalog` changes (see catalog-version.ts).
  */
 export function createClients(db: Db, now: () => Date, catalog: CatalogVersion): ClientStore {
-  const insert = db.prepare('INSERT INTO clients (id, name, site_key, created_at) VALUES (?, ?, ?, ?)');
+  const insert = db.prepare('INSERT INTO clients (id, name, site_key, default_country, created_at) VALUES (?, ?, ?, ?, ?)');
+  const updateCountry = db.prepare('UPDATE clients SET default_country = ? WHERE id = ?');
   const insertOrigin = db.prepare('INSERT OR IGNORE INTO client_origins (client_id, origin) VALUES (?, ?)');
   const deleteOrigins = db.prepare('DELETE FROM client_origins WHERE client_id = ?');
   const byId = db.prepare<[string], ClientRow>('SELECT * FROM clients WHERE id = ?');
@@ -31,9 +33,10 @@ export function createClients(db: Db, now: () => Date, catalog: CatalogVersion):
   // One entry: every origin any client lists (bounded by the configuration, not by callers).
   const cachedOrigins = createCatalogCache<ReadonlySet<string>>(catalog);
 
-  const toClient = (row: ClientRow): Client => ({
+  const toClient = ({ default_country, ...row }: ClientRow): Client => ({
     ...row,
     origins: originsOf.all(row.id).map((r) => r.origin),
+    ...(default_country === null ? {} : { default_country }),
   });
 
   const replaceOrigins = db.transaction((id: string, origins: string[]) => {
@@ -44,10 +47,10 @@ export function createClients(db: Db, now: () => Date, catalog: CatalogVersion):
 
   return {
     async create(input) {
-      const { name, origins } = checkClientInput(input);
+      const { name, origins, default_country } = checkClientInput(input);
       const id = newClientId();
       db.transaction(() => {
-        insert.run(id, name, newSiteKey(), now().toISOString());
+        insert.run(id, name, newSiteKey(), default_country, now().toISOString());
         for (const origin of origins) insertOrigin.run(id, origin);
         catalog.bump();
       })();
@@ -70,6 +73,12 @@ export function createClients(db: Db, now: () => Date, catalog: CatalogVersion):
       const normalized = origins.map(normalizeOrigin);
       if (!byId.get(id)) return undefined;
       replaceOrigins(id, normalized);
+      return toClient(byId.get(id)!);
+    },
+    async setDefaultCountry(id, country) {
+      const code = country === null ? null : checkDefaultCountry(country);
+      if (updateCountry.run(code, id).changes === 0) return undefined;
+      catalog.bump();
       return toClient(byId.get(id)!);
     },
     async anyAllowsOrigin(origin) {

@@ -2,9 +2,9 @@
  * Meta Conversions API: the request for a batch of events (platforms.md §1).
  * Pure: no I/O.
  */
-import { externalIdHash } from '../../hashing.js';
 import type { HttpRequest } from '../../http.js';
 import type { MetaConnection } from './connection.js';
+import { metaExternalId } from './external-id.js';
 import type { MetaPlan } from './eligibility.js';
 
 /** Real Graph API host. */
@@ -53,7 +53,9 @@ export function metaServerEvent(plan: MetaPlan): MetaServerEvent {
   if (e.email_sha256) user.em = e.email_sha256;
   // Meta's phone hash is of the digits without `+` (platforms.md §1.4).
   if (e.phone_sha256_meta) user.ph = e.phone_sha256_meta;
-  user.external_id = externalIdHash(e.reference);
+  // Meta's own normalisation: all whitespace removed, lower-cased (external-id.ts).
+  const externalId = metaExternalId(e.reference);
+  if (externalId) user.external_id = externalId;
   if (e.fbp) user.fbp = e.fbp;
   if (e.client_ip) user.client_ip_address = e.client_ip;
   if (e.user_agent) user.client_user_agent = e.user_agent;

@@ -12,14 +12,30 @@ export interface TikTokConnection {
   pixel_code: string;
   access_token: string;
   test_event_code?: string;
+  /**
+   * Which events go to TikTok. `any`: an event with a ttclid, or else one TikTok
+   * can match by a hashed email or phone or the `_ttp` cookie, as TikTok's own
+   * Events API template, Segment and RudderStack send them; `click-id-only`: only
+   * events with a ttclid. Defaults to `any`.
+   */
+  match?: TikTokMatch;
   dry_run?: boolean;
 }
+
+/** The values of {@link TikTokConnection.match}. */
+export const TIKTOK_MATCH = ['any', 'click-id-only'] as const;
+/** Which events a TikTok connection sends. */
+export type TikTokMatch = (typeof TIKTOK_MATCH)[number];
+/** {@link TikTokConnection.match} when the connection does not say. */
+export const TIKTOK_MATCH_DEFAULT: TikTokMatch = 'any';
 
 const schema = z.object({
   platform: z.literal('tiktok'),
   pixel_code: z.string().min(1),
   access_token: z.string().min(1),
   test_event_code: z.string().min(1).optional(),
+  // Optional: connections stored before the setting existed send as `any`.
+  match: z.enum(TIKTOK_MATCH).optional(),
   dry_run: DRY_RUN_SCHEMA,
 });
 
@@ -28,6 +44,13 @@ export const TIKTOK_CONNECTION: ConnectionSpec<TikTokConnection> = {
   schema,
   fields: connectionFields<TikTokConnection>(schema, {
     secrets: ['access_token'],
-    labels: { pixel_code: 'Pixel Code', access_token: 'access token', test_event_code: 'send as test events under this code' },
+    labels: {
+      pixel_code: 'Pixel Code',
+      access_token: 'access token',
+      test_event_code: 'send as test events under this code',
+      match: 'which events to send: any (a ttclid, or else a hashed email or phone or the _ttp cookie; default) or click-id-only (a ttclid only)',
+    },
+    // TikTok matches without a ttclid, and its own template sends such events (tiktok/gtm-template-eapi, TestGA).
+    defaults: { match: TIKTOK_MATCH_DEFAULT },
   }),
 };

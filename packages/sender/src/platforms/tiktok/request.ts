@@ -2,9 +2,9 @@
  * TikTok Events API 2.0 (`/open_api/v1.3/event/track/`): the request for a
  * batch of events (platforms.md §4). Pure.
  */
-import { externalIdHash } from '../../hashing.js';
 import type { HttpRequest } from '../../http.js';
 import type { TikTokConnection } from './connection.js';
+import { tiktokExternalId } from './external-id.js';
 import type { TikTokPlan } from './eligibility.js';
 
 /** Real TikTok Business API host. */
@@ -22,7 +22,8 @@ export interface TikTokEvent {
   /** The funnel event id: TikTok deduplicates on (`event_source_id`, `event_id`, `event`). */
   event_id: string;
   user: {
-    ttclid: string;
+    /** Absent when TikTok matches the event by `email`, `phone` or `ttp`. */
+    ttclid?: string;
     ttp?: string;
     email?: string;
     /** SHA-256 of E.164 with `+`. */
@@ -52,11 +53,14 @@ export interface TikTokTrackBody {
 /** One event in TikTok's shape. */
 export function tiktokEvent(plan: TikTokPlan): TikTokEvent {
   const e = plan.event;
-  const user: TikTokEvent['user'] = { ttclid: plan.ttclid };
+  const user: TikTokEvent['user'] = {};
+  if (plan.ttclid) user.ttclid = plan.ttclid;
   if (e.ttp) user.ttp = e.ttp;
   if (e.email_sha256) user.email = e.email_sha256;
   if (e.phone_sha256) user.phone = e.phone_sha256;
-  user.external_id = externalIdHash(e.reference);
+  // TikTok's own normalisation: trimmed, case kept (external-id.ts).
+  const externalId = tiktokExternalId(e.reference);
+  if (externalId) user.external_id = externalId;
   if (e.client_ip) user.ip = e.client_ip;
   if (e.user_agent) user.user_agent = e.user_agent;
   const event: TikTokEvent = {
