@@ -26,6 +26,11 @@ export interface Config {
   databaseUrl?: string;
   /** PostgreSQL connections per process (`PRUUV_DATABASE_POOL_SIZE`). Defaults to `10`. */
   poolSize: number;
+  /**
+   * Open connections one client address may hold when the collector faces clients directly
+   * (`PRUUV_CONNECTIONS_PER_ADDRESS`, `0`: no limit). Defaults to `100`.
+   */
+  connectionsPerAddress: number;
   /** Bearer token of the admin API (`PRUUV_ADMIN_TOKEN`). Defaults to `undefined`: admin API disabled (404). */
   adminToken?: string;
   /** Log level (`PRUUV_LOG_LEVEL`). Defaults to `info`. */
@@ -159,6 +164,9 @@ const envSchema = z
     PRUUV_DATABASE_POOL_SIZE: variable('PRUUV_DATABASE_POOL_SIZE', 'an integer from 1 to 1000', (raw) =>
       /^\d{1,4}$/.test(raw.trim()) && Number(raw) >= 1 && Number(raw) <= 1000 ? Number(raw) : undefined,
     ).optional(),
+    PRUUV_CONNECTIONS_PER_ADDRESS: variable('PRUUV_CONNECTIONS_PER_ADDRESS', 'an integer from 0 (no limit) to 100000', (raw) =>
+      /^\d{1,6}$/.test(raw.trim()) && Number(raw) <= 100_000 ? Number(raw) : undefined,
+    ).optional(),
     PRUUV_ADMIN_TOKEN: variable(
       'PRUUV_ADMIN_TOKEN',
       `at least ${MIN_ADMIN_TOKEN_LENGTH} characters without spaces (generate one with \`openssl rand -hex 32\`)`,
@@ -198,6 +206,7 @@ export const CONFIG_VARIABLES = [
   'PRUUV_DB',
   'PRUUV_DATABASE_URL',
   'PRUUV_DATABASE_POOL_SIZE',
+  'PRUUV_CONNECTIONS_PER_ADDRESS',
   'PRUUV_ADMIN_TOKEN',
   'PRUUV_LOG_LEVEL',
   'PRUUV_LOG_PRETTY',
@@ -230,6 +239,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT ?? 8787,
     dbFile: e.PRUUV_DB ?? './data/pruuv.db',
     poolSize: e.PRUUV_DATABASE_POOL_SIZE ?? 10,
+    connectionsPerAddress: e.PRUUV_CONNECTIONS_PER_ADDRESS ?? 100,
     logLevel: e.PRUUV_LOG_LEVEL ?? 'info',
     trustProxy: e.PRUUV_TRUST_PROXY ?? false,
     scriptPath: e.PRUUV_SCRIPT_PATH ?? '/s.js',

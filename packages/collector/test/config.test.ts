@@ -7,6 +7,7 @@ describe('loadConfig', () => {
       port: 8787,
       dbFile: './data/pruuv.db',
       poolSize: 10,
+      connectionsPerAddress: 100,
       logLevel: 'info',
       trustProxy: false,
       scriptPath: '/s.js',
@@ -28,6 +29,8 @@ describe('loadConfig', () => {
   it('reads PostgreSQL settings, and never echoes the database URL', () => {
     const url = 'postgres://pruuv:s3cret@db.internal:5432/pruuv';
     expect(loadConfig({ PRUUV_DATABASE_URL: url, PRUUV_DATABASE_POOL_SIZE: '25' })).toMatchObject({ databaseUrl: url, poolSize: 25 });
+    expect(loadConfig({ PRUUV_CONNECTIONS_PER_ADDRESS: '0' }).connectionsPerAddress).toBe(0);
+    expect(() => loadConfig({ PRUUV_CONNECTIONS_PER_ADDRESS: 'many' })).toThrow(/PRUUV_CONNECTIONS_PER_ADDRESS/);
     expect(() => loadConfig({ PRUUV_DATABASE_URL: 'mysql://pruuv:s3cret@db/pruuv' })).toThrow(/PRUUV_DATABASE_URL must be a postgres:\/\/ URL/);
     expect(() => loadConfig({ PRUUV_DATABASE_URL: 'mysql://pruuv:s3cret@db/pruuv' })).not.toThrow(/s3cret/);
     expect(() => loadConfig({ PRUUV_DATABASE_POOL_SIZE: '0' })).toThrow(/PRUUV_DATABASE_POOL_SIZE must be an integer from 1 to 1000/);

@@ -161,6 +161,8 @@ describe('two collectors and two workers on one PostgreSQL database', () => {
       PRUUV_ENCRYPTION_KEY: key,
       PRUUV_HOST: '127.0.0.1',
       PRUUV_LOG_LEVEL: 'info',
+      // The flood below opens 530 connections from 127.0.0.1 to each collector at once.
+      PRUUV_CONNECTIONS_PER_ADDRESS: '0',
       // A slot every two seconds, so the run sees many slots shared by two workers.
       PRUUV_SEND_CRON: '*/2 * * * * *',
       PRUUV_SEND_LEASE_SECONDS: '10',

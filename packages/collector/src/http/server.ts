@@ -249,8 +249,9 @@ export async function startServer(config: Config, options: StartServerOptions = 
   if (config.adminToken !== undefined) appOptions.adminToken = config.adminToken;
   const app = createApp(appOptions);
   const logRequest = requestLogger(logger);
-  const limits = { ...DEFAULT_CONNECTION_LIMITS, ...options.limits };
-  const http = drainableServer((req, res) => logRequest(req, res, () => app(req, res)), limits, !config.trustProxy, logger);
+  const limits = { ...DEFAULT_CONNECTION_LIMITS, connectionsPerAddress: config.connectionsPerAddress, ...options.limits };
+  const perAddress = !config.trustProxy && limits.connectionsPerAddress > 0;
+  const http = drainableServer((req, res) => logRequest(req, res, () => app(req, res)), limits, perAddress, logger);
   let address: AddressInfo;
   try {
     address = await listen(http.server, config);
