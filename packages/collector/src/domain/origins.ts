@@ -27,13 +27,18 @@ export function normalizeOrigin(input: string): string {
   return url.origin;
 }
 
-/** A client as the store takes it: trimmed name, normalised origins. */
-export function checkClientInput(input: { name: string; origins?: string[] }): { name: string; origins: string[] } {
-  const name = input.name.trim();
+/** A client name as the store takes it: trimmed, 1 to 200 characters. */
+export function checkClientName(input: string): string {
+  const name = input.trim();
   if (name === '' || name.length > 200) {
     throw new InvalidInputError('Invalid client name: give 1 to 200 characters, e.g. "Acme Ltd"');
   }
-  return { name, origins: [...new Set((input.origins ?? []).map(normalizeOrigin))] };
+  return name;
+}
+
+/** A client as the store takes it: trimmed name, normalised origins. */
+export function checkClientInput(input: { name: string; origins?: string[] }): { name: string; origins: string[] } {
+  return { name: checkClientName(input.name), origins: [...new Set((input.origins ?? []).map(normalizeOrigin))] };
 }
 
 /** Stage keys are what the pixel sends as `stage`: short, lower-case, URL- and log-safe. */

@@ -11,6 +11,7 @@ import { createConnections } from './connections.js';
 import { openDb, type Db, type OpenDbOptions } from './db.js';
 import { createEvents, type EventsOptions, type SqliteEvents } from './events.js';
 import { createOutbox } from './outbox.js';
+import { createPixelOrigins } from './pixel-origins.js';
 import { createRuns } from './runs.js';
 import { createGoogleRequests, createSendLog } from './send-log.js';
 import { createStages } from './stages.js';
@@ -48,6 +49,7 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions = {}): Sql
     events: createEvents(db, enqueue, options),
     outbox,
     connections: createConnections(db),
+    pixelOrigins: createPixelOrigins(db),
     sends: createSendLog(db),
     googleRequests: createGoogleRequests(db),
     runs: createRuns(db),
