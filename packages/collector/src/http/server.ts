@@ -172,6 +172,8 @@ export async function startServer(config: Config, options: StartServerOptions = 
     scriptPath: config.scriptPath,
     ingestPath: config.ingestPath,
     trustProxy: config.trustProxy,
+    send: config.send,
+    ...(config.publicUrl !== undefined ? { publicUrl: config.publicUrl } : {}),
     ...options.app,
   };
   if (config.adminToken !== undefined) appOptions.adminToken = config.adminToken;
