@@ -7,11 +7,13 @@ import { ErrorPage } from './error.js';
 import { addClients } from './clients.js';
 import { addConnections } from './connections.js';
 import { addOverview } from './overview.js';
+import { addWebhooks } from './webhooks.js';
 
 export function addPages(router: Router, deps: DashboardDeps): void {
   addOverview(router, deps);
   addClients(router, deps);
   addConnections(router, deps);
+  addWebhooks(router, deps);
   // A refused action or an object out of scope: its own status and message, as a page.
   router.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (!(error instanceof DashboardHttpError)) return next(error);
