@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logger.js';
 import { postWebhook, seedClient, seedEvents, startCollector, tempDir, type Fixture, type Running } from '../helpers/harness.js';
 import { addUser, browser, type Browser } from './helpers.js';
 import { pageText, preText } from './page-text.js';
@@ -13,9 +14,13 @@ import { pageText, preText } from './page-text.js';
 let dir: ReturnType<typeof tempDir>;
 let run: Running;
 let fx: Fixture;
+/** Every log line of the app, at every level. */
+let logs: string[];
 beforeEach(async () => {
   dir = tempDir();
-  run = await startCollector({ dbFile: `${dir.dir}/pruuv.db`, app: { publicUrl: 'https://collect.agency.example' } });
+  logs = [];
+  const logger = createLogger({ level: 'trace', pretty: false, destination: { write: (line: string) => void logs.push(line) } });
+  run = await startCollector({ dbFile: `${dir.dir}/pruuv.db`, app: { publicUrl: 'https://collect.agency.example', logger } });
   fx = await seedClient(run.store);
 });
 afterEach(async () => {
@@ -74,7 +79,9 @@ describe('funnel webhooks page', () => {
     expect(sent.status).toBe(200);
     expect(await sent.json()).toMatchObject({ received: true, event_id: expect.any(String) });
 
-    // Never again: not on the next page, not in the stored row.
+    // Never again: not on the next page, not in the stored row, not in a log line.
+    expect(logs.join('')).toContain('dashboard: stage created');
+    expect(logs.join('')).not.toContain(token);
     const later = await (await b.get(pagePath())).text();
     expect(later).not.toContain(token);
     expect(later).not.toMatch(TOKEN);
@@ -107,6 +114,8 @@ describe('funnel webhooks page', () => {
     expect((await postWebhook(run, fx.lead.stage.id, fx.lead.token, { reference: 'old-token' })).status).toBe(401);
     expect((await postWebhook(run, fx.lead.stage.id, token, { reference: 'new-token' })).status).toBe(200);
     expect(await (await b.get(pagePath())).text()).not.toContain(token);
+    expect(logs.join('')).toContain('dashboard: webhook token rotated');
+    expect(logs.join('')).not.toContain(token);
     // A stage of another client cannot be rotated through this client's path.
     const other = await seedClient(run.store);
     expect((await b.post(`/dashboard/webhooks/${fx.client.id}/stages/${other.lead.stage.id}/rotate`, {})).status).toBe(404);
