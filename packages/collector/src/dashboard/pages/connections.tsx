@@ -67,10 +67,13 @@ function FieldInput({ platform, field, value, stored }: { platform: Platform; fi
   );
   if (field.type === 'boolean') {
     return (
-      <label class="check" for={id}>
-        <input type="checkbox" id={id} name={inputName(field.name)} value="on" checked={value === true} aria-describedby={hintId} />
-        {fieldLabel(field)} {hint}
-      </label>
+      <div class="field-group">
+        <label class="check" for={id}>
+          <input type="checkbox" id={id} name={inputName(field.name)} value="on" checked={value === true} aria-describedby={hintId} />
+          {fieldLabel(field)}
+        </label>
+        {hint}
+      </div>
     );
   }
   if (field.type === 'choice') {
@@ -91,7 +94,7 @@ function FieldInput({ platform, field, value, stored }: { platform: Platform; fi
   }
   if (field.kind === 'secret') {
     return (
-      <div class="secret-field">
+      <div class="field-group">
         <label for={id}>
           <span>
             {fieldLabel(field)} {stored ? <Badge status="ok" text="stored" /> : <Badge status="muted" text="not set" />}
@@ -374,14 +377,15 @@ export function addConnections(router: Router, deps: DashboardDeps): void {
     const scope = scopeOf(ctx.user);
     const clients = await visibleClients(store, scope);
     const client = clientId !== undefined ? await visibleClient(store, scope, clientId) : clients[0];
+    // Views only: names of the stored secrets, never a ciphertext.
+    const views = client === undefined ? [] : await connections.list({ client_id: client.id });
     const view: ConnectionsView = {
       ctx,
       clients,
       client,
-      // Views only: names of the stored secrets, never a ciphertext.
-      connections: client === undefined ? [] : await connections.list({ client_id: client.id }),
-      // Only paused connections are counted, and only while they are paused.
-      held: client === undefined ? [] : (await store.outbox.held()).filter((h) => h.client_id === client.id),
+      connections: views,
+      // What a paused connection holds back: counted only while one of this client's is paused.
+      held: client !== undefined && views.some((c) => c.status === 'paused') ? (await store.outbox.held()).filter((h) => h.client_id === client.id) : [],
       stages: client === undefined ? [] : await store.stages.list(client.id),
       now: now(),
       keyRing: setup.keyRing !== undefined,

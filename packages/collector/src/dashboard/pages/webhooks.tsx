@@ -54,7 +54,7 @@ interface WebhooksView {
 
 function TokenNotice({ fresh }: { fresh: NewToken }) {
   return (
-    <div class="secret" role="status" aria-labelledby="new-token-title">
+    <div class="secret token-notice" role="status" aria-labelledby="new-token-title">
       <div>
         <h2 id="new-token-title">
           {fresh.rotated ? 'New webhook token' : 'Stage added'}: {fresh.stage.name} ({fresh.stage.key})
