@@ -32,6 +32,7 @@ describe('pruuv db copy', () => {
     env.fakes.script('meta', [{ kind: 'status', status: 503 }]);
     env.addEvent();
     await env.pass(); // a Meta retry waits in the outbox
+    await env.store.pixelOrigins.seen(env.client.id, 'https://www.shop.example', new Date('2026-11-20T09:59:00.000Z'));
     db = await newTestDatabase();
 
     const out = memoryOutput(true);
@@ -44,10 +45,10 @@ describe('pruuv db copy', () => {
     const report = JSON.parse(out.text) as { tables: Array<{ table: string; rows: number }>; total: number };
     const rows = Object.fromEntries(report.tables.map((t) => [t.table, t.rows]));
     const sqliteCount = (table: string) => (env!.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
-    for (const table of ['clients', 'client_origins', 'stages', 'users', 'connections', 'events', 'outbox', 'send_attempts', 'send_runs', 'google_request_status']) {
+    for (const table of ['clients', 'client_origins', 'stages', 'users', 'connections', 'pixel_origins', 'events', 'outbox', 'send_attempts', 'send_runs', 'google_request_status']) {
       expect(rows[table], table).toBe(sqliteCount(table));
     }
-    expect(rows).toMatchObject({ clients: 1, stages: 2, connections: 3, events: 7, outbox: 21, send_attempts: 21, google_request_status: 2 });
+    expect(rows).toMatchObject({ clients: 1, stages: 2, connections: 3, pixel_origins: 1, events: 7, outbox: 21, send_attempts: 21, google_request_status: 2 });
 
     const pg = await openPostgresStore(db.url);
     try {
@@ -56,6 +57,11 @@ describe('pruuv db copy', () => {
       expect(await pg.googleRequests.list({ limit: 10 })).toEqual(await env.store.googleRequests.list({ limit: 10 }));
       expect(await pg.stages.list()).toEqual(await env.store.stages.list());
       expect(await pg.clients.list()).toEqual(await env.store.clients.list());
+      expect(await pg.pixelOrigins.list()).toEqual(await env.store.pixelOrigins.list());
+      // Connections keep when they were last used.
+      const connections = await env.store.connections.list();
+      expect(connections.every((c) => c.last_used_at !== undefined)).toBe(true);
+      expect(await pg.connections.list()).toEqual(connections);
       expect(await pg.users.byEmail('ada@example.com')).toEqual(await env.store.users.byEmail('ada@example.com'));
       // Tokens still verify (hashes copied), credentials still open with the same key (ciphertexts copied).
       const sale = (await pg.stages.list()).find((s) => s.key === 'sale')!;

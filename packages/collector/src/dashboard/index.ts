@@ -4,8 +4,10 @@
  * sign-in, sessions and the write checks; each page lives in `pages/`.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { ApiVersions, FetchLike, KeyRing, PlatformUrls } from '@pruuv/sender';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
+import type { PixelScriptInfo } from '../http/app.js';
 import { asStorageUnavailable } from '../errors.js';
 import type { Store } from '../store/types.js';
 import { loadAssets, serveAsset, type Assets } from './assets.js';
@@ -18,6 +20,27 @@ import type { DashboardSettings } from './pages/settings.js';
 import { SignInPage } from './pages/sign-in.js';
 import type { PageContext } from './views/layout.js';
 
+/**
+ * What the pages that set a client up (clients, connections, funnel webhooks) need
+ * beyond the store: where the collector is reached, where the pixel is served, and
+ * what storing credentials and sending test events take.
+ */
+export interface DashboardSetup {
+  /** Public base URL (`PRUUV_PUBLIC_URL`) for snippets and webhook URLs. Defaults to each request's own origin. */
+  publicUrl?: string;
+  /** Where the pixel script is served (`app.locals.pixelScript`); `undefined` when it is not built. */
+  pixelScript?: PixelScriptInfo;
+  /** Path of the pixel's ingest endpoint. Defaults to `/e`. */
+  ingestPath?: string;
+  /** The key ring credentials are encrypted with (`PRUUV_ENCRYPTION_KEY`). Defaults to none: credentials cannot be stored. */
+  keyRing?: KeyRing;
+  /** Platform API base URLs and versions for test events. Defaults to the real platforms. */
+  urls?: Partial<PlatformUrls>;
+  versions?: Partial<ApiVersions>;
+  /** `fetch` of test events. Defaults to the global one. */
+  fetch?: FetchLike;
+}
+
 /** What the dashboard needs. */
 export interface DashboardOptions {
   store: Store;
@@ -27,6 +50,7 @@ export interface DashboardOptions {
   signInLimits?: SignInLimits;
   /** What the Settings page shows of the configuration. */
   settings?: DashboardSettings;
+  setup?: DashboardSetup;
 }
 
 /** What a page handler gets: the store, the clock and the signed-in context. */
@@ -36,6 +60,7 @@ export interface DashboardDeps {
   logger: Logger;
   assets: Assets;
   settings?: DashboardSettings;
+  setup: DashboardSetup;
 }
 
 /** The signed-in context of a request, set by the session check. */
@@ -51,7 +76,14 @@ export function createDashboardRouter(options: DashboardOptions): Router {
   const policy = options.sessionPolicy ?? DEFAULT_SESSION_POLICY;
   const limits = options.signInLimits ?? DEFAULT_SIGN_IN_LIMITS;
   const assets = loadAssets();
-  const deps: DashboardDeps = { store, now, logger, assets, ...(options.settings !== undefined ? { settings: options.settings } : {}) };
+  const deps: DashboardDeps = {
+    store,
+    now,
+    logger,
+    assets,
+    setup: options.setup ?? {},
+    ...(options.settings !== undefined ? { settings: options.settings } : {}),
+  };
 
   const router = express.Router({ caseSensitive: true, strict: true });
   router.use(securityHeaders);

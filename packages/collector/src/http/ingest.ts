@@ -10,6 +10,9 @@
  * list, are dropped with the same 200 an accepted event gets and nothing stored:
  * the sender learns nothing (logged at debug for the site owner).
  *
+ * A beacon from an allowed origin is recorded as the origin's last pixel hit
+ * (at most once a minute per origin and process, `domain/pixel-seen.ts`).
+ *
  * Then, like the webhook: 400 on invalid fields, 404 for an unknown stage key,
  * a resend of a stored `event_id` → 200 `{ received: true, event_id, duplicate: true }`,
  * the 60-second dedup, the stage's hourly quota (429), and 503 when the database is unavailable.
@@ -18,6 +21,7 @@ import { randomUUID } from 'node:crypto';
 import type { IRouter, NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { eventFromBeacon, withDataTimestamp } from '../domain/event-input.js';
+import { createPixelSeen } from '../domain/pixel-seen.js';
 import { trackPayloadSchema, validationDetails } from '../domain/schemas.js';
 import { reissueCookies } from './cookies.js';
 import type { Store } from '../store/types.js';
@@ -50,6 +54,7 @@ function denyCors(res: Response): void {
 /** Creates the ingest router. */
 export function addIngestRoutes(router: IRouter, deps: IngestDeps): void {
   const { store, now, logger, path } = deps;
+  const pixelSeen = createPixelSeen(store, logger);
 
   /**
    * Before the body is read the site key is unknown: an origin listed by any
@@ -98,6 +103,8 @@ export function addIngestRoutes(router: IRouter, deps: IngestDeps): void {
         return;
       }
       allowCors(res, origin);
+      // The pixel is installed on this origin, whatever this beacon holds (the dashboard's check).
+      await pixelSeen(client.id, origin, now());
       const parsed = trackPayloadSchema.safeParse(body.value);
       if (!parsed.success) {
         sendValidationFailed(res, validationDetails(parsed.error));

@@ -244,6 +244,8 @@ export async function startServer(config: Config, options: StartServerOptions = 
     ingestPath: config.ingestPath,
     trustProxy: config.trustProxy,
     dashboard: { settings: { cron: config.send.cron, ...(config.send.keyRing !== undefined ? { keyRing: config.send.keyRing } : {}) } },
+    send: config.send,
+    ...(config.publicUrl !== undefined ? { publicUrl: config.publicUrl } : {}),
     ...options.app,
   };
   if (config.adminToken !== undefined) appOptions.adminToken = config.adminToken;

@@ -2,7 +2,8 @@
  * `pruuv db copy --to postgres://…`: moves an existing install from its SQLite
  * file to an empty PostgreSQL database, every table as it is: clients and their
  * origins, stages with their hashed tokens, connections with their
- * still-encrypted credentials, events, the outbox (pending rows keep their
+ * still-encrypted credentials (and when they were last used), the last pixel
+ * hit per origin, events, the outbox (pending rows keep their
  * leases and due times), the audit log, the send-run ledger, the Google
  * diagnostics and the dashboard's users (their password hashes; sessions and
  * failed sign-ins are not copied: everyone signs in again). Ids are kept, so
@@ -60,8 +61,14 @@ const TABLES: readonly TableCopy[] = [
   },
   {
     table: 'connections',
-    columns: ['id', 'client_id', 'platform', 'settings', 'secrets', 'secret_names', 'status', 'status_reason', 'paused_at', 'created_at', 'updated_at'],
-    select: 'SELECT id, client_id, platform, settings, secrets, secret_names, status, status_reason, paused_at, created_at, updated_at FROM connections ORDER BY rowid',
+    columns: ['id', 'client_id', 'platform', 'settings', 'secrets', 'secret_names', 'status', 'status_reason', 'paused_at', 'last_used_at', 'created_at', 'updated_at'],
+    select:
+      'SELECT id, client_id, platform, settings, secrets, secret_names, status, status_reason, paused_at, last_used_at, created_at, updated_at FROM connections ORDER BY rowid',
+  },
+  {
+    table: 'pixel_origins',
+    columns: ['client_id', 'origin', 'last_seen_at'],
+    select: 'SELECT client_id, origin, last_seen_at FROM pixel_origins ORDER BY client_id, origin',
   },
   {
     table: 'users',

@@ -154,6 +154,8 @@ export interface ConnectionRecord {
   /** Why it is paused: what the platform said. */
   status_reason?: string;
   paused_at?: string;
+  /** When a send pass last used the credentials (a request went, or was attempted, to the platform); absent: never. */
+  last_used_at?: string;
   /** The non-secret fields. */
   settings: Record<string, string | boolean>;
   /** One AES-256-GCM ciphertext of a JSON object of the secret fields; `null` when none is stored. */
@@ -272,6 +274,11 @@ export interface ClientStore {
   setOrigins(id: string, origins: string[]): Promise<Client | undefined>;
   /** Sets (or with `null` clears) the client's default country; returns the updated client, `undefined` for an unknown id. */
   setDefaultCountry(id: string, country: string | null): Promise<Client | undefined>;
+  /**
+   * Renames a client (trimmed, 1 to 200 characters); returns the updated client, `undefined` for an unknown id.
+   * @throws {InvalidInputError} for an empty or too long name.
+   */
+  rename(id: string, name: string): Promise<Client | undefined>;
   /** Whether any client lists this origin (answers CORS preflights before the site key is known). */
   anyAllowsOrigin(origin: string): Promise<boolean>;
 }
@@ -307,6 +314,11 @@ export interface EventStore {
   getMany(ids: readonly string[]): Promise<Map<string, StoredEvent>>;
   /** Newest first; each filter reads about `limit` rows through an index. */
   list(filter: { client_id?: string; stage_id?: string; limit?: number }): Promise<StoredEvent[]>;
+  /**
+   * Events of each stage received after `since` (the hourly quota's window when `since` is an hour ago),
+   * counted through `events_stage_time`; a stage without any is `0`.
+   */
+  stageCounts(stageIds: readonly string[], since: Date): Promise<Map<string, number>>;
 }
 
 /** The outbox: one row per (event, platform), leased by send passes. */
@@ -322,7 +334,10 @@ export interface OutboxStore {
   renew(input: { owner: string; ids: readonly number[]; leaseUntil: Date; now: Date }): Promise<number[]>;
   /** Clears the lease of rows `owner` holds, leaving their status as it is. */
   release(input: { owner: string; ids: readonly number[]; now: Date }): Promise<void>;
-  /** Row updates, audit records, Data Manager requests to check and a connection pause, in one transaction. */
+  /**
+   * Row updates, audit records, Data Manager requests to check, a connection pause and the
+   * connection's `last_used_at` (see `usedConnections`: one UPDATE per batch), in one transaction.
+   */
   commit(input: OutboxCommit): Promise<void>;
   /** Paused connections and how many rows each holds back. */
   held(): Promise<HeldConnection[]>;
@@ -348,6 +363,26 @@ export interface ConnectionStore {
    * Returns how many connections hold secrets and how many changed.
    */
   reencryptAll(reencrypt: (ciphertext: string) => string, at: Date): Promise<{ connections: number; reencrypted: number }>;
+}
+
+/** The last pixel hit of one allowed origin of a client. */
+export interface PixelOrigin {
+  client_id: string;
+  origin: string;
+  /** ISO 8601 UTC. */
+  last_seen_at: string;
+}
+
+/**
+ * When the pixel was last heard from, per (client, page origin): the dashboard's
+ * "is the pixel installed?" check, kept apart from `events` so that no admission
+ * pays for it. The ingest route writes it at most once a minute per (client, origin).
+ */
+export interface PixelOriginStore {
+  /** Records a hit; an earlier time than the stored one (another process, a clock behind) leaves it as it is. */
+  seen(clientId: string, origin: string, at: Date): Promise<void>;
+  /** One client's rows, or every client's (as many as the allowed origins at most), by client then origin. */
+  list(filter?: { client_id?: string }): Promise<PixelOrigin[]>;
 }
 
 /** The conversion audit log (one record per attempt of one event on one platform). */
@@ -458,6 +493,7 @@ export interface Store {
   events: EventStore;
   outbox: OutboxStore;
   connections: ConnectionStore;
+  pixelOrigins: PixelOriginStore;
   sends: SendLogStore;
   googleRequests: GoogleRequestStore;
   runs: SendRunStore;

@@ -111,6 +111,17 @@ export function storeContract(engine: EngineHarness): void {
       expect((await store.clients.create({ name: 'C' })).default_country).toBeUndefined();
     });
 
+    it('renames a client (trimmed), refuses an empty or too long name, and answers undefined for an unknown id', async () => {
+      const client = await store.clients.create({ name: 'A', origins: ['https://a.example'] });
+      expect(await store.clients.bySiteKey(client.site_key)).toMatchObject({ name: 'A' });
+      expect(await store.clients.rename(client.id, '  Acme <b>Ltd</b> ')).toEqual({ ...client, name: 'Acme <b>Ltd</b>' });
+      expect(await store.clients.bySiteKey(client.site_key)).toMatchObject({ name: 'Acme <b>Ltd</b>', origins: ['https://a.example'] });
+      await expect(store.clients.rename(client.id, '  ')).rejects.toThrow(/client name/);
+      await expect(store.clients.rename(client.id, 'x'.repeat(201))).rejects.toThrow(/client name/);
+      expect((await store.clients.get(client.id))?.name).toBe('Acme <b>Ltd</b>');
+      expect(await store.clients.rename('cli_missing', 'B')).toBeUndefined();
+    });
+
     it('lists clients and stages created in the same millisecond in creation order', async () => {
       const clients = [];
       for (let i = 0; i < 6; i++) clients.push(await store.clients.create({ name: `C${i}` }));
@@ -208,6 +219,14 @@ export function storeContract(engine: EngineHarness): void {
       expect(await store.clients.anyAllowsOrigin('https://a.example')).toBe(false);
       expect(await store.clients.anyAllowsOrigin('https://b.example')).toBe(true);
       expect((await store.stages.byKey(client.id, 'sale'))?.name).toBe('Sale');
+    });
+
+    it('sees a client renamed by another process', async () => {
+      const client = await store.clients.create({ name: 'A' });
+      expect((await store.clients.bySiteKey(client.site_key))?.name).toBe('A');
+      await (await other()).clients.rename(client.id, 'B');
+      await engine.propagation();
+      expect((await store.clients.bySiteKey(client.site_key))?.name).toBe('B');
     });
 
     it('sees its own changes at once', async () => {
@@ -314,6 +333,18 @@ export function storeContract(engine: EngineHarness): void {
       expect(ids(await store.events.list({ stage_id: sale, client_id: clientId, limit: 1 }))).toEqual([newest.find((e) => e.stage === sale)!.id]);
       expect(await store.events.list({ stage_id: sale, client_id: otherClient })).toEqual([]);
       expect(await store.events.list({ stage_id: 'stg_other' })).toEqual([]);
+    });
+
+    it("counts each stage's events received after a time, and 0 for a stage without any", async () => {
+      const sale = (await store.stages.create({ client_id: clientId, key: 'sale', name: 'Sale' })).stage.id;
+      for (let i = 0; i < 4; i++) await store.events.admit(newEvent(stageId, clientId, { reference: `l${i}` }), at(i * 10 * 60_000));
+      await store.events.admit(newEvent(sale, clientId, { reference: 's', stage_key: 'sale' }), at(HOUR));
+      // After +10 min (exclusive): the lead events at +20 and +30 min.
+      expect(await store.events.stageCounts([stageId, sale, 'stg_none'], at(10 * 60_000))).toEqual(
+        new Map([[stageId, 2], [sale, 1], ['stg_none', 0]]),
+      );
+      expect(await store.events.stageCounts([stageId], at(-1))).toEqual(new Map([[stageId, 4]]));
+      expect(await store.events.stageCounts([], NOW)).toEqual(new Map());
     });
 
     it('stores each of 20 concurrent admissions of one reference once', async () => {
@@ -539,6 +570,84 @@ export function storeContract(engine: EngineHarness): void {
       expect(await store.connections.remove(a.id, 'google')).toBe(true);
       expect(await store.connections.remove(a.id, 'google')).toBe(false);
       expect(await store.connections.list({ client_id: a.id })).toHaveLength(1);
+    });
+  });
+
+  describe('when a connection was last used', () => {
+    it('is set by a commit whose records reached the platform, to the latest attempt, never moved back', async () => {
+      const client = await store.clients.create({ name: 'A' });
+      const stageId = (await store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' })).stage.id;
+      const meta = await store.connections.save({ id: 'con_m', client_id: client.id, platform: 'meta', settings: { pixel_id: '1' }, secrets: 'v1:x', secret_names: ['access_token'] }, NOW);
+      const google = await store.connections.save({ id: 'con_g', client_id: client.id, platform: 'google', settings: {}, secrets: 'v1:y', secret_names: ['refresh_token'] }, NOW);
+      expect(meta.last_used_at).toBeUndefined();
+      const events = [newEvent(stageId, client.id, { reference: 'a' }), newEvent(stageId, client.id, { reference: 'b' })];
+      for (const e of events) await store.events.admit(e, NOW);
+      const claimed = await store.outbox.claim({ owner: 'me', now: NOW, cutoff: NOW, leaseUntil: at(HOUR), limit: 100, retriesOnly: false });
+      const record = (platform: 'meta' | 'google', i: number, extra: Record<string, unknown>) => {
+        const row = claimed.filter((c) => c.platform === platform)[i]!;
+        return {
+          outbox_id: row.id, event_id: row.event_id, client_id: client.id, stage_id: stageId, platform, connection_id: platform === 'meta' ? meta.id : google.id,
+          dedup_key: row.event_id, batch_size: 2, retry_count: 0, dry_run: false, pass_id: 'p', ...extra,
+        } as Parameters<Store['outbox']['commit']>[0]['records'][number];
+      };
+      // Meta: one sent at +2 s and one failed at +3 s; Google: pre-flight skips only (nothing went out).
+      await store.outbox.commit({
+        owner: 'me',
+        now: at(5000),
+        updates: [],
+        records: [
+          record('meta', 0, { status: 'sent', http_status: 200, attempted_at: at(2000).toISOString() }),
+          record('meta', 1, { status: 'failed', http_status: 400, attempted_at: at(3000).toISOString() }),
+          record('google', 0, { status: 'skipped', reason: 'missing_click_id', attempted_at: at(4000).toISOString() }),
+        ],
+      });
+      expect((await store.connections.get(client.id, 'meta'))?.last_used_at).toBe(at(3000).toISOString());
+      expect((await store.connections.get(client.id, 'google'))?.last_used_at).toBeUndefined();
+      // A Google validate-only answer used the credentials; an older commit (another process) moves nothing back.
+      await store.outbox.commit({
+        owner: 'me',
+        now: at(9000),
+        updates: [],
+        records: [
+          record('google', 1, { status: 'skipped', reason: 'dry_run', http_status: 200, attempted_at: at(8000).toISOString() }),
+          record('meta', 0, { status: 'retrying', reason: 'timeout', attempted_at: at(1000).toISOString() }),
+        ],
+      });
+      expect((await store.connections.get(client.id, 'google'))?.last_used_at).toBe(at(8000).toISOString());
+      expect((await store.connections.get(client.id, 'meta'))?.last_used_at).toBe(at(8000).toISOString());
+      await (await other()).outbox.commit({
+        owner: 'me',
+        now: at(9000),
+        updates: [],
+        records: [record('meta', 0, { status: 'retrying', reason: 'timeout', attempted_at: at(1000).toISOString() })],
+      });
+      expect((await store.connections.get(client.id, 'meta'))?.last_used_at).toBe(at(8000).toISOString());
+      // Saving new credentials keeps it: it says when the stored ones were last used.
+      expect((await store.connections.save({ id: 'x', client_id: client.id, platform: 'meta', settings: { pixel_id: '2' }, secrets: null, secret_names: [] }, at(HOUR))).last_used_at).toBe(
+        at(8000).toISOString(),
+      );
+    });
+  });
+
+  describe('pixel origins', () => {
+    it('keeps the latest hit per client and origin, across processes, and lists one client or all', async () => {
+      const a = await store.clients.create({ name: 'A', origins: ['https://a.example', 'https://www.a.example'] });
+      const b = await store.clients.create({ name: 'B', origins: ['https://b.example'] });
+      expect(await store.pixelOrigins.list({ client_id: a.id })).toEqual([]);
+      await store.pixelOrigins.seen(a.id, 'https://www.a.example', at(60_000));
+      await store.pixelOrigins.seen(a.id, 'https://a.example', NOW);
+      await store.pixelOrigins.seen(b.id, 'https://b.example', NOW);
+      // Another process with an older time (written later) leaves the later one.
+      await (await other()).pixelOrigins.seen(a.id, 'https://www.a.example', at(1000));
+      await store.pixelOrigins.seen(a.id, 'https://a.example', at(120_000));
+      expect(await store.pixelOrigins.list({ client_id: a.id })).toEqual([
+        { client_id: a.id, origin: 'https://a.example', last_seen_at: at(120_000).toISOString() },
+        { client_id: a.id, origin: 'https://www.a.example', last_seen_at: at(60_000).toISOString() },
+      ]);
+      // Every client's: grouped by client (their order is the engine's collation of ids), origins in order.
+      const all = (await store.pixelOrigins.list()).map((r) => `${r.client_id} ${r.origin}`);
+      expect([...all].sort()).toEqual([`${a.id} https://a.example`, `${a.id} https://www.a.example`, `${b.id} https://b.example`].sort());
+      expect(all.indexOf(`${a.id} https://www.a.example`) - all.indexOf(`${a.id} https://a.example`)).toBe(1);
     });
   });
 

@@ -4,12 +4,18 @@ import type { DashboardDeps } from '../index.js';
 import { render } from '../http.js';
 import { DashboardHttpError } from '../scope.js';
 import { ErrorPage } from './error.js';
+import { addClients } from './clients.js';
+import { addConnections } from './connections.js';
 import { addOverview } from './overview.js';
 import { addSettings } from './settings.js';
 import { addUsers } from './users.js';
+import { addWebhooks } from './webhooks.js';
 
 export function addPages(router: Router, deps: DashboardDeps): void {
   addOverview(router, deps);
+  addClients(router, deps);
+  addConnections(router, deps);
+  addWebhooks(router, deps);
   addUsers(router, deps);
   addSettings(router, deps);
   // A refused action or an object out of scope: its own status and message, as a page.

@@ -310,5 +310,16 @@ export function createEvents(db: StorePool, options: EventsOptions = {}): EventS
             : await db.query<EventRow>('SELECT * FROM events ORDER BY seq DESC LIMIT $1', [limit]);
       return rows.map((row) => eventFromRow(row, identity));
     },
+    async stageCounts(stageIds, since) {
+      const counts = new Map(stageIds.map((id) => [id, 0]));
+      if (stageIds.length === 0) return counts;
+      // Through events_stage_time (stage_id, received_ms): at most an hour of each stage (its quota).
+      const { rows } = await db.query<{ stage_id: string; n: string }>(
+        'SELECT stage_id, count(*) AS n FROM events WHERE stage_id = ANY($1::text[]) AND received_ms > $2::bigint GROUP BY stage_id',
+        [stageIds, since.getTime()],
+      );
+      for (const row of rows) counts.set(row.stage_id, Number(row.n));
+      return counts;
+    },
   };
 }

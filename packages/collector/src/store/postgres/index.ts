@@ -10,6 +10,7 @@ import { createConnections } from './connections.js';
 import { createEvents, type EventsOptions } from './events.js';
 import { migratePostgres } from './migrate.js';
 import { createOutbox } from './outbox.js';
+import { createPixelOrigins } from './pixel-origins.js';
 import { createPool, type PoolOptions, type StorePool } from './pool.js';
 import { createLoginFailures, createSessions, createUsers } from './users.js';
 import { createRuns } from './runs.js';
@@ -67,6 +68,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       events: createEvents(db, options),
       outbox: createOutbox(db),
       connections: createConnections(db),
+      pixelOrigins: createPixelOrigins(db),
       sends: createSendLog(db),
       googleRequests: createGoogleRequests(db),
       runs: createRuns(db),

@@ -6,7 +6,7 @@
  * Manager requests and a connection pause are written in ONE transaction.
  */
 import type { ClaimedSend, HeldConnection, Platform } from '@pruuv/sender';
-import { FINAL_STATUSES } from '../../domain/outbox.js';
+import { FINAL_STATUSES, usedConnections } from '../../domain/outbox.js';
 import type { OutboxCommit, OutboxRow, OutboxStore } from '../types.js';
 import type { Queryable, StorePool } from './pool.js';
 
@@ -171,8 +171,8 @@ const FINAL: ReadonlySet<string> = new Set(FINAL_STATUSES);
 
 /**
  * A batch's commit, inside one transaction: the rows' outcomes (only rows this
- * owner still leases), their audit records, the Data Manager requests to check
- * and a connection pause.
+ * owner still leases), their audit records, the Data Manager requests to check,
+ * a connection pause and the connection's `last_used_at`.
  */
 async function commitBatch(q: Queryable, input: OutboxCommit): Promise<void> {
   const at = input.now;
@@ -241,5 +241,10 @@ async function commitBatch(q: Queryable, input: OutboxCommit): Promise<void> {
       at,
       input.pause.connection_id,
     ]);
+  }
+  const used = usedConnections(input.records);
+  if (used !== undefined) {
+    // One statement per batch; GREATEST (which skips NULL) keeps the later time.
+    await q.query('UPDATE connections SET last_used_at = GREATEST(last_used_at, $1::timestamptz) WHERE id = ANY($2::text[])', [used.at, used.ids]);
   }
 }

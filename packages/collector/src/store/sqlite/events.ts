@@ -53,6 +53,10 @@ export function createEvents(db: Db, enqueue: Enqueue, options: EventsOptions = 
   const quota = createQuota(db, perHour);
   const findSource = createFindSource(db);
   const list = createList(db);
+  // The quota's own count, through events_stage_time: at most an hour of one stage (its quota).
+  const countOfStage = db.prepare<[string, number], number>(
+    'SELECT COUNT(*) FROM events INDEXED BY events_stage_time WHERE stage_id = ? AND received_ms > ?',
+  ).pluck();
 
   const admitOne = (event: NewEvent, at: Date): Admission => {
     const nowMs = at.getTime();
@@ -112,6 +116,9 @@ export function createEvents(db: Db, enqueue: Enqueue, options: EventsOptions = 
       return byIds(ids);
     },
     list,
+    async stageCounts(stageIds, since) {
+      return new Map(stageIds.map((id) => [id, countOfStage.get(id, since.getTime())!]));
+    },
   };
 }
 

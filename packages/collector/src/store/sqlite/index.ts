@@ -12,6 +12,7 @@ import { createConnections } from './connections.js';
 import { openDb, type Db, type OpenDbOptions } from './db.js';
 import { createEvents, type EventsOptions, type SqliteEvents } from './events.js';
 import { createOutbox } from './outbox.js';
+import { createPixelOrigins } from './pixel-origins.js';
 import { createRuns } from './runs.js';
 import { createGoogleRequests, createSendLog } from './send-log.js';
 import { createStages } from './stages.js';
@@ -54,6 +55,7 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions = {}): Sql
     events: createEvents(db, enqueue, { ...options, busyWaitMs: waitMs }),
     outbox: retried(outbox),
     connections: retried(createConnections(db)),
+    pixelOrigins: retried(createPixelOrigins(db)),
     sends: retried(createSendLog(db)),
     googleRequests: retried(createGoogleRequests(db)),
     runs: retried(createRuns(db)),

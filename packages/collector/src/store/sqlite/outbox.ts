@@ -3,8 +3,8 @@
  * transaction as the event, so an event is never stored without its pending
  * sends (and never sent without being stored). Send passes lease due rows,
  * and each batch's row updates, audit rows (`send_attempts`), Data Manager
- * requests to check (`google_request_status`) and a connection pause are
- * written in ONE transaction.
+ * requests to check (`google_request_status`), a connection pause and when the
+ * connection was last used are written in ONE transaction.
  *
  * Every statement reads through an index: claims walk `outbox_due`
  * (status, due_at) and stop at the limit; the paused-connection check uses the
@@ -15,7 +15,7 @@
  * only while a connection is paused.
  */
 import type { ClaimedSend, HeldConnection, Platform } from '@pruuv/sender';
-import { FINAL_STATUSES, OUTBOX_PLATFORMS } from '../../domain/outbox.js';
+import { FINAL_STATUSES, OUTBOX_PLATFORMS, usedConnections } from '../../domain/outbox.js';
 import type { OutboxRow, OutboxStore } from '../types.js';
 import type { Db } from './db.js';
 
@@ -159,8 +159,8 @@ export function createOutbox(db: Db): { outbox: OutboxStore; enqueue: Enqueue } 
 
 /**
  * A batch's commit, one transaction: the rows' outcomes (only rows this owner
- * still leases), their audit records, the Data Manager requests to check and a
- * connection pause.
+ * still leases), their audit records, the Data Manager requests to check, a
+ * connection pause and the connection's `last_used_at`.
  */
 function createCommit(db: Db): (input: Parameters<OutboxStore['commit']>[0]) => void {
   const updateStmt = db.prepare(
@@ -185,6 +185,11 @@ function createCommit(db: Db): (input: Parameters<OutboxStore['commit']>[0]) => 
   );
   const pauseStmt = db.prepare(
     `UPDATE connections SET status = 'paused', status_reason = ?, paused_at = ?, updated_at = ? WHERE id = ?`,
+  );
+  // One statement per batch, whatever its size; the later time wins (ISO 8601 text compares as time).
+  const usedStmt = db.prepare(
+    `UPDATE connections SET last_used_at = @at
+     WHERE id IN (SELECT value FROM json_each(@ids)) AND (last_used_at IS NULL OR last_used_at < @at)`,
   );
   const final: ReadonlySet<string> = new Set(FINAL_STATUSES);
   const commitTx = db.transaction((input: Parameters<OutboxStore['commit']>[0]) => {
@@ -228,6 +233,8 @@ function createCommit(db: Db): (input: Parameters<OutboxStore['commit']>[0]) => 
     }
     for (const g of input.googleRequests ?? []) trackGoogleRequest.run(g);
     if (input.pause !== undefined) pauseStmt.run(input.pause.reason, at, at, input.pause.connection_id);
+    const used = usedConnections(input.records);
+    if (used !== undefined) usedStmt.run({ ids: JSON.stringify(used.ids), at: used.at });
   });
 
   return (input) => commitTx.immediate(input);
