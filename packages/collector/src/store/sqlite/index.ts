@@ -14,6 +14,7 @@ import { createOutbox } from './outbox.js';
 import { createRuns } from './runs.js';
 import { createGoogleRequests, createSendLog } from './send-log.js';
 import { createStages } from './stages.js';
+import { createStats } from './stats.js';
 import { createLoginFailures, createSessions, createUsers } from './users.js';
 
 export { openDb, migrate, SQLITE_MIGRATIONS_DIR } from './db.js';
@@ -37,7 +38,8 @@ export interface SqliteStore extends Store {
 /** Creates the store over an open database (see {@link openDb}). Closing the store closes the connection. */
 export function createSqliteStore(db: Db, options: SqliteStoreOptions = {}): SqliteStore {
   const now = options.now ?? (() => new Date());
-  const { outbox, enqueue } = createOutbox(db);
+  const daily = createStats(db);
+  const { outbox, enqueue } = createOutbox(db, daily.countSends);
   const catalog = createCatalogVersion(db);
   return {
     engine: 'sqlite',
@@ -45,12 +47,13 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions = {}): Sql
     db,
     clients: createClients(db, now, catalog),
     stages: createStages(db, now, catalog),
-    events: createEvents(db, enqueue, options),
+    events: createEvents(db, enqueue, daily.countEvent, options),
     outbox,
     connections: createConnections(db),
     sends: createSendLog(db),
     googleRequests: createGoogleRequests(db),
     runs: createRuns(db),
+    stats: daily.stats,
     users: createUsers(db),
     sessions: createSessions(db),
     loginFailures: createLoginFailures(db),
