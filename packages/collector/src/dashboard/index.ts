@@ -7,6 +7,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { asStorageUnavailable } from '../errors.js';
+import { DEFAULT_SEND_CRON } from '../send/send-config.js';
 import type { Store } from '../store/types.js';
 import { loadAssets, serveAsset, type Assets } from './assets.js';
 import { csrfTokenFor, DEFAULT_SESSION_POLICY, endSession, resumeSession, startSession, type LiveSession, type SessionPolicy } from './auth/sessions.js';
@@ -17,6 +18,12 @@ import { addPages } from './pages/index.js';
 import { SignInPage } from './pages/sign-in.js';
 import type { PageContext } from './views/layout.js';
 
+/**
+ * How send passes are scheduled, for the overview: the cron of `PRUUV_SEND_CRON` (UTC), or
+ * the demo's fixed interval.
+ */
+export type SendScheduleInfo = { cron: string } | { everyMs: number };
+
 /** What the dashboard needs. */
 export interface DashboardOptions {
   store: Store;
@@ -24,14 +31,17 @@ export interface DashboardOptions {
   logger?: Logger;
   sessionPolicy?: SessionPolicy;
   signInLimits?: SignInLimits;
+  /** Defaults to `{ cron: '0 3 * * *' }`, the default of `PRUUV_SEND_CRON`. */
+  sendSchedule?: SendScheduleInfo;
 }
 
-/** What a page handler gets: the store, the clock and the signed-in context. */
+/** What a page handler gets: the store, the clock, the send schedule and the signed-in context. */
 export interface DashboardDeps {
   store: Store;
   now: () => Date;
   logger: Logger;
   assets: Assets;
+  sendSchedule: SendScheduleInfo;
 }
 
 /** The signed-in context of a request, set by the session check. */
@@ -47,7 +57,7 @@ export function createDashboardRouter(options: DashboardOptions): Router {
   const policy = options.sessionPolicy ?? DEFAULT_SESSION_POLICY;
   const limits = options.signInLimits ?? DEFAULT_SIGN_IN_LIMITS;
   const assets = loadAssets();
-  const deps: DashboardDeps = { store, now, logger, assets };
+  const deps: DashboardDeps = { store, now, logger, assets, sendSchedule: options.sendSchedule ?? { cron: DEFAULT_SEND_CRON } };
 
   const router = express.Router({ caseSensitive: true, strict: true });
   router.use(securityHeaders);

@@ -43,8 +43,8 @@ export interface AppOptions {
   demoSiteKey?: string;
   /** Throttle of failed webhook tokens. Defaults to 20 failures per address in 10 minutes. */
   authThrottle?: AuthThrottle;
-  /** The dashboard at `/dashboard`: `false` leaves it out; an object sets its session policy and sign-in limits. Defaults to on. */
-  dashboard?: boolean | Pick<DashboardOptions, 'sessionPolicy' | 'signInLimits'>;
+  /** The dashboard at `/dashboard`: `false` leaves it out; an object sets its session policy, sign-in limits and the send schedule it shows. Defaults to on. */
+  dashboard?: boolean | Pick<DashboardOptions, 'sessionPolicy' | 'signInLimits' | 'sendSchedule'>;
 }
 
 /** Default path of the pixel script: short, and free of words ad-block lists match. */
