@@ -45,7 +45,7 @@ describe('pruuv db copy', () => {
     const report = JSON.parse(out.text) as { tables: Array<{ table: string; rows: number }>; total: number };
     const rows = Object.fromEntries(report.tables.map((t) => [t.table, t.rows]));
     const sqliteCount = (table: string) => (env!.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
-    for (const table of ['clients', 'client_origins', 'stages', 'users', 'connections', 'pixel_origins', 'events', 'outbox', 'send_attempts', 'send_runs', 'google_request_status']) {
+    for (const table of ['clients', 'client_origins', 'stages', 'users', 'connections', 'pixel_origins', 'events', 'outbox', 'send_attempts', 'send_runs', 'google_request_status', 'daily_events', 'daily_sends']) {
       expect(rows[table], table).toBe(sqliteCount(table));
     }
     expect(rows).toMatchObject({ clients: 1, stages: 2, connections: 3, pixel_origins: 1, events: 7, outbox: 21, send_attempts: 21, google_request_status: 2 });
@@ -55,6 +55,11 @@ describe('pruuv db copy', () => {
       expect(await pg.events.list({ limit: 100 })).toEqual(await env.store.events.list({ limit: 100 }));
       expect(await pg.sends.list({ limit: 1000 })).toEqual(await env.store.sends.list({ limit: 1000 }));
       expect(await pg.googleRequests.list({ limit: 10 })).toEqual(await env.store.googleRequests.list({ limit: 10 }));
+      // The roll-ups come along, so the overview's figures are the same on both.
+      const days = { client_id: env.client.id, from: '2000-01-01', to: '2100-01-01' };
+      expect(await pg.stats.eventDays(days)).toEqual(await env.store.stats.eventDays(days));
+      expect(await pg.stats.sendDays(days)).toEqual(await env.store.stats.sendDays(days));
+      expect((await pg.stats.sendDays(days)).reduce((n, d) => n + d.count, 0)).toBe(21);
       expect(await pg.stages.list()).toEqual(await env.store.stages.list());
       expect(await pg.clients.list()).toEqual(await env.store.clients.list());
       expect(await pg.pixelOrigins.list()).toEqual(await env.store.pixelOrigins.list());

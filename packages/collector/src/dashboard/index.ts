@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { PixelScriptInfo } from '../http/app.js';
 import { asStorageUnavailable } from '../errors.js';
+import { DEFAULT_SEND_CRON } from '../send/send-config.js';
 import type { Store } from '../store/types.js';
 import { loadAssets, serveAsset, type Assets } from './assets.js';
 import { csrfTokenFor, DEFAULT_SESSION_POLICY, endSession, resumeSession, startSession, type LiveSession, type SessionPolicy } from './auth/sessions.js';
@@ -41,6 +42,12 @@ export interface DashboardSetup {
   fetch?: FetchLike;
 }
 
+/**
+ * How send passes are scheduled, for the overview: the cron of `PRUUV_SEND_CRON` (UTC), or
+ * the demo's fixed interval.
+ */
+export type SendScheduleInfo = { cron: string } | { everyMs: number };
+
 /** What the dashboard needs. */
 export interface DashboardOptions {
   store: Store;
@@ -51,9 +58,11 @@ export interface DashboardOptions {
   /** What the Settings page shows of the configuration. */
   settings?: DashboardSettings;
   setup?: DashboardSetup;
+  /** Defaults to `{ cron: '0 3 * * *' }`, the default of `PRUUV_SEND_CRON`. */
+  sendSchedule?: SendScheduleInfo;
 }
 
-/** What a page handler gets: the store, the clock and the signed-in context. */
+/** What a page handler gets: the store, the clock, the send schedule and the signed-in context. */
 export interface DashboardDeps {
   store: Store;
   now: () => Date;
@@ -61,6 +70,7 @@ export interface DashboardDeps {
   assets: Assets;
   settings?: DashboardSettings;
   setup: DashboardSetup;
+  sendSchedule: SendScheduleInfo;
 }
 
 /** The signed-in context of a request, set by the session check. */
@@ -82,6 +92,7 @@ export function createDashboardRouter(options: DashboardOptions): Router {
     logger,
     assets,
     setup: options.setup ?? {},
+    sendSchedule: options.sendSchedule ?? { cron: DEFAULT_SEND_CRON },
     ...(options.settings !== undefined ? { settings: options.settings } : {}),
   };
 

@@ -46,8 +46,8 @@ export interface AppOptions {
   authThrottle?: WebhookAuthThrottle;
   /** Throttle of wrong admin tokens. Defaults to 10 per address in 10 minutes. */
   adminThrottle?: AuthThrottle;
-  /** The dashboard at `/dashboard`: `false` leaves it out; an object sets its session policy and sign-in limits. Defaults to on. */
-  dashboard?: boolean | Pick<DashboardOptions, 'sessionPolicy' | 'signInLimits' | 'settings'>;
+  /** The dashboard at `/dashboard`: `false` leaves it out; an object sets its session policy, sign-in limits, settings and the send schedule it shows. Defaults to on. */
+  dashboard?: boolean | Pick<DashboardOptions, 'sessionPolicy' | 'signInLimits' | 'settings' | 'sendSchedule'>;
   /** Public base URL of the collector (`PRUUV_PUBLIC_URL`), in the dashboard's snippets and webhook URLs. Defaults to each request's own origin. */
   publicUrl?: string;
   /**

@@ -237,6 +237,10 @@ export async function startServer(config: Config, options: StartServerOptions = 
     options.logger ?? createLogger({ level: config.logLevel, ...(config.logPretty !== undefined ? { pretty: config.logPretty } : {}) });
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
   const { store, sending } = await openAndSend(config, options, logger);
+  const mode = options.send ?? { mode: 'schedule' };
+  // The overview shows the next pass: the cron (also when a `pruuv worker` sends instead), or the demo's interval.
+  const sendSchedule = mode.mode === 'interval' ? { everyMs: mode.everyMs } : { cron: config.send.cron };
+  const dashboard = options.app?.dashboard;
   const appOptions: AppOptions = {
     store,
     logger,
@@ -247,6 +251,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
     send: config.send,
     ...(config.publicUrl !== undefined ? { publicUrl: config.publicUrl } : {}),
     ...options.app,
+    dashboard: dashboard === false ? false : { sendSchedule, ...(typeof dashboard === 'object' ? dashboard : {}) },
   };
   if (config.adminToken !== undefined) appOptions.adminToken = config.adminToken;
   const app = createApp(appOptions);

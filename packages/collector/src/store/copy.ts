@@ -5,7 +5,7 @@
  * still-encrypted credentials (and when they were last used), the last pixel
  * hit per origin, events, the outbox (pending rows keep their
  * leases and due times), the audit log, the send-run ledger, the Google
- * diagnostics and the dashboard's users (their password hashes; sessions and
+ * diagnostics, the daily roll-ups (exact counts of the rows copied with them) and the dashboard's users (their password hashes; sessions and
  * failed sign-ins are not copied: everyone signs in again). Ids are kept, so
  * audit rows still point at their outbox rows.
  *
@@ -97,6 +97,16 @@ const TABLES: readonly TableCopy[] = [
     table: 'send_runs',
     columns: ['slot', 'owner', 'trigger', 'started_at', 'finished_at', 'summary'],
     select: 'SELECT slot, owner, trigger, started_at, finished_at, summary FROM send_runs ORDER BY slot',
+  },
+  {
+    table: 'daily_events',
+    columns: ['client_id', 'day', 'stage_id', 'ids', 'events', 'email', 'phone'],
+    select: 'SELECT client_id, day, stage_id, ids, events, email, phone FROM daily_events ORDER BY client_id, day, stage_id, ids',
+  },
+  {
+    table: 'daily_sends',
+    columns: ['client_id', 'day', 'platform', 'status', 'count'],
+    select: 'SELECT client_id, day, platform, status, count FROM daily_sends ORDER BY client_id, day, platform, status',
   },
   {
     table: 'google_request_status',

@@ -262,6 +262,73 @@ export interface OutboxCommit extends CommitInput {
   googleRequests?: GoogleRequestWrite[];
 }
 
+/**
+ * One row of the daily event roll-up: the events of a client admitted at one stage on one
+ * UTC day that carry the same identifiers. Written in the admission's transaction.
+ */
+export interface EventDay {
+  /** UTC day of `received_at`, `YYYY-MM-DD`. */
+  day: string;
+  client_id: string;
+  stage_id: string;
+  /** The click IDs and cookie IDs these events carry (`CLICK_ID_NAMES`, `COOKIE_ID_NAMES`), sorted; empty for none. */
+  ids: string[];
+  events: number;
+  /** Of these, with a hashed email. */
+  email: number;
+  /** Of these, with a hashed phone. */
+  phone: number;
+}
+
+/** One row of the daily send roll-up: a client's audit records on one platform with one status on one UTC day. Written in the send commit's transaction. */
+export interface SendDay {
+  /** UTC day of `attempted_at`, `YYYY-MM-DD`. */
+  day: string;
+  client_id: string;
+  platform: Platform;
+  status: OutcomeStatus;
+  count: number;
+}
+
+/** What a stage received lately. */
+export interface StageActivity {
+  stage_id: string;
+  client_id: string;
+  /** ISO 8601 of its latest event; absent when it has none. */
+  last_event_at?: string;
+  /** Its events in the hour before `now` (the window of the hourly quota). */
+  last_hour: number;
+}
+
+/** One scheduled send run, as the run ledger holds it. */
+export interface SendRun {
+  /** ISO 8601 of the cron slot. */
+  slot: string;
+  owner: string;
+  trigger: 'schedule' | 'startup';
+  started_at: string;
+  /** Absent while the pass runs, or when its process stopped during it. */
+  finished_at?: string;
+  /** The pass's counts (`pass_id`, `claimed`, one per outcome status, `duration_ms`). */
+  summary?: Record<string, unknown>;
+}
+
+/**
+ * The dashboard's figures: daily roll-ups kept exact by the writes they count (an
+ * admission, a send commit), so a view reads a few hundred rows whatever the tables hold.
+ * Days are UTC `YYYY-MM-DD`, `from` and `to` included.
+ */
+export interface StatsStore {
+  /** A client's event roll-up rows, by day. */
+  eventDays(query: { client_id: string; from: string; to: string }): Promise<EventDay[]>;
+  /** A client's send roll-up rows, by day. */
+  sendDays(query: { client_id: string; from: string; to: string }): Promise<SendDay[]>;
+  /** Audit records with `status` from day `from` on, per client: one client's, or every client's without `client_id`. Clients with none are left out. */
+  sendTotals(query: { status: OutcomeStatus; from: string; client_id?: string }): Promise<Array<{ client_id: string; count: number }>>;
+  /** Each stage of a client (of every client without `client_id`): its latest event and its events in the hour before `now`. In stage creation order. */
+  stageActivity(query: { client_id?: string; now: Date }): Promise<StageActivity[]>;
+}
+
 /** Clients and their allowed page origins. */
 export interface ClientStore {
   create(input: { name: string; origins?: string[]; default_country?: string }): Promise<Client>;
@@ -339,8 +406,11 @@ export interface OutboxStore {
    * connection's `last_used_at` (see `usedConnections`: one UPDATE per batch), in one transaction.
    */
   commit(input: OutboxCommit): Promise<void>;
-  /** Paused connections and how many rows each holds back. */
-  held(): Promise<HeldConnection[]>;
+  /**
+   * Paused connections (of one client with `client_id`) and how many rows each holds back,
+   * counting at most `upTo` (the count reads every waiting row; a cap bounds it for a page).
+   */
+  held(filter?: { client_id?: string; upTo?: number }): Promise<HeldConnection[]>;
   /** The earliest instant a follow-up pass has work (a retry falling due, a lease running out), `undefined` when none. */
   nextFollowUp(): Promise<Date | undefined>;
 }
@@ -407,6 +477,8 @@ export interface SendRunStore {
   claimSlot(input: { slot: Date; owner: string; trigger: 'schedule' | 'startup'; now: Date }): Promise<boolean>;
   /** Records the end of a slot's pass with its counts. */
   finishSlot(input: { slot: Date; now: Date; summary: Record<string, unknown> }): Promise<void>;
+  /** The latest `limit` runs, newest slot first. */
+  recent(limit: number): Promise<SendRun[]>;
 }
 
 /** What a dashboard account may do: everything; every client but not the users; one client, read-only. */
@@ -497,6 +569,7 @@ export interface Store {
   sends: SendLogStore;
   googleRequests: GoogleRequestStore;
   runs: SendRunStore;
+  stats: StatsStore;
   users: UserStore;
   sessions: SessionStore;
   loginFailures: LoginFailureStore;

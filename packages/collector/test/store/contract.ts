@@ -6,7 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { NewEvent, Store } from '../../src/store/types.js';
+import type { SendRecord } from '@pruuv/sender';
+import type { EventDay, NewEvent, SendDay, Store } from '../../src/store/types.js';
 
 /** How a contract run reaches one engine. */
 export interface EngineHarness {
@@ -21,6 +22,8 @@ export interface EngineHarness {
   breakOutbox(platform: string): Promise<void>;
   /** Rows of a table, raw, for checks of what is stored. */
   rows(table: string): Promise<Array<Record<string, unknown>>>;
+  /** Drops the daily roll-ups and runs their migration again: its backfill counts the stored rows. */
+  backfillAgain(): Promise<void>;
   /** Drops the database of the last `open`. */
   cleanup(): Promise<void>;
 }
@@ -29,6 +32,13 @@ export const NOW = new Date('2026-03-02T10:00:00.000Z');
 const now = (): Date => NOW;
 const HOUR = 3_600_000;
 const at = (ms: number): Date => new Date(NOW.getTime() + ms);
+
+/** The identifiers the roll-up keys list, sorted: spelled out here, so the store's list is checked against them. */
+const ROLLUP_IDS = ['fbc', 'fbclid', 'fbp', 'gbraid', 'gclid', 'msclkid', 'ttclid', 'ttp', 'wbraid'];
+const utcDay = (t: unknown): string => new Date(t as string).toISOString().slice(0, 10);
+const byKey = <T>(key: (x: T) => string) => (a: T, b: T): number => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+const eventDayKey = (d: EventDay): string => `${d.client_id}|${d.day}|${d.stage_id}|${d.ids.join(',')}`;
+const sendDayKey = (d: SendDay): string => `${d.client_id}|${d.day}|${d.platform}|${d.status}`;
 
 export function newEvent(stageId: string, clientId: string, overrides: Partial<NewEvent> = {}): NewEvent {
   return {
@@ -408,6 +418,188 @@ export function storeContract(engine: EngineHarness): void {
     });
   });
 
+  describe('daily roll-ups', () => {
+    const ALL_DAYS = { from: '2000-01-01', to: '2100-12-31' };
+    /** The event roll-up recounted from the stored events. */
+    const recountEvents = async (): Promise<EventDay[]> => {
+      const days = new Map<string, EventDay>();
+      for (const r of await engine.rows('events')) {
+        const d: EventDay = {
+          day: utcDay(r['received_at']),
+          client_id: String(r['client_id']),
+          stage_id: String(r['stage_id']),
+          ids: ROLLUP_IDS.filter((k) => r[k] !== null && r[k] !== undefined),
+          events: 0,
+          email: 0,
+          phone: 0,
+        };
+        const known = days.get(eventDayKey(d)) ?? d;
+        known.events++;
+        if (r['email_sha256'] !== null) known.email++;
+        if (r['phone_sha256'] !== null) known.phone++;
+        days.set(eventDayKey(d), known);
+      }
+      return [...days.values()].sort(byKey(eventDayKey));
+    };
+    /** The send roll-up recounted from the audit log. */
+    const recountSends = async (): Promise<SendDay[]> => {
+      const days = new Map<string, SendDay>();
+      for (const r of await engine.rows('send_attempts')) {
+        const d = { day: utcDay(r['attempted_at']), client_id: String(r['client_id']), platform: r['platform'], status: r['status'], count: 0 } as SendDay;
+        const known = days.get(sendDayKey(d)) ?? d;
+        known.count++;
+        days.set(sendDayKey(d), known);
+      }
+      return [...days.values()].sort(byKey(sendDayKey));
+    };
+    const storedEventDays = async (s: Store, clientIds: string[]): Promise<EventDay[]> =>
+      (await Promise.all(clientIds.map((client_id) => s.stats.eventDays({ client_id, ...ALL_DAYS })))).flat().sort(byKey(eventDayKey));
+    const storedSendDays = async (s: Store, clientIds: string[]): Promise<SendDay[]> =>
+      (await Promise.all(clientIds.map((client_id) => s.stats.sendDays({ client_id, ...ALL_DAYS })))).flat().sort(byKey(sendDayKey));
+
+    it('counts admitted events by day, stage and identifiers, as a recount of the stored events finds them', async () => {
+      const a = (await store.clients.create({ name: 'A' })).id;
+      const b = (await store.clients.create({ name: 'B' })).id;
+      const lead = (await store.stages.create({ client_id: a, key: 'lead', name: 'Lead' })).stage.id;
+      const sale = (await store.stages.create({ client_id: a, key: 'sale', name: 'Sale' })).stage.id;
+      const bLead = (await store.stages.create({ client_id: b, key: 'lead', name: 'Lead' })).stage.id;
+      const every = newEvent(lead, a, {
+        reference: 'every',
+        clicks: Object.fromEntries(['fbclid', 'gclid', 'wbraid', 'gbraid', 'ttclid', 'msclkid'].map((k) => [k, { value: `v-${k}` }])),
+        fbc: 'fb.1.1700000000000.v-fbclid',
+        fbp: 'fb.1.1700000000000.123',
+        ttp: 'ttp-1',
+        email_sha256: 'e'.repeat(64),
+        phone_sha256: 'f'.repeat(64),
+      });
+      const admissions = [
+        // Yesterday (UTC) and today.
+        await store.events.admit(newEvent(lead, a, { reference: 'g1', clicks: { gclid: { value: 'g1' } } }), at(-11 * HOUR)),
+        await store.events.admit(newEvent(lead, a, { reference: 'g2', clicks: { gclid: { value: 'g2' } }, email_sha256: 'a'.repeat(64) }), NOW),
+        await store.events.admit(every, NOW),
+        await store.events.admit(newEvent(sale, a, { reference: 'm1', clicks: { fbclid: { value: 'f' } }, fbc: 'fb.1.1.f', fbp: 'fb.1.1.2' }), NOW),
+        await store.events.admit(newEvent(bLead, b, { reference: 't1', clicks: { ttclid: { value: 't' } }, ttp: 'x', phone_sha256: 'b'.repeat(64) }), NOW),
+        await store.events.admit(newEvent(bLead, b, { reference: 'none' }), NOW),
+        // Not stored, not counted: a resent id, the same reference within 60 s.
+        await store.events.admit({ ...every, reference: 'again' }, at(1000)),
+        await store.events.admit(newEvent(lead, a, { reference: 'g2', clicks: { gclid: { value: 'g2b' } } }), at(2000)),
+        // Joined: no click ID of its own, inherits the gclid of the same reference.
+        await store.events.admit(newEvent(sale, a, { reference: 'g1', email_sha256: 'a'.repeat(64) }), at(3000)),
+      ];
+      expect(admissions.map((x) => x.status)).toEqual(['stored', 'stored', 'stored', 'stored', 'stored', 'stored', 'duplicate_event_id', 'duplicate', 'stored']);
+      // Concurrent admissions share transactions (group commit) on both engines.
+      const burst = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => store.events.admit(newEvent(i % 2 === 0 ? lead : sale, a, { reference: `burst-${i}`, fbp: 'fb.1.1.9' }), at(4000))),
+      );
+      expect(burst.filter((x) => x.status === 'stored')).toHaveLength(12);
+      // Beyond the hourly quota (another process with a quota of 2): not stored, not counted.
+      const limited = await other(2);
+      const refused = [];
+      for (let i = 0; i < 3; i++) refused.push((await limited.events.admit(newEvent(bLead, b, { reference: `q${i}` }), at(5000 + i))).status);
+      expect(refused).toEqual(['rate_limited', 'rate_limited', 'rate_limited']);
+
+      const stored = await storedEventDays(store, [a, b]);
+      expect(stored).toEqual(await recountEvents());
+      expect(stored.reduce((n, d) => n + d.events, 0)).toBe(19);
+      expect(stored).toContainEqual({ day: '2026-03-01', client_id: a, stage_id: lead, ids: ['gclid'], events: 1, email: 0, phone: 0 });
+      expect(stored).toContainEqual({ day: '2026-03-02', client_id: a, stage_id: lead, ids: ROLLUP_IDS, events: 1, email: 1, phone: 1 });
+      expect(stored).toContainEqual({ day: '2026-03-02', client_id: a, stage_id: sale, ids: ['gclid'], events: 1, email: 1, phone: 0 });
+      expect(stored).toContainEqual({ day: '2026-03-02', client_id: b, stage_id: bLead, ids: [], events: 1, email: 0, phone: 0 });
+      // A client's rows only, and only the days asked for.
+      expect((await store.stats.eventDays({ client_id: b, ...ALL_DAYS })).every((d) => d.client_id === b)).toBe(true);
+      expect(await store.stats.eventDays({ client_id: a, from: '2026-03-01', to: '2026-03-01' })).toEqual([
+        { day: '2026-03-01', client_id: a, stage_id: lead, ids: ['gclid'], events: 1, email: 0, phone: 0 },
+      ]);
+
+      // The migration's backfill counts the same rows the same way.
+      await engine.backfillAgain();
+      expect(await storedEventDays(store, [a, b])).toEqual(stored);
+    });
+
+    it("counts a commit's audit records by day, platform and status, as a recount of the audit log finds them", async () => {
+      const a = (await store.clients.create({ name: 'A' })).id;
+      const b = (await store.clients.create({ name: 'B' })).id;
+      const aLead = (await store.stages.create({ client_id: a, key: 'lead', name: 'Lead' })).stage.id;
+      const bLead = (await store.stages.create({ client_id: b, key: 'lead', name: 'Lead' })).stage.id;
+      for (let i = 0; i < 3; i++) await store.events.admit(newEvent(aLead, a, { reference: `a${i}` }), NOW);
+      await store.events.admit(newEvent(bLead, b, { reference: 'b0' }), NOW);
+      const claimed = await store.outbox.claim({ owner: 'me', now: NOW, cutoff: NOW, leaseUntil: at(60_000), limit: 100, retriesOnly: false });
+      expect(claimed).toHaveLength(12);
+      const statuses = ['sent', 'sent', 'failed', 'skipped', 'dead', 'retrying'] as const;
+      const record = (c: (typeof claimed)[number], i: number, attemptedAt: Date): SendRecord => ({
+        outbox_id: c.id,
+        event_id: c.event_id,
+        client_id: c.client_id,
+        stage_id: c.client_id === a ? aLead : bLead,
+        platform: c.platform,
+        status: statuses[i % statuses.length]!,
+        dedup_key: c.event_id,
+        batch_size: claimed.length,
+        retry_count: 0,
+        attempted_at: attemptedAt.toISOString(),
+        dry_run: false,
+        pass_id: 'pass-1',
+      });
+      // Two batches, on either side of midnight UTC.
+      const first = claimed.slice(0, 6);
+      await store.outbox.commit({
+        owner: 'me',
+        now: at(14 * HOUR - 1000),
+        updates: first.map((c, i) => ({ id: c.id, status: statuses[i]!, attempts: 1 })),
+        records: first.map((c, i) => record(c, i, at(14 * HOUR - 1000))),
+      });
+      const second = claimed.slice(6);
+      // Its lease ran out and another sender took the rows: its updates are dropped, its records kept (and counted).
+      expect(await store.outbox.claim({ owner: 'other', now: at(14 * HOUR), cutoff: at(14 * HOUR), leaseUntil: at(15 * HOUR), limit: 100, retriesOnly: false })).toHaveLength(7);
+      await store.outbox.commit({
+        owner: 'me',
+        now: at(14 * HOUR + 1000),
+        updates: second.map((c, i) => ({ id: c.id, status: statuses[i]!, attempts: 1 })),
+        records: second.map((c, i) => record(c, i, at(14 * HOUR + 1000))),
+      });
+      // A batch without records (a retry's row update only) counts nothing.
+      await store.outbox.commit({ owner: 'other', now: at(14 * HOUR + 2000), updates: [], records: [] });
+
+      const stored = await storedSendDays(store, [a, b]);
+      expect(stored).toEqual(await recountSends());
+      expect(stored.reduce((n, d) => n + d.count, 0)).toBe(12);
+      expect(new Set(stored.map((d) => d.day))).toEqual(new Set(['2026-03-02', '2026-03-03']));
+      const dead = stored.filter((d) => d.status === 'dead');
+      const deadOf = (client: string) => dead.filter((d) => d.client_id === client).reduce((n, d) => n + d.count, 0);
+      expect(deadOf(a) + deadOf(b)).toBe(2);
+      expect(await store.stats.sendTotals({ status: 'dead', from: '2026-03-01' })).toEqual(
+        [a, b].filter((c) => deadOf(c) > 0).sort().map((client_id) => ({ client_id, count: deadOf(client_id) })),
+      );
+      expect(await store.stats.sendTotals({ status: 'dead', from: '2026-03-01', client_id: b })).toEqual(deadOf(b) > 0 ? [{ client_id: b, count: deadOf(b) }] : []);
+      expect(await store.stats.sendTotals({ status: 'sent', from: '2026-03-04' })).toEqual([]);
+      expect(await store.stats.sendDays({ client_id: a, from: '2026-03-03', to: '2026-03-03' })).toEqual(stored.filter((d) => d.client_id === a && d.day === '2026-03-03'));
+
+      await engine.backfillAgain();
+      expect(await storedSendDays(store, [a, b])).toEqual(stored);
+    });
+
+    it("finds each stage's latest event and its events in the last hour, for one client or all", async () => {
+      const a = (await store.clients.create({ name: 'A' })).id;
+      const b = (await store.clients.create({ name: 'B' })).id;
+      const lead = (await store.stages.create({ client_id: a, key: 'lead', name: 'Lead' })).stage.id;
+      const quiet = (await store.stages.create({ client_id: a, key: 'quiet', name: 'Quiet' })).stage.id;
+      const bLead = (await store.stages.create({ client_id: b, key: 'lead', name: 'Lead' })).stage.id;
+      await store.events.admit(newEvent(lead, a, { reference: 'old' }), at(-2 * HOUR));
+      for (let i = 0; i < 4; i++) await store.events.admit(newEvent(lead, a, { reference: `r${i}` }), at(-HOUR + 1000 * (i + 1)));
+      await store.events.admit(newEvent(bLead, b, { reference: 'x' }), at(-3 * 24 * HOUR));
+      expect(await store.stats.stageActivity({ now: NOW })).toEqual([
+        { stage_id: lead, client_id: a, last_event_at: at(-HOUR + 4000).toISOString(), last_hour: 4 },
+        { stage_id: quiet, client_id: a, last_hour: 0 },
+        { stage_id: bLead, client_id: b, last_event_at: at(-3 * 24 * HOUR).toISOString(), last_hour: 0 },
+      ]);
+      expect(await store.stats.stageActivity({ client_id: b, now: NOW })).toEqual([
+        { stage_id: bLead, client_id: b, last_event_at: at(-3 * 24 * HOUR).toISOString(), last_hour: 0 },
+      ]);
+      // The window slides: one second later the first of the four has left it.
+      expect((await store.stats.stageActivity({ client_id: a, now: at(1000) }))[0]?.last_hour).toBe(3);
+    });
+  });
+
   describe('outbox', () => {
     let clientId: string;
     let stageId: string;
@@ -504,6 +696,14 @@ export function storeContract(engine: EngineHarness): void {
       expect(await store.outbox.held()).toEqual([
         expect.objectContaining({ connection_id: google.id, platform: 'google', reason: 'auth: token revoked', waiting: 0 }),
       ]);
+      // One client's paused connections only.
+      expect(await store.outbox.held({ client_id: clientId })).toHaveLength(1);
+      expect(await store.outbox.held({ client_id: 'cli_other' })).toEqual([]);
+      // What a paused connection holds back, counted up to a cap when asked.
+      for (let i = 0; i < 4; i++) await store.events.admit(newEvent(stageId, clientId, { reference: `held-${i}` }), NOW);
+      expect((await store.outbox.held())[0]?.waiting).toBe(4);
+      expect((await store.outbox.held({ upTo: 3 }))[0]?.waiting).toBe(3);
+      expect((await store.outbox.held({ client_id: clientId, upTo: 10 }))[0]?.waiting).toBe(4);
     });
 
     it('renews and releases only the rows the owner holds, and finds the next follow-up', async () => {
@@ -662,6 +862,25 @@ export function storeContract(engine: EngineHarness): void {
       expect(claims.filter(Boolean)).toHaveLength(1);
       await store.runs.finishSlot({ slot, now: at(1000), summary: { claimed: 3 } });
       expect(await store.runs.claimSlot({ slot, owner: 'c', trigger: 'schedule', now: at(2000) })).toBe(false);
+    });
+
+    it('lists the latest runs, newest slot first, a run in progress without its end', async () => {
+      expect(await store.runs.recent(5)).toEqual([]);
+      const slots = ['2026-02-28T03:00:00.000Z', '2026-03-01T03:00:00.000Z', '2026-03-02T03:00:00.000Z'].map((t) => new Date(t));
+      for (const slot of slots) await store.runs.claimSlot({ slot, owner: 'a', trigger: 'schedule', now: slot });
+      await store.runs.finishSlot({ slot: slots[0]!, now: new Date(slots[0]!.getTime() + 5000), summary: { sent: 1 } });
+      await store.runs.finishSlot({ slot: slots[1]!, now: new Date(slots[1]!.getTime() + 7000), summary: { pass_id: 'p2', sent: 12, dead: 1, duration_ms: 7000 } });
+      expect(await store.runs.recent(2)).toEqual([
+        { slot: '2026-03-02T03:00:00.000Z', owner: 'a', trigger: 'schedule', started_at: '2026-03-02T03:00:00.000Z' },
+        {
+          slot: '2026-03-01T03:00:00.000Z',
+          owner: 'a',
+          trigger: 'schedule',
+          started_at: '2026-03-01T03:00:00.000Z',
+          finished_at: '2026-03-01T03:00:07.000Z',
+          summary: { pass_id: 'p2', sent: 12, dead: 1, duration_ms: 7000 },
+        },
+      ]);
     });
   });
 

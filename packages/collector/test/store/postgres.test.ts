@@ -6,6 +6,7 @@ import { SchemaTooNewError } from '../../src/errors.js';
 import { migrationsDir, readMigrations } from '../../src/store/migrations.js';
 import { openStore, StoreOpenError } from '../../src/store/open.js';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres/index.js';
+import { migratePostgres, POSTGRES_MIGRATIONS_DIR } from '../../src/store/postgres/migrate.js';
 import { CLAIM_SQL, COMMIT_ROWS_SQL, OWNED_ROWS_SQL } from '../../src/store/postgres/outbox.js';
 import { storeContract, type EngineHarness } from './contract.js';
 
@@ -49,6 +50,10 @@ function postgresHarness(): EngineHarness {
     },
     async rows(table) {
       return raw(async (c) => (await c.query(`SELECT * FROM ${table}`)).rows as Array<Record<string, unknown>>);
+    },
+    async backfillAgain() {
+      await raw((c) => c.query("DROP TABLE daily_events; DROP TABLE daily_sends; DELETE FROM schema_migrations WHERE name = '003_daily_counts.sql'"));
+      expect(await migratePostgres(primary!.pool)).toEqual(['003_daily_counts.sql']);
     },
     async cleanup() {
       await db?.drop();

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MigrationError, SchemaTooNewError } from '../../src/errors.js';
 import { hashToken, newEventId, randomBase62, tokenMatches } from '../../src/domain/tokens.js';
-import { createSqliteStore, openDb, SQLITE_MIGRATIONS_DIR, type Db, type SqliteStore } from '../../src/store/sqlite/index.js';
+import { createSqliteStore, migrate, openDb, SQLITE_MIGRATIONS_DIR, type Db, type SqliteStore } from '../../src/store/sqlite/index.js';
 import { tempDir } from '../helpers/harness.js';
 import { NOW, newEvent, storeContract, type EngineHarness } from './contract.js';
 
@@ -30,6 +30,10 @@ function sqliteHarness(): EngineHarness {
     },
     async rows(table) {
       return db!.prepare(`SELECT * FROM ${table}`).all() as Array<Record<string, unknown>>;
+    },
+    async backfillAgain() {
+      db!.exec("DROP TABLE daily_events; DROP TABLE daily_sends; DELETE FROM schema_migrations WHERE name = '008_daily_counts.sql'");
+      expect(migrate(db!)).toEqual(['008_daily_counts.sql']);
     },
     async cleanup() {
       if (db?.open) db.close();

@@ -21,14 +21,17 @@
  * bug) rolls back its group, which is then run again one item per transaction.
  *
  * Round trips per admission: the checks (one statement), the join lookups when
- * the event has no click ID, the insert of the event with its outbox rows (one
- * statement); per group: BEGIN with the lock, COMMIT.
+ * the event has no click ID, the insert of the event with its outbox rows and its
+ * count in the daily roll-up (one statement); per group: BEGIN with the lock, COMMIT.
+ * The roll-up row of an event is keyed by its stage, so the stage's lock also
+ * orders its updates: admissions of different stages never wait on a roll-up row.
  */
 import { createHash } from 'node:crypto';
 import { dedupSinceMs } from '../../domain/dedup.js';
 import { inheritAttribution, needsJoin } from '../../domain/join.js';
 import { OUTBOX_PLATFORMS } from '../../domain/outbox.js';
 import { retryAfterSeconds, STAGE_EVENTS_PER_HOUR, STAGE_WINDOW_MS } from '../../domain/rate-limit.js';
+import { eventCount } from '../daily-counts.js';
 import { EVENT_COLUMNS, eventFromRow, eventToRow, type EventRow } from '../event-row.js';
 import type { Admission, EventStore, NewEvent, StoredEvent } from '../types.js';
 import { asPostgresUnavailable } from './errors.js';
@@ -62,6 +65,21 @@ const OUTBOX_OF_E = `INSERT INTO outbox (event_id, client_id, platform, status, 
   SELECT e.id, e.client_id, p, 'pending', $${N + 1}::timestamptz, 0, $${N + 1}::timestamptz, $${N + 1}::timestamptz
   FROM e, unnest($${N + 2}::text[]) AS p`;
 
+/**
+ * The daily roll-up's count of the inserted event `e` (nothing when `e` is empty): its
+ * key's day, identifiers, email and phone flags are the parameters from `$first` on.
+ */
+const dailyOfE = (first: number): string => `INSERT INTO daily_events (client_id, day, stage_id, ids, events, email, phone)
+  SELECT e.client_id, $${first}::date, e.stage_id, $${first + 1}::text, 1, $${first + 2}::bigint, $${first + 3}::bigint FROM e
+  ON CONFLICT (client_id, day, stage_id, ids) DO UPDATE
+  SET events = daily_events.events + 1, email = daily_events.email + excluded.email, phone = daily_events.phone + excluded.phone`;
+
+/** The parameters of {@link dailyOfE}. */
+function dailyValues(stored: StoredEvent): unknown[] {
+  const c = eventCount(stored);
+  return [c.day, c.ids, c.email, c.phone];
+}
+
 /** The checks of one admission, parameters after the event's columns and the outbox's. */
 const CHECKS = `SELECT EXISTS (SELECT 1 FROM events WHERE id = $${N + 3}) AS known,
     (SELECT id FROM events WHERE client_id = $${N + 4} AND reference = $${N + 5} AND received_ms >= $${N + 6}::bigint
@@ -80,9 +98,10 @@ e AS (
   INSERT INTO events (${EVENT_COLUMNS.join(', ')})
   SELECT ${eventValues} FROM c WHERE NOT c.known AND c.duplicate_of IS NULL AND c.in_window < $${N + 9}::bigint
   ON CONFLICT (id) DO NOTHING
-  RETURNING id, client_id
+  RETURNING id, client_id, stage_id
 ),
-o AS (${OUTBOX_OF_E})
+o AS (${OUTBOX_OF_E}),
+d AS (${dailyOfE(N + 10)})
 SELECT c.known, c.duplicate_of, c.in_window, (SELECT count(*) FROM e) AS inserted FROM c`,
 };
 
@@ -92,14 +111,15 @@ const CHECKS_SQL = {
   text: CHECKS.replace(/\$(\d+)/g, (_, k: string) => `$${Number(k) - N - 2}`),
 };
 
-/** The insert of an event with its outbox rows. */
+/** The insert of an event with its outbox rows and its roll-up count. */
 const INSERT_SQL = {
   name: 'pruuv_admit_insert',
   text: `WITH e AS (
   INSERT INTO events (${EVENT_COLUMNS.join(', ')}) VALUES (${eventValues})
   ON CONFLICT (id) DO NOTHING
-  RETURNING id, client_id
-)
+  RETURNING id, client_id, stage_id
+),
+d AS (${dailyOfE(N + 3)})
 ${OUTBOX_OF_E}
 RETURNING event_id`,
 };
@@ -184,7 +204,10 @@ function checkedInsert(event: NewEvent, at: Date, perHour: number): { statement:
   const row = eventToRow(stored, nowMs) as unknown as Record<string, unknown>;
   return {
     stored,
-    statement: { ...CHECKED_INSERT_SQL, values: [...EVENT_COLUMNS.map((c) => row[c]), at, OUTBOX_PLATFORMS, ...checkValues(event, nowMs), perHour] },
+    statement: {
+      ...CHECKED_INSERT_SQL,
+      values: [...EVENT_COLUMNS.map((c) => row[c]), at, OUTBOX_PLATFORMS, ...checkValues(event, nowMs), perHour, ...dailyValues(stored)],
+    },
   };
 }
 
@@ -210,7 +233,7 @@ async function admitIn(q: Queryable, event: NewEvent, at: Date, perHour: number)
   const stored: StoredEvent = { ...event, ...join.attribution, received_at: at.toISOString() };
   if (join.inherited) stored.inherited = join.inherited;
   const row = eventToRow(stored, nowMs) as unknown as Record<string, unknown>;
-  const inserted = await q.query({ ...INSERT_SQL, values: [...EVENT_COLUMNS.map((c) => row[c]), at, OUTBOX_PLATFORMS] });
+  const inserted = await q.query({ ...INSERT_SQL, values: [...EVENT_COLUMNS.map((c) => row[c]), at, OUTBOX_PLATFORMS, ...dailyValues(stored)] });
   if (inserted.rowCount === 0) return { status: 'duplicate_event_id', event_id: event.id };
   return { status: 'stored', event: stored };
 }

@@ -16,6 +16,7 @@ import { createLoginFailures, createSessions, createUsers } from './users.js';
 import { createRuns } from './runs.js';
 import { createGoogleRequests, createSendLog } from './send-log.js';
 import { createStages } from './stages.js';
+import { createStats } from './stats.js';
 
 export { migratePostgres, POSTGRES_MIGRATIONS_DIR, MIGRATION_LOCK } from './migrate.js';
 export { asPostgresUnavailable } from './errors.js';
@@ -72,6 +73,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       sends: createSendLog(db),
       googleRequests: createGoogleRequests(db),
       runs: createRuns(db),
+      stats: createStats(db),
       users: createUsers(db),
       sessions: createSessions(db),
       loginFailures: createLoginFailures(db),

@@ -2,11 +2,13 @@
  * The PostgreSQL outbox. Claims lock the rows they lease with
  * `FOR UPDATE SKIP LOCKED`: two workers claiming at once never wait for each
  * other and never get the same row; a dead worker's rows are claimed again
- * once their lease ran out. Each batch's row updates, audit records, Data
- * Manager requests and a connection pause are written in ONE transaction.
+ * once their lease ran out. Each batch's row updates, audit records with their
+ * daily counts, Data Manager requests and a connection pause are written in ONE
+ * transaction.
  */
 import type { ClaimedSend, HeldConnection, Platform } from '@pruuv/sender';
 import { FINAL_STATUSES, usedConnections } from '../../domain/outbox.js';
+import { sendCounts } from '../daily-counts.js';
 import type { OutboxCommit, OutboxRow, OutboxStore } from '../types.js';
 import type { Queryable, StorePool } from './pool.js';
 
@@ -135,7 +137,7 @@ export function createOutbox(db: StorePool): OutboxStore {
     async commit(input) {
       await db.transaction((q) => commitBatch(q, input));
     },
-    async held() {
+    async held(filter = {}) {
       const { rows } = await db.query<{
         connection_id: string;
         client_id: string;
@@ -145,9 +147,12 @@ export function createOutbox(db: StorePool): OutboxStore {
         waiting: string;
       }>(
         `SELECT c.id AS connection_id, c.client_id, c.platform, c.status_reason, c.paused_at,
-           (SELECT count(*) FROM outbox o
-            WHERE o.client_id = c.client_id AND o.platform = c.platform AND o.status IN ('pending', 'retrying')) AS waiting
-         FROM connections c WHERE c.status = 'paused' ORDER BY c.client_id, c.platform`,
+           (SELECT count(*) FROM (
+              SELECT 1 FROM outbox o
+              WHERE o.client_id = c.client_id AND o.platform = c.platform AND o.status IN ('pending', 'retrying')
+              LIMIT $2) w) AS waiting
+         FROM connections c WHERE c.status = 'paused' AND ($1::text IS NULL OR c.client_id = $1) ORDER BY c.client_id, c.platform`,
+        [filter.client_id ?? null, filter.upTo ?? null],
       );
       return rows.map((r) => {
         const h: HeldConnection = { connection_id: r.connection_id, client_id: r.client_id, platform: r.platform, waiting: Number(r.waiting) };
@@ -171,8 +176,8 @@ const FINAL: ReadonlySet<string> = new Set(FINAL_STATUSES);
 
 /**
  * A batch's commit, inside one transaction: the rows' outcomes (only rows this
- * owner still leases), their audit records, the Data Manager requests to check,
- * a connection pause and the connection's `last_used_at`.
+ * owner still leases), their audit records and their daily counts, the Data
+ * Manager requests to check, a connection pause and the connection's `last_used_at`.
  */
 async function commitBatch(q: Queryable, input: OutboxCommit): Promise<void> {
   const at = input.now;
@@ -224,6 +229,16 @@ async function commitBatch(q: Queryable, input: OutboxCommit): Promise<void> {
         r.map((x) => x.dry_run),
         r.map((x) => x.pass_id),
       ],
+    );
+  }
+  if (input.records.length > 0) {
+    // One row per (client, day, platform, status), in key order: two commits sharing rows lock them in the same order.
+    const c = sendCounts(input.records);
+    await q.query(
+      `INSERT INTO daily_sends (client_id, day, platform, status, count)
+       SELECT * FROM unnest($1::text[], $2::date[], $3::text[], $4::text[], $5::bigint[])
+       ON CONFLICT (client_id, day, platform, status) DO UPDATE SET count = daily_sends.count + excluded.count`,
+      [c.map((x) => x.client_id), c.map((x) => x.day), c.map((x) => x.platform), c.map((x) => x.status), c.map((x) => x.count)],
     );
   }
   const g = input.googleRequests ?? [];

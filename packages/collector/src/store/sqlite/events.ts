@@ -1,7 +1,7 @@
 /**
  * SQLite storage of funnel events, and their admission: idempotency, dedup,
- * the stage's hourly quota, the attribution join, the insert and the outbox
- * rows, all in one `BEGIN IMMEDIATE` transaction, so two processes sharing the
+ * the stage's hourly quota, the attribution join, the insert, the outbox
+ * rows and the event's count in the daily roll-up, all in one `BEGIN IMMEDIATE` transaction, so two processes sharing the
  * file can never both take the last slot or both store a duplicate.
  */
 import { asStorageUnavailable } from '../../errors.js';
@@ -34,8 +34,8 @@ export interface SqliteEvents extends EventStore {
   admitNow(event: NewEvent, at: Date): Admission;
 }
 
-/** Creates the events part of the store. */
-export function createEvents(db: Db, enqueue: Enqueue, options: EventsOptions = {}): SqliteEvents {
+/** Creates the events part of the store; `count` adds a stored event to the daily roll-up (in its transaction). */
+export function createEvents(db: Db, enqueue: Enqueue, count: (event: StoredEvent) => void, options: EventsOptions = {}): SqliteEvents {
   const perHour = options.perHour ?? STAGE_EVENTS_PER_HOUR;
   // Positional parameters: binding 46 named ones costs measurably more per insert.
   const insert = db.prepare(`INSERT INTO events (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`);
@@ -73,6 +73,7 @@ export function createEvents(db: Db, enqueue: Enqueue, options: EventsOptions = 
     const row: Record<string, unknown> = eventToRow(stored, nowMs);
     insert.run(COLUMNS.map((c) => row[c]));
     enqueue(stored.id, stored.received_at, stored.client_id);
+    count(stored);
     quota.stored(event.stage_id);
     return { status: 'stored', event: stored };
   };

@@ -16,6 +16,7 @@ import { createPixelOrigins } from './pixel-origins.js';
 import { createRuns } from './runs.js';
 import { createGoogleRequests, createSendLog } from './send-log.js';
 import { createStages } from './stages.js';
+import { createStats } from './stats.js';
 import { createLoginFailures, createSessions, createUsers } from './users.js';
 
 export { openDb, migrate, SQLITE_MIGRATIONS_DIR } from './db.js';
@@ -41,7 +42,8 @@ export interface SqliteStore extends Store {
 /** Creates the store over an open database (see {@link openDb}). Closing the store closes the connection. */
 export function createSqliteStore(db: Db, options: SqliteStoreOptions = {}): SqliteStore {
   const now = options.now ?? (() => new Date());
-  const { outbox, enqueue } = createOutbox(db);
+  const daily = createStats(db);
+  const { outbox, enqueue } = createOutbox(db, daily.countSends);
   const catalog = createCatalogVersion(db);
   const waitMs = options.busyTimeoutMs ?? busyWaitOf(db);
   const retried = <T extends object>(part: T): T => withBusyRetry(part, waitMs);
@@ -52,13 +54,14 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions = {}): Sql
     clients: retried(createClients(db, now, catalog)),
     stages: retried(createStages(db, now, catalog)),
     // Admissions wait in the group commit (group-commit.ts), reads never wait in WAL mode.
-    events: createEvents(db, enqueue, { ...options, busyWaitMs: waitMs }),
+    events: createEvents(db, enqueue, daily.countEvent, { ...options, busyWaitMs: waitMs }),
     outbox: retried(outbox),
     connections: retried(createConnections(db)),
     pixelOrigins: retried(createPixelOrigins(db)),
     sends: retried(createSendLog(db)),
     googleRequests: retried(createGoogleRequests(db)),
     runs: retried(createRuns(db)),
+    stats: retried(daily.stats),
     users: retried(createUsers(db)),
     sessions: retried(createSessions(db)),
     loginFailures: retried(createLoginFailures(db)),

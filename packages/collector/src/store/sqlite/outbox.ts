@@ -2,9 +2,10 @@
  * The SQLite outbox: one row per (event, platform), written in the same
  * transaction as the event, so an event is never stored without its pending
  * sends (and never sent without being stored). Send passes lease due rows,
- * and each batch's row updates, audit rows (`send_attempts`), Data Manager
- * requests to check (`google_request_status`), a connection pause and when the
- * connection was last used are written in ONE transaction.
+ * and each batch's row updates, audit rows (`send_attempts`) with their daily
+ * counts (`daily_sends`), Data Manager requests to check (`google_request_status`),
+ * a connection pause and when the connection was last used are written in ONE
+ * transaction.
  *
  * Every statement reads through an index: claims walk `outbox_due`
  * (status, due_at) and stop at the limit; the paused-connection check uses the
@@ -14,7 +15,7 @@
  * per-connection index, which cost every admission three index entries): it runs
  * only while a connection is paused.
  */
-import type { ClaimedSend, HeldConnection, Platform } from '@pruuv/sender';
+import type { ClaimedSend, HeldConnection, Platform, SendRecord } from '@pruuv/sender';
 import { FINAL_STATUSES, OUTBOX_PLATFORMS, usedConnections } from '../../domain/outbox.js';
 import type { OutboxRow, OutboxStore } from '../types.js';
 import type { Db } from './db.js';
@@ -43,11 +44,20 @@ WHERE id IN (
 )
 RETURNING id, event_id, client_id, platform, status, attempts, first_attempt_at, due_at`;
 
-/** Rows each paused connection holds back. */
-export const HELD_SQL = `SELECT c.id AS connection_id, c.client_id, c.platform, c.status_reason, c.paused_at,
-  (SELECT COUNT(*) FROM outbox o
-   WHERE o.client_id = c.client_id AND o.platform = c.platform AND o.status IN ('pending', 'retrying')) AS waiting
-FROM connections c WHERE c.status = 'paused' ORDER BY c.client_id, c.platform`;
+/** Paused connections (of one client, when `@client_id` is set). */
+export const PAUSED_SQL = `SELECT c.id AS connection_id, c.client_id, c.platform, c.status_reason, c.paused_at
+FROM connections c WHERE c.status = 'paused' AND (@client_id IS NULL OR c.client_id = @client_id) ORDER BY c.client_id, c.platform`;
+
+/**
+ * The rows a paused connection holds back, read through outbox_due (every waiting row, checked
+ * for its client and platform), counting at most `@up_to` (`-1`: all). Runs only while a
+ * connection is paused.
+ */
+export const WAITING_SQL = `SELECT COUNT(*) AS n FROM (
+  SELECT 1 FROM outbox o INDEXED BY outbox_due
+  WHERE o.status IN ('pending', 'retrying') AND o.client_id = @client_id AND o.platform = @platform
+  LIMIT @up_to
+)`;
 
 /** The earliest instant a follow-up pass has work: a retry falling due, or a lease running out. */
 export const NEXT_RETRY_SQL = `SELECT MIN(due_at) AS at FROM outbox WHERE status = 'retrying'`;
@@ -76,8 +86,8 @@ interface ClaimRow {
   due_at: string;
 }
 
-/** The outbox of the SQLite store, and the enqueue step of an admission. */
-export function createOutbox(db: Db): { outbox: OutboxStore; enqueue: Enqueue } {
+/** The outbox of the SQLite store, and the enqueue step of an admission; `countSends` adds a commit's audit records to the daily roll-up. */
+export function createOutbox(db: Db, countSends: (records: readonly SendRecord[]) => void): { outbox: OutboxStore; enqueue: Enqueue } {
   // One statement for the event's rows: on the ingest hot path, three statement
   // executions cost measurably more than one (bench/ingest.mjs profile).
   const insert = db.prepare(
@@ -91,10 +101,11 @@ export function createOutbox(db: Db): { outbox: OutboxStore; enqueue: Enqueue } 
     'UPDATE outbox SET lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ? AND lease_owner = ?',
   );
   const clientOfEvent = db.prepare<[string], { client_id: string }>('SELECT client_id FROM events WHERE id = ?');
-  const heldStmt = db.prepare<
-    [],
-    { connection_id: string; client_id: string; platform: Platform; status_reason: string | null; paused_at: string | null; waiting: number }
-  >(HELD_SQL);
+  const pausedStmt = db.prepare<
+    [{ client_id: string | null }],
+    { connection_id: string; client_id: string; platform: Platform; status_reason: string | null; paused_at: string | null }
+  >(PAUSED_SQL);
+  const waitingStmt = db.prepare<[{ client_id: string; platform: string; up_to: number }], { n: number }>(WAITING_SQL);
   const nextRetry = db.prepare<[], { at: string | null }>(NEXT_RETRY_SQL);
   const nextLease = db.prepare<[], { at: string | null }>(NEXT_LEASE_SQL);
 
@@ -105,7 +116,7 @@ export function createOutbox(db: Db): { outbox: OutboxStore; enqueue: Enqueue } 
   const releaseTx = db.transaction((ids: readonly number[], at: string, owner: string) => {
     for (const id of ids) releaseStmt.run(at, id, owner);
   });
-  const commitTx = createCommit(db);
+  const commitTx = createCommit(db, countSends);
 
   const outbox: OutboxStore = {
     async forEvent(eventId) {
@@ -134,9 +145,10 @@ export function createOutbox(db: Db): { outbox: OutboxStore; enqueue: Enqueue } 
     async commit(input) {
       commitTx(input);
     },
-    async held() {
-      return heldStmt.all().map((r) => {
-        const h: HeldConnection = { connection_id: r.connection_id, client_id: r.client_id, platform: r.platform, waiting: r.waiting };
+    async held(filter = {}) {
+      return pausedStmt.all({ client_id: filter.client_id ?? null }).map((r) => {
+        const waiting = waitingStmt.get({ client_id: r.client_id, platform: r.platform, up_to: filter.upTo ?? -1 })!.n;
+        const h: HeldConnection = { connection_id: r.connection_id, client_id: r.client_id, platform: r.platform, waiting };
         if (r.status_reason !== null) h.reason = r.status_reason;
         if (r.paused_at !== null) h.paused_at = r.paused_at;
         return h;
@@ -159,10 +171,10 @@ export function createOutbox(db: Db): { outbox: OutboxStore; enqueue: Enqueue } 
 
 /**
  * A batch's commit, one transaction: the rows' outcomes (only rows this owner
- * still leases), their audit records, the Data Manager requests to check, a
- * connection pause and the connection's `last_used_at`.
+ * still leases), their audit records and their counts in the daily roll-up, the
+ * Data Manager requests to check, a connection pause and the connection's `last_used_at`.
  */
-function createCommit(db: Db): (input: Parameters<OutboxStore['commit']>[0]) => void {
+function createCommit(db: Db, countSends: (records: readonly SendRecord[]) => void): (input: Parameters<OutboxStore['commit']>[0]) => void {
   const updateStmt = db.prepare(
     `UPDATE outbox SET status = @status, due_at = COALESCE(@due_at, due_at), attempts = @attempts,
        first_attempt_at = @first_attempt_at, last_error = @last_error, lease_owner = NULL, lease_until = NULL,
@@ -231,6 +243,7 @@ function createCommit(db: Db): (input: Parameters<OutboxStore['commit']>[0]) => 
         pass_id: r.pass_id,
       });
     }
+    countSends(input.records);
     for (const g of input.googleRequests ?? []) trackGoogleRequest.run(g);
     if (input.pause !== undefined) pauseStmt.run(input.pause.reason, at, at, input.pause.connection_id);
     const used = usedConnections(input.records);
