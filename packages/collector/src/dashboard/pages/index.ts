@@ -4,10 +4,12 @@ import type { DashboardDeps } from '../index.js';
 import { render } from '../http.js';
 import { DashboardHttpError } from '../scope.js';
 import { ErrorPage } from './error.js';
+import { addEvents } from './events.js';
 import { addOverview } from './overview.js';
 
 export function addPages(router: Router, deps: DashboardDeps): void {
   addOverview(router, deps);
+  addEvents(router, deps);
   // A refused action or an object out of scope: its own status and message, as a page.
   router.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (!(error instanceof DashboardHttpError)) return next(error);
