@@ -6,10 +6,12 @@ import { DashboardHttpError } from '../scope.js';
 import { ErrorPage } from './error.js';
 import { addEvents } from './events.js';
 import { addOverview } from './overview.js';
+import { addSends } from './sends.js';
 
 export function addPages(router: Router, deps: DashboardDeps): void {
   addOverview(router, deps);
   addEvents(router, deps);
+  addSends(router, deps);
   // A refused action or an object out of scope: its own status and message, as a page.
   router.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (!(error instanceof DashboardHttpError)) return next(error);
