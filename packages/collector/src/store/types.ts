@@ -27,6 +27,7 @@ import type {
   HeldConnection,
   OutcomeStatus,
   Platform,
+  SendRecord,
 } from '@pruuv/sender';
 
 /** Click-ID and UTM names, and the ad landing (`Touch`), stored on a funnel event: the pixel's own, so the two cannot drift. */
@@ -142,7 +143,87 @@ export interface OutboxRow {
   lease_owner?: string;
   lease_until?: string;
   last_error?: string;
+  /** The event's client. */
+  client_id?: string;
+  /** ISO 8601 of the first attempt the platform may have counted: its dedup window starts there. */
+  first_attempt_at?: string;
+  /** ISO 8601 of the last change. */
+  updated_at?: string;
+  /** ISO 8601 of reaching a final status (`sent`, `skipped`, `failed`, `dead`). */
+  finished_at?: string;
 }
+
+/**
+ * Where a keyset page starts: after (older than) or before (newer than) a position a
+ * previous page gave. Positions are opaque strings, encoded by the engine
+ * (`store/keyset.ts`); a malformed one is an {@link InvalidInputError}.
+ */
+export type PageCursor = { after: string } | { before: string };
+
+/** One page of a newest-first list, read by keyset (never OFFSET). */
+export interface KeysetPage<T> {
+  /** Newest first. */
+  rows: T[];
+  /** Cursor of the next (older) page, as `{ after: next }`; absent on the last page. */
+  next?: string;
+  /** Cursor of the previous (newer) page, as `{ before: prev }`; absent on the first page. */
+  prev?: string;
+  /**
+   * Set when the page stopped at its scan limit before it was full: filters no index narrows
+   * (an event's source or click IDs, a send's platform) matched fewer rows than asked among the
+   * `scanned` rows read, the oldest of them at `scanned_to` (ISO 8601). `next` goes on from there.
+   */
+  scan?: { scanned: number; scanned_to: string };
+}
+
+/** Filters of {@link EventStore.search}: all optional but `limit`, combined with AND. */
+export interface EventSearch {
+  client_id?: string;
+  stage_id?: string;
+  source?: EventSource;
+  /** Exact match. */
+  reference?: string;
+  /** Received at or after this instant (ISO 8601). */
+  received_from?: string;
+  /** Received before this instant (ISO 8601). */
+  received_before?: string;
+  /** `true`: a click ID of any platform (or Meta's `fbc`); `false`: none. */
+  has_click_id?: boolean;
+  /** Rows per page, 1 to 1000. */
+  limit: number;
+  cursor?: PageCursor;
+  /** Most rows read for one page when a filter no index narrows is set. Defaults to `max(2000, 20 × limit)`. */
+  scan_limit?: number;
+}
+
+/** Filters of {@link SendLogStore.search}: all optional but `limit`, combined with AND. */
+export interface SendSearch {
+  client_id?: string;
+  platform?: Platform;
+  status?: OutcomeStatus;
+  event_id?: string;
+  /** Attempted at or after this instant (ISO 8601). */
+  attempted_from?: string;
+  /** Attempted before this instant (ISO 8601). */
+  attempted_before?: string;
+  /** Rows per page, 1 to 1000. */
+  limit: number;
+  cursor?: PageCursor;
+  /** Most rows read for one page when a filter no index narrows is set. Defaults to `max(2000, 20 × limit)`. */
+  scan_limit?: number;
+}
+
+/** What {@link OutboxStore.retryNow} does: the row due again now, and its audit record, in one transaction. */
+export interface RetryNowInput {
+  /** The outbox row. */
+  id: number;
+  now: Date;
+  /** The record of the request in the conversion audit log: an attempt's fields but the batch and the pass, which it has none of. */
+  record: AuditRecord;
+}
+
+/** A record of the conversion audit log as written: a pass's {@link SendRecord}, or one without batch and pass (a person's retry). */
+export type AuditRecord = Omit<SendRecord, 'batch_size' | 'pass_id'> & { batch_size?: number; pass_id?: string };
 
 /** A stored ad-account connection. Its secrets stay one ciphertext here: the store never sees them in clear. */
 export interface ConnectionRecord {
@@ -386,12 +467,42 @@ export interface EventStore {
    * counted through `events_stage_time`; a stage without any is `0`.
    */
   stageCounts(stageIds: readonly string[], since: Date): Promise<Map<string, number>>;
+  /**
+   * An event of one client: `undefined` for an event of another client, as for an unknown id
+   * (the dashboard's reads of a client user).
+   */
+  getOfClient(id: string, clientId: string): Promise<StoredEvent | undefined>;
+  /**
+   * One page of events, newest first (received time, then storage order), by keyset. The
+   * client, stage, reference and the received-time range are read through an index in the
+   * list's order; source and click IDs are checked on the rows it reads, at most `scan_limit`.
+   *
+   * @throws {InvalidInputError} for a malformed cursor.
+   */
+  search(query: EventSearch): Promise<KeysetPage<StoredEvent>>;
 }
 
 /** The outbox: one row per (event, platform), leased by send passes. */
 export interface OutboxStore {
   /** The rows of an event, in platform order. */
   forEvent(eventId: string): Promise<OutboxRow[]>;
+  /** The rows of these events (through the (event, platform) key); an unknown id adds none. */
+  forEvents(eventIds: readonly string[]): Promise<OutboxRow[]>;
+  /** One row by id. */
+  get(id: number): Promise<OutboxRow | undefined>;
+  /**
+   * The rows a claim at `now` would lease, without leasing them: `pending` or `retrying`, due
+   * at or before `now`, no live lease, not held by a paused connection; in the claim's order
+   * (through `outbox_due`), at most `limit`, of one client when `client_id` is given.
+   */
+  due(query: { now: Date; limit: number; client_id?: string }): Promise<ClaimedSend[]>;
+  /**
+   * Makes a `failed` or `dead` row due again at `now` (status `retrying`, no lease, not
+   * finished; attempts and the first attempt's time kept, so the dedup window still counts from
+   * it) and appends `record` to the audit log, in one transaction. `false`, with nothing written,
+   * when the row is not `failed` or `dead` (any more) or is leased.
+   */
+  retryNow(input: RetryNowInput): Promise<boolean>;
   /**
    * Leases due rows: `pending` or `retrying`, due at or before the cutoff, no live
    * lease, not held by a paused connection. Two claimers never get one row.
@@ -458,6 +569,14 @@ export interface PixelOriginStore {
 /** The conversion audit log (one record per attempt of one event on one platform). */
 export interface SendLogStore {
   list(query: SendQuery): Promise<SendAttempt[]>;
+  /**
+   * One page of the audit log, newest first (attempt time, then id), by keyset. The client, the
+   * status, the event and the time range are read through an index in the list's order; the
+   * platform is checked on the rows it reads, at most `scan_limit`.
+   *
+   * @throws {InvalidInputError} for a malformed cursor.
+   */
+  search(query: SendSearch): Promise<KeysetPage<SendAttempt>>;
 }
 
 /** Google Data Manager diagnostics of delivered requests. */

@@ -7,7 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SendRecord } from '@pruuv/sender';
-import type { EventDay, NewEvent, SendDay, Store } from '../../src/store/types.js';
+import { InvalidInputError } from '../../src/errors.js';
+import type { AuditRecord, EventDay, KeysetPage, NewEvent, PageCursor, SendDay, Store } from '../../src/store/types.js';
 
 /** How a contract run reaches one engine. */
 export interface EngineHarness {
@@ -942,6 +943,309 @@ export function storeContract(engine: EngineHarness): void {
       expect((await o.loginFailures.recent('k1', at(-30 * 60_000))).count).toBe(0);
       expect(await store.loginFailures.purge(at(-10 * 60_000))).toBe(1);
       expect((await store.loginFailures.recent('k2', at(-30 * 60_000))).count).toBe(0);
+    });
+  });
+
+  describe('dashboard lists', () => {
+    let a: string;
+    let b: string;
+    let leadA: string;
+    let saleA: string;
+    let leadB: string;
+    beforeEach(async () => {
+      a = (await store.clients.create({ name: 'A' })).id;
+      b = (await store.clients.create({ name: 'B' })).id;
+      leadA = (await store.stages.create({ client_id: a, key: 'lead', name: 'Lead' })).stage.id;
+      saleA = (await store.stages.create({ client_id: a, key: 'sale', name: 'Sale' })).stage.id;
+      leadB = (await store.stages.create({ client_id: b, key: 'lead', name: 'Lead' })).stage.id;
+    });
+
+    /** Every page forward from the first, then every page back from the last: the ids of each walk, newest first. */
+    async function walk<T>(read: (cursor?: PageCursor) => Promise<KeysetPage<T>>, id: (row: T) => string | number) {
+      const forward: Array<string | number> = [];
+      let page = await read();
+      expect(page.prev).toBeUndefined();
+      forward.push(...page.rows.map(id));
+      let pages = 1;
+      while (page.next !== undefined) {
+        page = await read({ after: page.next });
+        forward.push(...page.rows.map(id));
+        if (++pages > 200) throw new Error('too many pages');
+      }
+      const backward: Array<string | number> = [...page.rows.map(id)];
+      while (page.prev !== undefined) {
+        page = await read({ before: page.prev });
+        backward.unshift(...page.rows.map(id));
+        if (++pages > 400) throw new Error('too many pages');
+      }
+      return { forward, backward, pages };
+    }
+
+    interface Seeded {
+      id: string;
+      client: string;
+      stage: string;
+      source: 'pixel' | 'webhook';
+      reference: string;
+      click: boolean;
+      ms: number;
+      n: number;
+    }
+
+    /** 30 events of A (two stages, both sources, some with click IDs, several in one millisecond) and 6 of B. */
+    async function seedEvents(): Promise<Seeded[]> {
+      const seeded: Seeded[] = [];
+      for (let n = 0; n < 36; n++) {
+        const ofB = n % 6 === 5;
+        const client = ofB ? b : a;
+        const stage = ofB ? leadB : n % 3 === 0 ? saleA : leadA;
+        const source = n % 4 === 0 ? 'pixel' : 'webhook';
+        const click = n % 5 === 0 || n === 7;
+        // Events 10 to 14 share one millisecond: the keyset's tie-break orders them.
+        const ms = n >= 10 && n <= 14 ? 10 * 60_000 : n * 60_000;
+        const event = newEvent(stage, client, {
+          source,
+          reference: n === 20 || n === 3 ? 'crm-shared' : `crm-${n}`,
+          stage_key: stage === saleA ? 'sale' : 'lead',
+          ...(click ? { clicks: { gclid: { value: `G-${n}`, ts: NOW.toISOString() } } } : n === 8 ? { fbc: 'fb.1.1.x' } : {}),
+        });
+        await store.events.admit(event, at(ms));
+        seeded.push({ id: event.id, client, stage, source, reference: event.reference, click: click || n === 8, ms, n });
+      }
+      return seeded;
+    }
+    const newestFirst = (rows: Seeded[]) => [...rows].sort((x, y) => y.ms - x.ms || y.n - x.n).map((r) => r.id);
+
+    it('pages events newest first by keyset, with no duplicate and no gap either way', async () => {
+      const seeded = await seedEvents();
+      const expected = newestFirst(seeded.filter((e) => e.client === a));
+      const { forward, backward, pages } = await walk((cursor) => store.events.search({ client_id: a, limit: 4, ...(cursor ? { cursor } : {}) }), (e) => e.id);
+      expect(forward).toEqual(expected);
+      expect(backward).toEqual(expected);
+      expect(pages).toBeGreaterThan(10);
+      const all = await walk((cursor) => store.events.search({ limit: 7, ...(cursor ? { cursor } : {}) }), (e) => e.id);
+      expect(all.forward).toEqual(newestFirst(seeded));
+      expect(all.backward).toEqual(newestFirst(seeded));
+      // Events stored after a page was read never shift the next one.
+      const first = await store.events.search({ client_id: a, limit: 4 });
+      await store.events.admit(newEvent(leadA, a, { reference: 'late' }), at(100 * 60_000));
+      expect((await store.events.search({ client_id: a, limit: 4, cursor: { after: first.next! } })).rows.map((e) => e.id)).toEqual(expected.slice(4, 8));
+    });
+
+    it('filters events by stage, source, reference, received time and click IDs, alone and together', async () => {
+      const seeded = await seedEvents();
+      const cases: Array<{ name: string; query: Record<string, unknown>; keep: (e: Seeded) => boolean }> = [
+        { name: 'stage', query: { stage_id: saleA }, keep: (e) => e.stage === saleA },
+        { name: 'stage of the client', query: { stage_id: saleA, client_id: a }, keep: (e) => e.stage === saleA },
+        { name: 'stage of another client', query: { stage_id: leadB, client_id: a }, keep: () => false },
+        { name: 'source', query: { client_id: a, source: 'pixel' }, keep: (e) => e.client === a && e.source === 'pixel' },
+        { name: 'reference of a client', query: { client_id: a, reference: 'crm-shared' }, keep: (e) => e.client === a && e.reference === 'crm-shared' },
+        { name: 'reference of any client', query: { reference: 'crm-5' }, keep: (e) => e.reference === 'crm-5' },
+        { name: 'reference at a stage', query: { reference: 'crm-shared', stage_id: leadA }, keep: (e) => e.reference === 'crm-shared' && e.stage === leadA },
+        { name: 'with click IDs (fbc counts)', query: { client_id: a, has_click_id: true }, keep: (e) => e.client === a && e.click },
+        { name: 'without click IDs', query: { has_click_id: false }, keep: (e) => !e.click },
+        {
+          name: 'received time, from inclusive, before exclusive',
+          query: { client_id: a, received_from: at(10 * 60_000).toISOString(), received_before: at(20 * 60_000).toISOString() },
+          keep: (e) => e.client === a && e.ms >= 10 * 60_000 && e.ms < 20 * 60_000,
+        },
+        {
+          name: 'everything at once',
+          query: { client_id: a, stage_id: leadA, source: 'webhook', has_click_id: false, received_from: at(5 * 60_000).toISOString() },
+          keep: (e) => e.client === a && e.stage === leadA && e.source === 'webhook' && !e.click && e.ms >= 5 * 60_000,
+        },
+      ];
+      for (const { name, query, keep } of cases) {
+        const { forward, backward } = await walk((cursor) => store.events.search({ ...query, limit: 3, ...(cursor ? { cursor } : {}) }), (e) => e.id);
+        expect(forward, name).toEqual(newestFirst(seeded.filter(keep)));
+        expect(backward, name).toEqual(newestFirst(seeded.filter(keep)));
+      }
+    });
+
+    it('stops a page at its scan limit when a filter no index narrows is rare, and goes on from there', async () => {
+      const seeded = await seedEvents();
+      const pixel = newestFirst(seeded.filter((e) => e.client === a && e.source === 'pixel'));
+      const first = await store.events.search({ client_id: a, source: 'pixel', limit: 5, scan_limit: 6 });
+      expect(first.rows.length).toBeLessThan(5);
+      expect(first.scan).toEqual({ scanned: 6, scanned_to: expect.stringMatching(/^2026-03-02T/) });
+      const { forward, backward } = await walk(
+        (cursor) => store.events.search({ client_id: a, source: 'pixel', limit: 5, scan_limit: 6, ...(cursor ? { cursor } : {}) }),
+        (e) => e.id,
+      );
+      expect(forward).toEqual(pixel);
+      expect(backward).toEqual(pixel);
+    });
+
+    it('refuses a cursor it did not make, and reads an event only for its own client', async () => {
+      const [e] = await seedEvents();
+      await expect(store.events.search({ limit: 5, cursor: { after: "1'; DROP TABLE events; --" } })).rejects.toThrow(InvalidInputError);
+      await expect(store.sends.search({ limit: 5, cursor: { before: '12' } })).rejects.toThrow(InvalidInputError);
+      expect((await store.events.getOfClient(e!.id, e!.client))?.id).toBe(e!.id);
+      expect(await store.events.getOfClient(e!.id, e!.client === a ? b : a)).toBeUndefined();
+      expect(await store.events.getOfClient('missing', a)).toBeUndefined();
+    });
+
+    /** Audit records for 8 events of A and 4 of B on every platform, at spread times. */
+    async function seedSends(): Promise<Array<AuditRecord & { n: number; ms: number }>> {
+      const events: Array<{ id: string; client: string; stage: string }> = [];
+      for (let i = 0; i < 12; i++) {
+        const client = i % 3 === 2 ? b : a;
+        const stage = client === b ? leadB : leadA;
+        const event = newEvent(stage, client, { reference: `s-${i}` });
+        await store.events.admit(event, NOW);
+        events.push({ id: event.id, client, stage });
+      }
+      const claimed = await store.outbox.claim({ owner: 'seed', now: NOW, cutoff: NOW, leaseUntil: at(HOUR), limit: 100, retriesOnly: false });
+      const records: Array<AuditRecord & { n: number; ms: number }> = [];
+      const statuses = ['sent', 'sent', 'failed', 'skipped', 'retrying', 'dead'] as const;
+      let n = 0;
+      for (const row of claimed.sort((x, y) => x.id - y.id)) {
+        const event = events.find((e) => e.id === row.event_id)!;
+        // Three attempts share each minute: the id orders them.
+        const ms = 60_000 * Math.floor(n / 3);
+        records.push({
+          n,
+          ms,
+          outbox_id: row.id,
+          event_id: row.event_id,
+          client_id: event.client,
+          stage_id: event.stage,
+          platform: row.platform,
+          status: statuses[n % statuses.length]!,
+          dedup_key: row.event_id,
+          batch_size: 1,
+          retry_count: 0,
+          attempted_at: at(ms).toISOString(),
+          dry_run: false,
+          pass_id: 'p',
+        });
+        n++;
+      }
+      // Committed out of time order, as two workers would: the list is by attempt time.
+      const shuffled = [...records].sort((x, y) => (x.n % 2) - (y.n % 2) || x.n - y.n);
+      for (const r of shuffled) {
+        const { n: _n, ms: _ms, ...record } = r;
+        await store.outbox.commit({ owner: 'seed', now: NOW, updates: [], records: [record as never] });
+      }
+      return records;
+    }
+
+    it('pages the audit log by attempt time with every filter, alone and together', async () => {
+      const records = await seedSends();
+      const ids = async (query: Record<string, unknown>) => {
+        const seen = await walk((cursor) => store.sends.search({ ...query, limit: 4, ...(cursor ? { cursor } : {}) }), (s) => `${s.event_id}/${s.platform}/${s.attempted_at}`);
+        expect(seen.backward).toEqual(seen.forward);
+        return seen.forward;
+      };
+      // Ties in time are ordered by id, which here follows commit order: check the set per minute and the time order.
+      const expectSame = async (name: string, query: Record<string, unknown>, keep: (r: (typeof records)[number]) => boolean) => {
+        const got = await ids(query);
+        const want = records.filter(keep);
+        expect([...got].sort(), name).toEqual(want.map((r) => `${r.event_id}/${r.platform}/${r.attempted_at}`).sort());
+        const times = got.map((k) => String(k).split('/')[2]!);
+        expect(times, name).toEqual([...times].sort().reverse());
+      };
+      await expectSame('all', {}, () => true);
+      await expectSame('client', { client_id: a }, (r) => r.client_id === a);
+      await expectSame('status', { status: 'failed' }, (r) => r.status === 'failed');
+      await expectSame('client and status', { client_id: b, status: 'sent' }, (r) => r.client_id === b && r.status === 'sent');
+      await expectSame('platform', { platform: 'google' }, (r) => r.platform === 'google');
+      await expectSame('client, status and platform', { client_id: a, status: 'sent', platform: 'meta' }, (r) => r.client_id === a && r.status === 'sent' && r.platform === 'meta');
+      const event = records[4]!.event_id;
+      await expectSame('event', { event_id: event }, (r) => r.event_id === event);
+      await expectSame('event of another client', { event_id: event, client_id: records[4]!.client_id === a ? b : a }, () => false);
+      await expectSame(
+        'time range, from inclusive, before exclusive',
+        { attempted_from: at(3 * 60_000).toISOString(), attempted_before: at(6 * 60_000).toISOString() },
+        (r) => r.ms >= 3 * 60_000 && r.ms < 6 * 60_000,
+      );
+      const page = await store.sends.search({ client_id: a, limit: 2 });
+      expect(page.rows[0]).toMatchObject({ client_id: a, dry_run: false, batch_size: 1, pass_id: 'p', error_message: null });
+    });
+
+    it('lists the rows a pass would claim now without leasing them, and reads rows by id and by events', async () => {
+      const events = [];
+      for (let i = 0; i < 4; i++) {
+        const e = newEvent(i === 3 ? leadB : leadA, i === 3 ? b : a, { reference: `d-${i}` });
+        await store.events.admit(e, at(i === 2 ? HOUR : 0));
+        events.push(e);
+      }
+      const due = await store.outbox.due({ now: at(60_000), limit: 100 });
+      // Event 2 is due only in an hour.
+      expect(new Set(due.map((d) => d.event_id))).toEqual(new Set([events[0]!.id, events[1]!.id, events[3]!.id]));
+      expect(due.every((d) => d.status === 'pending' && d.attempts === 0)).toBe(true);
+      expect((await store.outbox.due({ now: at(60_000), limit: 100, client_id: b })).map((d) => d.client_id)).toEqual([b, b, b]);
+      expect(await store.outbox.due({ now: at(60_000), limit: 2 })).toHaveLength(2);
+      // Listing leased nothing: a claim takes every due row.
+      const claimed = await store.outbox.claim({ owner: 'x', now: at(60_000), cutoff: at(60_000), leaseUntil: at(HOUR), limit: 1, retriesOnly: false });
+      const left = await store.outbox.due({ now: at(60_000), limit: 100 });
+      expect(left).toHaveLength(8);
+      expect(left.map((d) => d.id)).not.toContain(claimed[0]!.id);
+      // A paused connection holds its rows back, as claims do.
+      const meta = await store.connections.save({ id: 'con_m', client_id: a, platform: 'meta', settings: {}, secrets: null, secret_names: [] }, NOW);
+      await store.connections.pause(meta.id, 'auth', NOW);
+      expect((await store.outbox.due({ now: at(60_000), limit: 100 })).filter((d) => d.client_id === a && d.platform === 'meta')).toEqual([]);
+      const rows = await store.outbox.forEvents([events[0]!.id, events[3]!.id, 'missing']);
+      expect(rows.map((r) => [r.event_id, r.platform])).toEqual([
+        [events[0]!.id, 'meta'],
+        [events[0]!.id, 'google'],
+        [events[0]!.id, 'tiktok'],
+        [events[3]!.id, 'meta'],
+        [events[3]!.id, 'google'],
+        [events[3]!.id, 'tiktok'],
+      ]);
+      expect(await store.outbox.get(rows[3]!.id)).toMatchObject({ id: rows[3]!.id, event_id: events[3]!.id, client_id: b, status: 'pending', attempts: 0 });
+      expect(await store.outbox.get(999_999)).toBeUndefined();
+    });
+
+    it('makes a failed or dead row due again with its audit record, once, keeping its first attempt', async () => {
+      const event = newEvent(leadA, a, { reference: 'retry' });
+      await store.events.admit(event, NOW);
+      const claimed = await store.outbox.claim({ owner: 'p', now: NOW, cutoff: NOW, leaseUntil: at(HOUR), limit: 10, retriesOnly: false });
+      const [meta, google, tiktok] = ['meta', 'google', 'tiktok'].map((p) => claimed.find((c) => c.platform === p)!);
+      const first = at(1000).toISOString();
+      await store.outbox.commit({
+        owner: 'p',
+        now: at(1000),
+        updates: [
+          { id: meta!.id, status: 'dead', attempts: 3, first_attempt_at: first, last_error: 'server_error: 503' },
+          { id: google!.id, status: 'failed', attempts: 1, first_attempt_at: first, last_error: 'invalid' },
+          { id: tiktok!.id, status: 'sent', attempts: 1, first_attempt_at: first },
+        ],
+        records: [],
+      });
+      expect((await store.outbox.get(meta!.id))?.finished_at).toBe(first);
+      const record = (id: number, platform: 'meta' | 'google' | 'tiktok'): AuditRecord => ({
+        outbox_id: id,
+        event_id: event.id,
+        client_id: a,
+        stage_id: leadA,
+        platform,
+        status: 'retrying',
+        reason: 'retry_requested',
+        message: 'Retry requested in the dashboard by ada@agency.example.',
+        dedup_key: event.id,
+        retry_count: 3,
+        attempted_at: at(HOUR).toISOString(),
+        next_attempt_at: at(HOUR).toISOString(),
+        dry_run: false,
+      });
+      expect(await store.outbox.retryNow({ id: meta!.id, now: at(HOUR), record: record(meta!.id, 'meta') })).toBe(true);
+      expect(await store.outbox.get(meta!.id)).toMatchObject({ status: 'retrying', due_at: at(HOUR).toISOString(), attempts: 3, first_attempt_at: first, last_error: 'server_error: 503' });
+      expect((await store.outbox.get(meta!.id))?.finished_at).toBeUndefined();
+      // Already due again, or sent: nothing changes, nothing is recorded.
+      expect(await store.outbox.retryNow({ id: meta!.id, now: at(HOUR), record: record(meta!.id, 'meta') })).toBe(false);
+      expect(await store.outbox.retryNow({ id: tiktok!.id, now: at(HOUR), record: record(tiktok!.id, 'tiktok') })).toBe(false);
+      expect(await store.outbox.retryNow({ id: google!.id, now: at(HOUR), record: record(google!.id, 'google') })).toBe(true);
+      const log = await store.sends.search({ event_id: event.id, limit: 10 });
+      expect(log.rows.map((s) => [s.platform, s.status, s.reason, s.batch_size, s.pass_id])).toEqual([
+        ['google', 'retrying', 'retry_requested', null, null],
+        ['meta', 'retrying', 'retry_requested', null, null],
+      ]);
+      // The next follow-up pass takes both.
+      const retried = await store.outbox.claim({ owner: 'q', now: at(HOUR), cutoff: at(HOUR), leaseUntil: at(2 * HOUR), limit: 10, retriesOnly: true });
+      expect(retried.map((c) => c.platform).sort()).toEqual(['google', 'meta']);
+      expect(retried.find((c) => c.platform === 'meta')).toMatchObject({ attempts: 3, first_attempt_at: first });
     });
   });
 }

@@ -6,7 +6,9 @@ import { DashboardHttpError } from '../scope.js';
 import { ErrorPage } from './error.js';
 import { addClients } from './clients.js';
 import { addConnections } from './connections.js';
+import { addEvents } from './events.js';
 import { addOverview } from './overview.js';
+import { addSends } from './sends.js';
 import { addSettings } from './settings.js';
 import { addUsers } from './users.js';
 import { addWebhooks } from './webhooks.js';
@@ -16,6 +18,8 @@ export function addPages(router: Router, deps: DashboardDeps): void {
   addClients(router, deps);
   addConnections(router, deps);
   addWebhooks(router, deps);
+  addEvents(router, deps);
+  addSends(router, deps);
   addUsers(router, deps);
   addSettings(router, deps);
   // A refused action or an object out of scope: its own status and message, as a page.

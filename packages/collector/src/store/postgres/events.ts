@@ -33,7 +33,10 @@ import { OUTBOX_PLATFORMS } from '../../domain/outbox.js';
 import { retryAfterSeconds, STAGE_EVENTS_PER_HOUR, STAGE_WINDOW_MS } from '../../domain/rate-limit.js';
 import { eventCount } from '../daily-counts.js';
 import { EVENT_COLUMNS, eventFromRow, eventToRow, type EventRow } from '../event-row.js';
-import type { Admission, EventStore, NewEvent, StoredEvent } from '../types.js';
+import { eventMatches, eventShape } from '../event-search.js';
+import { pageLimits, readPage, type Direction, type Position } from '../keyset.js';
+import { rowBounds, rowOrder, type TimeColumn } from './keyset-sql.js';
+import type { Admission, EventSearch, EventStore, NewEvent, StoredEvent } from '../types.js';
 import { asPostgresUnavailable } from './errors.js';
 import type { Queryable, Statement, StorePool } from './pool.js';
 
@@ -311,6 +314,11 @@ export function createEvents(db: StorePool, options: EventsOptions = {}): EventS
       const { rows } = await db.query<EventRow>('SELECT * FROM events WHERE id = $1', [id]);
       return rows[0] && eventFromRow(rows[0], identity);
     },
+    async getOfClient(id, clientId) {
+      const { rows } = await db.query<EventRow>('SELECT * FROM events WHERE id = $1 AND client_id = $2', [id, clientId]);
+      return rows[0] && eventFromRow(rows[0], identity);
+    },
+    search: (query) => search(db, query),
     async getMany(ids) {
       const out = new Map<string, StoredEvent>();
       if (ids.length === 0) return out;
@@ -345,4 +353,67 @@ export function createEvents(db: StorePool, options: EventsOptions = {}): EventS
       return counts;
     },
   };
+}
+
+/** A row with its keyset tie-break. */
+type PositionedRow = EventRow & { seq: string };
+
+/**
+ * The statement of one read of {@link EventStore.search} (exported for the plan tests): the
+ * query's shape and bounds, `direction`, and the keyset bound (t, id) when `cursor` is given;
+ * `n` rows; newest first by (received_ms, seq). A client's or a stage's events are bounds on
+ * `(client_id | stage_id, received_ms, seq)` (see `keyset-sql.ts`: only events_client_time or
+ * events_stage_time has that order); every client's, on `(received_ms, seq)` (events_time). A
+ * reference (a CRM record's few events) is an equality, which only events_client_reference
+ * narrows; without a client, each client's few rows for it are read and sorted.
+ */
+export function eventSearchSql(query: EventSearch, direction: Direction, cursor: Position | undefined, n: number): { text: string; values: unknown[] } {
+  const shape = eventShape(query);
+  const values: unknown[] = [];
+  const param = (value: unknown): string => {
+    values.push(value);
+    return `$${values.length}`;
+  };
+  const terms: string[] = [];
+  const prefix: Array<[string, unknown]> = [];
+  if (shape === 'reference') {
+    terms.push(`client_id = ${query.client_id !== undefined ? param(query.client_id) : 'c.id'}`, `reference = ${param(query.reference)}`);
+  } else if (shape === 'stage') {
+    prefix.push(['stage_id', query.stage_id]);
+  } else if (shape === 'client') {
+    prefix.push(['client_id', query.client_id]);
+  }
+  const range: { from?: number; before?: number } = {};
+  if (query.received_from !== undefined) range.from = Date.parse(query.received_from);
+  if (query.received_before !== undefined) range.before = Date.parse(query.received_before);
+  terms.push(...rowBounds(prefix, RECEIVED, 'seq', range, direction, cursor, param));
+  const limit = param(n);
+  const read = `SELECT * FROM events ${terms.length > 0 ? `WHERE ${terms.join(' AND ')}` : ''}
+       ORDER BY ${rowOrder(prefix, RECEIVED, 'seq', direction)} LIMIT ${limit}`;
+  // A reference of any client: its rows of each client (a lateral join can only probe the
+  // index per client, whatever the statistics say), merged.
+  const text =
+    shape === 'reference' && query.client_id === undefined
+      ? `SELECT e.* FROM clients c CROSS JOIN LATERAL (${read}) e ORDER BY ${rowOrder([], { ...RECEIVED, name: 'e.received_ms' }, 'e.seq', direction)} LIMIT ${limit}`
+      : read;
+  return { text, values };
+}
+
+const RECEIVED: TimeColumn = { name: 'received_ms', cast: 'bigint' };
+
+/** {@link EventStore.search}. */
+async function search(db: StorePool, query: EventSearch) {
+  const { limit, scanLimit } = pageLimits(query.limit, query.scan_limit);
+  const fetch = async (from: Position | undefined, direction: Direction, n: number): Promise<PositionedRow[]> => {
+    const { text, values } = eventSearchSql(query, direction, from, n);
+    return (await db.query<PositionedRow>(text, values)).rows;
+  };
+  const matches = eventMatches(query, eventShape(query));
+  const page = await readPage<PositionedRow>(
+    { fetch, position: (row) => ({ t: Number(row.received_ms), id: Number(row.seq) }), ...(matches !== undefined ? { matches } : {}) },
+    query.cursor,
+    limit,
+    scanLimit,
+  );
+  return { ...page, rows: page.rows.map((row) => eventFromRow(row, identity)) };
 }

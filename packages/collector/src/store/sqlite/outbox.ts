@@ -15,9 +15,9 @@
  * per-connection index, which cost every admission three index entries): it runs
  * only while a connection is paused.
  */
-import type { ClaimedSend, HeldConnection, Platform, SendRecord } from '@pruuv/sender';
+import type { ClaimedSend, HeldConnection, Platform } from '@pruuv/sender';
 import { FINAL_STATUSES, OUTBOX_PLATFORMS, usedConnections } from '../../domain/outbox.js';
-import type { OutboxRow, OutboxStore } from '../types.js';
+import type { AuditRecord, OutboxRow, OutboxStore, RetryNowInput } from '../types.js';
 import type { Db } from './db.js';
 
 /** Adds the pending rows of an event, due at `dueAt`; runs inside the event's transaction. */
@@ -59,6 +59,31 @@ export const WAITING_SQL = `SELECT COUNT(*) AS n FROM (
   LIMIT @up_to
 )`;
 
+/**
+ * The rows a full claim at `@now` would lease, without leasing them (the dashboard's preview
+ * of the next pass): {@link CLAIM_SQL}'s choice, of one client when `@client_id` is set. The
+ * client is checked on the due rows `outbox_due` gives: due rows are the day's events at most.
+ */
+export const DUE_SQL = `SELECT o.id, o.event_id, o.client_id, o.platform, o.status, o.attempts, o.first_attempt_at, o.due_at
+FROM outbox o INDEXED BY outbox_due
+WHERE o.status IN ('pending', 'retrying') AND o.due_at <= @now
+  AND (o.lease_until IS NULL OR o.lease_until < @now)
+  AND (@client_id IS NULL OR o.client_id = @client_id)
+  AND NOT EXISTS (
+    SELECT 1 FROM connections c
+    WHERE c.client_id = o.client_id AND c.platform = o.platform AND c.status = 'paused'
+  )
+LIMIT @limit`;
+
+/**
+ * "Retry now" of a final row: due again now, as a retry (follow-up passes take it), its lease
+ * and end cleared; `attempts` and `first_attempt_at` stay, so the dedup window still counts
+ * from the first attempt. Only a `failed` or `dead` row without a live lease changes.
+ */
+export const RETRY_NOW_SQL = `UPDATE outbox SET status = 'retrying', due_at = @now, lease_owner = NULL, lease_until = NULL,
+  finished_at = NULL, updated_at = @now
+WHERE id = @id AND status IN ('failed', 'dead') AND (lease_until IS NULL OR lease_until < @now)`;
+
 /** The earliest instant a follow-up pass has work: a retry falling due, or a lease running out. */
 export const NEXT_RETRY_SQL = `SELECT MIN(due_at) AS at FROM outbox WHERE status = 'retrying'`;
 export const NEXT_LEASE_SQL = `SELECT MIN(lease_until) AS at FROM outbox WHERE lease_until IS NOT NULL`;
@@ -73,6 +98,10 @@ interface Row {
   lease_owner: string | null;
   lease_until: string | null;
   last_error: string | null;
+  client_id: string | null;
+  first_attempt_at: string | null;
+  updated_at: string;
+  finished_at: string | null;
 }
 
 interface ClaimRow {
@@ -87,7 +116,7 @@ interface ClaimRow {
 }
 
 /** The outbox of the SQLite store, and the enqueue step of an admission; `countSends` adds a commit's audit records to the daily roll-up. */
-export function createOutbox(db: Db, countSends: (records: readonly SendRecord[]) => void): { outbox: OutboxStore; enqueue: Enqueue } {
+export function createOutbox(db: Db, countSends: (records: readonly AuditRecord[]) => void): { outbox: OutboxStore; enqueue: Enqueue } {
   // One statement for the event's rows: on the ingest hot path, three statement
   // executions cost measurably more than one (bench/ingest.mjs profile).
   const insert = db.prepare(
@@ -95,6 +124,9 @@ export function createOutbox(db: Db, countSends: (records: readonly SendRecord[]
      VALUES ${OUTBOX_PLATFORMS.map((p) => `(@event_id, @client_id, '${p}', 'pending', @due_at, 0, @due_at, @due_at)`).join(', ')}`,
   );
   const ofEvent = db.prepare<[string], Row>('SELECT * FROM outbox WHERE event_id = ? ORDER BY id');
+  const byId = db.prepare<[number], Row>('SELECT * FROM outbox WHERE id = ?');
+  const dueStmt = db.prepare<[{ now: string; client_id: string | null; limit: number }], ClaimRow>(DUE_SQL);
+  const retryStmt = db.prepare(RETRY_NOW_SQL);
   const claimStmt = db.prepare<[Record<string, unknown>], ClaimRow>(CLAIM_SQL);
   const renewStmt = db.prepare('UPDATE outbox SET lease_until = ? WHERE id = ? AND lease_owner = ?');
   const releaseStmt = db.prepare(
@@ -116,11 +148,41 @@ export function createOutbox(db: Db, countSends: (records: readonly SendRecord[]
   const releaseTx = db.transaction((ids: readonly number[], at: string, owner: string) => {
     for (const id of ids) releaseStmt.run(at, id, owner);
   });
-  const commitTx = createCommit(db, countSends);
+  const insertAttempt = createAttemptInsert(db);
+  const commitTx = createCommit(db, insertAttempt, countSends);
+  // The retry's audit record counts in the daily roll-up like every other record.
+  const retryTx = db.transaction((input: RetryNowInput): boolean => {
+    if (retryStmt.run({ id: input.id, now: input.now.toISOString() }).changes !== 1) return false;
+    insertAttempt(input.record);
+    countSends([input.record]);
+    return true;
+  });
 
   const outbox: OutboxStore = {
     async forEvent(eventId) {
       return ofEvent.all(eventId).map(toOutboxRow);
+    },
+    async forEvents(eventIds) {
+      const unique = [...new Set(eventIds)];
+      const rows: Row[] = [];
+      // Through the (event_id, platform) key; 500 ids per statement stays far below SQLite's 32,766 parameters.
+      for (let i = 0; i < unique.length; i += 500) {
+        const ids = unique.slice(i, i + 500);
+        rows.push(...db.prepare<string[], Row>(`SELECT * FROM outbox WHERE event_id IN (${ids.map(() => '?').join(', ')}) ORDER BY id`).all(...ids));
+      }
+      return rows.map(toOutboxRow);
+    },
+    async get(id) {
+      const row = byId.get(id);
+      return row && toOutboxRow(row);
+    },
+    async due(query) {
+      return dueStmt
+        .all({ now: query.now.toISOString(), client_id: query.client_id ?? null, limit: query.limit })
+        .map((r) => toClaim(r, r.client_id ?? clientOfEvent.get(r.event_id)?.client_id ?? ''));
+    },
+    async retryNow(input) {
+      return retryTx.immediate(input);
     },
     async claim(input) {
       const rows = claimTx.immediate({
@@ -169,18 +231,8 @@ export function createOutbox(db: Db, countSends: (records: readonly SendRecord[]
   };
 }
 
-/**
- * A batch's commit, one transaction: the rows' outcomes (only rows this owner
- * still leases), their audit records and their counts in the daily roll-up, the
- * Data Manager requests to check, a connection pause and the connection's `last_used_at`.
- */
-function createCommit(db: Db, countSends: (records: readonly SendRecord[]) => void): (input: Parameters<OutboxStore['commit']>[0]) => void {
-  const updateStmt = db.prepare(
-    `UPDATE outbox SET status = @status, due_at = COALESCE(@due_at, due_at), attempts = @attempts,
-       first_attempt_at = @first_attempt_at, last_error = @last_error, lease_owner = NULL, lease_until = NULL,
-       updated_at = @now, finished_at = @finished_at
-     WHERE id = @id AND lease_owner = @owner`,
-  );
+/** Appends one record to the audit log; runs inside the caller's transaction. */
+function createAttemptInsert(db: Db): (r: AuditRecord) => void {
   const insertAttempt = db.prepare(
     `INSERT INTO send_attempts (outbox_id, event_id, client_id, stage_id, platform, connection_id, attempted_at, status,
        reason, message, error_code, error, http_status, request_id, dedup_key, batch_size, retry_count, next_attempt_at,
@@ -188,6 +240,48 @@ function createCommit(db: Db, countSends: (records: readonly SendRecord[]) => vo
      VALUES (@outbox_id, @event_id, @client_id, @stage_id, @platform, @connection_id, @attempted_at, @status,
        @reason, @message, @error_code, @error, @http_status, @request_id, @dedup_key, @batch_size, @retry_count,
        @next_attempt_at, @dry_run, @pass_id)`,
+  );
+  return (r) => {
+    insertAttempt.run({
+      outbox_id: r.outbox_id,
+      event_id: r.event_id,
+      client_id: r.client_id,
+      stage_id: r.stage_id ?? null,
+      platform: r.platform,
+      connection_id: r.connection_id ?? null,
+      attempted_at: r.attempted_at,
+      status: r.status,
+      reason: r.reason ?? null,
+      message: r.message ?? null,
+      error_code: r.error_code ?? null,
+      error: r.error_message ?? null,
+      http_status: r.http_status ?? null,
+      request_id: r.request_id ?? null,
+      dedup_key: r.dedup_key,
+      batch_size: r.batch_size ?? null,
+      retry_count: r.retry_count,
+      next_attempt_at: r.next_attempt_at ?? null,
+      dry_run: r.dry_run ? 1 : 0,
+      pass_id: r.pass_id ?? null,
+    });
+  };
+}
+
+/**
+ * A batch's commit, one transaction: the rows' outcomes (only rows this owner
+ * still leases), their audit records and their counts in the daily roll-up, the
+ * Data Manager requests to check, a connection pause and the connection's `last_used_at`.
+ */
+function createCommit(
+  db: Db,
+  insertAttempt: (r: AuditRecord) => void,
+  countSends: (records: readonly AuditRecord[]) => void,
+): (input: Parameters<OutboxStore['commit']>[0]) => void {
+  const updateStmt = db.prepare(
+    `UPDATE outbox SET status = @status, due_at = COALESCE(@due_at, due_at), attempts = @attempts,
+       first_attempt_at = @first_attempt_at, last_error = @last_error, lease_owner = NULL, lease_until = NULL,
+       updated_at = @now, finished_at = @finished_at
+     WHERE id = @id AND lease_owner = @owner`,
   );
   // One row per delivered Data Manager request, counting its events.
   const trackGoogleRequest = db.prepare(
@@ -219,30 +313,7 @@ function createCommit(db: Db, countSends: (records: readonly SendRecord[]) => vo
         finished_at: final.has(u.status) ? at : null,
       });
     }
-    for (const r of input.records) {
-      insertAttempt.run({
-        outbox_id: r.outbox_id,
-        event_id: r.event_id,
-        client_id: r.client_id,
-        stage_id: r.stage_id ?? null,
-        platform: r.platform,
-        connection_id: r.connection_id ?? null,
-        attempted_at: r.attempted_at,
-        status: r.status,
-        reason: r.reason ?? null,
-        message: r.message ?? null,
-        error_code: r.error_code ?? null,
-        error: r.error_message ?? null,
-        http_status: r.http_status ?? null,
-        request_id: r.request_id ?? null,
-        dedup_key: r.dedup_key,
-        batch_size: r.batch_size,
-        retry_count: r.retry_count,
-        next_attempt_at: r.next_attempt_at ?? null,
-        dry_run: r.dry_run ? 1 : 0,
-        pass_id: r.pass_id,
-      });
-    }
+    for (const r of input.records) insertAttempt(r);
     countSends(input.records);
     for (const g of input.googleRequests ?? []) trackGoogleRequest.run(g);
     if (input.pause !== undefined) pauseStmt.run(input.pause.reason, at, at, input.pause.connection_id);
@@ -258,6 +329,10 @@ function toOutboxRow(r: Row): OutboxRow {
   if (r.lease_owner !== null) row.lease_owner = r.lease_owner;
   if (r.lease_until !== null) row.lease_until = r.lease_until;
   if (r.last_error !== null) row.last_error = r.last_error;
+  if (r.client_id !== null) row.client_id = r.client_id;
+  if (r.first_attempt_at !== null) row.first_attempt_at = r.first_attempt_at;
+  row.updated_at = r.updated_at;
+  if (r.finished_at !== null) row.finished_at = r.finished_at;
   return row;
 }
 
