@@ -247,11 +247,17 @@ export async function startServer(config: Config, options: StartServerOptions = 
     scriptPath: config.scriptPath,
     ingestPath: config.ingestPath,
     trustProxy: config.trustProxy,
-    dashboard: { settings: { cron: config.send.cron, ...(config.send.keyRing !== undefined ? { keyRing: config.send.keyRing } : {}) } },
     send: config.send,
     ...(config.publicUrl !== undefined ? { publicUrl: config.publicUrl } : {}),
     ...options.app,
-    dashboard: dashboard === false ? false : { sendSchedule, ...(typeof dashboard === 'object' ? dashboard : {}) },
+    dashboard:
+      dashboard === false
+        ? false
+        : {
+            sendSchedule,
+            settings: { cron: config.send.cron, ...(config.send.keyRing !== undefined ? { keyRing: config.send.keyRing } : {}) },
+            ...(typeof dashboard === 'object' ? dashboard : {}),
+          },
   };
   if (config.adminToken !== undefined) appOptions.adminToken = config.adminToken;
   const app = createApp(appOptions);

@@ -4,7 +4,7 @@
  * walks a primary key or index range: a client's 30 days are a few hundred rows
  * whatever `events` and `send_attempts` hold.
  */
-import type { OutcomeStatus, Platform, SendRecord } from '@pruuv/sender';
+import type { OutcomeStatus, Platform } from '@pruuv/sender';
 import { eventCount, idsOfKey, sendCounts } from '../daily-counts.js';
 import { STAGE_WINDOW_MS } from '../../domain/rate-limit.js';
 import type { StatsStore, StoredEvent } from '../types.js';
@@ -16,7 +16,7 @@ export interface SqliteStats {
   /** Counts a stored event; runs inside its admission's transaction. */
   countEvent(event: StoredEvent): void;
   /** Counts a commit's audit records; runs inside the commit's transaction. */
-  countSends(records: readonly SendRecord[]): void;
+  countSends(records: Parameters<typeof sendCounts>[0]): void;
 }
 
 export function createStats(db: Db): SqliteStats {
