@@ -3,10 +3,17 @@
 -- order is the list's, so a page reads about its `limit` entries and never sorts. Each index
 -- ends with the keyset's tie-break (`seq` of events, `id` of send attempts).
 --
--- Events of a client, and of every client, by receive time. A stage's events use
--- events_stage_time, a reference events_client_reference (001_init.sql).
+-- Events of a client, and of every client, by receive time. A reference's events use
+-- events_client_reference (001_init.sql).
 CREATE INDEX events_client_time ON events(client_id, received_ms, seq);
 CREATE INDEX events_time ON events(received_ms, seq);
+
+-- A stage's events: events_stage_time (001_init.sql) gains the tie-break, so a page walks it in
+-- the list's order without a sort (without `seq` the planner may, by its statistics, prefer a
+-- bitmap scan of the stage's every event and a sort). The stage's hourly quota reads its prefix
+-- (stage_id, received_ms) as before.
+DROP INDEX events_stage_time;
+CREATE INDEX events_stage_time ON events(stage_id, received_ms, seq);
 
 -- The conversion audit log by attempt time: every client, one client, one status, one client's
 -- status. The platform is checked on the rows these read; an event's attempts use send_attempts_event.
