@@ -1242,6 +1242,9 @@ export function storeContract(engine: EngineHarness): void {
         ['google', 'retrying', 'retry_requested', null, null],
         ['meta', 'retrying', 'retry_requested', null, null],
       ]);
+      // Each request counts in the overview's daily roll-up like any audit record, in the same transaction.
+      const days = await store.stats.sendDays({ client_id: a, from: '2000-01-01', to: '2100-01-01' });
+      expect(days.filter((d) => d.status === 'retrying').reduce((n, d) => n + d.count, 0)).toBe(2);
       // The next follow-up pass takes both.
       const retried = await store.outbox.claim({ owner: 'q', now: at(HOUR), cutoff: at(HOUR), leaseUntil: at(2 * HOUR), limit: 10, retriesOnly: true });
       expect(retried.map((c) => c.platform).sort()).toEqual(['google', 'meta']);
