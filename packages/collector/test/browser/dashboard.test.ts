@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { parseKeyRing } from '@pruuv/sender';
+import { DEFAULT_VERSIONS, parseKeyRing } from '@pruuv/sender';
 import { startFakePlatforms, type FakePlatforms } from '@pruuv/fakes';
 import { launchBrowser } from '@pruuv/testkit/browser';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -37,7 +37,7 @@ beforeAll(async () => {
   fakes = await startFakePlatforms({ now: clock.now });
   const ring = parseKeyRing(Buffer.alloc(32, 9).toString('base64'));
   // As `pruuv serve` with PRUUV_ENCRYPTION_KEY: the connections page can store and read credentials.
-  run = await startCollector({ dbFile: `${dir.dir}/pruuv.db`, clock, app: { send: { keyRing: ring, urls: fakes.urls } } });
+  run = await startCollector({ dbFile: `${dir.dir}/pruuv.db`, clock, app: { send: { keyRing: ring, urls: fakes.urls, versions: { ...DEFAULT_VERSIONS } } } });
   const setup = await setupDemo(run.store, run.url);
   await setupDemoSending(run.store, setup.client, ring);
   await seedDemoHistory(run.store, { client: setup.client, stages: { lead: setup.stages.lead.stage, sale: setup.stages.sale.stage }, keyRing: ring, urls: fakes.urls, now: clock.now() });
