@@ -14,6 +14,8 @@ export interface Proc {
   child: ChildProcess;
   lines: Array<Record<string, unknown>>;
   exited: Promise<void>;
+  /** What it wrote to stderr so far. */
+  stderr(): string;
   /** Resolves with the first log line `match` accepts. */
   waitFor(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
 }
@@ -52,6 +54,7 @@ export function startProc(name: string, args: string[], env: NodeJS.ProcessEnv, 
     child,
     lines,
     exited,
+    stderr: () => stderr,
     waitFor(match, timeoutMs = 20_000) {
       return new Promise((resolve, reject) => {
         const check = (): void => {
