@@ -20,12 +20,20 @@ export interface Proc {
   waitFor(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
 }
 
-/**
- * Starts `pruuv ARGS --json` with exactly `env` (nothing of this process's environment leaks in).
- * `nodeArgs` go to Node before the bin (`--import`, `--expose-gc`); `ipc` opens an IPC channel.
- */
-export function startProc(name: string, args: string[], env: NodeJS.ProcessEnv, options: { nodeArgs?: string[]; ipc?: boolean } = {}): Proc {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args, '--json'], {
+/** Options of {@link startProc}. */
+export interface ProcOptions {
+  /** Go to Node before the bin (`--import`, `--expose-gc`). */
+  nodeArgs?: string[];
+  /** Opens an IPC channel (`process.send` in the child). */
+  ipc?: boolean;
+  /** A command that runs Node in turn (`unshare … sh -c '…; exec "$@"' …`): Node and its arguments follow it. */
+  wrap?: string[];
+}
+
+/** Starts `pruuv ARGS --json` with exactly `env` (nothing of this process's environment leaks in). */
+export function startProc(name: string, args: string[], env: NodeJS.ProcessEnv, options: ProcOptions = {}): Proc {
+  const [command = process.execPath, ...before] = [...(options.wrap ?? []), process.execPath];
+  const child = spawn(command, [...before, ...(options.nodeArgs ?? []), BIN, ...args, '--json'], {
     env,
     stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
   });
