@@ -6,25 +6,17 @@
  * its outbox rows (an event and its outbox rows are one commit), and SQLite's
  * `integrity_check` is ok.
  */
-import { randomUUID } from 'node:crypto';
 import { freePort } from '@pruuv/testkit/postgres';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { beacon } from '../test/helpers/payloads.js';
 import { kill, startProc, stop, type Proc } from '../test/helpers/process.js';
 import { ensureBuilt } from '../test/send-build.js';
 import { ENGINES, soakDatabase, type SoakDatabase } from './helpers/database.js';
+import { loadRequest, seedStages } from './helpers/load.js';
 
 const ROUNDS = 20;
 const CLIENTS = 16;
 /** Enough stages that 20 rounds of load stay far under each one's 1,000 events an hour. */
 const STAGES = 64;
-const ORIGIN = 'https://www.shop.example';
-
-interface Answer {
-  status: number;
-  eventId?: string;
-  duplicate?: boolean;
-}
 
 beforeAll(() => ensureBuilt(), 120_000);
 
@@ -37,29 +29,11 @@ afterEach(async () => {
   db = undefined;
 });
 
-/** POSTs one request; status 0 when the answer never arrived whole (the process died under it). */
-async function post(url: string, headers: Record<string, string>, body: unknown): Promise<Answer> {
-  try {
-    const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
-    const answer = (await res.json()) as { event_id?: string; duplicate?: boolean };
-    return { status: res.status, ...(answer.event_id ? { eventId: answer.event_id } : {}), ...(answer.duplicate ? { duplicate: true } : {}) };
-  } catch {
-    return { status: 0 };
-  }
-}
-
 for (const engine of ENGINES) {
   describe(`a collector on ${engine} killed under load ${ROUNDS} times`, () => {
     it('has stored every event it answered 200, each with its outbox rows, and the database is intact', async () => {
       db = await soakDatabase(engine);
-      const store = await db.open();
-      const client = await store.clients.create({ name: 'Kill', origins: [ORIGIN] });
-      const stages: Array<{ id: string; key: string; token: string }> = [];
-      for (let i = 0; i < STAGES; i++) {
-        const { stage, token } = await store.stages.create({ client_id: client.id, key: `s${i}`, name: `Stage ${i}` });
-        stages.push({ id: stage.id, key: stage.key, token });
-      }
-      await store.close();
+      const seeded = await seedStages(db, STAGES);
 
       const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], PRUUV_HOST: '127.0.0.1', PRUUV_LOG_LEVEL: 'info', ...db.env };
       const acked: string[] = [];
@@ -74,19 +48,7 @@ for (const engine of ENGINES) {
         const loadClient = async (): Promise<void> => {
           while (running) {
             const i = n++;
-            const stage = stages[i % STAGES]!;
-            const answer =
-              i % 2 === 0
-                ? await post(
-                    `${url}/api/webhooks/funnel/${stage.id}`,
-                    { authorization: `Bearer ${stage.token}`, 'content-type': 'application/json' },
-                    { reference: `r${round}-${i}`, gclid: `Cj0-${round}-${i}`, revenue_value: 10, currency: 'GBP' },
-                  )
-                : await post(
-                    `${url}/e`,
-                    { origin: ORIGIN, 'content-type': 'text/plain' },
-                    beacon(client.site_key, { stage: stage.key, event_id: randomUUID(), reference: `p${round}-${i}`, clicks: { gclid: { value: `Cj0-p${i}`, ts: new Date().toISOString() } } }),
-                  );
+            const answer = await loadRequest(url, seeded, i, `r${round}`);
             if (answer.status === 200 && answer.eventId !== undefined && !answer.duplicate) acked.push(answer.eventId);
             if (answer.status === 200) answered++;
             else if (answer.status === 0) {
@@ -118,11 +80,7 @@ for (const engine of ENGINES) {
       // And it starts again on that database and takes events.
       proc = startProc('collector-after', ['serve', '--no-worker'], { ...env, PORT: String(await freePort()) });
       const url = String((await proc.waitFor((l) => l['msg'] === 'collector listening'))['url']);
-      const after = await post(
-        `${url}/api/webhooks/funnel/${stages[0]!.id}`,
-        { authorization: `Bearer ${stages[0]!.token}`, 'content-type': 'application/json' },
-        { reference: 'after-the-kills' },
-      );
+      const after = await loadRequest(url, seeded, 0, 'after-the-kills');
       expect(after.status).toBe(200);
     }, 300_000);
   });

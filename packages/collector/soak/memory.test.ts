@@ -7,20 +7,18 @@
  * leak of 150 bytes a request would pass at the 2-core VM's 800 requests a
  * second (the smallest leak the run would catch is printed).
  */
-import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@pruuv/testkit/postgres';
 import { afterAll, describe, expect, it } from 'vitest';
-import { beacon } from '../test/helpers/payloads.js';
 import { startProc, stop, type Proc } from '../test/helpers/process.js';
 import { ensureBuilt } from '../test/send-build.js';
 import { soakDatabase, type SoakDatabase } from './helpers/database.js';
+import { loadRequest, seedStages } from './helpers/load.js';
 
 const SECONDS = 60;
 const WARM_UP_SECONDS = 15;
 const CLIENTS = 16;
 const STAGES = 256;
-const ORIGIN = 'https://www.shop.example';
 const PROBE = fileURLToPath(new URL('./helpers/memory-probe.mjs', import.meta.url));
 const MB = 1024 * 1024;
 
@@ -43,14 +41,7 @@ describe(`a collector under ${SECONDS} s of load`, () => {
   it('keeps its heap and RSS flat after the warm-up', async () => {
     ensureBuilt();
     db = await soakDatabase('sqlite');
-    const store = await db.open();
-    const client = await store.clients.create({ name: 'Memory', origins: [ORIGIN] });
-    const stages: Array<{ id: string; key: string; token: string }> = [];
-    for (let i = 0; i < STAGES; i++) {
-      const { stage, token } = await store.stages.create({ client_id: client.id, key: `s${i}`, name: `Stage ${i}` });
-      stages.push({ id: stage.id, key: stage.key, token });
-    }
-    await store.close();
+    const seeded = await seedStages(db, STAGES);
     proc = startProc(
       'collector',
       ['serve', '--no-worker'],
@@ -61,7 +52,7 @@ describe(`a collector under ${SECONDS} s of load`, () => {
     proc.child.on('message', (m: Sample) => samples.push(m));
     const url = String((await proc.waitFor((l) => l['msg'] === 'collector listening'))['url']);
     // The lines are kept by the helper; this run writes a line per request.
-    const keepLines = setInterval(() => proc && (proc.lines.length = 0), 1000);
+    const dropLines = setInterval(() => proc && (proc.lines.length = 0), 1000);
 
     const started = Date.now();
     const end = started + SECONDS * 1000;
@@ -71,26 +62,13 @@ describe(`a collector under ${SECONDS} s of load`, () => {
     const loadClient = async (): Promise<void> => {
       while (Date.now() < end) {
         const i = n++;
-        const stage = stages[i % STAGES]!;
-        const res =
-          i % 2 === 0
-            ? await fetch(`${url}/api/webhooks/funnel/${stage.id}`, {
-                method: 'POST',
-                headers: { authorization: `Bearer ${stage.token}`, 'content-type': 'application/json' },
-                body: JSON.stringify({ reference: `m-${i}`, gclid: `Cj0-${i}`, email: `visitor${i}@example.com`, revenue_value: 10, currency: 'GBP' }),
-              })
-            : await fetch(`${url}/e`, {
-                method: 'POST',
-                headers: { origin: ORIGIN, 'content-type': 'text/plain' },
-                body: JSON.stringify(beacon(client.site_key, { stage: stage.key, event_id: randomUUID(), reference: `p-${i}` })),
-              });
-        await res.arrayBuffer();
-        if (res.status === 200) ok++;
-        else failures.push(String(res.status));
+        const answer = await loadRequest(url, seeded, i, 'm');
+        if (answer.status === 200) ok++;
+        else failures.push(String(answer.status));
       }
     };
     await Promise.all(Array.from({ length: CLIENTS }, loadClient));
-    clearInterval(keepLines);
+    clearInterval(dropLines);
     expect(failures.slice(0, 5)).toEqual([]);
 
     const during = samples.filter((s) => s.at >= started && s.at <= end);
