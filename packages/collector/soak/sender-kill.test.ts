@@ -70,8 +70,9 @@ for (const engine of ENGINES) {
       }
       // Most rounds died with work still to do (a round may finish inside its random delay).
       expect(killedMidPass).toBeGreaterThanOrEqual(ROUNDS * 0.75);
-      const before = Object.fromEntries(PLATFORMS.map((p) => [p, fakes!.counted(p).size]));
-      expect(Math.min(...Object.values(before)), 'the killed passes sent part of the work').toBeGreaterThan(0);
+      // Passes go platform by platform: on a slow machine the killed ones may never reach the last.
+      const countedBefore = PLATFORMS.reduce((sum, p) => sum + fakes!.counted(p).size, 0);
+      expect(countedBefore, 'the killed passes sent part of the work').toBeGreaterThan(0);
 
       // The last dead pass's rows come back once its lease runs out.
       await sleep(LEASE_SECONDS * 1000 + 200);
