@@ -8,9 +8,7 @@
  * exactly once, the quota was exact, every due conversion was counted exactly
  * once per platform, and each scheduled slot ran once across the workers.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { parseKeyRing } from '@pruuv/sender';
 import { startFakePlatforms, type FakePlatforms } from '@pruuv/fakes';
 import { newTestDatabase } from '@pruuv/testkit/database';
@@ -18,81 +16,12 @@ import { freePort, type TestDatabase } from '@pruuv/testkit/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConnections } from '../src/domain/connections.js';
 import { openPostgresStore, type PostgresStore } from '../src/store/postgres/index.js';
+import { kill, startProc, stop, type Proc } from './helpers/process.js';
 import { ensureBuilt } from './send-build.js';
 import { FAKE_FIELDS } from './send-helpers.js';
 
-const BIN = fileURLToPath(new URL('../bin/pruuv.js', import.meta.url));
 const PLATFORMS = ['meta', 'google', 'tiktok'] as const;
 const QUOTA = 1000;
-
-/** A `pruuv` child process whose JSON log lines are kept. */
-interface Proc {
-  name: string;
-  child: ChildProcess;
-  lines: Array<Record<string, unknown>>;
-  exited: Promise<void>;
-  /** Resolves with the first log line `match` accepts. */
-  waitFor(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
-}
-
-function startProc(name: string, args: string[], env: NodeJS.ProcessEnv): Proc {
-  const child = spawn(process.execPath, [BIN, ...args, '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: Array<Record<string, unknown>> = [];
-  const waiters = new Set<() => void>();
-  let buffer = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString();
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      try {
-        lines.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        // not a log line
-      }
-      for (const w of waiters) w();
-    }
-  });
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    name,
-    child,
-    lines,
-    exited,
-    waitFor(match, timeoutMs = 20_000) {
-      return new Promise((resolve, reject) => {
-        const check = (): void => {
-          const hit = lines.find(match);
-          if (hit === undefined) return;
-          waiters.delete(check);
-          clearTimeout(timer);
-          resolve(hit);
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`${name}: no matching log line within ${timeoutMs} ms; stderr: ${stderr.slice(-500)}`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      });
-    },
-  };
-}
-
-async function kill(proc: Proc): Promise<void> {
-  proc.child.kill('SIGKILL');
-  await proc.exited;
-}
-
-async function stop(proc: Proc): Promise<void> {
-  if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;
-  proc.child.kill('SIGTERM');
-  await Promise.race([proc.exited, new Promise((r) => setTimeout(r, 15_000))]);
-  if (proc.child.exitCode === null && proc.child.signalCode === null) await kill(proc);
-}
 
 interface Sent {
   reference: string;

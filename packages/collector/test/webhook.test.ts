@@ -357,6 +357,14 @@ describe('POST /api/webhooks/funnel/:stageId', () => {
       expect((await from('203.0.113.9', f.sale.token, f.sale.stage.id)).status).toBe(200);
       expect((await from('203.0.113.10', 'pwh_guess', f.sale.stage.id)).status).toBe(401);
     });
+
+    it('counts guessed stage ids like wrong tokens: 100 unknown ids throttle the address, its right tokens still pass', async () => {
+      for (let i = 0; i < 100; i++) expect((await from('203.0.113.11', 'pwh_guess', `stg_guess${i}`)).status).toBe(404);
+      expect((await from('203.0.113.11', 'pwh_guess', 'stg_guess100')).status).toBe(429);
+      expect((await from('203.0.113.11', 'pwh_guess', f.lead.stage.id)).status).toBe(429);
+      expect((await from('203.0.113.11', f.lead.token)).status).toBe(200);
+      expect((await from('203.0.113.12', 'pwh_guess', 'stg_guess100')).status).toBe(404);
+    });
   });
 
   describe('with the same reference at the same stage', () => {
