@@ -22,6 +22,7 @@ import { createApp } from '../src/http/app.js';
 import { DEFAULT_SEND_CRON } from '../src/send/send-config.js';
 import { createSender } from '../src/send/sender.js';
 import type { Store } from '../src/store/types.js';
+import { addUser, PASSWORD } from '../test/dashboard/helpers.js';
 import { FAKE_FIELDS } from '../test/send-helpers.js';
 import { ENGINES, soakDatabase, type SoakDatabase } from './helpers/database.js';
 
@@ -197,6 +198,21 @@ for (const engine of ENGINES) {
       expect(audit).toHaveLength(6);
       expect(audit.every((a) => a.status === 'sent')).toBe(true);
       expect(new Set(audit.map((a) => `${a.platform} ${a.event_id}`)).size).toBe(6);
+
+      // And the client sees them in the dashboard, over the same HTTPS host: six attempts, all sent.
+      await addUser(store, 'owner@shop.example', 'client', client.id);
+      const watch = await browser.newContext({ ignoreHTTPSErrors: true, locale: 'en-US' });
+      const dashboard = await watch.newPage();
+      await dashboard.goto(`${origin}/dashboard/sign-in`);
+      await dashboard.getByLabel('Email').fill('owner@shop.example');
+      await dashboard.getByLabel('Password').fill(PASSWORD);
+      await dashboard.getByRole('button', { name: 'Sign in' }).click();
+      await dashboard.waitForURL(`${origin}/dashboard`);
+      await dashboard.goto(`${origin}/dashboard/sends`);
+      const rows = await dashboard.locator('main table tbody tr').allTextContents();
+      expect(rows).toHaveLength(6);
+      for (const row of rows) expect(row).toContain('sent');
+      await watch.close();
     });
   });
 }
