@@ -15,6 +15,7 @@ import { createLoginFailures, createSessions, createUsers } from './users.js';
 import { createRuns } from './runs.js';
 import { createGoogleRequests, createSendLog } from './send-log.js';
 import { createStages } from './stages.js';
+import { createThrottles } from './throttles.js';
 
 export { migratePostgres, POSTGRES_MIGRATIONS_DIR, MIGRATION_LOCK } from './migrate.js';
 export { asPostgresUnavailable } from './errors.js';
@@ -73,6 +74,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       users: createUsers(db),
       sessions: createSessions(db),
       loginFailures: createLoginFailures(db),
+      throttles: createThrottles(db),
       async close() {
         await catalog.close();
         await db.end().catch(() => {});

@@ -15,6 +15,7 @@ import { createOutbox } from './outbox.js';
 import { createRuns } from './runs.js';
 import { createGoogleRequests, createSendLog } from './send-log.js';
 import { createStages } from './stages.js';
+import { createThrottles } from './throttles.js';
 import { createLoginFailures, createSessions, createUsers } from './users.js';
 
 export { openDb, migrate, SQLITE_MIGRATIONS_DIR } from './db.js';
@@ -44,6 +45,7 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions = {}): Sql
   const catalog = createCatalogVersion(db);
   const waitMs = options.busyTimeoutMs ?? busyWaitOf(db);
   const retried = <T extends object>(part: T): T => withBusyRetry(part, waitMs);
+  const events = createEvents(db, enqueue, { ...options, busyWaitMs: waitMs });
   return {
     engine: 'sqlite',
     location: options.location ?? db.name,
@@ -51,7 +53,7 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions = {}): Sql
     clients: retried(createClients(db, now, catalog)),
     stages: retried(createStages(db, now, catalog)),
     // Admissions wait in the group commit (group-commit.ts), reads never wait in WAL mode.
-    events: createEvents(db, enqueue, { ...options, busyWaitMs: waitMs }),
+    events: { ...events, ...retried({ release: events.release, heldCounts: events.heldCounts }) },
     outbox: retried(outbox),
     connections: retried(createConnections(db)),
     sends: retried(createSendLog(db)),
@@ -60,6 +62,7 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions = {}): Sql
     users: retried(createUsers(db)),
     sessions: retried(createSessions(db)),
     loginFailures: retried(createLoginFailures(db)),
+    throttles: retried(createThrottles(db)),
     async close() {
       if (db.open) db.close();
     },
