@@ -3,12 +3,15 @@
  * after `npm start`: webhook leads and sales and pixel page views spread over
  * the last days, sent to the SANDBOX platforms by real send passes run "as of"
  * each day (the sender's clock), with the skips a real funnel has (events
- * without a click ID). Everything goes through the store's own admission and
- * the real send runtime, so counts, roll-ups and the audit log agree.
+ * without a click ID), and the identifiers real visitors bring (Meta's `_fbp`
+ * and `_fbc` cookies, TikTok's `_ttp`, hashed emails and phones of the forms).
+ * Everything goes through the store's own admission and the real send runtime,
+ * so counts, roll-ups and the audit log agree. Ids come from the seeded
+ * generator too: the same history, ids included, on every run.
  *
  * A development path like the demo itself (left out of the published package).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { DEFAULT_VERSIONS, type KeyRing, type PlatformUrls } from '@pruuv/sender';
 import { createSender } from './send/sender.js';
 import type { Client, NewEvent, Stage, Store } from './store/types.js';
@@ -72,12 +75,23 @@ export async function seedDemoHistory(store: Store, options: DemoHistoryOptions)
             : { ttclid: { value: `E.C.P.demo${d}x${i}`, ts: clickAt } }
         : {};
       const reference = `demo-${d}-${i}`;
-      const lead = await store.events.admit(event(options.client.id, options.stages.lead, reference, clicks, random() < 0.6 ? 'pixel' : 'webhook'), at);
+      const source = random() < 0.6 ? 'pixel' : 'webhook';
+      const ms = at.getTime();
+      // What the visitor's browser and the form carried: Meta's _fbp on most pages, _fbc with a
+      // Meta click, TikTok's _ttp on some, a hashed email on most leads and a phone on some.
+      const signals: Partial<NewEvent> = {
+        ...(random() < 0.7 ? { fbp: `fb.1.${ms}.${Math.floor(random() * 2 ** 31)}` } : {}),
+        ...(clicks.fbclid !== undefined ? { fbc: `fb.1.${ms}.${clicks.fbclid.value}` } : {}),
+        ...(random() < 0.3 ? { ttp: `demo-ttp-${d}-${i}` } : {}),
+        ...(random() < 0.75 ? { email_sha256: sha256(`lead-${d}-${i}@demo.example`) } : {}),
+        ...(random() < 0.4 ? { phone_sha256: sha256(`+4479460${String(d * 100 + i).padStart(5, '0')}`) } : {}),
+      };
+      const lead = await store.events.admit({ ...event(uuid(random), options.client.id, options.stages.lead, reference, clicks, source), ...signals }, at);
       if (lead.status === 'stored') stored++;
       // About a quarter of the leads buy, a few hours later: the sale inherits the lead's clicks (the join).
       if (random() < 0.25) {
         const sale = await store.events.admit(
-          { ...event(options.client.id, options.stages.sale, reference, {}, 'webhook'), revenue_value: 50 + Math.round(random() * 450), currency: 'EUR' },
+          { ...event(uuid(random), options.client.id, options.stages.sale, reference, {}, 'webhook'), revenue_value: 50 + Math.round(random() * 450), currency: 'EUR' },
           new Date(at.getTime() + 2 * 3_600_000),
         );
         if (sale.status === 'stored') stored++;
@@ -89,9 +103,20 @@ export async function seedDemoHistory(store: Store, options: DemoHistoryOptions)
   return stored;
 }
 
-function event(clientId: string, stage: Stage, reference: string, clicks: NewEvent['clicks'], source: 'pixel' | 'webhook'): NewEvent {
+/** A version 4 UUID from the seeded generator. */
+function uuid(random: () => number): string {
+  const hex = Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16));
+  hex[12] = '4';
+  hex[16] = (8 + Math.floor(random() * 4)).toString(16);
+  const h = hex.join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
+
+function event(id: string, clientId: string, stage: Stage, reference: string, clicks: NewEvent['clicks'], source: 'pixel' | 'webhook'): NewEvent {
   return {
-    id: randomUUID(),
+    id,
     client_id: clientId,
     stage_id: stage.id,
     stage_key: stage.key,

@@ -37,6 +37,7 @@ describe('pruuv db copy', () => {
     env.addEvent({ source: 'pixel', held_reason: 'no_fetch_metadata' });
     await env.store.events.release({ ids: [held.id] }, new Date('2030-01-01T00:00:00.000Z'));
     await env.store.throttles.record([{ client_id: env.client.id, scope: 'address', count: 40 }], new Date('2026-03-02T10:00:00.000Z'));
+    await env.store.pixelOrigins.seen(env.client.id, 'https://www.shop.example', new Date('2026-11-20T09:59:00.000Z'));
     db = await newTestDatabase();
 
     const out = memoryOutput(true);
@@ -49,10 +50,10 @@ describe('pruuv db copy', () => {
     const report = JSON.parse(out.text) as { tables: Array<{ table: string; rows: number }>; total: number };
     const rows = Object.fromEntries(report.tables.map((t) => [t.table, t.rows]));
     const sqliteCount = (table: string) => (env!.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
-    for (const table of ['clients', 'client_origins', 'stages', 'users', 'connections', 'events', 'outbox', 'send_attempts', 'send_runs', 'google_request_status', 'beacon_throttles']) {
+    for (const table of ['clients', 'client_origins', 'stages', 'users', 'connections', 'pixel_origins', 'events', 'outbox', 'send_attempts', 'send_runs', 'google_request_status', 'daily_events', 'daily_sends', 'beacon_throttles']) {
       expect(rows[table], table).toBe(sqliteCount(table));
     }
-    expect(rows).toMatchObject({ clients: 1, stages: 2, connections: 3, events: 9, outbox: 27, send_attempts: 21, google_request_status: 2, beacon_throttles: 1 });
+    expect(rows).toMatchObject({ clients: 1, stages: 2, connections: 3, pixel_origins: 1, events: 9, outbox: 27, send_attempts: 21, google_request_status: 2, beacon_throttles: 1 });
 
     const pg = await openPostgresStore(db.url);
     try {
@@ -62,8 +63,18 @@ describe('pruuv db copy', () => {
       expect(await pg.throttles.counts(new Date(0))).toEqual([{ client_id: env.client.id, address: 40, site: 0 }]);
       expect(await pg.sends.list({ limit: 1000 })).toEqual(await env.store.sends.list({ limit: 1000 }));
       expect(await pg.googleRequests.list({ limit: 10 })).toEqual(await env.store.googleRequests.list({ limit: 10 }));
+      // The roll-ups come along, so the overview's figures are the same on both.
+      const days = { client_id: env.client.id, from: '2000-01-01', to: '2100-01-01' };
+      expect(await pg.stats.eventDays(days)).toEqual(await env.store.stats.eventDays(days));
+      expect(await pg.stats.sendDays(days)).toEqual(await env.store.stats.sendDays(days));
+      expect((await pg.stats.sendDays(days)).reduce((n, d) => n + d.count, 0)).toBe(21);
       expect(await pg.stages.list()).toEqual(await env.store.stages.list());
       expect(await pg.clients.list()).toEqual(await env.store.clients.list());
+      expect(await pg.pixelOrigins.list()).toEqual(await env.store.pixelOrigins.list());
+      // Connections keep when they were last used.
+      const connections = await env.store.connections.list();
+      expect(connections.every((c) => c.last_used_at !== undefined)).toBe(true);
+      expect(await pg.connections.list()).toEqual(connections);
       expect(await pg.users.byEmail('ada@example.com')).toEqual(await env.store.users.byEmail('ada@example.com'));
       // Tokens still verify (hashes copied), credentials still open with the same key (ciphertexts copied).
       const sale = (await pg.stages.list()).find((s) => s.key === 'sale')!;

@@ -289,13 +289,18 @@ describe('query plans', () => {
     for (let i = 0; i < 200; i++) env.addEvent();
     env.db.exec("UPDATE outbox SET status = 'sent' WHERE id % 10 <> 0");
     env.db.exec('ANALYZE');
-    const { CLAIM_SQL, HELD_SQL, NEXT_LEASE_SQL, NEXT_RETRY_SQL } = await import('../src/store/sqlite/outbox.js');
+    const { CLAIM_SQL, PAUSED_SQL, WAITING_SQL, NEXT_LEASE_SQL, NEXT_RETRY_SQL } = await import('../src/store/sqlite/outbox.js');
     const now = env.clock.now().toISOString();
     const claim = plan(CLAIM_SQL, { owner: 'x', lease_until: now, now, cutoff: now, retries_only: 0, limit: 10 });
     expect(claim.join("\n")).toMatch(/SEARCH o USING INDEX outbox_due/);
     expect(claim.join("\n")).toMatch(/SEARCH c USING INDEX/);
-    for (const sql of [CLAIM_SQL, HELD_SQL, NEXT_LEASE_SQL, NEXT_RETRY_SQL]) {
-      const details = plan(sql, sql === CLAIM_SQL ? { owner: 'x', lease_until: now, now, cutoff: now, retries_only: 0, limit: 10 } : {});
+    const params = new Map<string, Record<string, unknown>>([
+      [CLAIM_SQL, { owner: 'x', lease_until: now, now, cutoff: now, retries_only: 0, limit: 10 }],
+      [PAUSED_SQL, { client_id: null }],
+      [WAITING_SQL, { client_id: 'c', platform: 'meta', up_to: -1 }],
+    ]);
+    for (const sql of [CLAIM_SQL, PAUSED_SQL, WAITING_SQL, NEXT_LEASE_SQL, NEXT_RETRY_SQL]) {
+      const details = plan(sql, params.get(sql) ?? {});
       expect(fullScans(details), `${sql}\n${details.join('\n')}`).toEqual([]);
     }
   });

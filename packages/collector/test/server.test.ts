@@ -7,6 +7,7 @@ import { loadConfig, type Config } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { ServerStartError, startServer, type RunningServer } from '../src/http/server.js';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
+import { addUser, browser } from './dashboard/helpers.js';
 
 const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
 
@@ -102,5 +103,14 @@ describe('startServer', () => {
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
     }
+  });
+
+  it("shows the configured send schedule on the dashboard's overview", async () => {
+    running = await start({ send: { ...config.send, cron: '30 4 * * *' } });
+    await addUser(running.store, 'ada@agency.example', 'admin');
+    const b = browser(running.url);
+    await b.signIn('ada@agency.example');
+    const html = await (await b.get('/dashboard')).text();
+    expect(html).toMatch(/\d{4}-\d\d-\d\d 04:30 UTC \(in [^)]+\); schedule <code>30 4 \* \* \*<\/code>/);
   });
 });

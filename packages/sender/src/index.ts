@@ -19,7 +19,7 @@ export { createOutboxPort } from './runtime/outbox-port.js';
 export { checkStoredCredentials, openConnection, CredentialsError } from './runtime/credentials.js';
 
 // The platforms.
-export { PLATFORMS, PLATFORM_IDS, CLICK_ID_NAMES, platformAdapter, DEFAULT_URLS, DEFAULT_VERSIONS, connectionSchema } from './platforms/index.js';
+export { PLATFORMS, PLATFORM_IDS, CLICK_ID_NAMES, COOKIE_ID_NAMES, platformAdapter, DEFAULT_URLS, DEFAULT_VERSIONS, connectionSchema } from './platforms/index.js';
 export { RETRY_TABLE } from './retry-policy.js';
 export { defaultEventNames } from './event-names.js';
 
@@ -32,6 +32,7 @@ export { SenderError, HttpError, TimeoutError, NetworkError, OAuthError, KeyRing
 export type {
   Platform,
   ClickIdName,
+  CookieIdName,
   ClickRef,
   Consent,
   ConversionEvent,

@@ -4,7 +4,8 @@
  * dry-run viewer): pre-flight eligibility, request builders and answer
  * classifiers per platform, the retry policy's functions, the Google Data
  * Manager diagnostics, and the shared plumbing (token cache, token bucket,
- * HTTP). `sendBatch` and the runtime in the main entry use all of them.
+ * HTTP), and the preview of a pass (`previewPass`). `sendBatch` and the runtime in the main
+ * entry use all of them.
  */
 export { checkEligibility } from './eligibility.js';
 export { parseFbc, buildFbc } from './platforms/meta/eligibility.js';
@@ -12,6 +13,7 @@ export { chooseGoogleClick } from './platforms/google/eligibility.js';
 export { resolveEventNames, customEventName } from './event-names.js';
 export { PLATFORM_BATCH_LIMITS, groupByConnection, splitBatches } from './pass-batches.js';
 export { applyOutcome, expiredBeforeSend } from './pass-outcome.js';
+export { previewPass } from './pass-preview.js';
 export { DEFAULT_RETRY_POLICY, nextAttempt, ruleFor } from './retry-policy.js';
 export { buildMetaRequest, metaServerEvent } from './platforms/meta/request.js';
 export { metaExternalId } from './platforms/meta/external-id.js';
@@ -37,6 +39,7 @@ export { sendHttp, parseRetryAfter, redactRequest } from './http.js';
 export type { Plan } from './platforms/index.js';
 export type { ConnectionGroup } from './pass-batches.js';
 export type { AttemptContext, AppliedOutcome } from './pass-outcome.js';
+export type { PreviewItem, PreviewInput } from './pass-preview.js';
 export type { Eligibility, EligibilityInput, Skip, SkipReason } from './eligibility.js';
 export type { MetaPlan, ParsedFbc } from './platforms/meta/eligibility.js';
 export type { GooglePlan, GoogleClick } from './platforms/google/eligibility.js';

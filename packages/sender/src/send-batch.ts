@@ -99,7 +99,7 @@ export interface BatchResult {
 }
 
 /** An event that passed the pre-flight, at its index in the input. */
-interface Planned {
+export interface Planned {
   index: number;
   plan: Plan;
 }
@@ -120,7 +120,7 @@ export async function sendBatchWith(options: SendBatchOptions, shared: Shared): 
   const adapter = platformAdapter(platform);
   const ctx = sendContext(options, shared);
   const startedAt = ctx.now();
-  const { outcomes, planned } = preflight(options, platform, startedAt);
+  const { outcomes, planned } = preflightEvents(options, platform, startedAt);
 
   const dryRun = options.connection?.dry_run === true;
   const result: BatchResult = {
@@ -171,8 +171,15 @@ function sendContext(options: SendBatchOptions, shared: Shared): SendContext {
   };
 }
 
-/** Checks every event: a skip outcome, or a plan to send. Outcomes of planned events are filled in after sending. */
-function preflight(options: SendBatchOptions, platform: Platform, now: Date): { outcomes: EventOutcome[]; planned: Planned[] } {
+/**
+ * Checks every event: a skip outcome, or a plan to send. Outcomes of planned events are filled
+ * in after sending. Pure: `previewPass` makes the same checks without sending.
+ */
+export function preflightEvents(
+  options: Pick<SendBatchOptions, 'events' | 'overrides' | 'connection'>,
+  platform: Platform,
+  now: Date,
+): { outcomes: EventOutcome[]; planned: Planned[] } {
   const outcomes: EventOutcome[] = new Array<EventOutcome>(options.events.length);
   const planned: Planned[] = [];
   const seen = new Set<string>();

@@ -295,7 +295,7 @@ async function passBatch(
   if (mine.length === 0) return;
 
   const attemptedAt = pass.clock();
-  const { outcomes, toSend } = preflight(mine, events, attemptedAt, pass.options.retryPolicy);
+  const { outcomes, toSend } = preflightClaims(mine, events, attemptedAt, pass.options.retryPolicy);
   const sent = toSend.length > 0 ? await sendToPlatform(pass, group, toSend, events) : undefined;
   sent?.outcomes.forEach((outcome, id) => outcomes.set(id, outcome));
   const dryRun = sent?.dryRun ?? group.stored?.connection.dry_run === true;
@@ -356,9 +356,12 @@ async function keepLease(pass: Pass, batch: ClaimedSend[], roundLease: Date): Pr
   return batch.filter((c) => held.has(c.id));
 }
 
-/** Outcomes decided without a request (event gone, retry window over) and the claims left to send. */
-function preflight(
-  claims: ClaimedSend[],
+/**
+ * Outcomes decided without a request (event gone, retry window over) and the claims left to
+ * send. Pure: `previewPass` makes the same checks without sending.
+ */
+export function preflightClaims(
+  claims: readonly ClaimedSend[],
   events: ReadonlyMap<string, LoadedEvent>,
   attemptedAt: Date,
   retryPolicy: SendPassOptions['retryPolicy'],

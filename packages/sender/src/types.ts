@@ -7,7 +7,7 @@
  */
 import type { ClickIdName } from './click-ids.js';
 
-export type { ClickIdName } from './click-ids.js';
+export type { ClickIdName, CookieIdName } from './click-ids.js';
 export type { Connection, Platform } from './platforms/index.js';
 
 /** A click ID and, when known, when it was first seen (ISO 8601 UTC). */

@@ -29,12 +29,17 @@
     });
   }
 
-  // Charts: <div class="chart" data-chart="id-of-json-block">, JSON { x: [unix s], series: [{ label, values, color }] }.
+  // A <script type="application/json"> block written by views/json-data.tsx: its text is escaped
+  // like any text, and the only entity it can hold is &quot; (< and & are JSON escapes).
+  const readJson = (block) => JSON.parse(block.textContent.replace(/&quot;/g, '"'));
+
+  // Charts: <div class="chart" data-chart="id-of-json-block">, JSON { x: [unix s], series: [{ label, values, color }], utc? }.
+  // With `utc: true` the time axis reads in UTC (daily figures are UTC days), not the browser's zone.
   if (typeof window.uPlot === 'function') {
     for (const holder of document.querySelectorAll('[data-chart]')) {
       const block = document.getElementById(holder.getAttribute('data-chart'));
       if (!block) continue;
-      const data = JSON.parse(block.textContent);
+      const data = readJson(block);
       const width = () => Math.max(280, holder.clientWidth - 20);
       const plot = new window.uPlot(
         {
@@ -43,6 +48,7 @@
           series: [{}, ...data.series.map((s) => ({ label: s.label, stroke: s.color, width: 2, points: { show: false } }))],
           axes: [{}, { size: 56 }],
           scales: { x: { time: true } },
+          ...(data.utc ? { tzDate: (ts) => window.uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC') } : {}),
         },
         [data.x, ...data.series.map((s) => s.values)],
         holder,

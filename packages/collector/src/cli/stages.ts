@@ -1,6 +1,6 @@
-import { defaultEventNames, stageOverridesSchema } from '@pruuv/sender';
+import { defaultEventNames } from '@pruuv/sender';
 import { curlExample, webhookUrl } from '../domain/admin-input.js';
-import { createStage, listStages, OperationError, requireStage, rotateStageToken } from '../domain/operations.js';
+import { createStage, listStages, requireStage, rotateStageToken, setStageEventNames } from '../domain/operations.js';
 import type { Stage, Store } from '../store/types.js';
 import { emit, table, type CliOutput } from './output.js';
 
@@ -113,23 +113,12 @@ export interface StagesSetEventsOptions {
  * JSON: `{ stage }`.
  */
 export async function stagesSetEvents(store: Store, options: StagesSetEventsOptions, output: CliOutput): Promise<Stage> {
-  const stage = await requireStage(store, options.stageId);
-  const parsed = stageOverridesSchema.safeParse({
-    meta_event_name: options.meta,
-    tiktok_event_name: options.tiktok,
-    google_conversion_action_id: options.googleAction,
-  });
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const flag = { meta_event_name: '--meta', tiktok_event_name: '--tiktok', google_conversion_action_id: '--google-action' }[String(issue?.path[0]) as 'meta_event_name'] ?? '';
-    throw new OperationError('invalid', `${flag}: ${issue?.message ?? 'invalid value'}`);
-  }
-  const names: Stage['event_names'] = options.clear === true ? {} : { ...stage.event_names };
-  if (options.meta !== undefined) names.meta = options.meta;
-  if (options.tiktok !== undefined) names.tiktok = options.tiktok;
-  if (options.googleAction !== undefined) names.google_conversion_action_id = options.googleAction;
-  await store.stages.setEventNames(stage.id, names);
-  const updated = await requireStage(store, stage.id);
+  const updated = await setStageEventNames(
+    store,
+    options.stageId,
+    { meta: options.meta, tiktok: options.tiktok, google_conversion_action_id: options.googleAction },
+    { clear: options.clear === true, fieldNames: { meta: '--meta', tiktok: '--tiktok', google_conversion_action_id: '--google-action' } },
+  );
   const defaults = defaultEventNames(updated.key);
   emit(output, { stage: updated }, () =>
     [

@@ -4,9 +4,12 @@
  * sign-in, sessions and the write checks; each page lives in `pages/`.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { ApiVersions, FetchLike, KeyRing, PlatformUrls } from '@pruuv/sender';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
+import type { PixelScriptInfo } from '../http/app.js';
 import { asStorageUnavailable } from '../errors.js';
+import { DEFAULT_SEND_CRON } from '../send/send-config.js';
 import type { Store } from '../store/types.js';
 import { loadAssets, serveAsset, type Assets } from './assets.js';
 import { csrfTokenFor, DEFAULT_SESSION_POLICY, endSession, resumeSession, startSession, type LiveSession, type SessionPolicy } from './auth/sessions.js';
@@ -18,6 +21,33 @@ import type { DashboardSettings } from './pages/settings.js';
 import { SignInPage } from './pages/sign-in.js';
 import type { PageContext } from './views/layout.js';
 
+/**
+ * What the pages that set a client up (clients, connections, funnel webhooks) need
+ * beyond the store: where the collector is reached, where the pixel is served, and
+ * what storing credentials and sending test events take.
+ */
+export interface DashboardSetup {
+  /** Public base URL (`PRUUV_PUBLIC_URL`) for snippets and webhook URLs. Defaults to each request's own origin. */
+  publicUrl?: string;
+  /** Where the pixel script is served (`app.locals.pixelScript`); `undefined` when it is not built. */
+  pixelScript?: PixelScriptInfo;
+  /** Path of the pixel's ingest endpoint. Defaults to `/e`. */
+  ingestPath?: string;
+  /** The key ring credentials are encrypted with (`PRUUV_ENCRYPTION_KEY`). Defaults to none: credentials cannot be stored. */
+  keyRing?: KeyRing;
+  /** Platform API base URLs and versions for test events. Defaults to the real platforms. */
+  urls?: Partial<PlatformUrls>;
+  versions?: Partial<ApiVersions>;
+  /** `fetch` of test events. Defaults to the global one. */
+  fetch?: FetchLike;
+}
+
+/**
+ * How send passes are scheduled, for the overview: the cron of `PRUUV_SEND_CRON` (UTC), or
+ * the demo's fixed interval.
+ */
+export type SendScheduleInfo = { cron: string } | { everyMs: number };
+
 /** What the dashboard needs. */
 export interface DashboardOptions {
   store: Store;
@@ -27,15 +57,20 @@ export interface DashboardOptions {
   signInLimits?: SignInLimits;
   /** What the Settings page shows of the configuration. */
   settings?: DashboardSettings;
+  setup?: DashboardSetup;
+  /** Defaults to `{ cron: '0 3 * * *' }`, the default of `PRUUV_SEND_CRON`. */
+  sendSchedule?: SendScheduleInfo;
 }
 
-/** What a page handler gets: the store, the clock and the signed-in context. */
+/** What a page handler gets: the store, the clock, the send schedule and the signed-in context. */
 export interface DashboardDeps {
   store: Store;
   now: () => Date;
   logger: Logger;
   assets: Assets;
   settings?: DashboardSettings;
+  setup: DashboardSetup;
+  sendSchedule: SendScheduleInfo;
 }
 
 /** The signed-in context of a request, set by the session check. */
@@ -51,7 +86,15 @@ export function createDashboardRouter(options: DashboardOptions): Router {
   const policy = options.sessionPolicy ?? DEFAULT_SESSION_POLICY;
   const limits = options.signInLimits ?? DEFAULT_SIGN_IN_LIMITS;
   const assets = loadAssets();
-  const deps: DashboardDeps = { store, now, logger, assets, ...(options.settings !== undefined ? { settings: options.settings } : {}) };
+  const deps: DashboardDeps = {
+    store,
+    now,
+    logger,
+    assets,
+    setup: options.setup ?? {},
+    sendSchedule: options.sendSchedule ?? { cron: DEFAULT_SEND_CRON },
+    ...(options.settings !== undefined ? { settings: options.settings } : {}),
+  };
 
   const router = express.Router({ caseSensitive: true, strict: true });
   router.use(securityHeaders);

@@ -57,6 +57,8 @@ export interface ConnectionView {
   /** Why it is paused: what the platform said. */
   status_reason?: string;
   paused_at?: string;
+  /** When a send pass last used the credentials; absent: never. */
+  last_used_at?: string;
   settings: Record<string, string | boolean>;
   /** Names of the secrets stored, e.g. `['access_token']`. */
   secrets: string[];
@@ -75,8 +77,11 @@ export interface RotateResult {
 
 /** The connection operations of the CLI, the admin API and the send runtime. */
 export interface Connections {
-  /** Validates and stores (creates or updates) a connection; an update also un-pauses it. Needs the key ring for secrets. */
-  set(input: ConnectionInput, ring: KeyRing | undefined): Promise<ConnectionView>;
+  /**
+   * Validates and stores (creates or updates) a connection; an update also un-pauses it. Needs the key ring for secrets.
+   * `describe` names a field in error messages. Defaults to its CLI flag (`--pixel-id`).
+   */
+  set(input: ConnectionInput, ring: KeyRing | undefined, options?: { describe?: (field: string) => string }): Promise<ConnectionView>;
   list(filter?: { client_id?: string }): Promise<ConnectionView[]>;
   get(clientId: string, platform: Platform): Promise<ConnectionView | undefined>;
   /** The connection with its secrets decrypted, for a send. Throws when the secrets cannot be opened. */
@@ -103,6 +108,7 @@ export function viewOf(record: ConnectionRecord): ConnectionView {
   };
   if (record.status_reason !== undefined) v.status_reason = record.status_reason;
   if (record.paused_at !== undefined) v.paused_at = record.paused_at;
+  if (record.last_used_at !== undefined) v.last_used_at = record.last_used_at;
   return v;
 }
 
@@ -122,14 +128,15 @@ function merge(
   input: ConnectionInput,
   existing: ConnectionRecord | undefined,
   ring: KeyRing | undefined,
+  describe: (field: string) => string,
 ): { settings: Record<string, string | boolean>; secrets: Record<string, string> } {
   const platform = input.platform;
   const fields = connectionFields(platform);
   const allowed = fields.map((f) => f.name);
   const given = Object.entries(input.fields).filter((entry): entry is [string, FieldValue] => entry[1] !== undefined);
-  const foreign = given.filter(([field]) => !allowed.includes(field)).map(([field]) => flagOf(field));
+  const foreign = given.filter(([field]) => !allowed.includes(field)).map(([field]) => describe(field));
   if (foreign.length > 0) {
-    throw invalid(`${foreign.join(', ')} ${foreign.length > 1 ? 'do' : 'does'} not apply to ${platform}; it takes ${allowed.map(flagOf).join(', ')}.`);
+    throw invalid(`${foreign.join(', ')} ${foreign.length > 1 ? 'do' : 'does'} not apply to ${platform}; it takes ${allowed.map(describe).join(', ')}.`);
   }
   const merged: Record<string, string | boolean> = {};
   if (existing !== undefined) {
@@ -144,13 +151,13 @@ function merge(
   for (const f of fields) if (f.default !== undefined && merged[f.name] === undefined) merged[f.name] = f.default;
   const missing = fields.filter((f) => f.required && merged[f.name] === undefined).map((f) => f.name);
   if (missing.length > 0) {
-    throw invalid(`A ${platform} connection needs ${missing.map(flagOf).join(', ')}.`);
+    throw invalid(`A ${platform} connection needs ${missing.map(describe).join(', ')}.`);
   }
   const parsed = connectionSchema.safeParse({ platform, ...merged });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = String(issue?.path[0] ?? '');
-    throw invalid(`${field !== '' ? `${flagOf(field)}: ` : ''}${issue?.message ?? 'invalid connection'}.`);
+    throw invalid(`${field !== '' ? `${describe(field)}: ` : ''}${issue?.message ?? 'invalid connection'}.`);
   }
   const clean = parsed.data as unknown as Record<string, string | boolean | undefined>;
   const settings: Record<string, string | boolean> = {};
@@ -168,7 +175,7 @@ function merge(
 export function createConnections(store: Store, options: { now?: () => Date } = {}): Connections {
   const now = options.now ?? (() => new Date());
   return {
-    async set(input, ring) {
+    async set(input, ring, options = {}) {
       if (!CONNECTION_PLATFORMS.includes(input.platform)) {
         throw invalid(`Unknown platform '${String(input.platform)}': use ${CONNECTION_PLATFORMS.join(', ')}.`);
       }
@@ -176,7 +183,7 @@ export function createConnections(store: Store, options: { now?: () => Date } = 
         throw new OperationError('not_found', `Unknown client '${input.client_id}'`, { entity: 'client' });
       }
       const existing = await store.connections.get(input.client_id, input.platform);
-      const { settings, secrets } = merge(input, existing, ring);
+      const { settings, secrets } = merge(input, existing, ring, options.describe ?? flagOf);
       const secretNames = Object.keys(secrets);
       const ciphertext =
         secretNames.length > 0 ? encryptSecret(JSON.stringify(secrets), requireKeyRing(ring, 'store access tokens and client secrets')) : null;

@@ -1,3 +1,4 @@
+import { stageOverridesSchema } from '@pruuv/sender';
 import type { z } from 'zod';
 import { CollectorError } from '../errors.js';
 import { validationDetails, type ValidationDetails } from './schemas.js';
@@ -71,6 +72,20 @@ export async function setClientSettings(store: Store, clientId: string, input: u
   return client;
 }
 
+/**
+ * Validates the input (`{ name, origins }`, as for {@link createClient}) and replaces the
+ * client's name and allowed origins. Both are checked before either is written.
+ */
+export async function updateClient(store: Store, clientId: string, input: unknown): Promise<Client> {
+  await requireClient(store, clientId);
+  const parsed = clientInputSchema.safeParse(input);
+  if (!parsed.success) throw invalid(parsed.error);
+  await store.clients.rename(clientId, parsed.data.name);
+  const updated = await store.clients.setOrigins(clientId, [...new Set(parsed.data.origins)]);
+  if (updated === undefined) throw new OperationError('not_found', `Unknown client '${clientId}'`, { entity: 'client' });
+  return updated;
+}
+
 /** Returns the client or throws a `not_found` {@link OperationError}. */
 export async function requireClient(store: Store, clientId: string): Promise<Client> {
   const client = await store.clients.get(clientId);
@@ -105,6 +120,55 @@ export async function rotateStageToken(store: Store, stageId: string): Promise<s
   const token = await store.stages.rotateToken(stageId);
   if (token === undefined) throw new OperationError('not_found', `Unknown stage '${stageId}'`, { entity: 'stage' });
   return token;
+}
+
+/** A stage's event-name overrides to change: a value sets one, `null` or `''` removes it, `undefined` keeps it. */
+export interface StageEventNamesInput {
+  /** Meta `event_name` (standard or custom, at most 50 characters). */
+  meta?: string | null;
+  /** TikTok `event` (at most 50 characters). */
+  tiktok?: string | null;
+  /** Google conversion action id (digits) for this stage, instead of the connection's. */
+  google_conversion_action_id?: string | null;
+}
+
+const EVENT_NAME_FIELDS = {
+  meta: 'meta_event_name',
+  tiktok: 'tiktok_event_name',
+  google_conversion_action_id: 'google_conversion_action_id',
+} as const satisfies Record<keyof StageEventNamesInput, keyof z.infer<typeof stageOverridesSchema>>;
+
+/**
+ * Sets a stage's per-platform event names, merged over its current ones (or over none
+ * with `clear`), checked with the sender's own `stageOverridesSchema`. Without an
+ * override a name comes from the stage key (`lead` → `Lead`, `sale` → `Purchase`…).
+ * `fieldNames` names the fields in the error message (the CLI's flags, the dashboard's labels).
+ */
+export async function setStageEventNames(
+  store: Store,
+  stageId: string,
+  input: StageEventNamesInput,
+  options: { clear?: boolean; fieldNames?: Partial<Record<keyof StageEventNamesInput, string>> } = {},
+): Promise<Stage> {
+  const stage = await requireStage(store, stageId);
+  const names: Stage['event_names'] = options.clear === true ? {} : { ...stage.event_names };
+  const check: Record<string, string> = {};
+  for (const key of Object.keys(EVENT_NAME_FIELDS) as Array<keyof StageEventNamesInput>) {
+    const value = input[key];
+    if (value === undefined) continue;
+    const clean = value === null ? '' : value.trim();
+    if (clean === '') delete names[key];
+    else names[key] = check[EVENT_NAME_FIELDS[key]] = clean;
+  }
+  const parsed = stageOverridesSchema.safeParse(check);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = (Object.keys(EVENT_NAME_FIELDS) as Array<keyof StageEventNamesInput>).find((k) => EVENT_NAME_FIELDS[k] === issue?.path[0]) ?? 'meta';
+    const message = issue?.message ?? 'invalid value';
+    throw new OperationError('invalid', `${options.fieldNames?.[field] ?? field}: ${message}`, { details: { [field]: [message] } });
+  }
+  await store.stages.setEventNames(stage.id, names);
+  return requireStage(store, stage.id);
 }
 
 /** Lists a client's stages, or every stage; an unknown client is an error rather than an empty list. */

@@ -28,16 +28,22 @@ export function normalizeOrigin(input: string): string {
   return url.origin;
 }
 
+/** A client name as the store takes it: trimmed, 1 to 200 characters. */
+export function checkClientName(input: string): string {
+  const name = input.trim();
+  if (name === '' || name.length > 200) {
+    throw new InvalidInputError('Invalid client name: give 1 to 200 characters, e.g. "Acme Ltd"');
+  }
+  return name;
+}
+
 /** A client as the store takes it: trimmed name, normalised origins, an upper-case default country. */
 export function checkClientInput(input: { name: string; origins?: string[]; default_country?: string }): {
   name: string;
   origins: string[];
   default_country: string | null;
 } {
-  const name = input.name.trim();
-  if (name === '' || name.length > 200) {
-    throw new InvalidInputError('Invalid client name: give 1 to 200 characters, e.g. "Acme Ltd"');
-  }
+  const name = checkClientName(input.name);
   const country = input.default_country === undefined ? null : checkDefaultCountry(input.default_country);
   return { name, origins: [...new Set((input.origins ?? []).map(normalizeOrigin))], default_country: country };
 }

@@ -9,3 +9,23 @@ export const OUTBOX_PLATFORMS: readonly Platform[] = PLATFORM_IDS;
 
 /** Outbox statuses that are final: the row is never claimed again. */
 export const FINAL_STATUSES: readonly OutcomeStatus[] = ['sent', 'skipped', 'failed', 'dead'];
+
+/**
+ * The connections whose credentials a batch used, and when last: every record
+ * of a connection except a pre-flight skip (`skipped` without an answer, so no
+ * request went out). A Google validate-only dry run is `skipped` WITH the
+ * platform's answer: it used the credentials. A timeout or a refused token did
+ * too. Normally one connection per batch; the commit writes them in one UPDATE.
+ */
+export function usedConnections(
+  records: ReadonlyArray<{ connection_id?: string; status: OutcomeStatus; http_status?: number; attempted_at: string }>,
+): { ids: string[]; at: string } | undefined {
+  const ids = new Set<string>();
+  let at = '';
+  for (const r of records) {
+    if (r.connection_id === undefined || (r.status === 'skipped' && r.http_status === undefined)) continue;
+    ids.add(r.connection_id);
+    if (r.attempted_at > at) at = r.attempted_at;
+  }
+  return ids.size === 0 ? undefined : { ids: [...ids], at };
+}

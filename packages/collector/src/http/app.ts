@@ -11,8 +11,9 @@ import { createBeaconLimits, type BeaconLimits } from '../domain/beacon-limits.j
 import { BEACON_SIGNALS, type BeaconSignal } from '../domain/beacon-signals.js';
 import { createWebhookAuthThrottle, type AuthThrottle, type WebhookAuthThrottle } from '../domain/rate-limit.js';
 import { asStorageUnavailable } from '../errors.js';
+import type { SendConfig } from '../send/send-config.js';
 import type { Store } from '../store/types.js';
-import { createDashboardRouter, type DashboardOptions } from '../dashboard/index.js';
+import { createDashboardRouter, type DashboardOptions, type DashboardSetup } from '../dashboard/index.js';
 import { createAdminRouter } from './admin.js';
 import { createBeaconReport, type BeaconReport } from './beacon-report.js';
 import { createDemoRouter } from './demo-static.js';
@@ -57,8 +58,16 @@ export interface AppOptions {
   beaconSignals?: readonly BeaconSignal[];
   /** Counts of throttled and held beacons. Defaults to a report nobody flushes (`server.ts` passes its own). */
   beaconReport?: BeaconReport;
-  /** The dashboard at `/dashboard`: `false` leaves it out; an object sets its session policy and sign-in limits. Defaults to on. */
-  dashboard?: boolean | Pick<DashboardOptions, 'sessionPolicy' | 'signInLimits' | 'settings'>;
+  /** The dashboard at `/dashboard`: `false` leaves it out; an object sets its session policy, sign-in limits, settings and the send schedule it shows. Defaults to on. */
+  dashboard?: boolean | Pick<DashboardOptions, 'sessionPolicy' | 'signInLimits' | 'settings' | 'sendSchedule'>;
+  /** Public base URL of the collector (`PRUUV_PUBLIC_URL`), in the dashboard's snippets and webhook URLs. Defaults to each request's own origin. */
+  publicUrl?: string;
+  /**
+   * The dashboard's connections page: the key ring that encrypts credentials, and the platform URLs and
+   * versions its test events go to (`config.send`). Defaults to no key ring (credentials cannot be saved)
+   * and the real platforms.
+   */
+  send?: Pick<SendConfig, 'keyRing' | 'urls' | 'versions'> & Pick<DashboardSetup, 'fetch'>;
 }
 
 /** Default path of the pixel script: short, and free of words ad-block lists match. */
@@ -135,7 +144,10 @@ export function createApp(opts: AppOptions): express.Express {
   if (opts.demoDir !== undefined) app.use('/demo', createDemoRouter(opts.demoDir, opts.demoSiteKey));
   if (opts.dashboard !== false) {
     const settings = typeof opts.dashboard === 'object' ? opts.dashboard : {};
-    app.use('/dashboard', createDashboardRouter({ store: opts.store, now, logger, ...settings }));
+    const setup: DashboardSetup = { ingestPath, ...opts.send };
+    if (script) setup.pixelScript = app.locals['pixelScript'] as PixelScriptInfo;
+    if (opts.publicUrl !== undefined) setup.publicUrl = opts.publicUrl;
+    app.use('/dashboard', createDashboardRouter({ store: opts.store, now, logger, ...settings, setup }));
   }
 
   app.use((_req: Request, res: Response) => sendError(res, 404, 'Not found'));

@@ -15,6 +15,9 @@
  * with `Retry-After` (the pixel keeps the event in its outbox and sends it again later).
  * Beacons never count against the stage's hourly quota: that quota is the webhook's.
  *
+ * A beacon within the limits is recorded as the origin's last pixel hit
+ * (at most once a minute per origin and process, `domain/pixel-seen.ts`).
+ *
  * Then, like the webhook: 400 on invalid fields, 404 for an unknown stage key,
  * a resend of a stored `event_id` → 200 `{ received: true, event_id, duplicate: true }`,
  * the 60-second dedup, and 503 when the database is unavailable.
@@ -29,6 +32,7 @@ import type { Logger } from 'pino';
 import type { BeaconLimits } from '../domain/beacon-limits.js';
 import { holdReason, type BeaconSignal } from '../domain/beacon-signals.js';
 import { eventFromBeacon, withDataTimestamp } from '../domain/event-input.js';
+import { createPixelSeen } from '../domain/pixel-seen.js';
 import { trackPayloadSchema, validationDetails } from '../domain/schemas.js';
 import { reissueCookies } from './cookies.js';
 import type { NewEvent, Store } from '../store/types.js';
@@ -68,6 +72,7 @@ function denyCors(res: Response): void {
 /** Creates the ingest router. */
 export function addIngestRoutes(router: IRouter, deps: IngestDeps): void {
   const { store, now, logger, path, limits, signals, report } = deps;
+  const pixelSeen = createPixelSeen(store, logger);
 
   /**
    * Before the body is read the site key is unknown: an origin listed by any
@@ -124,6 +129,8 @@ export function addIngestRoutes(router: IRouter, deps: IngestDeps): void {
         sendError(res, 429, 'Rate limit exceeded', verdict.retryAfterSeconds);
         return;
       }
+      // The pixel is installed on this origin, whatever this beacon holds (the dashboard's check).
+      await pixelSeen(client.id, origin, now());
       const parsed = trackPayloadSchema.safeParse(body.value);
       if (!parsed.success) {
         sendValidationFailed(res, validationDetails(parsed.error));

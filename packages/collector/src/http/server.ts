@@ -242,6 +242,10 @@ export async function startServer(config: Config, options: StartServerOptions = 
   const now = options.app?.now ?? (() => new Date());
   // Throttled and held beacons: logged and stored once per window, and at shutdown.
   const beaconReport = createBeaconReport({ store, logger, now });
+  const mode = options.send ?? { mode: 'schedule' };
+  // The overview shows the next pass: the cron (also when a `pruuv worker` sends instead), or the demo's interval.
+  const sendSchedule = mode.mode === 'interval' ? { everyMs: mode.everyMs } : { cron: config.send.cron };
+  const dashboard = options.app?.dashboard;
   const appOptions: AppOptions = {
     store,
     logger,
@@ -251,8 +255,17 @@ export async function startServer(config: Config, options: StartServerOptions = 
     beaconLimits: createBeaconLimits(config.pixelLimits),
     beaconSignals: config.pixelHold,
     beaconReport,
-    dashboard: { settings: { cron: config.send.cron, ...(config.send.keyRing !== undefined ? { keyRing: config.send.keyRing } : {}) } },
+    send: config.send,
+    ...(config.publicUrl !== undefined ? { publicUrl: config.publicUrl } : {}),
     ...options.app,
+    dashboard:
+      dashboard === false
+        ? false
+        : {
+            sendSchedule,
+            settings: { cron: config.send.cron, ...(config.send.keyRing !== undefined ? { keyRing: config.send.keyRing } : {}) },
+            ...(typeof dashboard === 'object' ? dashboard : {}),
+          },
   };
   if (config.adminToken !== undefined) appOptions.adminToken = config.adminToken;
   const app = createApp(appOptions);

@@ -2,9 +2,11 @@
  * `pruuv db copy --to postgres://…`: moves an existing install from its SQLite
  * file to an empty PostgreSQL database, every table as it is: clients and their
  * origins, stages with their hashed tokens, connections with their
- * still-encrypted credentials, events, the outbox (pending rows keep their
+ * still-encrypted credentials (and when they were last used), the last pixel
+ * hit per origin, events, the outbox (pending rows keep their
  * leases and due times), the audit log, the send-run ledger, the Google
- * diagnostics, the held events and beacon throttle counts, and the dashboard's users (their password hashes; sessions and
+ * diagnostics, the daily roll-ups (exact counts of the rows copied with them), the held events and beacon throttle
+ * counts, and the dashboard's users (their password hashes; sessions and
  * failed sign-ins are not copied: everyone signs in again). Ids are kept, so
  * audit rows still point at their outbox rows.
  *
@@ -60,8 +62,14 @@ const TABLES: readonly TableCopy[] = [
   },
   {
     table: 'connections',
-    columns: ['id', 'client_id', 'platform', 'settings', 'secrets', 'secret_names', 'status', 'status_reason', 'paused_at', 'created_at', 'updated_at'],
-    select: 'SELECT id, client_id, platform, settings, secrets, secret_names, status, status_reason, paused_at, created_at, updated_at FROM connections ORDER BY rowid',
+    columns: ['id', 'client_id', 'platform', 'settings', 'secrets', 'secret_names', 'status', 'status_reason', 'paused_at', 'last_used_at', 'created_at', 'updated_at'],
+    select:
+      'SELECT id, client_id, platform, settings, secrets, secret_names, status, status_reason, paused_at, last_used_at, created_at, updated_at FROM connections ORDER BY rowid',
+  },
+  {
+    table: 'pixel_origins',
+    columns: ['client_id', 'origin', 'last_seen_at'],
+    select: 'SELECT client_id, origin, last_seen_at FROM pixel_origins ORDER BY client_id, origin',
   },
   {
     table: 'users',
@@ -90,6 +98,16 @@ const TABLES: readonly TableCopy[] = [
     table: 'send_runs',
     columns: ['slot', 'owner', 'trigger', 'started_at', 'finished_at', 'summary'],
     select: 'SELECT slot, owner, trigger, started_at, finished_at, summary FROM send_runs ORDER BY slot',
+  },
+  {
+    table: 'daily_events',
+    columns: ['client_id', 'day', 'stage_id', 'ids', 'events', 'email', 'phone'],
+    select: 'SELECT client_id, day, stage_id, ids, events, email, phone FROM daily_events ORDER BY client_id, day, stage_id, ids',
+  },
+  {
+    table: 'daily_sends',
+    columns: ['client_id', 'day', 'platform', 'status', 'count'],
+    select: 'SELECT client_id, day, platform, status, count FROM daily_sends ORDER BY client_id, day, platform, status',
   },
   {
     table: 'google_request_status',

@@ -29,6 +29,7 @@ import type {
   HeldConnection,
   OutcomeStatus,
   Platform,
+  SendRecord,
 } from '@pruuv/sender';
 
 /** Click-ID and UTM names, and the ad landing (`Touch`), stored on a funnel event: the pixel's own, so the two cannot drift. */
@@ -174,7 +175,87 @@ export interface OutboxRow {
   lease_owner?: string;
   lease_until?: string;
   last_error?: string;
+  /** The event's client. */
+  client_id?: string;
+  /** ISO 8601 of the first attempt the platform may have counted: its dedup window starts there. */
+  first_attempt_at?: string;
+  /** ISO 8601 of the last change. */
+  updated_at?: string;
+  /** ISO 8601 of reaching a final status (`sent`, `skipped`, `failed`, `dead`). */
+  finished_at?: string;
 }
+
+/**
+ * Where a keyset page starts: after (older than) or before (newer than) a position a
+ * previous page gave. Positions are opaque strings, encoded by the engine
+ * (`store/keyset.ts`); a malformed one is an {@link InvalidInputError}.
+ */
+export type PageCursor = { after: string } | { before: string };
+
+/** One page of a newest-first list, read by keyset (never OFFSET). */
+export interface KeysetPage<T> {
+  /** Newest first. */
+  rows: T[];
+  /** Cursor of the next (older) page, as `{ after: next }`; absent on the last page. */
+  next?: string;
+  /** Cursor of the previous (newer) page, as `{ before: prev }`; absent on the first page. */
+  prev?: string;
+  /**
+   * Set when the page stopped at its scan limit before it was full: filters no index narrows
+   * (an event's source or click IDs, a send's platform) matched fewer rows than asked among the
+   * `scanned` rows read, the oldest of them at `scanned_to` (ISO 8601). `next` goes on from there.
+   */
+  scan?: { scanned: number; scanned_to: string };
+}
+
+/** Filters of {@link EventStore.search}: all optional but `limit`, combined with AND. */
+export interface EventSearch {
+  client_id?: string;
+  stage_id?: string;
+  source?: EventSource;
+  /** Exact match. */
+  reference?: string;
+  /** Received at or after this instant (ISO 8601). */
+  received_from?: string;
+  /** Received before this instant (ISO 8601). */
+  received_before?: string;
+  /** `true`: a click ID of any platform (or Meta's `fbc`); `false`: none. */
+  has_click_id?: boolean;
+  /** Rows per page, 1 to 1000. */
+  limit: number;
+  cursor?: PageCursor;
+  /** Most rows read for one page when a filter no index narrows is set. Defaults to `max(2000, 20 × limit)`. */
+  scan_limit?: number;
+}
+
+/** Filters of {@link SendLogStore.search}: all optional but `limit`, combined with AND. */
+export interface SendSearch {
+  client_id?: string;
+  platform?: Platform;
+  status?: OutcomeStatus;
+  event_id?: string;
+  /** Attempted at or after this instant (ISO 8601). */
+  attempted_from?: string;
+  /** Attempted before this instant (ISO 8601). */
+  attempted_before?: string;
+  /** Rows per page, 1 to 1000. */
+  limit: number;
+  cursor?: PageCursor;
+  /** Most rows read for one page when a filter no index narrows is set. Defaults to `max(2000, 20 × limit)`. */
+  scan_limit?: number;
+}
+
+/** What {@link OutboxStore.retryNow} does: the row due again now, and its audit record, in one transaction. */
+export interface RetryNowInput {
+  /** The outbox row. */
+  id: number;
+  now: Date;
+  /** The record of the request in the conversion audit log: an attempt's fields but the batch and the pass, which it has none of. */
+  record: AuditRecord;
+}
+
+/** A record of the conversion audit log as written: a pass's {@link SendRecord}, or one without batch and pass (a person's retry). */
+export type AuditRecord = Omit<SendRecord, 'batch_size' | 'pass_id'> & { batch_size?: number; pass_id?: string };
 
 /** A stored ad-account connection. Its secrets stay one ciphertext here: the store never sees them in clear. */
 export interface ConnectionRecord {
@@ -186,6 +267,8 @@ export interface ConnectionRecord {
   /** Why it is paused: what the platform said. */
   status_reason?: string;
   paused_at?: string;
+  /** When a send pass last used the credentials (a request went, or was attempted, to the platform); absent: never. */
+  last_used_at?: string;
   /** The non-secret fields. */
   settings: Record<string, string | boolean>;
   /** One AES-256-GCM ciphertext of a JSON object of the secret fields; `null` when none is stored. */
@@ -292,6 +375,73 @@ export interface OutboxCommit extends CommitInput {
   googleRequests?: GoogleRequestWrite[];
 }
 
+/**
+ * One row of the daily event roll-up: the events of a client admitted at one stage on one
+ * UTC day that carry the same identifiers. Written in the admission's transaction.
+ */
+export interface EventDay {
+  /** UTC day of `received_at`, `YYYY-MM-DD`. */
+  day: string;
+  client_id: string;
+  stage_id: string;
+  /** The click IDs and cookie IDs these events carry (`CLICK_ID_NAMES`, `COOKIE_ID_NAMES`), sorted; empty for none. */
+  ids: string[];
+  events: number;
+  /** Of these, with a hashed email. */
+  email: number;
+  /** Of these, with a hashed phone. */
+  phone: number;
+}
+
+/** One row of the daily send roll-up: a client's audit records on one platform with one status on one UTC day. Written in the send commit's transaction. */
+export interface SendDay {
+  /** UTC day of `attempted_at`, `YYYY-MM-DD`. */
+  day: string;
+  client_id: string;
+  platform: Platform;
+  status: OutcomeStatus;
+  count: number;
+}
+
+/** What a stage received lately. */
+export interface StageActivity {
+  stage_id: string;
+  client_id: string;
+  /** ISO 8601 of its latest event; absent when it has none. */
+  last_event_at?: string;
+  /** Its events in the hour before `now` (the window of the hourly quota). */
+  last_hour: number;
+}
+
+/** One scheduled send run, as the run ledger holds it. */
+export interface SendRun {
+  /** ISO 8601 of the cron slot. */
+  slot: string;
+  owner: string;
+  trigger: 'schedule' | 'startup';
+  started_at: string;
+  /** Absent while the pass runs, or when its process stopped during it. */
+  finished_at?: string;
+  /** The pass's counts (`pass_id`, `claimed`, one per outcome status, `duration_ms`). */
+  summary?: Record<string, unknown>;
+}
+
+/**
+ * The dashboard's figures: daily roll-ups kept exact by the writes they count (an
+ * admission, a send commit), so a view reads a few hundred rows whatever the tables hold.
+ * Days are UTC `YYYY-MM-DD`, `from` and `to` included.
+ */
+export interface StatsStore {
+  /** A client's event roll-up rows, by day. */
+  eventDays(query: { client_id: string; from: string; to: string }): Promise<EventDay[]>;
+  /** A client's send roll-up rows, by day. */
+  sendDays(query: { client_id: string; from: string; to: string }): Promise<SendDay[]>;
+  /** Audit records with `status` from day `from` on, per client: one client's, or every client's without `client_id`. Clients with none are left out. */
+  sendTotals(query: { status: OutcomeStatus; from: string; client_id?: string }): Promise<Array<{ client_id: string; count: number }>>;
+  /** Each stage of a client (of every client without `client_id`): its latest event and its events in the hour before `now`. In stage creation order. */
+  stageActivity(query: { client_id?: string; now: Date }): Promise<StageActivity[]>;
+}
+
 /** Clients and their allowed page origins. */
 export interface ClientStore {
   create(input: { name: string; origins?: string[]; default_country?: string }): Promise<Client>;
@@ -304,6 +454,11 @@ export interface ClientStore {
   setOrigins(id: string, origins: string[]): Promise<Client | undefined>;
   /** Sets (or with `null` clears) the client's default country; returns the updated client, `undefined` for an unknown id. */
   setDefaultCountry(id: string, country: string | null): Promise<Client | undefined>;
+  /**
+   * Renames a client (trimmed, 1 to 200 characters); returns the updated client, `undefined` for an unknown id.
+   * @throws {InvalidInputError} for an empty or too long name.
+   */
+  rename(id: string, name: string): Promise<Client | undefined>;
   /** Whether any client lists this origin (answers CORS preflights before the site key is known). */
   anyAllowsOrigin(origin: string): Promise<boolean>;
 }
@@ -350,12 +505,47 @@ export interface EventStore {
    * Returns the ids released; an id that is unknown, not held or already released is left out.
    */
   release(filter: ReleaseFilter, at: Date): Promise<string[]>;
+  /**
+   * Events of each stage received after `since` (the hourly quota's window when `since` is an hour ago),
+   * counted through `events_stage_time`; a stage without any is `0`.
+   */
+  stageCounts(stageIds: readonly string[], since: Date): Promise<Map<string, number>>;
+  /**
+   * An event of one client: `undefined` for an event of another client, as for an unknown id
+   * (the dashboard's reads of a client user).
+   */
+  getOfClient(id: string, clientId: string): Promise<StoredEvent | undefined>;
+  /**
+   * One page of events, newest first (received time, then storage order), by keyset. The
+   * client, stage, reference and the received-time range are read through an index in the
+   * list's order; source and click IDs are checked on the rows it reads, at most `scan_limit`.
+   *
+   * @throws {InvalidInputError} for a malformed cursor.
+   */
+  search(query: EventSearch): Promise<KeysetPage<StoredEvent>>;
 }
 
 /** The outbox: one row per (event, platform), leased by send passes. */
 export interface OutboxStore {
   /** The rows of an event, in platform order. */
   forEvent(eventId: string): Promise<OutboxRow[]>;
+  /** The rows of these events (through the (event, platform) key); an unknown id adds none. */
+  forEvents(eventIds: readonly string[]): Promise<OutboxRow[]>;
+  /** One row by id. */
+  get(id: number): Promise<OutboxRow | undefined>;
+  /**
+   * The rows a claim at `now` would lease, without leasing them: `pending` or `retrying`, due
+   * at or before `now`, no live lease, not held by a paused connection; in the claim's order
+   * (through `outbox_due`), at most `limit`, of one client when `client_id` is given.
+   */
+  due(query: { now: Date; limit: number; client_id?: string }): Promise<ClaimedSend[]>;
+  /**
+   * Makes a `failed` or `dead` row due again at `now` (status `retrying`, no lease, not
+   * finished; attempts and the first attempt's time kept, so the dedup window still counts from
+   * it) and appends `record` to the audit log, in one transaction. `false`, with nothing written,
+   * when the row is not `failed` or `dead` (any more) or is leased.
+   */
+  retryNow(input: RetryNowInput): Promise<boolean>;
   /**
    * Leases due rows: `pending` or `retrying`, due at or before the cutoff, no live
    * lease, not held by a paused connection. Two claimers never get one row.
@@ -365,10 +555,16 @@ export interface OutboxStore {
   renew(input: { owner: string; ids: readonly number[]; leaseUntil: Date; now: Date }): Promise<number[]>;
   /** Clears the lease of rows `owner` holds, leaving their status as it is. */
   release(input: { owner: string; ids: readonly number[]; now: Date }): Promise<void>;
-  /** Row updates, audit records, Data Manager requests to check and a connection pause, in one transaction. */
+  /**
+   * Row updates, audit records, Data Manager requests to check, a connection pause and the
+   * connection's `last_used_at` (see `usedConnections`: one UPDATE per batch), in one transaction.
+   */
   commit(input: OutboxCommit): Promise<void>;
-  /** Paused connections and how many rows each holds back. */
-  held(): Promise<HeldConnection[]>;
+  /**
+   * Paused connections (of one client with `client_id`) and how many rows each holds back,
+   * counting at most `upTo` (the count reads every waiting row; a cap bounds it for a page).
+   */
+  held(filter?: { client_id?: string; upTo?: number }): Promise<HeldConnection[]>;
   /** The earliest instant a follow-up pass has work (a retry falling due, a lease running out), `undefined` when none. */
   nextFollowUp(): Promise<Date | undefined>;
 }
@@ -393,9 +589,37 @@ export interface ConnectionStore {
   reencryptAll(reencrypt: (ciphertext: string) => string, at: Date): Promise<{ connections: number; reencrypted: number }>;
 }
 
+/** The last pixel hit of one allowed origin of a client. */
+export interface PixelOrigin {
+  client_id: string;
+  origin: string;
+  /** ISO 8601 UTC. */
+  last_seen_at: string;
+}
+
+/**
+ * When the pixel was last heard from, per (client, page origin): the dashboard's
+ * "is the pixel installed?" check, kept apart from `events` so that no admission
+ * pays for it. The ingest route writes it at most once a minute per (client, origin).
+ */
+export interface PixelOriginStore {
+  /** Records a hit; an earlier time than the stored one (another process, a clock behind) leaves it as it is. */
+  seen(clientId: string, origin: string, at: Date): Promise<void>;
+  /** One client's rows, or every client's (as many as the allowed origins at most), by client then origin. */
+  list(filter?: { client_id?: string }): Promise<PixelOrigin[]>;
+}
+
 /** The conversion audit log (one record per attempt of one event on one platform). */
 export interface SendLogStore {
   list(query: SendQuery): Promise<SendAttempt[]>;
+  /**
+   * One page of the audit log, newest first (attempt time, then id), by keyset. The client, the
+   * status, the event and the time range are read through an index in the list's order; the
+   * platform is checked on the rows it reads, at most `scan_limit`.
+   *
+   * @throws {InvalidInputError} for a malformed cursor.
+   */
+  search(query: SendSearch): Promise<KeysetPage<SendAttempt>>;
 }
 
 /** Google Data Manager diagnostics of delivered requests. */
@@ -415,6 +639,8 @@ export interface SendRunStore {
   claimSlot(input: { slot: Date; owner: string; trigger: 'schedule' | 'startup'; now: Date }): Promise<boolean>;
   /** Records the end of a slot's pass with its counts. */
   finishSlot(input: { slot: Date; now: Date; summary: Record<string, unknown> }): Promise<void>;
+  /** The latest `limit` runs, newest slot first. */
+  recent(limit: number): Promise<SendRun[]>;
 }
 
 /** What a dashboard account may do: everything; every client but not the users; one client, read-only. */
@@ -509,9 +735,11 @@ export interface Store {
   events: EventStore;
   outbox: OutboxStore;
   connections: ConnectionStore;
+  pixelOrigins: PixelOriginStore;
   sends: SendLogStore;
   googleRequests: GoogleRequestStore;
   runs: SendRunStore;
+  stats: StatsStore;
   users: UserStore;
   sessions: SessionStore;
   loginFailures: LoginFailureStore;

@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { parseKeyRing } from '@pruuv/sender';
+import { DEFAULT_VERSIONS, parseKeyRing } from '@pruuv/sender';
 import { startFakePlatforms, type FakePlatforms } from '@pruuv/fakes';
 import { launchBrowser } from '@pruuv/testkit/browser';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -29,16 +29,19 @@ let run: Running;
 let fakes: FakePlatforms;
 let browser: Browser;
 let otherClientId: string;
+let demoClientId: string;
 const clock = testClock(NOW);
 
 beforeAll(async () => {
   dir = tempDir();
   fakes = await startFakePlatforms({ now: clock.now });
-  run = await startCollector({ dbFile: `${dir.dir}/pruuv.db`, clock });
   const ring = parseKeyRing(Buffer.alloc(32, 9).toString('base64'));
+  // As `pruuv serve` with PRUUV_ENCRYPTION_KEY: the connections page can store and read credentials.
+  run = await startCollector({ dbFile: `${dir.dir}/pruuv.db`, clock, app: { send: { keyRing: ring, urls: fakes.urls, versions: { ...DEFAULT_VERSIONS } } } });
   const setup = await setupDemo(run.store, run.url);
   await setupDemoSending(run.store, setup.client, ring);
   await seedDemoHistory(run.store, { client: setup.client, stages: { lead: setup.stages.lead.stage, sale: setup.stages.sale.stage }, keyRing: ring, urls: fakes.urls, now: clock.now() });
+  demoClientId = setup.client.id;
   const other = await run.store.clients.create({ name: 'Other agency client' });
   otherClientId = other.id;
   // At the fixed clock's time, so the pages (and screenshots) are the same on every run.
@@ -55,7 +58,9 @@ afterAll(async () => {
 });
 
 async function signedIn(email: string, viewport = { width: 1280, height: 860 }): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport });
+  // A browser's own language: the headless shell takes it from the environment, where `LANG=C`
+  // gives `en-US@posix`, which no browser reports and Intl (so uPlot) refuses.
+  const context = await browser.newContext({ viewport, locale: 'en-US' });
   const page = await context.newPage();
   await page.goto(`${run.url}/dashboard`);
   await expect.poll(() => page.url()).toContain('/dashboard/sign-in');
@@ -66,6 +71,21 @@ async function signedIn(email: string, viewport = { width: 1280, height: 860 }):
   return { context, page };
 }
 
+/** Every page of the main navigation (and an event's page), as an admin opens it. */
+const PAGES: Array<{ path: () => string; title: string; screenshot?: string }> = [
+  { path: () => '/dashboard', title: 'Overview' },
+  { path: () => '/dashboard/clients', title: 'Clients', screenshot: 'dashboard-clients' },
+  { path: () => `/dashboard/clients/${demoClientId}`, title: 'Client: Pruuv demo', screenshot: 'dashboard-client' },
+  { path: () => `/dashboard/connections?client=${demoClientId}`, title: 'Connections', screenshot: 'dashboard-connections' },
+  { path: () => `/dashboard/webhooks?client=${demoClientId}`, title: 'Funnel webhooks', screenshot: 'dashboard-webhooks' },
+  { path: () => `/dashboard/events?client=${demoClientId}&limit=20`, title: 'Events', screenshot: 'dashboard-events' },
+  { path: () => `/dashboard/sends?client=${demoClientId}&limit=20`, title: 'Conversion sends', screenshot: 'dashboard-sends' },
+  { path: () => `/dashboard/sends/preview?client=${demoClientId}`, title: 'Preview of the next pass' },
+  { path: () => '/dashboard/users', title: 'Users' },
+  { path: () => '/dashboard/settings', title: 'Settings' },
+  { path: () => '/dashboard/account', title: 'Your account' },
+];
+
 describe('the dashboard in a browser', () => {
   it('signs in through the form and shows the overview; screenshot', async () => {
     const { context, page } = await signedIn('ada@agency.example');
@@ -73,6 +93,51 @@ describe('the dashboard in a browser', () => {
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Overview');
     expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).toContain('Users');
     await page.screenshot({ path: `${SCREENSHOTS}dashboard-overview.png`, fullPage: true });
+    await context.close();
+  });
+
+  it('opens every page: one h1, its title, no console error; screenshots', async () => {
+    const { context, page } = await signedIn('ada@agency.example');
+    const errors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(e.message));
+    for (const p of PAGES) {
+      const res = await page.goto(`${run.url}${p.path()}`);
+      expect(res?.status(), p.path()).toBe(200);
+      expect(await page.title(), p.path()).toBe(`${p.title} · Pruuv`);
+      expect(await page.getByRole('heading', { level: 1 }).count(), p.path()).toBe(1);
+      if (p.screenshot !== undefined) await page.screenshot({ path: `${SCREENSHOTS}${p.screenshot}.png`, fullPage: true });
+    }
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("opens an event from the list: its attribution and its sends per platform; screenshot", async () => {
+    const { context, page } = await signedIn('ada@agency.example');
+    await page.goto(`${run.url}/dashboard/events?client=${demoClientId}`);
+    const first = page.locator('main table a[href^="/dashboard/events/"]').first();
+    await first.click();
+    await page.waitForURL(/\/dashboard\/events\/[0-9a-f-]{36}$/);
+    expect(await page.getByRole('heading', { name: 'Attribution' }).count()).toBe(1);
+    expect(await page.getByRole('heading', { name: 'Sends' }).count()).toBe(1);
+    await page.screenshot({ path: `${SCREENSHOTS}dashboard-event.png`, fullPage: true });
+    await context.close();
+  });
+
+  it('keeps a client user to its own events and sends, by link and by URL', async () => {
+    const { context, page } = await signedIn('cleo@demo.example');
+    await page.goto(`${run.url}/dashboard/events`);
+    expect(await page.locator('main table tbody tr').count()).toBeGreaterThan(0);
+    await page.goto(`${run.url}/dashboard/sends`);
+    expect(await page.locator('main table tbody tr').count()).toBeGreaterThan(0);
+    expect(await page.getByRole('button', { name: 'Retry now' }).count()).toBe(0);
+    for (const path of [`/dashboard/events?client=${otherClientId}`, `/dashboard/sends?client=${otherClientId}`, `/dashboard/clients/${otherClientId}`, `/dashboard/connections?client=${demoClientId}`, `/dashboard/webhooks?client=${demoClientId}`]) {
+      const res = await page.goto(`${run.url}${path}`);
+      expect(res?.status(), path).toBe(404);
+      expect(await page.content(), path).not.toContain('Other agency client');
+    }
     await context.close();
   });
 
@@ -89,7 +154,7 @@ describe('the dashboard in a browser', () => {
 
   it('fits a 375 px screen without sideways scrolling', async () => {
     const { context, page } = await signedIn('ada@agency.example', { width: 375, height: 740 });
-    for (const path of ['/dashboard', '/dashboard/users', '/dashboard/account']) {
+    for (const path of PAGES.map((p) => p.path())) {
       await page.goto(`${run.url}${path}`);
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       expect(overflow, path).toBeLessThanOrEqual(0);

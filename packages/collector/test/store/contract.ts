@@ -6,7 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { NewEvent, Store } from '../../src/store/types.js';
+import type { SendRecord } from '@pruuv/sender';
+import { InvalidInputError } from '../../src/errors.js';
+import type { AuditRecord, EventDay, KeysetPage, NewEvent, PageCursor, SendDay, Store } from '../../src/store/types.js';
 
 /** How a contract run reaches one engine. */
 export interface EngineHarness {
@@ -21,6 +23,8 @@ export interface EngineHarness {
   breakOutbox(platform: string): Promise<void>;
   /** Rows of a table, raw, for checks of what is stored. */
   rows(table: string): Promise<Array<Record<string, unknown>>>;
+  /** Drops the daily roll-ups and runs their migration again: its backfill counts the stored rows. */
+  backfillAgain(): Promise<void>;
   /** Drops the database of the last `open`. */
   cleanup(): Promise<void>;
 }
@@ -29,6 +33,13 @@ export const NOW = new Date('2026-03-02T10:00:00.000Z');
 const now = (): Date => NOW;
 const HOUR = 3_600_000;
 const at = (ms: number): Date => new Date(NOW.getTime() + ms);
+
+/** The identifiers the roll-up keys list, sorted: spelled out here, so the store's list is checked against them. */
+const ROLLUP_IDS = ['fbc', 'fbclid', 'fbp', 'gbraid', 'gclid', 'msclkid', 'ttclid', 'ttp', 'wbraid'];
+const utcDay = (t: unknown): string => new Date(t as string).toISOString().slice(0, 10);
+const byKey = <T>(key: (x: T) => string) => (a: T, b: T): number => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+const eventDayKey = (d: EventDay): string => `${d.client_id}|${d.day}|${d.stage_id}|${d.ids.join(',')}`;
+const sendDayKey = (d: SendDay): string => `${d.client_id}|${d.day}|${d.platform}|${d.status}`;
 
 export function newEvent(stageId: string, clientId: string, overrides: Partial<NewEvent> = {}): NewEvent {
   return {
@@ -109,6 +120,17 @@ export function storeContract(engine: EngineHarness): void {
       await expect(store.clients.setDefaultCountry(client.id, 'XX')).rejects.toThrow(/default country/);
       await expect(store.clients.create({ name: 'B', default_country: 'England' })).rejects.toThrow(/default country/);
       expect((await store.clients.create({ name: 'C' })).default_country).toBeUndefined();
+    });
+
+    it('renames a client (trimmed), refuses an empty or too long name, and answers undefined for an unknown id', async () => {
+      const client = await store.clients.create({ name: 'A', origins: ['https://a.example'] });
+      expect(await store.clients.bySiteKey(client.site_key)).toMatchObject({ name: 'A' });
+      expect(await store.clients.rename(client.id, '  Acme <b>Ltd</b> ')).toEqual({ ...client, name: 'Acme <b>Ltd</b>' });
+      expect(await store.clients.bySiteKey(client.site_key)).toMatchObject({ name: 'Acme <b>Ltd</b>', origins: ['https://a.example'] });
+      await expect(store.clients.rename(client.id, '  ')).rejects.toThrow(/client name/);
+      await expect(store.clients.rename(client.id, 'x'.repeat(201))).rejects.toThrow(/client name/);
+      expect((await store.clients.get(client.id))?.name).toBe('Acme <b>Ltd</b>');
+      expect(await store.clients.rename('cli_missing', 'B')).toBeUndefined();
     });
 
     it('lists clients and stages created in the same millisecond in creation order', async () => {
@@ -208,6 +230,14 @@ export function storeContract(engine: EngineHarness): void {
       expect(await store.clients.anyAllowsOrigin('https://a.example')).toBe(false);
       expect(await store.clients.anyAllowsOrigin('https://b.example')).toBe(true);
       expect((await store.stages.byKey(client.id, 'sale'))?.name).toBe('Sale');
+    });
+
+    it('sees a client renamed by another process', async () => {
+      const client = await store.clients.create({ name: 'A' });
+      expect((await store.clients.bySiteKey(client.site_key))?.name).toBe('A');
+      await (await other()).clients.rename(client.id, 'B');
+      await engine.propagation();
+      expect((await store.clients.bySiteKey(client.site_key))?.name).toBe('B');
     });
 
     it('sees its own changes at once', async () => {
@@ -314,6 +344,18 @@ export function storeContract(engine: EngineHarness): void {
       expect(ids(await store.events.list({ stage_id: sale, client_id: clientId, limit: 1 }))).toEqual([newest.find((e) => e.stage === sale)!.id]);
       expect(await store.events.list({ stage_id: sale, client_id: otherClient })).toEqual([]);
       expect(await store.events.list({ stage_id: 'stg_other' })).toEqual([]);
+    });
+
+    it("counts each stage's events received after a time, and 0 for a stage without any", async () => {
+      const sale = (await store.stages.create({ client_id: clientId, key: 'sale', name: 'Sale' })).stage.id;
+      for (let i = 0; i < 4; i++) await store.events.admit(newEvent(stageId, clientId, { reference: `l${i}` }), at(i * 10 * 60_000));
+      await store.events.admit(newEvent(sale, clientId, { reference: 's', stage_key: 'sale' }), at(HOUR));
+      // After +10 min (exclusive): the lead events at +20 and +30 min.
+      expect(await store.events.stageCounts([stageId, sale, 'stg_none'], at(10 * 60_000))).toEqual(
+        new Map([[stageId, 2], [sale, 1], ['stg_none', 0]]),
+      );
+      expect(await store.events.stageCounts([stageId], at(-1))).toEqual(new Map([[stageId, 4]]));
+      expect(await store.events.stageCounts([], NOW)).toEqual(new Map());
     });
 
     it('stores each of 20 concurrent admissions of one reference once', async () => {
@@ -484,6 +526,188 @@ export function storeContract(engine: EngineHarness): void {
     });
   });
 
+  describe('daily roll-ups', () => {
+    const ALL_DAYS = { from: '2000-01-01', to: '2100-12-31' };
+    /** The event roll-up recounted from the stored events. */
+    const recountEvents = async (): Promise<EventDay[]> => {
+      const days = new Map<string, EventDay>();
+      for (const r of await engine.rows('events')) {
+        const d: EventDay = {
+          day: utcDay(r['received_at']),
+          client_id: String(r['client_id']),
+          stage_id: String(r['stage_id']),
+          ids: ROLLUP_IDS.filter((k) => r[k] !== null && r[k] !== undefined),
+          events: 0,
+          email: 0,
+          phone: 0,
+        };
+        const known = days.get(eventDayKey(d)) ?? d;
+        known.events++;
+        if (r['email_sha256'] !== null) known.email++;
+        if (r['phone_sha256'] !== null) known.phone++;
+        days.set(eventDayKey(d), known);
+      }
+      return [...days.values()].sort(byKey(eventDayKey));
+    };
+    /** The send roll-up recounted from the audit log. */
+    const recountSends = async (): Promise<SendDay[]> => {
+      const days = new Map<string, SendDay>();
+      for (const r of await engine.rows('send_attempts')) {
+        const d = { day: utcDay(r['attempted_at']), client_id: String(r['client_id']), platform: r['platform'], status: r['status'], count: 0 } as SendDay;
+        const known = days.get(sendDayKey(d)) ?? d;
+        known.count++;
+        days.set(sendDayKey(d), known);
+      }
+      return [...days.values()].sort(byKey(sendDayKey));
+    };
+    const storedEventDays = async (s: Store, clientIds: string[]): Promise<EventDay[]> =>
+      (await Promise.all(clientIds.map((client_id) => s.stats.eventDays({ client_id, ...ALL_DAYS })))).flat().sort(byKey(eventDayKey));
+    const storedSendDays = async (s: Store, clientIds: string[]): Promise<SendDay[]> =>
+      (await Promise.all(clientIds.map((client_id) => s.stats.sendDays({ client_id, ...ALL_DAYS })))).flat().sort(byKey(sendDayKey));
+
+    it('counts admitted events by day, stage and identifiers, as a recount of the stored events finds them', async () => {
+      const a = (await store.clients.create({ name: 'A' })).id;
+      const b = (await store.clients.create({ name: 'B' })).id;
+      const lead = (await store.stages.create({ client_id: a, key: 'lead', name: 'Lead' })).stage.id;
+      const sale = (await store.stages.create({ client_id: a, key: 'sale', name: 'Sale' })).stage.id;
+      const bLead = (await store.stages.create({ client_id: b, key: 'lead', name: 'Lead' })).stage.id;
+      const every = newEvent(lead, a, {
+        reference: 'every',
+        clicks: Object.fromEntries(['fbclid', 'gclid', 'wbraid', 'gbraid', 'ttclid', 'msclkid'].map((k) => [k, { value: `v-${k}` }])),
+        fbc: 'fb.1.1700000000000.v-fbclid',
+        fbp: 'fb.1.1700000000000.123',
+        ttp: 'ttp-1',
+        email_sha256: 'e'.repeat(64),
+        phone_sha256: 'f'.repeat(64),
+      });
+      const admissions = [
+        // Yesterday (UTC) and today.
+        await store.events.admit(newEvent(lead, a, { reference: 'g1', clicks: { gclid: { value: 'g1' } } }), at(-11 * HOUR)),
+        await store.events.admit(newEvent(lead, a, { reference: 'g2', clicks: { gclid: { value: 'g2' } }, email_sha256: 'a'.repeat(64) }), NOW),
+        await store.events.admit(every, NOW),
+        await store.events.admit(newEvent(sale, a, { reference: 'm1', clicks: { fbclid: { value: 'f' } }, fbc: 'fb.1.1.f', fbp: 'fb.1.1.2' }), NOW),
+        await store.events.admit(newEvent(bLead, b, { reference: 't1', clicks: { ttclid: { value: 't' } }, ttp: 'x', phone_sha256: 'b'.repeat(64) }), NOW),
+        await store.events.admit(newEvent(bLead, b, { reference: 'none' }), NOW),
+        // Not stored, not counted: a resent id, the same reference within 60 s.
+        await store.events.admit({ ...every, reference: 'again' }, at(1000)),
+        await store.events.admit(newEvent(lead, a, { reference: 'g2', clicks: { gclid: { value: 'g2b' } } }), at(2000)),
+        // Joined: no click ID of its own, inherits the gclid of the same reference.
+        await store.events.admit(newEvent(sale, a, { reference: 'g1', email_sha256: 'a'.repeat(64) }), at(3000)),
+      ];
+      expect(admissions.map((x) => x.status)).toEqual(['stored', 'stored', 'stored', 'stored', 'stored', 'stored', 'duplicate_event_id', 'duplicate', 'stored']);
+      // Concurrent admissions share transactions (group commit) on both engines.
+      const burst = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => store.events.admit(newEvent(i % 2 === 0 ? lead : sale, a, { reference: `burst-${i}`, fbp: 'fb.1.1.9' }), at(4000))),
+      );
+      expect(burst.filter((x) => x.status === 'stored')).toHaveLength(12);
+      // Beyond the hourly quota (another process with a quota of 2): not stored, not counted.
+      const limited = await other(2);
+      const refused = [];
+      for (let i = 0; i < 3; i++) refused.push((await limited.events.admit(newEvent(bLead, b, { reference: `q${i}` }), at(5000 + i))).status);
+      expect(refused).toEqual(['rate_limited', 'rate_limited', 'rate_limited']);
+
+      const stored = await storedEventDays(store, [a, b]);
+      expect(stored).toEqual(await recountEvents());
+      expect(stored.reduce((n, d) => n + d.events, 0)).toBe(19);
+      expect(stored).toContainEqual({ day: '2026-03-01', client_id: a, stage_id: lead, ids: ['gclid'], events: 1, email: 0, phone: 0 });
+      expect(stored).toContainEqual({ day: '2026-03-02', client_id: a, stage_id: lead, ids: ROLLUP_IDS, events: 1, email: 1, phone: 1 });
+      expect(stored).toContainEqual({ day: '2026-03-02', client_id: a, stage_id: sale, ids: ['gclid'], events: 1, email: 1, phone: 0 });
+      expect(stored).toContainEqual({ day: '2026-03-02', client_id: b, stage_id: bLead, ids: [], events: 1, email: 0, phone: 0 });
+      // A client's rows only, and only the days asked for.
+      expect((await store.stats.eventDays({ client_id: b, ...ALL_DAYS })).every((d) => d.client_id === b)).toBe(true);
+      expect(await store.stats.eventDays({ client_id: a, from: '2026-03-01', to: '2026-03-01' })).toEqual([
+        { day: '2026-03-01', client_id: a, stage_id: lead, ids: ['gclid'], events: 1, email: 0, phone: 0 },
+      ]);
+
+      // The migration's backfill counts the same rows the same way.
+      await engine.backfillAgain();
+      expect(await storedEventDays(store, [a, b])).toEqual(stored);
+    });
+
+    it("counts a commit's audit records by day, platform and status, as a recount of the audit log finds them", async () => {
+      const a = (await store.clients.create({ name: 'A' })).id;
+      const b = (await store.clients.create({ name: 'B' })).id;
+      const aLead = (await store.stages.create({ client_id: a, key: 'lead', name: 'Lead' })).stage.id;
+      const bLead = (await store.stages.create({ client_id: b, key: 'lead', name: 'Lead' })).stage.id;
+      for (let i = 0; i < 3; i++) await store.events.admit(newEvent(aLead, a, { reference: `a${i}` }), NOW);
+      await store.events.admit(newEvent(bLead, b, { reference: 'b0' }), NOW);
+      const claimed = await store.outbox.claim({ owner: 'me', now: NOW, cutoff: NOW, leaseUntil: at(60_000), limit: 100, retriesOnly: false });
+      expect(claimed).toHaveLength(12);
+      const statuses = ['sent', 'sent', 'failed', 'skipped', 'dead', 'retrying'] as const;
+      const record = (c: (typeof claimed)[number], i: number, attemptedAt: Date): SendRecord => ({
+        outbox_id: c.id,
+        event_id: c.event_id,
+        client_id: c.client_id,
+        stage_id: c.client_id === a ? aLead : bLead,
+        platform: c.platform,
+        status: statuses[i % statuses.length]!,
+        dedup_key: c.event_id,
+        batch_size: claimed.length,
+        retry_count: 0,
+        attempted_at: attemptedAt.toISOString(),
+        dry_run: false,
+        pass_id: 'pass-1',
+      });
+      // Two batches, on either side of midnight UTC.
+      const first = claimed.slice(0, 6);
+      await store.outbox.commit({
+        owner: 'me',
+        now: at(14 * HOUR - 1000),
+        updates: first.map((c, i) => ({ id: c.id, status: statuses[i]!, attempts: 1 })),
+        records: first.map((c, i) => record(c, i, at(14 * HOUR - 1000))),
+      });
+      const second = claimed.slice(6);
+      // Its lease ran out and another sender took the rows: its updates are dropped, its records kept (and counted).
+      expect(await store.outbox.claim({ owner: 'other', now: at(14 * HOUR), cutoff: at(14 * HOUR), leaseUntil: at(15 * HOUR), limit: 100, retriesOnly: false })).toHaveLength(7);
+      await store.outbox.commit({
+        owner: 'me',
+        now: at(14 * HOUR + 1000),
+        updates: second.map((c, i) => ({ id: c.id, status: statuses[i]!, attempts: 1 })),
+        records: second.map((c, i) => record(c, i, at(14 * HOUR + 1000))),
+      });
+      // A batch without records (a retry's row update only) counts nothing.
+      await store.outbox.commit({ owner: 'other', now: at(14 * HOUR + 2000), updates: [], records: [] });
+
+      const stored = await storedSendDays(store, [a, b]);
+      expect(stored).toEqual(await recountSends());
+      expect(stored.reduce((n, d) => n + d.count, 0)).toBe(12);
+      expect(new Set(stored.map((d) => d.day))).toEqual(new Set(['2026-03-02', '2026-03-03']));
+      const dead = stored.filter((d) => d.status === 'dead');
+      const deadOf = (client: string) => dead.filter((d) => d.client_id === client).reduce((n, d) => n + d.count, 0);
+      expect(deadOf(a) + deadOf(b)).toBe(2);
+      expect(await store.stats.sendTotals({ status: 'dead', from: '2026-03-01' })).toEqual(
+        [a, b].filter((c) => deadOf(c) > 0).sort().map((client_id) => ({ client_id, count: deadOf(client_id) })),
+      );
+      expect(await store.stats.sendTotals({ status: 'dead', from: '2026-03-01', client_id: b })).toEqual(deadOf(b) > 0 ? [{ client_id: b, count: deadOf(b) }] : []);
+      expect(await store.stats.sendTotals({ status: 'sent', from: '2026-03-04' })).toEqual([]);
+      expect(await store.stats.sendDays({ client_id: a, from: '2026-03-03', to: '2026-03-03' })).toEqual(stored.filter((d) => d.client_id === a && d.day === '2026-03-03'));
+
+      await engine.backfillAgain();
+      expect(await storedSendDays(store, [a, b])).toEqual(stored);
+    });
+
+    it("finds each stage's latest event and its events in the last hour, for one client or all", async () => {
+      const a = (await store.clients.create({ name: 'A' })).id;
+      const b = (await store.clients.create({ name: 'B' })).id;
+      const lead = (await store.stages.create({ client_id: a, key: 'lead', name: 'Lead' })).stage.id;
+      const quiet = (await store.stages.create({ client_id: a, key: 'quiet', name: 'Quiet' })).stage.id;
+      const bLead = (await store.stages.create({ client_id: b, key: 'lead', name: 'Lead' })).stage.id;
+      await store.events.admit(newEvent(lead, a, { reference: 'old' }), at(-2 * HOUR));
+      for (let i = 0; i < 4; i++) await store.events.admit(newEvent(lead, a, { reference: `r${i}` }), at(-HOUR + 1000 * (i + 1)));
+      await store.events.admit(newEvent(bLead, b, { reference: 'x' }), at(-3 * 24 * HOUR));
+      expect(await store.stats.stageActivity({ now: NOW })).toEqual([
+        { stage_id: lead, client_id: a, last_event_at: at(-HOUR + 4000).toISOString(), last_hour: 4 },
+        { stage_id: quiet, client_id: a, last_hour: 0 },
+        { stage_id: bLead, client_id: b, last_event_at: at(-3 * 24 * HOUR).toISOString(), last_hour: 0 },
+      ]);
+      expect(await store.stats.stageActivity({ client_id: b, now: NOW })).toEqual([
+        { stage_id: bLead, client_id: b, last_event_at: at(-3 * 24 * HOUR).toISOString(), last_hour: 0 },
+      ]);
+      // The window slides: one second later the first of the four has left it.
+      expect((await store.stats.stageActivity({ client_id: a, now: at(1000) }))[0]?.last_hour).toBe(3);
+    });
+  });
+
   describe('outbox', () => {
     let clientId: string;
     let stageId: string;
@@ -580,6 +804,14 @@ export function storeContract(engine: EngineHarness): void {
       expect(await store.outbox.held()).toEqual([
         expect.objectContaining({ connection_id: google.id, platform: 'google', reason: 'auth: token revoked', waiting: 0 }),
       ]);
+      // One client's paused connections only.
+      expect(await store.outbox.held({ client_id: clientId })).toHaveLength(1);
+      expect(await store.outbox.held({ client_id: 'cli_other' })).toEqual([]);
+      // What a paused connection holds back, counted up to a cap when asked.
+      for (let i = 0; i < 4; i++) await store.events.admit(newEvent(stageId, clientId, { reference: `held-${i}` }), NOW);
+      expect((await store.outbox.held())[0]?.waiting).toBe(4);
+      expect((await store.outbox.held({ upTo: 3 }))[0]?.waiting).toBe(3);
+      expect((await store.outbox.held({ client_id: clientId, upTo: 10 }))[0]?.waiting).toBe(4);
     });
 
     it('renews and releases only the rows the owner holds, and finds the next follow-up', async () => {
@@ -649,6 +881,84 @@ export function storeContract(engine: EngineHarness): void {
     });
   });
 
+  describe('when a connection was last used', () => {
+    it('is set by a commit whose records reached the platform, to the latest attempt, never moved back', async () => {
+      const client = await store.clients.create({ name: 'A' });
+      const stageId = (await store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' })).stage.id;
+      const meta = await store.connections.save({ id: 'con_m', client_id: client.id, platform: 'meta', settings: { pixel_id: '1' }, secrets: 'v1:x', secret_names: ['access_token'] }, NOW);
+      const google = await store.connections.save({ id: 'con_g', client_id: client.id, platform: 'google', settings: {}, secrets: 'v1:y', secret_names: ['refresh_token'] }, NOW);
+      expect(meta.last_used_at).toBeUndefined();
+      const events = [newEvent(stageId, client.id, { reference: 'a' }), newEvent(stageId, client.id, { reference: 'b' })];
+      for (const e of events) await store.events.admit(e, NOW);
+      const claimed = await store.outbox.claim({ owner: 'me', now: NOW, cutoff: NOW, leaseUntil: at(HOUR), limit: 100, retriesOnly: false });
+      const record = (platform: 'meta' | 'google', i: number, extra: Record<string, unknown>) => {
+        const row = claimed.filter((c) => c.platform === platform)[i]!;
+        return {
+          outbox_id: row.id, event_id: row.event_id, client_id: client.id, stage_id: stageId, platform, connection_id: platform === 'meta' ? meta.id : google.id,
+          dedup_key: row.event_id, batch_size: 2, retry_count: 0, dry_run: false, pass_id: 'p', ...extra,
+        } as Parameters<Store['outbox']['commit']>[0]['records'][number];
+      };
+      // Meta: one sent at +2 s and one failed at +3 s; Google: pre-flight skips only (nothing went out).
+      await store.outbox.commit({
+        owner: 'me',
+        now: at(5000),
+        updates: [],
+        records: [
+          record('meta', 0, { status: 'sent', http_status: 200, attempted_at: at(2000).toISOString() }),
+          record('meta', 1, { status: 'failed', http_status: 400, attempted_at: at(3000).toISOString() }),
+          record('google', 0, { status: 'skipped', reason: 'missing_click_id', attempted_at: at(4000).toISOString() }),
+        ],
+      });
+      expect((await store.connections.get(client.id, 'meta'))?.last_used_at).toBe(at(3000).toISOString());
+      expect((await store.connections.get(client.id, 'google'))?.last_used_at).toBeUndefined();
+      // A Google validate-only answer used the credentials; an older commit (another process) moves nothing back.
+      await store.outbox.commit({
+        owner: 'me',
+        now: at(9000),
+        updates: [],
+        records: [
+          record('google', 1, { status: 'skipped', reason: 'dry_run', http_status: 200, attempted_at: at(8000).toISOString() }),
+          record('meta', 0, { status: 'retrying', reason: 'timeout', attempted_at: at(1000).toISOString() }),
+        ],
+      });
+      expect((await store.connections.get(client.id, 'google'))?.last_used_at).toBe(at(8000).toISOString());
+      expect((await store.connections.get(client.id, 'meta'))?.last_used_at).toBe(at(8000).toISOString());
+      await (await other()).outbox.commit({
+        owner: 'me',
+        now: at(9000),
+        updates: [],
+        records: [record('meta', 0, { status: 'retrying', reason: 'timeout', attempted_at: at(1000).toISOString() })],
+      });
+      expect((await store.connections.get(client.id, 'meta'))?.last_used_at).toBe(at(8000).toISOString());
+      // Saving new credentials keeps it: it says when the stored ones were last used.
+      expect((await store.connections.save({ id: 'x', client_id: client.id, platform: 'meta', settings: { pixel_id: '2' }, secrets: null, secret_names: [] }, at(HOUR))).last_used_at).toBe(
+        at(8000).toISOString(),
+      );
+    });
+  });
+
+  describe('pixel origins', () => {
+    it('keeps the latest hit per client and origin, across processes, and lists one client or all', async () => {
+      const a = await store.clients.create({ name: 'A', origins: ['https://a.example', 'https://www.a.example'] });
+      const b = await store.clients.create({ name: 'B', origins: ['https://b.example'] });
+      expect(await store.pixelOrigins.list({ client_id: a.id })).toEqual([]);
+      await store.pixelOrigins.seen(a.id, 'https://www.a.example', at(60_000));
+      await store.pixelOrigins.seen(a.id, 'https://a.example', NOW);
+      await store.pixelOrigins.seen(b.id, 'https://b.example', NOW);
+      // Another process with an older time (written later) leaves the later one.
+      await (await other()).pixelOrigins.seen(a.id, 'https://www.a.example', at(1000));
+      await store.pixelOrigins.seen(a.id, 'https://a.example', at(120_000));
+      expect(await store.pixelOrigins.list({ client_id: a.id })).toEqual([
+        { client_id: a.id, origin: 'https://a.example', last_seen_at: at(120_000).toISOString() },
+        { client_id: a.id, origin: 'https://www.a.example', last_seen_at: at(60_000).toISOString() },
+      ]);
+      // Every client's: grouped by client (their order is the engine's collation of ids), origins in order.
+      const all = (await store.pixelOrigins.list()).map((r) => `${r.client_id} ${r.origin}`);
+      expect([...all].sort()).toEqual([`${a.id} https://a.example`, `${a.id} https://www.a.example`, `${b.id} https://b.example`].sort());
+      expect(all.indexOf(`${a.id} https://www.a.example`) - all.indexOf(`${a.id} https://a.example`)).toBe(1);
+    });
+  });
+
   describe('scheduled runs', () => {
     it('lets one of two processes claim a slot, once', async () => {
       const slot = new Date('2026-03-02T03:00:00.000Z');
@@ -660,6 +970,25 @@ export function storeContract(engine: EngineHarness): void {
       expect(claims.filter(Boolean)).toHaveLength(1);
       await store.runs.finishSlot({ slot, now: at(1000), summary: { claimed: 3 } });
       expect(await store.runs.claimSlot({ slot, owner: 'c', trigger: 'schedule', now: at(2000) })).toBe(false);
+    });
+
+    it('lists the latest runs, newest slot first, a run in progress without its end', async () => {
+      expect(await store.runs.recent(5)).toEqual([]);
+      const slots = ['2026-02-28T03:00:00.000Z', '2026-03-01T03:00:00.000Z', '2026-03-02T03:00:00.000Z'].map((t) => new Date(t));
+      for (const slot of slots) await store.runs.claimSlot({ slot, owner: 'a', trigger: 'schedule', now: slot });
+      await store.runs.finishSlot({ slot: slots[0]!, now: new Date(slots[0]!.getTime() + 5000), summary: { sent: 1 } });
+      await store.runs.finishSlot({ slot: slots[1]!, now: new Date(slots[1]!.getTime() + 7000), summary: { pass_id: 'p2', sent: 12, dead: 1, duration_ms: 7000 } });
+      expect(await store.runs.recent(2)).toEqual([
+        { slot: '2026-03-02T03:00:00.000Z', owner: 'a', trigger: 'schedule', started_at: '2026-03-02T03:00:00.000Z' },
+        {
+          slot: '2026-03-01T03:00:00.000Z',
+          owner: 'a',
+          trigger: 'schedule',
+          started_at: '2026-03-01T03:00:00.000Z',
+          finished_at: '2026-03-01T03:00:07.000Z',
+          summary: { pass_id: 'p2', sent: 12, dead: 1, duration_ms: 7000 },
+        },
+      ]);
     });
   });
 
@@ -721,6 +1050,312 @@ export function storeContract(engine: EngineHarness): void {
       expect((await o.loginFailures.recent('k1', at(-30 * 60_000))).count).toBe(0);
       expect(await store.loginFailures.purge(at(-10 * 60_000))).toBe(1);
       expect((await store.loginFailures.recent('k2', at(-30 * 60_000))).count).toBe(0);
+    });
+  });
+
+  describe('dashboard lists', () => {
+    let a: string;
+    let b: string;
+    let leadA: string;
+    let saleA: string;
+    let leadB: string;
+    beforeEach(async () => {
+      a = (await store.clients.create({ name: 'A' })).id;
+      b = (await store.clients.create({ name: 'B' })).id;
+      leadA = (await store.stages.create({ client_id: a, key: 'lead', name: 'Lead' })).stage.id;
+      saleA = (await store.stages.create({ client_id: a, key: 'sale', name: 'Sale' })).stage.id;
+      leadB = (await store.stages.create({ client_id: b, key: 'lead', name: 'Lead' })).stage.id;
+    });
+
+    /** Every page forward from the first, then every page back from the last: the ids of each walk, newest first. */
+    async function walk<T>(read: (cursor?: PageCursor) => Promise<KeysetPage<T>>, id: (row: T) => string | number) {
+      const forward: Array<string | number> = [];
+      let page = await read();
+      expect(page.prev).toBeUndefined();
+      forward.push(...page.rows.map(id));
+      let pages = 1;
+      while (page.next !== undefined) {
+        page = await read({ after: page.next });
+        forward.push(...page.rows.map(id));
+        if (++pages > 200) throw new Error('too many pages');
+      }
+      const backward: Array<string | number> = [...page.rows.map(id)];
+      while (page.prev !== undefined) {
+        page = await read({ before: page.prev });
+        backward.unshift(...page.rows.map(id));
+        if (++pages > 400) throw new Error('too many pages');
+      }
+      return { forward, backward, pages };
+    }
+
+    interface Seeded {
+      id: string;
+      client: string;
+      stage: string;
+      source: 'pixel' | 'webhook';
+      reference: string;
+      click: boolean;
+      ms: number;
+      n: number;
+    }
+
+    /** 30 events of A (two stages, both sources, some with click IDs, several in one millisecond) and 6 of B. */
+    async function seedEvents(): Promise<Seeded[]> {
+      const seeded: Seeded[] = [];
+      for (let n = 0; n < 36; n++) {
+        const ofB = n % 6 === 5;
+        const client = ofB ? b : a;
+        const stage = ofB ? leadB : n % 3 === 0 ? saleA : leadA;
+        const source = n % 4 === 0 ? 'pixel' : 'webhook';
+        const click = n % 5 === 0 || n === 7;
+        // Events 10 to 14 share one millisecond: the keyset's tie-break orders them.
+        const ms = n >= 10 && n <= 14 ? 10 * 60_000 : n * 60_000;
+        const event = newEvent(stage, client, {
+          source,
+          reference: n === 20 || n === 3 ? 'crm-shared' : `crm-${n}`,
+          stage_key: stage === saleA ? 'sale' : 'lead',
+          ...(click ? { clicks: { gclid: { value: `G-${n}`, ts: NOW.toISOString() } } } : n === 8 ? { fbc: 'fb.1.1.x' } : {}),
+        });
+        await store.events.admit(event, at(ms));
+        seeded.push({ id: event.id, client, stage, source, reference: event.reference, click: click || n === 8, ms, n });
+      }
+      return seeded;
+    }
+    const newestFirst = (rows: Seeded[]) => [...rows].sort((x, y) => y.ms - x.ms || y.n - x.n).map((r) => r.id);
+
+    it('pages events newest first by keyset, with no duplicate and no gap either way', async () => {
+      const seeded = await seedEvents();
+      const expected = newestFirst(seeded.filter((e) => e.client === a));
+      const { forward, backward, pages } = await walk((cursor) => store.events.search({ client_id: a, limit: 4, ...(cursor ? { cursor } : {}) }), (e) => e.id);
+      expect(forward).toEqual(expected);
+      expect(backward).toEqual(expected);
+      expect(pages).toBeGreaterThan(10);
+      const all = await walk((cursor) => store.events.search({ limit: 7, ...(cursor ? { cursor } : {}) }), (e) => e.id);
+      expect(all.forward).toEqual(newestFirst(seeded));
+      expect(all.backward).toEqual(newestFirst(seeded));
+      // Events stored after a page was read never shift the next one.
+      const first = await store.events.search({ client_id: a, limit: 4 });
+      await store.events.admit(newEvent(leadA, a, { reference: 'late' }), at(100 * 60_000));
+      expect((await store.events.search({ client_id: a, limit: 4, cursor: { after: first.next! } })).rows.map((e) => e.id)).toEqual(expected.slice(4, 8));
+    });
+
+    it('filters events by stage, source, reference, received time and click IDs, alone and together', async () => {
+      const seeded = await seedEvents();
+      const cases: Array<{ name: string; query: Record<string, unknown>; keep: (e: Seeded) => boolean }> = [
+        { name: 'stage', query: { stage_id: saleA }, keep: (e) => e.stage === saleA },
+        { name: 'stage of the client', query: { stage_id: saleA, client_id: a }, keep: (e) => e.stage === saleA },
+        { name: 'stage of another client', query: { stage_id: leadB, client_id: a }, keep: () => false },
+        { name: 'source', query: { client_id: a, source: 'pixel' }, keep: (e) => e.client === a && e.source === 'pixel' },
+        { name: 'reference of a client', query: { client_id: a, reference: 'crm-shared' }, keep: (e) => e.client === a && e.reference === 'crm-shared' },
+        { name: 'reference of any client', query: { reference: 'crm-5' }, keep: (e) => e.reference === 'crm-5' },
+        { name: 'reference at a stage', query: { reference: 'crm-shared', stage_id: leadA }, keep: (e) => e.reference === 'crm-shared' && e.stage === leadA },
+        { name: 'with click IDs (fbc counts)', query: { client_id: a, has_click_id: true }, keep: (e) => e.client === a && e.click },
+        { name: 'without click IDs', query: { has_click_id: false }, keep: (e) => !e.click },
+        {
+          name: 'received time, from inclusive, before exclusive',
+          query: { client_id: a, received_from: at(10 * 60_000).toISOString(), received_before: at(20 * 60_000).toISOString() },
+          keep: (e) => e.client === a && e.ms >= 10 * 60_000 && e.ms < 20 * 60_000,
+        },
+        {
+          name: 'everything at once',
+          query: { client_id: a, stage_id: leadA, source: 'webhook', has_click_id: false, received_from: at(5 * 60_000).toISOString() },
+          keep: (e) => e.client === a && e.stage === leadA && e.source === 'webhook' && !e.click && e.ms >= 5 * 60_000,
+        },
+      ];
+      for (const { name, query, keep } of cases) {
+        const { forward, backward } = await walk((cursor) => store.events.search({ ...query, limit: 3, ...(cursor ? { cursor } : {}) }), (e) => e.id);
+        expect(forward, name).toEqual(newestFirst(seeded.filter(keep)));
+        expect(backward, name).toEqual(newestFirst(seeded.filter(keep)));
+      }
+    });
+
+    it('stops a page at its scan limit when a filter no index narrows is rare, and goes on from there', async () => {
+      const seeded = await seedEvents();
+      const pixel = newestFirst(seeded.filter((e) => e.client === a && e.source === 'pixel'));
+      const first = await store.events.search({ client_id: a, source: 'pixel', limit: 5, scan_limit: 6 });
+      expect(first.rows.length).toBeLessThan(5);
+      expect(first.scan).toEqual({ scanned: 6, scanned_to: expect.stringMatching(/^2026-03-02T/) });
+      const { forward, backward } = await walk(
+        (cursor) => store.events.search({ client_id: a, source: 'pixel', limit: 5, scan_limit: 6, ...(cursor ? { cursor } : {}) }),
+        (e) => e.id,
+      );
+      expect(forward).toEqual(pixel);
+      expect(backward).toEqual(pixel);
+    });
+
+    it('refuses a cursor it did not make, and reads an event only for its own client', async () => {
+      const [e] = await seedEvents();
+      await expect(store.events.search({ limit: 5, cursor: { after: "1'; DROP TABLE events; --" } })).rejects.toThrow(InvalidInputError);
+      await expect(store.sends.search({ limit: 5, cursor: { before: '12' } })).rejects.toThrow(InvalidInputError);
+      expect((await store.events.getOfClient(e!.id, e!.client))?.id).toBe(e!.id);
+      expect(await store.events.getOfClient(e!.id, e!.client === a ? b : a)).toBeUndefined();
+      expect(await store.events.getOfClient('missing', a)).toBeUndefined();
+    });
+
+    /** Audit records for 8 events of A and 4 of B on every platform, at spread times. */
+    async function seedSends(): Promise<Array<AuditRecord & { n: number; ms: number }>> {
+      const events: Array<{ id: string; client: string; stage: string }> = [];
+      for (let i = 0; i < 12; i++) {
+        const client = i % 3 === 2 ? b : a;
+        const stage = client === b ? leadB : leadA;
+        const event = newEvent(stage, client, { reference: `s-${i}` });
+        await store.events.admit(event, NOW);
+        events.push({ id: event.id, client, stage });
+      }
+      const claimed = await store.outbox.claim({ owner: 'seed', now: NOW, cutoff: NOW, leaseUntil: at(HOUR), limit: 100, retriesOnly: false });
+      const records: Array<AuditRecord & { n: number; ms: number }> = [];
+      const statuses = ['sent', 'sent', 'failed', 'skipped', 'retrying', 'dead'] as const;
+      let n = 0;
+      for (const row of claimed.sort((x, y) => x.id - y.id)) {
+        const event = events.find((e) => e.id === row.event_id)!;
+        // Three attempts share each minute: the id orders them.
+        const ms = 60_000 * Math.floor(n / 3);
+        records.push({
+          n,
+          ms,
+          outbox_id: row.id,
+          event_id: row.event_id,
+          client_id: event.client,
+          stage_id: event.stage,
+          platform: row.platform,
+          status: statuses[n % statuses.length]!,
+          dedup_key: row.event_id,
+          batch_size: 1,
+          retry_count: 0,
+          attempted_at: at(ms).toISOString(),
+          dry_run: false,
+          pass_id: 'p',
+        });
+        n++;
+      }
+      // Committed out of time order, as two workers would: the list is by attempt time.
+      const shuffled = [...records].sort((x, y) => (x.n % 2) - (y.n % 2) || x.n - y.n);
+      for (const r of shuffled) {
+        const { n: _n, ms: _ms, ...record } = r;
+        await store.outbox.commit({ owner: 'seed', now: NOW, updates: [], records: [record as never] });
+      }
+      return records;
+    }
+
+    it('pages the audit log by attempt time with every filter, alone and together', async () => {
+      const records = await seedSends();
+      const ids = async (query: Record<string, unknown>) => {
+        const seen = await walk((cursor) => store.sends.search({ ...query, limit: 4, ...(cursor ? { cursor } : {}) }), (s) => `${s.event_id}/${s.platform}/${s.attempted_at}`);
+        expect(seen.backward).toEqual(seen.forward);
+        return seen.forward;
+      };
+      // Ties in time are ordered by id, which here follows commit order: check the set per minute and the time order.
+      const expectSame = async (name: string, query: Record<string, unknown>, keep: (r: (typeof records)[number]) => boolean) => {
+        const got = await ids(query);
+        const want = records.filter(keep);
+        expect([...got].sort(), name).toEqual(want.map((r) => `${r.event_id}/${r.platform}/${r.attempted_at}`).sort());
+        const times = got.map((k) => String(k).split('/')[2]!);
+        expect(times, name).toEqual([...times].sort().reverse());
+      };
+      await expectSame('all', {}, () => true);
+      await expectSame('client', { client_id: a }, (r) => r.client_id === a);
+      await expectSame('status', { status: 'failed' }, (r) => r.status === 'failed');
+      await expectSame('client and status', { client_id: b, status: 'sent' }, (r) => r.client_id === b && r.status === 'sent');
+      await expectSame('platform', { platform: 'google' }, (r) => r.platform === 'google');
+      await expectSame('client, status and platform', { client_id: a, status: 'sent', platform: 'meta' }, (r) => r.client_id === a && r.status === 'sent' && r.platform === 'meta');
+      const event = records[4]!.event_id;
+      await expectSame('event', { event_id: event }, (r) => r.event_id === event);
+      await expectSame('event of another client', { event_id: event, client_id: records[4]!.client_id === a ? b : a }, () => false);
+      await expectSame(
+        'time range, from inclusive, before exclusive',
+        { attempted_from: at(3 * 60_000).toISOString(), attempted_before: at(6 * 60_000).toISOString() },
+        (r) => r.ms >= 3 * 60_000 && r.ms < 6 * 60_000,
+      );
+      const page = await store.sends.search({ client_id: a, limit: 2 });
+      expect(page.rows[0]).toMatchObject({ client_id: a, dry_run: false, batch_size: 1, pass_id: 'p', error_message: null });
+    });
+
+    it('lists the rows a pass would claim now without leasing them, and reads rows by id and by events', async () => {
+      const events = [];
+      for (let i = 0; i < 4; i++) {
+        const e = newEvent(i === 3 ? leadB : leadA, i === 3 ? b : a, { reference: `d-${i}` });
+        await store.events.admit(e, at(i === 2 ? HOUR : 0));
+        events.push(e);
+      }
+      const due = await store.outbox.due({ now: at(60_000), limit: 100 });
+      // Event 2 is due only in an hour.
+      expect(new Set(due.map((d) => d.event_id))).toEqual(new Set([events[0]!.id, events[1]!.id, events[3]!.id]));
+      expect(due.every((d) => d.status === 'pending' && d.attempts === 0)).toBe(true);
+      expect((await store.outbox.due({ now: at(60_000), limit: 100, client_id: b })).map((d) => d.client_id)).toEqual([b, b, b]);
+      expect(await store.outbox.due({ now: at(60_000), limit: 2 })).toHaveLength(2);
+      // Listing leased nothing: a claim takes every due row.
+      const claimed = await store.outbox.claim({ owner: 'x', now: at(60_000), cutoff: at(60_000), leaseUntil: at(HOUR), limit: 1, retriesOnly: false });
+      const left = await store.outbox.due({ now: at(60_000), limit: 100 });
+      expect(left).toHaveLength(8);
+      expect(left.map((d) => d.id)).not.toContain(claimed[0]!.id);
+      // A paused connection holds its rows back, as claims do.
+      const meta = await store.connections.save({ id: 'con_m', client_id: a, platform: 'meta', settings: {}, secrets: null, secret_names: [] }, NOW);
+      await store.connections.pause(meta.id, 'auth', NOW);
+      expect((await store.outbox.due({ now: at(60_000), limit: 100 })).filter((d) => d.client_id === a && d.platform === 'meta')).toEqual([]);
+      const rows = await store.outbox.forEvents([events[0]!.id, events[3]!.id, 'missing']);
+      expect(rows.map((r) => [r.event_id, r.platform])).toEqual([
+        [events[0]!.id, 'meta'],
+        [events[0]!.id, 'google'],
+        [events[0]!.id, 'tiktok'],
+        [events[3]!.id, 'meta'],
+        [events[3]!.id, 'google'],
+        [events[3]!.id, 'tiktok'],
+      ]);
+      expect(await store.outbox.get(rows[3]!.id)).toMatchObject({ id: rows[3]!.id, event_id: events[3]!.id, client_id: b, status: 'pending', attempts: 0 });
+      expect(await store.outbox.get(999_999)).toBeUndefined();
+    });
+
+    it('makes a failed or dead row due again with its audit record, once, keeping its first attempt', async () => {
+      const event = newEvent(leadA, a, { reference: 'retry' });
+      await store.events.admit(event, NOW);
+      const claimed = await store.outbox.claim({ owner: 'p', now: NOW, cutoff: NOW, leaseUntil: at(HOUR), limit: 10, retriesOnly: false });
+      const [meta, google, tiktok] = ['meta', 'google', 'tiktok'].map((p) => claimed.find((c) => c.platform === p)!);
+      const first = at(1000).toISOString();
+      await store.outbox.commit({
+        owner: 'p',
+        now: at(1000),
+        updates: [
+          { id: meta!.id, status: 'dead', attempts: 3, first_attempt_at: first, last_error: 'server_error: 503' },
+          { id: google!.id, status: 'failed', attempts: 1, first_attempt_at: first, last_error: 'invalid' },
+          { id: tiktok!.id, status: 'sent', attempts: 1, first_attempt_at: first },
+        ],
+        records: [],
+      });
+      expect((await store.outbox.get(meta!.id))?.finished_at).toBe(first);
+      const record = (id: number, platform: 'meta' | 'google' | 'tiktok'): AuditRecord => ({
+        outbox_id: id,
+        event_id: event.id,
+        client_id: a,
+        stage_id: leadA,
+        platform,
+        status: 'retrying',
+        reason: 'retry_requested',
+        message: 'Retry requested in the dashboard by ada@agency.example.',
+        dedup_key: event.id,
+        retry_count: 3,
+        attempted_at: at(HOUR).toISOString(),
+        next_attempt_at: at(HOUR).toISOString(),
+        dry_run: false,
+      });
+      expect(await store.outbox.retryNow({ id: meta!.id, now: at(HOUR), record: record(meta!.id, 'meta') })).toBe(true);
+      expect(await store.outbox.get(meta!.id)).toMatchObject({ status: 'retrying', due_at: at(HOUR).toISOString(), attempts: 3, first_attempt_at: first, last_error: 'server_error: 503' });
+      expect((await store.outbox.get(meta!.id))?.finished_at).toBeUndefined();
+      // Already due again, or sent: nothing changes, nothing is recorded.
+      expect(await store.outbox.retryNow({ id: meta!.id, now: at(HOUR), record: record(meta!.id, 'meta') })).toBe(false);
+      expect(await store.outbox.retryNow({ id: tiktok!.id, now: at(HOUR), record: record(tiktok!.id, 'tiktok') })).toBe(false);
+      expect(await store.outbox.retryNow({ id: google!.id, now: at(HOUR), record: record(google!.id, 'google') })).toBe(true);
+      const log = await store.sends.search({ event_id: event.id, limit: 10 });
+      expect(log.rows.map((s) => [s.platform, s.status, s.reason, s.batch_size, s.pass_id])).toEqual([
+        ['google', 'retrying', 'retry_requested', null, null],
+        ['meta', 'retrying', 'retry_requested', null, null],
+      ]);
+      // Each request counts in the overview's daily roll-up like any audit record, in the same transaction.
+      const days = await store.stats.sendDays({ client_id: a, from: '2000-01-01', to: '2100-01-01' });
+      expect(days.filter((d) => d.status === 'retrying').reduce((n, d) => n + d.count, 0)).toBe(2);
+      // The next follow-up pass takes both.
+      const retried = await store.outbox.claim({ owner: 'q', now: at(HOUR), cutoff: at(HOUR), leaseUntil: at(2 * HOUR), limit: 10, retriesOnly: true });
+      expect(retried.map((c) => c.platform).sort()).toEqual(['google', 'meta']);
+      expect(retried.find((c) => c.platform === 'meta')).toMatchObject({ attempts: 3, first_attempt_at: first });
     });
   });
 }

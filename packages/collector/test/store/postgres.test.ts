@@ -6,7 +6,12 @@ import { SchemaTooNewError } from '../../src/errors.js';
 import { migrationsDir, readMigrations } from '../../src/store/migrations.js';
 import { openStore, StoreOpenError } from '../../src/store/open.js';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres/index.js';
-import { CLAIM_SQL, COMMIT_ROWS_SQL, OWNED_ROWS_SQL } from '../../src/store/postgres/outbox.js';
+import { migratePostgres, POSTGRES_MIGRATIONS_DIR } from '../../src/store/postgres/migrate.js';
+import { eventSearchSql } from '../../src/store/postgres/events.js';
+import { CLAIM_SQL, COMMIT_ROWS_SQL, DUE_SQL, OWNED_ROWS_SQL, RETRY_NOW_SQL } from '../../src/store/postgres/outbox.js';
+import { sendSearchSql } from '../../src/store/postgres/send-log.js';
+import type { Direction, Position } from '../../src/store/keyset.js';
+import type { EventSearch, SendSearch } from '../../src/store/types.js';
 import { storeContract, type EngineHarness } from './contract.js';
 
 /** The PostgreSQL engine for the contract: a new database per test; "another process" is a second pool on it. */
@@ -49,6 +54,10 @@ function postgresHarness(): EngineHarness {
     },
     async rows(table) {
       return raw(async (c) => (await c.query(`SELECT * FROM ${table}`)).rows as Array<Record<string, unknown>>);
+    },
+    async backfillAgain() {
+      await raw((c) => c.query("DROP TABLE daily_events; DROP TABLE daily_sends; DELETE FROM schema_migrations WHERE name = '003_daily_counts.sql'"));
+      expect(await migratePostgres(primary!.pool)).toEqual(['003_daily_counts.sql']);
     },
     async cleanup() {
       await db?.drop();
@@ -151,3 +160,126 @@ describe('PostgreSQL store: the database', () => {
     await store.close();
   });
 });
+
+/** Every subset of the given filters. */
+function subsets<T extends object>(filters: T): Array<Partial<T>> {
+  const keys = Object.keys(filters) as Array<keyof T>;
+  return Array.from({ length: 2 ** keys.length }, (_, mask) =>
+    Object.fromEntries(keys.filter((_, i) => mask & (1 << i)).map((k) => [k, filters[k]])) as Partial<T>,
+  );
+}
+
+describe('PostgreSQL store: the dashboard lists read through indexes', () => {
+  let db: TestDatabase | undefined;
+  afterEach(async () => {
+    await db?.drop();
+    db = undefined;
+  });
+
+  it('reads every combination of event and audit log filters in the list order, through the index of its shape', async () => {
+    // 60,000 events of three clients (70 %, 25 %, 5 %) on two stages each, their 180,000 audit
+    // rows (2 % failed), statistics taken: the planner chooses by them, and must choose an index
+    // walk in the list's order that stops at the page's limit, never a scan and a sort.
+    db = await newTestDatabase();
+    const store = await openPostgresStore(db.url);
+    const clients: string[] = [];
+    const stages: string[] = [];
+    for (const name of ['A', 'B', 'C']) {
+      const client = await store.clients.create({ name });
+      clients.push(client.id);
+      for (const key of ['lead', 'sale']) stages.push((await store.stages.create({ client_id: client.id, key, name: key })).stage.id);
+    }
+    await store.pool.query(
+      `INSERT INTO events (id, client_id, stage_id, stage_key, source, reference, received_at, received_ms, consent, gclid)
+       SELECT 'e' || i, ($1::text[])[k + 1], ($2::text[])[k * 2 + i % 2 + 1], 'lead', CASE WHEN i % 7 = 0 THEN 'pixel' ELSE 'webhook' END,
+         'r' || i, to_timestamp(1772445600 + i), (1772445600 + i)::bigint * 1000, 'granted', CASE WHEN i % 3 = 0 THEN 'g' || i END
+       FROM generate_series(1, 60000) AS i, LATERAL (SELECT CASE WHEN i % 20 < 14 THEN 0 WHEN i % 20 < 19 THEN 1 ELSE 2 END AS k) AS pick`,
+      [clients, stages],
+    );
+    await store.pool.query(
+      `INSERT INTO send_attempts (event_id, client_id, stage_id, platform, attempted_at, status, dedup_key, retry_count)
+       SELECT e.id, e.client_id, e.stage_id, p, e.received_at, CASE WHEN e.seq % 50 = 0 THEN 'failed' ELSE 'sent' END, e.id, 0
+       FROM events e, unnest(ARRAY['meta', 'google', 'tiktok']) AS p`,
+    );
+    await store.pool.query('VACUUM ANALYZE events');
+    await store.pool.query('VACUUM ANALYZE send_attempts');
+    const explain = async (statement: { text: string; values: unknown[] }, table: string): Promise<{ scans: string[]; sorts: string[] }> => {
+      const { rows } = await store.pool.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${statement.text}`, statement.values);
+      const scans: string[] = [];
+      const sorts: string[] = [];
+      const walk = (node: Record<string, unknown>): void => {
+        if (node['Relation Name'] === table || node['Node Type'] === 'Bitmap Index Scan') scans.push(`${String(node['Node Type'])} ${String(node['Index Name'] ?? '')}`.trim());
+        if (node['Node Type'] === 'Sort' || node['Node Type'] === 'Incremental Sort') sorts.push(String(node['Node Type']));
+        for (const child of (node['Plans'] as Array<Record<string, unknown>> | undefined) ?? []) walk(child);
+      };
+      walk((rows[0]!['QUERY PLAN'] as Array<{ Plan: Record<string, unknown> }>)[0]!.Plan);
+      return { scans, sorts };
+    };
+    const ways: Array<[Direction, Position | undefined]> = [
+      ['older', undefined],
+      ['older', { t: 1772445600_000 + 30_000_000, id: 30_000 }],
+      ['newer', { t: 1772445600_000 + 30_000_000, id: 30_000 }],
+    ];
+
+    const events: Omit<EventSearch, 'limit'> = {
+      client_id: clients[1]!,
+      stage_id: stages[2]!,
+      source: 'pixel',
+      reference: 'r200',
+      received_from: new Date(1772445600_000 + 10_000_000).toISOString(),
+      received_before: new Date(1772445600_000 + 50_000_000).toISOString(),
+      has_click_id: true,
+    };
+    for (const filters of subsets(events)) {
+      for (const [direction, cursor] of ways) {
+        const query = { ...filters, limit: 50 };
+        const { scans, sorts } = await explain(eventSearchSql(query, direction, cursor, 51), 'events');
+        const index = query.reference !== undefined ? 'events_client_reference' : query.stage_id !== undefined ? 'events_stage_time' : query.client_id !== undefined ? 'events_client_time' : 'events_time';
+        const name = `${JSON.stringify(query)} ${direction} ${cursor ? 'cursor' : ''}`;
+        expect(scans, name).toEqual([expect.stringMatching(new RegExp(`^Index (Only )?Scan ${index}$`))]);
+        // The reference's index ends with the time, not seq: a reference's few rows may be sorted.
+        const allowed = query.reference !== undefined ? ['Sort', 'Incremental Sort'] : [];
+        expect(sorts.filter((sort) => !allowed.includes(sort)), name).toEqual([]);
+      }
+    }
+
+    const sends: Omit<SendSearch, 'limit'> = {
+      client_id: clients[1]!,
+      platform: 'meta',
+      status: 'failed',
+      event_id: 'e200',
+      attempted_from: new Date(1772445600_000 + 10_000_000).toISOString(),
+      attempted_before: new Date(1772445600_000 + 50_000_000).toISOString(),
+    };
+    for (const filters of subsets(sends)) {
+      for (const [direction, cursor] of ways) {
+        const query = { ...filters, limit: 50 };
+        const { scans, sorts } = await explain(sendSearchSql(query, direction, cursor, 51), 'send_attempts');
+        const index =
+          query.event_id !== undefined
+            ? 'send_attempts_event'
+            : query.client_id !== undefined && query.status !== undefined
+              ? 'send_attempts_client_status_time'
+              : query.status !== undefined
+                ? 'send_attempts_status_time'
+                : query.client_id !== undefined
+                  ? 'send_attempts_client_time'
+                  : 'send_attempts_time';
+        const name = `${JSON.stringify(query)} ${direction} ${cursor ? 'cursor' : ''}`;
+        // An event's few attempts may be read through a bitmap of send_attempts_event.
+        if (query.event_id !== undefined && scans[0] === 'Bitmap Heap Scan') expect(scans, name).toEqual(['Bitmap Heap Scan', `Bitmap Index Scan ${index}`]);
+        else expect(scans, name).toEqual([expect.stringMatching(new RegExp(`^Index (Only )?Scan ${index}$`))]);
+        // An event's few attempts are sorted.
+        expect(sorts.filter(() => query.event_id === undefined), name).toEqual([]);
+      }
+    }
+
+    // The preview's due rows and "retry now" through indexes.
+    const due = await explain({ text: DUE_SQL, values: [new Date(), null, 200] }, 'outbox');
+    expect(due.scans.every((scan) => !scan.startsWith('Seq Scan'))).toBe(true);
+    const retry = await explain({ text: RETRY_NOW_SQL, values: [1, new Date()] }, 'outbox');
+    expect(retry.scans).toEqual(['ModifyTable', 'Index Scan outbox_pkey']);
+    await store.close();
+  }, 120_000);
+});
+

@@ -3,9 +3,14 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MigrationError, SchemaTooNewError } from '../../src/errors.js';
 import { hashToken, newEventId, randomBase62, tokenMatches } from '../../src/domain/tokens.js';
-import { createSqliteStore, openDb, SQLITE_MIGRATIONS_DIR, type Db, type SqliteStore } from '../../src/store/sqlite/index.js';
+import { createSqliteStore, migrate, openDb, SQLITE_MIGRATIONS_DIR, type Db, type SqliteStore } from '../../src/store/sqlite/index.js';
 import { tempDir } from '../helpers/harness.js';
 import { NOW, newEvent, storeContract, type EngineHarness } from './contract.js';
+import { eventSearchSql } from '../../src/store/sqlite/events.js';
+import { DUE_SQL, RETRY_NOW_SQL } from '../../src/store/sqlite/outbox.js';
+import { sendSearchSql } from '../../src/store/sqlite/send-log.js';
+import type { EventSearch, SendSearch } from '../../src/store/types.js';
+import type { Direction } from '../../src/store/keyset.js';
 
 /** The SQLite engine for the contract: a file in a temp dir; "another process" is a second connection on it. */
 function sqliteHarness(): EngineHarness {
@@ -30,6 +35,10 @@ function sqliteHarness(): EngineHarness {
     },
     async rows(table) {
       return db!.prepare(`SELECT * FROM ${table}`).all() as Array<Record<string, unknown>>;
+    },
+    async backfillAgain() {
+      db!.exec("DROP TABLE daily_events; DROP TABLE daily_sends; DELETE FROM schema_migrations WHERE name = '008_daily_counts.sql'");
+      expect(migrate(db!)).toEqual(['008_daily_counts.sql']);
     },
     async cleanup() {
       if (db?.open) db.close();
@@ -154,6 +163,122 @@ describe('SQLite store: the file', () => {
     expect((await other.events.admit(newEvent(stageId, clientId, { reference: 'c' }), at(2000))).status).toBe('stored');
     await other.close();
     expect(store.events.admitNow(newEvent(stageId, clientId, { reference: 'd' }), at(3000)).status).toBe('rate_limited');
+  });
+});
+
+/** Every subset of the given filters. */
+function subsets<T extends object>(filters: T): Array<Partial<T>> {
+  const keys = Object.keys(filters) as Array<keyof T>;
+  return Array.from({ length: 2 ** keys.length }, (_, mask) =>
+    Object.fromEntries(keys.filter((_, i) => mask & (1 << i)).map((k) => [k, filters[k]])) as Partial<T>,
+  );
+}
+
+describe('SQLite store: the dashboard lists read through indexes', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let db: Db;
+  beforeEach(async () => {
+    tmp = tempDir();
+    db = openDb(join(tmp.dir, 'plans.db'));
+    const store = createSqliteStore(db, { now: () => NOW, perHour: 1_000_000 });
+    // Two clients, a few thousand events and audit rows, statistics gathered: the planner's own
+    // choice would be free to change with them; every statement pins its index.
+    const clients = [await store.clients.create({ name: 'A' }), await store.clients.create({ name: 'B' })];
+    const stages = await Promise.all(clients.map(async (c) => (await store.stages.create({ client_id: c.id, key: 'lead', name: 'Lead' })).stage));
+    db.transaction(() => {
+      for (let i = 0; i < 3000; i++) {
+        const stage = stages[i % 2]!;
+        store.events.admitNow(newEvent(stage.id, stage.client_id, { reference: `r${i}`, source: i % 7 === 0 ? 'pixel' : 'webhook' }), new Date(NOW.getTime() + i * 1000));
+      }
+      db.exec(`INSERT INTO send_attempts (outbox_id, event_id, client_id, stage_id, platform, attempted_at, status, dedup_key, retry_count)
+        SELECT o.id, o.event_id, o.client_id, e.stage_id, o.platform, e.received_at,
+          CASE WHEN o.id % 50 = 0 THEN 'failed' ELSE 'sent' END, o.event_id, 0
+        FROM outbox o JOIN events e ON e.id = o.event_id`);
+    })();
+    db.exec('ANALYZE');
+  });
+  afterEach(() => {
+    if (db.open) db.close();
+    tmp.cleanup();
+  });
+
+  function plan(sql: string, params: Record<string, unknown> | unknown[]): string[] {
+    const statement = db.prepare(`EXPLAIN QUERY PLAN ${sql}`);
+    return ((Array.isArray(params) ? statement.all(...params) : statement.all(params)) as Array<{ detail: string }>).map((r) => r.detail);
+  }
+  /** A scan of a whole table (no index), or a sort of what an index read: neither stops at the page's limit. */
+  const unbounded = (details: string[]) => details.filter((d) => (/^SCAN (events|send_attempts|outbox)\b/.test(d) && !/USING (COVERING )?INDEX/.test(d)) || /TEMP B-TREE FOR ORDER BY/.test(d));
+  const ways: Array<[Direction, boolean]> = [['older', false], ['older', true], ['newer', true]];
+
+  it('reads every combination of event filters in the list order, through the index of its shape', () => {
+    const all: Omit<EventSearch, 'limit'> = {
+      client_id: 'cli_x',
+      stage_id: 'stg_x',
+      source: 'pixel',
+      reference: 'crm-1',
+      received_from: NOW.toISOString(),
+      received_before: new Date(NOW.getTime() + 3_600_000).toISOString(),
+      has_click_id: true,
+    };
+    let checked = 0;
+    for (const filters of subsets(all)) {
+      for (const [direction, cursor] of ways) {
+        const query = { ...filters, limit: 50 };
+        const { sql, params } = eventSearchSql(query, direction, cursor);
+        const details = plan(sql, { ...params, t: NOW.getTime(), id: 10, n: 51 });
+        const index =
+          query.reference !== undefined ? 'events_client_reference' : query.stage_id !== undefined ? 'events_stage_time' : query.client_id !== undefined ? 'events_client_time' : 'events_time';
+        expect(details.join('\n'), JSON.stringify(query)).toMatch(new RegExp(`(SEARCH|SCAN) events USING INDEX ${index}\\b`));
+        // A reference of any client: each client's few events of that reference, then sorted.
+        const sorted = query.reference !== undefined && query.client_id === undefined;
+        expect(unbounded(details).filter((d) => !(sorted && /TEMP B-TREE FOR ORDER BY/.test(d))), `${JSON.stringify(query)}\n${details.join('\n')}`).toEqual([]);
+        checked++;
+      }
+    }
+    expect(checked).toBe(2 ** 7 * 3);
+  });
+
+  it('reads every combination of audit log filters in the list order, through the index of its shape', () => {
+    const all: Omit<SendSearch, 'limit'> = {
+      client_id: 'cli_x',
+      platform: 'meta',
+      status: 'failed',
+      event_id: 'e1',
+      attempted_from: NOW.toISOString(),
+      attempted_before: new Date(NOW.getTime() + 3_600_000).toISOString(),
+    };
+    for (const filters of subsets(all)) {
+      for (const [direction, cursor] of ways) {
+        const query = { ...filters, limit: 50 };
+        const { sql, params } = sendSearchSql(query, direction, cursor);
+        const details = plan(sql, { ...params, t: NOW.toISOString(), id: 10, n: 51 });
+        const index =
+          query.event_id !== undefined
+            ? 'send_attempts_event'
+            : query.client_id !== undefined && query.status !== undefined
+              ? 'send_attempts_client_status_time'
+              : query.status !== undefined
+                ? 'send_attempts_status_time'
+                : query.client_id !== undefined
+                  ? 'send_attempts_client_time'
+                  : 'send_attempts_time';
+        expect(details.join('\n'), JSON.stringify(query)).toMatch(new RegExp(`(SEARCH|SCAN) send_attempts USING INDEX ${index}\\b`));
+        // An event's attempts are a few rows, sorted.
+        const sorted = query.event_id !== undefined;
+        expect(unbounded(details).filter((d) => !(sorted && /TEMP B-TREE FOR ORDER BY/.test(d))), `${JSON.stringify(query)}\n${details.join('\n')}`).toEqual([]);
+      }
+    }
+  });
+
+  it('lists the due rows, makes a row due again and reads rows by event through indexes', () => {
+    const now = new Date(NOW.getTime() + 3_600_000).toISOString();
+    for (const clientId of [null, 'cli_x']) {
+      const details = plan(DUE_SQL, { now, client_id: clientId, limit: 200 });
+      expect(details.join('\n')).toMatch(/SEARCH o USING INDEX outbox_due/);
+      expect(unbounded(details)).toEqual([]);
+    }
+    expect(plan(RETRY_NOW_SQL, { id: 1, now }).join('\n')).toMatch(/SEARCH outbox USING INTEGER PRIMARY KEY/);
+    expect(plan('SELECT * FROM outbox WHERE event_id IN (?, ?) ORDER BY id', ['a', 'b']).join('\n')).toMatch(/SEARCH outbox USING INDEX sqlite_autoindex_outbox_1 \(event_id=\?\)/);
   });
 });
 

@@ -6,7 +6,7 @@
  * a platform never imports another.
  */
 import type { z } from 'zod';
-import type { ClickIdName } from '../click-ids.js';
+import type { ClickIdName, CookieIdName } from '../click-ids.js';
 import type { FetchLike, HttpRequest } from '../http.js';
 import type { Classified } from '../outcomes.js';
 import type { OutboxStore } from '../outbox-store.js';
@@ -185,6 +185,8 @@ export interface PlatformAdapter<
   readonly name: string;
   /** The click IDs a conversion can be attributed with on this platform, each one of `CLICK_ID_NAMES`. */
   readonly clickIds: readonly ClickIdName[];
+  /** The first-party cookie IDs the platform matches conversions with, each one of `COOKIE_ID_NAMES` (none for Google). */
+  readonly cookieIds: readonly CookieIdName[];
   /** The connection's fields and schema. */
   readonly connection: ConnectionSpec<C>;
   /** The real API base URLs, by their key in `sendBatch`'s `urls`. */

@@ -7,7 +7,7 @@
  * (README, "Adding a platform").
  */
 import { z } from 'zod';
-import { CLICK_ID_NAMES } from '../click-ids.js';
+import { CLICK_ID_NAMES, COOKIE_ID_NAMES } from '../click-ids.js';
 import { SenderError } from '../errors.js';
 import type { PlatformAdapter } from './adapter.js';
 import { google } from './google/index.js';
@@ -33,7 +33,7 @@ export type ApiVersions = Record<Parts<Adapter>['v'], string>;
 /** An adapter as the shared engine holds it: any platform's, fed only its own connections and plans. */
 export type AnyPlatformAdapter = PlatformAdapter<Connection, Plan, string, string>;
 
-export { CLICK_ID_NAMES };
+export { CLICK_ID_NAMES, COOKIE_ID_NAMES };
 
 /** Every platform id, in registry order. */
 export const PLATFORM_IDS: readonly Platform[] = PLATFORMS.map((p) => p.id);

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { CLICK_ID_NAMES } from '../../src/click-ids.js';
+import { CLICK_ID_NAMES, COOKIE_ID_NAMES } from '../../src/click-ids.js';
 import { PLATFORM_BATCH_LIMITS } from '../../src/pass-batches.js';
 import type { SendContext } from '../../src/platforms/adapter.js';
 import {
@@ -92,6 +92,11 @@ describe('click IDs', () => {
   it('keeps msclkid, captured for no platform yet, and nothing else unclaimed', () => {
     const claimed = new Set<string>(PLATFORMS.flatMap((p) => p.clickIds));
     expect(CLICK_ID_NAMES.filter((id) => !claimed.has(id))).toEqual(['msclkid']);
+  });
+
+  it("takes every adapter's cookie IDs from the one list, and each cookie ID is some platform's", () => {
+    for (const p of PLATFORMS) for (const id of p.cookieIds) expect(COOKIE_ID_NAMES).toContain(id);
+    expect(new Set(PLATFORMS.flatMap((p) => p.cookieIds))).toEqual(new Set(COOKIE_ID_NAMES));
   });
 
   it('lets every listed click ID through the event schema', () => {

@@ -1,5 +1,5 @@
 /** PostgreSQL storage of clients and their allowed page origins. */
-import { checkClientInput, checkDefaultCountry, normalizeOrigin } from '../../domain/origins.js';
+import { checkClientInput, checkClientName, checkDefaultCountry, normalizeOrigin } from '../../domain/origins.js';
 import { newClientId, newSiteKey } from '../../domain/tokens.js';
 import { createAsyncCatalogCache, type CatalogVersion } from '../catalog-cache.js';
 import type { Client, ClientStore } from '../types.js';
@@ -77,6 +77,14 @@ export function createClients(db: StorePool, now: () => Date, catalog: CatalogVe
       const { rowCount } = await db.query('UPDATE clients SET default_country = $1 WHERE id = $2', [code, id]);
       catalog.bump();
       return rowCount === 0 ? undefined : byId(id);
+    },
+    async rename(id, name) {
+      const clean = checkClientName(name);
+      const { rowCount } = await db.query('UPDATE clients SET name = $1 WHERE id = $2', [clean, id]);
+      if (rowCount === 0) return undefined;
+      // Clients read by site key are cached with their name.
+      catalog.bump();
+      return byId(id);
     },
     async anyAllowsOrigin(origin) {
       const all = await origins.get('', async () => {

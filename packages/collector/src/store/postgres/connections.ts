@@ -17,6 +17,7 @@ interface Row {
   status: string;
   status_reason: string | null;
   paused_at: Date | null;
+  last_used_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -35,6 +36,7 @@ function toRecord(row: Row): ConnectionRecord {
   };
   if (row.status_reason !== null) r.status_reason = row.status_reason;
   if (row.paused_at !== null) r.paused_at = row.paused_at.toISOString();
+  if (row.last_used_at !== null) r.last_used_at = row.last_used_at.toISOString();
   return r;
 }
 

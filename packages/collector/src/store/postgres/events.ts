@@ -21,16 +21,22 @@
  * bug) rolls back its group, which is then run again one item per transaction.
  *
  * Round trips per admission: the checks (one statement), the join lookups when
- * the event has no click ID, the insert of the event with its outbox rows (one
- * statement); per group: BEGIN with the lock, COMMIT.
+ * the event has no click ID, the insert of the event with its outbox rows and its
+ * count in the daily roll-up (one statement); per group: BEGIN with the lock, COMMIT.
+ * The roll-up row of an event is keyed by its stage, so the stage's lock also
+ * orders its updates: admissions of different stages never wait on a roll-up row.
  */
 import { createHash } from 'node:crypto';
 import { dedupSinceMs } from '../../domain/dedup.js';
 import { inheritAttribution, needsJoin } from '../../domain/join.js';
 import { OUTBOX_PLATFORMS } from '../../domain/outbox.js';
 import { retryAfterSeconds, STAGE_EVENTS_PER_HOUR, STAGE_WINDOW_MS } from '../../domain/rate-limit.js';
+import { eventCount } from '../daily-counts.js';
 import { EVENT_COLUMNS, eventFromRow, eventToRow, type EventRow } from '../event-row.js';
-import type { Admission, EventStore, HeldCount, NewEvent, StoredEvent } from '../types.js';
+import { eventMatches, eventShape } from '../event-search.js';
+import { pageLimits, readPage, type Direction, type Position } from '../keyset.js';
+import { rowBounds, rowOrder, type TimeColumn } from './keyset-sql.js';
+import type { Admission, EventSearch, EventStore, HeldCount, NewEvent, StoredEvent } from '../types.js';
 import { asPostgresUnavailable } from './errors.js';
 import type { Queryable, Statement, StorePool } from './pool.js';
 
@@ -67,6 +73,21 @@ const OUTBOX_OF_E = `INSERT INTO outbox (event_id, client_id, platform, status, 
   FROM e, unnest($${N + 2}::text[]) AS p`;
 
 /**
+ * The daily roll-up's count of the inserted event `e` (nothing when `e` is empty): its
+ * key's day, identifiers, email and phone flags are the parameters from `$first` on.
+ */
+const dailyOfE = (first: number): string => `INSERT INTO daily_events (client_id, day, stage_id, ids, events, email, phone)
+  SELECT e.client_id, $${first}::date, e.stage_id, $${first + 1}::text, 1, $${first + 2}::bigint, $${first + 3}::bigint FROM e
+  ON CONFLICT (client_id, day, stage_id, ids) DO UPDATE
+  SET events = daily_events.events + 1, email = daily_events.email + excluded.email, phone = daily_events.phone + excluded.phone`;
+
+/** The parameters of {@link dailyOfE}. */
+function dailyValues(stored: StoredEvent): unknown[] {
+  const c = eventCount(stored);
+  return [c.day, c.ids, c.email, c.phone];
+}
+
+/**
  * The checks of one admission, parameters after the event's columns and the outbox's. The stage
  * quota counts webhook events only (`events_webhook_stage_time`, migration 008); a beacon has no
  * stage quota (its limits are `domain/beacon-limits.ts`): its window bound is NULL, which no row passes.
@@ -88,9 +109,10 @@ e AS (
   INSERT INTO events (${EVENT_COLUMNS.join(', ')})
   SELECT ${eventValues} FROM c WHERE NOT c.known AND c.duplicate_of IS NULL AND c.in_window < $${N + 9}::bigint
   ON CONFLICT (id) DO NOTHING
-  RETURNING id, client_id, held_reason
+  RETURNING id, client_id, stage_id, held_reason
 ),
-o AS (${OUTBOX_OF_E})
+o AS (${OUTBOX_OF_E}),
+d AS (${dailyOfE(N + 10)})
 SELECT c.known, c.duplicate_of, c.in_window, (SELECT count(*) FROM e) AS inserted FROM c`,
 };
 
@@ -100,14 +122,15 @@ const CHECKS_SQL = {
   text: CHECKS.replace(/\$(\d+)/g, (_, k: string) => `$${Number(k) - N - 2}`),
 };
 
-/** The insert of an event with its outbox rows. */
+/** The insert of an event with its outbox rows and its roll-up count. */
 const INSERT_SQL = {
   name: 'pruuv_admit_insert',
   text: `WITH e AS (
   INSERT INTO events (${EVENT_COLUMNS.join(', ')}) VALUES (${eventValues})
   ON CONFLICT (id) DO NOTHING
-  RETURNING id, client_id, held_reason
-)
+  RETURNING id, client_id, stage_id, held_reason
+),
+d AS (${dailyOfE(N + 3)})
 ${OUTBOX_OF_E}
 RETURNING event_id`,
 };
@@ -193,7 +216,10 @@ function checkedInsert(event: NewEvent, at: Date, perHour: number): { statement:
   const row = eventToRow(stored, nowMs) as unknown as Record<string, unknown>;
   return {
     stored,
-    statement: { ...CHECKED_INSERT_SQL, values: [...EVENT_COLUMNS.map((c) => row[c]), at, OUTBOX_PLATFORMS, ...checkValues(event, nowMs), perHour] },
+    statement: {
+      ...CHECKED_INSERT_SQL,
+      values: [...EVENT_COLUMNS.map((c) => row[c]), at, OUTBOX_PLATFORMS, ...checkValues(event, nowMs), perHour, ...dailyValues(stored)],
+    },
   };
 }
 
@@ -219,7 +245,7 @@ async function admitIn(q: Queryable, event: NewEvent, at: Date, perHour: number)
   const stored: StoredEvent = { ...event, ...join.attribution, received_at: at.toISOString() };
   if (join.inherited) stored.inherited = join.inherited;
   const row = eventToRow(stored, nowMs) as unknown as Record<string, unknown>;
-  const inserted = await q.query({ ...INSERT_SQL, values: [...EVENT_COLUMNS.map((c) => row[c]), at, OUTBOX_PLATFORMS] });
+  const inserted = await q.query({ ...INSERT_SQL, values: [...EVENT_COLUMNS.map((c) => row[c]), at, OUTBOX_PLATFORMS, ...dailyValues(stored)] });
   if (inserted.rowCount === 0) return { status: 'duplicate_event_id', event_id: event.id };
   return { status: 'stored', event: stored };
 }
@@ -297,6 +323,11 @@ export function createEvents(db: StorePool, options: EventsOptions = {}): EventS
       const { rows } = await db.query<EventRow>('SELECT * FROM events WHERE id = $1', [id]);
       return rows[0] && eventFromRow(rows[0], identity);
     },
+    async getOfClient(id, clientId) {
+      const { rows } = await db.query<EventRow>('SELECT * FROM events WHERE id = $1 AND client_id = $2', [id, clientId]);
+      return rows[0] && eventFromRow(rows[0], identity);
+    },
+    search: (query) => search(db, query),
     async getMany(ids) {
       const out = new Map<string, StoredEvent>();
       if (ids.length === 0) return out;
@@ -348,5 +379,79 @@ export function createEvents(db: StorePool, options: EventsOptions = {}): EventS
       );
       return rows.map((r) => r.id);
     },
+    async stageCounts(stageIds, since) {
+      const counts = new Map(stageIds.map((id) => [id, 0]));
+      if (stageIds.length === 0) return counts;
+      // The quota's events (webhook only), through events_webhook_stage_time: at most an hour of each stage (its quota).
+      const { rows } = await db.query<{ stage_id: string; n: string }>(
+        `SELECT stage_id, count(*) AS n FROM events WHERE stage_id = ANY($1::text[]) AND received_ms > $2::bigint AND source = 'webhook' GROUP BY stage_id`,
+        [stageIds, since.getTime()],
+      );
+      for (const row of rows) counts.set(row.stage_id, Number(row.n));
+      return counts;
+    },
   };
+}
+
+/** A row with its keyset tie-break. */
+type PositionedRow = EventRow & { seq: string };
+
+/**
+ * The statement of one read of {@link EventStore.search} (exported for the plan tests): the
+ * query's shape and bounds, `direction`, and the keyset bound (t, id) when `cursor` is given;
+ * `n` rows; newest first by (received_ms, seq). A client's or a stage's events are bounds on
+ * `(client_id | stage_id, received_ms, seq)` (see `keyset-sql.ts`: only events_client_time or
+ * events_stage_time has that order); every client's, on `(received_ms, seq)` (events_time). A
+ * reference (a CRM record's few events) is an equality, which only events_client_reference
+ * narrows; without a client, each client's few rows for it are read and sorted.
+ */
+export function eventSearchSql(query: EventSearch, direction: Direction, cursor: Position | undefined, n: number): { text: string; values: unknown[] } {
+  const shape = eventShape(query);
+  const values: unknown[] = [];
+  const param = (value: unknown): string => {
+    values.push(value);
+    return `$${values.length}`;
+  };
+  const terms: string[] = [];
+  const prefix: Array<[string, unknown]> = [];
+  if (shape === 'reference') {
+    terms.push(`client_id = ${query.client_id !== undefined ? param(query.client_id) : 'c.id'}`, `reference = ${param(query.reference)}`);
+  } else if (shape === 'stage') {
+    prefix.push(['stage_id', query.stage_id]);
+  } else if (shape === 'client') {
+    prefix.push(['client_id', query.client_id]);
+  }
+  const range: { from?: number; before?: number } = {};
+  if (query.received_from !== undefined) range.from = Date.parse(query.received_from);
+  if (query.received_before !== undefined) range.before = Date.parse(query.received_before);
+  terms.push(...rowBounds(prefix, RECEIVED, 'seq', range, direction, cursor, param));
+  const limit = param(n);
+  const read = `SELECT * FROM events ${terms.length > 0 ? `WHERE ${terms.join(' AND ')}` : ''}
+       ORDER BY ${rowOrder(prefix, RECEIVED, 'seq', direction)} LIMIT ${limit}`;
+  // A reference of any client: its rows of each client (a lateral join can only probe the
+  // index per client, whatever the statistics say), merged.
+  const text =
+    shape === 'reference' && query.client_id === undefined
+      ? `SELECT e.* FROM clients c CROSS JOIN LATERAL (${read}) e ORDER BY ${rowOrder([], { ...RECEIVED, name: 'e.received_ms' }, 'e.seq', direction)} LIMIT ${limit}`
+      : read;
+  return { text, values };
+}
+
+const RECEIVED: TimeColumn = { name: 'received_ms', cast: 'bigint' };
+
+/** {@link EventStore.search}. */
+async function search(db: StorePool, query: EventSearch) {
+  const { limit, scanLimit } = pageLimits(query.limit, query.scan_limit);
+  const fetch = async (from: Position | undefined, direction: Direction, n: number): Promise<PositionedRow[]> => {
+    const { text, values } = eventSearchSql(query, direction, from, n);
+    return (await db.query<PositionedRow>(text, values)).rows;
+  };
+  const matches = eventMatches(query, eventShape(query));
+  const page = await readPage<PositionedRow>(
+    { fetch, position: (row) => ({ t: Number(row.received_ms), id: Number(row.seq) }), ...(matches !== undefined ? { matches } : {}) },
+    query.cursor,
+    limit,
+    scanLimit,
+  );
+  return { ...page, rows: page.rows.map((row) => eventFromRow(row, identity)) };
 }

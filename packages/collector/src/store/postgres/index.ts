@@ -10,11 +10,13 @@ import { createConnections } from './connections.js';
 import { createEvents, type EventsOptions } from './events.js';
 import { migratePostgres } from './migrate.js';
 import { createOutbox } from './outbox.js';
+import { createPixelOrigins } from './pixel-origins.js';
 import { createPool, type PoolOptions, type StorePool } from './pool.js';
 import { createLoginFailures, createSessions, createUsers } from './users.js';
 import { createRuns } from './runs.js';
 import { createGoogleRequests, createSendLog } from './send-log.js';
 import { createStages } from './stages.js';
+import { createStats } from './stats.js';
 import { createThrottles } from './throttles.js';
 
 export { migratePostgres, POSTGRES_MIGRATIONS_DIR, MIGRATION_LOCK } from './migrate.js';
@@ -68,9 +70,11 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       events: createEvents(db, options),
       outbox: createOutbox(db),
       connections: createConnections(db),
+      pixelOrigins: createPixelOrigins(db),
       sends: createSendLog(db),
       googleRequests: createGoogleRequests(db),
       runs: createRuns(db),
+      stats: createStats(db),
       users: createUsers(db),
       sessions: createSessions(db),
       loginFailures: createLoginFailures(db),

@@ -2,12 +2,14 @@
  * The PostgreSQL outbox. Claims lock the rows they lease with
  * `FOR UPDATE SKIP LOCKED`: two workers claiming at once never wait for each
  * other and never get the same row; a dead worker's rows are claimed again
- * once their lease ran out. Each batch's row updates, audit records, Data
- * Manager requests and a connection pause are written in ONE transaction.
+ * once their lease ran out. Each batch's row updates, audit records with their
+ * daily counts, Data Manager requests and a connection pause are written in ONE
+ * transaction.
  */
 import type { ClaimedSend, HeldConnection, Platform } from '@pruuv/sender';
-import { FINAL_STATUSES } from '../../domain/outbox.js';
-import type { OutboxCommit, OutboxRow, OutboxStore } from '../types.js';
+import { FINAL_STATUSES, usedConnections } from '../../domain/outbox.js';
+import { sendCounts } from '../daily-counts.js';
+import type { AuditRecord, OutboxCommit, OutboxRow, OutboxStore } from '../types.js';
 import type { Queryable, StorePool } from './pool.js';
 
 /** The claim, one statement: choose and lease together, skipping rows another claim holds. */
@@ -26,6 +28,31 @@ FROM (
 ) picked
 WHERE o.id = picked.id
 RETURNING o.id, o.event_id, o.client_id, o.platform, o.status, o.attempts, o.first_attempt_at, o.due_at`;
+
+/**
+ * The rows a full claim at `$1` would lease, without leasing or locking them (the dashboard's
+ * preview of the next pass): {@link CLAIM_SQL}'s choice, of one client when `$2` is set. The
+ * client is checked on the due rows `outbox_due` gives: due rows are the day's events at most.
+ */
+export const DUE_SQL = `SELECT d.id, d.event_id, d.client_id, d.platform, d.status, d.attempts, d.first_attempt_at, d.due_at
+FROM outbox d
+WHERE d.status IN ('pending', 'retrying') AND d.due_at <= $1
+  AND (d.lease_until IS NULL OR d.lease_until < $1)
+  AND ($2::text IS NULL OR d.client_id = $2)
+  AND NOT EXISTS (
+    SELECT 1 FROM connections c
+    WHERE c.client_id = d.client_id AND c.platform = d.platform AND c.status = 'paused'
+  )
+LIMIT $3`;
+
+/**
+ * "Retry now" of a final row: due again now, as a retry (follow-up passes take it), its lease
+ * and end cleared; `attempts` and `first_attempt_at` stay, so the dedup window still counts from
+ * the first attempt. Only a `failed` or `dead` row without a live lease changes.
+ */
+export const RETRY_NOW_SQL = `UPDATE outbox SET status = 'retrying', due_at = $2, lease_owner = NULL, lease_until = NULL,
+  finished_at = NULL, updated_at = $2
+WHERE id = $1 AND status IN ('failed', 'dead') AND (lease_until IS NULL OR lease_until < $2)`;
 
 /**
  * The rows of a batch this sender still leases, locked until the commit: a row
@@ -70,6 +97,43 @@ interface Row {
   lease_owner: string | null;
   lease_until: Date | null;
   last_error: string | null;
+  client_id: string;
+  first_attempt_at: Date | null;
+  updated_at: Date;
+  finished_at: Date | null;
+}
+
+function toOutboxRow(r: Row): OutboxRow {
+  const row: OutboxRow = {
+    id: Number(r.id),
+    event_id: r.event_id,
+    platform: r.platform,
+    status: r.status,
+    due_at: r.due_at.toISOString(),
+    attempts: r.attempts,
+  };
+  if (r.lease_owner !== null) row.lease_owner = r.lease_owner;
+  if (r.lease_until !== null) row.lease_until = r.lease_until.toISOString();
+  if (r.last_error !== null) row.last_error = r.last_error;
+  row.client_id = r.client_id;
+  if (r.first_attempt_at !== null) row.first_attempt_at = r.first_attempt_at.toISOString();
+  row.updated_at = r.updated_at.toISOString();
+  if (r.finished_at !== null) row.finished_at = r.finished_at.toISOString();
+  return row;
+}
+
+function toClaim(r: ClaimRow): ClaimedSend {
+  const claim: ClaimedSend = {
+    id: Number(r.id),
+    event_id: r.event_id,
+    client_id: r.client_id,
+    platform: r.platform,
+    status: r.status,
+    attempts: r.attempts,
+    due_at: r.due_at.toISOString(),
+  };
+  if (r.first_attempt_at !== null) claim.first_attempt_at = r.first_attempt_at.toISOString();
+  return claim;
 }
 
 const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
@@ -79,19 +143,27 @@ export function createOutbox(db: StorePool): OutboxStore {
   return {
     async forEvent(eventId) {
       const { rows } = await db.query<Row>('SELECT * FROM outbox WHERE event_id = $1 ORDER BY id', [eventId]);
-      return rows.map((r) => {
-        const row: OutboxRow = {
-          id: Number(r.id),
-          event_id: r.event_id,
-          platform: r.platform,
-          status: r.status,
-          due_at: r.due_at.toISOString(),
-          attempts: r.attempts,
-        };
-        if (r.lease_owner !== null) row.lease_owner = r.lease_owner;
-        if (r.lease_until !== null) row.lease_until = r.lease_until.toISOString();
-        if (r.last_error !== null) row.last_error = r.last_error;
-        return row;
+      return rows.map(toOutboxRow);
+    },
+    async forEvents(eventIds) {
+      if (eventIds.length === 0) return [];
+      const { rows } = await db.query<Row>('SELECT * FROM outbox WHERE event_id = ANY($1::text[]) ORDER BY id', [[...new Set(eventIds)]]);
+      return rows.map(toOutboxRow);
+    },
+    async get(id) {
+      const { rows } = await db.query<Row>('SELECT * FROM outbox WHERE id = $1', [id]);
+      return rows[0] && toOutboxRow(rows[0]);
+    },
+    async due(query) {
+      const { rows } = await db.query<ClaimRow>(DUE_SQL, [query.now, query.client_id ?? null, query.limit]);
+      return rows.map(toClaim);
+    },
+    async retryNow(input) {
+      return db.transaction(async (q) => {
+        const changed = await q.query(RETRY_NOW_SQL, [input.id, input.now]);
+        if (changed.rowCount !== 1) return false;
+        await insertRecords(q, [input.record]);
+        return true;
       });
     },
     async claim(input) {
@@ -103,21 +175,7 @@ export function createOutbox(db: StorePool): OutboxStore {
         input.retriesOnly,
         input.limit,
       ]);
-      return rows
-        .map((r): ClaimedSend => {
-          const claim: ClaimedSend = {
-            id: Number(r.id),
-            event_id: r.event_id,
-            client_id: r.client_id,
-            platform: r.platform,
-            status: r.status,
-            attempts: r.attempts,
-            due_at: r.due_at.toISOString(),
-          };
-          if (r.first_attempt_at !== null) claim.first_attempt_at = r.first_attempt_at.toISOString();
-          return claim;
-        })
-        .sort((a, b) => a.id - b.id);
+      return rows.map(toClaim).sort((a, b) => a.id - b.id);
     },
     async renew(input) {
       const { rows } = await db.query<{ id: string }>(
@@ -135,7 +193,7 @@ export function createOutbox(db: StorePool): OutboxStore {
     async commit(input) {
       await db.transaction((q) => commitBatch(q, input));
     },
-    async held() {
+    async held(filter = {}) {
       const { rows } = await db.query<{
         connection_id: string;
         client_id: string;
@@ -145,9 +203,12 @@ export function createOutbox(db: StorePool): OutboxStore {
         waiting: string;
       }>(
         `SELECT c.id AS connection_id, c.client_id, c.platform, c.status_reason, c.paused_at,
-           (SELECT count(*) FROM outbox o
-            WHERE o.client_id = c.client_id AND o.platform = c.platform AND o.status IN ('pending', 'retrying')) AS waiting
-         FROM connections c WHERE c.status = 'paused' ORDER BY c.client_id, c.platform`,
+           (SELECT count(*) FROM (
+              SELECT 1 FROM outbox o
+              WHERE o.client_id = c.client_id AND o.platform = c.platform AND o.status IN ('pending', 'retrying')
+              LIMIT $2) w) AS waiting
+         FROM connections c WHERE c.status = 'paused' AND ($1::text IS NULL OR c.client_id = $1) ORDER BY c.client_id, c.platform`,
+        [filter.client_id ?? null, filter.upTo ?? null],
       );
       return rows.map((r) => {
         const h: HeldConnection = { connection_id: r.connection_id, client_id: r.client_id, platform: r.platform, waiting: Number(r.waiting) };
@@ -171,8 +232,8 @@ const FINAL: ReadonlySet<string> = new Set(FINAL_STATUSES);
 
 /**
  * A batch's commit, inside one transaction: the rows' outcomes (only rows this
- * owner still leases), their audit records, the Data Manager requests to check
- * and a connection pause.
+ * owner still leases), their audit records and their daily counts, the Data
+ * Manager requests to check, a connection pause and the connection's `last_used_at`.
  */
 async function commitBatch(q: Queryable, input: OutboxCommit): Promise<void> {
   const at = input.now;
@@ -193,39 +254,7 @@ async function commitBatch(q: Queryable, input: OutboxCommit): Promise<void> {
       ]);
     }
   }
-  if (input.records.length > 0) {
-    const r = input.records;
-    await q.query(
-      `INSERT INTO send_attempts (outbox_id, event_id, client_id, stage_id, platform, connection_id, attempted_at, status,
-         reason, message, error_code, error, http_status, request_id, dedup_key, batch_size, retry_count, next_attempt_at,
-         dry_run, pass_id)
-       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
-         $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::int[], $14::text[], $15::text[], $16::int[],
-         $17::int[], $18::timestamptz[], $19::boolean[], $20::text[])`,
-      [
-        r.map((x) => x.outbox_id),
-        r.map((x) => x.event_id),
-        r.map((x) => x.client_id),
-        r.map((x) => x.stage_id ?? null),
-        r.map((x) => x.platform),
-        r.map((x) => x.connection_id ?? null),
-        r.map((x) => x.attempted_at),
-        r.map((x) => x.status),
-        r.map((x) => x.reason ?? null),
-        r.map((x) => x.message ?? null),
-        r.map((x) => x.error_code ?? null),
-        r.map((x) => x.error_message ?? null),
-        r.map((x) => x.http_status ?? null),
-        r.map((x) => x.request_id ?? null),
-        r.map((x) => x.dedup_key),
-        r.map((x) => x.batch_size),
-        r.map((x) => x.retry_count),
-        r.map((x) => x.next_attempt_at ?? null),
-        r.map((x) => x.dry_run),
-        r.map((x) => x.pass_id),
-      ],
-    );
-  }
+  await insertRecords(q, input.records);
   const g = input.googleRequests ?? [];
   if (g.length > 0) {
     await q.query(
@@ -242,4 +271,55 @@ async function commitBatch(q: Queryable, input: OutboxCommit): Promise<void> {
       input.pause.connection_id,
     ]);
   }
+  const used = usedConnections(input.records);
+  if (used !== undefined) {
+    // One statement per batch; GREATEST (which skips NULL) keeps the later time.
+    await q.query('UPDATE connections SET last_used_at = GREATEST(last_used_at, $1::timestamptz) WHERE id = ANY($2::text[])', [used.at, used.ids]);
+  }
+}
+
+/**
+ * Appends records to the audit log and counts them in the daily roll-up (`daily_sends`), one
+ * statement each; inside the caller's transaction.
+ */
+async function insertRecords(q: Queryable, r: readonly AuditRecord[]): Promise<void> {
+  if (r.length === 0) return;
+  await q.query(
+    `INSERT INTO send_attempts (outbox_id, event_id, client_id, stage_id, platform, connection_id, attempted_at, status,
+       reason, message, error_code, error, http_status, request_id, dedup_key, batch_size, retry_count, next_attempt_at,
+       dry_run, pass_id)
+     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
+       $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::int[], $14::text[], $15::text[], $16::int[],
+       $17::int[], $18::timestamptz[], $19::boolean[], $20::text[])`,
+    [
+      r.map((x) => x.outbox_id),
+      r.map((x) => x.event_id),
+      r.map((x) => x.client_id),
+      r.map((x) => x.stage_id ?? null),
+      r.map((x) => x.platform),
+      r.map((x) => x.connection_id ?? null),
+      r.map((x) => x.attempted_at),
+      r.map((x) => x.status),
+      r.map((x) => x.reason ?? null),
+      r.map((x) => x.message ?? null),
+      r.map((x) => x.error_code ?? null),
+      r.map((x) => x.error_message ?? null),
+      r.map((x) => x.http_status ?? null),
+      r.map((x) => x.request_id ?? null),
+      r.map((x) => x.dedup_key),
+      r.map((x) => x.batch_size ?? null),
+      r.map((x) => x.retry_count),
+      r.map((x) => x.next_attempt_at ?? null),
+      r.map((x) => x.dry_run),
+      r.map((x) => x.pass_id ?? null),
+    ],
+  );
+  // One row per (client, day, platform, status), in key order: two commits sharing rows lock them in the same order.
+  const c = sendCounts(r);
+  await q.query(
+    `INSERT INTO daily_sends (client_id, day, platform, status, count)
+     SELECT * FROM unnest($1::text[], $2::date[], $3::text[], $4::text[], $5::bigint[])
+     ON CONFLICT (client_id, day, platform, status) DO UPDATE SET count = daily_sends.count + excluded.count`,
+    [c.map((x) => x.client_id), c.map((x) => x.day), c.map((x) => x.platform), c.map((x) => x.status), c.map((x) => x.count)],
+  );
 }

@@ -1,5 +1,5 @@
 /** PostgreSQL ledger of scheduled send runs (`send_runs`): one row per cron slot. */
-import type { SendRunStore } from '../types.js';
+import type { SendRun, SendRunStore } from '../types.js';
 import type { StorePool } from './pool.js';
 
 /** Creates the run ledger. `ON CONFLICT DO NOTHING`: whichever process inserts a slot runs it, across every worker. */
@@ -14,6 +14,18 @@ export function createRuns(db: StorePool): SendRunStore {
     },
     async finishSlot({ slot, now, summary }) {
       await db.query('UPDATE send_runs SET finished_at = $1, summary = $2 WHERE slot = $3', [now, JSON.stringify(summary), slot]);
+    },
+    async recent(limit) {
+      const { rows } = await db.query<{ slot: Date; owner: string; trigger: SendRun['trigger']; started_at: Date; finished_at: Date | null; summary: Record<string, unknown> | null }>(
+        'SELECT slot, owner, trigger, started_at, finished_at, summary FROM send_runs ORDER BY slot DESC LIMIT $1',
+        [limit],
+      );
+      return rows.map((r) => {
+        const run: SendRun = { slot: r.slot.toISOString(), owner: r.owner, trigger: r.trigger, started_at: r.started_at.toISOString() };
+        if (r.finished_at !== null) run.finished_at = r.finished_at.toISOString();
+        if (r.summary !== null) run.summary = r.summary;
+        return run;
+      });
     },
   };
 }

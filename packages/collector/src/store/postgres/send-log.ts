@@ -3,7 +3,10 @@
  * newest first; each filter is an equality on an indexed column whose index
  * ends with the row order, so `LIMIT n` reads n entries.
  */
-import type { GoogleRequestStatus, GoogleRequestStore, ReasonCountRow, SendAttempt, SendLogStore } from '../types.js';
+import { pageLimits, readPage, type Direction, type Position } from '../keyset.js';
+import { rowBounds, rowOrder, type TimeColumn } from './keyset-sql.js';
+import { sendMatches, sendShape } from '../send-search.js';
+import type { GoogleRequestStatus, GoogleRequestStore, ReasonCountRow, SendAttempt, SendLogStore, SendSearch } from '../types.js';
 import type { StorePool } from './pool.js';
 
 /** `WHERE column = $k AND …` for each column given a value, and the values, `limit` last. */
@@ -42,6 +45,80 @@ interface SendRow {
   pass_id: string | null;
 }
 
+function fromSendRow(r: SendRow): SendAttempt {
+  return {
+    id: Number(r.id),
+    attempted_at: r.attempted_at.toISOString(),
+    client_id: r.client_id,
+    stage_id: r.stage_id,
+    event_id: r.event_id,
+    platform: r.platform,
+    connection_id: r.connection_id,
+    status: r.status,
+    reason: r.reason,
+    message: r.message,
+    error_code: r.error_code,
+    error_message: r.error,
+    http_status: r.http_status,
+    request_id: r.request_id,
+    dedup_key: r.dedup_key,
+    batch_size: r.batch_size,
+    retry_count: r.retry_count,
+    next_attempt_at: r.next_attempt_at?.toISOString() ?? null,
+    dry_run: r.dry_run,
+    pass_id: r.pass_id,
+  };
+}
+
+/**
+ * The statement of one read of {@link SendLogStore.search} (exported for the plan tests): newest
+ * first by (attempted_at, id); bounds on `(client_id, status, attempted_at, id)`,
+ * `(status, attempted_at, id)`, `(client_id, attempted_at, id)` or `(attempted_at, id)` (see
+ * `keyset-sql.ts`: only the shape's own index has that order), or an event's few rows through
+ * send_attempts_event, sorted; the keyset bound (t, id) when `cursor` is given; `n` rows.
+ */
+export function sendSearchSql(query: SendSearch, direction: Direction, cursor: Position | undefined, n: number): { text: string; values: unknown[] } {
+  const shape = sendShape(query);
+  const values: unknown[] = [];
+  const param = (value: unknown): string => {
+    values.push(value);
+    return `$${values.length}`;
+  };
+  const terms: string[] = [];
+  const prefix: Array<[string, unknown]> = [];
+  if (shape === 'event') terms.push(`event_id = ${param(query.event_id)}`);
+  if (shape === 'client' || shape === 'client_status') prefix.push(['client_id', query.client_id]);
+  if (shape === 'status' || shape === 'client_status') prefix.push(['status', query.status]);
+  const range: { from?: number; before?: number } = {};
+  if (query.attempted_from !== undefined) range.from = Date.parse(query.attempted_from);
+  if (query.attempted_before !== undefined) range.before = Date.parse(query.attempted_before);
+  terms.push(...rowBounds(prefix, ATTEMPTED, 'id', range, direction, cursor, param));
+  return {
+    text: `SELECT * FROM send_attempts ${terms.length > 0 ? `WHERE ${terms.join(' AND ')}` : ''}
+       ORDER BY ${rowOrder(prefix, ATTEMPTED, 'id', direction)} LIMIT ${param(n)}`,
+    values,
+  };
+}
+
+const ATTEMPTED: TimeColumn = { name: 'attempted_at', cast: 'timestamptz' };
+
+/** {@link SendLogStore.search}. */
+async function search(db: StorePool, query: SendSearch) {
+  const { limit, scanLimit } = pageLimits(query.limit, query.scan_limit);
+  const fetch = async (from: Position | undefined, direction: Direction, n: number): Promise<SendRow[]> => {
+    const { text, values } = sendSearchSql(query, direction, from, n);
+    return (await db.query<SendRow>(text, values)).rows;
+  };
+  const matches = sendMatches(query, sendShape(query));
+  const page = await readPage<SendRow>(
+    { fetch, position: (row) => ({ t: row.attempted_at.getTime(), id: Number(row.id) }), ...(matches !== undefined ? { matches } : {}) },
+    query.cursor,
+    limit,
+    scanLimit,
+  );
+  return { ...page, rows: page.rows.map(fromSendRow) };
+}
+
 /** The audit log of the PostgreSQL store. */
 export function createSendLog(db: StorePool): SendLogStore {
   return {
@@ -51,31 +128,9 @@ export function createSendLog(db: StorePool): SendLogStore {
         query.limit,
       );
       const { rows } = await db.query<SendRow>(`SELECT * FROM send_attempts ${where} ORDER BY id DESC LIMIT ${limitParam}`, values);
-      return rows.map(
-        (r): SendAttempt => ({
-          id: Number(r.id),
-          attempted_at: r.attempted_at.toISOString(),
-          client_id: r.client_id,
-          stage_id: r.stage_id,
-          event_id: r.event_id,
-          platform: r.platform,
-          connection_id: r.connection_id,
-          status: r.status,
-          reason: r.reason,
-          message: r.message,
-          error_code: r.error_code,
-          error_message: r.error,
-          http_status: r.http_status,
-          request_id: r.request_id,
-          dedup_key: r.dedup_key,
-          batch_size: r.batch_size,
-          retry_count: r.retry_count,
-          next_attempt_at: r.next_attempt_at?.toISOString() ?? null,
-          dry_run: r.dry_run,
-          pass_id: r.pass_id,
-        }),
-      );
+      return rows.map(fromSendRow);
     },
+    search: (query) => search(db, query),
   };
 }
 

@@ -1,5 +1,5 @@
 /** SQLite storage of clients and their allowed page origins. */
-import { checkClientInput, checkDefaultCountry, normalizeOrigin } from '../../domain/origins.js';
+import { checkClientInput, checkClientName, checkDefaultCountry, normalizeOrigin } from '../../domain/origins.js';
 import { newClientId, newSiteKey } from '../../domain/tokens.js';
 import type { Client, ClientStore } from '../types.js';
 import { createCatalogCache, type CatalogVersion } from '../catalog-cache.js';
@@ -22,6 +22,7 @@ export function createClients(db: Db, now: () => Date, catalog: CatalogVersion):
   const updateCountry = db.prepare('UPDATE clients SET default_country = ? WHERE id = ?');
   const insertOrigin = db.prepare('INSERT OR IGNORE INTO client_origins (client_id, origin) VALUES (?, ?)');
   const deleteOrigins = db.prepare('DELETE FROM client_origins WHERE client_id = ?');
+  const setName = db.prepare('UPDATE clients SET name = ? WHERE id = ?');
   const byId = db.prepare<[string], ClientRow>('SELECT * FROM clients WHERE id = ?');
   const bySite = db.prepare<[string], ClientRow>('SELECT * FROM clients WHERE site_key = ?');
   const all = db.prepare<[], ClientRow>('SELECT * FROM clients ORDER BY created_at, rowid');
@@ -78,6 +79,13 @@ export function createClients(db: Db, now: () => Date, catalog: CatalogVersion):
     async setDefaultCountry(id, country) {
       const code = country === null ? null : checkDefaultCountry(country);
       if (updateCountry.run(code, id).changes === 0) return undefined;
+      catalog.bump();
+      return toClient(byId.get(id)!);
+    },
+    async rename(id, name) {
+      const clean = checkClientName(name);
+      if (setName.run(clean, id).changes === 0) return undefined;
+      // Clients read by site key are cached with their name.
       catalog.bump();
       return toClient(byId.get(id)!);
     },

@@ -1,7 +1,7 @@
 /**
  * SQLite storage of funnel events, and their admission: idempotency, dedup,
- * the stage's hourly quota, the attribution join, the insert and the outbox
- * rows, all in one `BEGIN IMMEDIATE` transaction, so two processes sharing the
+ * the stage's hourly quota, the attribution join, the insert, the outbox
+ * rows and the event's count in the daily roll-up, all in one `BEGIN IMMEDIATE` transaction, so two processes sharing the
  * file can never both take the last slot or both store a duplicate.
  */
 import { asStorageUnavailable } from '../../errors.js';
@@ -9,7 +9,9 @@ import { dedupSinceMs } from '../../domain/dedup.js';
 import { inheritAttribution, needsJoin } from '../../domain/join.js';
 import { retryAfterSeconds, STAGE_EVENTS_PER_HOUR, STAGE_WINDOW_MS } from '../../domain/rate-limit.js';
 import { EVENT_COLUMNS as COLUMNS, eventFromRow, eventToRow, type EventRow } from '../event-row.js';
-import type { Admission, EventStore, HeldCount, NewEvent, StoredEvent } from '../types.js';
+import { eventMatches, eventShape, type EventShape } from '../event-search.js';
+import { pageLimits, readPage, type Direction, type Position } from '../keyset.js';
+import type { Admission, EventSearch, EventStore, HeldCount, NewEvent, StoredEvent } from '../types.js';
 
 /** SQLite keeps JSON columns as text. */
 const parseJson = (value: unknown): unknown => JSON.parse(value as string);
@@ -34,12 +36,13 @@ export interface SqliteEvents extends EventStore {
   admitNow(event: NewEvent, at: Date): Admission;
 }
 
-/** Creates the events part of the store. */
-export function createEvents(db: Db, enqueue: Enqueue, options: EventsOptions = {}): SqliteEvents {
+/** Creates the events part of the store; `count` adds a stored event to the daily roll-up (in its transaction). */
+export function createEvents(db: Db, enqueue: Enqueue, count: (event: StoredEvent) => void, options: EventsOptions = {}): SqliteEvents {
   const perHour = options.perHour ?? STAGE_EVENTS_PER_HOUR;
   // Positional parameters: binding 46 named ones costs measurably more per insert.
   const insert = db.prepare(`INSERT INTO events (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`);
   const byId = db.prepare<[string], EventRow>('SELECT * FROM events WHERE id = ?');
+  const byIdOfClient = db.prepare<[string, string], EventRow>('SELECT * FROM events WHERE id = ? AND client_id = ?');
   const exists = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM events WHERE id = ?');
   // Through events_client_reference (migration 003): a stage has one client, and the
   // client's events with this reference in the last minute are at most one per stage.
@@ -54,6 +57,10 @@ export function createEvents(db: Db, enqueue: Enqueue, options: EventsOptions = 
   const findSource = createFindSource(db);
   const list = createList(db);
   const held = createHeld(db);
+  // The quota's own count (webhook events only), through events_webhook_stage_time: at most an hour of one stage (its quota).
+  const countOfStage = db.prepare<[string, number], number>(
+    `SELECT COUNT(*) FROM events INDEXED BY events_webhook_stage_time WHERE stage_id = ? AND received_ms > ? AND source = 'webhook'`,
+  ).pluck();
 
   const admitOne = (event: NewEvent, at: Date): Admission => {
     const nowMs = at.getTime();
@@ -72,6 +79,7 @@ export function createEvents(db: Db, enqueue: Enqueue, options: EventsOptions = 
     const row: Record<string, unknown> = eventToRow(stored, nowMs);
     insert.run(COLUMNS.map((c) => row[c]));
     enqueue(stored.id, stored.received_at, stored.client_id, stored.held_reason === undefined ? 'pending' : 'held');
+    count(stored);
     if (webhook) quota.stored(event.stage_id);
     return { status: 'stored', event: stored };
   };
@@ -114,9 +122,17 @@ export function createEvents(db: Db, enqueue: Enqueue, options: EventsOptions = 
     async getMany(ids) {
       return byIds(ids);
     },
+    async getOfClient(id, clientId) {
+      const row = byIdOfClient.get(id, clientId);
+      return row && eventFromRow(row, parseJson);
+    },
     list,
     heldCounts: held.heldCounts,
     release: held.release,
+    async stageCounts(stageIds, since) {
+      return new Map(stageIds.map((id) => [id, countOfStage.get(id, since.getTime())!]));
+    },
+    search: createSearch(db),
   };
 }
 
@@ -267,5 +283,89 @@ function createList(db: Db): EventStore['list'] {
           ? listOfClient.all({ client_id: filter.client_id, limit })
           : listAll.all({ limit });
     return rows.map((row) => eventFromRow(row, parseJson));
+  };
+}
+
+/** The index each shape of {@link EventSearch} reads, pinned: its order is the list's. */
+const SEARCH_INDEX: Record<EventShape, string> = {
+  reference: 'events_client_reference',
+  stage: 'events_stage_time',
+  client: 'events_client_time',
+  all: 'events_time',
+};
+
+/** A row with its keyset position. */
+type PositionedRow = EventRow & { pos_id: number };
+
+/**
+ * The statement of one read of {@link EventStore.search} (exported for the plan tests): the
+ * query's shape and bounds, `direction`, and a keyset bound `@t`, `@id` when `withCursor`;
+ * `@n` rows. Its parameters but `t`, `id` and `n`.
+ */
+export function eventSearchSql(query: EventSearch, direction: Direction, withCursor: boolean): { sql: string; params: Record<string, unknown> } {
+  const shape = eventShape(query);
+  const terms: string[] = [];
+  const params: Record<string, unknown> = {};
+  if (shape === 'reference') {
+    terms.push(query.client_id !== undefined ? 'client_id = @client_id' : 'client_id IN (SELECT id FROM clients)', 'reference = @reference');
+    params['reference'] = query.reference;
+    if (query.client_id !== undefined) params['client_id'] = query.client_id;
+  } else if (shape === 'stage') {
+    terms.push('stage_id = @stage_id');
+    params['stage_id'] = query.stage_id;
+  } else if (shape === 'client') {
+    terms.push('client_id = @client_id');
+    params['client_id'] = query.client_id;
+  }
+  if (query.received_from !== undefined) {
+    terms.push('received_ms >= @from_ms');
+    params['from_ms'] = Date.parse(query.received_from);
+  }
+  if (query.received_before !== undefined) {
+    terms.push('received_ms < @before_ms');
+    params['before_ms'] = Date.parse(query.received_before);
+  }
+  const [cmp, order] = direction === 'older' ? ['<', 'DESC'] : ['>', 'ASC'];
+  if (withCursor) terms.push(`received_ms ${cmp}= @t AND (received_ms ${cmp} @t OR rowid ${cmp} @id)`);
+  const sql = `SELECT rowid AS pos_id, * FROM events INDEXED BY ${SEARCH_INDEX[shape]}
+    ${terms.length > 0 ? `WHERE ${terms.join(' AND ')}` : ''}
+    ORDER BY received_ms ${order}, rowid ${order} LIMIT @n`;
+  return { sql, params };
+}
+
+/**
+ * {@link EventStore.search}: one statement per shape, direction and set of bounds, prepared
+ * once. Every index used ends with the rowid, so `ORDER BY received_ms, rowid` is its order
+ * and no sort happens; but for a reference without a client, read for every client (a few
+ * rows) and sorted.
+ */
+function createSearch(db: Db): EventStore['search'] {
+  const statements = new Map<string, { all(params: Record<string, unknown>): PositionedRow[] }>();
+  const prepared = (sql: string) => {
+    let statement = statements.get(sql);
+    if (statement === undefined) {
+      statement = db.prepare<[Record<string, unknown>], PositionedRow>(sql);
+      statements.set(sql, statement);
+    }
+    return statement;
+  };
+  return async (query: EventSearch) => {
+    const { limit, scanLimit } = pageLimits(query.limit, query.scan_limit);
+    const fetch = async (from: Position | undefined, direction: Direction, n: number): Promise<PositionedRow[]> => {
+      const { sql, params } = eventSearchSql(query, direction, from !== undefined);
+      return prepared(sql).all({ ...params, ...(from !== undefined ? { t: from.t, id: from.id } : {}), n });
+    };
+    const matches = eventMatches(query, eventShape(query));
+    const page = await readPage<PositionedRow>(
+      {
+        fetch,
+        position: (row) => ({ t: Number(row.received_ms), id: row.pos_id }),
+        ...(matches !== undefined ? { matches } : {}),
+      },
+      query.cursor,
+      limit,
+      scanLimit,
+    );
+    return { ...page, rows: page.rows.map((row) => eventFromRow(row, parseJson)) };
   };
 }

@@ -12,9 +12,11 @@ import { createConnections } from './connections.js';
 import { openDb, type Db, type OpenDbOptions } from './db.js';
 import { createEvents, type EventsOptions, type SqliteEvents } from './events.js';
 import { createOutbox } from './outbox.js';
+import { createPixelOrigins } from './pixel-origins.js';
 import { createRuns } from './runs.js';
 import { createGoogleRequests, createSendLog } from './send-log.js';
 import { createStages } from './stages.js';
+import { createStats } from './stats.js';
 import { createThrottles } from './throttles.js';
 import { createLoginFailures, createSessions, createUsers } from './users.js';
 
@@ -41,11 +43,12 @@ export interface SqliteStore extends Store {
 /** Creates the store over an open database (see {@link openDb}). Closing the store closes the connection. */
 export function createSqliteStore(db: Db, options: SqliteStoreOptions = {}): SqliteStore {
   const now = options.now ?? (() => new Date());
-  const { outbox, enqueue } = createOutbox(db);
+  const daily = createStats(db);
+  const { outbox, enqueue } = createOutbox(db, daily.countSends);
   const catalog = createCatalogVersion(db);
   const waitMs = options.busyTimeoutMs ?? busyWaitOf(db);
   const retried = <T extends object>(part: T): T => withBusyRetry(part, waitMs);
-  const events = createEvents(db, enqueue, { ...options, busyWaitMs: waitMs });
+  const events = createEvents(db, enqueue, daily.countEvent, { ...options, busyWaitMs: waitMs });
   return {
     engine: 'sqlite',
     location: options.location ?? db.name,
@@ -56,9 +59,11 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions = {}): Sql
     events: { ...events, ...retried({ release: events.release, heldCounts: events.heldCounts }) },
     outbox: retried(outbox),
     connections: retried(createConnections(db)),
+    pixelOrigins: retried(createPixelOrigins(db)),
     sends: retried(createSendLog(db)),
     googleRequests: retried(createGoogleRequests(db)),
     runs: retried(createRuns(db)),
+    stats: retried(daily.stats),
     users: retried(createUsers(db)),
     sessions: retried(createSessions(db)),
     loginFailures: retried(createLoginFailures(db)),

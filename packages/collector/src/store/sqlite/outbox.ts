@@ -2,9 +2,10 @@
  * The SQLite outbox: one row per (event, platform), written in the same
  * transaction as the event, so an event is never stored without its pending
  * sends (and never sent without being stored). Send passes lease due rows,
- * and each batch's row updates, audit rows (`send_attempts`), Data Manager
- * requests to check (`google_request_status`) and a connection pause are
- * written in ONE transaction.
+ * and each batch's row updates, audit rows (`send_attempts`) with their daily
+ * counts (`daily_sends`), Data Manager requests to check (`google_request_status`),
+ * a connection pause and when the connection was last used are written in ONE
+ * transaction.
  *
  * Every statement reads through an index: claims walk `outbox_due`
  * (status, due_at) and stop at the limit; the paused-connection check uses the
@@ -15,8 +16,8 @@
  * only while a connection is paused.
  */
 import type { ClaimedSend, HeldConnection, Platform } from '@pruuv/sender';
-import { FINAL_STATUSES, OUTBOX_PLATFORMS } from '../../domain/outbox.js';
-import type { OutboxRow, OutboxStore } from '../types.js';
+import { FINAL_STATUSES, OUTBOX_PLATFORMS, usedConnections } from '../../domain/outbox.js';
+import type { AuditRecord, OutboxRow, OutboxStore, RetryNowInput } from '../types.js';
 import type { Db } from './db.js';
 
 /**
@@ -47,11 +48,45 @@ WHERE id IN (
 )
 RETURNING id, event_id, client_id, platform, status, attempts, first_attempt_at, due_at`;
 
-/** Rows each paused connection holds back. */
-export const HELD_SQL = `SELECT c.id AS connection_id, c.client_id, c.platform, c.status_reason, c.paused_at,
-  (SELECT COUNT(*) FROM outbox o
-   WHERE o.client_id = c.client_id AND o.platform = c.platform AND o.status IN ('pending', 'retrying')) AS waiting
-FROM connections c WHERE c.status = 'paused' ORDER BY c.client_id, c.platform`;
+/** Paused connections (of one client, when `@client_id` is set). */
+export const PAUSED_SQL = `SELECT c.id AS connection_id, c.client_id, c.platform, c.status_reason, c.paused_at
+FROM connections c WHERE c.status = 'paused' AND (@client_id IS NULL OR c.client_id = @client_id) ORDER BY c.client_id, c.platform`;
+
+/**
+ * The rows a paused connection holds back, read through outbox_due (every waiting row, checked
+ * for its client and platform), counting at most `@up_to` (`-1`: all). Runs only while a
+ * connection is paused.
+ */
+export const WAITING_SQL = `SELECT COUNT(*) AS n FROM (
+  SELECT 1 FROM outbox o INDEXED BY outbox_due
+  WHERE o.status IN ('pending', 'retrying') AND o.client_id = @client_id AND o.platform = @platform
+  LIMIT @up_to
+)`;
+
+/**
+ * The rows a full claim at `@now` would lease, without leasing them (the dashboard's preview
+ * of the next pass): {@link CLAIM_SQL}'s choice, of one client when `@client_id` is set. The
+ * client is checked on the due rows `outbox_due` gives: due rows are the day's events at most.
+ */
+export const DUE_SQL = `SELECT o.id, o.event_id, o.client_id, o.platform, o.status, o.attempts, o.first_attempt_at, o.due_at
+FROM outbox o INDEXED BY outbox_due
+WHERE o.status IN ('pending', 'retrying') AND o.due_at <= @now
+  AND (o.lease_until IS NULL OR o.lease_until < @now)
+  AND (@client_id IS NULL OR o.client_id = @client_id)
+  AND NOT EXISTS (
+    SELECT 1 FROM connections c
+    WHERE c.client_id = o.client_id AND c.platform = o.platform AND c.status = 'paused'
+  )
+LIMIT @limit`;
+
+/**
+ * "Retry now" of a final row: due again now, as a retry (follow-up passes take it), its lease
+ * and end cleared; `attempts` and `first_attempt_at` stay, so the dedup window still counts
+ * from the first attempt. Only a `failed` or `dead` row without a live lease changes.
+ */
+export const RETRY_NOW_SQL = `UPDATE outbox SET status = 'retrying', due_at = @now, lease_owner = NULL, lease_until = NULL,
+  finished_at = NULL, updated_at = @now
+WHERE id = @id AND status IN ('failed', 'dead') AND (lease_until IS NULL OR lease_until < @now)`;
 
 /** The earliest instant a follow-up pass has work: a retry falling due, or a lease running out. */
 export const NEXT_RETRY_SQL = `SELECT MIN(due_at) AS at FROM outbox WHERE status = 'retrying'`;
@@ -67,6 +102,10 @@ interface Row {
   lease_owner: string | null;
   lease_until: string | null;
   last_error: string | null;
+  client_id: string | null;
+  first_attempt_at: string | null;
+  updated_at: string;
+  finished_at: string | null;
 }
 
 interface ClaimRow {
@@ -80,8 +119,8 @@ interface ClaimRow {
   due_at: string;
 }
 
-/** The outbox of the SQLite store, and the enqueue step of an admission. */
-export function createOutbox(db: Db): { outbox: OutboxStore; enqueue: Enqueue } {
+/** The outbox of the SQLite store, and the enqueue step of an admission; `countSends` adds a commit's audit records to the daily roll-up. */
+export function createOutbox(db: Db, countSends: (records: readonly AuditRecord[]) => void): { outbox: OutboxStore; enqueue: Enqueue } {
   // One statement for the event's rows: on the ingest hot path, three statement
   // executions cost measurably more than one (bench/ingest.mjs profile).
   const insert = db.prepare(
@@ -89,16 +128,20 @@ export function createOutbox(db: Db): { outbox: OutboxStore; enqueue: Enqueue } 
      VALUES ${OUTBOX_PLATFORMS.map((p) => `(@event_id, @client_id, '${p}', @status, @due_at, 0, @due_at, @due_at)`).join(', ')}`,
   );
   const ofEvent = db.prepare<[string], Row>('SELECT * FROM outbox WHERE event_id = ? ORDER BY id');
+  const byId = db.prepare<[number], Row>('SELECT * FROM outbox WHERE id = ?');
+  const dueStmt = db.prepare<[{ now: string; client_id: string | null; limit: number }], ClaimRow>(DUE_SQL);
+  const retryStmt = db.prepare(RETRY_NOW_SQL);
   const claimStmt = db.prepare<[Record<string, unknown>], ClaimRow>(CLAIM_SQL);
   const renewStmt = db.prepare('UPDATE outbox SET lease_until = ? WHERE id = ? AND lease_owner = ?');
   const releaseStmt = db.prepare(
     'UPDATE outbox SET lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ? AND lease_owner = ?',
   );
   const clientOfEvent = db.prepare<[string], { client_id: string }>('SELECT client_id FROM events WHERE id = ?');
-  const heldStmt = db.prepare<
-    [],
-    { connection_id: string; client_id: string; platform: Platform; status_reason: string | null; paused_at: string | null; waiting: number }
-  >(HELD_SQL);
+  const pausedStmt = db.prepare<
+    [{ client_id: string | null }],
+    { connection_id: string; client_id: string; platform: Platform; status_reason: string | null; paused_at: string | null }
+  >(PAUSED_SQL);
+  const waitingStmt = db.prepare<[{ client_id: string; platform: string; up_to: number }], { n: number }>(WAITING_SQL);
   const nextRetry = db.prepare<[], { at: string | null }>(NEXT_RETRY_SQL);
   const nextLease = db.prepare<[], { at: string | null }>(NEXT_LEASE_SQL);
 
@@ -109,11 +152,41 @@ export function createOutbox(db: Db): { outbox: OutboxStore; enqueue: Enqueue } 
   const releaseTx = db.transaction((ids: readonly number[], at: string, owner: string) => {
     for (const id of ids) releaseStmt.run(at, id, owner);
   });
-  const commitTx = createCommit(db);
+  const insertAttempt = createAttemptInsert(db);
+  const commitTx = createCommit(db, insertAttempt, countSends);
+  // The retry's audit record counts in the daily roll-up like every other record.
+  const retryTx = db.transaction((input: RetryNowInput): boolean => {
+    if (retryStmt.run({ id: input.id, now: input.now.toISOString() }).changes !== 1) return false;
+    insertAttempt(input.record);
+    countSends([input.record]);
+    return true;
+  });
 
   const outbox: OutboxStore = {
     async forEvent(eventId) {
       return ofEvent.all(eventId).map(toOutboxRow);
+    },
+    async forEvents(eventIds) {
+      const unique = [...new Set(eventIds)];
+      const rows: Row[] = [];
+      // Through the (event_id, platform) key; 500 ids per statement stays far below SQLite's 32,766 parameters.
+      for (let i = 0; i < unique.length; i += 500) {
+        const ids = unique.slice(i, i + 500);
+        rows.push(...db.prepare<string[], Row>(`SELECT * FROM outbox WHERE event_id IN (${ids.map(() => '?').join(', ')}) ORDER BY id`).all(...ids));
+      }
+      return rows.map(toOutboxRow);
+    },
+    async get(id) {
+      const row = byId.get(id);
+      return row && toOutboxRow(row);
+    },
+    async due(query) {
+      return dueStmt
+        .all({ now: query.now.toISOString(), client_id: query.client_id ?? null, limit: query.limit })
+        .map((r) => toClaim(r, r.client_id ?? clientOfEvent.get(r.event_id)?.client_id ?? ''));
+    },
+    async retryNow(input) {
+      return retryTx.immediate(input);
     },
     async claim(input) {
       const rows = claimTx.immediate({
@@ -138,9 +211,10 @@ export function createOutbox(db: Db): { outbox: OutboxStore; enqueue: Enqueue } 
     async commit(input) {
       commitTx(input);
     },
-    async held() {
-      return heldStmt.all().map((r) => {
-        const h: HeldConnection = { connection_id: r.connection_id, client_id: r.client_id, platform: r.platform, waiting: r.waiting };
+    async held(filter = {}) {
+      return pausedStmt.all({ client_id: filter.client_id ?? null }).map((r) => {
+        const waiting = waitingStmt.get({ client_id: r.client_id, platform: r.platform, up_to: filter.upTo ?? -1 })!.n;
+        const h: HeldConnection = { connection_id: r.connection_id, client_id: r.client_id, platform: r.platform, waiting };
         if (r.status_reason !== null) h.reason = r.status_reason;
         if (r.paused_at !== null) h.paused_at = r.paused_at;
         return h;
@@ -161,18 +235,8 @@ export function createOutbox(db: Db): { outbox: OutboxStore; enqueue: Enqueue } 
   };
 }
 
-/**
- * A batch's commit, one transaction: the rows' outcomes (only rows this owner
- * still leases), their audit records, the Data Manager requests to check and a
- * connection pause.
- */
-function createCommit(db: Db): (input: Parameters<OutboxStore['commit']>[0]) => void {
-  const updateStmt = db.prepare(
-    `UPDATE outbox SET status = @status, due_at = COALESCE(@due_at, due_at), attempts = @attempts,
-       first_attempt_at = @first_attempt_at, last_error = @last_error, lease_owner = NULL, lease_until = NULL,
-       updated_at = @now, finished_at = @finished_at
-     WHERE id = @id AND lease_owner = @owner`,
-  );
+/** Appends one record to the audit log; runs inside the caller's transaction. */
+function createAttemptInsert(db: Db): (r: AuditRecord) => void {
   const insertAttempt = db.prepare(
     `INSERT INTO send_attempts (outbox_id, event_id, client_id, stage_id, platform, connection_id, attempted_at, status,
        reason, message, error_code, error, http_status, request_id, dedup_key, batch_size, retry_count, next_attempt_at,
@@ -180,6 +244,48 @@ function createCommit(db: Db): (input: Parameters<OutboxStore['commit']>[0]) => 
      VALUES (@outbox_id, @event_id, @client_id, @stage_id, @platform, @connection_id, @attempted_at, @status,
        @reason, @message, @error_code, @error, @http_status, @request_id, @dedup_key, @batch_size, @retry_count,
        @next_attempt_at, @dry_run, @pass_id)`,
+  );
+  return (r) => {
+    insertAttempt.run({
+      outbox_id: r.outbox_id,
+      event_id: r.event_id,
+      client_id: r.client_id,
+      stage_id: r.stage_id ?? null,
+      platform: r.platform,
+      connection_id: r.connection_id ?? null,
+      attempted_at: r.attempted_at,
+      status: r.status,
+      reason: r.reason ?? null,
+      message: r.message ?? null,
+      error_code: r.error_code ?? null,
+      error: r.error_message ?? null,
+      http_status: r.http_status ?? null,
+      request_id: r.request_id ?? null,
+      dedup_key: r.dedup_key,
+      batch_size: r.batch_size ?? null,
+      retry_count: r.retry_count,
+      next_attempt_at: r.next_attempt_at ?? null,
+      dry_run: r.dry_run ? 1 : 0,
+      pass_id: r.pass_id ?? null,
+    });
+  };
+}
+
+/**
+ * A batch's commit, one transaction: the rows' outcomes (only rows this owner
+ * still leases), their audit records and their counts in the daily roll-up, the
+ * Data Manager requests to check, a connection pause and the connection's `last_used_at`.
+ */
+function createCommit(
+  db: Db,
+  insertAttempt: (r: AuditRecord) => void,
+  countSends: (records: readonly AuditRecord[]) => void,
+): (input: Parameters<OutboxStore['commit']>[0]) => void {
+  const updateStmt = db.prepare(
+    `UPDATE outbox SET status = @status, due_at = COALESCE(@due_at, due_at), attempts = @attempts,
+       first_attempt_at = @first_attempt_at, last_error = @last_error, lease_owner = NULL, lease_until = NULL,
+       updated_at = @now, finished_at = @finished_at
+     WHERE id = @id AND lease_owner = @owner`,
   );
   // One row per delivered Data Manager request, counting its events.
   const trackGoogleRequest = db.prepare(
@@ -189,6 +295,11 @@ function createCommit(db: Db): (input: Parameters<OutboxStore['commit']>[0]) => 
   );
   const pauseStmt = db.prepare(
     `UPDATE connections SET status = 'paused', status_reason = ?, paused_at = ?, updated_at = ? WHERE id = ?`,
+  );
+  // One statement per batch, whatever its size; the later time wins (ISO 8601 text compares as time).
+  const usedStmt = db.prepare(
+    `UPDATE connections SET last_used_at = @at
+     WHERE id IN (SELECT value FROM json_each(@ids)) AND (last_used_at IS NULL OR last_used_at < @at)`,
   );
   const final: ReadonlySet<string> = new Set(FINAL_STATUSES);
   const commitTx = db.transaction((input: Parameters<OutboxStore['commit']>[0]) => {
@@ -206,32 +317,12 @@ function createCommit(db: Db): (input: Parameters<OutboxStore['commit']>[0]) => 
         finished_at: final.has(u.status) ? at : null,
       });
     }
-    for (const r of input.records) {
-      insertAttempt.run({
-        outbox_id: r.outbox_id,
-        event_id: r.event_id,
-        client_id: r.client_id,
-        stage_id: r.stage_id ?? null,
-        platform: r.platform,
-        connection_id: r.connection_id ?? null,
-        attempted_at: r.attempted_at,
-        status: r.status,
-        reason: r.reason ?? null,
-        message: r.message ?? null,
-        error_code: r.error_code ?? null,
-        error: r.error_message ?? null,
-        http_status: r.http_status ?? null,
-        request_id: r.request_id ?? null,
-        dedup_key: r.dedup_key,
-        batch_size: r.batch_size,
-        retry_count: r.retry_count,
-        next_attempt_at: r.next_attempt_at ?? null,
-        dry_run: r.dry_run ? 1 : 0,
-        pass_id: r.pass_id,
-      });
-    }
+    for (const r of input.records) insertAttempt(r);
+    countSends(input.records);
     for (const g of input.googleRequests ?? []) trackGoogleRequest.run(g);
     if (input.pause !== undefined) pauseStmt.run(input.pause.reason, at, at, input.pause.connection_id);
+    const used = usedConnections(input.records);
+    if (used !== undefined) usedStmt.run({ ids: JSON.stringify(used.ids), at: used.at });
   });
 
   return (input) => commitTx.immediate(input);
@@ -242,6 +333,10 @@ function toOutboxRow(r: Row): OutboxRow {
   if (r.lease_owner !== null) row.lease_owner = r.lease_owner;
   if (r.lease_until !== null) row.lease_until = r.lease_until;
   if (r.last_error !== null) row.last_error = r.last_error;
+  if (r.client_id !== null) row.client_id = r.client_id;
+  if (r.first_attempt_at !== null) row.first_attempt_at = r.first_attempt_at;
+  row.updated_at = r.updated_at;
+  if (r.finished_at !== null) row.finished_at = r.finished_at;
   return row;
 }
 

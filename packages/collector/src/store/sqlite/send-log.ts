@@ -4,12 +4,15 @@
  * equality on an indexed column, read in rowid order: no sort, no scan of the
  * whole log.
  */
+import { pageLimits, readPage, type Direction, type Position } from '../keyset.js';
+import { sendMatches, sendShape, type SendShape } from '../send-search.js';
 import type {
   GoogleRequestStatus,
   GoogleRequestStore,
   ReasonCountRow,
   SendAttempt,
   SendLogStore,
+  SendSearch,
 } from '../types.js';
 import type { Db } from './db.js';
 
@@ -56,9 +59,88 @@ interface SendRow extends Omit<SendAttempt, 'error_message' | 'dry_run'> {
   dry_run: number;
 }
 
+const fromSendRow = ({ error, dry_run, ...rest }: SendRow): SendAttempt => ({ ...rest, error_message: error, dry_run: dry_run === 1 });
+
+/** The index each shape of {@link SendSearch} reads, pinned: its order is the list's (but for an event's few rows). */
+const SEARCH_INDEX: Record<SendShape, string> = {
+  event: 'send_attempts_event',
+  client_status: 'send_attempts_client_status_time',
+  status: 'send_attempts_status_time',
+  client: 'send_attempts_client_time',
+  all: 'send_attempts_time',
+};
+
+/**
+ * The statement of one read of {@link SendLogStore.search} (exported for the plan tests): the
+ * query's shape and bounds, `direction`, and a keyset bound `@t` (ISO 8601), `@id` when
+ * `withCursor`; `@n` rows. Its parameters but `t`, `id` and `n`. `attempted_at` is ISO 8601
+ * text (`toISOString()`), which sorts as time; the indexes end with the rowid (`id`), the
+ * keyset's tie-break.
+ */
+export function sendSearchSql(query: SendSearch, direction: Direction, withCursor: boolean): { sql: string; params: Record<string, unknown> } {
+  const shape = sendShape(query);
+  const terms: string[] = [];
+  const params: Record<string, unknown> = {};
+  if (shape === 'event') {
+    terms.push('event_id = @event_id');
+    params['event_id'] = query.event_id;
+  }
+  if (shape === 'client' || shape === 'client_status') {
+    terms.push('client_id = @client_id');
+    params['client_id'] = query.client_id;
+  }
+  if (shape === 'status' || shape === 'client_status') {
+    terms.push('status = @status');
+    params['status'] = query.status;
+  }
+  if (query.attempted_from !== undefined) {
+    terms.push('attempted_at >= @from');
+    params['from'] = new Date(query.attempted_from).toISOString();
+  }
+  if (query.attempted_before !== undefined) {
+    terms.push('attempted_at < @before');
+    params['before'] = new Date(query.attempted_before).toISOString();
+  }
+  const [cmp, order] = direction === 'older' ? ['<', 'DESC'] : ['>', 'ASC'];
+  if (withCursor) terms.push(`attempted_at ${cmp}= @t AND (attempted_at ${cmp} @t OR id ${cmp} @id)`);
+  const sql = `SELECT ${SEND_COLUMNS} FROM send_attempts INDEXED BY ${SEARCH_INDEX[shape]}
+    ${terms.length > 0 ? `WHERE ${terms.join(' AND ')}` : ''}
+    ORDER BY attempted_at ${order}, id ${order} LIMIT @n`;
+  return { sql, params };
+}
+
+/** {@link SendLogStore.search}: one statement per shape, direction and set of bounds, prepared once. */
+function createSearch(db: Db): SendLogStore['search'] {
+  const statements = new Map<string, { all(params: Record<string, unknown>): SendRow[] }>();
+  const prepared = (sql: string) => {
+    let statement = statements.get(sql);
+    if (statement === undefined) {
+      statement = db.prepare<[Record<string, unknown>], SendRow>(sql);
+      statements.set(sql, statement);
+    }
+    return statement;
+  };
+  return async (query: SendSearch) => {
+    const { limit, scanLimit } = pageLimits(query.limit, query.scan_limit);
+    const fetch = async (from: Position | undefined, direction: Direction, n: number): Promise<SendRow[]> => {
+      const { sql, params } = sendSearchSql(query, direction, from !== undefined);
+      return prepared(sql).all({ ...params, ...(from !== undefined ? { t: new Date(from.t).toISOString(), id: from.id } : {}), n });
+    };
+    const matches = sendMatches(query, sendShape(query));
+    const page = await readPage<SendRow>(
+      { fetch, position: (row) => ({ t: Date.parse(row.attempted_at), id: row.id }), ...(matches !== undefined ? { matches } : {}) },
+      query.cursor,
+      limit,
+      scanLimit,
+    );
+    return { ...page, rows: page.rows.map(fromSendRow) };
+  };
+}
+
 /** The audit log of the SQLite store. */
 export function createSendLog(db: Db): SendLogStore {
   return {
+    search: createSearch(db),
     async list(query) {
       const { where, params } = equalities(
         { status: query.status, platform: query.platform, client_id: query.client_id, event_id: query.event_id },
@@ -67,7 +149,7 @@ export function createSendLog(db: Db): SendLogStore {
       return db
         .prepare<[Record<string, string | number>], SendRow>(`SELECT ${SEND_COLUMNS} FROM send_attempts ${where} ORDER BY id DESC LIMIT @limit`)
         .all(params)
-        .map(({ error, dry_run, ...rest }) => ({ ...rest, error_message: error, dry_run: dry_run === 1 }));
+        .map(fromSendRow);
     },
   };
 }

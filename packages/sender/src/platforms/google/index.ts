@@ -20,6 +20,7 @@ export const google: PlatformAdapter<GoogleConnection, GooglePlan, GoogleUrl, Go
   id: 'google',
   name: 'Google',
   clickIds: GOOGLE_CLICK_IDS,
+  cookieIds: [],
   connection: GOOGLE_CONNECTION,
   urls: { googleAds: GOOGLE_ADS_BASE_URL, dataManager: DATA_MANAGER_BASE_URL, oauthToken: GOOGLE_TOKEN_URL },
   versions: { googleAds: GOOGLE_ADS_API_VERSION, dataManager: DATA_MANAGER_API_VERSION },

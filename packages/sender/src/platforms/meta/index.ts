@@ -14,6 +14,7 @@ export const meta: PlatformAdapter<MetaConnection, MetaPlan, 'meta', 'meta'> = {
   id: 'meta',
   name: 'Meta',
   clickIds: ['fbclid'],
+  cookieIds: ['fbc', 'fbp'],
   connection: META_CONNECTION,
   urls: { meta: META_BASE_URL },
   versions: { meta: META_API_VERSION },

@@ -14,6 +14,7 @@ export const tiktok: PlatformAdapter<TikTokConnection, TikTokPlan, 'tiktok', 'ti
   id: 'tiktok',
   name: 'TikTok',
   clickIds: ['ttclid'],
+  cookieIds: ['ttp'],
   connection: TIKTOK_CONNECTION,
   urls: { tiktok: TIKTOK_BASE_URL },
   versions: { tiktok: TIKTOK_API_VERSION },
