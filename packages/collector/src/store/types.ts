@@ -409,7 +409,7 @@ export interface StageActivity {
   client_id: string;
   /** ISO 8601 of its latest event; absent when it has none. */
   last_event_at?: string;
-  /** Its events in the hour before `now` (the window of the hourly quota). */
+  /** Its webhook events in the hour before `now`: what the hourly quota counts (beacons have limits of their own). */
   last_hour: number;
 }
 
@@ -506,7 +506,7 @@ export interface EventStore {
    */
   release(filter: ReleaseFilter, at: Date): Promise<string[]>;
   /**
-   * Events of each stage received after `since` (the hourly quota's window when `since` is an hour ago),
+   * Webhook events of each stage received after `since` (what the hourly quota counts when `since` is an hour ago),
    * counted through `events_stage_time`; a stage without any is `0`.
    */
   stageCounts(stageIds: readonly string[], since: Date): Promise<Map<string, number>>;

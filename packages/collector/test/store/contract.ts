@@ -356,6 +356,9 @@ export function storeContract(engine: EngineHarness): void {
       );
       expect(await store.events.stageCounts([stageId], at(-1))).toEqual(new Map([[stageId, 4]]));
       expect(await store.events.stageCounts([], NOW)).toEqual(new Map());
+      // What the hourly quota counts: a beacon is not counted.
+      await store.events.admit(newEvent(stageId, clientId, { reference: 'beacon', source: 'pixel' }), at(HOUR));
+      expect(await store.events.stageCounts([stageId], at(-1))).toEqual(new Map([[stageId, 4]]));
     });
 
     it('stores each of 20 concurrent admissions of one reference once', async () => {
@@ -705,6 +708,12 @@ export function storeContract(engine: EngineHarness): void {
       ]);
       // The window slides: one second later the first of the four has left it.
       expect((await store.stats.stageActivity({ client_id: a, now: at(1000) }))[0]?.last_hour).toBe(3);
+      // A beacon is the stage's latest event, but not in what the quota counts.
+      await store.events.admit(newEvent(lead, a, { reference: 'beacon', source: 'pixel' }), at(-500));
+      expect(await store.stats.stageActivity({ client_id: a, now: NOW })).toEqual([
+        { stage_id: lead, client_id: a, last_event_at: at(-500).toISOString(), last_hour: 4 },
+        { stage_id: quiet, client_id: a, last_hour: 0 },
+      ]);
     });
   });
 
