@@ -7,8 +7,7 @@
  *   `sitePerHour` an hour, the ceiling a flood from many addresses meets.
  *
  * Past either, `/e` answers 429 with `Retry-After`; the pixel keeps the event in its outbox
- * (7 days, 50 events) and sends it again on the visitor's next page load, so a real visitor
- * loses nothing.
+ * (7 days, 50 events) and sends it again on the visitor's next page load of the site.
  *
  * Why the defaults (burst 60, 60 a minute, 10,000 an hour per site): the pixel sends no page
  * views, only `track()` calls (a lead form, a purchase: one to a few per visit), and on each
