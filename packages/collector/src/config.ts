@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { DEFAULT_BEACON_LIMITS, type BeaconLimitSettings } from './domain/beacon-limits.js';
+import { BEACON_SIGNALS, type BeaconSignal } from './domain/beacon-signals.js';
 import { CollectorError } from './errors.js';
 import { readSendConfig, SEND_CONFIG_VARIABLES, type SendConfig } from './send/send-config.js';
 
@@ -51,6 +53,18 @@ export interface Config {
    * Defaults to `undefined`: `http://localhost:{port}`.
    */
   publicUrl?: string;
+  /**
+   * Limits of the pixel's ingest endpoint, apart from the webhook's stage quota (see `domain/beacon-limits.ts`):
+   * `burst` beacons at once per client address and site (`PRUUV_PIXEL_BURST`, default `60`), then `perMinute`
+   * (`PRUUV_PIXEL_PER_MINUTE`, default `60`); `sitePerHour` per site over every address (`PRUUV_PIXEL_SITE_PER_HOUR`,
+   * default `10000`). In memory, per process.
+   */
+  pixelLimits: BeaconLimitSettings;
+  /**
+   * Browser signals whose absence holds a beacon until an admin releases it (`PRUUV_PIXEL_HOLD`, a comma-separated
+   * list of `bot`, `user_agent`, `fetch_metadata`, or `none`). Defaults to all three.
+   */
+  pixelHold: BeaconSignal[];
   /**
    * Conversion sending: the encryption key ring (`PRUUV_ENCRYPTION_KEY`), the schedule
    * (`PRUUV_SEND_CRON`, default `0 3 * * *`, UTC), the platform API base URLs
@@ -148,6 +162,20 @@ function parsePublicUrl(raw: string): string | undefined {
   }
 }
 
+/** A whole number from `min` to `max`. */
+function parseCount(min: number, max: number): (raw: string) => number | undefined {
+  return (raw) => (/^\d{1,9}$/.test(raw.trim()) && Number(raw) >= min && Number(raw) <= max ? Number(raw) : undefined);
+}
+
+function parseSignals(raw: string): BeaconSignal[] | undefined {
+  const v = raw.trim().toLowerCase();
+  if (v === 'none') return [];
+  const names = v.split(',').map((n) => n.trim());
+  if (!names.every((n) => (BEACON_SIGNALS as readonly string[]).includes(n))) return undefined;
+  // In the order they are checked, each once.
+  return BEACON_SIGNALS.filter((n) => names.includes(n));
+}
+
 const envSchema = z
   .object({
     PORT: variable('PORT', 'an integer from 1 to 65535', parsePort).optional(),
@@ -187,6 +215,10 @@ const envSchema = z
     PRUUV_SCRIPT_PATH: variable('PRUUV_SCRIPT_PATH', "a URL path starting with '/' (e.g. /s.js)", parseUrlPath).optional(),
     PRUUV_INGEST_PATH: variable('PRUUV_INGEST_PATH', "a URL path starting with '/' (e.g. /e)", parseUrlPath).optional(),
     PRUUV_PUBLIC_URL: variable('PRUUV_PUBLIC_URL', 'an http(s) URL without query or fragment (e.g. https://collector.example)', parsePublicUrl).optional(),
+    PRUUV_PIXEL_BURST: variable('PRUUV_PIXEL_BURST', 'an integer from 1 to 100000', parseCount(1, 100_000)).optional(),
+    PRUUV_PIXEL_PER_MINUTE: variable('PRUUV_PIXEL_PER_MINUTE', 'an integer from 1 to 1000000', parseCount(1, 1_000_000)).optional(),
+    PRUUV_PIXEL_SITE_PER_HOUR: variable('PRUUV_PIXEL_SITE_PER_HOUR', 'an integer from 1 to 100000000', parseCount(1, 100_000_000)).optional(),
+    PRUUV_PIXEL_HOLD: variable('PRUUV_PIXEL_HOLD', `a comma-separated list of ${BEACON_SIGNALS.join(', ')}, or none`, parseSignals).optional(),
   })
   .superRefine((env, ctx) => {
     const script = env.PRUUV_SCRIPT_PATH ?? '/s.js';
@@ -214,6 +246,10 @@ export const CONFIG_VARIABLES = [
   'PRUUV_SCRIPT_PATH',
   'PRUUV_INGEST_PATH',
   'PRUUV_PUBLIC_URL',
+  'PRUUV_PIXEL_BURST',
+  'PRUUV_PIXEL_PER_MINUTE',
+  'PRUUV_PIXEL_SITE_PER_HOUR',
+  'PRUUV_PIXEL_HOLD',
   ...SEND_CONFIG_VARIABLES,
 ] as const;
 
@@ -244,6 +280,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.PRUUV_TRUST_PROXY ?? false,
     scriptPath: e.PRUUV_SCRIPT_PATH ?? '/s.js',
     ingestPath: e.PRUUV_INGEST_PATH ?? '/e',
+    pixelLimits: {
+      burst: e.PRUUV_PIXEL_BURST ?? DEFAULT_BEACON_LIMITS.burst,
+      perMinute: e.PRUUV_PIXEL_PER_MINUTE ?? DEFAULT_BEACON_LIMITS.perMinute,
+      sitePerHour: e.PRUUV_PIXEL_SITE_PER_HOUR ?? DEFAULT_BEACON_LIMITS.sitePerHour,
+    },
+    pixelHold: e.PRUUV_PIXEL_HOLD ?? [...BEACON_SIGNALS],
     send: send.config,
   };
   if (e.PRUUV_HOST !== undefined) config.host = e.PRUUV_HOST;

@@ -20,8 +20,14 @@ export { startWorker, WorkerStartError } from './send/worker.js';
 export { createConnections } from './domain/connections.js';
 export { listSends, listGoogleStatus } from './domain/send-lists.js';
 export { readKeyRing, EncryptionKeyError } from './send/secrets.js';
+export { createBeaconLimits, DEFAULT_BEACON_LIMITS } from './domain/beacon-limits.js';
+export { BEACON_SIGNALS, HOLD_REASONS, holdReason } from './domain/beacon-signals.js';
+export { createBeaconReport } from './http/beacon-report.js';
 
 export type { AppOptions } from './http/app.js';
+export type { BeaconLimits, BeaconLimitSettings, BeaconVerdict, ThrottleScope } from './domain/beacon-limits.js';
+export type { BeaconHeaders, BeaconSignal, HoldReason } from './domain/beacon-signals.js';
+export type { BeaconReport } from './http/beacon-report.js';
 export type { StoreTarget, OpenStoreOptions } from './store/open.js';
 export type { Db, SqliteStore, SqliteStoreOptions } from './store/sqlite/index.js';
 export type {
@@ -32,6 +38,9 @@ export type {
   SendAttempt,
   GoogleRequestState,
   GoogleRequestStatus,
+  HeldCount,
+  ReleaseFilter,
+  ThrottleCount,
 } from './store/types.js';
 export type { Config, LogLevel } from './config.js';
 export type { LoggerOptions, Logger } from './logger.js';

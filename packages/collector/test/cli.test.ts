@@ -180,8 +180,8 @@ describe('events list', () => {
     const out = memoryOutput();
     await eventsList(store, {}, out);
     const [header, row] = out.text.trim().split('\n');
-    expect(header).toMatch(/^TIME\s+STAGE\s+REFERENCE\s+SOURCE\s+CLICK IDS\s+INHERITED$/);
-    expect(row).toMatch(/^\d{4}-\d\d-\d\dT\S+\s+lead\s+CRM-REF-001\s+webhook\s+(gclid,fbclid|fbclid,gclid)\s+-$/);
+    expect(header).toMatch(/^TIME\s+STAGE\s+REFERENCE\s+SOURCE\s+CLICK IDS\s+INHERITED\s+HELD$/);
+    expect(row).toMatch(/^\d{4}-\d\d-\d\dT\S+\s+lead\s+CRM-REF-001\s+webhook\s+(gclid,fbclid|fbclid,gclid)\s+-\s+-$/);
   });
 
   it('prints full records with --json, filtered and limited', async () => {
@@ -208,6 +208,63 @@ describe('events list', () => {
 
   it('says an unknown stage is unknown', async () => {
     expect((await operationError(async () => await eventsList(store, { stage: 'stg_nope' }, memoryOutput()))).message).toBe("Unknown stage 'stg_nope'");
+  });
+});
+
+describe('events held and events release', () => {
+  const NOW = new Date('2026-03-02T10:00:00.000Z');
+  async function heldSetup() {
+    const client = await store.clients.create({ name: 'Acme' });
+    const { stage } = await store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' });
+    const admit = async (reference: string, held_reason?: 'bot_user_agent' | 'no_fetch_metadata') => {
+      const result = await store.events.admit(
+        { id: randomUUID(), client_id: client.id, stage_id: stage.id, stage_key: 'lead', source: 'pixel', reference, consent: 'unspecified', clicks: { gclid: { value: 'G' } }, utm: {}, demographics: {}, ...(held_reason ? { held_reason } : {}) },
+        NOW,
+      );
+      if (result.status !== 'stored') throw new Error(result.status);
+      return result.event;
+    };
+    return { client, stage, admit };
+  }
+
+  it('lists held events with their reason, and the held and throttled counts per site under every list', async () => {
+    const { client, admit } = await heldSetup();
+    const bot = await admit('v1', 'bot_user_agent');
+    await admit('v2');
+    await store.throttles.record([{ client_id: client.id, scope: 'address', count: 940 }], new Date(NOW.getTime() - 3_600_000));
+    const out = memoryOutput();
+    await eventsList(store, {}, out, NOW);
+    expect(out.text).toMatch(/lead\s+v1\s+pixel\s+gclid\s+-\s+bot_user_agent/);
+    expect(out.text).toContain('Beacons held (until released: pruuv events release) or throttled (429) in the last 24 hours:');
+    expect(out.text).toMatch(new RegExp(`${client.id}\\s+Acme\\s+1\\s+2026-03-02T10:00:00.000Z\\s+940\\s+0`));
+    const held = await eventsList(store, { held: true }, memoryOutput(), NOW);
+    expect(held.map((e) => e.id)).toEqual([bot.id]);
+    const json = memoryOutput(true);
+    await eventsList(store, {}, json, NOW);
+    expect((JSON.parse(json.text) as { beacons: unknown }).beacons).toEqual({
+      since: '2026-03-01T10:00:00.000Z',
+      sites: [{ client_id: client.id, client_name: 'Acme', held: 1, oldest_held: NOW.toISOString(), throttled_address: 940, throttled_site: 0 }],
+    });
+  });
+
+  it('releases a client\'s held events through the command line, and says when nothing matched', async () => {
+    const { client, admit } = await heldSetup();
+    const a = await admit('v1', 'bot_user_agent');
+    const b = await admit('v2', 'no_fetch_metadata');
+    const file = dbFile;
+    const one = memoryOutput(true);
+    expect(await runCli(['events', 'release', '--event', a.id, '--db', file, '--json'], { env: {}, stdout: { write: (t: string) => one.write(t.trimEnd()) }, stderr: { write: () => true } })).toBe(0);
+    expect(JSON.parse(one.text)).toEqual({ released: [a.id] });
+    const all = memoryOutput();
+    expect(await runCli(['events', 'release', '--client', client.id, '--db', file], { env: {}, stdout: { write: (t: string) => all.write(t.trimEnd()) }, stderr: { write: () => true } })).toBe(0);
+    expect(all.text.trim()).toBe('Released 1 held event; the next send pass sends them.');
+    expect((await store.events.get(b.id))?.released_at).toBeDefined();
+    const none = memoryOutput();
+    await runCli(['events', 'held', '--db', file], { env: {}, stdout: { write: (t: string) => none.write(t.trimEnd()) }, stderr: { write: () => true } });
+    expect(none.text).toMatch(/^Nothing held or throttled since /);
+    const err: string[] = [];
+    expect(await runCli(['events', 'release', '--db', file], { env: {}, stdout: { write: () => true }, stderr: { write: (t: string) => err.push(t) } })).toBe(2);
+    expect(err.join('')).toContain('Give a client or event_ids to release');
   });
 });
 

@@ -12,6 +12,8 @@ describe('loadConfig', () => {
       trustProxy: false,
       scriptPath: '/s.js',
       ingestPath: '/e',
+      pixelLimits: { burst: 60, perMinute: 60, sitePerHour: 10_000 },
+      pixelHold: ['bot', 'user_agent', 'fetch_metadata'],
       send: {
         cron: '0 3 * * *',
         urls: {
@@ -24,6 +26,19 @@ describe('loadConfig', () => {
         versions: { meta: 'v26.0', googleAds: 'v26' },
       },
     });
+  });
+
+  it('reads the pixel limits and the signals that hold a beacon', () => {
+    expect(loadConfig({ PRUUV_PIXEL_BURST: '10', PRUUV_PIXEL_PER_MINUTE: '5', PRUUV_PIXEL_SITE_PER_HOUR: '500' }).pixelLimits).toEqual({
+      burst: 10,
+      perMinute: 5,
+      sitePerHour: 500,
+    });
+    expect(loadConfig({ PRUUV_PIXEL_HOLD: 'fetch_metadata, bot' }).pixelHold).toEqual(['bot', 'fetch_metadata']);
+    expect(loadConfig({ PRUUV_PIXEL_HOLD: 'none' }).pixelHold).toEqual([]);
+    expect(() => loadConfig({ PRUUV_PIXEL_HOLD: 'bots' })).toThrow(/PRUUV_PIXEL_HOLD must be a comma-separated list of bot, user_agent, fetch_metadata, or none, got 'bots'/);
+    expect(() => loadConfig({ PRUUV_PIXEL_BURST: '0' })).toThrow(/PRUUV_PIXEL_BURST must be an integer from 1 to 100000/);
+    expect(() => loadConfig({ PRUUV_PIXEL_SITE_PER_HOUR: '1e4' })).toThrow(/PRUUV_PIXEL_SITE_PER_HOUR/);
   });
 
   it('reads PostgreSQL settings, and never echoes the database URL', () => {

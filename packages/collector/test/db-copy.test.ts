@@ -32,6 +32,11 @@ describe('pruuv db copy', () => {
     env.fakes.script('meta', [{ kind: 'status', status: 503 }]);
     env.addEvent();
     await env.pass(); // a Meta retry waits in the outbox
+    // Beacons held for their missing browser signals: one still held, one released; throttle counts.
+    const held = env.addEvent({ source: 'pixel', held_reason: 'bot_user_agent' });
+    env.addEvent({ source: 'pixel', held_reason: 'no_fetch_metadata' });
+    await env.store.events.release({ ids: [held.id] }, new Date('2030-01-01T00:00:00.000Z'));
+    await env.store.throttles.record([{ client_id: env.client.id, scope: 'address', count: 40 }], new Date('2026-03-02T10:00:00.000Z'));
     await env.store.pixelOrigins.seen(env.client.id, 'https://www.shop.example', new Date('2026-11-20T09:59:00.000Z'));
     db = await newTestDatabase();
 
@@ -45,14 +50,17 @@ describe('pruuv db copy', () => {
     const report = JSON.parse(out.text) as { tables: Array<{ table: string; rows: number }>; total: number };
     const rows = Object.fromEntries(report.tables.map((t) => [t.table, t.rows]));
     const sqliteCount = (table: string) => (env!.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
-    for (const table of ['clients', 'client_origins', 'stages', 'users', 'connections', 'pixel_origins', 'events', 'outbox', 'send_attempts', 'send_runs', 'google_request_status', 'daily_events', 'daily_sends']) {
+    for (const table of ['clients', 'client_origins', 'stages', 'users', 'connections', 'pixel_origins', 'events', 'outbox', 'send_attempts', 'send_runs', 'google_request_status', 'daily_events', 'daily_sends', 'beacon_throttles']) {
       expect(rows[table], table).toBe(sqliteCount(table));
     }
-    expect(rows).toMatchObject({ clients: 1, stages: 2, connections: 3, pixel_origins: 1, events: 7, outbox: 21, send_attempts: 21, google_request_status: 2 });
+    expect(rows).toMatchObject({ clients: 1, stages: 2, connections: 3, pixel_origins: 1, events: 9, outbox: 27, send_attempts: 21, google_request_status: 2, beacon_throttles: 1 });
 
     const pg = await openPostgresStore(db.url);
     try {
       expect(await pg.events.list({ limit: 100 })).toEqual(await env.store.events.list({ limit: 100 }));
+      expect(await pg.events.heldCounts()).toEqual(await env.store.events.heldCounts());
+      expect((await pg.events.get(held.id))?.released_at).toBe('2030-01-01T00:00:00.000Z');
+      expect(await pg.throttles.counts(new Date(0))).toEqual([{ client_id: env.client.id, address: 40, site: 0 }]);
       expect(await pg.sends.list({ limit: 1000 })).toEqual(await env.store.sends.list({ limit: 1000 }));
       expect(await pg.googleRequests.list({ limit: 10 })).toEqual(await env.store.googleRequests.list({ limit: 10 }));
       // The roll-ups come along, so the overview's figures are the same on both.

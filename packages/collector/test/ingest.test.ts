@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eventCount, PAGE_ORIGIN, seedClient, seedEvents, startCollector, tempDir, type Fixture, type Running } from './helpers/harness.js';
 import { beacon, postBeacon, rawRequest } from './helpers/payloads.js';
+import { createBeaconLimits } from '../src/domain/beacon-limits.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let run: Running;
@@ -165,16 +166,30 @@ describe('POST /e', () => {
     });
   });
 
-  describe('beyond 1,000 events in an hour for the stage', () => {
+  describe('when the stage took 1,000 webhook events in the hour', () => {
     beforeEach(() => start());
 
-    it('answers 429 with Retry-After and CORS headers', async () => {
+    it('still stores beacons: the hourly quota is the webhook\'s', async () => {
       seedEvents(run, f.lead.stage, 1000);
       const res = await postBeacon(run, beacon(f.client.site_key));
+      expect(res.status).toBe(200);
+      expect(eventCount(run.db)).toBe(1001);
+    });
+  });
+
+  describe('past the per-address token bucket', () => {
+    beforeEach(() => start({ app: { beaconLimits: createBeaconLimits({ burst: 2, perMinute: 1, sitePerHour: 1000 }) } }));
+
+    it('answers 429 with Retry-After and CORS headers, so the pixel keeps the event', async () => {
+      for (let i = 0; i < 2; i++) expect((await postBeacon(run, beacon(f.client.site_key, { reference: `v-${i}` }))).status).toBe(200);
+      const res = await postBeacon(run, beacon(f.client.site_key, { reference: 'v-2' }));
       expect(res.status).toBe(429);
       expect(await res.json()).toEqual({ error: 'Rate limit exceeded' });
-      expect(res.headers.get('retry-after')).toBe('3600');
+      expect(res.headers.get('retry-after')).toBe('60');
       expect(res.headers.get('access-control-allow-origin')).toBe(PAGE_ORIGIN);
+      expect(eventCount(run.db)).toBe(2);
+      run.clock.advance(60_000);
+      expect((await postBeacon(run, beacon(f.client.site_key, { reference: 'v-2' }))).status).toBe(200);
     });
   });
 

@@ -11,7 +11,7 @@ import { clientsAdd, clientsList, clientsSet } from './clients.js';
 import { CONNECTION_PLATFORMS, flagOf } from '../domain/connections.js';
 import { connectionFlags, connectionsList, connectionsSet, secretFields, type ConnectionsSetOptions } from './connections.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, toCliError } from './errors.js';
-import { eventsList } from './events.js';
+import { eventsHeld, eventsList, eventsRelease } from './events.js';
 import { keysRotate } from './keys.js';
 import { streamOutput, terminalSafe, type CliOutput } from './output.js';
 import { send } from './send.js';
@@ -286,9 +286,25 @@ function defineEventCommands(program: Command, cli: Cli): void {
     .description('list the newest events')
     .option('--client <id>', 'only this client')
     .option('--stage <id>', 'only this stage')
+    .option('--held', 'only held events (beacons without a browser\'s signals) not yet released')
     .option('--limit <n>', 'how many, 1 to 1000 (default 50)')
-    .action(async (opts: { client?: string; stage?: string; limit?: string }, cmd: Command) => {
+    .action(async (opts: { client?: string; stage?: string; held?: boolean; limit?: string }, cmd: Command) => {
       await cli.withStore(cmd, (store) => eventsList(store, opts, cli.outputFor(cmd)));
+    });
+  events
+    .command('held')
+    .description('per site: held events waiting for a release, and beacons throttled (429)')
+    .option('--hours <n>', 'hours of throttle counts, 1 to 2160 (default 24)')
+    .action(async (opts: { hours?: string }, cmd: Command) => {
+      await cli.withStore(cmd, (store) => eventsHeld(store, opts, cli.outputFor(cmd)));
+    });
+  events
+    .command('release')
+    .description('release held events: their conversions are sent by the next send pass')
+    .option('--client <id>', 'every held event of this client')
+    .option('--event <id>', 'this held event (repeatable)', collect)
+    .action(async (opts: { client?: string; event?: string[] }, cmd: Command) => {
+      await cli.withStore(cmd, (store) => eventsRelease(store, opts, cli.outputFor(cmd)));
     });
 }
 

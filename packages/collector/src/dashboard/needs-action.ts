@@ -31,6 +31,10 @@ export type ActionItem =
   | { kind: 'near_limit'; client_id: string; stage_id: string; stage: string; last_hour: number; limit: number }
   /** Conversions whose retries stopped (`dead`) since `since`. */
   | { kind: 'dead'; client_id: string; count: number; since: string }
+  /** Beacons held for lacking a browser's signals (`domain/beacon-signals.ts`): their conversions wait for a release. */
+  | { kind: 'held'; client_id: string; count: number; oldest: string }
+  /** Beacons answered 429 by the pixel limits since `since` (ISO 8601): per address, and over the site's budget. */
+  | { kind: 'throttled'; client_id: string; address: number; site: number; since: string }
   /** An OAuth token that expires soon (see {@link expiringTokens}). */
   | { kind: 'token_expiring'; client_id: string; platform: Platform; expires_at: string };
 
@@ -45,15 +49,22 @@ export async function expiringTokens(_store: Store, _scope: Scope, _now: Date): 
   return [];
 }
 
+/** Throttled beacons are counted over this long before now. */
+export const THROTTLED_WINDOW_MS = 86_400_000;
+
 /** Everything that needs action in `scope` at `now`; dead sends counted from the UTC day `since`. */
 export async function needsAction(store: Store, scope: Scope, now: Date, since: string): Promise<ActionItem[]> {
   const clientId = scope.all ? undefined : scope.clientId;
-  const [held, stages, activity, dead, tokens] = await Promise.all([
+  const throttledSince = new Date(now.getTime() - THROTTLED_WINDOW_MS);
+  const [held, stages, activity, dead, tokens, heldBeacons, throttled] = await Promise.all([
     store.outbox.held({ ...(clientId === undefined ? {} : { client_id: clientId }), upTo: WAITING_COUNT_CAP }),
     store.stages.list(clientId),
     store.stats.stageActivity({ ...(clientId === undefined ? {} : { client_id: clientId }), now }),
     store.stats.sendTotals({ status: 'dead', from: since, ...(clientId === undefined ? {} : { client_id: clientId }) }),
     expiringTokens(store, scope, now),
+    // Both read small tables or a partial index of held events only; filtered to the scope here.
+    store.events.heldCounts(),
+    store.throttles.counts(throttledSince),
   ]);
   const items: ActionItem[] = held.map((h) => ({
     kind: 'paused',
@@ -85,5 +96,12 @@ export async function needsAction(store: Store, scope: Scope, now: Date, since: 
     }
   }
   for (const d of dead) if (d.count > 0) items.push({ kind: 'dead', client_id: d.client_id, count: d.count, since });
+  const inScope = (id: string): boolean => clientId === undefined || id === clientId;
+  for (const h of heldBeacons) if (inScope(h.client_id)) items.push({ kind: 'held', client_id: h.client_id, count: h.held, oldest: h.oldest });
+  for (const t of throttled) {
+    if (inScope(t.client_id) && t.address + t.site > 0) {
+      items.push({ kind: 'throttled', client_id: t.client_id, address: t.address, site: t.site, since: throttledSince.toISOString() });
+    }
+  }
   return items;
 }

@@ -79,6 +79,7 @@ export const eventQuerySchema = z.object({
   client: z.string().min(1, 'client must not be empty').optional(),
   stage: z.string().min(1, 'stage must not be empty').optional(),
   limit: z.string().optional(),
+  held: z.enum(['true', 'false'], { message: 'held must be true or false' }).optional(),
 });
 
 /** Webhook URL of a stage: `{baseUrl}/api/webhooks/funnel/{stageId}` (webhook-api.md "Endpoint"). */

@@ -42,7 +42,8 @@ export class OperationError extends CollectorError {
   }
 }
 
-function invalid(error: z.ZodError): OperationError {
+/** The `invalid` {@link OperationError} of a failed zod parse: the first issue as its message. */
+export function invalid(error: z.ZodError): OperationError {
   const first = error.issues[0];
   const message =
     first === undefined
@@ -180,6 +181,8 @@ export async function listStages(store: Store, clientId?: string): Promise<Stage
 export interface EventFilter {
   client?: string;
   stage?: string;
+  /** Only held events not yet released. */
+  held?: boolean;
   /** Page size, 1 to 1000. Defaults to `50`. */
   limit?: unknown;
 }
@@ -190,7 +193,8 @@ export async function listEvents(store: Store, filter: EventFilter): Promise<Sto
   if (!limit.success) throw invalid(limit.error);
   if (filter.client !== undefined) await requireClient(store, filter.client);
   if (filter.stage !== undefined) await requireStage(store, filter.stage);
-  const query: { client_id?: string; stage_id?: string; limit: number } = { limit: limit.data };
+  const query: { client_id?: string; stage_id?: string; held?: boolean; limit: number } = { limit: limit.data };
+  if (filter.held === true) query.held = true;
   if (filter.client !== undefined) query.client_id = filter.client;
   if (filter.stage !== undefined) query.stage_id = filter.stage;
   return store.events.list(query);

@@ -14,6 +14,7 @@ import {
   rotateStageToken,
 } from '../domain/operations.js';
 import { validationDetails } from '../domain/schemas.js';
+import { beaconSummary, releaseHeld } from '../domain/held-events.js';
 import { googleStatusQuerySchema, listGoogleStatus, listSends, sendQuerySchema } from '../domain/send-lists.js';
 import { asStorageUnavailable, InvalidInputError } from '../errors.js';
 import type { Store } from '../store/types.js';
@@ -63,7 +64,9 @@ function baseUrlOf(req: Request): string {
  * | GET | /clients/:id/stages | | `{ stages }` |
  * | POST | /clients/:id/stages | `{ key, name }` | 201 `{ stage, token, webhook_url }` |
  * | POST | /stages/:id/rotate-token | | `{ stage_id, token, webhook_url }` |
- * | GET | /events?client=&stage=&limit= | | `{ events }` |
+ * | GET | /events?client=&stage=&held=&limit= | | `{ events }` (`held=true`: held events not yet released) |
+ * | POST | /events/release | `{ client?, event_ids? }` | `{ released }` (the ids whose sends are now due) |
+ * | GET | /beacons?hours= | | `{ since, sites }`: held events and beacons throttled in the last `hours` (24) per site |
  * | GET | /sends?status=&platform=&client=&event=&limit= | | `{ sends }` (the conversion audit log, newest first) |
  * | GET | /google-status?status=&client=&limit= | | `{ requests }` (Google Data Manager diagnostics, newest first) |
  * | GET | /connections?client= | | `{ connections }` (status and settings, never secrets) |
@@ -141,7 +144,18 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
     if (query.data.client !== undefined) filter.client = query.data.client;
     if (query.data.stage !== undefined) filter.stage = query.data.stage;
     if (query.data.limit !== undefined) filter.limit = query.data.limit;
-    res.json({ events: await listEvents(store, filter) });
+    const held = query.data.held === 'true';
+    res.json({ events: await listEvents(store, { ...filter, held }) });
+  });
+
+  router.post('/events/release', async (req, res) => {
+    const result = await releaseHeld(store, req.body ?? {}, now());
+    logger?.info({ released: result.released.length }, 'admin: held events released');
+    res.json(result);
+  });
+
+  router.get('/beacons', async (req, res) => {
+    res.json(await beaconSummary(store, now(), typeof req.query['hours'] === 'string' ? req.query['hours'] : undefined));
   });
 
   const connections = createConnections(store);

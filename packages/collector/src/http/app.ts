@@ -7,12 +7,15 @@ import { createRequire } from 'node:module';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { pino, type Logger } from 'pino';
+import { createBeaconLimits, type BeaconLimits } from '../domain/beacon-limits.js';
+import { BEACON_SIGNALS, type BeaconSignal } from '../domain/beacon-signals.js';
 import { createWebhookAuthThrottle, type AuthThrottle, type WebhookAuthThrottle } from '../domain/rate-limit.js';
 import { asStorageUnavailable } from '../errors.js';
 import type { SendConfig } from '../send/send-config.js';
 import type { Store } from '../store/types.js';
 import { createDashboardRouter, type DashboardOptions, type DashboardSetup } from '../dashboard/index.js';
 import { createAdminRouter } from './admin.js';
+import { createBeaconReport, type BeaconReport } from './beacon-report.js';
 import { createDemoRouter } from './demo-static.js';
 import { sendError, sendValidationFailed } from './http.js';
 import { addIngestRoutes } from './ingest.js';
@@ -46,6 +49,15 @@ export interface AppOptions {
   authThrottle?: WebhookAuthThrottle;
   /** Throttle of wrong admin tokens. Defaults to 10 per address in 10 minutes. */
   adminThrottle?: AuthThrottle;
+  /**
+   * The pixel path's limits (per address and site, per site). Defaults to `createBeaconLimits()`:
+   * a burst of 60 per address and site, then 60 a minute; 10,000 an hour per site.
+   */
+  beaconLimits?: BeaconLimits;
+  /** The browser signals whose absence holds a beacon (`PRUUV_PIXEL_HOLD`). Defaults to all of `BEACON_SIGNALS`. */
+  beaconSignals?: readonly BeaconSignal[];
+  /** Counts of throttled and held beacons. Defaults to a report nobody flushes (`server.ts` passes its own). */
+  beaconReport?: BeaconReport;
   /** The dashboard at `/dashboard`: `false` leaves it out; an object sets its session policy, sign-in limits, settings and the send schedule it shows. Defaults to on. */
   dashboard?: boolean | Pick<DashboardOptions, 'sessionPolicy' | 'signInLimits' | 'settings' | 'sendSchedule'>;
   /** Public base URL of the collector (`PRUUV_PUBLIC_URL`), in the dashboard's snippets and webhook URLs. Defaults to each request's own origin. */
@@ -114,7 +126,15 @@ export function createApp(opts: AppOptions): express.Express {
 
   // Registered on the app itself, not as mounted routers: each mounted router is
   // entered by every request that gets past it (bench/ingest.mjs).
-  addIngestRoutes(app, { store: opts.store, now, logger, path: ingestPath });
+  addIngestRoutes(app, {
+    store: opts.store,
+    now,
+    logger,
+    path: ingestPath,
+    limits: opts.beaconLimits ?? createBeaconLimits(),
+    signals: new Set(opts.beaconSignals ?? BEACON_SIGNALS),
+    report: opts.beaconReport ?? createBeaconReport({ store: opts.store, logger, now }),
+  });
   if (script) addScriptRoutes(app, script);
   addWebhookRoutes(app, { store: opts.store, now, logger, throttle: opts.authThrottle ?? createWebhookAuthThrottle() });
   const adminDeps: Parameters<typeof createAdminRouter>[0] = { store: opts.store, logger, now };

@@ -10,21 +10,33 @@
  * list, are dropped with the same 200 an accepted event gets and nothing stored:
  * the sender learns nothing (logged at debug for the site owner).
  *
- * A beacon from an allowed origin is recorded as the origin's last pixel hit
+ * Then the pixel path's own limits (`domain/beacon-limits.ts`): past the token bucket of
+ * the client address and site, or the site's budget, 429 `{ error: "Rate limit exceeded" }`
+ * with `Retry-After` (the pixel keeps the event in its outbox and sends it again later).
+ * Beacons never count against the stage's hourly quota: that quota is the webhook's.
+ *
+ * A beacon within the limits is recorded as the origin's last pixel hit
  * (at most once a minute per origin and process, `domain/pixel-seen.ts`).
  *
  * Then, like the webhook: 400 on invalid fields, 404 for an unknown stage key,
  * a resend of a stored `event_id` → 200 `{ received: true, event_id, duplicate: true }`,
- * the 60-second dedup, the stage's hourly quota (429), and 503 when the database is unavailable.
+ * the 60-second dedup, and 503 when the database is unavailable.
+ *
+ * A beacon without a browser's signals (`domain/beacon-signals.ts`: a bot's User-Agent, no
+ * `Sec-Fetch-*` headers) is stored HELD and answered like any other (the sender learns
+ * nothing): its sends wait until an admin releases it.
  */
 import { randomUUID } from 'node:crypto';
 import type { IRouter, NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
+import type { BeaconLimits } from '../domain/beacon-limits.js';
+import { holdReason, type BeaconSignal } from '../domain/beacon-signals.js';
 import { eventFromBeacon, withDataTimestamp } from '../domain/event-input.js';
 import { createPixelSeen } from '../domain/pixel-seen.js';
 import { trackPayloadSchema, validationDetails } from '../domain/schemas.js';
 import { reissueCookies } from './cookies.js';
-import type { Store } from '../store/types.js';
+import type { NewEvent, Store } from '../store/types.js';
+import type { BeaconReport } from './beacon-report.js';
 import { parseJsonBody, rawBody, requireContentType, sendError, sendValidationFailed } from './http.js';
 
 /** Dependencies of the ingest router. */
@@ -34,6 +46,12 @@ export interface IngestDeps {
   logger: Logger;
   /** Path of the ingest endpoint. */
   path: string;
+  /** The token buckets per address and site, and per site. */
+  limits: BeaconLimits;
+  /** The browser signals whose absence holds a beacon. */
+  signals: ReadonlySet<BeaconSignal>;
+  /** Where refusals and holds are counted. */
+  report: BeaconReport;
 }
 
 /** Longest User-Agent stored. */
@@ -53,7 +71,7 @@ function denyCors(res: Response): void {
 
 /** Creates the ingest router. */
 export function addIngestRoutes(router: IRouter, deps: IngestDeps): void {
-  const { store, now, logger, path } = deps;
+  const { store, now, logger, path, limits, signals, report } = deps;
   const pixelSeen = createPixelSeen(store, logger);
 
   /**
@@ -103,6 +121,14 @@ export function addIngestRoutes(router: IRouter, deps: IngestDeps): void {
         return;
       }
       allowCors(res, origin);
+      // Before any further work: a flood costs a lookup in memory per beacon. `req.ip` is the
+      // client's address behind PRUUV_TRUST_PROXY, else the socket's.
+      const verdict = limits.take(req.ip ?? 'unknown', client.id, now().getTime());
+      if (!verdict.ok) {
+        report.throttled(client.id, verdict.scope);
+        sendError(res, 429, 'Rate limit exceeded', verdict.retryAfterSeconds);
+        return;
+      }
       // The pixel is installed on this origin, whatever this beacon holds (the dashboard's check).
       await pixelSeen(client.id, origin, now());
       const parsed = trackPayloadSchema.safeParse(body.value);
@@ -124,9 +150,16 @@ export function addIngestRoutes(router: IRouter, deps: IngestDeps): void {
       if (req.ip !== undefined) facts.client_ip = req.ip;
       const ua = req.get('user-agent');
       if (ua) facts.user_agent = ua.slice(0, MAX_USER_AGENT);
-      const admission = await store.events.admit(withDataTimestamp(eventFromBeacon(payload, stage, facts), at), at);
+      const event: NewEvent = withDataTimestamp(eventFromBeacon(payload, stage, facts), at);
+      const held = holdReason(
+        { 'user-agent': ua, 'sec-fetch-site': req.get('sec-fetch-site'), 'sec-fetch-mode': req.get('sec-fetch-mode'), 'sec-fetch-dest': req.get('sec-fetch-dest') },
+        signals,
+      );
+      if (held !== undefined) event.held_reason = held;
+      const admission = await store.events.admit(event, at);
       switch (admission.status) {
         case 'stored':
+          if (held !== undefined) report.held(client.id, held);
           res.json({ received: true, event_id: admission.event.id });
           return;
         case 'duplicate_event_id':
@@ -136,7 +169,7 @@ export function addIngestRoutes(router: IRouter, deps: IngestDeps): void {
           res.json({ received: true, duplicate: true });
           return;
         case 'rate_limited':
-          logger.warn({ stage_id: stage.id }, 'ingest: stage over its hourly quota');
+          // Not reached: the stage quota counts webhook events only. Kept so a store that refuses is answered as such.
           sendError(res, 429, 'Rate limit exceeded', admission.retry_after_seconds);
           return;
       }

@@ -7,7 +7,9 @@ import { settleWithin, startSending, type SendMode, type Sending } from '../send
 import type { Sender, SenderOptions } from '../send/sender.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
+import { createBeaconLimits } from '../domain/beacon-limits.js';
 import { createApp, type AppOptions } from './app.js';
+import { BEACON_REPORT_WINDOW_MS, createBeaconReport } from './beacon-report.js';
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
@@ -237,6 +239,9 @@ export async function startServer(config: Config, options: StartServerOptions = 
     options.logger ?? createLogger({ level: config.logLevel, ...(config.logPretty !== undefined ? { pretty: config.logPretty } : {}) });
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
   const { store, sending } = await openAndSend(config, options, logger);
+  const now = options.app?.now ?? (() => new Date());
+  // Throttled and held beacons: logged and stored once per window, and at shutdown.
+  const beaconReport = createBeaconReport({ store, logger, now });
   const mode = options.send ?? { mode: 'schedule' };
   // The overview shows the next pass: the cron (also when a `pruuv worker` sends instead), or the demo's interval.
   const sendSchedule = mode.mode === 'interval' ? { everyMs: mode.everyMs } : { cron: config.send.cron };
@@ -247,6 +252,9 @@ export async function startServer(config: Config, options: StartServerOptions = 
     scriptPath: config.scriptPath,
     ingestPath: config.ingestPath,
     trustProxy: config.trustProxy,
+    beaconLimits: createBeaconLimits(config.pixelLimits),
+    beaconSignals: config.pixelHold,
+    beaconReport,
     send: config.send,
     ...(config.publicUrl !== undefined ? { publicUrl: config.publicUrl } : {}),
     ...options.app,
@@ -274,6 +282,8 @@ export async function startServer(config: Config, options: StartServerOptions = 
     throw error;
   }
   const url = displayUrl(address, config.host);
+  const reportTimer = setInterval(() => void beaconReport.flush(now()), BEACON_REPORT_WINDOW_MS);
+  reportTimer.unref();
   logger.info({ url, db: store.location, admin_api: config.adminToken !== undefined, worker: sending.sender !== undefined }, 'collector listening');
 
   let closed: Promise<void> | undefined;
@@ -283,6 +293,8 @@ export async function startServer(config: Config, options: StartServerOptions = 
       process.off('SIGTERM', onSignal);
       // A pass in progress gets the same grace; cut short, its leased rows are resent later.
       await Promise.all([http.drain(shutdownTimeoutMs, logger), settleWithin(sending.stop(), shutdownTimeoutMs)]);
+      clearInterval(reportTimer);
+      await beaconReport.flush(now());
       await store.close();
       logger.info('collector stopped');
     })();

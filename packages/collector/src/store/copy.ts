@@ -5,7 +5,8 @@
  * still-encrypted credentials (and when they were last used), the last pixel
  * hit per origin, events, the outbox (pending rows keep their
  * leases and due times), the audit log, the send-run ledger, the Google
- * diagnostics, the daily roll-ups (exact counts of the rows copied with them) and the dashboard's users (their password hashes; sessions and
+ * diagnostics, the daily roll-ups (exact counts of the rows copied with them), the held events and beacon throttle
+ * counts, and the dashboard's users (their password hashes; sessions and
  * failed sign-ins are not copied: everyone signs in again). Ids are kept, so
  * audit rows still point at their outbox rows.
  *
@@ -41,7 +42,7 @@ const EVENT_COLUMNS = [
   'fbclid', 'fbclid_ts', 'gclid', 'gclid_ts', 'wbraid', 'wbraid_ts', 'gbraid', 'gbraid_ts', 'ttclid', 'ttclid_ts', 'msclkid', 'msclkid_ts',
   'utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_term', 'fbc', 'fbp', 'ttp',
   'email_sha256', 'email_sha256_google', 'phone_sha256', 'phone_sha256_meta', 'email_rejected', 'phone_rejected', 'visitor_id', 'client_ip', 'user_agent', 'page_url',
-  'referrer', 'first_touch', 'last_touch', 'demographics', 'inherited_from', 'inherited_fields',
+  'referrer', 'first_touch', 'last_touch', 'demographics', 'inherited_from', 'inherited_fields', 'held_reason', 'released_at',
 ] as const;
 
 const list = (columns: readonly string[]): string => columns.join(', ');
@@ -113,6 +114,11 @@ const TABLES: readonly TableCopy[] = [
     columns: ['request_id', 'connection_id', 'client_id', 'events', 'sent_at', 'status', 'checks', 'next_check_at', 'checked_at', 'records', 'errors', 'warnings', 'last_error'],
     select: `SELECT request_id, connection_id, client_id, events, sent_at, status, checks, next_check_at, checked_at, records, errors, warnings, last_error
       FROM google_request_status ORDER BY rowid`,
+  },
+  {
+    table: 'beacon_throttles',
+    columns: ['client_id', 'window_start', 'scope', 'count'],
+    select: 'SELECT client_id, window_start, scope, count FROM beacon_throttles ORDER BY rowid',
   },
 ];
 

@@ -25,6 +25,7 @@ const TEXT_FIELDS = [
   'user_agent',
   'page_url',
   'referrer',
+  'held_reason',
 ] as const;
 
 type TextField = (typeof TEXT_FIELDS)[number];
@@ -46,6 +47,8 @@ export type EventRow = {
   demographics: unknown;
   inherited_from: string | null;
   inherited_fields: unknown;
+  /** Set by a release only, never by an admission: not in {@link EVENT_COLUMNS}. */
+  released_at?: string | Date | null;
 } & Record<TextField | ClickIdName | `${ClickIdName}_ts` | UtmName, string | null>;
 
 /** The columns of `events` an admission writes, in the order of {@link eventToRow}'s keys. */
@@ -131,6 +134,9 @@ export function eventFromRow(row: EventRow, json: (value: unknown) => unknown): 
   }
   if (row.first_touch !== null) event.first_touch = json(row.first_touch) as Touch;
   if (row.last_touch !== null) event.last_touch = json(row.last_touch) as Touch;
+  if (row.released_at !== undefined && row.released_at !== null) {
+    event.released_at = typeof row.released_at === 'string' ? row.released_at : row.released_at.toISOString();
+  }
   if (row.inherited_from !== null) {
     event.inherited = {
       from_event_id: row.inherited_from,

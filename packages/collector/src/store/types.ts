@@ -14,6 +14,8 @@
  */
 
 import type { ClickIdName, Touch, UtmName } from '@pruuv/pixel';
+import type { HoldReason } from '../domain/beacon-signals.js';
+import type { ThrottleScope } from '../domain/beacon-limits.js';
 import type { EmailRejection } from '../domain/email.js';
 import type { PhoneRejection } from '../domain/phone.js';
 import type {
@@ -116,10 +118,40 @@ export interface StoredEvent {
   demographics: Record<string, string>;
   /** Attribution fields copied from an earlier event of the same client and reference (or email hash). */
   inherited?: { from_event_id: string; fields: string[] };
+  /**
+   * Why this pixel event is held (its beacon lacked a browser's signals, `domain/beacon-signals.ts`):
+   * its sends wait, never claimed by a send pass, until an admin releases it.
+   */
+  held_reason?: HoldReason;
+  /** When an admin released the held event (ISO 8601 UTC); its sends were due from then. */
+  released_at?: string;
 }
 
 /** An event ready to be admitted: everything but what the store assigns. `id` is the pixel's `event_id`, or a fresh UUID. */
-export type NewEvent = Omit<StoredEvent, 'received_at' | 'inherited'>;
+export type NewEvent = Omit<StoredEvent, 'received_at' | 'inherited' | 'released_at'>;
+
+/** Held (not yet released) events of one client. */
+export interface HeldCount {
+  client_id: string;
+  held: number;
+  /** Receive time of the oldest, ISO 8601 UTC. */
+  oldest: string;
+}
+
+/** Which held events {@link EventStore.release} releases: these ids, or every held event of a client (or both filters). */
+export interface ReleaseFilter {
+  client_id?: string;
+  ids?: readonly string[];
+}
+
+/** Beacons the pixel limits refused, per client and limit, summed over the windows since a time. */
+export interface ThrottleCount {
+  client_id: string;
+  /** Refused by the per-address bucket. */
+  address: number;
+  /** Refused by the site's budget. */
+  site: number;
+}
 
 /** What {@link EventStore.admit} did with an event. */
 export type Admission =
@@ -377,7 +409,7 @@ export interface StageActivity {
   client_id: string;
   /** ISO 8601 of its latest event; absent when it has none. */
   last_event_at?: string;
-  /** Its events in the hour before `now` (the window of the hourly quota). */
+  /** Its webhook events in the hour before `now`: what the hourly quota counts (beacons have limits of their own). */
   last_hour: number;
 }
 
@@ -460,10 +492,21 @@ export interface EventStore {
   get(id: string): Promise<StoredEvent | undefined>;
   /** Events by id; a missing id is left out. */
   getMany(ids: readonly string[]): Promise<Map<string, StoredEvent>>;
-  /** Newest first; each filter reads about `limit` rows through an index. */
-  list(filter: { client_id?: string; stage_id?: string; limit?: number }): Promise<StoredEvent[]>;
   /**
-   * Events of each stage received after `since` (the hourly quota's window when `since` is an hour ago),
+   * Newest first; each filter reads about `limit` rows through an index. `held: true` lists only
+   * held events not yet released (through the `events_held` partial index).
+   */
+  list(filter: { client_id?: string; stage_id?: string; held?: boolean; limit?: number }): Promise<StoredEvent[]>;
+  /** Held events not yet released, per client (clients with none are left out), by client id. */
+  heldCounts(): Promise<HeldCount[]>;
+  /**
+   * Releases held events matching `filter` (an empty filter releases nothing): sets their
+   * `released_at` and makes their outbox rows pending, due at `at`, in one transaction.
+   * Returns the ids released; an id that is unknown, not held or already released is left out.
+   */
+  release(filter: ReleaseFilter, at: Date): Promise<string[]>;
+  /**
+   * Webhook events of each stage received after `since` (what the hourly quota counts when `since` is an hour ago),
    * counted through `events_stage_time`; a stage without any is `0`.
    */
   stageCounts(stageIds: readonly string[], since: Date): Promise<Map<string, number>>;
@@ -673,6 +716,14 @@ export interface LoginFailureStore {
   purge(before: Date): Promise<number>;
 }
 
+/** Counts of beacons the pixel limits refused, written once per window by each collector. */
+export interface BeaconThrottleStore {
+  /** Adds `count` refusals of `scope` for a client to the window starting at `windowStart` (several processes add up). */
+  record(rows: ReadonlyArray<{ client_id: string; scope: ThrottleScope; count: number }>, windowStart: Date): Promise<void>;
+  /** Refusals per client in windows starting at or after `since`, by client id; clients with none are left out. */
+  counts(since: Date): Promise<ThrottleCount[]>;
+}
+
 /** The storage of the whole product. */
 export interface Store {
   /** Which engine this is. */
@@ -692,6 +743,7 @@ export interface Store {
   users: UserStore;
   sessions: SessionStore;
   loginFailures: LoginFailureStore;
+  throttles: BeaconThrottleStore;
   /** Closes the connection(s). Idempotent. */
   close(): Promise<void>;
 }

@@ -33,13 +33,32 @@ export function beacon(site: string, overrides: Partial<TrackPayload> = {}): Tra
   };
 }
 
-/** POSTs a beacon the way the pixel does: text/plain JSON with an Origin. */
+/** The `User-Agent` of Chrome 131 on Windows, as a person's browser sends it. */
+export const CHROME_USER_AGENT =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+
+/** What Chrome sends with the pixel's `fetch` to a collector on a sibling subdomain: its `User-Agent` and fetch metadata. */
+export const BROWSER_HEADERS: Readonly<Record<string, string>> = {
+  'user-agent': CHROME_USER_AGENT,
+  'sec-fetch-site': 'same-site',
+  'sec-fetch-mode': 'cors',
+  'sec-fetch-dest': 'empty',
+};
+
+/**
+ * POSTs a beacon the way the pixel does in a browser: text/plain JSON with an Origin and the
+ * browser's headers ({@link BROWSER_HEADERS}; `headers` overrides them, `browser: false` leaves them out).
+ */
 export function postBeacon(
   run: Running,
   body: unknown,
-  init: { origin?: string | null; headers?: Record<string, string>; raw?: string; path?: string } = {},
+  init: { origin?: string | null; headers?: Record<string, string>; raw?: string; path?: string; browser?: boolean } = {},
 ): Promise<Response> {
-  const headers: Record<string, string> = { 'content-type': 'text/plain;charset=UTF-8', ...init.headers };
+  const headers: Record<string, string> = {
+    'content-type': 'text/plain;charset=UTF-8',
+    ...(init.browser === false ? {} : BROWSER_HEADERS),
+    ...init.headers,
+  };
   const origin = init.origin === undefined ? 'https://www.shop.example' : init.origin;
   if (origin !== null) headers['origin'] = origin;
   return fetch(`${run.url}${init.path ?? '/e'}`, {

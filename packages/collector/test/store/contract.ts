@@ -356,6 +356,9 @@ export function storeContract(engine: EngineHarness): void {
       );
       expect(await store.events.stageCounts([stageId], at(-1))).toEqual(new Map([[stageId, 4]]));
       expect(await store.events.stageCounts([], NOW)).toEqual(new Map());
+      // What the hourly quota counts: a beacon is not counted.
+      await store.events.admit(newEvent(stageId, clientId, { reference: 'beacon', source: 'pixel' }), at(HOUR));
+      expect(await store.events.stageCounts([stageId], at(-1))).toEqual(new Map([[stageId, 4]]));
     });
 
     it('stores each of 20 concurrent admissions of one reference once', async () => {
@@ -416,6 +419,113 @@ export function storeContract(engine: EngineHarness): void {
       expect(await admitRef(quota, 'd', HOUR + 20)).toBe('stored');
       // Back in the first hour, a, b, c and d are all in the window.
       expect(await admitRef(quota, 'e', 5)).toBe('rate_limited');
+    });
+    it('never counts pixel events: a stage full of beacons still takes its webhook events', async () => {
+      for (const r of ['p1', 'p2', 'p3', 'p4']) {
+        expect((await quota.events.admit(newEvent(stageId, clientId, { reference: r, source: 'pixel' }), at(0))).status).toBe('stored');
+      }
+      expect([await admitRef(quota, 'a', 1), await admitRef(quota, 'b', 2), await admitRef(quota, 'c', 3)]).toEqual(['stored', 'stored', 'stored']);
+      expect(await admitRef(quota, 'd', 4)).toBe('rate_limited');
+      // And a full stage never refuses a beacon.
+      expect((await quota.events.admit(newEvent(stageId, clientId, { reference: 'p5', source: 'pixel' }), at(5))).status).toBe('stored');
+    });
+  });
+
+  describe('held events', () => {
+    let clientId: string;
+    let otherClientId: string;
+    let stageId: string;
+    let otherStageId: string;
+    const claimAll = (s: Store, ms: number) =>
+      s.outbox.claim({ owner: `o${ms}`, now: at(ms), cutoff: at(ms), leaseUntil: at(ms + 60_000), limit: 100, retriesOnly: false });
+    beforeEach(async () => {
+      clientId = (await store.clients.create({ name: 'A' })).id;
+      otherClientId = (await store.clients.create({ name: 'B' })).id;
+      stageId = (await store.stages.create({ client_id: clientId, key: 'lead', name: 'Lead' })).stage.id;
+      otherStageId = (await store.stages.create({ client_id: otherClientId, key: 'lead', name: 'Lead' })).stage.id;
+    });
+    const held = (reference: string, overrides: Partial<NewEvent> = {}) =>
+      newEvent(stageId, clientId, { reference, source: 'pixel', held_reason: 'bot_user_agent', clicks: { gclid: { value: 'forged' } }, ...overrides });
+
+    it('stores a held event with its reason, and no send pass claims its rows', async () => {
+      const event = held('h1');
+      const admission = await store.events.admit(event, NOW);
+      expect(admission).toMatchObject({ status: 'stored', event: { held_reason: 'bot_user_agent' } });
+      expect(await store.events.get(event.id)).toMatchObject({ held_reason: 'bot_user_agent' });
+      expect((await store.events.get(event.id))!.released_at).toBeUndefined();
+      expect((await store.outbox.forEvent(event.id)).map((r) => r.status)).toEqual(['held', 'held', 'held']);
+      await store.events.admit(newEvent(stageId, clientId, { reference: 'ok' }), NOW);
+      const claimed = await claimAll(store, 1000);
+      expect(claimed).toHaveLength(3);
+      expect(claimed.every((c) => c.event_id !== event.id)).toBe(true);
+      expect(await store.outbox.nextFollowUp()).not.toEqual(NOW);
+    });
+
+    it('counts and lists held events per client, newest first', async () => {
+      const a = held('h1');
+      const b = held('h2', { held_reason: 'no_fetch_metadata' });
+      await store.events.admit(a, at(0));
+      await store.events.admit(b, at(1000));
+      await store.events.admit(newEvent(stageId, clientId, { reference: 'ok', source: 'pixel' }), at(2000));
+      await store.events.admit(newEvent(otherStageId, otherClientId, { reference: 'h3', source: 'pixel', held_reason: 'not_a_beacon' }), at(3000));
+      expect(await store.events.heldCounts()).toEqual(
+        [
+          { client_id: clientId, held: 2, oldest: at(0).toISOString() },
+          { client_id: otherClientId, held: 1, oldest: at(3000).toISOString() },
+        ].sort((x, y) => (x.client_id < y.client_id ? -1 : 1)),
+      );
+      expect((await store.events.list({ held: true, client_id: clientId })).map((e) => e.id)).toEqual([b.id, a.id]);
+      expect((await store.events.list({ held: true, stage_id: otherStageId })).map((e) => e.reference)).toEqual(['h3']);
+      expect(await store.events.list({ held: true })).toHaveLength(3);
+      expect(await store.events.list({ client_id: clientId })).toHaveLength(3);
+    });
+
+    it('releases by id or by client: the rows become due at the release, the event keeps its reason', async () => {
+      const a = held('h1');
+      const b = held('h2');
+      const c = newEvent(otherStageId, otherClientId, { reference: 'h3', source: 'pixel', held_reason: 'no_user_agent' });
+      for (const e of [a, b, c]) await store.events.admit(e, NOW);
+      const plain = newEvent(stageId, clientId, { reference: 'plain' });
+      await store.events.admit(plain, NOW);
+      expect(await store.events.release({}, at(5000))).toEqual([]);
+      // An id of another client, with a client filter, is not released; a plain event is never "released".
+      expect(await store.events.release({ ids: [a.id, c.id, plain.id, 'unknown'], client_id: clientId }, at(5000))).toEqual([a.id]);
+      expect(await store.events.get(a.id)).toMatchObject({ held_reason: 'bot_user_agent', released_at: at(5000).toISOString() });
+      expect((await store.outbox.forEvent(a.id)).map((r) => [r.status, r.due_at])).toEqual(
+        Array.from({ length: 3 }, () => ['pending', at(5000).toISOString()]),
+      );
+      expect(await store.events.release({ ids: [a.id] }, at(6000))).toEqual([]);
+      expect(await store.events.release({ client_id: clientId }, at(7000))).toEqual([b.id]);
+      expect(await store.events.heldCounts()).toEqual([{ client_id: otherClientId, held: 1, oldest: NOW.toISOString() }]);
+      const claimed = await claimAll(store, 8000);
+      expect(new Set(claimed.map((r) => r.event_id))).toEqual(new Set([plain.id, a.id, b.id]));
+    });
+
+    it('never lends a held event\'s click IDs to a later event of the same reference', async () => {
+      await store.events.admit(held('crm-1'), at(0));
+      const later = await store.events.admit(newEvent(stageId, clientId, { reference: 'crm-1', stage_key: 'sale' }), at(120_000));
+      expect(later).toMatchObject({ status: 'stored' });
+      expect((later as { event: { inherited?: unknown; clicks: object } }).event.clicks).toEqual({});
+      expect((later as { event: { inherited?: unknown } }).event.inherited).toBeUndefined();
+    });
+  });
+
+  describe('beacon throttle counts', () => {
+    it('adds the counts of several writers per window and sums them per client since a time', async () => {
+      const a = (await store.clients.create({ name: 'A' })).id;
+      const b = (await store.clients.create({ name: 'B' })).id;
+      await store.throttles.record([{ client_id: a, scope: 'address', count: 5 }, { client_id: a, scope: 'site', count: 0 }], at(0));
+      const o = await other();
+      await o.throttles.record([{ client_id: a, scope: 'address', count: 2 }, { client_id: b, scope: 'site', count: 7 }], at(0));
+      await store.throttles.record([{ client_id: a, scope: 'site', count: 1 }], at(60_000));
+      expect(await store.throttles.counts(at(0))).toEqual(
+        [
+          { client_id: a, address: 7, site: 1 },
+          { client_id: b, address: 0, site: 7 },
+        ].sort((x, y) => (x.client_id < y.client_id ? -1 : 1)),
+      );
+      expect(await store.throttles.counts(at(1))).toEqual([{ client_id: a, address: 0, site: 1 }]);
+      expect(await store.throttles.counts(at(HOUR))).toEqual([]);
     });
   });
 
@@ -598,6 +708,12 @@ export function storeContract(engine: EngineHarness): void {
       ]);
       // The window slides: one second later the first of the four has left it.
       expect((await store.stats.stageActivity({ client_id: a, now: at(1000) }))[0]?.last_hour).toBe(3);
+      // A beacon is the stage's latest event, but not in what the quota counts.
+      await store.events.admit(newEvent(lead, a, { reference: 'beacon', source: 'pixel' }), at(-500));
+      expect(await store.stats.stageActivity({ client_id: a, now: NOW })).toEqual([
+        { stage_id: lead, client_id: a, last_event_at: at(-500).toISOString(), last_hour: 4 },
+        { stage_id: quiet, client_id: a, last_hour: 0 },
+      ]);
     });
   });
 

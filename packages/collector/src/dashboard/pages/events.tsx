@@ -6,6 +6,10 @@
  * consent, and its send status per platform with a link to its attempts in the audit log.
  * A client user sees its own client's events only: the client is part of every query, and
  * another client's event answers 404.
+ *
+ * Held events (beacons without a browser's signals, `domain/beacon-signals.ts`): their list per
+ * client at `/events/held`, the reason on an event's page, and for admins and staff the release
+ * of one event or of every held event of a client (their conversions go with the next pass).
  */
 import type { Request, Router } from 'express';
 import { CLICK_IDS, UTMS } from '../../domain/join.js';
@@ -13,8 +17,9 @@ import type { Client, EventSource, KeysetPage, OutboxRow, Stage, StoredEvent } f
 import { render } from '../http.js';
 import { pageContext, type DashboardDeps } from '../index.js';
 import { cursorOf, dayRange, listClient, listHref, oneOf, pageRows, param, readList, text } from '../list-query.js';
-import { DashboardHttpError, scopeOf, visibleClients, type Scope } from '../scope.js';
-import { Badge, Page, type PageContext } from '../views/layout.js';
+import { safeNext } from '../http.js';
+import { canWrite, DashboardHttpError, requireWrite, scopeOf, visibleClients, type Scope } from '../scope.js';
+import { Badge, Csrf, Notice, Page, type PageContext } from '../views/layout.js';
 import { DataTable, Pager, ScanNote, Time } from '../views/list.js';
 
 /** Where the pages live. */
@@ -186,6 +191,87 @@ function EventsList({ ctx, filters, clients, stages, page, scope }: ListView) {
   );
 }
 
+/** The release of one held event, or of every held event of a client (admins and staff only). */
+function ReleaseForm({ ctx, eventId, clientId, count, back }: { ctx: PageContext; eventId?: string; clientId?: string; count?: number; back: string }) {
+  if (!canWrite(ctx.user)) return <p class="hint">Held: its conversion waits until an admin or staff member releases it.</p>;
+  const what = eventId !== undefined ? 'this event' : `these ${count ?? ''} held events`;
+  return (
+    <form method="post" action={`${EVENTS_PATH}/release`} class="inline" data-confirm={`Release ${what}? Their conversions go to the ad platforms with the next send pass.`}>
+      <Csrf token={ctx.csrf} />
+      {eventId !== undefined ? <input type="hidden" name="event_id" value={eventId} /> : null}
+      {clientId !== undefined ? <input type="hidden" name="client" value={clientId} /> : null}
+      <input type="hidden" name="back" value={back} />
+      <button type="submit">{eventId !== undefined ? 'Release this event' : `Release all ${count ?? ''} held events of this client`}</button>
+    </form>
+  );
+}
+
+interface HeldView {
+  ctx: PageContext;
+  client: Client;
+  events: StoredEvent[];
+  stages: Stage[];
+  released?: number;
+}
+
+/** The held events of one client, newest first, with their reason and user agent, and the release of all of them. */
+function HeldList({ ctx, client, events, stages, released }: HeldView) {
+  const stageNames = new Map(stages.map((st) => [st.id, st.name]));
+  const back = listHref(`${EVENTS_PATH}/held`, { client: client.id });
+  return (
+    <Page ctx={ctx} title="Held events">
+      <p>
+        <a href={listHref(EVENTS_PATH, { client: client.id })}>← Events of {client.name}</a>
+      </p>
+      {released !== undefined ? <Notice kind="ok">Released {released}: their conversions go with the next send pass.</Notice> : null}
+      <p class="lead">
+        Beacons of {client.name} stored but held: they lacked what a browser sends (a bot’s user agent, no fetch metadata), so their conversions are not sent until
+        released. An old browser’s real visit can be among them (Safari before 16.4); a flood of forged ones usually shares a user agent.
+      </p>
+      <DataTable
+        caption="Held events, newest first"
+        head={
+          <tr>
+            <th scope="col">Received</th>
+            <th scope="col">Stage</th>
+            <th scope="col">Reference</th>
+            <th scope="col">Click IDs</th>
+            <th scope="col">Reason</th>
+            <th scope="col">User agent</th>
+          </tr>
+        }
+      >
+        {events.length === 0 ? (
+          <tr>
+            <td colSpan={6}>No held events.</td>
+          </tr>
+        ) : (
+          events.map((e) => (
+            <tr key={e.id}>
+              <td>
+                <a href={`${EVENTS_PATH}/${encodeURIComponent(e.id)}`}>
+                  <Time iso={e.received_at} />
+                </a>
+              </td>
+              <td>{stageNames.get(e.stage_id) ?? e.stage_key}</td>
+              <td class="wrap">{e.reference}</td>
+              <td>{clickNames(e).join(', ') || <span class="muted">none</span>}</td>
+              <td>
+                <code>{e.held_reason}</code>
+              </td>
+              <td class="wrap">{e.user_agent ?? <span class="muted">none</span>}</td>
+            </tr>
+          ))
+        )}
+      </DataTable>
+      {events.length > 0 ? <ReleaseForm ctx={ctx} clientId={client.id} count={events.length} back={back} /> : null}
+    </Page>
+  );
+}
+
+/** Held events listed per page (the release of a client's takes every one, listed or not). */
+const HELD_PAGE_ROWS = 500;
+
 /** A definition list of the fields that are set. */
 function Facts({ items }: { items: Array<[string, unknown]> }) {
   const shown = items.filter(([, v]) => v !== undefined && v !== null && v !== '');
@@ -251,8 +337,11 @@ function EventDetail({ ctx, event, client, stage, outbox }: DetailView) {
           ['Received', <Time iso={event.received_at} />],
           ['Browser clock at track()', event.client_time],
           ['Consent', <Badge status={event.consent === 'denied' ? 'bad' : event.consent === 'granted' ? 'ok' : 'muted'} text={event.consent} />],
+          ['Held', event.held_reason === undefined ? undefined : event.released_at === undefined ? <Badge status="warn" text={`held: ${event.held_reason}`} /> : [`released `, <Time iso={event.released_at} />, ` (was held: ${event.held_reason})`]],
+          ['User agent', event.user_agent],
         ]}
       />
+      {event.held_reason !== undefined && event.released_at === undefined ? <ReleaseForm ctx={ctx} eventId={event.id} back={`${EVENTS_PATH}/${encodeURIComponent(event.id)}`} /> : null}
 
       <h2>Attribution</h2>
       {event.inherited !== undefined ? (
@@ -424,6 +513,32 @@ export function addEvents(router: Router, deps: DashboardDeps): void {
     const clients = await visibleClients(deps.store, scope);
     const stages = await deps.store.stages.list(clientId);
     render(res, EventsList({ ctx, filters, clients, stages, page, scope }));
+  });
+
+  router.get('/events/held', async (req, res) => {
+    const ctx = pageContext(res);
+    const scope = scopeOf(ctx.user);
+    const client = await listClient(deps.store, scope, param(req, 'client'));
+    if (client === undefined) throw new DashboardHttpError(400, 'Which client? Open the held events from the overview.');
+    const clientRecord = await deps.store.clients.get(client);
+    if (clientRecord === undefined) throw new DashboardHttpError(404, 'There is no such client.');
+    const [events, stages] = await Promise.all([deps.store.events.list({ held: true, client_id: client, limit: HELD_PAGE_ROWS }), deps.store.stages.list(client)]);
+    const released = param(req, 'released');
+    render(res, HeldList({ ctx, client: clientRecord, events, stages, ...(released !== undefined && /^\d{1,9}$/.test(released) ? { released: Number(released) } : {}) }));
+  });
+
+  router.post('/events/release', async (req, res) => {
+    const ctx = pageContext(res);
+    requireWrite(ctx.user);
+    const body = req.body as Record<string, unknown>;
+    const eventId = typeof body['event_id'] === 'string' && body['event_id'].length <= 100 ? body['event_id'] : undefined;
+    const client = typeof body['client'] === 'string' && body['client'].length <= 100 ? body['client'] : undefined;
+    if (eventId === undefined && client === undefined) throw new DashboardHttpError(400, 'Which events? The form lost its event or client; reload the page.');
+    const released = await deps.store.events.release({ ...(eventId !== undefined ? { ids: [eventId] } : {}), ...(client !== undefined ? { client_id: client } : {}) }, deps.now());
+    deps.logger.info({ user_id: ctx.user.id, released: released.length, ...(client !== undefined ? { client_id: client } : {}) }, 'dashboard: held events released');
+    const back = safeNext(body['back']);
+    const target = back.startsWith(EVENTS_PATH) ? back : EVENTS_PATH;
+    res.redirect(303, `${target}${target.includes('?') ? '&' : '?'}released=${released.length}`);
   });
 
   router.get('/events/:id', async (req, res) => {

@@ -103,6 +103,25 @@ function ActionList({ actions, names }: { actions: ActionItem[]; names: Map<stri
                 </Notice>
               </li>
             );
+          case 'held':
+            return (
+              <li key={`held-${a.client_id}`}>
+                <Notice kind="warn">
+                  <strong>{clientName(a.client_id)}</strong>: {fmt(a.count)} pixel event{a.count === 1 ? ' is' : 's are'} held since {utc(a.oldest)}: the beacon
+                  {a.count === 1 ? ' lacked' : 's lacked'} a browser's signals (a bot's user agent, no fetch metadata), so {a.count === 1 ? 'its conversion waits' : 'their conversions wait'} for a
+                  release. <a href={`/dashboard/events/held?client=${q(a.client_id)}`}>Review the held events</a>
+                </Notice>
+              </li>
+            );
+          case 'throttled':
+            return (
+              <li key={`throttled-${a.client_id}`}>
+                <Notice kind="warn">
+                  <strong>{clientName(a.client_id)}</strong>: {fmt(a.address + a.site)} beacon{a.address + a.site === 1 ? ' was' : 's were'} answered 429 since {utc(a.since)} ({fmt(a.address)} by
+                  the per-address limit, {fmt(a.site)} by the site's budget): a flood, or limits too low for the site's traffic (PRUUV_PIXEL_*). Real visitors' pixels send them again later.
+                </Notice>
+              </li>
+            );
           case 'dead':
             return (
               <li key={`dead-${a.client_id}`}>

@@ -36,7 +36,7 @@ import { EVENT_COLUMNS, eventFromRow, eventToRow, type EventRow } from '../event
 import { eventMatches, eventShape } from '../event-search.js';
 import { pageLimits, readPage, type Direction, type Position } from '../keyset.js';
 import { rowBounds, rowOrder, type TimeColumn } from './keyset-sql.js';
-import type { Admission, EventSearch, EventStore, NewEvent, StoredEvent } from '../types.js';
+import type { Admission, EventSearch, EventStore, HeldCount, NewEvent, StoredEvent } from '../types.js';
 import { asPostgresUnavailable } from './errors.js';
 import type { Queryable, Statement, StorePool } from './pool.js';
 
@@ -63,9 +63,13 @@ const COLUMN_TYPES: Readonly<Record<string, string>> = {
 const N = EVENT_COLUMNS.length;
 const eventValues = EVENT_COLUMNS.map((c, i) => `$${i + 1}::${COLUMN_TYPES[c] ?? 'text'}`).join(', ');
 
-/** The outbox rows of the inserted event `e`, due at the receive time. */
+/**
+ * The outbox rows of the inserted event `e`, due at the receive time: `pending`, or `held` for a
+ * held event (no claim takes those until a release makes them pending).
+ */
 const OUTBOX_OF_E = `INSERT INTO outbox (event_id, client_id, platform, status, due_at, attempts, created_at, updated_at)
-  SELECT e.id, e.client_id, p, 'pending', $${N + 1}::timestamptz, 0, $${N + 1}::timestamptz, $${N + 1}::timestamptz
+  SELECT e.id, e.client_id, p, CASE WHEN e.held_reason IS NULL THEN 'pending' ELSE 'held' END,
+    $${N + 1}::timestamptz, 0, $${N + 1}::timestamptz, $${N + 1}::timestamptz
   FROM e, unnest($${N + 2}::text[]) AS p`;
 
 /**
@@ -83,11 +87,15 @@ function dailyValues(stored: StoredEvent): unknown[] {
   return [c.day, c.ids, c.email, c.phone];
 }
 
-/** The checks of one admission, parameters after the event's columns and the outbox's. */
+/**
+ * The checks of one admission, parameters after the event's columns and the outbox's. The stage
+ * quota counts webhook events only (`events_webhook_stage_time`, migration 008); a beacon has no
+ * stage quota (its limits are `domain/beacon-limits.ts`): its window bound is NULL, which no row passes.
+ */
 const CHECKS = `SELECT EXISTS (SELECT 1 FROM events WHERE id = $${N + 3}) AS known,
     (SELECT id FROM events WHERE client_id = $${N + 4} AND reference = $${N + 5} AND received_ms >= $${N + 6}::bigint
        AND stage_id = $${N + 7} ORDER BY received_ms LIMIT 1) AS duplicate_of,
-    (SELECT count(*) FROM events WHERE stage_id = $${N + 7} AND received_ms > $${N + 8}::bigint) AS in_window`;
+    (SELECT count(*) FROM events WHERE stage_id = $${N + 7} AND received_ms > $${N + 8}::bigint AND source = 'webhook') AS in_window`;
 
 /**
  * An admission whose event has a click ID of its own (no join), in ONE statement:
@@ -101,7 +109,7 @@ e AS (
   INSERT INTO events (${EVENT_COLUMNS.join(', ')})
   SELECT ${eventValues} FROM c WHERE NOT c.known AND c.duplicate_of IS NULL AND c.in_window < $${N + 9}::bigint
   ON CONFLICT (id) DO NOTHING
-  RETURNING id, client_id, stage_id
+  RETURNING id, client_id, stage_id, held_reason
 ),
 o AS (${OUTBOX_OF_E}),
 d AS (${dailyOfE(N + 10)})
@@ -120,7 +128,7 @@ const INSERT_SQL = {
   text: `WITH e AS (
   INSERT INTO events (${EVENT_COLUMNS.join(', ')}) VALUES (${eventValues})
   ON CONFLICT (id) DO NOTHING
-  RETURNING id, client_id, stage_id
+  RETURNING id, client_id, stage_id, held_reason
 ),
 d AS (${dailyOfE(N + 3)})
 ${OUTBOX_OF_E}
@@ -131,7 +139,8 @@ RETURNING event_id`,
 const ATTRIBUTED = `(fbclid IS NOT NULL OR gclid IS NOT NULL OR wbraid IS NOT NULL OR gbraid IS NOT NULL
   OR ttclid IS NOT NULL OR msclkid IS NOT NULL OR fbc IS NOT NULL OR fbp IS NOT NULL OR ttp IS NOT NULL
   OR utm_source IS NOT NULL OR utm_medium IS NOT NULL OR utm_campaign IS NOT NULL
-  OR utm_content IS NOT NULL OR utm_term IS NOT NULL)`;
+  OR utm_content IS NOT NULL OR utm_term IS NOT NULL)
+  AND (held_reason IS NULL OR released_at IS NOT NULL)`;
 
 /** At most this many admissions share a transaction. */
 export const MAX_STAGE_GROUP = 100;
@@ -179,10 +188,10 @@ async function refusal(q: Queryable, event: NewEvent, checks: Checks, nowMs: num
   // Dedup before the quota: a retry of an event we already hold is answered "done", never 429.
   if (checks.duplicate_of !== null) return { status: 'duplicate', of_event_id: checks.duplicate_of };
   const n = Number(checks.in_window);
-  if (n < perHour) return undefined;
+  if (event.source !== 'webhook' || n < perHour) return undefined;
   // The event whose leaving the window frees a slot: the (n - perHour + 1)-th oldest in it.
   const freeing = await q.query<{ received_ms: string }>(
-    'SELECT received_ms FROM events WHERE stage_id = $1 AND received_ms > $2 ORDER BY received_ms LIMIT 1 OFFSET $3',
+    `SELECT received_ms FROM events WHERE stage_id = $1 AND received_ms > $2 AND source = 'webhook' ORDER BY received_ms LIMIT 1 OFFSET $3`,
     [event.stage_id, nowMs - STAGE_WINDOW_MS, n - perHour],
   );
   return { status: 'rate_limited', retry_after_seconds: retryAfterSeconds(Number(freeing.rows[0]!.received_ms), nowMs) };
@@ -196,7 +205,7 @@ function checkValues(event: NewEvent, nowMs: number): unknown[] {
     event.reference,
     dedupSinceMs(nowMs),
     event.stage_id,
-    nowMs - STAGE_WINDOW_MS,
+    event.source === 'webhook' ? nowMs - STAGE_WINDOW_MS : null,
   ];
 }
 
@@ -329,8 +338,14 @@ export function createEvents(db: StorePool, options: EventsOptions = {}): EventS
     async list(filter) {
       const limit = Math.min(Math.max(1, Math.floor(filter.limit ?? 100)), 10_000);
       // Newest first, each filter through an index that reads about `limit` rows.
-      const { rows } =
-        filter.stage_id !== undefined
+      const { rows } = filter.held
+        ? await db.query<EventRow>(
+            `SELECT * FROM events WHERE held_reason IS NOT NULL AND released_at IS NULL
+               AND ($1::text IS NULL OR client_id = $1) AND ($2::text IS NULL OR stage_id = $2)
+             ORDER BY received_ms DESC, seq DESC LIMIT $3`,
+            [filter.client_id ?? null, filter.stage_id ?? null, limit],
+          )
+        : filter.stage_id !== undefined
           ? await db.query<EventRow>(
               `SELECT * FROM events WHERE stage_id = $1 AND ($2::text IS NULL OR client_id = $2)
                ORDER BY received_ms DESC, seq DESC LIMIT $3`,
@@ -341,12 +356,35 @@ export function createEvents(db: StorePool, options: EventsOptions = {}): EventS
             : await db.query<EventRow>('SELECT * FROM events ORDER BY seq DESC LIMIT $1', [limit]);
       return rows.map((row) => eventFromRow(row, identity));
     },
+    async heldCounts() {
+      const { rows } = await db.query<{ client_id: string; held: string; oldest: Date }>(
+        `SELECT client_id, count(*) AS held, min(received_at) AS oldest FROM events
+         WHERE held_reason IS NOT NULL AND released_at IS NULL GROUP BY client_id ORDER BY client_id`,
+      );
+      return rows.map((r): HeldCount => ({ client_id: r.client_id, held: Number(r.held), oldest: r.oldest.toISOString() }));
+    },
+    async release(filter, at) {
+      if (filter.ids === undefined && filter.client_id === undefined) return [];
+      // One statement: the events released, and their rows made claimable (a send pass takes 'pending' rows).
+      const { rows } = await db.query<{ id: string }>(
+        `WITH r AS (
+           UPDATE events SET released_at = $1 WHERE held_reason IS NOT NULL AND released_at IS NULL
+             AND ($2::text[] IS NULL OR id = ANY($2::text[])) AND ($3::text IS NULL OR client_id = $3)
+           RETURNING id
+         ), o AS (
+           UPDATE outbox SET status = 'pending', due_at = $1, updated_at = $1 WHERE status = 'held' AND event_id IN (SELECT id FROM r)
+         )
+         SELECT id FROM r`,
+        [at, filter.ids === undefined ? null : [...filter.ids], filter.client_id ?? null],
+      );
+      return rows.map((r) => r.id);
+    },
     async stageCounts(stageIds, since) {
       const counts = new Map(stageIds.map((id) => [id, 0]));
       if (stageIds.length === 0) return counts;
-      // Through events_stage_time (stage_id, received_ms): at most an hour of each stage (its quota).
+      // The quota's events (webhook only), through events_webhook_stage_time: at most an hour of each stage (its quota).
       const { rows } = await db.query<{ stage_id: string; n: string }>(
-        'SELECT stage_id, count(*) AS n FROM events WHERE stage_id = ANY($1::text[]) AND received_ms > $2::bigint GROUP BY stage_id',
+        `SELECT stage_id, count(*) AS n FROM events WHERE stage_id = ANY($1::text[]) AND received_ms > $2::bigint AND source = 'webhook' GROUP BY stage_id`,
         [stageIds, since.getTime()],
       );
       for (const row of rows) counts.set(row.stage_id, Number(row.n));

@@ -17,6 +17,7 @@ import { createRuns } from './runs.js';
 import { createGoogleRequests, createSendLog } from './send-log.js';
 import { createStages } from './stages.js';
 import { createStats } from './stats.js';
+import { createThrottles } from './throttles.js';
 
 export { migratePostgres, POSTGRES_MIGRATIONS_DIR, MIGRATION_LOCK } from './migrate.js';
 export { asPostgresUnavailable } from './errors.js';
@@ -77,6 +78,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       users: createUsers(db),
       sessions: createSessions(db),
       loginFailures: createLoginFailures(db),
+      throttles: createThrottles(db),
       async close() {
         await catalog.close();
         await db.end().catch(() => {});

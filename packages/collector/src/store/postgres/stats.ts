@@ -46,11 +46,12 @@ export function createStats(db: StorePool): StatsStore {
       return rows.map((r) => ({ client_id: r.client_id, count: Number(r.count) }));
     },
     async stageActivity({ client_id, now }) {
-      // Per stage, two reads of events_stage_time: its last entry, and the last hour's (at most the quota).
+      // Per stage, two index reads: its last entry, and its webhook events of the last hour
+      // (events_webhook_stage_time: what the quota counts, at most 1,000; beacons have limits of their own).
       const { rows } = await db.query<{ stage_id: string; client_id: string; last_ms: string | null; last_hour: string }>(
         `SELECT s.id AS stage_id, s.client_id,
            (SELECT max(received_ms) FROM events WHERE stage_id = s.id) AS last_ms,
-           (SELECT count(*) FROM events WHERE stage_id = s.id AND received_ms > $1::bigint) AS last_hour
+           (SELECT count(*) FROM events WHERE stage_id = s.id AND received_ms > $1::bigint AND source = 'webhook') AS last_hour
          FROM stages s WHERE ($2::text IS NULL OR s.client_id = $2) ORDER BY s.created_at, s.seq`,
         [now.getTime() - STAGE_WINDOW_MS, client_id ?? null],
       );

@@ -11,7 +11,7 @@ import { retryAfterSeconds, STAGE_EVENTS_PER_HOUR, STAGE_WINDOW_MS } from '../..
 import { EVENT_COLUMNS as COLUMNS, eventFromRow, eventToRow, type EventRow } from '../event-row.js';
 import { eventMatches, eventShape, type EventShape } from '../event-search.js';
 import { pageLimits, readPage, type Direction, type Position } from '../keyset.js';
-import type { Admission, EventSearch, EventStore, NewEvent, StoredEvent } from '../types.js';
+import type { Admission, EventSearch, EventStore, HeldCount, NewEvent, StoredEvent } from '../types.js';
 
 /** SQLite keeps JSON columns as text. */
 const parseJson = (value: unknown): unknown => JSON.parse(value as string);
@@ -56,9 +56,10 @@ export function createEvents(db: Db, enqueue: Enqueue, count: (event: StoredEven
   const quota = createQuota(db, perHour);
   const findSource = createFindSource(db);
   const list = createList(db);
-  // The quota's own count, through events_stage_time: at most an hour of one stage (its quota).
+  const held = createHeld(db);
+  // The quota's own count (webhook events only), through events_webhook_stage_time: at most an hour of one stage (its quota).
   const countOfStage = db.prepare<[string, number], number>(
-    'SELECT COUNT(*) FROM events INDEXED BY events_stage_time WHERE stage_id = ? AND received_ms > ?',
+    `SELECT COUNT(*) FROM events INDEXED BY events_webhook_stage_time WHERE stage_id = ? AND received_ms > ? AND source = 'webhook'`,
   ).pluck();
 
   const admitOne = (event: NewEvent, at: Date): Admission => {
@@ -68,16 +69,18 @@ export function createEvents(db: Db, enqueue: Enqueue, count: (event: StoredEven
     // never 429, which would make the sender retry later and store a double.
     const previous = lastSameReference.get(event.client_id, event.reference, dedupSinceMs(nowMs), event.stage_id);
     if (previous) return { status: 'duplicate', of_event_id: previous.id };
-    const retryAfter = quota.full(event.stage_id, nowMs);
+    // The stage quota is the webhook's (webhook-api.md): beacons have their own limits (domain/beacon-limits.ts).
+    const webhook = event.source === 'webhook';
+    const retryAfter = webhook ? quota.full(event.stage_id, nowMs) : undefined;
     if (retryAfter !== undefined) return { status: 'rate_limited', retry_after_seconds: retryAfter };
     const join = needsJoin(event) ? inheritAttribution(event, findSource(event)) : { attribution: event };
     const stored: StoredEvent = { ...event, ...join.attribution, received_at: at.toISOString() };
     if (join.inherited) stored.inherited = join.inherited;
     const row: Record<string, unknown> = eventToRow(stored, nowMs);
     insert.run(COLUMNS.map((c) => row[c]));
-    enqueue(stored.id, stored.received_at, stored.client_id);
+    enqueue(stored.id, stored.received_at, stored.client_id, stored.held_reason === undefined ? 'pending' : 'held');
     count(stored);
-    quota.stored(event.stage_id);
+    if (webhook) quota.stored(event.stage_id);
     return { status: 'stored', event: stored };
   };
   const admitTx = db.transaction((event: NewEvent, at: Date) => {
@@ -124,10 +127,48 @@ export function createEvents(db: Db, enqueue: Enqueue, count: (event: StoredEven
       return row && eventFromRow(row, parseJson);
     },
     list,
+    heldCounts: held.heldCounts,
+    release: held.release,
     async stageCounts(stageIds, since) {
       return new Map(stageIds.map((id) => [id, countOfStage.get(id, since.getTime())!]));
     },
     search: createSearch(db),
+  };
+}
+
+/** Held events: their counts per client, and their release (`events_held`, migration 013). */
+function createHeld(db: Db): Pick<EventStore, 'heldCounts' | 'release'> {
+  const counts = db.prepare<[], { client_id: string; held: number; oldest: string }>(
+    `SELECT client_id, COUNT(*) AS held, MIN(received_at) AS oldest FROM events INDEXED BY events_held
+     WHERE held_reason IS NOT NULL AND released_at IS NULL GROUP BY client_id ORDER BY client_id`,
+  );
+  const heldOfClient = db.prepare<[string], { id: string }>(
+    `SELECT id FROM events INDEXED BY events_held WHERE client_id = ? AND held_reason IS NOT NULL AND released_at IS NULL`,
+  );
+  const releaseEvent = db.prepare<[{ at: string; id: string; client_id: string | null }], { id: string }>(
+    `UPDATE events SET released_at = @at WHERE id = @id AND held_reason IS NOT NULL AND released_at IS NULL
+       AND (@client_id IS NULL OR client_id = @client_id) RETURNING id`,
+  );
+  // The rows become claimable: a send pass takes 'pending' rows due by its cutoff.
+  const releaseRows = db.prepare(`UPDATE outbox SET status = 'pending', due_at = ?, updated_at = ? WHERE event_id = ? AND status = 'held'`);
+  const releaseTx = db.transaction((ids: readonly string[], clientId: string | null, at: string): string[] => {
+    const released: string[] = [];
+    for (const id of ids) {
+      if (releaseEvent.get({ at, id, client_id: clientId }) === undefined) continue;
+      releaseRows.run(at, at, id);
+      released.push(id);
+    }
+    return released;
+  });
+  return {
+    async heldCounts(): Promise<HeldCount[]> {
+      return counts.all();
+    },
+    async release(filter, at) {
+      if (filter.ids === undefined && filter.client_id === undefined) return [];
+      const clientId = filter.client_id ?? null;
+      return releaseTx.immediate(filter.ids ?? heldOfClient.all(clientId!).map((r) => r.id), clientId, at.toISOString());
+    },
   };
 }
 
@@ -147,12 +188,14 @@ function createQuota(db: Db, perHour: number): {
   /** Counts an event this connection stored. */
   stored: (stageId: string) => void;
 } {
+  // Webhook events only, through their partial index (migration 013): beacons never use the quota up.
   const countInWindow = db.prepare<[string, number], { n: number }>(
-    'SELECT COUNT(*) AS n FROM events WHERE stage_id = ? AND received_ms > ?',
+    `SELECT COUNT(*) AS n FROM events INDEXED BY events_webhook_stage_time
+     WHERE stage_id = ? AND received_ms > ? AND source = 'webhook'`,
   );
   // The event whose leaving the window frees a slot: the (n - perHour + 1)-th oldest in the window.
   const freeingEvent = db.prepare<[string, number, number], { received_ms: number }>(
-    `SELECT received_ms FROM events WHERE stage_id = ? AND received_ms > ?
+    `SELECT received_ms FROM events INDEXED BY events_webhook_stage_time WHERE stage_id = ? AND received_ms > ? AND source = 'webhook'
      ORDER BY received_ms LIMIT 1 OFFSET ?`,
   );
   const bounds = new Map<string, { sinceMs: number; count: number }>();
@@ -189,7 +232,8 @@ function createFindSource(db: Db): (event: NewEvent) => StoredEvent | undefined 
   const attributed = `(fbclid IS NOT NULL OR gclid IS NOT NULL OR wbraid IS NOT NULL OR gbraid IS NOT NULL
     OR ttclid IS NOT NULL OR msclkid IS NOT NULL OR fbc IS NOT NULL OR fbp IS NOT NULL OR ttp IS NOT NULL
     OR utm_source IS NOT NULL OR utm_medium IS NOT NULL OR utm_campaign IS NOT NULL
-    OR utm_content IS NOT NULL OR utm_term IS NOT NULL)`;
+    OR utm_content IS NOT NULL OR utm_term IS NOT NULL)
+    AND (held_reason IS NULL OR released_at IS NOT NULL)`;
   const sourceByReference = db.prepare<[string, string], EventRow>(
     `SELECT * FROM events WHERE client_id = ? AND reference = ? AND ${attributed}
      ORDER BY received_ms DESC, rowid DESC LIMIT 1`,
@@ -222,11 +266,18 @@ function createList(db: Db): EventStore['list'] {
     'SELECT * FROM events WHERE +client_id = @client_id ORDER BY rowid DESC LIMIT @limit',
   );
   const listAll = db.prepare<[{ limit: number }], EventRow>('SELECT * FROM events ORDER BY rowid DESC LIMIT @limit');
+  const listHeld = db.prepare<[{ client_id: string | null; stage_id: string | null; limit: number }], EventRow>(
+    `SELECT * FROM events INDEXED BY events_held
+     WHERE held_reason IS NOT NULL AND released_at IS NULL
+       AND (@client_id IS NULL OR client_id = @client_id) AND (@stage_id IS NULL OR stage_id = @stage_id)
+     ORDER BY received_ms DESC, rowid DESC LIMIT @limit`,
+  );
 
   return async (filter) => {
     const limit = Math.min(Math.max(1, Math.floor(filter.limit ?? 100)), 10_000);
-    const rows =
-      filter.stage_id !== undefined
+    const rows = filter.held
+      ? listHeld.all({ client_id: filter.client_id ?? null, stage_id: filter.stage_id ?? null, limit })
+      : filter.stage_id !== undefined
         ? listOfStage.all({ stage_id: filter.stage_id, client_id: filter.client_id ?? null, limit })
         : filter.client_id !== undefined
           ? listOfClient.all({ client_id: filter.client_id, limit })

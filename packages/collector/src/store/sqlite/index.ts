@@ -17,6 +17,7 @@ import { createRuns } from './runs.js';
 import { createGoogleRequests, createSendLog } from './send-log.js';
 import { createStages } from './stages.js';
 import { createStats } from './stats.js';
+import { createThrottles } from './throttles.js';
 import { createLoginFailures, createSessions, createUsers } from './users.js';
 
 export { openDb, migrate, SQLITE_MIGRATIONS_DIR } from './db.js';
@@ -47,6 +48,7 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions = {}): Sql
   const catalog = createCatalogVersion(db);
   const waitMs = options.busyTimeoutMs ?? busyWaitOf(db);
   const retried = <T extends object>(part: T): T => withBusyRetry(part, waitMs);
+  const events = createEvents(db, enqueue, daily.countEvent, { ...options, busyWaitMs: waitMs });
   return {
     engine: 'sqlite',
     location: options.location ?? db.name,
@@ -54,7 +56,7 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions = {}): Sql
     clients: retried(createClients(db, now, catalog)),
     stages: retried(createStages(db, now, catalog)),
     // Admissions wait in the group commit (group-commit.ts), reads never wait in WAL mode.
-    events: createEvents(db, enqueue, daily.countEvent, { ...options, busyWaitMs: waitMs }),
+    events: { ...events, ...retried({ release: events.release, heldCounts: events.heldCounts }) },
     outbox: retried(outbox),
     connections: retried(createConnections(db)),
     pixelOrigins: retried(createPixelOrigins(db)),
@@ -65,6 +67,7 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions = {}): Sql
     users: retried(createUsers(db)),
     sessions: retried(createSessions(db)),
     loginFailures: retried(createLoginFailures(db)),
+    throttles: retried(createThrottles(db)),
     async close() {
       if (db.open) db.close();
     },

@@ -20,13 +20,17 @@ import { FINAL_STATUSES, OUTBOX_PLATFORMS, usedConnections } from '../../domain/
 import type { AuditRecord, OutboxRow, OutboxStore, RetryNowInput } from '../types.js';
 import type { Db } from './db.js';
 
-/** Adds the pending rows of an event, due at `dueAt`; runs inside the event's transaction. */
-export type Enqueue = (eventId: string, dueAt: string, clientId: string) => void;
+/**
+ * Adds the rows of an event, due at `dueAt`, `pending`, or `held` for a held event (no claim
+ * takes those until a release makes them pending); runs inside the event's transaction.
+ */
+export type Enqueue = (eventId: string, dueAt: string, clientId: string, status: 'pending' | 'held') => void;
 
 /**
  * The claim, one statement: the rows to lease are chosen and leased together,
  * so two senders can never both take a row. `lease_until < now` lets a row
- * whose sender crashed be taken again once its lease ran out. `INDEXED BY`
+ * whose sender crashed be taken again once its lease ran out. Rows of a held
+ * event (status `held`, migration 013) are never taken until a release. `INDEXED BY`
  * pins the (status, due_at) index: statistics gathered while every row was
  * pending must never turn the claim into a scan of a table of sent rows.
  */
@@ -121,7 +125,7 @@ export function createOutbox(db: Db, countSends: (records: readonly AuditRecord[
   // executions cost measurably more than one (bench/ingest.mjs profile).
   const insert = db.prepare(
     `INSERT INTO outbox (event_id, client_id, platform, status, due_at, attempts, created_at, updated_at)
-     VALUES ${OUTBOX_PLATFORMS.map((p) => `(@event_id, @client_id, '${p}', 'pending', @due_at, 0, @due_at, @due_at)`).join(', ')}`,
+     VALUES ${OUTBOX_PLATFORMS.map((p) => `(@event_id, @client_id, '${p}', @status, @due_at, 0, @due_at, @due_at)`).join(', ')}`,
   );
   const ofEvent = db.prepare<[string], Row>('SELECT * FROM outbox WHERE event_id = ? ORDER BY id');
   const byId = db.prepare<[number], Row>('SELECT * FROM outbox WHERE id = ?');
@@ -225,8 +229,8 @@ export function createOutbox(db: Db, countSends: (records: readonly AuditRecord[
   };
   return {
     outbox,
-    enqueue(eventId, dueAt, clientId) {
-      insert.run({ event_id: eventId, client_id: clientId, due_at: dueAt });
+    enqueue(eventId, dueAt, clientId, status) {
+      insert.run({ event_id: eventId, client_id: clientId, due_at: dueAt, status });
     },
   };
 }

@@ -47,11 +47,12 @@ export function createStats(db: Db): SqliteStats {
     `SELECT client_id, SUM(count) AS count FROM daily_sends
      WHERE client_id = ? AND day >= ? AND status = ? GROUP BY client_id`,
   );
-  // Per stage, two reads of events_stage_time: its last entry, and the entries of the last hour
-  // (at most the hourly quota, 1,000).
+  // Per stage, two index reads: its last entry (events_stage_time), and its webhook events of the last
+  // hour (events_webhook_stage_time: what the hourly quota counts, at most 1,000; beacons have limits of their own).
   const activity = `SELECT s.id AS stage_id, s.client_id,
       (SELECT MAX(received_ms) FROM events WHERE stage_id = s.id) AS last_ms,
-      (SELECT COUNT(*) FROM events WHERE stage_id = s.id AND received_ms > @since) AS last_hour
+      (SELECT COUNT(*) FROM events INDEXED BY events_webhook_stage_time
+       WHERE stage_id = s.id AND received_ms > @since AND source = 'webhook') AS last_hour
     FROM stages s`;
   const activityAll = db.prepare<[{ since: number }], { stage_id: string; client_id: string; last_ms: number | null; last_hour: number }>(
     `${activity} ORDER BY s.created_at, s.rowid`,
