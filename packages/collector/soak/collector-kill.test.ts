@@ -11,7 +11,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { kill, startProc, stop, type Proc } from '../test/helpers/process.js';
 import { ensureBuilt } from '../test/send-build.js';
 import { ENGINES, soakDatabase, type SoakDatabase } from './helpers/database.js';
-import { loadRequest, seedStages } from './helpers/load.js';
+import { LOAD_ENV, loadRequest, seedStages } from './helpers/load.js';
 
 const ROUNDS = 20;
 const CLIENTS = 16;
@@ -35,7 +35,7 @@ for (const engine of ENGINES) {
       db = await soakDatabase(engine);
       const seeded = await seedStages(db, STAGES);
 
-      const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], PRUUV_HOST: '127.0.0.1', PRUUV_LOG_LEVEL: 'info', ...db.env };
+      const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], PRUUV_HOST: '127.0.0.1', PRUUV_LOG_LEVEL: 'info', ...LOAD_ENV, ...db.env };
       const acked: string[] = [];
       let answered = 0;
       let cutTotal = 0;

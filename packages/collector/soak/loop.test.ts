@@ -121,7 +121,12 @@ for (const engine of ENGINES) {
       server.on('request', createApp({ store, demoDir, demoSiteKey: client.site_key }));
 
       // 1. The ad click, then a second page, then the form.
-      const context = await browser.newContext({ ignoreHTTPSErrors: true });
+      // A person's Chrome: the headless shell's User-Agent says `HeadlessChrome`, a bot's mark, whose
+      // beacons the collector holds (test/browser/beacons.test.ts); everything else is the shell's own.
+      const probe = await browser.newContext();
+      const userAgent = (await (await probe.newPage()).evaluate(() => navigator.userAgent)).replace('HeadlessChrome/', 'Chrome/');
+      await probe.close();
+      const context = await browser.newContext({ ignoreHTTPSErrors: true, userAgent });
       context.setDefaultTimeout(15_000);
       const page = await context.newPage();
       const clickedAt = Date.now();

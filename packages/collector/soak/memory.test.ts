@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startProc, stop, type Proc } from '../test/helpers/process.js';
 import { ensureBuilt } from '../test/send-build.js';
 import { soakDatabase, type SoakDatabase } from './helpers/database.js';
-import { loadRequest, seedStages } from './helpers/load.js';
+import { LOAD_ENV, loadRequest, seedStages } from './helpers/load.js';
 
 const SECONDS = 60;
 const WARM_UP_SECONDS = 15;
@@ -45,7 +45,7 @@ describe(`a collector under ${SECONDS} s of load`, () => {
     proc = startProc(
       'collector',
       ['serve', '--no-worker'],
-      { PATH: process.env['PATH'], PRUUV_HOST: '127.0.0.1', PORT: String(await freePort()), PRUUV_LOG_LEVEL: 'info', ...db.env },
+      { PATH: process.env['PATH'], PRUUV_HOST: '127.0.0.1', PORT: String(await freePort()), PRUUV_LOG_LEVEL: 'info', ...LOAD_ENV, ...db.env },
       { nodeArgs: ['--expose-gc', '--import', PROBE], ipc: true },
     );
     const samples: Sample[] = [];

@@ -11,6 +11,25 @@ import type { SoakDatabase } from './database.js';
 /** The page origin the load's client allows. */
 export const LOAD_ORIGIN = 'https://www.shop.example';
 
+/**
+ * What a `pruuv serve` under this load is started with: the load stands for many visitors'
+ * browsers but comes from one address (127.0.0.1), so the pixel's per-address and per-site
+ * limits are raised out of its way (the forged-beacon tests check the limits themselves).
+ */
+export const LOAD_ENV: Readonly<Record<string, string>> = {
+  PRUUV_PIXEL_BURST: '100000',
+  PRUUV_PIXEL_PER_MINUTE: '1000000',
+  PRUUV_PIXEL_SITE_PER_HOUR: '100000000',
+};
+
+/** The headers a browser's `fetch` to the collector carries, so the load's beacons are not held. */
+const BROWSER_HEADERS = {
+  'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/147.0.0.0 Safari/537.36',
+  'sec-fetch-site': 'cross-site',
+  'sec-fetch-mode': 'cors',
+  'sec-fetch-dest': 'empty',
+};
+
 export interface LoadStage {
   id: string;
   key: string;
@@ -53,7 +72,7 @@ export async function loadRequest(url: string, seeded: { client: Client; stages:
           })
         : await fetch(`${url}/e`, {
             method: 'POST',
-            headers: { origin: LOAD_ORIGIN, 'content-type': 'text/plain' },
+            headers: { origin: LOAD_ORIGIN, 'content-type': 'text/plain', ...BROWSER_HEADERS },
             body: JSON.stringify(
               beacon(seeded.client.site_key, { stage: stage.key, event_id: randomUUID(), reference: `${label}-${i}`, clicks: { gclid: { value: `Cj0-p${i}`, ts: new Date().toISOString() } } }),
             ),

@@ -4,10 +4,12 @@
  * sent to the strict fake platforms. Signs in through the form, walks the
  * pages, checks keyboard use and a 375 px screen, attacks (stored XSS, a
  * cross-origin form, an idle session) and saves a screenshot of each main page
- * to docs/screenshots/ for the README. The clock and the history are fixed, so
- * the screenshots only change when the pages do.
+ * (to docs/screenshots/ for the README with `npm run screenshots`). The clock
+ * and the history are fixed.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +23,15 @@ import { setupDemo, setupDemoSending } from '../../src/demo.js';
 import { addUser, PASSWORD } from '../dashboard/helpers.js';
 import { startCollector, tempDir, testClock, type Running } from '../helpers/harness.js';
 
-const SCREENSHOTS = fileURLToPath(new URL('../../../../docs/screenshots/', import.meta.url));
+/**
+ * Where the screenshots go: the README's docs/screenshots/ with `PRUUV_SCREENSHOTS=update`
+ * (`npm run screenshots`), else a temporary directory. They show random values (site keys,
+ * stage ids, the server's port), so writing them on every run would change tracked files.
+ */
+const SCREENSHOTS =
+  process.env['PRUUV_SCREENSHOTS'] === 'update'
+    ? fileURLToPath(new URL('../../../../docs/screenshots/', import.meta.url))
+    : `${mkdtempSync(join(tmpdir(), 'pruuv-screenshots-'))}/`;
 const NOW = '2026-03-02T10:00:00.000Z';
 
 let dir: ReturnType<typeof tempDir>;
@@ -51,6 +61,7 @@ beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
 });
 afterAll(async () => {
+  if (process.env['PRUUV_SCREENSHOTS'] !== 'update') rmSync(SCREENSHOTS, { recursive: true, force: true });
   await browser?.close();
   await run?.close();
   await fakes?.close();
