@@ -20,7 +20,7 @@ import { cursorOf, dayRange, listClient, listHref, oneOf, pageRows, param, readL
 import { safeNext } from '../http.js';
 import { canWrite, DashboardHttpError, requireWrite, scopeOf, visibleClients, type Scope } from '../scope.js';
 import { Badge, Csrf, Notice, Page, type PageContext } from '../views/layout.js';
-import { DataTable, Pager, ScanNote, Time } from '../views/list.js';
+import { Choice, DataTable, DayRange, FilterForm, Pager, ScanNote, Time } from '../views/list.js';
 
 /** Where the pages live. */
 export const EVENTS_PATH = '/dashboard/events';
@@ -60,76 +60,30 @@ interface ListView {
   scope: Scope;
 }
 
-function FilterForm({ filters, clients, stages, scope }: Pick<ListView, 'filters' | 'clients' | 'stages' | 'scope'>) {
+function Filters({ filters, clients, stages, scope }: Pick<ListView, 'filters' | 'clients' | 'stages' | 'scope'>) {
   const clientNames = new Map(clients.map((c) => [c.id, c.name]));
+  const stageText = (s: Stage) => `${scope.all && filters.client === undefined ? `${clientNames.get(s.client_id) ?? s.client_id}: ${s.name}` : s.name} (${s.key})`;
   return (
-    <form method="get" action={EVENTS_PATH} class="filters" role="search" aria-label="Filter events">
-      <div class="form-grid">
-        {scope.all ? (
-          <label>
-            Client
-            <select name="client">
-              <option value="">All clients</option>
-              {clients.map((c) => (
-                <option key={c.id} value={c.id} selected={filters.client === c.id}>
-                  {c.name}
-                </option>
-              ))}
-            </select>
-          </label>
-        ) : null}
-        <label>
-          Stage
-          <select name="stage">
-            <option value="">All stages</option>
-            {stages.map((s) => (
-              <option key={s.id} value={s.id} selected={filters.stage === s.id}>
-                {scope.all && filters.client === undefined ? `${clientNames.get(s.client_id) ?? s.client_id}: ${s.name}` : s.name} ({s.key})
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Source
-          <select name="source">
-            <option value="">Pixel and webhook</option>
-            {SOURCES.map((s) => (
-              <option key={s} value={s} selected={filters.source === s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Received from (UTC)
-          <input type="date" name="from" value={filters.from ?? ''} />
-        </label>
-        <label>
-          Received to (UTC, included)
-          <input type="date" name="to" value={filters.to ?? ''} />
-        </label>
-        <label>
-          Reference (exact)
-          <input type="search" name="reference" value={filters.reference ?? ''} maxLength={500} autocomplete="off" />
-        </label>
-        <label>
-          Click ID
-          <select name="click">
-            <option value="">With or without</option>
-            <option value="yes" selected={filters.click === 'yes'}>
-              With a click ID
-            </option>
-            <option value="no" selected={filters.click === 'no'}>
-              Without
-            </option>
-          </select>
-        </label>
-      </div>
-      <div class="actions">
-        <button type="submit">Filter</button>
-        <a href={EVENTS_PATH}>Clear</a>
-      </div>
-    </form>
+    <FilterForm path={EVENTS_PATH} label="Filter events">
+      {scope.all ? <Choice label="Client" name="client" any="All clients" options={clients.map((c) => ({ value: c.id, text: c.name }))} selected={filters.client} /> : null}
+      <Choice label="Stage" name="stage" any="All stages" options={stages.map((s) => ({ value: s.id, text: stageText(s) }))} selected={filters.stage} />
+      <Choice label="Source" name="source" any="Pixel and webhook" options={SOURCES.map((s) => ({ value: s, text: s }))} selected={filters.source} />
+      <DayRange what="Received" from={filters.from} to={filters.to} />
+      <label>
+        Reference (exact)
+        <input type="search" name="reference" value={filters.reference ?? ''} maxLength={500} autocomplete="off" />
+      </label>
+      <Choice
+        label="Click ID"
+        name="click"
+        any="With or without"
+        options={[
+          { value: 'yes', text: 'With a click ID' },
+          { value: 'no', text: 'Without' },
+        ]}
+        selected={filters.click}
+      />
+    </FilterForm>
   );
 }
 
@@ -140,7 +94,7 @@ function EventsList({ ctx, filters, clients, stages, page, scope }: ListView) {
   return (
     <Page ctx={ctx} title="Events">
       <p class="lead">Funnel events as received, newest first. Open one to see its attribution and where it was sent.</p>
-      <FilterForm filters={filters} clients={clients} stages={stages} scope={scope} />
+      <Filters filters={filters} clients={clients} stages={stages} scope={scope} />
       <ScanNote page={page} what="events" />
       <DataTable
         caption="Events, newest first"

@@ -19,7 +19,7 @@ import { previewNextPass, type PassPreview } from '../pass-preview.js';
 import { RETRY_REQUESTED, RETRYABLE_STATUSES, retryRecord, retryVerdict, type RetryVerdict } from '../retry-now.js';
 import { canWrite, DashboardHttpError, requireWrite, scopeOf, visibleClients, type Scope } from '../scope.js';
 import { Badge, Csrf, Notice, Page, type PageContext } from '../views/layout.js';
-import { DataTable, Pager, ScanNote, Time } from '../views/list.js';
+import { Choice, DataTable, DayRange, FilterForm, Pager, ScanNote, Time } from '../views/list.js';
 
 /** Where the pages live. */
 export const SENDS_PATH = '/dashboard/sends';
@@ -63,63 +63,18 @@ async function readFilters(deps: DashboardDeps, scope: Scope, req: Request): Pro
   return { filters, query };
 }
 
-function FilterForm({ filters, clients, scope }: { filters: SendFilters; clients: Client[]; scope: Scope }) {
+function Filters({ filters, clients, scope }: { filters: SendFilters; clients: Client[]; scope: Scope }) {
   return (
-    <form method="get" action={SENDS_PATH} class="filters" role="search" aria-label="Filter sends">
-      <div class="form-grid">
-        {scope.all ? (
-          <label>
-            Client
-            <select name="client">
-              <option value="">All clients</option>
-              {clients.map((c) => (
-                <option key={c.id} value={c.id} selected={filters.client === c.id}>
-                  {c.name}
-                </option>
-              ))}
-            </select>
-          </label>
-        ) : null}
-        <label>
-          Platform
-          <select name="platform">
-            <option value="">All platforms</option>
-            {PLATFORM_IDS.map((p) => (
-              <option key={p} value={p} selected={filters.platform === p}>
-                {p}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Status
-          <select name="status">
-            <option value="">Any status</option>
-            {SEND_STATUSES.map((s) => (
-              <option key={s} value={s} selected={filters.status === s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Attempted from (UTC)
-          <input type="date" name="from" value={filters.from ?? ''} />
-        </label>
-        <label>
-          Attempted to (UTC, included)
-          <input type="date" name="to" value={filters.to ?? ''} />
-        </label>
-        <label>
-          Event id
-          <input type="search" name="event" value={filters.event ?? ''} maxLength={100} autocomplete="off" spellcheck={false} />
-        </label>
-      </div>
-      <div class="actions">
-        <button type="submit">Filter</button>
-        <a href={SENDS_PATH}>Clear</a>
-      </div>
-    </form>
+    <FilterForm path={SENDS_PATH} label="Filter sends">
+      {scope.all ? <Choice label="Client" name="client" any="All clients" options={clients.map((c) => ({ value: c.id, text: c.name }))} selected={filters.client} /> : null}
+      <Choice label="Platform" name="platform" any="All platforms" options={PLATFORM_IDS.map((p) => ({ value: p, text: p }))} selected={filters.platform} />
+      <Choice label="Status" name="status" any="Any status" options={SEND_STATUSES.map((s) => ({ value: s, text: s }))} selected={filters.status} />
+      <DayRange what="Attempted" from={filters.from} to={filters.to} />
+      <label>
+        Event id
+        <input type="search" name="event" value={filters.event ?? ''} maxLength={100} autocomplete="off" spellcheck={false} />
+      </label>
+    </FilterForm>
   );
 }
 
@@ -172,7 +127,7 @@ function SendsList({ ctx, filters, clients, page, actions, scope, notice, back }
     <Page ctx={ctx} title="Conversion sends">
       <p class="lead">The conversion audit log: every attempt to send a conversion to a platform, newest first.</p>
       {notice !== undefined ? <Notice kind={notice.kind}>{notice.text}</Notice> : null}
-      <FilterForm filters={filters} clients={clients} scope={scope} />
+      <Filters filters={filters} clients={clients} scope={scope} />
       <ul class="inline">
         <li>
           <a href={listHref(`${SENDS_PATH}.csv`, { ...pageFilters, limit: undefined })} download>

@@ -1,4 +1,4 @@
-/** Pieces the dashboard's lists share: times, the keyset pager, the note of a page cut short. */
+/** Pieces the dashboard's lists share: times, the keyset pager, the note of a page cut short, the filter form's fields. */
 import type { ComponentChildren } from 'preact';
 import type { KeysetPage } from '../../store/types.js';
 import { listHref } from '../list-query.js';
@@ -55,5 +55,57 @@ export function DataTable({ caption, head, children }: { caption: string; head: 
         <tbody>{children}</tbody>
       </table>
     </div>
+  );
+}
+
+/** One option of a {@link Choice}. */
+export interface ChoiceOption {
+  value: string;
+  text: string;
+}
+
+/** A labelled select of a filter form: `any` (value `""`) first, then the options. */
+export function Choice({ label, name, any, options, selected }: { label: string; name: string; any: string; options: readonly ChoiceOption[]; selected: string | undefined }) {
+  return (
+    <label>
+      {label}
+      <select name={name}>
+        <option value="">{any}</option>
+        {options.map((o) => (
+          <option key={o.value} value={o.value} selected={selected === o.value}>
+            {o.text}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+/** The UTC day range of a filter form (`from`, `to`, both included), named for what is dated ("Received", "Attempted"). */
+export function DayRange({ what, from, to }: { what: string; from: string | undefined; to: string | undefined }) {
+  return (
+    <>
+      <label>
+        {what} from (UTC)
+        <input type="date" name="from" value={from ?? ''} />
+      </label>
+      <label>
+        {what} to (UTC, included)
+        <input type="date" name="to" value={to ?? ''} />
+      </label>
+    </>
+  );
+}
+
+/** A list's filter form: GET to `path`, its fields, Filter and Clear. */
+export function FilterForm({ path, label, children }: { path: string; label: string; children: ComponentChildren }) {
+  return (
+    <form method="get" action={path} class="filters" role="search" aria-label={label}>
+      <div class="form-grid">{children}</div>
+      <div class="actions">
+        <button type="submit">Filter</button>
+        <a href={path}>Clear</a>
+      </div>
+    </form>
   );
 }
