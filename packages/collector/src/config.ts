@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CollectorError } from './errors.js';
 import { readSendConfig, SEND_CONFIG_VARIABLES, type SendConfig } from './send/send-config.js';
+import { OPS_CONFIG_VARIABLES, readOpsConfig, type OpsConfig } from './ops/ops-config.js';
 
 /** Log levels accepted by `PRUUV_LOG_LEVEL` (pino's levels). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -57,6 +58,8 @@ export interface Config {
    * (`PRUUV_*_API_URL`, default the real platforms) and API versions. See `SendConfig`.
    */
   send: SendConfig;
+  /** Health checks and metrics (`PRUUV_METRICS`…, see `OpsConfig`). Defaults to `DEFAULT_OPS_CONFIG`: metrics off. */
+  ops?: OpsConfig;
 }
 
 /** Thrown by {@link loadConfig}; `issues` holds one line per invalid variable. */
@@ -215,6 +218,7 @@ export const CONFIG_VARIABLES = [
   'PRUUV_INGEST_PATH',
   'PRUUV_PUBLIC_URL',
   ...SEND_CONFIG_VARIABLES,
+  ...OPS_CONFIG_VARIABLES,
 ] as const;
 
 /**
@@ -232,8 +236,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const result = envSchema.safeParse(picked);
   const send = readSendConfig(picked);
-  const issues = [...(result.success ? [] : result.error.issues.map((issue) => issue.message)), ...(send.ok ? [] : send.issues)];
-  if (!result.success || !send.ok) throw new ConfigError(issues);
+  const ops = readOpsConfig(picked);
+  const issues = [...(result.success ? [] : result.error.issues.map((issue) => issue.message)), ...(send.ok ? [] : send.issues), ...(ops.ok ? [] : ops.issues)];
+  if (!result.success || !send.ok || !ops.ok) throw new ConfigError(issues);
   const e = result.data;
   const config: Config = {
     port: e.PORT ?? 8787,
@@ -245,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     scriptPath: e.PRUUV_SCRIPT_PATH ?? '/s.js',
     ingestPath: e.PRUUV_INGEST_PATH ?? '/e',
     send: send.config,
+    ops: ops.config,
   };
   if (e.PRUUV_HOST !== undefined) config.host = e.PRUUV_HOST;
   if (e.PRUUV_DATABASE_URL !== undefined) config.databaseUrl = e.PRUUV_DATABASE_URL;

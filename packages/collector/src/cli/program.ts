@@ -190,9 +190,13 @@ function defineProcessCommands(program: Command, cli: Cli): void {
 
   program
     .command('worker')
-    .description('run the send runtime alone (schedule, retries, Google diagnostics), with no HTTP port')
-    .action(async (_opts: unknown, cmd: Command) => {
-      await worker(cli.configFor(cmd), { json: cmd.optsWithGlobals<GlobalOptions>().json === true });
+    .description('run the send runtime alone (schedule, retries, Google diagnostics); HTTP only for health checks, with --health-port')
+    .addOption(new Option('--health-port <n>', 'answer /healthz and /readyz on this port (default: no port)').argParser(parsePort))
+    .action(async (opts: { healthPort?: string }, cmd: Command) => {
+      await worker(cli.configFor(cmd), {
+        json: cmd.optsWithGlobals<GlobalOptions>().json === true,
+        ...(opts.healthPort !== undefined ? { healthPort: Number(opts.healthPort) } : {}),
+      });
     });
 }
 

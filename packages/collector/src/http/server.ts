@@ -7,6 +7,8 @@ import { settleWithin, startSending, type SendMode, type Sending } from '../send
 import type { Sender, SenderOptions } from '../send/sender.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
+import { DEFAULT_OPS_CONFIG } from '../ops/ops-config.js';
+import { createReadiness, handleHealth, type Readiness } from '../ops/health.js';
 import { createApp, type AppOptions } from './app.js';
 
 /** Options of {@link startServer}. */
@@ -78,8 +80,10 @@ export interface RunningServer {
   store: Store;
   /** The sender (runs passes on demand too); `undefined` when sending is off. */
   sender?: Sender;
+  /** What `/readyz` answers. */
+  readiness: Readiness;
   /**
-   * Stops accepting connections, lets in-flight requests finish (up to `shutdownTimeoutMs`),
+   * Fails `/readyz` at once, waits `config.ops.shutdownDelayMs`, then stops accepting connections, lets in-flight requests finish (up to `shutdownTimeoutMs`),
    * then closes the database. Idempotent.
    */
   close(): Promise<void>;
@@ -236,7 +240,9 @@ export async function startServer(config: Config, options: StartServerOptions = 
   const logger =
     options.logger ?? createLogger({ level: config.logLevel, ...(config.logPretty !== undefined ? { pretty: config.logPretty } : {}) });
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
+  const ops = config.ops ?? DEFAULT_OPS_CONFIG;
   const { store, sending } = await openAndSend(config, options, logger);
+  const readiness = createReadiness(store, { timeoutMs: ops.readyTimeoutMs });
   const mode = options.send ?? { mode: 'schedule' };
   // The overview shows the next pass: the cron (also when a `pruuv worker` sends instead), or the demo's interval.
   const sendSchedule = mode.mode === 'interval' ? { everyMs: mode.everyMs } : { cron: config.send.cron };
@@ -264,7 +270,15 @@ export async function startServer(config: Config, options: StartServerOptions = 
   const logRequest = requestLogger(logger);
   const limits = { ...DEFAULT_CONNECTION_LIMITS, connectionsPerAddress: config.connectionsPerAddress, ...options.limits };
   const perAddress = !config.trustProxy && limits.connectionsPerAddress > 0;
-  const http = drainableServer((req, res) => logRequest(req, res, () => app(req, res)), limits, perAddress, logger);
+  // Health probes are answered before the app: no log line per probe.
+  const http = drainableServer(
+    (req, res) => {
+      if (!handleHealth(readiness, req, res)) logRequest(req, res, () => app(req, res));
+    },
+    limits,
+    perAddress,
+    logger,
+  );
   let address: AddressInfo;
   try {
     address = await listen(http.server, config);
@@ -281,6 +295,9 @@ export async function startServer(config: Config, options: StartServerOptions = 
     closed ??= (async () => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      // Out of the load balancer first (/readyz 503), then the drain.
+      readiness.shutDown();
+      if (ops.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, ops.shutdownDelayMs));
       // A pass in progress gets the same grace; cut short, its leased rows are resent later.
       await Promise.all([http.drain(shutdownTimeoutMs, logger), settleWithin(sending.stop(), shutdownTimeoutMs)]);
       await store.close();
@@ -305,7 +322,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
     process.once('SIGTERM', onSignal);
   }
 
-  const running: RunningServer = { url, port: address.port, store, close };
+  const running: RunningServer = { url, port: address.port, store, readiness, close };
   if (sending.sender !== undefined) running.sender = sending.sender;
   return running;
 }
