@@ -11,6 +11,7 @@ import { createWebhookAuthThrottle, type AuthThrottle, type WebhookAuthThrottle 
 import { asStorageUnavailable } from '../errors.js';
 import type { SendConfig } from '../send/send-config.js';
 import type { Store } from '../store/types.js';
+import type { Metrics } from '../ops/metrics.js';
 import { createDashboardRouter, type DashboardOptions, type DashboardSetup } from '../dashboard/index.js';
 import { createAdminRouter } from './admin.js';
 import { createDemoRouter } from './demo-static.js';
@@ -56,6 +57,8 @@ export interface AppOptions {
    * and the real platforms.
    */
   send?: Pick<SendConfig, 'keyRing' | 'urls' | 'versions'> & Pick<DashboardSetup, 'fetch'>;
+  /** Requests and pixel beacons counted for `/metrics` (see `createMetrics`). Defaults to none. */
+  metrics?: Metrics;
 }
 
 /** Default path of the pixel script: short, and free of words ad-block lists match. */
@@ -90,6 +93,7 @@ export function createApp(opts: AppOptions): express.Express {
   app.set('trust proxy', opts.trustProxy ?? false);
   app.set('case sensitive routing', true);
   app.set('strict routing', true);
+  if (opts.metrics !== undefined) app.use(opts.metrics.http);
 
   let script: PixelScript | undefined;
   try {
@@ -114,7 +118,8 @@ export function createApp(opts: AppOptions): express.Express {
 
   // Registered on the app itself, not as mounted routers: each mounted router is
   // entered by every request that gets past it (bench/ingest.mjs).
-  addIngestRoutes(app, { store: opts.store, now, logger, path: ingestPath });
+  const metrics = opts.metrics;
+  addIngestRoutes(app, { store: opts.store, now, logger, path: ingestPath, ...(metrics ? { onBeacon: (o) => metrics.beacon(o) } : {}) });
   if (script) addScriptRoutes(app, script);
   addWebhookRoutes(app, { store: opts.store, now, logger, throttle: opts.authThrottle ?? createWebhookAuthThrottle() });
   const adminDeps: Parameters<typeof createAdminRouter>[0] = { store: opts.store, logger, now };

@@ -24,6 +24,7 @@ import { eventFromBeacon, withDataTimestamp } from '../domain/event-input.js';
 import { createPixelSeen } from '../domain/pixel-seen.js';
 import { trackPayloadSchema, validationDetails } from '../domain/schemas.js';
 import { reissueCookies } from './cookies.js';
+import type { BeaconOutcome } from '../ops/metrics.js';
 import type { Store } from '../store/types.js';
 import { parseJsonBody, rawBody, requireContentType, sendError, sendValidationFailed } from './http.js';
 
@@ -34,6 +35,8 @@ export interface IngestDeps {
   logger: Logger;
   /** Path of the ingest endpoint. */
   path: string;
+  /** Told what became of each beacon (the metrics). Defaults to nothing. */
+  onBeacon?: (outcome: BeaconOutcome) => void;
 }
 
 /** Longest User-Agent stored. */
@@ -54,6 +57,7 @@ function denyCors(res: Response): void {
 /** Creates the ingest router. */
 export function addIngestRoutes(router: IRouter, deps: IngestDeps): void {
   const { store, now, logger, path } = deps;
+  const counted = (outcome: BeaconOutcome): void => deps.onBeacon?.(outcome);
   const pixelSeen = createPixelSeen(store, logger);
 
   /**
@@ -85,6 +89,7 @@ export function addIngestRoutes(router: IRouter, deps: IngestDeps): void {
     async (req: Request, res: Response) => {
       const body = parseJsonBody(req.body);
       if (!body.ok) {
+        counted('invalid');
         sendValidationFailed(res, body.details);
         return;
       }
@@ -97,6 +102,7 @@ export function addIngestRoutes(router: IRouter, deps: IngestDeps): void {
           { site: typeof raw['site'] === 'string' ? raw['site'].slice(0, 64) : undefined, origin, reason: client ? 'origin not allowed' : 'unknown site key' },
           'ingest: dropped',
         );
+        counted(client ? 'origin_not_allowed' : 'unknown_site');
         denyCors(res);
         const id = raw['event_id'];
         res.json({ received: true, event_id: typeof id === 'string' && UUID.test(id) ? id : randomUUID() });
@@ -107,12 +113,14 @@ export function addIngestRoutes(router: IRouter, deps: IngestDeps): void {
       await pixelSeen(client.id, origin, now());
       const parsed = trackPayloadSchema.safeParse(body.value);
       if (!parsed.success) {
+        counted('invalid');
         sendValidationFailed(res, validationDetails(parsed.error));
         return;
       }
       const payload = parsed.data;
       const stage = await store.stages.byKey(client.id, payload.stage);
       if (!stage) {
+        counted('unknown_stage');
         sendError(res, 404, 'Stage not found');
         return;
       }
@@ -125,6 +133,7 @@ export function addIngestRoutes(router: IRouter, deps: IngestDeps): void {
       const ua = req.get('user-agent');
       if (ua) facts.user_agent = ua.slice(0, MAX_USER_AGENT);
       const admission = await store.events.admit(withDataTimestamp(eventFromBeacon(payload, stage, facts), at), at);
+      counted(admission.status === 'stored' ? 'accepted' : admission.status === 'rate_limited' ? 'rate_limited' : 'duplicate');
       switch (admission.status) {
         case 'stored':
           res.json({ received: true, event_id: admission.event.id });

@@ -9,6 +9,8 @@ import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { DEFAULT_OPS_CONFIG } from '../ops/ops-config.js';
 import { createReadiness, handleHealth, type Readiness } from '../ops/health.js';
+import { createMetrics, type Metrics } from '../ops/metrics.js';
+import { startOpsServer, type OpsServer } from '../ops/ops-server.js';
 import { createApp, type AppOptions } from './app.js';
 
 /** Options of {@link startServer}. */
@@ -82,6 +84,10 @@ export interface RunningServer {
   sender?: Sender;
   /** What `/readyz` answers. */
   readiness: Readiness;
+  /** The metrics, when `config.ops.metrics` is on. */
+  metrics?: Metrics;
+  /** The port `/metrics` is served on when `PRUUV_METRICS_PORT` is set. */
+  metricsPort?: number;
   /**
    * Fails `/readyz` at once, waits `config.ops.shutdownDelayMs`, then stops accepting connections, lets in-flight requests finish (up to `shutdownTimeoutMs`),
    * then closes the database. Idempotent.
@@ -205,10 +211,15 @@ async function listen(server: Server, config: Config): Promise<AddressInfo> {
 }
 
 /** Opens the store and starts sending as `mode` says; closes the store again when sending cannot start. */
-async function openAndSend(config: Config, options: StartServerOptions, logger: Logger): Promise<{ store: Store; sending: Sending }> {
+async function openAndSend(
+  config: Config,
+  options: StartServerOptions,
+  logger: Logger,
+  wrap: (store: Store) => Store = (store) => store,
+): Promise<{ store: Store; sending: Sending }> {
   let store: Store;
   try {
-    store = await openStore(config, { poolSize: config.poolSize, ...(options.app?.now ? { now: options.app.now } : {}) });
+    store = wrap(await openStore(config, { poolSize: config.poolSize, ...(options.app?.now ? { now: options.app.now } : {}) }));
   } catch (error) {
     throw new ServerStartError((error as Error).message, { cause: error });
   }
@@ -241,9 +252,20 @@ export async function startServer(config: Config, options: StartServerOptions = 
     options.logger ?? createLogger({ level: config.logLevel, ...(config.logPretty !== undefined ? { pretty: config.logPretty } : {}) });
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
   const ops = config.ops ?? DEFAULT_OPS_CONFIG;
-  const { store, sending } = await openAndSend(config, options, logger);
-  const readiness = createReadiness(store, { timeoutMs: ops.readyTimeoutMs });
   const mode = options.send ?? { mode: 'schedule' };
+  let metrics: Metrics | undefined;
+  const instrument = (raw: Store): Store => {
+    if (!ops.metrics) return raw;
+    metrics = createMetrics({
+      store: raw,
+      ...(options.app?.now ? { now: options.app.now } : {}),
+      ...(mode.mode !== 'interval' ? { cron: config.send.cron } : {}),
+      ...(ops.metricsToken !== undefined ? { token: ops.metricsToken } : {}),
+    });
+    return metrics.instrument(raw);
+  };
+  const { store, sending } = await openAndSend(config, options, logger, instrument);
+  const readiness = createReadiness(store, { timeoutMs: ops.readyTimeoutMs });
   // The overview shows the next pass: the cron (also when a `pruuv worker` sends instead), or the demo's interval.
   const sendSchedule = mode.mode === 'interval' ? { everyMs: mode.everyMs } : { cron: config.send.cron };
   const dashboard = options.app?.dashboard;
@@ -266,6 +288,9 @@ export async function startServer(config: Config, options: StartServerOptions = 
           },
   };
   if (config.adminToken !== undefined) appOptions.adminToken = config.adminToken;
+  if (metrics !== undefined) appOptions.metrics = metrics;
+  // `/metrics` on the public port, unless it has a port of its own.
+  const publicMetrics = ops.metricsPort === undefined ? metrics : undefined;
   const app = createApp(appOptions);
   const logRequest = requestLogger(logger);
   const limits = { ...DEFAULT_CONNECTION_LIMITS, connectionsPerAddress: config.connectionsPerAddress, ...options.limits };
@@ -273,19 +298,31 @@ export async function startServer(config: Config, options: StartServerOptions = 
   // Health probes are answered before the app: no log line per probe.
   const http = drainableServer(
     (req, res) => {
-      if (!handleHealth(readiness, req, res)) logRequest(req, res, () => app(req, res));
+      if (handleHealth(readiness, req, res) || publicMetrics?.handle(req, res)) return;
+      logRequest(req, res, () => app(req, res));
     },
     limits,
     perAddress,
     logger,
   );
   let address: AddressInfo;
+  let metricsServer: OpsServer | undefined;
   try {
     address = await listen(http.server, config);
+    if (metrics !== undefined && ops.metricsPort !== undefined) {
+      const scrape = metrics;
+      metricsServer = await startOpsServer({
+        port: ops.metricsPort,
+        ...(config.host !== undefined ? { host: config.host } : {}),
+        what: 'PRUUV_METRICS_PORT',
+        handle: (req, res) => scrape.handle(req, res),
+      });
+    }
   } catch (error) {
+    http.server.close();
     await sending.stop();
     await store.close();
-    throw error;
+    throw error instanceof ServerStartError ? error : new ServerStartError((error as Error).message, { cause: error });
   }
   const url = displayUrl(address, config.host);
   logger.info({ url, db: store.location, admin_api: config.adminToken !== undefined, worker: sending.sender !== undefined }, 'collector listening');
@@ -300,6 +337,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
       if (ops.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, ops.shutdownDelayMs));
       // A pass in progress gets the same grace; cut short, its leased rows are resent later.
       await Promise.all([http.drain(shutdownTimeoutMs, logger), settleWithin(sending.stop(), shutdownTimeoutMs)]);
+      await metricsServer?.close();
       await store.close();
       logger.info('collector stopped');
     })();
@@ -324,5 +362,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
 
   const running: RunningServer = { url, port: address.port, store, readiness, close };
   if (sending.sender !== undefined) running.sender = sending.sender;
+  if (metrics !== undefined) running.metrics = metrics;
+  if (metricsServer !== undefined) running.metricsPort = metricsServer.port;
   return running;
 }

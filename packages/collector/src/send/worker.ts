@@ -9,6 +9,7 @@ import type { Config } from '../config.js';
 import { CollectorError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { createReadiness, handleHealth, type Readiness } from '../ops/health.js';
+import { createMetrics, type Metrics } from '../ops/metrics.js';
 import { DEFAULT_OPS_CONFIG } from '../ops/ops-config.js';
 import { startOpsServer, type OpsServer } from '../ops/ops-server.js';
 import { openStore } from '../store/open.js';
@@ -34,7 +35,8 @@ export interface StartWorkerOptions {
   sender?: StartSendingOptions['sender'];
   /**
    * Answer `/healthz` and `/readyz` on this port (`--health-port`; `0`: any free port), bound to
-   * `config.host`. Defaults to none: the worker listens on no port.
+   * `config.host`, and `/metrics` when `config.ops.metrics` is on (`PRUUV_METRICS_PORT` is
+   * `pruuv serve`'s only). Defaults to none: the worker listens on no port.
    */
   healthPort?: number;
 }
@@ -47,6 +49,8 @@ export interface RunningWorker {
   readiness: Readiness;
   /** The health port, when `healthPort` was given. */
   health?: { port: number };
+  /** The metrics (send outcomes, the database's gauges), served on the health port, when `config.ops.metrics` is on. */
+  metrics?: Metrics;
   /** Stops the schedule (a pass in progress gets `shutdownTimeoutMs`), then closes the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -58,11 +62,17 @@ export interface RunningWorker {
  */
 export async function startWorker(config: Config, options: StartWorkerOptions): Promise<RunningWorker> {
   const { logger } = options;
+  const ops = config.ops ?? DEFAULT_OPS_CONFIG;
   let store: Store;
   try {
     store = await openStore(config, { poolSize: config.poolSize });
   } catch (error) {
     throw new WorkerStartError((error as Error).message, { cause: error });
+  }
+  let metrics: Metrics | undefined;
+  if (ops.metrics && options.healthPort !== undefined) {
+    metrics = createMetrics({ store, cron: config.send.cron, ...(ops.metricsToken !== undefined ? { token: ops.metricsToken } : {}) });
+    store = metrics.instrument(store);
   }
   let sending;
   try {
@@ -77,7 +87,6 @@ export async function startWorker(config: Config, options: StartWorkerOptions): 
     await store.close();
     throw new WorkerStartError((error as Error).message, { cause: error });
   }
-  const ops = config.ops ?? DEFAULT_OPS_CONFIG;
   const readiness = createReadiness(store, { timeoutMs: ops.readyTimeoutMs });
   let health: OpsServer | undefined;
   if (options.healthPort !== undefined) {
@@ -86,7 +95,7 @@ export async function startWorker(config: Config, options: StartWorkerOptions): 
         port: options.healthPort,
         ...(config.host !== undefined ? { host: config.host } : {}),
         what: '--health-port',
-        handle: (req, res) => handleHealth(readiness, req, res),
+        handle: (req, res) => handleHealth(readiness, req, res) || (metrics?.handle(req, res) ?? false),
       });
     } catch (error) {
       await settleWithin(sending.stop(), options.shutdownTimeoutMs ?? 10_000);
@@ -124,6 +133,7 @@ export async function startWorker(config: Config, options: StartWorkerOptions): 
   }
   const running: RunningWorker = { store, readiness, close };
   if (health !== undefined) running.health = { port: health.port };
+  if (metrics !== undefined) running.metrics = metrics;
   if (sending.sender !== undefined) running.sender = sending.sender;
   return running;
 }
