@@ -16,6 +16,7 @@ import { PLATFORM_IDS } from '@pruuv/sender';
 import { Cron } from 'croner';
 import type { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { bearerToken } from '../http/webhook.js';
 import type { Admission, NewEvent, OutboxCommit, Store } from '../store/types.js';
 
 /** Why a pixel beacon was not stored: a fixed set, the `reason` label of `pruuv_pixel_beacons_total`. */
@@ -65,8 +66,8 @@ const digest = (value: string): Buffer => createHash('sha256').update(value).dig
 
 /** Compares in constant time: hashes first, so lengths do not show either. */
 function tokenMatches(header: string | undefined, token: string): boolean {
-  const match = header === undefined ? null : /^Bearer[ \t]+(\S{1,512})[ \t]*$/i.exec(header);
-  return timingSafeEqual(digest(match?.[1] ?? ''), digest(token)) && match !== null;
+  const given = bearerToken(header);
+  return timingSafeEqual(digest(given ?? ''), digest(token)) && given !== undefined;
 }
 
 /** Creates the registry and its metrics. */
