@@ -6,6 +6,7 @@ import type { StorePool } from './pool.js';
 /** Readiness and the scrape-time gauges on PostgreSQL. */
 export function createMonitor(db: StorePool, migrationsDir: string = POSTGRES_MIGRATIONS_DIR): MonitorStore {
   const known = readMigrations(migrationsDir).map((m) => m.name);
+  let pending: Promise<string[]> | undefined;
   return {
     async ready(timeoutMs: number): Promise<StoreReadiness> {
       let timer: NodeJS.Timeout | undefined;
@@ -13,9 +14,15 @@ export function createMonitor(db: StorePool, migrationsDir: string = POSTGRES_MI
       const timeout = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), timeoutMs);
       });
-      const names = db
+      // A query still waiting from an earlier check is waited on again rather than joined by a
+      // new one: probes of a hung server never pile up on the pool.
+      pending ??= db
         .query<{ name: string }>('SELECT name FROM schema_migrations ORDER BY name')
-        .then((r) => r.rows.map((row) => row.name));
+        .then((r) => r.rows.map((row) => row.name))
+        .finally(() => {
+          pending = undefined;
+        });
+      const names = pending;
       try {
         const got = await Promise.race([names, timeout]);
         if (got === 'timeout') {
