@@ -3,6 +3,7 @@ import { DEFAULT_BEACON_LIMITS, type BeaconLimitSettings } from './domain/beacon
 import { BEACON_SIGNALS, type BeaconSignal } from './domain/beacon-signals.js';
 import { CollectorError } from './errors.js';
 import { readSendConfig, SEND_CONFIG_VARIABLES, type SendConfig } from './send/send-config.js';
+import { OPS_CONFIG_VARIABLES, readOpsConfig, type OpsConfig } from './ops/ops-config.js';
 
 /** Log levels accepted by `PRUUV_LOG_LEVEL` (pino's levels). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -71,6 +72,8 @@ export interface Config {
    * (`PRUUV_*_API_URL`, default the real platforms) and API versions. See `SendConfig`.
    */
   send: SendConfig;
+  /** Health checks and metrics (`PRUUV_METRICS`…, see `OpsConfig`). Defaults to `DEFAULT_OPS_CONFIG`: metrics off. */
+  ops?: OpsConfig;
 }
 
 /** Thrown by {@link loadConfig}; `issues` holds one line per invalid variable. */
@@ -251,6 +254,7 @@ export const CONFIG_VARIABLES = [
   'PRUUV_PIXEL_SITE_PER_HOUR',
   'PRUUV_PIXEL_HOLD',
   ...SEND_CONFIG_VARIABLES,
+  ...OPS_CONFIG_VARIABLES,
 ] as const;
 
 /**
@@ -268,8 +272,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const result = envSchema.safeParse(picked);
   const send = readSendConfig(picked);
-  const issues = [...(result.success ? [] : result.error.issues.map((issue) => issue.message)), ...(send.ok ? [] : send.issues)];
-  if (!result.success || !send.ok) throw new ConfigError(issues);
+  const ops = readOpsConfig(picked);
+  const issues = [...(result.success ? [] : result.error.issues.map((issue) => issue.message)), ...(send.ok ? [] : send.issues), ...(ops.ok ? [] : ops.issues)];
+  if (!result.success || !send.ok || !ops.ok) throw new ConfigError(issues);
   const e = result.data;
   const config: Config = {
     port: e.PORT ?? 8787,
@@ -287,6 +292,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     pixelHold: e.PRUUV_PIXEL_HOLD ?? [...BEACON_SIGNALS],
     send: send.config,
+    ops: ops.config,
   };
   if (e.PRUUV_HOST !== undefined) config.host = e.PRUUV_HOST;
   if (e.PRUUV_DATABASE_URL !== undefined) config.databaseUrl = e.PRUUV_DATABASE_URL;

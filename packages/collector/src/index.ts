@@ -4,7 +4,9 @@
  * (`loadConfig` + `startServer`) or the send runtime alone (`startWorker`), or
  * send conversions (`createSender`, `createConnections`, `listSends`). The send
  * runtime itself (passes, schedule, diagnostics) is `@pruuv/sender`'s, over
- * the store through `createSendStore`.
+ * the store through `createSendStore`. For operators: health checks
+ * (`createReadiness`, `handleHealth`), metrics (`createMetrics`) and SQLite
+ * backups (`backupSqlite`, `restoreSqlite`).
  */
 export { createApp } from './http/app.js';
 export { openStore, StoreOpenError } from './store/open.js';
@@ -23,6 +25,10 @@ export { readKeyRing, EncryptionKeyError } from './send/secrets.js';
 export { createBeaconLimits, DEFAULT_BEACON_LIMITS } from './domain/beacon-limits.js';
 export { BEACON_SIGNALS, HOLD_REASONS, holdReason } from './domain/beacon-signals.js';
 export { createBeaconReport } from './http/beacon-report.js';
+export { createReadiness, handleHealth } from './ops/health.js';
+export { createMetrics, BEACON_DROP_REASONS } from './ops/metrics.js';
+export { DEFAULT_OPS_CONFIG } from './ops/ops-config.js';
+export { backupSqlite, restoreSqlite, verifySqliteCopy, BackupError } from './store/sqlite/backup.js';
 
 export type { AppOptions } from './http/app.js';
 export type { BeaconLimits, BeaconLimitSettings, BeaconVerdict, ThrottleScope } from './domain/beacon-limits.js';
@@ -41,7 +47,14 @@ export type {
   HeldCount,
   ReleaseFilter,
   ThrottleCount,
+  MonitorStore,
+  StoreGauges,
+  StoreReadiness,
 } from './store/types.js';
+export type { Readiness, ReadinessOptions, ReadyState, NotReadyReason } from './ops/health.js';
+export type { Metrics, MetricsOptions, BeaconOutcome } from './ops/metrics.js';
+export type { OpsConfig } from './ops/ops-config.js';
+export type { BackupReport, RestoreReport, CopyCheck } from './store/sqlite/backup.js';
 export type { Config, LogLevel } from './config.js';
 export type { LoggerOptions, Logger } from './logger.js';
 export type { RunningServer, StartServerOptions } from './http/server.js';

@@ -25,6 +25,7 @@ describe('loadConfig', () => {
         },
         versions: { meta: 'v26.0', googleAds: 'v26' },
       },
+      ops: { metrics: false, readyTimeoutMs: 1000, shutdownDelayMs: 0 },
     });
   });
 
@@ -39,6 +40,25 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PRUUV_PIXEL_HOLD: 'bots' })).toThrow(/PRUUV_PIXEL_HOLD must be a comma-separated list of bot, user_agent, fetch_metadata, or none, got 'bots'/);
     expect(() => loadConfig({ PRUUV_PIXEL_BURST: '0' })).toThrow(/PRUUV_PIXEL_BURST must be an integer from 1 to 100000/);
     expect(() => loadConfig({ PRUUV_PIXEL_SITE_PER_HOUR: '1e4' })).toThrow(/PRUUV_PIXEL_SITE_PER_HOUR/);
+  });
+
+  it('reads the health and metrics settings, and never echoes the metrics token', () => {
+    const token = 'm'.repeat(32);
+    expect(
+      loadConfig({ PRUUV_METRICS: 'true', PRUUV_METRICS_TOKEN: token, PRUUV_METRICS_PORT: '9464', PRUUV_READY_TIMEOUT_MS: '2000', PRUUV_SHUTDOWN_DELAY_MS: '5000' }).ops,
+    ).toEqual({ metrics: true, metricsToken: token, metricsPort: 9464, readyTimeoutMs: 2000, shutdownDelayMs: 5000 });
+    const short = 'short secret';
+    const error = (() => {
+      try {
+        loadConfig({ PRUUV_METRICS: 'maybe', PRUUV_METRICS_TOKEN: short, PRUUV_READY_TIMEOUT_MS: '-1' });
+      } catch (e) {
+        return e as ConfigError;
+      }
+      throw new Error('no error');
+    })();
+    expect(error.issues).toHaveLength(3);
+    expect(error.message).toContain('PRUUV_METRICS_TOKEN must be at least 16 characters');
+    expect(error.message).not.toContain(short);
   });
 
   it('reads PostgreSQL settings, and never echoes the database URL', () => {

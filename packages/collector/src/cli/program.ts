@@ -16,7 +16,7 @@ import { keysRotate } from './keys.js';
 import { streamOutput, terminalSafe, type CliOutput } from './output.js';
 import { send } from './send.js';
 import { sendsGoogleStatus, sendsList } from './sends.js';
-import { dbCopy } from './db.js';
+import { dbBackup, dbCopy, dbRestore } from './db.js';
 import { serve, worker } from './serve.js';
 import { stagesAdd, stagesList, stagesRotateToken, stagesSetEvents } from './stages.js';
 import { usersAdd, usersList, usersRemove, usersResetPassword, type PasswordSource } from './users.js';
@@ -190,9 +190,13 @@ function defineProcessCommands(program: Command, cli: Cli): void {
 
   program
     .command('worker')
-    .description('run the send runtime alone (schedule, retries, Google diagnostics), with no HTTP port')
-    .action(async (_opts: unknown, cmd: Command) => {
-      await worker(cli.configFor(cmd), { json: cmd.optsWithGlobals<GlobalOptions>().json === true });
+    .description('run the send runtime alone (schedule, retries, Google diagnostics); HTTP only for health checks, with --health-port')
+    .addOption(new Option('--health-port <n>', 'answer /healthz and /readyz on this port (default: no port)').argParser(parsePort))
+    .action(async (opts: { healthPort?: string }, cmd: Command) => {
+      await worker(cli.configFor(cmd), {
+        json: cmd.optsWithGlobals<GlobalOptions>().json === true,
+        ...(opts.healthPort !== undefined ? { healthPort: Number(opts.healthPort) } : {}),
+      });
     });
 }
 
@@ -394,6 +398,24 @@ function defineDatabaseCommands(program: Command, cli: Cli): void {
       const config = cli.configFor(cmd);
       const progress = (line: string): void => void cli.io.stderr.write(`${line}\n`);
       await dbCopy({ from: config.dbFile, to: withPgPassword(opts.to, cli.io.env), progress }, cli.outputFor(cmd));
+    });
+  const target = (config: { dbFile: string; databaseUrl?: string }) => ({
+    dbFile: config.dbFile,
+    ...(config.databaseUrl !== undefined ? { databaseUrl: config.databaseUrl } : {}),
+  });
+  database
+    .command('backup')
+    .description('copy the SQLite database (--db) into the new FILE while the collector runs, then verify the copy')
+    .argument('<file>', 'the backup file to create (never overwritten)')
+    .action(async (file: string, _opts: unknown, cmd: Command) => {
+      await dbBackup(target(cli.configFor(cmd)), file, cli.outputFor(cmd));
+    });
+  database
+    .command('restore')
+    .description('replace the SQLite database (--db) with a backup FILE; refused while a process has the database open')
+    .argument('<file>', 'a file made by pruuv db backup')
+    .action(async (file: string, _opts: unknown, cmd: Command) => {
+      await dbRestore(target(cli.configFor(cmd)), file, cli.outputFor(cmd));
     });
 }
 

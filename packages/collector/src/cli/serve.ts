@@ -29,9 +29,10 @@ export async function serve(config: Config, options: ServeOptions, output: CliOu
 }
 
 /**
- * `pruuv worker`: the send runtime alone (the schedule's passes, retries and Google
- * diagnostics), no HTTP port, until SIGINT/SIGTERM. Logs like `serve`.
+ * `pruuv worker [--health-port N]`: the send runtime alone (the schedule's passes, retries and
+ * Google diagnostics) until SIGINT/SIGTERM; with `--health-port`, `/healthz` and `/readyz` on
+ * that port. Logs like `serve`.
  */
-export async function worker(config: Config, options: { json?: boolean }): Promise<RunningWorker> {
-  return startWorker(config, { logger: loggerFor(config, options.json) });
+export async function worker(config: Config, options: { json?: boolean; healthPort?: number }): Promise<RunningWorker> {
+  return startWorker(config, { logger: loggerFor(config, options.json), ...(options.healthPort !== undefined ? { healthPort: options.healthPort } : {}) });
 }

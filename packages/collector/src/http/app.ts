@@ -13,6 +13,7 @@ import { createWebhookAuthThrottle, type AuthThrottle, type WebhookAuthThrottle 
 import { asStorageUnavailable } from '../errors.js';
 import type { SendConfig } from '../send/send-config.js';
 import type { Store } from '../store/types.js';
+import type { BeaconOutcome, Metrics } from '../ops/metrics.js';
 import { createDashboardRouter, type DashboardOptions, type DashboardSetup } from '../dashboard/index.js';
 import { createAdminRouter } from './admin.js';
 import { createBeaconReport, type BeaconReport } from './beacon-report.js';
@@ -68,6 +69,8 @@ export interface AppOptions {
    * and the real platforms.
    */
   send?: Pick<SendConfig, 'keyRing' | 'urls' | 'versions'> & Pick<DashboardSetup, 'fetch'>;
+  /** Requests and pixel beacons counted for `/metrics` (see `createMetrics`). Defaults to none. */
+  metrics?: Metrics;
 }
 
 /** Default path of the pixel script: short, and free of words ad-block lists match. */
@@ -102,6 +105,7 @@ export function createApp(opts: AppOptions): express.Express {
   app.set('trust proxy', opts.trustProxy ?? false);
   app.set('case sensitive routing', true);
   app.set('strict routing', true);
+  if (opts.metrics !== undefined) app.use(opts.metrics.http);
 
   let script: PixelScript | undefined;
   try {
@@ -126,6 +130,7 @@ export function createApp(opts: AppOptions): express.Express {
 
   // Registered on the app itself, not as mounted routers: each mounted router is
   // entered by every request that gets past it (bench/ingest.mjs).
+  const metrics = opts.metrics;
   addIngestRoutes(app, {
     store: opts.store,
     now,
@@ -134,6 +139,7 @@ export function createApp(opts: AppOptions): express.Express {
     limits: opts.beaconLimits ?? createBeaconLimits(),
     signals: new Set(opts.beaconSignals ?? BEACON_SIGNALS),
     report: opts.beaconReport ?? createBeaconReport({ store: opts.store, logger, now }),
+    ...(metrics ? { onBeacon: (o: BeaconOutcome) => metrics.beacon(o) } : {}),
   });
   if (script) addScriptRoutes(app, script);
   addWebhookRoutes(app, { store: opts.store, now, logger, throttle: opts.authThrottle ?? createWebhookAuthThrottle() });

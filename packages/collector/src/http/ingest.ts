@@ -35,6 +35,7 @@ import { eventFromBeacon, withDataTimestamp } from '../domain/event-input.js';
 import { createPixelSeen } from '../domain/pixel-seen.js';
 import { trackPayloadSchema, validationDetails } from '../domain/schemas.js';
 import { reissueCookies } from './cookies.js';
+import type { BeaconOutcome } from '../ops/metrics.js';
 import type { NewEvent, Store } from '../store/types.js';
 import type { BeaconReport } from './beacon-report.js';
 import { parseJsonBody, rawBody, requireContentType, sendError, sendValidationFailed } from './http.js';
@@ -52,6 +53,8 @@ export interface IngestDeps {
   signals: ReadonlySet<BeaconSignal>;
   /** Where refusals and holds are counted. */
   report: BeaconReport;
+  /** Told what became of each beacon (the metrics). Defaults to nothing. */
+  onBeacon?: (outcome: BeaconOutcome) => void;
 }
 
 /** Longest User-Agent stored. */
@@ -72,6 +75,7 @@ function denyCors(res: Response): void {
 /** Creates the ingest router. */
 export function addIngestRoutes(router: IRouter, deps: IngestDeps): void {
   const { store, now, logger, path, limits, signals, report } = deps;
+  const counted = (outcome: BeaconOutcome): void => deps.onBeacon?.(outcome);
   const pixelSeen = createPixelSeen(store, logger);
 
   /**
@@ -103,6 +107,7 @@ export function addIngestRoutes(router: IRouter, deps: IngestDeps): void {
     async (req: Request, res: Response) => {
       const body = parseJsonBody(req.body);
       if (!body.ok) {
+        counted('invalid');
         sendValidationFailed(res, body.details);
         return;
       }
@@ -115,6 +120,7 @@ export function addIngestRoutes(router: IRouter, deps: IngestDeps): void {
           { site: typeof raw['site'] === 'string' ? raw['site'].slice(0, 64) : undefined, origin, reason: client ? 'origin not allowed' : 'unknown site key' },
           'ingest: dropped',
         );
+        counted(client ? 'origin_not_allowed' : 'unknown_site');
         denyCors(res);
         const id = raw['event_id'];
         res.json({ received: true, event_id: typeof id === 'string' && UUID.test(id) ? id : randomUUID() });
@@ -125,6 +131,7 @@ export function addIngestRoutes(router: IRouter, deps: IngestDeps): void {
       // client's address behind PRUUV_TRUST_PROXY, else the socket's.
       const verdict = limits.take(req.ip ?? 'unknown', client.id, now().getTime());
       if (!verdict.ok) {
+        counted('throttled');
         report.throttled(client.id, verdict.scope);
         sendError(res, 429, 'Rate limit exceeded', verdict.retryAfterSeconds);
         return;
@@ -133,12 +140,14 @@ export function addIngestRoutes(router: IRouter, deps: IngestDeps): void {
       await pixelSeen(client.id, origin, now());
       const parsed = trackPayloadSchema.safeParse(body.value);
       if (!parsed.success) {
+        counted('invalid');
         sendValidationFailed(res, validationDetails(parsed.error));
         return;
       }
       const payload = parsed.data;
       const stage = await store.stages.byKey(client.id, payload.stage);
       if (!stage) {
+        counted('unknown_stage');
         sendError(res, 404, 'Stage not found');
         return;
       }
@@ -157,6 +166,7 @@ export function addIngestRoutes(router: IRouter, deps: IngestDeps): void {
       );
       if (held !== undefined) event.held_reason = held;
       const admission = await store.events.admit(event, at);
+      counted(admission.status === 'stored' ? (held !== undefined ? 'held' : 'accepted') : admission.status === 'rate_limited' ? 'rate_limited' : 'duplicate');
       switch (admission.status) {
         case 'stored':
           if (held !== undefined) report.held(client.id, held);

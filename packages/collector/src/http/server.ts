@@ -8,6 +8,10 @@ import type { Sender, SenderOptions } from '../send/sender.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { createBeaconLimits } from '../domain/beacon-limits.js';
+import { DEFAULT_OPS_CONFIG } from '../ops/ops-config.js';
+import { createReadiness, handleHealth, type Readiness } from '../ops/health.js';
+import { createMetrics, type Metrics } from '../ops/metrics.js';
+import { startOpsServer, type OpsServer } from '../ops/ops-server.js';
 import { createApp, type AppOptions } from './app.js';
 import { BEACON_REPORT_WINDOW_MS, createBeaconReport } from './beacon-report.js';
 
@@ -80,8 +84,14 @@ export interface RunningServer {
   store: Store;
   /** The sender (runs passes on demand too); `undefined` when sending is off. */
   sender?: Sender;
+  /** What `/readyz` answers. */
+  readiness: Readiness;
+  /** The metrics, when `config.ops.metrics` is on. */
+  metrics?: Metrics;
+  /** The port `/metrics` is served on when `PRUUV_METRICS_PORT` is set. */
+  metricsPort?: number;
   /**
-   * Stops accepting connections, lets in-flight requests finish (up to `shutdownTimeoutMs`),
+   * Fails `/readyz` at once, waits `config.ops.shutdownDelayMs`, then stops accepting connections, lets in-flight requests finish (up to `shutdownTimeoutMs`),
    * then closes the database. Idempotent.
    */
   close(): Promise<void>;
@@ -203,10 +213,15 @@ async function listen(server: Server, config: Config): Promise<AddressInfo> {
 }
 
 /** Opens the store and starts sending as `mode` says; closes the store again when sending cannot start. */
-async function openAndSend(config: Config, options: StartServerOptions, logger: Logger): Promise<{ store: Store; sending: Sending }> {
+async function openAndSend(
+  config: Config,
+  options: StartServerOptions,
+  logger: Logger,
+  wrap: (store: Store) => Store = (store) => store,
+): Promise<{ store: Store; sending: Sending }> {
   let store: Store;
   try {
-    store = await openStore(config, { poolSize: config.poolSize, ...(options.app?.now ? { now: options.app.now } : {}) });
+    store = wrap(await openStore(config, { poolSize: config.poolSize, ...(options.app?.now ? { now: options.app.now } : {}) }));
   } catch (error) {
     throw new ServerStartError((error as Error).message, { cause: error });
   }
@@ -238,11 +253,24 @@ export async function startServer(config: Config, options: StartServerOptions = 
   const logger =
     options.logger ?? createLogger({ level: config.logLevel, ...(config.logPretty !== undefined ? { pretty: config.logPretty } : {}) });
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
-  const { store, sending } = await openAndSend(config, options, logger);
+  const ops = config.ops ?? DEFAULT_OPS_CONFIG;
+  const mode = options.send ?? { mode: 'schedule' };
+  let metrics: Metrics | undefined;
+  const instrument = (raw: Store): Store => {
+    if (!ops.metrics) return raw;
+    metrics = createMetrics({
+      store: raw,
+      ...(options.app?.now ? { now: options.app.now } : {}),
+      ...(mode.mode !== 'interval' ? { cron: config.send.cron } : {}),
+      ...(ops.metricsToken !== undefined ? { token: ops.metricsToken } : {}),
+    });
+    return metrics.instrument(raw);
+  };
+  const { store, sending } = await openAndSend(config, options, logger, instrument);
+  const readiness = createReadiness(store, { timeoutMs: ops.readyTimeoutMs });
   const now = options.app?.now ?? (() => new Date());
   // Throttled and held beacons: logged and stored once per window, and at shutdown.
   const beaconReport = createBeaconReport({ store, logger, now });
-  const mode = options.send ?? { mode: 'schedule' };
   // The overview shows the next pass: the cron (also when a `pruuv worker` sends instead), or the demo's interval.
   const sendSchedule = mode.mode === 'interval' ? { everyMs: mode.everyMs } : { cron: config.send.cron };
   const dashboard = options.app?.dashboard;
@@ -268,18 +296,41 @@ export async function startServer(config: Config, options: StartServerOptions = 
           },
   };
   if (config.adminToken !== undefined) appOptions.adminToken = config.adminToken;
+  if (metrics !== undefined) appOptions.metrics = metrics;
+  // `/metrics` on the public port, unless it has a port of its own.
+  const publicMetrics = ops.metricsPort === undefined ? metrics : undefined;
   const app = createApp(appOptions);
   const logRequest = requestLogger(logger);
   const limits = { ...DEFAULT_CONNECTION_LIMITS, connectionsPerAddress: config.connectionsPerAddress, ...options.limits };
   const perAddress = !config.trustProxy && limits.connectionsPerAddress > 0;
-  const http = drainableServer((req, res) => logRequest(req, res, () => app(req, res)), limits, perAddress, logger);
+  // Health probes are answered before the app: no log line per probe.
+  const http = drainableServer(
+    (req, res) => {
+      if (handleHealth(readiness, req, res) || publicMetrics?.handle(req, res)) return;
+      logRequest(req, res, () => app(req, res));
+    },
+    limits,
+    perAddress,
+    logger,
+  );
   let address: AddressInfo;
+  let metricsServer: OpsServer | undefined;
   try {
     address = await listen(http.server, config);
+    if (metrics !== undefined && ops.metricsPort !== undefined) {
+      const scrape = metrics;
+      metricsServer = await startOpsServer({
+        port: ops.metricsPort,
+        ...(config.host !== undefined ? { host: config.host } : {}),
+        what: 'PRUUV_METRICS_PORT',
+        handle: (req, res) => scrape.handle(req, res),
+      });
+    }
   } catch (error) {
+    http.server.close();
     await sending.stop();
     await store.close();
-    throw error;
+    throw error instanceof ServerStartError ? error : new ServerStartError((error as Error).message, { cause: error });
   }
   const url = displayUrl(address, config.host);
   const reportTimer = setInterval(() => void beaconReport.flush(now()), BEACON_REPORT_WINDOW_MS);
@@ -291,10 +342,14 @@ export async function startServer(config: Config, options: StartServerOptions = 
     closed ??= (async () => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      // Out of the load balancer first (/readyz 503), then the drain.
+      readiness.shutDown();
+      if (ops.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, ops.shutdownDelayMs));
       // A pass in progress gets the same grace; cut short, its leased rows are resent later.
       await Promise.all([http.drain(shutdownTimeoutMs, logger), settleWithin(sending.stop(), shutdownTimeoutMs)]);
       clearInterval(reportTimer);
       await beaconReport.flush(now());
+      await metricsServer?.close();
       await store.close();
       logger.info('collector stopped');
     })();
@@ -317,7 +372,9 @@ export async function startServer(config: Config, options: StartServerOptions = 
     process.once('SIGTERM', onSignal);
   }
 
-  const running: RunningServer = { url, port: address.port, store, close };
+  const running: RunningServer = { url, port: address.port, store, readiness, close };
   if (sending.sender !== undefined) running.sender = sending.sender;
+  if (metrics !== undefined) running.metrics = metrics;
+  if (metricsServer !== undefined) running.metricsPort = metricsServer.port;
   return running;
 }

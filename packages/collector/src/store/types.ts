@@ -744,6 +744,37 @@ export interface Store {
   sessions: SessionStore;
   loginFailures: LoginFailureStore;
   throttles: BeaconThrottleStore;
+  /** Readiness and the gauges of `/metrics`, for operators. */
+  monitor: MonitorStore;
   /** Closes the connection(s). Idempotent. */
   close(): Promise<void>;
+}
+
+/** Whether the database can serve this process now (`GET /readyz`). */
+export type StoreReadiness =
+  | { ready: true }
+  /** `unavailable`: no answer within the timeout, or SQLite's write lock held past it; `schema`: the migrations recorded differ from this version's. */
+  | { ready: false; reason: 'unavailable' | 'schema' };
+
+/** Figures read from the database at each metrics scrape. */
+export interface StoreGauges {
+  /** Outbox rows `pending` or `retrying` whose due time has come. */
+  outbox_due: number;
+  /** The due time of the oldest of them (ISO 8601); absent when none is due. */
+  oldest_due_at?: string;
+  /** Paused connections per platform (platforms with none are left out). */
+  paused_connections: Array<{ platform: Platform; count: number }>;
+  /** Bytes the database takes: the SQLite file and its WAL, or PostgreSQL's `pg_database_size`. */
+  database_bytes: number;
+}
+
+/** What operators watch: readiness and the gauges of `/metrics`. */
+export interface MonitorStore {
+  /**
+   * Whether the database answers within `timeoutMs` (on SQLite: the write lock can be taken)
+   * and records exactly the migrations this version ships. Never throws.
+   */
+  ready(timeoutMs: number): Promise<StoreReadiness>;
+  /** The gauges at `now`. */
+  gauges(now: Date): Promise<StoreGauges>;
 }

@@ -853,6 +853,36 @@ export function storeContract(engine: EngineHarness): void {
     });
   });
 
+  describe('monitor', () => {
+    it('is ready on a migrated database, and reads the gauges of /metrics', async () => {
+      expect(await store.monitor.ready(1000)).toEqual({ ready: true });
+      const empty = await store.monitor.gauges(NOW);
+      expect(empty).toMatchObject({ outbox_due: 0, paused_connections: [] });
+      expect(empty.oldest_due_at).toBeUndefined();
+      expect(empty.database_bytes).toBeGreaterThan(0);
+
+      const a = await store.clients.create({ name: 'A' });
+      const stageId = (await store.stages.create({ client_id: a.id, key: 'lead', name: 'Lead' })).stage.id;
+      await store.events.admit(newEvent(stageId, a.id, { reference: 'first' }), NOW);
+      await store.events.admit(newEvent(stageId, a.id, { reference: 'second' }), at(60_000));
+      const perEvent = (await engine.rows('outbox')).length / 2;
+      expect(perEvent).toBeGreaterThan(0);
+      // Before the second event's rows fall due, then after.
+      expect(await store.monitor.gauges(at(30_000))).toMatchObject({ outbox_due: perEvent, oldest_due_at: NOW.toISOString() });
+      expect(await store.monitor.gauges(at(120_000))).toMatchObject({ outbox_due: 2 * perEvent, oldest_due_at: NOW.toISOString() });
+
+      for (const [id, platform] of [['con_m', 'meta'], ['con_t', 'tiktok'], ['con_g', 'google']] as const) {
+        await store.connections.save({ id, client_id: a.id, platform, settings: {}, secrets: null, secret_names: [] }, NOW);
+      }
+      await store.connections.pause('con_m', 'auth: 190', NOW);
+      await store.connections.pause('con_t', 'auth: 40100', NOW);
+      expect((await store.monitor.gauges(NOW)).paused_connections).toEqual([
+        { platform: 'meta', count: 1 },
+        { platform: 'tiktok', count: 1 },
+      ]);
+    });
+  });
+
   describe('connections', () => {
     it('saves, replaces, pauses, un-pauses on save, lists, removes and re-encrypts', async () => {
       const a = await store.clients.create({ name: 'A' });

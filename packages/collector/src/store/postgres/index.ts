@@ -11,6 +11,7 @@ import { createEvents, type EventsOptions } from './events.js';
 import { migratePostgres } from './migrate.js';
 import { createOutbox } from './outbox.js';
 import { createPixelOrigins } from './pixel-origins.js';
+import { createMonitor } from './monitor.js';
 import { createPool, type PoolOptions, type StorePool } from './pool.js';
 import { createLoginFailures, createSessions, createUsers } from './users.js';
 import { createRuns } from './runs.js';
@@ -79,6 +80,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       sessions: createSessions(db),
       loginFailures: createLoginFailures(db),
       throttles: createThrottles(db),
+      monitor: createMonitor(db),
       async close() {
         await catalog.close();
         await db.end().catch(() => {});

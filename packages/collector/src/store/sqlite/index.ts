@@ -11,6 +11,7 @@ import { createClients } from './clients.js';
 import { createConnections } from './connections.js';
 import { openDb, type Db, type OpenDbOptions } from './db.js';
 import { createEvents, type EventsOptions, type SqliteEvents } from './events.js';
+import { createMonitor } from './monitor.js';
 import { createOutbox } from './outbox.js';
 import { createPixelOrigins } from './pixel-origins.js';
 import { createRuns } from './runs.js';
@@ -68,6 +69,8 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions = {}): Sql
     sessions: retried(createSessions(db)),
     loginFailures: retried(createLoginFailures(db)),
     throttles: retried(createThrottles(db)),
+    // Readiness must answer at once: its lock probe never waits (health.ts).
+    monitor: createMonitor(db),
     async close() {
       if (db.open) db.close();
     },
