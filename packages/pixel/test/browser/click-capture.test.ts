@@ -258,8 +258,12 @@ describe('state cookie size', () => {
   it('keeps _pruuv under 3,500 bytes with long landing URLs', async () => {
     const { context, page } = await suite.open();
     const pad = 'x'.repeat(5_000);
+    const written = async () => decodeURIComponent((await cookieJar(context))._pruuv?.value ?? '');
     await page.goto(shop(`/?fbclid=Long-1&utm_campaign=${'c'.repeat(200)}&pad=${pad}`));
+    // `goto` can resolve before the pixel (an async script of the collector's origin) has written its cookie.
+    await expect.poll(written).toContain('Long-1');
     await page.goto(shop(`/?fbclid=Long-2&gclid=G-long&utm_source=${'s'.repeat(200)}&pad=${pad}`));
+    await expect.poll(written).toContain('G-long');
     const state = must((await cookieJar(context))._pruuv, '_pruuv cookie');
 
     expect(state.name.length + state.value.length).toBeLessThanOrEqual(3_500);
