@@ -3,7 +3,8 @@
  * each engine: `pruuv send` (the built bin) against the strict fakes in this
  * process, new conversions due before each round, SIGKILL at a random moment
  * once the pass is talking to the platforms (before, during or after a batch's
- * answer, its commit included), the next round started at once: it takes the
+ * answer, its commit included; the window shrinks to what a pass takes when one
+ * ends before its kill), the next round started at once: it takes the
  * new rows, and the rows of passes killed more than the lease (10 s) before.
  * Then, once the last lease ran out, a pass that is not killed: every due
  * conversion counted exactly once by each platform, every outbox row `sent`.
@@ -56,15 +57,24 @@ for (const engine of ENGINES) {
       };
       const due: string[] = [];
       let killedMidPass = 0;
+      // The kill lands at a random moment within this window after the pass's first request; a pass
+      // that ends inside it shrinks the window to 70 % of what that pass took (a faster machine).
+      let windowMs = 250;
       for (let round = 1; round <= ROUNDS; round++) {
         due.push(...(await admitDue(store, connected, PER_ROUND, new Date(), `r${round}`)));
         const seen = fakes.requests().length;
         proc = startProc(`send-${round}`, ['send'], env);
-        // Once the pass talks to the platforms, a random moment within its next 250 ms.
+        let exitedAt: number | undefined;
+        proc.child.once('exit', () => (exitedAt = Date.now()));
+        // Once the pass talks to the platforms, a random moment within the window.
         while (fakes.requests().length === seen && proc.child.exitCode === null) await sleep(2);
-        await sleep(Math.random() * 250);
+        const talking = Date.now();
+        await sleep(Math.random() * windowMs);
         if (proc.child.exitCode === null) killedMidPass++;
-        else expect(proc.child.exitCode, proc.stderr()).toBe(0);
+        else {
+          expect(proc.child.exitCode, proc.stderr()).toBe(0);
+          if (exitedAt !== undefined) windowMs = Math.max(5, 0.7 * (exitedAt - talking));
+        }
         await kill(proc);
         proc = undefined;
       }
@@ -88,7 +98,7 @@ for (const engine of ENGINES) {
       // Received more than once: the resends of batches whose commit a kill cut off, absorbed by the dedup keys.
       const resent = PLATFORMS.map((p) => [...fakes!.counted(p).values()].filter((n) => n > 1).length);
       console.info(
-        `[soak] ${engine}: ${ROUNDS} SIGKILLs (${killedMidPass} mid-pass), ${due.length * 3} conversions each counted once; received again after a cut commit: meta ${resent[0]}, google ${resent[1]}, tiktok ${resent[2]}`,
+        `[soak] ${engine}: ${ROUNDS} SIGKILLs (${killedMidPass} mid-pass, kill window ${Math.round(windowMs)} ms at the end), ${due.length * 3} conversions each counted once; received again after a cut commit: meta ${resent[0]}, google ${resent[1]}, tiktok ${resent[2]}`,
       );
     }, 300_000);
   });
