@@ -118,6 +118,26 @@ describe('a retention sweep', () => {
   });
 });
 
+describe('pruuv db vacuum', () => {
+  it('turns a file made before incremental auto-vacuum into one, keeping every row', async () => {
+    // A file as an older version made it: tables created without auto-vacuum.
+    const none = new Database(join(dir.dir, 'none.db'));
+    none.exec('CREATE TABLE t (x); INSERT INTO t VALUES (1), (2)');
+    expect(none.pragma('auto_vacuum', { simple: true })).toBe(0);
+    none.close();
+    // The command opens it (running every migration) before it vacuums.
+    const proc = startProc('vacuum', ['db', 'vacuum'], { PATH: process.env.PATH ?? '', PRUUV_DB: join(dir.dir, 'none.db'), PRUUV_LOG_LEVEL: 'silent' });
+    await proc.exited;
+    expect(proc.child.exitCode).toBe(0);
+    const after = new Database(join(dir.dir, 'none.db'), { readonly: true });
+    expect(after.pragma('auto_vacuum', { simple: true })).toBe(2);
+    expect(after.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(count(after, 'SELECT COUNT(*) AS n FROM t')).toBe(2);
+    expect(count(after, 'SELECT COUNT(*) AS n FROM events')).toBe(0);
+    after.close();
+  });
+});
+
 describe('pruuv db prune', () => {
   it('killed with SIGKILL mid-sweep leaves every event whole or wholly gone', async () => {
     const ids = await seed(1500, 400, new Date());
