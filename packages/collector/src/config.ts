@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_BEACON_LIMITS, type BeaconLimitSettings } from './domain/beacon-limits.js';
 import { BEACON_SIGNALS, type BeaconSignal } from './domain/beacon-signals.js';
+import { DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS, MIN_RETENTION_DAYS } from './domain/retention.js';
 import { CollectorError } from './errors.js';
 import { readSendConfig, SEND_CONFIG_VARIABLES, type SendConfig } from './send/send-config.js';
 import { OPS_CONFIG_VARIABLES, readOpsConfig, type OpsConfig } from './ops/ops-config.js';
@@ -72,6 +73,12 @@ export interface Config {
    * (`PRUUV_*_API_URL`, default the real platforms) and API versions. See `SendConfig`.
    */
   send: SendConfig;
+  /**
+   * Days an event is kept with its sends (`PRUUV_RETENTION_DAYS`, from `91` to `36500`): the worker removes, once a
+   * day after the scheduled pass, events received earlier whose sends all ended earlier too (see `domain/retention.ts`).
+   * Defaults to `180` days.
+   */
+  retentionDays: number;
   /** Health checks and metrics (`PRUUV_METRICS`…, see `OpsConfig`). Defaults to `DEFAULT_OPS_CONFIG`: metrics off. */
   ops?: OpsConfig;
 }
@@ -221,6 +228,11 @@ const envSchema = z
     PRUUV_PIXEL_BURST: variable('PRUUV_PIXEL_BURST', 'an integer from 1 to 100000', parseCount(1, 100_000)).optional(),
     PRUUV_PIXEL_PER_MINUTE: variable('PRUUV_PIXEL_PER_MINUTE', 'an integer from 1 to 1000000', parseCount(1, 1_000_000)).optional(),
     PRUUV_PIXEL_SITE_PER_HOUR: variable('PRUUV_PIXEL_SITE_PER_HOUR', 'an integer from 1 to 100000000', parseCount(1, 100_000_000)).optional(),
+    PRUUV_RETENTION_DAYS: variable(
+      'PRUUV_RETENTION_DAYS',
+      `an integer from ${MIN_RETENTION_DAYS} (longer than Google's 90-day click window) to ${MAX_RETENTION_DAYS}`,
+      parseCount(MIN_RETENTION_DAYS, MAX_RETENTION_DAYS),
+    ).optional(),
     PRUUV_PIXEL_HOLD: variable('PRUUV_PIXEL_HOLD', `a comma-separated list of ${BEACON_SIGNALS.join(', ')}, or none`, parseSignals).optional(),
   })
   .superRefine((env, ctx) => {
@@ -253,6 +265,7 @@ export const CONFIG_VARIABLES = [
   'PRUUV_PIXEL_PER_MINUTE',
   'PRUUV_PIXEL_SITE_PER_HOUR',
   'PRUUV_PIXEL_HOLD',
+  'PRUUV_RETENTION_DAYS',
   ...SEND_CONFIG_VARIABLES,
   ...OPS_CONFIG_VARIABLES,
 ] as const;
@@ -292,6 +305,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     pixelHold: e.PRUUV_PIXEL_HOLD ?? [...BEACON_SIGNALS],
     send: send.config,
+    retentionDays: e.PRUUV_RETENTION_DAYS ?? DEFAULT_RETENTION_DAYS,
     ops: ops.config,
   };
   if (e.PRUUV_HOST !== undefined) config.host = e.PRUUV_HOST;

@@ -14,6 +14,7 @@ describe('loadConfig', () => {
       ingestPath: '/e',
       pixelLimits: { burst: 60, perMinute: 60, sitePerHour: 10_000 },
       pixelHold: ['bot', 'user_agent', 'fetch_metadata'],
+      retentionDays: 180,
       send: {
         cron: '0 3 * * *',
         urls: {
@@ -40,6 +41,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PRUUV_PIXEL_HOLD: 'bots' })).toThrow(/PRUUV_PIXEL_HOLD must be a comma-separated list of bot, user_agent, fetch_metadata, or none, got 'bots'/);
     expect(() => loadConfig({ PRUUV_PIXEL_BURST: '0' })).toThrow(/PRUUV_PIXEL_BURST must be an integer from 1 to 100000/);
     expect(() => loadConfig({ PRUUV_PIXEL_SITE_PER_HOUR: '1e4' })).toThrow(/PRUUV_PIXEL_SITE_PER_HOUR/);
+  });
+
+  it('reads the retention, never shorter than Google\'s 90-day click window', () => {
+    expect(loadConfig({ PRUUV_RETENTION_DAYS: '365' }).retentionDays).toBe(365);
+    expect(loadConfig({ PRUUV_RETENTION_DAYS: '91' }).retentionDays).toBe(91);
+    expect(() => loadConfig({ PRUUV_RETENTION_DAYS: '90' })).toThrow(/PRUUV_RETENTION_DAYS must be an integer from 91 \(longer than Google's 90-day click window\) to 36500, got '90'/);
+    expect(() => loadConfig({ PRUUV_RETENTION_DAYS: '1.5' })).toThrow(/PRUUV_RETENTION_DAYS/);
   });
 
   it('reads the health and metrics settings, and never echoes the metrics token', () => {

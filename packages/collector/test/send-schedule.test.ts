@@ -93,6 +93,24 @@ describe('schedule', () => {
     ]);
   });
 
+  it('calls afterSlot once after each slot this process ran, never after a slot another ran', async () => {
+    env = await sendEnv({ start: '2026-11-20T10:00:00.000Z', connect: ['meta'] });
+    const after: string[] = [];
+    const t = manualTimers();
+    const options = { store: env.store, cron: '0 3 * * *', now: env.clock.now, timers: t.timers, afterSlot: () => void after.push(env!.clock.now().toISOString()) };
+    schedule = startSendSchedule({ ...options, sender: await env.sender() });
+    await schedule.ready;
+    expect(after).toEqual(['2026-11-20T10:00:00.000Z']);
+    await schedule.stop();
+    // Another process starting the same day finds the slot taken: no pass, no sweep.
+    schedule = startSendSchedule({ ...options, sender: await env.sender() });
+    await schedule.ready;
+    expect(after).toHaveLength(1);
+    env.clock.set('2026-11-21T03:00:00.000Z');
+    await t.fire();
+    expect(after).toEqual(['2026-11-20T10:00:00.000Z', '2026-11-21T03:00:00.000Z']);
+  });
+
   it('wakes for a due Google diagnostics check 30 minutes after a Data Manager batch', async () => {
     const e = (env = await sendEnv({ start: '2026-11-20T03:00:00.000Z', connect: ['google'] }));
     e.addEvent();

@@ -3,6 +3,11 @@ import { openPostgresStore } from '../store/postgres/index.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import { StoreOpenError } from '../store/open.js';
 import { backupSqlite, restoreSqlite, type BackupReport, type RestoreReport } from '../store/sqlite/backup.js';
+import { retentionCutoff } from '../domain/retention.js';
+import { sweepRetention, type SweepReport } from '../ops/retention-sweep.js';
+import { openDb } from '../store/sqlite/db.js';
+import { vacuumSqlite, type VacuumReport } from '../store/sqlite/vacuum.js';
+import type { Store, TableSize } from '../store/types.js';
 import { CliError, EXIT_USAGE } from './errors.js';
 import { emit, table, type CliOutput } from './output.js';
 
@@ -119,3 +124,71 @@ export async function dbRestore(target: DbTarget, file: string, output: CliOutpu
 }
 
 export { CopyError };
+
+/** Options of `pruuv db prune`. */
+export interface DbPruneOptions {
+  /** The retention in days (`--days`, else `PRUUV_RETENTION_DAYS`). */
+  days: number;
+  /** Count what would go, remove nothing (`--dry-run`). */
+  dryRun: boolean;
+  /** Events per transaction (`--batch`). Defaults to `500`. */
+  batch?: number;
+}
+
+/**
+ * `pruuv db prune [--days N] [--dry-run] [--batch N]`: the retention sweep `pruuv serve` and `pruuv worker`
+ * run daily, now: events received more than N days ago whose sends all ended more than N days ago go,
+ * with their outbox rows and audit records, a batch per transaction. JSON: the sweep's counts, or
+ * `{ before, removable }` for a dry run.
+ */
+export async function dbPrune(store: Store, options: DbPruneOptions, output: CliOutput): Promise<SweepReport | { before: string; removable: number }> {
+  if (options.dryRun) {
+    const before = retentionCutoff(new Date(), options.days);
+    const removable = await store.retention.removable(before);
+    const report = { before: before.toISOString(), removable };
+    emit(output, report, () =>
+      `${removable} event(s) received before ${report.before} (${options.days} days), with their outbox rows and audit records, would be removed. Nothing was removed.`,
+    );
+    return report;
+  }
+  const report = await sweepRetention({ store, days: options.days, ...(options.batch !== undefined ? { batch: options.batch } : {}) });
+  emit(output, report, () =>
+    `Removed ${report.events} event(s) received before ${report.before} (${options.days} days), ${report.outbox} outbox row(s) and ${report.send_attempts} audit record(s), in ${report.batches} transaction(s) and ${(report.duration_ms / 1000).toFixed(1)} s.` +
+    (store.engine === 'sqlite' ? ` ${report.pages_reclaimed} page(s) given back to the file system.` : ' Autovacuum makes their space reusable.'),
+  );
+  return report;
+}
+
+/** `pruuv db stats`: rows and bytes (with indexes) per table, on either engine. JSON: `{ engine, tables, total_bytes }`. */
+export async function dbStats(store: Store, output: CliOutput): Promise<{ engine: string; tables: TableSize[]; total_bytes: number }> {
+  const tables = await store.monitor.tables();
+  const report = { engine: store.engine, tables, total_bytes: tables.reduce((n, t) => n + t.bytes, 0) };
+  emit(output, report, () =>
+    [
+      table(['TABLE', 'ROWS', 'BYTES'], tables.map((t) => [t.table, String(t.rows), String(t.bytes)])),
+      '',
+      `${report.total_bytes} bytes in all (${store.engine === 'sqlite' ? 'SQLite dbstat pages' : 'pg_total_relation_size'}, indexes included).`,
+    ].join('\n'),
+  );
+  return report;
+}
+
+/**
+ * `pruuv db vacuum`: rewrites the SQLite file in incremental auto-vacuum mode (see `store/sqlite/vacuum.ts`).
+ * Writers wait for it: run it in a quiet hour. On PostgreSQL it fails with what autovacuum does instead.
+ */
+export async function dbVacuum(target: DbTarget, output: CliOutput): Promise<VacuumReport> {
+  if (target.databaseUrl !== undefined) {
+    throw new CliError('PostgreSQL reuses the space of removed rows through autovacuum (migration 009 makes it come sooner); there is nothing to run.', EXIT_USAGE);
+  }
+  const db = openDb(target.dbFile, { busyTimeoutMs: 60_000 });
+  try {
+    const report = vacuumSqlite(db);
+    emit(output, report, () =>
+      `Vacuumed ${target.dbFile}: ${report.bytes_before} → ${report.bytes_after} bytes in ${(report.duration_ms / 1000).toFixed(1)} s; auto_vacuum was ${report.mode_before}, now incremental (retention sweeps give space back).`,
+    );
+    return report;
+  } finally {
+    db.close();
+  }
+}

@@ -16,7 +16,8 @@ import { keysRotate } from './keys.js';
 import { streamOutput, terminalSafe, type CliOutput } from './output.js';
 import { send } from './send.js';
 import { sendsGoogleStatus, sendsList } from './sends.js';
-import { dbBackup, dbCopy, dbRestore } from './db.js';
+import { DEFAULT_PRUNE_BATCH, DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS, MIN_RETENTION_DAYS } from '../domain/retention.js';
+import { dbBackup, dbCopy, dbPrune, dbRestore, dbStats, dbVacuum } from './db.js';
 import { serve, worker } from './serve.js';
 import { stagesAdd, stagesList, stagesRotateToken, stagesSetEvents } from './stages.js';
 import { usersAdd, usersList, usersRemove, usersResetPassword, type PasswordSource } from './users.js';
@@ -417,6 +418,38 @@ function defineDatabaseCommands(program: Command, cli: Cli): void {
     .action(async (file: string, _opts: unknown, cmd: Command) => {
       await dbRestore(target(cli.configFor(cmd)), file, cli.outputFor(cmd));
     });
+  database
+    .command('prune')
+    .description('remove events past the retention now, with their outbox rows and audit records (what the worker does daily)')
+    .option('--days <n>', `keep this many days, ${MIN_RETENTION_DAYS} to ${MAX_RETENTION_DAYS} (default PRUUV_RETENTION_DAYS, else ${DEFAULT_RETENTION_DAYS})`)
+    .option('--dry-run', 'count what would be removed, remove nothing')
+    .option('--batch <n>', `events per transaction, 1 to 10000 (default ${DEFAULT_PRUNE_BATCH})`)
+    .action(async (opts: { days?: string; dryRun?: boolean; batch?: string }, cmd: Command) => {
+      const days = opts.days === undefined ? undefined : wholeNumber('--days', opts.days, MIN_RETENTION_DAYS, MAX_RETENTION_DAYS);
+      const batch = opts.batch === undefined ? undefined : wholeNumber('--batch', opts.batch, 1, 10_000);
+      await cli.withStore(cmd, (store, config) =>
+        dbPrune(store, { days: days ?? config.retentionDays, dryRun: opts.dryRun === true, ...(batch !== undefined ? { batch } : {}) }, cli.outputFor(cmd)),
+      );
+    });
+  database
+    .command('stats')
+    .description('rows and bytes (indexes included) per table')
+    .action(async (_opts: unknown, cmd: Command) => {
+      await cli.withStore(cmd, (store) => dbStats(store, cli.outputFor(cmd)));
+    });
+  database
+    .command('vacuum')
+    .description('rewrite the SQLite file (--db) so retention sweeps give space back; writers wait meanwhile')
+    .action(async (_opts: unknown, cmd: Command) => {
+      await dbVacuum(target(cli.configFor(cmd)), cli.outputFor(cmd));
+    });
+}
+
+/** A whole number option from `min` to `max`, else a usage error naming it. */
+function wholeNumber(name: string, raw: string, min: number, max: number): number {
+  const n = /^\d{1,9}$/.test(raw.trim()) ? Number(raw) : NaN;
+  if (!(n >= min && n <= max)) throw new CliError(`${name} must be an integer from ${min} to ${max}, got '${raw}'`, EXIT_USAGE);
+  return n;
 }
 
 function defineKeyCommands(program: Command, cli: Cli): void {

@@ -231,6 +231,7 @@ async function openAndSend(
       config: config.send,
       mode: options.send ?? { mode: 'schedule' },
       logger,
+      retentionDays: config.retentionDays,
       ...(options.sender ? { sender: options.sender } : {}),
     });
     return { store, sending };

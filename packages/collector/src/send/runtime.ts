@@ -4,6 +4,7 @@
  * by `pruuv serve` (unless `--no-worker`) and `pruuv worker`.
  */
 import type { Logger } from 'pino';
+import { createRetentionSweeper } from '../ops/retention-sweep.js';
 import type { Store } from '../store/types.js';
 import { startSendInterval, startSendSchedule } from '@pruuv/sender';
 import type { SendConfig } from './send-config.js';
@@ -33,6 +34,11 @@ export interface StartSendingOptions {
   logger: Logger;
   /** Sender seams (a test `fetch` or clock, timeouts). */
   sender?: Partial<Omit<SenderOptions, 'store' | 'config' | 'logger'>>;
+  /**
+   * `PRUUV_RETENTION_DAYS`: in `schedule` mode, a retention sweep starts after each slot's pass this
+   * process ran (daily by default). Defaults to `undefined`: no sweeps.
+   */
+  retentionDays?: number;
 }
 
 /**
@@ -47,9 +53,23 @@ export async function startSending(options: StartSendingOptions): Promise<Sendin
     const interval = startSendInterval({ sender, everyMs: mode.everyMs, logger });
     return { sender, stop: () => interval.stop() };
   }
-  const schedule = startSendSchedule({ store: { runs: store.runs }, cron: config.cron, sender, logger });
+  const days = options.retentionDays;
+  const sweeper = days === undefined ? undefined : createRetentionSweeper({ store, days, logger });
+  const schedule = startSendSchedule({
+    store: { runs: store.runs },
+    cron: config.cron,
+    sender,
+    logger,
+    ...(sweeper ? { afterSlot: () => sweeper.kick() } : {}),
+  });
   logger.info({ cron: config.cron, next: schedule.nextSlot()?.toISOString() }, 'send schedule started (UTC)');
-  return { sender, stop: () => schedule.stop() };
+  return {
+    sender,
+    async stop() {
+      await schedule.stop();
+      await sweeper?.stop();
+    },
+  };
 }
 
 /** Resolves when `promise` settles or after `ms`, whichever comes first; never rejects. */

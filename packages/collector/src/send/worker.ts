@@ -81,6 +81,7 @@ export async function startWorker(config: Config, options: StartWorkerOptions): 
       config: config.send,
       mode: options.send ?? { mode: 'schedule' },
       logger,
+      retentionDays: config.retentionDays,
       ...(options.sender ? { sender: options.sender } : {}),
     });
   } catch (error) {

@@ -137,11 +137,10 @@ export function eventFromRow(row: EventRow, json: (value: unknown) => unknown): 
   if (row.released_at !== undefined && row.released_at !== null) {
     event.released_at = typeof row.released_at === 'string' ? row.released_at : row.released_at.toISOString();
   }
-  if (row.inherited_from !== null) {
-    event.inherited = {
-      from_event_id: row.inherited_from,
-      fields: (row.inherited_fields === null ? [] : json(row.inherited_fields)) as string[],
-    };
+  if (row.inherited_from !== null || row.inherited_fields !== null) {
+    // Retention removed the earlier event: the fields stay, the link goes.
+    event.inherited = { fields: (row.inherited_fields === null ? [] : json(row.inherited_fields)) as string[] };
+    if (row.inherited_from !== null) event.inherited.from_event_id = row.inherited_from;
   }
   return event;
 }

@@ -116,8 +116,11 @@ export interface StoredEvent {
   last_touch?: Touch;
   /** Demographic fields (reporting only). */
   demographics: Record<string, string>;
-  /** Attribution fields copied from an earlier event of the same client and reference (or email hash). */
-  inherited?: { from_event_id: string; fields: string[] };
+  /**
+   * Attribution fields copied from an earlier event of the same client and reference (or email hash).
+   * `from_event_id` is absent once retention removed that earlier event (`RetentionStore.prune`).
+   */
+  inherited?: { from_event_id?: string; fields: string[] };
   /**
    * Why this pixel event is held (its beacon lacked a browser's signals, `domain/beacon-signals.ts`):
    * its sends wait, never claimed by a send pass, until an admin releases it.
@@ -633,6 +636,39 @@ export interface GoogleRequestStore {
   nextDue(): Promise<Date | undefined>;
 }
 
+/** What one {@link RetentionStore.prune} batch removed, per table. */
+export interface PruneResult {
+  events: number;
+  /** Outbox rows of those events (every one final). */
+  outbox: number;
+  /** Their records in the conversion audit log. */
+  send_attempts: number;
+}
+
+/**
+ * Retention (`PRUUV_RETENTION_DAYS`, `domain/retention.ts`): old events leave with everything
+ * keyed by them. The daily roll-ups, the Google request diagnostics (per request, not per event)
+ * and the run ledger are not touched.
+ */
+export interface RetentionStore {
+  /**
+   * Removes, in ONE transaction, at most `limit` events received before `before` whose outbox
+   * rows are all final (`FINAL_STATUSES`) and finished before `before`, oldest first, with their
+   * outbox rows and audit records. A later event that inherited from a removed one keeps its
+   * fields but loses the link. An event with a row still due (`pending`, `retrying`, `held`) is
+   * kept. Fewer than `limit` removed: none is left.
+   */
+  prune(input: { before: Date; limit: number }): Promise<PruneResult>;
+  /** How many events {@link prune} would remove at `before`, counting every batch (`pruuv db prune --dry-run`). */
+  removable(before: Date): Promise<number>;
+  /**
+   * Gives pages freed by removals back to the file system, at most `pages` of them: SQLite's
+   * `PRAGMA incremental_vacuum(pages)` on a file in `auto_vacuum = INCREMENTAL` mode; nothing on
+   * PostgreSQL, where autovacuum makes the space reusable. Returns the pages given back.
+   */
+  reclaim(pages: number): Promise<number>;
+}
+
 /** Scheduled send runs: one row per cron slot, so a slot runs once across processes and restarts. */
 export interface SendRunStore {
   /** `true` when this call claimed the slot (run it), `false` when any process already did. One atomic statement. */
@@ -746,6 +782,8 @@ export interface Store {
   throttles: BeaconThrottleStore;
   /** Readiness and the gauges of `/metrics`, for operators. */
   monitor: MonitorStore;
+  /** Removal of events past the retention. */
+  retention: RetentionStore;
   /** Closes the connection(s). Idempotent. */
   close(): Promise<void>;
 }
@@ -777,4 +815,14 @@ export interface MonitorStore {
   ready(timeoutMs: number): Promise<StoreReadiness>;
   /** The gauges at `now`. */
   gauges(now: Date): Promise<StoreGauges>;
+  /** Rows and bytes (with its indexes) of every table of the product, by name (`pruuv db stats`). */
+  tables(): Promise<TableSize[]>;
+}
+
+/** One table's size, its indexes included. */
+export interface TableSize {
+  table: string;
+  rows: number;
+  /** Table and indexes: SQLite's `dbstat` pages, PostgreSQL's `pg_total_relation_size`. */
+  bytes: number;
 }

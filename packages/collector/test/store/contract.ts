@@ -853,6 +853,132 @@ export function storeContract(engine: EngineHarness): void {
     });
   });
 
+  describe('retention', () => {
+    const DAY = 86_400_000;
+    // The cutoff of a 180-day retention at NOW.
+    const before = at(-180 * DAY);
+    let clientId: string;
+    let stageId: string;
+    beforeEach(async () => {
+      clientId = (await store.clients.create({ name: 'A' })).id;
+      stageId = (await store.stages.create({ client_id: clientId, key: 'lead', name: 'Lead' })).stage.id;
+    });
+    /** Claims every due row at `ms` and commits each with the status `statusOf` gives its event, with one audit record per row. */
+    const pass = async (ms: number, statusOf: (eventId: string) => 'sent' | 'retrying' | undefined): Promise<void> => {
+      const claimed = await store.outbox.claim({ owner: `p${ms}`, now: at(ms), cutoff: at(ms), leaseUntil: at(ms + 60_000), limit: 1000, retriesOnly: false });
+      const mine = claimed.filter((c) => statusOf(c.event_id) !== undefined);
+      await store.outbox.commit({
+        owner: `p${ms}`,
+        now: at(ms),
+        updates: mine.map((c) => ({
+          id: c.id,
+          status: statusOf(c.event_id)!,
+          attempts: c.attempts + 1,
+          first_attempt_at: c.first_attempt_at ?? at(ms).toISOString(),
+          ...(statusOf(c.event_id) === 'retrying' ? { due_at: at(ms + DAY).toISOString() } : {}),
+        })),
+        records: mine.map((c) => ({
+          outbox_id: c.id,
+          event_id: c.event_id,
+          client_id: clientId,
+          stage_id: stageId,
+          platform: c.platform,
+          status: statusOf(c.event_id)!,
+          dedup_key: c.event_id,
+          batch_size: mine.length,
+          retry_count: c.attempts,
+          attempted_at: at(ms).toISOString(),
+          dry_run: false,
+          pass_id: `p${ms}`,
+        })),
+      });
+      await store.outbox.release({ owner: `p${ms}`, ids: claimed.map((c) => c.id), now: at(ms) });
+    };
+    /** Old events in every state, and newer ones: what a 180-day sweep at NOW must tell apart. */
+    const seed = async () => {
+      const e = {
+        sentA: newEvent(stageId, clientId, { reference: 'a', clicks: { gclid: { value: 'g-a' } } }),
+        sentB: newEvent(stageId, clientId, { reference: 'b' }),
+        retrying: newEvent(stageId, clientId, { reference: 'r' }),
+        endedLate: newEvent(stageId, clientId, { reference: 'l' }),
+        held: newEvent(stageId, clientId, { reference: 'h', source: 'pixel', held_reason: 'bot_user_agent' }),
+        newer: newEvent(stageId, clientId, { reference: 'n' }),
+        heir: newEvent(stageId, clientId, { reference: 'a', stage_key: 'sale' }),
+      };
+      for (const key of ['sentA', 'sentB', 'retrying', 'endedLate', 'held'] as const) await store.events.admit(e[key], at(-200 * DAY));
+      // 199 days ago: two sent, two to retry; 20 days ago the late one ends; 9 days ago a newer one is sent.
+      await pass(-199 * DAY, (id) => (id === e.sentA.id || id === e.sentB.id ? 'sent' : 'retrying'));
+      await pass(-20 * DAY, (id) => (id === e.endedLate.id ? 'sent' : id === e.retrying.id ? 'retrying' : undefined));
+      await store.events.admit(e.newer, at(-10 * DAY));
+      await pass(-9 * DAY, (id) => (id === e.newer.id ? 'sent' : id === e.retrying.id ? 'retrying' : undefined));
+      // The heir joins sentA by reference 150 days in: it copies sentA's click ID.
+      await store.events.admit(e.heir, at(-50 * DAY));
+      return e;
+    };
+
+    it('removes exactly the events older than the cutoff whose sends all ended before it, with their rows', async () => {
+      const e = await seed();
+      expect((await store.events.get(e.heir.id))?.inherited).toEqual({ from_event_id: e.sentA.id, fields: ['gclid'] });
+      const sentAttempts = (await store.sends.list({ event_id: e.sentA.id, limit: 10 })).length;
+      expect(sentAttempts).toBe(3);
+      expect(await store.retention.removable(before)).toBe(2);
+      expect(await store.retention.prune({ before, limit: 500 })).toEqual({ events: 2, outbox: 6, send_attempts: 6 });
+      for (const gone of [e.sentA, e.sentB]) {
+        expect(await store.events.get(gone.id)).toBeUndefined();
+        expect(await store.outbox.forEvent(gone.id)).toEqual([]);
+        expect(await store.sends.list({ event_id: gone.id, limit: 10 })).toEqual([]);
+      }
+      for (const kept of [e.retrying, e.endedLate, e.held, e.newer, e.heir]) {
+        expect(await store.events.get(kept.id)).toBeDefined();
+        expect(await store.outbox.forEvent(kept.id)).toHaveLength(3);
+      }
+      expect((await store.sends.list({ event_id: e.endedLate.id, limit: 10 })).length).toBe(6);
+      // The heir keeps what it inherited; the link to the removed event goes.
+      expect((await store.events.get(e.heir.id))?.inherited).toEqual({ fields: ['gclid'] });
+      expect((await store.events.get(e.heir.id))?.clicks).toEqual({ gclid: { value: 'g-a' } });
+      expect(await store.retention.removable(before)).toBe(0);
+      expect(await store.retention.prune({ before, limit: 500 })).toEqual({ events: 0, outbox: 0, send_attempts: 0 });
+    });
+
+    it('keeps every event with a row still due, however old', async () => {
+      const e = await seed();
+      await store.retention.prune({ before: at(0), limit: 500 });
+      // At NOW as the cutoff, only the rows still due hold their events back: retrying, held, and the heir's pending rows.
+      const left = (await engine.rows('events')).map((r) => r.id).sort();
+      expect(left).toEqual([e.retrying.id, e.held.id, e.heir.id].sort());
+      expect((await store.outbox.forEvent(e.held.id)).map((r) => r.status)).toEqual(['held', 'held', 'held']);
+    });
+
+    it('removes at most the batch size per call, oldest first', async () => {
+      for (let i = 0; i < 5; i++) await store.events.admit(newEvent(stageId, clientId, { reference: `o${i}` }), at((-300 + i) * DAY));
+      await pass(-290 * DAY, () => 'sent');
+      const removed: number[] = [];
+      for (let i = 0; i < 4; i++) removed.push((await store.retention.prune({ before, limit: 2 })).events);
+      expect(removed).toEqual([2, 2, 1, 0]);
+      expect(await engine.rows('events')).toEqual([]);
+      expect(await engine.rows('send_attempts')).toEqual([]);
+    });
+
+    it('leaves the daily roll-ups as they were', async () => {
+      await seed();
+      const days = await engine.rows('daily_events');
+      const sendDays = await engine.rows('daily_sends');
+      await store.retention.prune({ before, limit: 500 });
+      expect(await engine.rows('daily_events')).toEqual(days);
+      expect(await engine.rows('daily_sends')).toEqual(sendDays);
+    });
+
+    it('lists rows and bytes of every table', async () => {
+      await seed();
+      const tables = await store.monitor.tables();
+      const byName = new Map(tables.map((t) => [t.table, t]));
+      expect(byName.get('events')).toMatchObject({ rows: 7 });
+      expect(byName.get('outbox')).toMatchObject({ rows: 21 });
+      expect(byName.get('events')!.bytes).toBeGreaterThan(0);
+      expect([...byName.keys()]).toEqual(expect.arrayContaining(['send_attempts', 'daily_events', 'clients', 'schema_migrations']));
+    });
+  });
+
   describe('monitor', () => {
     it('is ready on a migrated database, and reads the gauges of /metrics', async () => {
       expect(await store.monitor.ready(1000)).toEqual({ ready: true });

@@ -73,6 +73,10 @@ describe('SQLite store: the file', () => {
     expect(names).toEqual(readdirSync(SQLITE_MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort());
   });
 
+  it('creates a new file in incremental auto-vacuum mode, so sweeps can give space back', () => {
+    expect(db.pragma('auto_vacuum', { simple: true })).toBe(2);
+  });
+
   it('runs each migration once across reopenings', () => {
     const file = db.name;
     db.close();

@@ -36,6 +36,11 @@ export interface SendScheduleOptions {
   followUps?: boolean;
   /** Shortest wait before a follow-up pass, so a stream of tiny retries cannot spin. Defaults to `5000` ms. */
   minFollowUpDelayMs?: number;
+  /**
+   * Called, not awaited, once this process finished a slot's pass (the collector's retention sweep):
+   * follow-up passes never wait for it. Defaults to none.
+   */
+  afterSlot?: () => void;
 }
 
 /** A running schedule. */
@@ -101,6 +106,7 @@ export function startSendSchedule(options: SendScheduleOptions): SendSchedule {
         logger?.info({ slot: slot.toISOString(), trigger }, 'scheduled send pass starting');
         const report = await sender.runPass();
         await store.runs.finishSlot({ slot, now: now(), summary: summaryOf(report) });
+        options.afterSlot?.();
         return;
       }
       const due = followUps ? await sender.nextFollowUp() : undefined;

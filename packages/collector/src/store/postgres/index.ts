@@ -14,6 +14,7 @@ import { createPixelOrigins } from './pixel-origins.js';
 import { createMonitor } from './monitor.js';
 import { createPool, type PoolOptions, type StorePool } from './pool.js';
 import { createLoginFailures, createSessions, createUsers } from './users.js';
+import { createRetention } from './retention.js';
 import { createRuns } from './runs.js';
 import { createGoogleRequests, createSendLog } from './send-log.js';
 import { createStages } from './stages.js';
@@ -81,6 +82,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       loginFailures: createLoginFailures(db),
       throttles: createThrottles(db),
       monitor: createMonitor(db),
+      retention: createRetention(db),
       async close() {
         await catalog.close();
         await db.end().catch(() => {});

@@ -1,5 +1,5 @@
 import { readMigrations } from '../migrations.js';
-import type { MonitorStore, Platform, StoreGauges, StoreReadiness } from '../types.js';
+import type { MonitorStore, Platform, StoreGauges, StoreReadiness, TableSize } from '../types.js';
 import { POSTGRES_MIGRATIONS_DIR } from './migrate.js';
 import type { StorePool } from './pool.js';
 
@@ -56,6 +56,19 @@ export function createMonitor(db: StorePool, migrationsDir: string = POSTGRES_MI
       };
       if (row?.oldest) gauges.oldest_due_at = new Date(row.oldest).toISOString();
       return gauges;
+    },
+    async tables(): Promise<TableSize[]> {
+      const { rows } = await db.query<{ name: string; bytes: string }>(
+        `SELECT c.relname AS name, pg_total_relation_size(c.oid)::text AS bytes FROM pg_class c
+         WHERE c.relkind = 'r' AND c.relnamespace = current_schema()::regnamespace ORDER BY c.relname`,
+      );
+      const sizes: TableSize[] = [];
+      for (const r of rows) {
+        // Names come from pg_class, quoted: never input. Exact counts, as SQLite's (pg_class.reltuples is an estimate).
+        const counted = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM "${r.name.replaceAll('"', '""')}"`);
+        sizes.push({ table: r.name, rows: Number(counted.rows[0]?.n ?? 0), bytes: Number(r.bytes) });
+      }
+      return sizes;
     },
   };
 }

@@ -45,6 +45,10 @@ export function openDb(file: string, options: OpenDbOptions = {}): Db {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
   try {
+    // Before anything is written: a new file is created in INCREMENTAL mode, so retention sweeps can
+    // give freed pages back (`PRAGMA incremental_vacuum`). An existing file is left as it is (a file
+    // this version refuses must not change): its mode changes with `pruuv db vacuum` (migration 014).
+    if (db.pragma('page_count', { simple: true }) === 0) db.pragma('auto_vacuum = INCREMENTAL');
     // WAL: readers never block the writer and the writer never blocks readers.
     db.pragma('journal_mode = WAL');
     // FULL: a commit is on disk before the 200 is sent, even across a power cut.

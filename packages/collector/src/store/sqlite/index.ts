@@ -14,6 +14,7 @@ import { createEvents, type EventsOptions, type SqliteEvents } from './events.js
 import { createMonitor } from './monitor.js';
 import { createOutbox } from './outbox.js';
 import { createPixelOrigins } from './pixel-origins.js';
+import { createRetention } from './retention.js';
 import { createRuns } from './runs.js';
 import { createGoogleRequests, createSendLog } from './send-log.js';
 import { createStages } from './stages.js';
@@ -71,6 +72,7 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions = {}): Sql
     throttles: retried(createThrottles(db)),
     // Readiness must answer at once: its lock probe never waits (health.ts).
     monitor: createMonitor(db),
+    retention: retried(createRetention(db)),
     async close() {
       if (db.open) db.close();
     },

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { readMigrations } from '../migrations.js';
-import type { MonitorStore, Platform, StoreGauges, StoreReadiness } from '../types.js';
+import type { MonitorStore, Platform, StoreGauges, StoreReadiness, TableSize } from '../types.js';
 import { retryWhileBusy } from './busy.js';
 import { SQLITE_MIGRATIONS_DIR, type Db } from './db.js';
 
@@ -16,6 +16,15 @@ export function createMonitor(db: Db, migrationsDir: string = SQLITE_MIGRATIONS_
   const applied = db.prepare('SELECT name FROM schema_migrations ORDER BY name');
   const due = db.prepare(
     "SELECT COUNT(*) AS n, MIN(due_at) AS oldest FROM outbox WHERE status IN ('pending', 'retrying') AND due_at <= ?",
+  );
+  const tableNames = db.prepare(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+  );
+  // better-sqlite3 compiles SQLite with SQLITE_ENABLE_DBSTAT_VTAB (its deps/defines.gypi): pages per
+  // table or index, summed by dbstat itself (`aggregate = TRUE`), indexes counted with their table.
+  const pages = db.prepare(
+    `SELECT m.tbl_name AS tbl, SUM(s.pgsize) AS bytes FROM dbstat AS s JOIN sqlite_master AS m ON m.name = s.name
+     WHERE s.aggregate = TRUE GROUP BY m.tbl_name`,
   );
   const paused = db.prepare("SELECT platform, COUNT(*) AS n FROM connections WHERE status = 'paused' GROUP BY platform ORDER BY platform");
 
@@ -63,6 +72,15 @@ export function createMonitor(db: Db, migrationsDir: string = SQLITE_MIGRATIONS_
       };
       if (d.oldest !== null) gauges.oldest_due_at = d.oldest;
       return gauges;
+    },
+    async tables(): Promise<TableSize[]> {
+      const bytes = new Map((pages.all() as Array<{ tbl: string; bytes: number }>).map((r) => [r.tbl, r.bytes]));
+      return (tableNames.all() as Array<{ name: string }>).map(({ name }) => ({
+        table: name,
+        // Names come from sqlite_master, quoted: never input.
+        rows: (db.prepare(`SELECT COUNT(*) AS n FROM "${name.replaceAll('"', '""')}"`).get() as { n: number }).n,
+        bytes: bytes.get(name) ?? 0,
+      }));
     },
   };
 }

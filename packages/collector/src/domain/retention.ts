@@ -1,0 +1,38 @@
+/**
+ * How long events are kept (`PRUUV_RETENTION_DAYS`), whatever the engine. An event goes, with
+ * its outbox rows and its records in the conversion audit log, once it was received more than
+ * the retention ago AND every outbox row of it is final (`FINAL_STATUSES`) since more than the
+ * retention: a row still due (`pending`, `retrying`, `held`) keeps its event, and so does a
+ * send that ended recently, so the audit log explains every send for the whole retention after
+ * it ended. The daily roll-ups (`daily_events`, `daily_sends`) are aggregates and stay.
+ */
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Default retention, in days. The longest platform window is Google's: a click can be uploaded
+ * up to 90 days after it (platforms.md §3.6), so a lead holding a `gclid` matters for 90 days;
+ * Meta refuses events older than 7 days (platforms.md §1.3) and attributes clicks over at most
+ * 28 days; TikTok attributes clicks over at most 28 days; Meta and TikTok deduplicate a resend
+ * within 48 h of the first attempt (`DEFAULT_RETRY_POLICY.dedupWindowMs`). 180 days is Google's
+ * 90 days plus one more quarter, so the audit log can still explain, at a quarter's review, a
+ * send made at the very end of a Google click window.
+ */
+export const DEFAULT_RETENTION_DAYS = 180;
+
+/**
+ * Shortest retention accepted, in days: one day more than Google's 90-day click window, the
+ * longest window in which a stored event can still be sent or lend its click IDs to a later one.
+ */
+export const MIN_RETENTION_DAYS = 91;
+
+/** Longest retention accepted, in days (100 years: in effect, keep everything). */
+export const MAX_RETENTION_DAYS = 36_500;
+
+/** Events removed per transaction by default: a batch holds SQLite's write lock for milliseconds, not seconds. */
+export const DEFAULT_PRUNE_BATCH = 500;
+
+/** The instant before which events (and sends finished) are old enough to go, `days` before `now`. */
+export function retentionCutoff(now: Date, days: number): Date {
+  return new Date(now.getTime() - days * DAY_MS);
+}

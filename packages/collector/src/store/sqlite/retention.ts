@@ -1,0 +1,66 @@
+/**
+ * SQLite retention (`domain/retention.ts`): old events leave in small batches, each one
+ * `BEGIN IMMEDIATE` transaction holding the write lock for a few milliseconds, so admissions
+ * wait at most one batch. Freed pages go back to the file system with `incremental_vacuum`
+ * when the file is in `auto_vacuum = INCREMENTAL` mode (new files are, see `db.ts`; older ones
+ * after `pruuv db vacuum`).
+ */
+import { FINAL_STATUSES } from '../../domain/outbox.js';
+import type { PruneResult, RetentionStore } from '../types.js';
+import type { Db } from './db.js';
+
+/** `auto_vacuum` of a file: 0 none, 1 full, 2 incremental (sqlite.org/pragma.html#pragma_auto_vacuum). */
+const INCREMENTAL = 2;
+
+/** The final statuses as an SQL list; constants of the code, never input. */
+const FINAL_SQL = FINAL_STATUSES.map((s) => `'${s}'`).join(', ');
+
+/**
+ * Events old enough to go: received before the cutoff, oldest first (through `events_time`), none of
+ * whose outbox rows is unfinished or finished since the cutoff (through the (event_id, platform) key).
+ */
+const REMOVABLE = `FROM events e
+  WHERE e.received_ms < @before_ms
+    AND NOT EXISTS (
+      SELECT 1 FROM outbox o WHERE o.event_id = e.id
+        AND (o.status NOT IN (${FINAL_SQL}) OR o.finished_at IS NULL OR o.finished_at >= @before)
+    )`;
+
+/** Creates the retention of the SQLite store. */
+export function createRetention(db: Db): RetentionStore {
+  const pick = db.prepare<[{ before_ms: number; before: string; limit: number }], { id: string }>(
+    `SELECT e.id ${REMOVABLE} ORDER BY e.received_ms LIMIT @limit`,
+  );
+  const count = db.prepare<[{ before_ms: number; before: string }], { n: number }>(`SELECT COUNT(*) AS n ${REMOVABLE}`);
+  // The ids travel as one JSON array: one statement per table, whatever the batch size.
+  const unlink = db.prepare<[string]>('UPDATE events SET inherited_from = NULL WHERE inherited_from IN (SELECT value FROM json_each(?))');
+  const attempts = db.prepare<[string]>('DELETE FROM send_attempts WHERE event_id IN (SELECT value FROM json_each(?))');
+  const outbox = db.prepare<[string]>('DELETE FROM outbox WHERE event_id IN (SELECT value FROM json_each(?))');
+  const events = db.prepare<[string]>('DELETE FROM events WHERE id IN (SELECT value FROM json_each(?))');
+
+  const batch = db.transaction((before: Date, limit: number): PruneResult => {
+    const ids = pick.all({ before_ms: before.getTime(), before: before.toISOString(), limit }).map((r) => r.id);
+    if (ids.length === 0) return { events: 0, outbox: 0, send_attempts: 0 };
+    const list = JSON.stringify(ids);
+    // A later event's link to a removed one would break the foreign key (migration 001); its fields stay.
+    unlink.run(list);
+    const removed = { send_attempts: attempts.run(list).changes, outbox: outbox.run(list).changes, events: events.run(list).changes };
+    return { events: removed.events, outbox: removed.outbox, send_attempts: removed.send_attempts };
+  });
+
+  return {
+    async prune({ before, limit }) {
+      return batch.immediate(before, Math.max(1, Math.floor(limit)));
+    },
+    async removable(before) {
+      return count.get({ before_ms: before.getTime(), before: before.toISOString() })?.n ?? 0;
+    },
+    async reclaim(pages) {
+      if (db.memory || db.pragma('auto_vacuum', { simple: true }) !== INCREMENTAL) return 0;
+      const free = (): number => db.pragma('freelist_count', { simple: true }) as number;
+      const before = free();
+      db.pragma(`incremental_vacuum(${Math.max(0, Math.floor(pages))})`);
+      return before - free();
+    },
+  };
+}

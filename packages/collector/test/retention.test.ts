@@ -1,0 +1,183 @@
+/**
+ * Retention sweeps on a real SQLite file: what goes and what stays, the file left sound, space
+ * given back, and a `pruuv db prune` child killed with SIGKILL mid-sweep leaving no event half-removed.
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { sweepRetention } from '../src/ops/retention-sweep.js';
+import { openSqliteStore, type SqliteStore } from '../src/store/sqlite/index.js';
+import type { NewEvent } from '../src/store/types.js';
+import { tempDir } from './helpers/harness.js';
+import { startProc } from './helpers/process.js';
+
+const DAY = 86_400_000;
+
+let dir: ReturnType<typeof tempDir>;
+let file: string;
+let store: SqliteStore;
+beforeEach(() => {
+  dir = tempDir();
+  file = join(dir.dir, 'pruuv.db');
+  store = openSqliteStore(file);
+});
+afterEach(async () => {
+  await store.close();
+  dir.cleanup();
+});
+
+function event(stageId: string, clientId: string, reference: string): NewEvent {
+  return {
+    id: randomUUID(),
+    client_id: clientId,
+    stage_id: stageId,
+    stage_key: 'lead',
+    source: 'webhook',
+    reference,
+    consent: 'granted',
+    clicks: { gclid: { value: `g-${reference}` } },
+    utm: {},
+    // A few hundred bytes per event, as a real one with its page and user agent, so removals free whole pages.
+    page_url: `https://www.example.com/landing/${reference}?${'x'.repeat(200)}`,
+    user_agent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36',
+    demographics: {},
+  };
+}
+
+/** `count` events received `ageDays` ago, every send sent a day later with one audit record per row; returns their ids. */
+async function seed(count: number, ageDays: number, now: Date): Promise<string[]> {
+  const client = await store.clients.create({ name: `C${ageDays}` });
+  const stage = (await store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' })).stage;
+  const received = new Date(now.getTime() - ageDays * DAY);
+  const sentAt = new Date(received.getTime() + DAY);
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const e = event(stage.id, client.id, `${ageDays}-${i}`);
+    await store.events.admit(e, received);
+    ids.push(e.id);
+  }
+  const owner = `seed-${ageDays}`;
+  const claimed = await store.outbox.claim({ owner, now: sentAt, cutoff: sentAt, leaseUntil: new Date(sentAt.getTime() + 60_000), limit: count * 3, retriesOnly: false });
+  await store.outbox.commit({
+    owner,
+    now: sentAt,
+    updates: claimed.map((c) => ({ id: c.id, status: 'sent', attempts: 1, first_attempt_at: sentAt.toISOString() })),
+    records: claimed.map((c) => ({
+      outbox_id: c.id,
+      event_id: c.event_id,
+      client_id: client.id,
+      stage_id: stage.id,
+      platform: c.platform,
+      status: 'sent',
+      dedup_key: c.event_id,
+      batch_size: claimed.length,
+      retry_count: 0,
+      attempted_at: sentAt.toISOString(),
+      dry_run: false,
+      pass_id: owner,
+    })),
+  });
+  return ids;
+}
+
+const count = (db: Database.Database, sql: string): number => (db.prepare(sql).get() as { n: number }).n;
+
+describe('a retention sweep', () => {
+  it('removes exactly what is older than the setting, and leaves the file sound and smaller inside', async () => {
+    const now = new Date('2026-03-02T10:00:00.000Z');
+    const old = await seed(400, 200, now);
+    const kept = await seed(50, 170, now);
+    const freeBefore = store.db.pragma('freelist_count', { simple: true }) as number;
+    const pagesBefore = store.db.pragma('page_count', { simple: true }) as number;
+    const report = await sweepRetention({ store, days: 180, now: () => now, batch: 100, pauseMs: 0 });
+    expect(report).toMatchObject({ before: '2025-09-03T10:00:00.000Z', events: 400, outbox: 1200, send_attempts: 1200, batches: 4, stopped: false });
+    const db = store.db;
+    expect((await store.events.getMany(old)).size).toBe(0);
+    expect((await store.events.getMany(kept)).size).toBe(50);
+    expect(count(db, 'SELECT COUNT(*) AS n FROM outbox')).toBe(150);
+    expect(count(db, 'SELECT COUNT(*) AS n FROM send_attempts')).toBe(150);
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(db.pragma('foreign_key_check')).toEqual([]);
+    // Incremental auto-vacuum gave the freed pages back: the file has fewer pages, few of them free.
+    expect(report.pages_reclaimed).toBeGreaterThan(50);
+    expect(db.pragma('page_count', { simple: true }) as number).toBeLessThan(pagesBefore - 50);
+    expect(db.pragma('freelist_count', { simple: true }) as number).toBeLessThanOrEqual(freeBefore + 5);
+    // The roll-ups keep counting every event ever admitted.
+    expect(count(db, 'SELECT SUM(events) AS n FROM daily_events')).toBe(450);
+  });
+
+  it('stops between batches when asked, keeping what it removed', async () => {
+    const now = new Date('2026-03-02T10:00:00.000Z');
+    await seed(30, 200, now);
+    const abort = new AbortController();
+    const sweep = sweepRetention({ store, days: 180, now: () => now, batch: 10, pauseMs: 1000, signal: abort.signal });
+    setTimeout(() => abort.abort(), 50);
+    expect(await sweep).toMatchObject({ events: 10, batches: 1, stopped: true });
+    expect(count(store.db, 'SELECT COUNT(*) AS n FROM events')).toBe(20);
+  });
+});
+
+describe('pruuv db vacuum', () => {
+  it('turns a file made before incremental auto-vacuum into one, keeping every row', async () => {
+    // A file as an older version made it: tables created without auto-vacuum.
+    const none = new Database(join(dir.dir, 'none.db'));
+    none.exec('CREATE TABLE t (x); INSERT INTO t VALUES (1), (2)');
+    expect(none.pragma('auto_vacuum', { simple: true })).toBe(0);
+    none.close();
+    // The command opens it (running every migration) before it vacuums.
+    const proc = startProc('vacuum', ['db', 'vacuum'], { PATH: process.env.PATH ?? '', PRUUV_DB: join(dir.dir, 'none.db'), PRUUV_LOG_LEVEL: 'silent' });
+    await proc.exited;
+    expect(proc.child.exitCode).toBe(0);
+    const after = new Database(join(dir.dir, 'none.db'), { readonly: true });
+    expect(after.pragma('auto_vacuum', { simple: true })).toBe(2);
+    expect(after.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(count(after, 'SELECT COUNT(*) AS n FROM t')).toBe(2);
+    expect(count(after, 'SELECT COUNT(*) AS n FROM events')).toBe(0);
+    after.close();
+  });
+});
+
+describe('pruuv db prune', () => {
+  it('killed with SIGKILL mid-sweep leaves every event whole or wholly gone', async () => {
+    const ids = await seed(1500, 400, new Date());
+    await store.close();
+    const env = { PATH: process.env.PATH ?? '', PRUUV_DB: file, PRUUV_LOG_LEVEL: 'silent' };
+    const proc = startProc('prune', ['db', 'prune', '--batch', '20'], env);
+    const watch = new Database(file, { readonly: true });
+    try {
+      // Kill it once some batches committed, well before the last one.
+      const deadline = Date.now() + 30_000;
+      let left = ids.length;
+      while (left > ids.length - 200 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        left = count(watch, 'SELECT COUNT(*) AS n FROM events');
+      }
+      proc.child.kill('SIGKILL');
+      await proc.exited;
+    } finally {
+      watch.close();
+    }
+    store = openSqliteStore(file);
+    const db = store.db;
+    const left = count(db, 'SELECT COUNT(*) AS n FROM events');
+    expect(left).toBeGreaterThan(0);
+    expect(left).toBeLessThan(ids.length);
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(db.pragma('foreign_key_check')).toEqual([]);
+    // Every event left has its three outbox rows and three audit records; no row of a removed one is left.
+    expect(count(db, 'SELECT COUNT(*) AS n FROM outbox')).toBe(left * 3);
+    expect(count(db, 'SELECT COUNT(*) AS n FROM send_attempts')).toBe(left * 3);
+    expect(count(db, 'SELECT COUNT(*) AS n FROM outbox o WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = o.event_id)')).toBe(0);
+    expect(count(db, 'SELECT COUNT(*) AS n FROM send_attempts a WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = a.event_id)')).toBe(0);
+    expect(count(db, "SELECT COUNT(*) AS n FROM events e WHERE (SELECT COUNT(*) FROM outbox o WHERE o.event_id = e.id) <> 3")).toBe(0);
+    // A second run finishes the job.
+    await store.close();
+    const again = startProc('prune-again', ['db', 'prune'], env);
+    await again.exited;
+    expect(again.child.exitCode).toBe(0);
+    store = openSqliteStore(file);
+    expect(count(store.db, 'SELECT COUNT(*) AS n FROM events')).toBe(0);
+    expect(count(store.db, 'SELECT COUNT(*) AS n FROM send_attempts')).toBe(0);
+  }, 60_000);
+});
