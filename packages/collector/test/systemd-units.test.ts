@@ -1,19 +1,16 @@
 /**
  * The systemd units in `examples/systemd/`: each runs the command it says with
- * the hardening options, and all pass `systemd-analyze verify` where that tool
- * is installed (the verify test is reported as skipped elsewhere, never as passed).
+ * the hardening options. `systemd-analyze verify` is not part of `npm test` (a
+ * machine with Node alone has no systemd): `npm run verify:systemd -w
+ * @pruuv/collector` runs it, and fails where the tool is missing.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const DIR = fileURLToPath(new URL('../../../examples/systemd/', import.meta.url));
-const BIN = fileURLToPath(new URL('../bin/pruuv.js', import.meta.url));
 const UNITS = readdirSync(DIR).filter((f) => f.endsWith('.service') || f.endsWith('.timer'));
-const HAS_SYSTEMD_ANALYZE = spawnSync('systemd-analyze', ['--version'], { stdio: 'ignore' }).status === 0;
 
 /** `Key=value` lines of a unit file, by key (repeated keys keep every value). */
 function directives(file: string): Map<string, string[]> {
@@ -72,17 +69,4 @@ describe('examples/systemd', () => {
     expect(directives('pruuv-backup.timer').get('Persistent')).toEqual(['true']);
   });
 
-  // Where systemd-analyze is missing, this is reported as skipped: the units were not verified there.
-  it.skipIf(!HAS_SYSTEMD_ANALYZE)('every unit passes systemd-analyze verify (skipped where systemd-analyze is not installed)', () => {
-    // verify checks that ExecStart's program exists: point it at this checkout's bin.
-    const dir = mkdtempSync(join(tmpdir(), 'pruuv-units-'));
-    try {
-      for (const unit of UNITS) writeFileSync(join(dir, unit), readFileSync(join(DIR, unit), 'utf8').replaceAll('/usr/bin/pruuv', BIN));
-      const result = spawnSync('systemd-analyze', ['verify', ...UNITS.map((u) => join(dir, u))], { encoding: 'utf8' });
-      expect(result.stderr + result.stdout).toBe('');
-      expect(result.status).toBe(0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
 });
