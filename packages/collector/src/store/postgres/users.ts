@@ -1,36 +1,9 @@
 /** PostgreSQL storage of dashboard accounts, their sessions and failed sign-ins. */
 import { randomUUID } from 'node:crypto';
 import { InvalidInputError } from '../../errors.js';
-import type { LoginFailureStore, Session, SessionStore, User, UserRecord, UserRole, UserStore } from '../types.js';
+import type { LoginFailureStore, Session, SessionStore, UserStore } from '../types.js';
+import { publicUser, userRecordOf, type UserRow } from '../user-row.js';
 import type { StorePool } from './pool.js';
-
-interface UserRow {
-  id: string;
-  email: string;
-  role: UserRole;
-  client_id: string | null;
-  password_hash: string;
-  password_changed_at: Date;
-  created_at: Date;
-}
-
-function toRecord(row: UserRow): UserRecord {
-  const user: UserRecord = {
-    id: row.id,
-    email: row.email,
-    role: row.role,
-    password_hash: row.password_hash,
-    password_changed_at: row.password_changed_at.toISOString(),
-    created_at: row.created_at.toISOString(),
-  };
-  if (row.client_id !== null) user.client_id = row.client_id;
-  return user;
-}
-
-function publicUser(record: UserRecord): User {
-  const { password_hash: _hash, ...user } = record;
-  return user;
-}
 
 /** Creates the users part of the store. */
 export function createUsers(db: StorePool): UserStore {
@@ -43,7 +16,7 @@ export function createUsers(db: StorePool): UserStore {
            VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING *`,
           [id, input.email, input.role, input.client_id ?? null, input.password_hash, at],
         );
-        return publicUser(toRecord(rows[0]!));
+        return publicUser(userRecordOf(rows[0]!));
       } catch (error) {
         const code = (error as { code?: unknown }).code;
         if (code === '23505') throw new InvalidInputError(`A user with the email ${input.email} already exists`);
@@ -53,15 +26,15 @@ export function createUsers(db: StorePool): UserStore {
     },
     async get(id) {
       const { rows } = await db.query<UserRow>('SELECT * FROM users WHERE id = $1', [id]);
-      return rows[0] && toRecord(rows[0]);
+      return rows[0] && userRecordOf(rows[0]);
     },
     async byEmail(email) {
       const { rows } = await db.query<UserRow>('SELECT * FROM users WHERE email = $1', [email]);
-      return rows[0] && toRecord(rows[0]);
+      return rows[0] && userRecordOf(rows[0]);
     },
     async list() {
       const { rows } = await db.query<UserRow>('SELECT * FROM users ORDER BY email');
-      return rows.map((row) => publicUser(toRecord(row)));
+      return rows.map((row) => publicUser(userRecordOf(row)));
     },
     async count() {
       const { rows } = await db.query<{ n: string }>('SELECT COUNT(*) AS n FROM users');
@@ -121,7 +94,7 @@ export function createSessions(db: StorePool): SessionStore {
         last_seen_at: iso(row.s.last_seen_at),
         expires_at: iso(row.s.expires_at),
       };
-      const user = toRecord({ ...row.u, password_changed_at: new Date(String(row.u.password_changed_at)), created_at: new Date(String(row.u.created_at)) });
+      const user = userRecordOf({ ...row.u, password_changed_at: new Date(String(row.u.password_changed_at)), created_at: new Date(String(row.u.created_at)) });
       return { session, user };
     },
     async touch(idHash, at) {

@@ -1,37 +1,9 @@
 /** SQLite storage of dashboard accounts, their sessions and failed sign-ins. */
 import { randomUUID } from 'node:crypto';
 import { InvalidInputError } from '../../errors.js';
-import type { LoginFailureStore, Session, SessionStore, User, UserRecord, UserRole, UserStore } from '../types.js';
+import type { LoginFailureStore, Session, SessionStore, UserStore } from '../types.js';
+import { publicUser, userRecordOf, type UserRow } from '../user-row.js';
 import type { Db } from './db.js';
-
-interface UserRow {
-  id: string;
-  email: string;
-  role: UserRole;
-  client_id: string | null;
-  password_hash: string;
-  password_changed_at: string;
-  created_at: string;
-}
-
-function toRecord(row: UserRow): UserRecord {
-  const user: UserRecord = {
-    id: row.id,
-    email: row.email,
-    role: row.role,
-    password_hash: row.password_hash,
-    password_changed_at: row.password_changed_at,
-    created_at: row.created_at,
-  };
-  if (row.client_id !== null) user.client_id = row.client_id;
-  return user;
-}
-
-/** The account without its hash. */
-export function publicUser(record: UserRecord): User {
-  const { password_hash: _hash, ...user } = record;
-  return user;
-}
 
 /** Creates the users part of the store. */
 export function createUsers(db: Db): UserStore {
@@ -63,18 +35,18 @@ export function createUsers(db: Db): UserStore {
         if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw new InvalidInputError(`Unknown client ${String(input.client_id)}`);
         throw error;
       }
-      return publicUser(toRecord(byId.get(id)!));
+      return publicUser(userRecordOf(byId.get(id)!));
     },
     async get(id) {
       const row = byId.get(id);
-      return row && toRecord(row);
+      return row && userRecordOf(row);
     },
     async byEmail(email) {
       const row = byEmail.get(email);
-      return row && toRecord(row);
+      return row && userRecordOf(row);
     },
     async list() {
-      return all.all().map((row) => publicUser(toRecord(row)));
+      return all.all().map((row) => publicUser(userRecordOf(row)));
     },
     async count() {
       return count.get()!;
@@ -114,7 +86,7 @@ export function createSessions(db: Db): SessionStore {
       const row = get.get(idHash);
       if (row === undefined) return undefined;
       const session: Session = { id_hash: row.id_hash, user_id: row.user_id, created_at: row.created_at, last_seen_at: row.last_seen_at, expires_at: row.expires_at };
-      const user = toRecord({
+      const user = userRecordOf({
         id: row.u_id,
         email: row.u_email,
         role: row.u_role,
