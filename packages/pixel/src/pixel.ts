@@ -119,7 +119,7 @@ export function createPixel(deps: PixelDeps = {}): Pixel {
       const host = location.hostname;
       const domain = opts.cookieDomain ?? parse(cookie(PRUUV))?.d ?? findDomain(host, deps.probe || probeCookie);
       idx = subdomainIndex(domain || host);
-      Object.assign(attrs, { domain, expires: opts.cookieDays ?? 90, sameSite: 'Lax', secure: location.protocol == 'https:' });
+      Object.assign(attrs, { domain, expires: opts.cookieDays ?? 90, secure: location.protocol == 'https:' });
     }
     const c = get(FBC);
     const t = cookie('_ttp');

@@ -1,22 +1,30 @@
 /**
- * First-party storage: cookies through js-cookie, mirrored to localStorage, so a
- * value survives as long as either does (Safari's ITP and "clear cookies" buttons
- * rarely wipe both at once). Every access is fail-soft (`attempt`).
+ * First-party storage: cookies, mirrored to localStorage, so a value survives as long
+ * as either does (Safari's ITP and "clear cookies" buttons rarely wipe both at once).
+ * Every access is fail-soft (`attempt`).
  *
  * Reads are what cost a page (bench/pixel-load, Chromium 147): the first
  * `document.cookie` read of a page, and the first one after any write, wait for the
  * browser process (0.3-0.4 ms, about 1 ms on a 4× slower CPU), while a write is
  * queued (0.01 ms); the first `localStorage` access of a page loads the whole area
- * (0.3 ms, 2 ms at 4×), later ones are in memory. js-cookie's `get(name)` reads and
- * parses the whole cookie string again for every name. So a {@link Store} reads every
- * cookie at once, keeps what it read, writes a cookie only when its value differs,
- * reads each localStorage key at most once per page, and writes it only when it differs.
+ * (0.3 ms, 2 ms at 4×), later ones are in memory. So a {@link Store} reads every
+ * cookie at once with one `document.cookie` read, keeps what it read, writes a cookie
+ * only when its value differs, reads each localStorage key at most once per page, and
+ * writes it only when it differs. The cookie code is the pixel's own (a parse and a
+ * serialiser, RFC 6265): js-cookie read `document.cookie` twice per `get()` and cost
+ * 524 B of the script tag.
  */
-import Cookies from 'js-cookie';
 import { attempt } from './attempt.js';
 
-/** Cookie attributes every Pruuv cookie is written with (`domain`, `expires` in days, `sameSite`, `secure`). */
-export type CookieAttrs = Cookies.CookieAttributes;
+/**
+ * Cookie attributes every Pruuv cookie is written with: `domain` (`''` or absent: a
+ * host-only cookie), `expires` in days, `secure`. The path is always `/` and SameSite `Lax`.
+ */
+export interface CookieAttrs {
+  domain?: string;
+  expires?: number;
+  secure?: boolean;
+}
 
 /** A stored value: `null` or `undefined` when absent or unreadable. */
 export type Stored = string | null | undefined;
@@ -33,7 +41,7 @@ export const lsSet = (key: string, value?: Stored): void =>
  * them. A tuple, like `Transport`, so that the script-tag build mangles every name.
  */
 export type Store = readonly [
-  /** Reads every cookie: one `Cookies.get()` (js-cookie reads `document.cookie` twice, the second time from the browser's cache). */
+  /** Reads every cookie: one `document.cookie` read ({@link readCookies}). */
   read: () => void,
   /** A cookie's value as last read or written; used alone for what Pruuv only reads (`_ttp`, `_gcl_aw`, `_gcl_gb`). */
   cookie: (name: string) => Stored,
@@ -61,11 +69,11 @@ export const createStore = (a: CookieAttrs): Store => {
     const c = value == null || encodeURIComponent(value).length > 3500 ? undefined : value;
     // `!=`: null and undefined both mean "absent". A refused or throwing write is known
     // as done until the next read, which is what decides.
-    if (jar[key] != c) attempt(() => (c == null ? Cookies.remove(key, a) : Cookies.set(key, c, a))), (jar[key] = c);
+    if (jar[key] != c) attempt(() => writeCookie(key, c, a)), (jar[key] = c);
     if (lsGet(key) != value) lsSet(key, value);
   };
   return [
-    () => void (jar = attempt(() => Cookies.get()) || {}),
+    () => void (jar = attempt(readCookies) || {}),
     (name) => jar[name],
     (key) => {
       const v = jar[key] ?? lsGet(key);
@@ -77,18 +85,46 @@ export const createStore = (a: CookieAttrs): Store => {
   ];
 };
 
-/** Removes cookie `name` from `domain` (`''`: the host-only cookie), path `/`; may throw where cookies are blocked. */
-export const removeCookie = (name: string, domain: string): void => Cookies.remove(name, { domain });
+/**
+ * Every cookie of the page from one `document.cookie` read, values URI-decoded (a value
+ * that does not decode is left out). When a name repeats (one cookie on two domains or
+ * paths), the last one listed wins: of two on the same path, the one created later.
+ */
+export const readCookies = (): Record<string, Stored> => {
+  const jar: Record<string, Stored> = {};
+  for (const c of document.cookie.split('; ')) {
+    const i = c.indexOf('=');
+    attempt(() => (jar[c.slice(0, i)] = decodeURIComponent(c.slice(i + 1))));
+  }
+  return jar;
+};
 
 /**
- * The real cookie-domain probe for `findDomain`: writes a test cookie on `domain`, reads
- * it back and removes it. Its value is the domain itself: a refused write leaves at most
- * the value of a probe on another domain, which cannot match. A refused one is not
- * removed: there is nothing to remove, and each write costs the page.
+ * Writes cookie `name` with `value` URI-encoded, path `/`, `SameSite=Lax`, and `a`'s
+ * domain, lifetime and `Secure`; without `value`, removes it (a negative `Max-Age`, RFC
+ * 6265 §5.2.2). May throw where cookies are blocked.
+ */
+export const writeCookie = (name: string, value: Stored, a: CookieAttrs): void => {
+  document.cookie = `${name}=${encodeURIComponent(value ?? '')}; path=/; max-age=${value == null ? -1 : 864e2 * (a.expires as number)}${
+    a.domain ? '; domain=' + a.domain : ''
+  }; samesite=lax${a.secure ? '; secure' : ''}`;
+};
+
+/** Removes cookie `name` from `domain` (`''`: the host-only cookie), path `/`; may throw where cookies are blocked. */
+export const removeCookie = (name: string, domain: string): void => writeCookie(name, null, { domain });
+
+/**
+ * The real cookie-domain probe for `findDomain`: writes a test cookie on `domain` for a
+ * day, reads it back and removes it. Its value is the domain itself: a refused write
+ * leaves at most the value of a probe on another domain, which cannot match. A refused
+ * one is not removed: there is nothing to remove, and each write costs the page.
  */
 export const probeCookie = (domain: string): boolean =>
   !!attempt(() => {
-    const a = { domain };
-    Cookies.set('_pruuv_t', domain, a);
-    return Cookies.get('_pruuv_t') == domain && (Cookies.remove('_pruuv_t', a), 1);
+    const a = { domain, expires: 1 };
+    writeCookie(PROBE, domain, a);
+    return readCookies()[PROBE] == domain && (writeCookie(PROBE, null, a), 1);
   });
+
+/** The probe cookie's name. */
+const PROBE = '_pruuv_t';

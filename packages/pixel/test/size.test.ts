@@ -8,16 +8,13 @@ import { describe, expect, it } from 'vitest';
  * Size budget of the script-tag build, gzipped at zlib level 9 (what CDNs serve).
  *
  * The target is 3,000 B, below the ~3,500 B of peers that keep the full click-ID set.
- * It is NOT met: with js-cookie (544 B) and every feature the pixel must have, the
- * build measured 3,909 B, and a one-file rewrite of the same features reached only
- * ~3,850 B (README "Size" lists what each part costs). Since issue 19's page-cost work
- * it measured 3,941 B; issue 13's six capture rules (+131 B) were paid for by 131 B saved
- * elsewhere (README "Size", issue 13 table), so it measures 3,941 B again. Until the
- * feature set or the js-cookie requirement changes, this budget holds, so that growth
- * fails the build; lower it with every byte saved, never raise it silently.
+ * It is NOT met: with every feature the pixel must have, the build measured 3,941 B with
+ * js-cookie and 3,541 B with the pixel's own cookie code in its place (README "Size" lists
+ * what each part costs and what each change cost). This budget holds so that growth fails
+ * the build; lower it with every byte saved, never raise it silently.
  */
 const TARGET = 3000;
-const BUDGET = 3950;
+const BUDGET = 3550;
 // node:path, not `new URL(…, import.meta.url)`: under happy-dom `URL` is the DOM's.
 const file = join(dirname(fileURLToPath(import.meta.url)), '../dist/pruuv.min.js');
 

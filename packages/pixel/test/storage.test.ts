@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createStore, lsGet, lsSet, type CookieAttrs, type Store } from '../src/storage.js';
 import { blockCookies, blockLocalStorage, cookieJar, isolatePixels } from './helpers.js';
 
-const attrs: CookieAttrs = { domain: 'example.com', expires: 90, sameSite: 'Lax', secure: true };
+const attrs: CookieAttrs = { domain: 'example.com', expires: 90, secure: true };
 
 describe('storage', () => {
   isolatePixels('https://www.example.com/');
@@ -21,21 +21,43 @@ describe('storage', () => {
     expect(localStorage.getItem('_pruuv_vid')).toBe('v1');
   });
 
-  it('writes Domain, a 90-day expiry, SameSite=Lax and Secure', () => {
+  it('writes Domain, a 90-day Max-Age, SameSite=Lax and Secure', () => {
     let owner: object = document;
     while (!Object.getOwnPropertyDescriptor(owner, 'cookie')) owner = Object.getPrototypeOf(owner) as object;
     const set = vi.spyOn(owner as Document, 'cookie', 'set');
-    const before = Date.now();
     put('_fbp', 'fb.1.1.2');
-    const written = set.mock.calls[0]?.[0] as string;
-    expect(written).toMatch(/^_fbp=fb\.1\.1\.2; /);
-    expect(written).toContain('; domain=example.com');
-    expect(written).toContain('; sameSite=Lax');
-    expect(written).toContain('; secure');
-    expect(written).toContain('; path=/');
-    const expires = Date.parse(/expires=([^;]+)/.exec(written)?.[1] ?? '');
-    expect(expires - before).toBeGreaterThan(90 * 864e5 - 60_000);
-    expect(expires - before).toBeLessThan(90 * 864e5 + 60_000);
+    put('_pruuv', '{"a":"b c;d"}');
+    put('_fbp');
+    expect(set.mock.calls.map((c) => c[0])).toEqual([
+      '_fbp=fb.1.1.2; path=/; max-age=7776000; domain=example.com; samesite=lax; secure',
+      // URI-encoded, so `;`, spaces and quotes cannot end or break the cookie.
+      '_pruuv=%7B%22a%22%3A%22b%20c%3Bd%22%7D; path=/; max-age=7776000; domain=example.com; samesite=lax; secure',
+      '_fbp=; path=/; max-age=-1; domain=example.com; samesite=lax; secure',
+    ]);
+    expect(cookieJar()._pruuv).toBe('{"a":"b c;d"}');
+  });
+
+  it('writes a host-only cookie without a Domain attribute', () => {
+    let owner: object = document;
+    while (!Object.getOwnPropertyDescriptor(owner, 'cookie')) owner = Object.getPrototypeOf(owner) as object;
+    const set = vi.spyOn(owner as Document, 'cookie', 'set');
+    [, , , put] = createStore({ domain: '', expires: 1 });
+    put('_pruuv_vid', 'v1');
+    expect(set.mock.calls[0]?.[0]).toBe('_pruuv_vid=v1; path=/; max-age=86400; samesite=lax');
+  });
+
+  it('reads every cookie in one document.cookie read, decoding values and skipping undecodable ones', () => {
+    document.cookie = '_fbc=fb.1.2.A; path=/';
+    document.cookie = '_pruuv=%7B%22x%22%3A1%7D; path=/';
+    document.cookie = 'bad=%E0%A4%A; path=/';
+    let owner: object = document;
+    while (!Object.getOwnPropertyDescriptor(owner, 'cookie')) owner = Object.getPrototypeOf(owner) as object;
+    const get = vi.spyOn(owner as Document, 'cookie', 'get');
+    read();
+    expect(get).toHaveBeenCalledTimes(1);
+    expect([cookie('_fbc'), cookie('_pruuv'), cookie('bad')]).toEqual(['fb.1.2.A', '{"x":1}', undefined]);
+    // The test helpers' own parse would throw on it.
+    document.cookie = 'bad=; path=/; max-age=-1';
   });
 
   it('removes both copies without a value', () => {
