@@ -9,12 +9,14 @@ import { describe, expect, it } from 'vitest';
  *
  * The target is 3,000 B, below the ~3,500 B of peers that keep the full click-ID set.
  * It is NOT met: with every feature the pixel must have, the build measured 3,941 B with
- * js-cookie and 3,541 B with the pixel's own cookie code in its place (README "Size" lists
- * what each part costs and what each change cost). This budget holds so that growth fails
- * the build; lower it with every byte saved, never raise it silently.
+ * js-cookie and 3,541 B with the pixel's own cookie code in its place; one localStorage
+ * record for the mirror (one read and one write per load instead of up to 16 and 4)
+ * took 96 B of that back: 3,637 B (README "Size" lists what each part costs and what each
+ * change cost). This budget holds so that growth fails the build; lower it with every
+ * byte saved, never raise it silently.
  */
 const TARGET = 3000;
-const BUDGET = 3550;
+const BUDGET = 3640;
 // node:path, not `new URL(…, import.meta.url)`: under happy-dom `URL` is the DOM's.
 const file = join(dirname(fileURLToPath(import.meta.url)), '../dist/pruuv.min.js');
 
