@@ -1,4 +1,4 @@
-// Bundles the app and @pruuv/pixel (with its js-cookie dependency) into one
+// Bundles the app and @pruuv/pixel into one
 // browser script, dist/app.js.
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import typescript from '@rollup/plugin-typescript';

@@ -15,7 +15,18 @@
  *   { email, phone })` from the script's `onload`;
  * - plausible: Plausible's tracker as an async script from the same host
  *   (its ES module with the `export` turned into a global), `init()` then
- *   `track('lead', { props })` from its `onload` (it also sends its pageview).
+ *   `track('lead', { props })` from its `onload` (it also sends its pageview);
+ * - floor: an async script of the same host that does only what any pixel that
+ *   stores something and sends one beacon must: one `document.cookie` read, one
+ *   `localStorage` read and one keepalive `fetch` (what the I/O alone costs);
+ * - io: an async script that makes exactly the browser calls the pixel makes on
+ *   this first visit, with values of the same size, and nothing else: the probe
+ *   (two levels, two reads, one removal), four cookie writes, the localStorage
+ *   mirror (one read, one write) and outbox (one read, one removal), two random
+ *   fills, four SHA-256 digests, the event's cookie read and one `fetch`. What is
+ *   left of the pixel's time over `io` is its own JavaScript (parse included);
+ * - with `--compare <file>`, pruuv-before: another build of the pixel (an older
+ *   `dist/pruuv.min.js`), loaded like pruuv, to measure a change in one run.
  * A round loads the three once each, in an order rotated every round, so that
  * noise from the shared machine hits all three alike; the "extra" time of a
  * script is its load minus the blank load of the same round, and the ratio to
@@ -57,12 +68,15 @@ const COLLECT = 'collect.shop.example.co.uk';
 const HOSTS = [SHOP, COLLECT];
 const LANDING = '/landing?fbclid=IwAR2bench_Fbclid-123&gclid=Cj0KCQbenchGclid&ttclid=E.C.P.benchTtclid&utm_source=facebook&utm_medium=paid&utm_campaign=spring';
 
-type Variant = 'blank' | 'pruuv' | 'plausible';
-const VARIANTS: Variant[] = ['blank', 'pruuv', 'plausible'];
+type Variant = 'blank' | 'pruuv' | 'plausible' | 'floor' | 'io' | 'pruuv-before';
 /** Beacons each variant sends on one load: Pruuv its lead, Plausible its pageview and its lead. */
-const BEACONS: Record<Variant, number> = { blank: 0, pruuv: 1, plausible: 2 };
+const BEACONS: Record<Variant, number> = { blank: 0, pruuv: 1, plausible: 2, floor: 1, io: 1, 'pruuv-before': 1 };
 
 const args = process.argv.slice(2);
+const compareAt = args.indexOf('--compare');
+/** An older build to load beside the current one (`--compare <file>`). */
+const BEFORE = compareAt < 0 ? undefined : resolve(args[compareAt + 1] ?? '');
+const VARIANTS: Variant[] = ['blank', 'pruuv', 'plausible', 'floor', 'io', ...(BEFORE ? (['pruuv-before'] as const) : [])];
 const arg = (name: string, fallback: number): number => {
   const i = args.indexOf(`--${name}`);
   const v = i < 0 ? fallback : Number(args[i + 1]);
@@ -75,11 +89,15 @@ const RATES = [1, 4];
 /** The page of one variant. The harness script is the same in all three. */
 function page(variant: Variant, port: number): string {
   const collect = `https://${COLLECT}:${port}`;
+  const pruuv = (src: string) =>
+    `<script async src="${collect}/${src}" data-site="site_bench" ` +
+    `onload="Pruuv.track('lead', { email: ' Jane.Doe@Example.com ', phone: '+44 7700 900123' }).then(done)"></script>`;
   const scripts: Record<Variant, string> = {
     blank: `<script>addEventListener('load', function () { done(); });</script>`,
-    pruuv:
-      `<script async src="${collect}/s.js" data-site="site_bench" ` +
-      `onload="Pruuv.track('lead', { email: ' Jane.Doe@Example.com ', phone: '+44 7700 900123' }).then(done)"></script>`,
+    pruuv: pruuv('s.js'),
+    'pruuv-before': pruuv('s-before.js'),
+    floor: `<script async src="${collect}/floor.js"></script>`,
+    io: `<script async src="${collect}/io.js"></script>`,
     plausible:
       `<script async src="${collect}/plausible.js" ` +
       `onload="plausibleTracker.init({ domain: 'shop.example.co.uk', endpoint: '${collect}/api/event' }); ` +
@@ -109,6 +127,33 @@ ${scripts[variant]}
 </html>`;
 }
 
+/**
+ * The `io` variant: the pixel's browser calls on the bench's first visit (counted by
+ * `test/browser/load-cost.test.ts`), in its order, with values of its sizes, and no logic.
+ */
+const IO_SCRIPT = `(function () {
+  var a = '; path=/; max-age=7776000; domain=example.co.uk; samesite=lax; secure';
+  var t = function (d, v) { document.cookie = '_pruuv_t=' + v + '; path=/; max-age=' + (v ? 86400 : -1) + '; domain=' + d + '; samesite=lax'; };
+  var uuid = function () { return Array.from(crypto.getRandomValues(new Uint8Array(36))).join('').slice(0, 36); };
+  var m = localStorage.getItem('_pruuv_mirror');
+  t('co.uk', 'co.uk'); document.cookie;
+  t('example.co.uk', 'example.co.uk'); document.cookie; t('example.co.uk', '');
+  var vid = uuid(), now = Date.now();
+  var fbp = 'fb.2.' + now + '.' + ((Math.random() * 2147483648) | 0), fbc = 'fb.2.' + now + '.IwAR2bench_Fbclid-123';
+  var state = JSON.stringify({ clicks: { fbclid: { value: 'IwAR2bench_Fbclid-123', ts: new Date(now).toISOString() }, gclid: { value: 'Cj0KCQbenchGclid', ts: new Date(now).toISOString() }, ttclid: { value: 'E.C.P.benchTtclid', ts: new Date(now).toISOString() } }, first_touch: { params: { utm_source: 'facebook' }, url: location.href, ts: new Date(now).toISOString() }, fbp: fbp, fbc: fbc, d: 'example.co.uk' });
+  document.cookie = '_pruuv_vid=' + vid + a; document.cookie = '_fbp=' + fbp + a; document.cookie = '_fbc=' + fbc + a;
+  document.cookie = '_pruuv=' + encodeURIComponent(state) + a;
+  localStorage.getItem('_pruuv_outbox'); localStorage.removeItem('_pruuv_outbox');
+  localStorage.setItem('_pruuv_mirror', JSON.stringify({ _fbc: fbc, _pruuv: state, _fbp: fbp, _pruuv_vid: vid }) + (m || ''));
+  var h = function (v) { return crypto.subtle.digest('SHA-256', new TextEncoder().encode(v)); };
+  var id = uuid();
+  h('jane.doe@example.com').then(function () { return h('+447700900123'); }).then(function () { return h('447700900123'); }).then(function () { return h('janedoe@example.com'); }).then(function () {
+    document.cookie;
+    fetch('ENDPOINT', { method: 'POST', body: JSON.stringify({ event_id: id, state: state }), keepalive: true, credentials: 'include' });
+    done();
+  });
+})();`;
+
 interface Server {
   port: number;
   beacons: number;
@@ -117,6 +162,7 @@ interface Server {
 
 async function startServer(): Promise<Server> {
   const pixel = readFileSync(PIXEL, 'utf8');
+  const before = BEFORE ? readFileSync(BEFORE, 'utf8') : '';
   // The npm module as a classic script: its exports become one global.
   const plausible = readFileSync(PLAUSIBLE, 'utf8').replace(
     /export\s*\{[^}]*\}\s*;?\s*$/,
@@ -145,6 +191,16 @@ async function startServer(): Promise<Server> {
       return;
     }
     if (url.pathname === '/s.js') return send(res, 'text/javascript', pixel);
+    if (url.pathname === '/s-before.js' && BEFORE) return send(res, 'text/javascript', before);
+    // The floor: the I/O of a pixel that stores something and sends one beacon, and nothing else.
+    if (url.pathname === '/io.js') return send(res, 'text/javascript', IO_SCRIPT.replace('ENDPOINT', `https://${COLLECT}:${state.port}/e`));
+    if (url.pathname === '/floor.js')
+      return send(
+        res,
+        'text/javascript',
+        `document.cookie; try { localStorage.getItem('_floor'); } catch (e) {}\n` +
+          `fetch('https://${COLLECT}:${state.port}/e', { method: 'POST', body: '{"v":1}', keepalive: true, credentials: 'include' }); done();`,
+      );
     if (url.pathname === '/plausible.js') return send(res, 'text/javascript', plausible);
     const variant = url.searchParams.get('variant') as Variant | null;
     if (url.pathname === '/landing' && variant && VARIANTS.includes(variant)) return send(res, 'text/html; charset=utf-8', page(variant, state.port));
@@ -248,7 +304,7 @@ async function main(): Promise<void> {
 
     const results: Record<number, Record<Variant, Load[]>> = {};
     for (const rate of RATES) {
-      const r = (results[rate] = { blank: [], pruuv: [], plausible: [] } as Record<Variant, Load[]>);
+      const r = (results[rate] = Object.fromEntries(VARIANTS.map((v) => [v, []])) as unknown as Record<Variant, Load[]>);
       for (let round = 0; round < ROUNDS; round++) {
         const order = VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length] as Variant);
         for (const v of order) r[v].push(await timedLoad(browser, server, v, rate));
@@ -272,20 +328,28 @@ async function main(): Promise<void> {
             `${ms(median(r[v].map((l) => l.done)))} ms | ${withLong}/${r[v].length}${withLong ? `, longest ${ms(longest)} ms` : ''} |`,
         );
       }
-      const ratio = (k: 'script' | 'task') => extra('pruuv', k) / extra('plausible', k);
-      const doneRatio = median(r.pruuv.map((l) => l.done)) / median(r.plausible.map((l) => l.done));
-      ratios.push(
-        `| ${rate}× | ${ratio('script').toFixed(2)} | ${ratio('task').toFixed(2)} | ${doneRatio.toFixed(2)} |`,
-      );
+      const doneOf = (v: Variant) => median(r[v].map((l) => l.done));
+      const pairs: [Variant, Variant][] = [
+        ['pruuv', 'plausible'],
+        ...(BEFORE ? ([['pruuv-before', 'plausible'], ['pruuv', 'pruuv-before']] as [Variant, Variant][]) : []),
+        ['floor', 'plausible'],
+        ['io', 'plausible'],
+        ['pruuv', 'io'],
+      ];
+      for (const [a, b] of pairs)
+        ratios.push(
+          `| ${rate}× | ${a} ÷ ${b} | ${(extra(a, 'script') / extra(b, 'script')).toFixed(2)} | ` +
+            `${(extra(a, 'task') / extra(b, 'task')).toFixed(2)} | ${(doneOf(a) / doneOf(b)).toFixed(2)} |`,
+        );
     }
     console.log(rows.join('\n'));
-    console.log('\nPruuv ÷ Plausible, same run:\n');
-    console.log(['| CPU | extra script time | extra task time | track() resolved at |', '|---|---|---|---|', ...ratios].join('\n'));
+    console.log('\nRatios, same run:\n');
+    console.log(['| CPU | scripts | extra script time | extra task time | track() resolved at |', '|---|---|---|---|---|', ...ratios].join('\n'));
 
     console.log('\nCalls per load (first visit with the click IDs; return visit without parameters):\n');
     console.log('| script | visit | cookie reads | cookie writes | localStorage get / set / remove | random draws (getRandomValues + randomUUID + Math.random) |');
     console.log('|---|---|---|---|---|---|');
-    for (const v of ['pruuv', 'plausible'] as const) {
+    for (const v of VARIANTS.filter((x) => x !== 'blank')) {
       const visits = await countedLoads(browser, server, v);
       visits.forEach((o, i) => {
         console.log(

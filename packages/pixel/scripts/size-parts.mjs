@@ -4,25 +4,22 @@
 // exactly to the total. An edit that no longer matches the source fails loudly: update it
 // with the code. Run from the repo root: `npm run size:parts -w @pruuv/pixel`.
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { nodeResolve } from '@rollup/plugin-node-resolve';
 import typescript from '@rollup/plugin-typescript';
 import { rollup } from 'rollup';
 import terser from '@rollup/plugin-terser';
 import { terserOptions } from '../../../rollup.config.mjs';
 
 const pkg = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-// The copy lives in a temp dir: resolve js-cookie from this package, as the build does.
-const modules = resolve(dirname(createRequire(join(pkg, 'package.json')).resolve('js-cookie/package.json')), '..');
 
 /** Each part: the source edits that cut it out ([file in src/, text, replacement]). */
 const parts = {
-  'js-cookie (the library; calls kept)': [
-    ['storage.ts', "import Cookies from 'js-cookie';", "import type Cookies from 'js-cookie';\nconst Cookies = { get() {}, set() {}, remove() {} } as unknown as Cookies.CookiesStatic;"],
+  'cookie parse and serialiser': [
+    ['storage.ts', /export const readCookies = [^{]*\{[\s\S]*?\n\};/, 'export const readCookies = (): Record<string, Stored> => ({});'],
+    ['storage.ts', /export const writeCookie = [^{]*\{[\s\S]*?\n\};/, 'export const writeCookie = (..._: unknown[]): void => {};'],
   ],
   'email/phone normalisation and hashing': [
     ['pixel.ts', /const h = await hashIdentity\([^;]*;/, 'const h = {};'],
@@ -41,7 +38,7 @@ const parts = {
     ['pixel.ts', "addEventListener('online', () => allowed() && drain());", ''],
   ],
   'registrable-domain probe (and remembering its answer)': [
-    ['pixel.ts', 'opts.cookieDomain ?? parse(cookie(PRUUV))?.d ?? findDomain(host, deps.probe || probeCookie)', "opts.cookieDomain || ''"],
+    ['pixel.ts', 'opts.cookieDomain ?? parse(mirror(PRUUV))?.d ?? findDomain(host, deps.probe || probe)', "opts.cookieDomain || ''"],
     ['pixel.ts', 'JSON.stringify({ ...st, d: attrs.domain })', 'JSON.stringify(st)'],
   ],
   'consent(false) erase': [['pixel.ts', 'granted === false && erase()', '0']],
@@ -88,9 +85,10 @@ async function build(src) {
   const bundle = await rollup({
     input: join(src, 'global.ts'),
     onwarn: () => undefined,
-    plugins: [nodeResolve({ browser: true, modulePaths: [modules] }), typescript({ tsconfig, declaration: false, noCheck: true })],
+    plugins: [typescript({ tsconfig, declaration: false, noCheck: true })],
   });
-  const { output } = await bundle.generate({ format: 'iife', strict: false, plugins: [terser(terserOptions)] });
+  // The build's banner too (V8's compile hint), so that the total is dist/pruuv.min.js's.
+  const { output } = await bundle.generate({ format: 'iife', strict: false, banner: '//# allFunctionsCalledOnLoad', plugins: [terser(terserOptions)] });
   return gzipSync(output[0].code, { level: 9 }).length;
 }
 

@@ -13,7 +13,7 @@ import { nextFb, validFb } from './meta.js';
 import { hashIdentity } from './normalize.js';
 import { captureParams, validClickId, type Params } from './params.js';
 import { pickProps } from './payload.js';
-import { createStore, lsSet, probeCookie, removeCookie, type CookieAttrs, type Stored } from './storage.js';
+import { createStore, lsSet, removeCookie, type CookieAttrs, type Stored } from './storage.js';
 import { OUTBOX, createTransport, type Transport } from './transport.js';
 import type { Attribution, InitOptions, TrackProps, TrackResult } from './types.js';
 import { uuid } from './uuid.js';
@@ -26,7 +26,7 @@ export interface PixelDeps {
   fetch?: typeof fetch;
   /**
    * Cookie-domain probe (see `findDomain`). Defaults to writing a real test cookie on
-   * each level before the page's one cookie read.
+   * each level and reading it back, the last of these reads being the page's cookie read.
    */
   probe?: (domain: string) => boolean;
 }
@@ -91,7 +91,7 @@ export function createPixel(deps: PixelDeps = {}): Pixel {
   let send: Transport[0];
   let drain: Transport[1];
 
-  const [read, cookie, get, put] = createStore(attrs);
+  const [read, cookie, get, put, mirror, probe] = createStore(attrs);
 
   // Only called after init(): `opts` is set.
   const log = (...a: unknown[]) => opts.debug && console.warn('[pruuv]', ...a);
@@ -109,18 +109,18 @@ export function createPixel(deps: PixelDeps = {}): Pixel {
    *
    * The first time, it also finds the cookie attributes and Meta's subdomainIndex: only
    * after consent or to erase, as the domain probe writes cookies. The domain a probe
-   * found is kept in the state (`d`) and used again while the `_pruuv` cookie written
-   * there reads back; when it does not (a first visit, cookies cleared, a write there
-   * refused, a state over 3,500 B kept in localStorage only), the load probes again.
+   * found is kept in the state (`d`), whose localStorage copy is read before any cookie:
+   * a page that has it does not probe. One that does not (a first visit, storage cleared
+   * or blocked) probes, and the probe's last cookie read is the page's read.
    */
   const open = () => {
-    read();
     if (idx == null) {
       const host = location.hostname;
-      const domain = opts.cookieDomain ?? parse(cookie(PRUUV))?.d ?? findDomain(host, deps.probe || probeCookie);
+      const domain = opts.cookieDomain ?? parse(mirror(PRUUV))?.d ?? findDomain(host, deps.probe || probe);
       idx = subdomainIndex(domain || host);
-      Object.assign(attrs, { domain, expires: opts.cookieDays ?? 90, sameSite: 'Lax', secure: location.protocol == 'https:' });
+      Object.assign(attrs, { domain, expires: opts.cookieDays ?? 90, secure: location.protocol == 'https:' });
     }
+    read();
     const c = get(FBC);
     const t = cookie('_ttp');
     st = parse(get(PRUUV)) || st;
@@ -185,11 +185,11 @@ export function createPixel(deps: PixelDeps = {}): Pixel {
     open();
     for (const k of [FBC, FBP]) {
       const v = st[k.slice(1) as 'fbc' | 'fbp'];
-      // A cookie Pruuv did not write stays; its localStorage copy goes (the store's memory of it
-      // is stale then, which costs at most the mirror of Meta's cookie until the next page).
-      v && v == cookie(k) ? put(k) : lsSet(k);
+      // A cookie Pruuv did not write stays; its localStorage copy goes.
+      put(k, undefined, !(v && v == cookie(k)));
     }
-    [PRUUV, VID, OUTBOX].forEach((k) => put(k));
+    [PRUUV, VID].forEach((k) => put(k));
+    lsSet(OUTBOX);
     queue = [];
     loaded = false;
     fbc = fbp = ttp = st.fbc = st.fbp = undefined;

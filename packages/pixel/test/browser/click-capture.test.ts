@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { Cookie } from 'playwright-core';
 import type { Attribution } from '../../src/types.js';
 import { SHOP, SHOP_APEX, SHOP_COOKIE_DOMAIN } from './chromium.js';
-import { ISO_TIME, UUID_V4, attribution, cookieJar, localStore, parseFb, settle, track, useSuite, type PruuvWindow } from './harness.js';
+import { ISO_TIME, UUID_V4, attribution, cookieJar, localStore, mirrorRecord, parseFb, settle, track, useSuite, type PruuvWindow } from './harness.js';
 
 const suite = useSuite();
 const shop = (path: string): string => suite.server.origin(SHOP) + path;
@@ -61,15 +61,16 @@ describe('landing with click IDs', () => {
     expect(decodeURIComponent(state.value)).toContain('Cj0KCQ-TeSt');
   });
 
-  it('mirrors its cookies in localStorage', async () => {
+  it('mirrors its cookies in one localStorage record', async () => {
     const { context, page } = await suite.open();
     await page.goto(shop(LANDING));
+    await expect.poll(async () => Object.keys(await mirrorRecord(page)).sort()).toEqual([...PIXEL_COOKIES].sort());
     const jar = await cookieJar(context);
-    const store = await localStore(page);
+    const store = await mirrorRecord(page);
 
-    for (const name of PIXEL_COOKIES) expect(Object.keys(store), name).toContain(name);
-    expect(store._fbc).toContain(must(jar._fbc, '_fbc cookie').value);
-    expect(store._pruuv_vid).toContain(must(jar._pruuv_vid, '_pruuv_vid cookie').value);
+    expect(Object.keys(await localStore(page))).toEqual(['_pruuv_mirror']);
+    // The cookie holds the value URI-encoded.
+    for (const name of PIXEL_COOKIES) expect(store[name], name).toBe(decodeURIComponent(must(jar[name], `${name} cookie`).value));
   });
 
   it('records the click ledger and the touch', async () => {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { TrackResult } from '../../src/types.js';
 import { SHOP, SHOP_COOKIE_DOMAIN } from './chromium.js';
-import { attribution, cookieJar, localStore, parseFb, settle, useSuite, type PruuvWindow } from './harness.js';
+import { attribution, cookieJar, localStore, mirrorRecord, parseFb, settle, useSuite, type PruuvWindow } from './harness.js';
 
 const suite = useSuite();
 const PIXEL_COOKIES = ['_fbc', '_fbp', '_pruuv_vid', '_pruuv'];
@@ -53,7 +53,7 @@ describe('consent(true)', () => {
     expect(parseFb(beacon?.body.fbc ?? '').value).toBe('C-1');
     for (const name of PIXEL_COOKIES) expect(jar[name]?.domain, name).toBe(SHOP_COOKIE_DOMAIN);
     expect(jar._fbc?.value).toBe(beacon?.body.fbc);
-    expect(Object.keys(await localStore(page))).toEqual(expect.arrayContaining(PIXEL_COOKIES));
+    expect(Object.keys(await mirrorRecord(page))).toEqual(expect.arrayContaining(PIXEL_COOKIES));
     expect((await attribution(page)).clicks.gclid?.value).toBe('G-1');
   });
 });

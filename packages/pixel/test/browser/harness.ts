@@ -117,6 +117,12 @@ export function localStore(page: Page): Promise<Record<string, string>> {
   });
 }
 
+/** The pixel's localStorage mirror record (`_pruuv_mirror`: mirrored values by cookie name), `{}` when absent. */
+export async function mirrorRecord(page: Page): Promise<Record<string, string>> {
+  const json = (await localStore(page))._pruuv_mirror;
+  return json === undefined ? {} : (JSON.parse(json) as Record<string, string>);
+}
+
 /** Calls `Pruuv.track` in the page and returns its result. */
 export function track(page: Page, stage: string, props?: TrackProps): Promise<TrackResult> {
   return page.evaluate(([s, p]) => (window as unknown as PruuvWindow).Pruuv.track(s, p), [stage, props] as const);
