@@ -223,6 +223,8 @@ export function createOAuthFlow(store: Store, setup: OAuthSetup, ring: KeyRing |
       if ((await store.clients.get(input.clientId)) === undefined) throw new OAuthProblem('state_unknown', `Unknown client '${input.clientId}'.`);
       const existing = await store.connections.get(input.clientId, input.platform);
       const settings: Record<string, unknown> = { ...(existing?.settings ?? {}) };
+      // Abandoned authorizations and grants go here, each Connect: the table stays small without a job.
+      await store.oauth.sweepPending(now());
       const state = newOAuthState();
       const pkce = p.pkce ? pkcePair() : undefined;
       const payload: AuthorizePayload = { settings };
