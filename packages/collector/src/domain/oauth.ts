@@ -141,6 +141,8 @@ export function redirectUriFor(publicUrl: string, platform: Platform): string {
 export interface OAuthFlow {
   /** Whether `platform` has a provider and its app is configured (the Connect button shows). */
   configured(platform: Platform): boolean;
+  /** The origins of the configured platforms' consent pages (`https://accounts.google.com`), for the page's form-action. */
+  consentOrigins(): string[];
   /** Stores a pending authorization and returns the URL to send the browser to. */
   start(input: { session: FlowSession; clientId: string; platform: Platform; redirectUri: string }): Promise<string>;
   /**
@@ -215,6 +217,15 @@ export function createOAuthFlow(store: Store, setup: OAuthSetup, ring: KeyRing |
   return {
     configured(platform) {
       return oauthProvider(platform) !== undefined && setup.platforms[platform] !== undefined;
+    },
+
+    consentOrigins() {
+      const origins = new Set<string>();
+      for (const [platform, config] of Object.entries(setup.platforms)) {
+        const authorize = config?.urls['authorize'] ?? oauthProvider(platform)?.urls['authorize'];
+        if (authorize !== undefined) origins.add(new URL(authorize).origin);
+      }
+      return [...origins];
     },
 
     async start(input) {
