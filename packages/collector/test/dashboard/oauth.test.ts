@@ -313,6 +313,13 @@ describe('Connect Google: failures', () => {
     expect(connectionRow()).toBeUndefined();
   });
 
+  it('answers 404 for the callback of a platform without OAuth', async () => {
+    const b = await signedIn();
+    const res = await b.get('/oauth/nowhere/callback?state=x&code=y');
+    expect(res.status).toBe(404);
+    expect(pageText(await res.text())).toContain('There is no such platform to connect.');
+  });
+
   it('says the encryption key is missing before sending anyone to Google', async () => {
     await run.close();
     await start({ noKey: true });
