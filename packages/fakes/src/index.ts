@@ -12,6 +12,7 @@ export { validateClickConversion, parseAdsDateTime, ADS_API_VERSIONS } from './g
 export { validateIngestRequest } from './data-manager.js';
 export { validateTikTokEvent, TIKTOK_EVENT_SOURCES } from './tiktok.js';
 export { GOOGLE_SCOPES, ACCESS_TOKEN_TTL_SECONDS } from './google-oauth.js';
+export { DEFAULT_ADS_ACCOUNTS, DEFAULT_ACCESSIBLE } from './google-accounts.js';
 export type {
   FakePlatforms,
   FakePlatformsOptions,
@@ -21,7 +22,10 @@ export type {
   FakeCountedPlatform,
   FakeOutcome,
   FakeKnownClick,
+  FakeGoogleOAuth,
 } from './types.js';
+export type { FakeAdsAccount, FakeConversionAction } from './google-accounts.js';
+export type { GoogleConsentMode } from './google-consent.js';
 export type { MetaProblem, MetaEventCheck } from './meta.js';
 export type { ClickKnowledge } from './google-ads.js';
 export type { AdsError, AdsFieldPathElement, FieldViolation } from './google-rpc.js';
