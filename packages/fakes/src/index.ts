@@ -14,6 +14,7 @@ export { validateTikTokEvent, TIKTOK_EVENT_SOURCES } from './tiktok.js';
 export { GOOGLE_SCOPES, ACCESS_TOKEN_TTL_SECONDS } from './google-oauth.js';
 export { META_SHORT_LIVED_SECONDS, META_LONG_LIVED_SECONDS } from './meta-oauth.js';
 export { TIKTOK_OAUTH_MESSAGES, TIKTOK_MAX_REDIRECT_URIS } from './tiktok-oauth.js';
+export { DEFAULT_ADS_ACCOUNTS, DEFAULT_ACCESSIBLE } from './google-accounts.js';
 export type {
   FakePlatforms,
   FakePlatformsOptions,
@@ -31,7 +32,10 @@ export type {
   FakeTikTokOAuthSeed,
   FakeTikTokPixel,
   FakeTikTokTokenInfo,
+  FakeGoogleOAuth,
 } from './types.js';
+export type { FakeAdsAccount, FakeConversionAction } from './google-accounts.js';
+export type { GoogleConsentMode } from './google-consent.js';
 export type { MetaProblem, MetaEventCheck } from './meta.js';
 export type { ClickKnowledge } from './google-ads.js';
 export type { AdsError, AdsFieldPathElement, FieldViolation } from './google-rpc.js';

@@ -9,6 +9,8 @@ export function sandboxBanner(fakes: Pick<FakePlatforms, 'urls'>): string {
     `  Meta Conversions API   ${urls.meta}`,
     `  Meta login dialog      ${urls.metaOAuth}`,
     `  Google OAuth token     ${urls.oauthToken}`,
+    `  Google OAuth consent   ${urls.googleAuthorize}`,
+    `  Google OAuth revoke    ${urls.googleRevoke}`,
     `  Google Ads API         ${urls.googleAds}`,
     `  Google Data Manager    ${urls.dataManager}`,
     `  TikTok Events API      ${urls.tiktok}`,

@@ -13,6 +13,7 @@ describe('startFakePlatforms', () => {
       expect(urls).toEqual({
         meta: `${base}/meta`, googleAds: `${base}/google-ads`, dataManager: `${base}/datamanager`, oauthToken: `${base}/oauth/token`, tiktok: `${base}/tiktok`,
         metaOAuth: `${base}/facebook`, tiktokOAuth: `${base}/tiktok-portal/portal/auth`,
+        googleAuth: `${base}/google-oauth`, googleAuthorize: `${base}/google-oauth/o/oauth2/v2/auth`, googleRevoke: `${base}/google-oauth/revoke`,
       });
     } finally {
       await fakes.close();
