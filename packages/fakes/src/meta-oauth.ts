@@ -371,6 +371,7 @@ function handleRead(req: FakeHttpRequest, ctx: MetaOAuthContext, rest: string): 
       if (fields.includes('name')) out['name'] = 'Pruuv (fake) system user';
       return { status: 200, body: out };
     }
+    if (fields.includes('client_business_id')) return graphError('(#100) Tried accessing nonexisting field (client_business_id) on node type (User)', 100);
     return { status: 200, body: { id: seed.user.id, ...(fields.includes('name') ? { name: seed.user.name } : {}) } };
   }
   if (rest === 'me/businesses') {
