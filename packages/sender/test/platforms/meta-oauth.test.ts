@@ -169,7 +169,7 @@ describe('the flow against the fake, with a user configuration', () => {
     expect(tokens.expiresAt?.getTime()).toBe(clock.now().getTime() + 5_183_944_000);
     expect(fakes.requests('meta').filter((r) => r.query['grant_type'] === 'fb_exchange_token')).toHaveLength(1);
     const health = metaOAuth.health({ grantedAt: clock.now(), expiresAt: tokens.expiresAt as Date }, userCtx.app);
-    expect(health).toEqual({ accessExpiresAt: tokens.expiresAt, userActionBy: tokens.expiresAt });
+    expect(health).toEqual({ userActionBy: tokens.expiresAt });
   });
 
   it('offers businesses and ad accounts, then the datasets of the one picked', async () => {

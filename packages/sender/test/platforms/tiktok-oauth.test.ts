@@ -77,7 +77,7 @@ describe('reading answers', () => {
     const timed = readTikTokToken(answer({ code: 0, data: { access_token: 't', advertiser_ids: [1], expires_in: 86_400, refresh_token: 'r', refresh_token_expires_in: 31_536_000 } }), now);
     expect(timed.expiresAt?.toISOString()).toBe('2026-11-21T12:00:00.000Z');
     expect(timed.refreshToken).toBe('r');
-    expect(tiktokOAuth.health({ grantedAt: now, expiresAt: timed.expiresAt as Date }, ctx.app)).toEqual({ accessExpiresAt: timed.expiresAt, userActionBy: timed.expiresAt });
+    expect(tiktokOAuth.health({ grantedAt: now, expiresAt: timed.expiresAt as Date }, ctx.app)).toEqual({ userActionBy: timed.expiresAt });
     expect(tiktokOAuth.health({ grantedAt: now }, ctx.app)).toEqual({});
   });
 

@@ -335,7 +335,7 @@ function PlatformSection({ ctx, client, platform, connection, held, stages, now,
             ? `Disconnected: ${name} revoked the access and the token was deleted here.`
             : state.disconnected === 'revoke-failed'
               ? `Disconnected here, but ${name} could not be told: remove Pruuv's access in the ${name} account's settings too.`
-              : 'Disconnected: the connection and its credentials were deleted here.'}
+              : `Disconnected: the connection and its credentials were deleted here.${oauthProvider(platform)?.disconnectHint !== undefined ? ` ${oauthProvider(platform)?.disconnectHint ?? ''}` : ''}`}
         </Notice>
       )}
       <StatusLine connection={connection} held={held} now={now} />

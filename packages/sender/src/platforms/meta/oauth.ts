@@ -300,6 +300,9 @@ export const metaOAuth: OAuthProvider = {
   urls: { authorize: META_DIALOG_URL, meta: META_BASE_URL },
   // Meta's PKCE flow is OIDC-only and "still in testing" (M-OIDC): not used.
   pkce: false,
+  // No API revokes a system-user token (oauth.md §3.3): the client removes the app (M-FLB).
+  disconnectHint:
+    "Meta offers no way for Pruuv to revoke the token: remove the app in the client's Business Settings → Integrations → Connected apps (a user token: Settings & privacy → Security and login → Business Integrations).",
   fills: ['pixel_id', 'access_token'],
 
   authorizeUrl(input, ctx) {
@@ -371,6 +374,7 @@ export const metaOAuth: OAuthProvider = {
 
   health(grant) {
     // A system-user token has no end; a long-lived user token ends in about 60 days and only a new login renews it (M-LL).
-    return grant.expiresAt === undefined ? {} : { accessExpiresAt: grant.expiresAt, userActionBy: grant.expiresAt };
+    // No accessExpiresAt: nothing renews the token by itself, the user does.
+    return grant.expiresAt === undefined ? {} : { userActionBy: grant.expiresAt };
   },
 };

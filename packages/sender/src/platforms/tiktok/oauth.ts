@@ -252,6 +252,6 @@ export const tiktokOAuth: OAuthProvider = {
 
   health(grant) {
     // Advertiser tokens do not expire; an expiry TikTok did send is kept, and only a new authorization renews it.
-    return grant.expiresAt === undefined ? {} : { accessExpiresAt: grant.expiresAt, userActionBy: grant.expiresAt };
+    return grant.expiresAt === undefined ? {} : { userActionBy: grant.expiresAt };
   },
 };
