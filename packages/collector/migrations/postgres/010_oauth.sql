@@ -23,7 +23,7 @@ CREATE TABLE oauth_grants (
 );
 
 CREATE TABLE oauth_refresh_leases (
-  connection_id  text PRIMARY KEY,
+  lease_key      text PRIMARY KEY,
   holder         text NOT NULL,
   until_ms       bigint NOT NULL
 );

@@ -32,10 +32,11 @@ CREATE TABLE oauth_grants (
   scopes              TEXT NOT NULL DEFAULT '[]'
 );
 
--- One refresh of a connection's token at a time across every worker: a lease row taken
--- with an INSERT that fails while another holder's lease runs.
+-- One refresh of a credential at a time across every worker: a lease row, keyed by a hash of
+-- the credential (one grant may serve several connections), taken with an upsert that changes
+-- nothing while another holder's lease runs.
 CREATE TABLE oauth_refresh_leases (
-  connection_id  TEXT PRIMARY KEY,
+  lease_key      TEXT PRIMARY KEY,
   holder         TEXT NOT NULL,
   until_ms       INTEGER NOT NULL
 );

@@ -141,6 +141,8 @@ export function redirectUriFor(publicUrl: string, platform: Platform): string {
 export interface OAuthFlow {
   /** Whether `platform` has a provider and its app is configured (the Connect button shows). */
   configured(platform: Platform): boolean;
+  /** The origins of the configured platforms' consent pages (`https://accounts.google.com`), for the page's form-action. */
+  consentOrigins(): string[];
   /** Stores a pending authorization and returns the URL to send the browser to. */
   start(input: { session: FlowSession; clientId: string; platform: Platform; redirectUri: string }): Promise<string>;
   /**
@@ -217,12 +219,23 @@ export function createOAuthFlow(store: Store, setup: OAuthSetup, ring: KeyRing |
       return oauthProvider(platform) !== undefined && setup.platforms[platform] !== undefined;
     },
 
+    consentOrigins() {
+      const origins = new Set<string>();
+      for (const [platform, config] of Object.entries(setup.platforms)) {
+        const authorize = config?.urls['authorize'] ?? oauthProvider(platform)?.urls['authorize'];
+        if (authorize !== undefined) origins.add(new URL(authorize).origin);
+      }
+      return [...origins];
+    },
+
     async start(input) {
       const { provider: p, ctx } = provider(input.platform);
       const ring = key();
       if ((await store.clients.get(input.clientId)) === undefined) throw new OAuthProblem('state_unknown', `Unknown client '${input.clientId}'.`);
       const existing = await store.connections.get(input.clientId, input.platform);
       const settings: Record<string, unknown> = { ...(existing?.settings ?? {}) };
+      // Abandoned authorizations and grants go here, each Connect: the table stays small without a job.
+      await store.oauth.sweepPending(now());
       const state = newOAuthState();
       const pkce = p.pkce ? pkcePair() : undefined;
       const payload: AuthorizePayload = { settings };

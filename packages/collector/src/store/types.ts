@@ -643,13 +643,16 @@ export interface OAuthStore {
   /** Records a refresh by the send runtime: the new access expiry (and, when the platform gave one, the grant's). */
   refreshed(connectionId: string, at: Date, accessExpiresAt: Date | undefined, refreshExpiresAt?: Date): Promise<void>;
   removeGrant(connectionId: string): Promise<void>;
+  /** Replaces a connection's secrets ciphertext (a refresh token the platform rotated), keeping its status. */
+  replaceSecrets(connectionId: string, secrets: string, at: Date): Promise<void>;
   /**
-   * Takes the refresh lease of a connection for `holder` until `untilMs` (epoch ms), when no
-   * other holder's lease runs at `nowMs`. `true` when taken: then only this holder refreshes.
+   * Takes the refresh lease of a credential (`key`: a hash naming it) for `holder` until `untilMs`
+   * (epoch ms), when no other holder's lease runs at `nowMs`. `true` when taken: then only this
+   * holder refreshes that credential.
    */
-  acquireRefresh(connectionId: string, holder: string, nowMs: number, untilMs: number): Promise<boolean>;
+  acquireRefresh(key: string, holder: string, nowMs: number, untilMs: number): Promise<boolean>;
   /** Gives the lease back (only the holder's). */
-  releaseRefresh(connectionId: string, holder: string): Promise<void>;
+  releaseRefresh(key: string, holder: string): Promise<void>;
 }
 
 /** The last pixel hit of one allowed origin of a client. */

@@ -12,6 +12,7 @@ import { DEFAULT_VERSIONS, parseKeyRing, type KeyRing } from '@pruuv/sender';
 import { FAKE_DEFAULTS, startFakePlatforms, type FakePlatforms } from '@pruuv/fakes';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createConnections } from '../../src/domain/connections.js';
 import { DEFAULT_SEND_CRON } from '../../src/send/send-config.js';
 import { createSender } from '../../src/send/sender.js';
 import type { Client, Stage } from '../../src/store/types.js';
@@ -361,6 +362,87 @@ describe('a grant revoked mid-way', () => {
     const counts = [...fakes.counted('google').values()];
     expect(counts).toEqual([1, 1, 1]);
     expectCleanLogs();
+  });
+});
+
+describe('refresh in the send runtime', () => {
+  it('lets one worker at a time refresh a credential, and records the refresh on the connection', async () => {
+    const b = await signedIn();
+    await connectFully(b);
+    const connection = await run.store.connections.get(client.id, 'google');
+    expect((await run.store.oauth.grant(connection?.id ?? ''))?.refreshed_at).toBeUndefined();
+    // Token requests take 150 ms: two workers refreshing together would overlap.
+    const intervals: Array<[number, number]> = [];
+    const slowTokens = async (input: string, init: RequestInit): Promise<Response> => {
+      if (!input.startsWith(fakes.urls.oauthToken)) return fetch(input, init);
+      const startedAt = performance.now();
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const res = await fetch(input, init);
+      intervals.push([startedAt, performance.now()]);
+      return res;
+    };
+    const worker = (owner: string) =>
+      createSender({
+        store: run.store,
+        config: { keyRing: ring, cron: DEFAULT_SEND_CRON, urls: { ...fakes.urls }, versions: { meta: DEFAULT_VERSIONS.meta, googleAds: DEFAULT_VERSIONS.googleAds } },
+        now: run.clock.now,
+        random: () => 0.5,
+        timeoutMs: 2000,
+        owner,
+        claimLimit: 1,
+        fetch: slowTokens,
+      });
+    const [w1, w2] = await Promise.all([worker('w1'), worker('w2')]);
+    for (const n of [1, 2]) {
+      const event = {
+        id: randomUUID(), client_id: client.id, stage_id: lead.id, stage_key: 'lead', source: 'webhook' as const, reference: `crm-${n}`, consent: 'granted' as const,
+        clicks: { gclid: { value: `Cj0KCQiA-lock-${n}`, ts: new Date(run.clock.now().getTime() - 3_600_000).toISOString() } }, utm: {}, demographics: {},
+      };
+      run.store.events.admitNow(event, run.clock.now());
+    }
+    await Promise.all([w1.runPass({ retriesOnly: false }), w2.runPass({ retriesOnly: false })]);
+    expect(intervals).toHaveLength(2);
+    const [a, c] = [...intervals].sort((x, y) => x[0] - y[0]) as [[number, number], [number, number]];
+    expect(c[0], 'the second refresh started before the first one ended').toBeGreaterThanOrEqual(a[1] - 1);
+    expect([...fakes.counted('google').values()]).toEqual([1, 1]);
+    const grant = await run.store.oauth.grant(connection?.id ?? '');
+    expect(grant?.refreshed_at).toBe(run.clock.now().toISOString());
+    expect((await page(b, `/dashboard/connections?client=${client.id}`)).text).toMatch(/Access token refreshed/);
+    // The leases were given back.
+    expect(run.db.prepare('SELECT COUNT(*) AS n FROM oauth_refresh_leases').get()).toEqual({ n: 0 });
+  });
+});
+
+describe('a rotated refresh token', () => {
+  it('is written back, encrypted, into the connection that holds it', async () => {
+    const b = await signedIn();
+    await connectFully(b);
+    const rotated = `1//0rotated-${randomBytes(16).toString('base64url')}`;
+    // A platform that rotates refresh tokens answers the refresh with a new one.
+    const rotating = async (input: string, init: RequestInit): Promise<Response> => {
+      const res = await fetch(input, init);
+      if (!input.startsWith(fakes.urls.oauthToken) || res.status !== 200) return res;
+      const body = (await res.json()) as Record<string, unknown>;
+      return new Response(JSON.stringify({ ...body, refresh_token: rotated }), { status: 200, headers: { 'content-type': 'application/json' } });
+    };
+    const sender = await createSender({
+      store: run.store,
+      config: { keyRing: ring, cron: DEFAULT_SEND_CRON, urls: { ...fakes.urls }, versions: { meta: DEFAULT_VERSIONS.meta, googleAds: DEFAULT_VERSIONS.googleAds } },
+      now: run.clock.now,
+      random: () => 0.5,
+      timeoutMs: 2000,
+      fetch: rotating,
+    });
+    const event = {
+      id: randomUUID(), client_id: client.id, stage_id: lead.id, stage_key: 'lead', source: 'webhook' as const, reference: 'crm-r', consent: 'granted' as const,
+      clicks: { gclid: { value: 'Cj0KCQiA-rotate-1', ts: new Date(run.clock.now().getTime() - 3_600_000).toISOString() } }, utm: {}, demographics: {},
+    };
+    run.store.events.admitNow(event, run.clock.now());
+    await sender.runPass({ retriesOnly: false });
+    const stored = await createConnections(run.store).load(client.id, 'google', ring);
+    expect((stored?.connection as { refresh_token?: string } | undefined)?.refresh_token).toBe(rotated);
+    expect(String(connectionRow()?.['secrets'])).not.toContain(rotated.slice(0, 16));
+    expect((await run.store.connections.get(client.id, 'google'))?.status).toBe('active');
   });
 });
 

@@ -191,7 +191,10 @@ export interface OAuthProvider {
   readonly platform: string;
   /** The environment variables of the app and of every URL. */
   readonly env: OAuthEnv;
-  /** The real URLs, by key (`authorize`, `token`, `revoke`, the API base). */
+  /**
+   * The real URLs, by key (`authorize`, `token`, `revoke`, the API base). `authorize` is the
+   * consent page the browser is sent to: the collector allows its origin as a form target.
+   */
   readonly urls: Readonly<Record<string, string>>;
   /** Whether the authorization request carries a PKCE S256 challenge. */
   readonly pkce: boolean;

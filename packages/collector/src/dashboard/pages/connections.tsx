@@ -18,7 +18,7 @@ import { OperationError } from '../../domain/operations.js';
 import { EncryptionKeyError } from '../../send/secrets.js';
 import type { Client, OAuthGrantListing, Stage } from '../../store/types.js';
 import { callbackUri } from './oauth.js';
-import { render } from '../http.js';
+import { DASHBOARD_CSP, render } from '../http.js';
 import { pageContext, type DashboardDeps } from '../index.js';
 import { DashboardHttpError, requireWrite, scopeOf, visibleClient, visibleClients } from '../scope.js';
 import { Badge, Csrf, Notice, Page, type PageContext } from '../views/layout.js';
@@ -459,6 +459,10 @@ export function addConnections(router: Router, deps: DashboardDeps): void {
     const req = res.req;
     const oauthButtons: ConnectionsView['oauth'] = {};
     for (const adapter of PLATFORMS) if (deps.oauth.configured(adapter.id)) oauthButtons[adapter.id] = { redirectUri: callbackUri(req, setup, adapter.id) };
+    // A Connect button's form is answered with a redirect to the platform's consent page, and browsers
+    // hold form redirects to form-action: this page allows the consent pages' origins, no other.
+    const consentOrigins = deps.oauth.consentOrigins();
+    if (consentOrigins.length > 0) res.setHeader('Content-Security-Policy', DASHBOARD_CSP.replace("form-action 'self'", `form-action 'self' ${consentOrigins.join(' ')}`));
     const ctx = pageContext(res);
     const scope = scopeOf(ctx.user);
     const clients = await visibleClients(store, scope);

@@ -86,18 +86,21 @@ export function createOAuth(db: StorePool): OAuthStore {
     async removeGrant(connectionId) {
       await db.query('DELETE FROM oauth_grants WHERE connection_id = $1', [connectionId]);
     },
-    async acquireRefresh(connectionId, holder, nowMs, untilMs) {
+    async replaceSecrets(connectionId, secrets, at) {
+      await db.query('UPDATE connections SET secrets = $1, updated_at = $2 WHERE id = $3', [secrets, at, connectionId]);
+    },
+    async acquireRefresh(key, holder, nowMs, untilMs) {
       // Taken when absent, when run out, or already ours; never from a holder whose lease runs.
       const res = await db.query(
-        `INSERT INTO oauth_refresh_leases (connection_id, holder, until_ms) VALUES ($1, $2, $3)
-         ON CONFLICT (connection_id) DO UPDATE SET holder = excluded.holder, until_ms = excluded.until_ms
+        `INSERT INTO oauth_refresh_leases (lease_key, holder, until_ms) VALUES ($1, $2, $3)
+         ON CONFLICT (lease_key) DO UPDATE SET holder = excluded.holder, until_ms = excluded.until_ms
          WHERE oauth_refresh_leases.until_ms <= $4 OR oauth_refresh_leases.holder = excluded.holder`,
-        [connectionId, holder, untilMs, nowMs],
+        [key, holder, untilMs, nowMs],
       );
       return res.rowCount === 1;
     },
-    async releaseRefresh(connectionId, holder) {
-      await db.query('DELETE FROM oauth_refresh_leases WHERE connection_id = $1 AND holder = $2', [connectionId, holder]);
+    async releaseRefresh(key, holder) {
+      await db.query('DELETE FROM oauth_refresh_leases WHERE lease_key = $1 AND holder = $2', [key, holder]);
     },
   };
 }

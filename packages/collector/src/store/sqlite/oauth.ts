@@ -53,13 +53,14 @@ export function createOAuth(db: Db): OAuthStore {
     'UPDATE oauth_grants SET refreshed_at = ?, access_expires_at = ?, refresh_expires_at = COALESCE(?, refresh_expires_at) WHERE connection_id = ?',
   );
   const removeGrant = db.prepare('DELETE FROM oauth_grants WHERE connection_id = ?');
+  const replaceSecrets = db.prepare('UPDATE connections SET secrets = ?, updated_at = ? WHERE id = ?');
   // Taken when absent, when run out, or already ours; never from a holder whose lease runs.
   const acquire = db.prepare(
-    `INSERT INTO oauth_refresh_leases (connection_id, holder, until_ms) VALUES (@id, @holder, @until)
-     ON CONFLICT (connection_id) DO UPDATE SET holder = excluded.holder, until_ms = excluded.until_ms
+    `INSERT INTO oauth_refresh_leases (lease_key, holder, until_ms) VALUES (@id, @holder, @until)
+     ON CONFLICT (lease_key) DO UPDATE SET holder = excluded.holder, until_ms = excluded.until_ms
      WHERE oauth_refresh_leases.until_ms <= @now OR oauth_refresh_leases.holder = excluded.holder`,
   );
-  const release = db.prepare('DELETE FROM oauth_refresh_leases WHERE connection_id = ? AND holder = ?');
+  const release = db.prepare('DELETE FROM oauth_refresh_leases WHERE lease_key = ? AND holder = ?');
 
   return {
     async putPending(input) {
@@ -99,11 +100,14 @@ export function createOAuth(db: Db): OAuthStore {
     async removeGrant(connectionId) {
       removeGrant.run(connectionId);
     },
-    async acquireRefresh(connectionId, holder, nowMs, untilMs) {
-      return acquire.run({ id: connectionId, holder, until: untilMs, now: nowMs }).changes === 1;
+    async replaceSecrets(connectionId, secrets, at) {
+      replaceSecrets.run(secrets, at.toISOString(), connectionId);
     },
-    async releaseRefresh(connectionId, holder) {
-      release.run(connectionId, holder);
+    async acquireRefresh(key, holder, nowMs, untilMs) {
+      return acquire.run({ id: key, holder, until: untilMs, now: nowMs }).changes === 1;
+    },
+    async releaseRefresh(key, holder) {
+      release.run(key, holder);
     },
   };
 }
