@@ -228,6 +228,8 @@ describe('Connect Meta', () => {
     const { text } = await page(b, `/dashboard/connections?client=${client.id}`);
     // 5,183,944 s after 2026-11-20 10:00 UTC.
     expect(text).toContain('reconnect before 2027-01-19 09:59 UTC');
+    expect(text).toContain('expires 2027-01-19 09:59 UTC (only a new sign-in renews it)');
+    expect(text).not.toContain('renewed by itself');
   });
 });
 

@@ -171,7 +171,13 @@ function TokenHealth({ grant, now }: { grant: OAuthGrantListing | undefined; now
       <dt>Access token</dt>
       <dd>
         {grant.refreshed_at !== undefined ? <Ago at={grant.refreshed_at} now={now} prefix="refreshed " /> : 'not refreshed yet'}
-        {grant.access_expires_at !== undefined && <>; expires {new Date(grant.access_expires_at).toISOString().replace('T', ' ').slice(0, 16)} UTC (renewed by itself)</>}
+        {grant.access_expires_at !== undefined && (
+          <>
+            ; expires {new Date(grant.access_expires_at).toISOString().replace('T', ' ').slice(0, 16)} UTC
+            {/* Meta's long-lived user tokens have no refresh: only a new sign-in renews them. */}
+            {oauthProvider(grant.platform)?.refresh !== undefined ? ' (renewed by itself)' : ' (only a new sign-in renews it)'}
+          </>
+        )}
       </dd>
       <dt>Needs you</dt>
       <dd>
