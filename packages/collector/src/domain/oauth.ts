@@ -179,7 +179,14 @@ export function createOAuthFlow(store: Store, setup: OAuthSetup, ring: KeyRing |
     };
   }
 
-  const key = (): KeyRing => requireKeyRing(ring, 'keep the tokens of "Connect" encrypted');
+  const key = (): KeyRing => {
+    try {
+      return requireKeyRing(ring, 'keep the tokens of "Connect" encrypted');
+    } catch (error) {
+      // The self-hoster's configuration: said on the page, like a missing app.
+      throw new OAuthProblem('not_configured', error instanceof Error ? error.message : String(error));
+    }
+  };
 
   /** The pending entry behind `raw`, checked: this platform, this user and session, not expired. */
   function check(found: OAuthPending | undefined, session: FlowSession, platform: Platform, what: 'authorize' | 'grant'): OAuthPending {

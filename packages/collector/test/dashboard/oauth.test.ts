@@ -31,7 +31,7 @@ let lead: Stage;
 let clock: TestClock;
 let logs: string[];
 
-async function start(options: { timeoutMs?: number; testing?: boolean } = {}): Promise<void> {
+async function start(options: { timeoutMs?: number; testing?: boolean; noKey?: boolean } = {}): Promise<void> {
   logs = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -44,7 +44,7 @@ async function start(options: { timeoutMs?: number; testing?: boolean } = {}): P
     clock,
     app: {
       logger: pino({ level: 'debug' }, sink),
-      send: { keyRing: ring, urls: { ...fakes.urls }, versions: { meta: DEFAULT_VERSIONS.meta, googleAds: DEFAULT_VERSIONS.googleAds } },
+      send: { ...(options.noKey === true ? {} : { keyRing: ring }), urls: { ...fakes.urls }, versions: { meta: DEFAULT_VERSIONS.meta, googleAds: DEFAULT_VERSIONS.googleAds } },
       oauth: {
         platforms: {
           google: {
@@ -311,6 +311,23 @@ describe('Connect Google: failures', () => {
     expect(pick.text).toContain('Nothing to connect');
     expect(pick.text).toContain('reaches no Google Ads account');
     expect(connectionRow()).toBeUndefined();
+  });
+
+  it('answers 404 for the callback of a platform without OAuth', async () => {
+    const b = await signedIn();
+    const res = await b.get('/oauth/nowhere/callback?state=x&code=y');
+    expect(res.status).toBe(404);
+    expect(pageText(await res.text())).toContain('There is no such platform to connect.');
+  });
+
+  it('says the encryption key is missing before sending anyone to Google', async () => {
+    await run.close();
+    await start({ noKey: true });
+    const b = await signedIn();
+    const res = await b.post(`/dashboard/connections/${client.id}/oauth/google/start`, {});
+    expect(res.status).toBe(400);
+    expect(pageText(await res.text())).toContain('PRUUV_ENCRYPTION_KEY is not set');
+    expect(pending()).toBe(0);
   });
 
   it('says which permission is missing when only adwords was granted', async () => {

@@ -65,6 +65,24 @@ describe('googleOAuth against the fake', () => {
     await expect(connect({ api: 'ads' })).resolves.toMatchObject({ scopes: ['https://www.googleapis.com/auth/adwords'] });
   });
 
+  it('refuses a consent that brought no refresh token (offline access asked without prompt=consent, after a first consent)', async () => {
+    await connect();
+    const { verifier, challenge } = pkcePair();
+    const url = new URL(googleOAuth.authorizeUrl({ state: 's', redirectUri: REDIRECT, codeChallenge: challenge, settings: {} }, ctx));
+    url.searchParams.delete('prompt');
+    const r = await fetch(url, { redirect: 'manual' });
+    const code = new URL(r.headers.get('location') ?? '').searchParams.get('code') ?? '';
+    const error = await googleOAuth.exchangeCode({ code, codeVerifier: verifier, redirectUri: REDIRECT, settings: {} }, ctx).catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind: 'refused', platformError: 'no_refresh_token' });
+    expect(String((error as Error).message)).toContain('myaccount.google.com/permissions');
+  });
+
+  it('reports a redirect URI that differs from the authorization request as redirect_uri_mismatch', async () => {
+    const { code, verifier } = await consent();
+    fakes.googleOAuth.registerRedirectUri(`${REDIRECT}/other`);
+    await expect(googleOAuth.exchangeCode({ code, codeVerifier: verifier, redirectUri: `${REDIRECT}/other`, settings: {} }, ctx)).rejects.toMatchObject({ kind: 'redirect_uri_mismatch' });
+  });
+
   it('says nothing_found for a user with no Ads account', async () => {
     fakes.googleOAuth.grantAccess([]);
     const tokens = await connect();

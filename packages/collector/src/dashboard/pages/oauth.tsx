@@ -16,6 +16,7 @@ import { render } from '../http.js';
 import { pageContext, type DashboardDeps, type DashboardSetup } from '../index.js';
 import { DashboardHttpError, requireWrite, scopeOf, visibleClient } from '../scope.js';
 import { Csrf, Document, Notice, Page, type PageContext } from '../views/layout.js';
+import { ErrorPage } from './error.js';
 import { publicBase } from '../views/setup.js';
 
 /** The platforms with an OAuth provider, or 404. */
@@ -220,7 +221,7 @@ export function addOAuth(router: Router, deps: DashboardDeps & { oauth: OAuthFlo
 export async function oauthCallback(req: Request, res: Response, deps: { oauth: OAuthFlow; assets: Assets; setup: DashboardSetup; logger: Logger; session: LiveSession | undefined }): Promise<void> {
   const platform = OAUTH_PROVIDERS.find((p) => p.platform === req.params['platform'])?.platform as Platform | undefined;
   if (platform === undefined) {
-    render(res, ProblemPage({ assets: deps.assets, platform: 'google', problem: new OAuthProblem('not_configured', 'There is no such platform to connect.') }), 404);
+    render(res, ErrorPage({ assets: deps.assets, status: 404, message: 'There is no such platform to connect.' }), 404);
     return;
   }
   if (deps.session === undefined) {
