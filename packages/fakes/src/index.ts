@@ -12,6 +12,8 @@ export { validateClickConversion, parseAdsDateTime, ADS_API_VERSIONS } from './g
 export { validateIngestRequest } from './data-manager.js';
 export { validateTikTokEvent, TIKTOK_EVENT_SOURCES } from './tiktok.js';
 export { GOOGLE_SCOPES, ACCESS_TOKEN_TTL_SECONDS } from './google-oauth.js';
+export { META_SHORT_LIVED_SECONDS, META_LONG_LIVED_SECONDS } from './meta-oauth.js';
+export { TIKTOK_OAUTH_MESSAGES, TIKTOK_MAX_REDIRECT_URIS } from './tiktok-oauth.js';
 export { DEFAULT_ADS_ACCOUNTS, DEFAULT_ACCESSIBLE } from './google-accounts.js';
 export type {
   FakePlatforms,
@@ -22,6 +24,14 @@ export type {
   FakeCountedPlatform,
   FakeOutcome,
   FakeKnownClick,
+  FakeConsentStep,
+  FakeMetaOAuthSeed,
+  FakeMetaPixel,
+  FakeMetaTokenInfo,
+  FakeOAuthControl,
+  FakeTikTokOAuthSeed,
+  FakeTikTokPixel,
+  FakeTikTokTokenInfo,
   FakeGoogleOAuth,
 } from './types.js';
 export type { FakeAdsAccount, FakeConversionAction } from './google-accounts.js';

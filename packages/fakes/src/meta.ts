@@ -7,6 +7,7 @@ import { fbtraceId } from './ids.js';
 import type { Ledger } from './ledger.js';
 import { isRecord, type FakeAnswer, type FakeHttpRequest } from './request.js';
 import { MS, SHA256_HEX, jsonType } from './formats.js';
+import { capiTokenCheck, handleMetaOAuthGraph, type MetaOAuthContext } from './meta-oauth.js';
 
 /** Graph versions the fake serves: those still available in late 2026 (v20.0 ended 2026-09-24, platforms.md §1.1). */
 export const META_API_VERSIONS: readonly string[] = ['v21.0', 'v22.0', 'v23.0', 'v24.0', 'v25.0', 'v26.0'];
@@ -92,6 +93,8 @@ export interface MetaContext {
   tokens: ReadonlySet<string>;
   now: () => Date;
   ledger: Ledger;
+  /** The OAuth fake: its Graph routes, and the tokens it issued (oauth.md §5.2: the CAPI fake shares its token store). */
+  oauth?: MetaOAuthContext;
 }
 
 /** Options of a Graph error body. */
@@ -346,6 +349,8 @@ const EVENTS_PATH = /^\/([^/]+)\/([^/]+)\/events$/;
 
 /** Answer one request to the Meta route (platforms.md §8, Meta). */
 export function handleMeta(req: FakeHttpRequest, ctx: MetaContext): FakeAnswer {
+  const oauthAnswer = ctx.oauth === undefined ? undefined : handleMetaOAuthGraph(req, ctx.oauth);
+  if (oauthAnswer !== undefined) return oauthAnswer;
   const match = EVENTS_PATH.exec(req.path);
   if (match === null || req.method !== 'POST') {
     return {
@@ -372,7 +377,9 @@ export function handleMeta(req: FakeHttpRequest, ctx: MetaContext): FakeAnswer {
   if (typeof token !== 'string' || token === '') {
     return { status: 400, body: metaErrorBody({ message: 'An access token is required to request this resource.', code: 190 }) };
   }
-  if (!ctx.tokens.has(token)) {
+  const issued = ctx.oauth === undefined ? 'unknown' : capiTokenCheck(ctx.oauth, token, pixel);
+  if (issued !== 'unknown' && issued !== undefined) return issued;
+  if (issued === 'unknown' && !ctx.tokens.has(token)) {
     return { status: 400, body: metaErrorBody({ message: 'Invalid OAuth access token - Cannot parse access token', code: 190 }) };
   }
   if (!ctx.pixels.has(pixel)) {

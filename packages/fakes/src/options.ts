@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { FakePlatformsError } from './errors.js';
 import { DEFAULT_ACCESSIBLE, DEFAULT_ADS_ACCOUNTS, type FakeAdsAccount } from './google-accounts.js';
 import { GOOGLE_SCOPES } from './google-oauth.js';
-import type { FakePlatformsOptions } from './types.js';
+import { META_OAUTH_DEFAULTS, metaOAuthSeedSchema, TIKTOK_OAUTH_DEFAULTS, tiktokOAuthSeedSchema } from './oauth-seeds.js';
+import type { FakeMetaOAuthSeed, FakePlatformsOptions, FakeTikTokOAuthSeed } from './types.js';
 
 /** The accounts every fake is seeded with unless the options say otherwise. */
 export const FAKE_DEFAULTS = {
@@ -18,6 +19,10 @@ export const FAKE_DEFAULTS = {
     refreshToken: 'fake-refresh-token',
   },
   tiktok: { pixelCode: 'CFAKEPIXEL0000000000', token: 'fake-tiktok-token' },
+  /** The Meta app, its Facebook Login for Business configurations (`900000000000001` issues system-user tokens), businesses and pixels. */
+  metaOAuth: META_OAUTH_DEFAULTS,
+  /** The TikTok app, its advertisers and their pixels. */
+  tiktokOAuth: TIKTOK_OAUTH_DEFAULTS,
 } as const;
 
 const ids = z.array(z.string().min(1));
@@ -54,6 +59,8 @@ const optionsSchema = z
       .strict()
       .optional(),
     tiktok: z.object({ pixelCodes: ids, tokens: ids }).strict().optional(),
+    metaOAuth: metaOAuthSeedSchema.optional(),
+    tiktokOAuth: tiktokOAuthSeedSchema.optional(),
     now: z.custom<() => Date>((v) => typeof v === 'function', 'a function returning a Date').optional(),
     dataManagerQuota: z.object({ perMinute: z.number().int().positive().optional(), perDay: z.number().int().positive().optional() }).strict().optional(),
     dataManagerStatusDelaySeconds: z.number().min(0).optional(),
@@ -81,6 +88,8 @@ export interface ResolvedOptions {
     discoveryPageSize: number;
   };
   tiktok: { pixelCodes: ReadonlySet<string>; tokens: ReadonlySet<string> };
+  metaOAuth: FakeMetaOAuthSeed;
+  tiktokOAuth: FakeTikTokOAuthSeed;
   now: () => Date;
   dataManagerQuota: { perMinute: number; perDay: number };
   dataManagerStatusDelayMs: number;
@@ -117,6 +126,8 @@ export function resolveOptions(options: FakePlatformsOptions): ResolvedOptions {
       discoveryPageSize: o.google?.discoveryPageSize ?? 2,
     },
     tiktok: { pixelCodes: new Set(o.tiktok?.pixelCodes ?? [d.tiktok.pixelCode]), tokens: new Set(o.tiktok?.tokens ?? [d.tiktok.token]) },
+    metaOAuth: o.metaOAuth ?? structuredClone(d.metaOAuth),
+    tiktokOAuth: o.tiktokOAuth ?? structuredClone(d.tiktokOAuth),
     now: o.now ?? (() => new Date()),
     dataManagerQuota: { perMinute: o.dataManagerQuota?.perMinute ?? 300, perDay: o.dataManagerQuota?.perDay ?? 100_000 },
     dataManagerStatusDelayMs: (o.dataManagerStatusDelaySeconds ?? 0) * 1000,

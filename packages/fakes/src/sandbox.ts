@@ -7,11 +7,13 @@ export function sandboxBanner(fakes: Pick<FakePlatforms, 'urls'>): string {
   return [
     'SANDBOX: fake ad platforms on 127.0.0.1. Nothing is sent to Meta, Google or TikTok.',
     `  Meta Conversions API   ${urls.meta}`,
+    `  Meta login dialog      ${urls.metaOAuth}`,
     `  Google OAuth token     ${urls.oauthToken}`,
     `  Google OAuth consent   ${urls.googleAuthorize}`,
     `  Google OAuth revoke    ${urls.googleRevoke}`,
     `  Google Ads API         ${urls.googleAds}`,
     `  Google Data Manager    ${urls.dataManager}`,
     `  TikTok Events API      ${urls.tiktok}`,
+    `  TikTok authorization   ${urls.tiktokOAuth}`,
   ].join('\n');
 }

@@ -13,20 +13,24 @@ import { GoogleAuthServer } from './google-consent.js';
 import { FakePlatformsError } from './errors.js';
 import { Ledger } from './ledger.js';
 import { handleMeta, type MetaContext } from './meta.js';
+import { handleMetaDialog, MetaOAuthWorld, type MetaKillSubcode, type MetaOAuthContext } from './meta-oauth.js';
 import { resolveOptions } from './options.js';
 import { loggedBody, mediaType, parseBody, type FakeAnswer, type FakeHttpRequest } from './request.js';
 import { assertStep, stepAnswer } from './steps.js';
 import { handleTikTok, type TikTokContext } from './tiktok.js';
+import { handleTikTokPortal, TikTokOAuthWorld, type TikTokOAuthContext } from './tiktok-oauth.js';
 import type { FakeCountedPlatform, FakePlatforms, FakePlatformsOptions, FakeRequestLog, FakeRoute, FakeStep } from './types.js';
 
 /** Route prefixes, as the `urls` expose them. */
 const PREFIXES: ReadonlyArray<readonly [string, FakeRoute]> = [
   ['/meta', 'meta'],
+  ['/facebook', 'metaDialog'],
   ['/google-ads', 'googleAds'],
   ['/datamanager', 'dataManager'],
   ['/oauth/token', 'oauth'],
   ['/google-oauth', 'googleAuth'],
   ['/tiktok', 'tiktok'],
+  ['/tiktok-portal', 'tiktokPortal'],
 ];
 const ROUTES: readonly FakeRoute[] = PREFIXES.map(([, route]) => route);
 
@@ -101,7 +105,11 @@ export async function startFakePlatforms(options: FakePlatformsOptions = {}): Pr
   const scripts = new Map<FakeRoute, FakeStep[]>(ROUTES.map((route) => [route, []]));
   let log: FakeRequestLog[] = [];
 
-  const metaCtx: MetaContext = { pixels: config.meta.pixels, tokens: config.meta.tokens, now, ledger: ledgers.meta };
+  const metaOAuth: MetaOAuthContext = { world: new MetaOAuthWorld(config.metaOAuth), now };
+  const tiktokOAuth: TikTokOAuthContext = { world: new TikTokOAuthWorld(config.tiktokOAuth), now };
+  // The send fakes accept the OAuth worlds' pixels too, and ask the worlds about the tokens they issued.
+  const metaPixels = new Set([...config.meta.pixels, ...metaOAuth.world.allPixelIds()]);
+  const metaCtx: MetaContext = { pixels: metaPixels, tokens: config.meta.tokens, now, ledger: ledgers.meta, oauth: metaOAuth };
   const authServer = new GoogleAuthServer({
     clientId: config.google.clientId, clientSecret: config.google.clientSecret, tokens, now,
     codeTtlMs: config.google.codeTtlMs, accessible: config.google.accessible,
@@ -118,13 +126,19 @@ export async function startFakePlatforms(options: FakePlatformsOptions = {}): Pr
   };
   const adsCtx: AdsContext = { ...googleAccounts, notAllowlisted: config.adsNotAllowlisted, clickConversions };
   const dmCtx: DataManagerContext = { ...googleAccounts, quota, requests: dmRequests, statusDelayMs: config.dataManagerStatusDelayMs };
-  const tiktokCtx: TikTokContext = { pixelCodes: config.tiktok.pixelCodes, tokens: config.tiktok.tokens, now, ledger: ledgers.tiktok };
+  const tiktokPixels = new Set([...config.tiktok.pixelCodes, ...tiktokOAuth.world.allPixelCodes()]);
+  const tiktokCtx: TikTokContext = { pixelCodes: tiktokPixels, tokens: config.tiktok.tokens, now, ledger: ledgers.tiktok, oauth: tiktokOAuth };
 
   function handle(route: FakeRoute, req: FakeHttpRequest, step: FakeStep | undefined): FakeAnswer {
     const partial = step?.kind === 'google-partial' ? step : undefined;
+    const consent = step?.kind === 'consent' ? step : undefined;
     switch (route) {
       case 'meta':
         return handleMeta(req, metaCtx);
+      case 'metaDialog':
+        return handleMetaDialog(req, metaOAuth, consent);
+      case 'tiktokPortal':
+        return handleTikTokPortal(req, tiktokOAuth, consent);
       case 'googleAds':
         if (isDiscoveryPath(req.path)) return handleDiscovery(req, accountsCtx, config.google.accessible);
         return handleAds(req, adsCtx, partial === undefined ? undefined : { rows: new Set(partial.rows), error: partial.error });
@@ -217,17 +231,33 @@ export async function startFakePlatforms(options: FakePlatformsOptions = {}): Pr
   });
   const { port } = server.address() as AddressInfo;
   const base = `http://127.0.0.1:${port}`;
+  metaOAuth.world.graphBaseUrl = `${base}/meta`;
 
   return {
     urls: {
       meta: `${base}/meta`,
+      metaOAuth: `${base}/facebook`,
       googleAds: `${base}/google-ads`,
       dataManager: `${base}/datamanager`,
       oauthToken: `${base}/oauth/token`,
       tiktok: `${base}/tiktok`,
+      tiktokOAuth: `${base}/tiktok-portal/portal/auth`,
       googleAuth: `${base}/google-oauth`,
       googleAuthorize: `${base}/google-oauth/o/oauth2/v2/auth`,
       googleRevoke: `${base}/google-oauth/revoke`,
+    },
+    oauth: {
+      allowRedirectUri(platform, uri) {
+        if (platform === 'meta') metaOAuth.world.allowRedirectUri(uri);
+        else tiktokOAuth.world.allowRedirectUri(uri);
+      },
+      killMetaTokens: (subcode: MetaKillSubcode, token?: string) => metaOAuth.world.kill(subcode, token),
+      revokeTikTokTokens: (token?: string) => tiktokOAuth.world.revoke(token),
+      withdrawTikTokAdvertiser(advertiserId) {
+        tiktokOAuth.world.withdrawn.add(advertiserId);
+      },
+      metaTokens: () => metaOAuth.world.issued(now().getTime()),
+      tiktokTokens: () => tiktokOAuth.world.issued(),
     },
     googleOAuth: {
       consent(mode) {
@@ -262,6 +292,7 @@ export async function startFakePlatforms(options: FakePlatformsOptions = {}): Pr
       for (const ledger of Object.values(ledgers)) ledger.clear();
       for (const queue of scripts.values()) queue.length = 0;
       clickConversions.clear();
+      tiktokOAuth.world.withdrawn.clear();
       dmRequests.clear();
       quota.clear();
       log = [];

@@ -14,11 +14,13 @@ const COMMON: ReadonlyArray<FakeStep['kind']> = ['status', 'hang', 'reset', 'acc
 /** Step kinds each route accepts besides the common ones. */
 const ROUTE_KINDS: Readonly<Record<FakeRoute, ReadonlyArray<FakeStep['kind']>>> = {
   meta: ['meta-error'],
+  metaDialog: ['consent'],
   googleAds: ['google-partial', 'google-rpc'],
   dataManager: ['google-partial', 'google-rpc'],
   oauth: ['google-rpc'],
   googleAuth: [],
   tiktok: ['tiktok-code'],
+  tiktokPortal: ['consent'],
 };
 
 /** Throw a `FakePlatformsError` when a step cannot apply to a route or is malformed. */
@@ -53,6 +55,9 @@ function throttle(route: FakeRoute, seconds: number, now: Date, adsVersion: stri
       return { status: 429, body: { error: 'rate_limit_exceeded', error_description: 'Too many token requests.' } };
     case 'tiktok':
       return { ...tiktokAnswer(40100, TIKTOK_MESSAGES[40100] ?? 'Too many requests.', now), status: 429 };
+    case 'metaDialog':
+    case 'tiktokPortal':
+      return { status: 429, body: 'Too many requests. Try again later.' };
   }
 }
 

@@ -7,6 +7,7 @@ import { jsonType, SHA256_HEX } from './formats.js';
 import { tiktokRequestId } from './ids.js';
 import type { Ledger } from './ledger.js';
 import { header, isRecord, type FakeAnswer, type FakeHttpRequest } from './request.js';
+import { handleTikTokOAuthApi, trackTokenCheck, type TikTokOAuthContext } from './tiktok-oauth.js';
 
 /** `event_source` values (platforms.md §4.2). */
 export const TIKTOK_EVENT_SOURCES: readonly string[] = ['web', 'app', 'offline', 'crm'];
@@ -36,6 +37,8 @@ export interface TikTokContext {
   tokens: ReadonlySet<string>;
   now: () => Date;
   ledger: Ledger;
+  /** The OAuth fake: its API routes, and the tokens it issued (oauth.md §5.3: revoked tokens fail here too). */
+  oauth?: TikTokOAuthContext;
 }
 
 function checkHashedList(value: unknown, path: string): string | undefined {
@@ -111,13 +114,16 @@ export function validateTikTokEvent(event: unknown, index: number): string | und
 
 /** Answer one request to the TikTok route (platforms.md §8, TikTok). */
 export function handleTikTok(req: FakeHttpRequest, ctx: TikTokContext): FakeAnswer {
+  const oauthAnswer = ctx.oauth === undefined ? undefined : handleTikTokOAuthApi(req, ctx.oauth);
+  if (oauthAnswer !== undefined) return oauthAnswer;
   const now = ctx.now();
   if (req.method !== 'POST' || req.path !== TRACK_PATH) {
     return { status: 404, body: { code: 40400, message: `Not found: ${req.method} ${req.path} (the endpoint is POST ${TRACK_PATH}, trailing slash included)`, request_id: tiktokRequestId(now), data: {} } };
   }
   const token = header(req.headers, 'access-token');
   if (token === undefined || token === '') return tiktokAnswer(40001, 'Access-Token header is missing.', now);
-  if (!ctx.tokens.has(token)) return tiktokAnswer(40001, 'Access token is invalid or has no permission for this advertiser account.', now);
+  const issued = ctx.oauth === undefined ? 'unknown' : ctx.oauth.world.isIssued(token) ? 'issued' : 'unknown';
+  if (issued === 'unknown' && !ctx.tokens.has(token)) return tiktokAnswer(40001, 'Access token is invalid or has no permission for this advertiser account.', now);
   if (req.body.kind !== 'json' || !isRecord(req.body.value)) {
     return tiktokAnswer(40002, `body: Not a valid JSON object (send application/json)`, now);
   }
@@ -129,6 +135,10 @@ export function handleTikTok(req: FakeHttpRequest, ctx: TikTokContext): FakeAnsw
   const sourceId = body['event_source_id'];
   if (typeof sourceId !== 'string' || sourceId === '') return tiktokAnswer(40002, 'event_source_id: Field required', now);
   if (!ctx.pixelCodes.has(sourceId)) return tiktokAnswer(40002, `event_source_id: Pixel code ${sourceId} not found`, now);
+  if (issued === 'issued' && ctx.oauth !== undefined) {
+    const refused = trackTokenCheck(ctx.oauth, token, sourceId);
+    if (refused !== undefined && refused !== 'unknown') return refused;
+  }
   const data = body['data'];
   if (!Array.isArray(data) || data.length === 0) return tiktokAnswer(40002, 'data: Must be a non-empty list', now);
   if (data.length > MAX_EVENTS) return tiktokAnswer(40002, `data: At most ${MAX_EVENTS} events per request (got ${data.length})`, now);

@@ -45,6 +45,10 @@ export interface FakePlatformsOptions {
   };
   /** Seeded TikTok pixel codes (event source ids) and access tokens. Defaults to `FAKE_DEFAULTS.tiktok`. */
   tiktok?: { pixelCodes: string[]; tokens: string[] };
+  /** The Meta app, Facebook Login for Business configurations, businesses and pixels of the OAuth fake. Defaults to `FAKE_DEFAULTS.metaOAuth`. */
+  metaOAuth?: FakeMetaOAuthSeed;
+  /** The TikTok app, advertisers and pixels of the OAuth fake. Defaults to `FAKE_DEFAULTS.tiktokOAuth`. */
+  tiktokOAuth?: FakeTikTokOAuthSeed;
   /** The clock used for every time rule (event age, token expiry, quotas, dedup windows). Defaults to `() => new Date()`. */
   now?: () => Date;
   /** Data Manager ingest quota per project (the OAuth client). Defaults to `300` per minute and `100000` per day (google-data-manager.md §7). */
@@ -62,8 +66,120 @@ export interface FakePlatformsOptions {
   maxRequestLog?: number;
 }
 
+/** A pixel (dataset) of the Meta OAuth fake. */
+export interface FakeMetaPixel {
+  /** The dataset id CAPI posts to (digits). */
+  id: string;
+  name: string;
+  /** Owner shown in `owner_business`. Defaults to the business the pixel is listed under. */
+  ownerBusinessId?: string;
+  /** `is_unavailable`. Defaults to `false`. */
+  unavailable?: boolean;
+}
+
+/** Seed of the Meta OAuth fake (oauth.md §5.2). */
+export interface FakeMetaOAuthSeed {
+  /** The app: its id, secret and the redirect URIs registered up front (more with `oauth.allowRedirectUri`). */
+  app: { id: string; secret: string; redirectUris?: string[] };
+  /** Facebook Login for Business configurations: `system_user` issues a never-expiring BISU token, `user` a short-lived user token. */
+  configs: Array<{ id: string; tokenType: 'system_user' | 'user'; permissions: string[] }>;
+  /** The person who consents. */
+  user: { id: string; name: string };
+  /** Business portfolios with their pixels and ad accounts. */
+  businesses: Array<{
+    id: string;
+    name: string;
+    ownedPixels: FakeMetaPixel[];
+    /** Pixels other businesses (clients) share with this one. */
+    clientPixels: FakeMetaPixel[];
+    adAccounts: Array<{ accountId: string; name: string; pixels: FakeMetaPixel[] }>;
+  }>;
+  /** The business a BISU consent is given for, unless a `consent` step names another. */
+  clientBusinessId: string;
+  /** Rows per page at most, whatever `limit` asks. */
+  maxPageSize: number;
+  /** A full last page still carries `paging.next`, which leads to an empty page. Defaults to `false`. */
+  trailingEmptyPage?: boolean;
+  /** Lifetime of an authorization code. */
+  codeTtlSeconds: number;
+}
+
+/** A TikTok pixel of the OAuth fake. */
+export interface FakeTikTokPixel {
+  id: string;
+  /** The pixel code, the Events API `event_source_id`. */
+  code: string;
+  name: string;
+  /** `asset_relation_status: "UNBOUND"`: shared, then unbound. Defaults to `false`. */
+  unbound?: boolean;
+}
+
+/** Seed of the TikTok OAuth fake (oauth.md §5.3). */
+export interface FakeTikTokOAuthSeed {
+  /** The developer app: id, secret and the advertiser redirect URLs registered up front (at most 10). */
+  app: { id: string; secret: string; redirectUris?: string[] };
+  advertisers: Array<{ id: string; name: string; pixels: FakeTikTokPixel[] }>;
+  /** Lifetime of an `auth_code`: "valid for 1 hour and can only be used once" (oauth.md §4.1). */
+  codeTtlSeconds: number;
+}
+
+/**
+ * The user's answer at the next consent page of a route (`metaDialog`, `tiktokPortal`).
+ * Without a scripted step the user approves everything.
+ */
+export interface FakeConsentStep {
+  kind: 'consent';
+  /** `deny` redirects back with the platform's denial; `error_page` shows an error page and never redirects. */
+  decision: 'approve' | 'deny' | 'error_page';
+  /** Meta: the permissions granted (a partial grant). Defaults to the configuration's. */
+  grant?: string[];
+  /** Meta BISU: the client business consented for. Defaults to the seed's `clientBusinessId`. */
+  business?: string;
+  /** TikTok: the advertisers the user ticks. Defaults to all. */
+  advertisers?: string[];
+  /** TikTok: the redirect carries `code` only, no `auth_code`. */
+  codeOnly?: boolean;
+}
+
+/** A token the Meta OAuth fake issued. */
+export interface FakeMetaTokenInfo {
+  token: string;
+  kind: 'system_user' | 'user';
+  businessId: string | undefined;
+  scopes: string[];
+  /** `undefined`: never expires. */
+  expiresAt: Date | undefined;
+  live: boolean;
+}
+
+/** A token the TikTok OAuth fake issued. */
+export interface FakeTikTokTokenInfo {
+  token: string;
+  advertiserIds: string[];
+  live: boolean;
+}
+
+/** Test controls of the OAuth fakes, for what a user does outside Pruuv. */
+export interface FakeOAuthControl {
+  /** Register a redirect URI with the platform's app (the app settings a self-hoster fills in). */
+  allowRedirectUri(platform: 'meta' | 'tiktok', uri: string): void;
+  /**
+   * Meta: kill issued tokens (one, or all): Graph and CAPI answer code 190 with this subcode.
+   * 460 password changed, 463 expired, 467 logged out, 458 app removed. Returns how many.
+   */
+  killMetaTokens(subcode: 458 | 460 | 463 | 467, token?: string): number;
+  /** TikTok: revoke issued tokens (one, or all), as `oauth2/revoke_token/` does. Returns how many. */
+  revokeTikTokTokens(token?: string): number;
+  /** TikTok: an advertiser withdraws its authorization of the app (`advertiser/get` stops listing it). */
+  withdrawTikTokAdvertiser(advertiserId: string): void;
+  /** The tokens issued so far, oldest first. */
+  metaTokens(): FakeMetaTokenInfo[];
+  tiktokTokens(): FakeTikTokTokenInfo[];
+}
+
+/** A route of the fake server, as used by {@link FakePlatforms.script} and {@link FakePlatforms.requests}. */
 /** A route of the fake server, as used by {@link FakePlatforms.script} and {@link FakePlatforms.requests}. `googleAuth` is Google's consent, revoke and tokeninfo endpoints. */
-export type FakeRoute = 'meta' | 'googleAds' | 'dataManager' | 'oauth' | 'googleAuth' | 'tiktok';
+export type FakeRoute = 'meta' | 'metaDialog' | 'googleAds' | 'dataManager' | 'oauth' | 'googleAuth' | 'tiktok' | 'tiktokPortal';
 
 /** Controls of the fake Google authorization server, for tests. */
 export interface FakeGoogleOAuth {
@@ -106,7 +222,9 @@ export type FakeStep =
   /** Process and count the request normally, then destroy the socket before answering (a platform that accepted, then the answer was lost). */
   | { kind: 'accept-then-drop' }
   /** HTTP 429 with `Retry-After: seconds` and the route's throttle body. */
-  | { kind: 'retry-after'; status: 429; seconds: number };
+  | { kind: 'retry-after'; status: 429; seconds: number }
+  /** The user's decision at the next consent page (`metaDialog`, `tiktokPortal`). */
+  | FakeConsentStep;
 
 /** What happened to a request, as recorded in the log. */
 export type FakeOutcome = 'answered' | 'hang' | 'reset' | 'dropped';
@@ -142,12 +260,18 @@ export interface FakePlatforms {
    * Base URLs to hand to the sender. `meta` is `http://127.0.0.1:PORT/meta` (the sender appends `/v26.0/{pixel}/events`);
    * `googleAds` `.../google-ads` (+ `/v26/customers/{cid}:uploadClickConversions`); `dataManager` `.../datamanager`
    * (+ `/v1/events:ingest`); `oauthToken` `.../oauth/token` (the full token endpoint); `tiktok` `.../tiktok`
-   * (+ `/open_api/v1.3/event/track/`); `googleAuthorize` and `googleRevoke` the full consent and revoke
-   * URLs (under `googleAuth`, which also serves `/tokeninfo`).
+   * (+ `/open_api/v1.3/event/track/`, `/open_api/v1.3/oauth2/access_token/`…); `googleAuthorize` and `googleRevoke` the full
+   * consent and revoke URLs (under `googleAuth`, which also serves `/tokeninfo`); `metaOAuth` `.../facebook`, the login
+   * dialog host (+ `/v26.0/dialog/oauth`); `tiktokOAuth` the full advertiser authorization URL `.../tiktok-portal/portal/auth`.
    */
-  urls: { meta: string; googleAds: string; dataManager: string; oauthToken: string; tiktok: string; googleAuth: string; googleAuthorize: string; googleRevoke: string };
+  urls: {
+    meta: string; metaOAuth: string; googleAds: string; dataManager: string; oauthToken: string; tiktok: string; tiktokOAuth: string;
+    googleAuth: string; googleAuthorize: string; googleRevoke: string;
+  };
   /** The fake Google authorization server's controls. */
   googleOAuth: FakeGoogleOAuth;
+  /** Test controls of the Meta and TikTok OAuth fakes. */
+  oauth: FakeOAuthControl;
   /** Script the next answers of one route, consumed in order (appended to steps not yet consumed). Throws `FakePlatformsError` for a step kind the route cannot answer. */
   script(route: FakeRoute, steps: FakeStep[]): void;
   /**
@@ -160,7 +284,7 @@ export interface FakePlatforms {
   counted(platform: FakeCountedPlatform): ReadonlyMap<string, number>;
   /** Every request received, oldest first, optionally of one route. */
   requests(route?: FakeRoute | 'unknown'): ReadonlyArray<FakeRequestLog>;
-  /** Forget counts, dedup stores, logs, scripts, quotas and Data Manager request statuses. Seeded accounts and issued access tokens stay. */
+  /** Forget counts, dedup stores, logs, scripts, quotas, Data Manager request statuses and withdrawn TikTok advertisers. Seeded accounts, registered redirect URIs and issued access tokens stay. */
   reset(): void;
   /** Stop listening and destroy open sockets (including hung requests). */
   close(): Promise<void>;

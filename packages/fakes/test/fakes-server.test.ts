@@ -12,6 +12,7 @@ describe('startFakePlatforms', () => {
       const base = /^http:\/\/127\.0\.0\.1:\d+/.exec(urls.meta)?.[0];
       expect(urls).toEqual({
         meta: `${base}/meta`, googleAds: `${base}/google-ads`, dataManager: `${base}/datamanager`, oauthToken: `${base}/oauth/token`, tiktok: `${base}/tiktok`,
+        metaOAuth: `${base}/facebook`, tiktokOAuth: `${base}/tiktok-portal/portal/auth`,
         googleAuth: `${base}/google-oauth`, googleAuthorize: `${base}/google-oauth/o/oauth2/v2/auth`, googleRevoke: `${base}/google-oauth/revoke`,
       });
     } finally {

@@ -38,8 +38,12 @@ const send: Record<FakeRoute, (id?: string) => Promise<Response>> = {
       method: 'POST', headers: { 'content-type': 'application/json', 'access-token': 'fake-tiktok-token' },
       body: JSON.stringify({ event_source: 'web', event_source_id: 'CFAKEPIXEL0000000000', data: [{ event: 'Lead', event_time: T0_SECONDS - 60, event_id: id }] }),
     }),
+  metaDialog: () => fetch(`${fakes.urls.metaOAuth}/v26.0/dialog/oauth?client_id=1122334455667788&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&config_id=900000000000001&state=s`, { redirect: 'manual' }),
+  tiktokPortal: () => fetch(`${fakes.urls.tiktokOAuth}?app_id=7300000000000000001&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&state=s`, { redirect: 'manual' }),
 };
-const ROUTES: FakeRoute[] = ['meta', 'googleAds', 'dataManager', 'oauth', 'googleAuth', 'tiktok'];
+fakes.oauth.allowRedirectUri('meta', 'https://app.example/cb');
+fakes.oauth.allowRedirectUri('tiktok', 'https://app.example/cb');
+const ROUTES = ['meta', 'googleAds', 'dataManager', 'oauth', 'googleAuth', 'tiktok'] as const satisfies readonly FakeRoute[];
 const counted = { meta: 'meta', googleAds: 'google', dataManager: 'google', tiktok: 'tiktok' } as const;
 
 describe('script()', () => {
@@ -64,6 +68,9 @@ describe('script()', () => {
     ['oauth', { kind: 'google-partial', rows: [0], error: 'CLICK_NOT_FOUND' }],
     ['googleAds', { kind: 'tiktok-code', code: 40100 }],
     ['dataManager', { kind: 'status', status: 42 }],
+    ['meta', { kind: 'consent', decision: 'deny' }],
+    ['metaDialog', { kind: 'meta-error', code: 190 }],
+    ['tiktok', { kind: 'consent', decision: 'deny' }],
   ];
   for (const [route, step] of misfits) {
     it(`throws FakePlatformsError for a ${step.kind} step on ${route}`, () => {
@@ -188,7 +195,7 @@ describe('tiktok-code', () => {
 });
 
 describe('retry-after', () => {
-  const bodies: Record<FakeRoute, (body: any) => void> = {
+  const bodies: Record<(typeof ROUTES)[number], (body: any) => void> = {
     meta: (b) => expect(b.error.code).toBe(17),
     googleAds: (b) => expect(b.error.status).toBe('RESOURCE_EXHAUSTED'),
     dataManager: (b) => expect(b.error.details[0].metadata.quota_limit).toBe('IngestionMutateRequestsPerMinutePerProject'),
@@ -203,6 +210,31 @@ describe('retry-after', () => {
       expect(r.status).toBe(429);
       expect(r.headers.get('retry-after')).toBe('7');
       bodies[route](await json(r));
+    });
+  }
+});
+
+describe('consent', () => {
+  for (const route of ['metaDialog', 'tiktokPortal'] as const) {
+    it(`approves by default, then follows a scripted deny and error page (${route})`, async () => {
+      fakes.script(route, [{ kind: 'consent', decision: 'deny' }, { kind: 'consent', decision: 'error_page' }]);
+      const denied = await send[route]();
+      const errorPage = await send[route]();
+      const approved = await send[route]();
+      expect(denied.status).toBe(302);
+      expect(new URL(denied.headers.get('location') ?? '').searchParams.has('code')).toBe(false);
+      expect(errorPage.status).toBe(500);
+      expect(errorPage.headers.get('location')).toBeNull();
+      expect(approved.status).toBe(302);
+      expect(new URL(approved.headers.get('location') ?? '').searchParams.get('code')).toMatch(/^\S{20,}$/);
+      expect(fakes.requests(route).map((r) => r.step)).toEqual(['consent', 'consent', undefined]);
+    });
+
+    it(`answers a retry-after step with 429 (${route})`, async () => {
+      fakes.script(route, [{ kind: 'retry-after', status: 429, seconds: 3 }]);
+      const r = await send[route]();
+      expect(r.status).toBe(429);
+      expect(r.headers.get('retry-after')).toBe('3');
     });
   }
 });

@@ -35,6 +35,8 @@ export { createGoogleStatusChecks } from './platforms/google/diagnostics.js';
 export { createTokenCache } from './oauth.js';
 export { googleOAuth, googleAccounts, googleScopesFor, GOOGLE_OAUTH_SCOPES, GOOGLE_TESTING_GRANT_MS, CUSTOMER_CLIENT_QUERY, CONVERSION_ACTION_QUERY } from './platforms/google/oauth.js';
 export { oauthCall } from './platforms/oauth-provider.js';
+export { metaOAuth, metaGraphFailure, metaListAll, metaBusinessPixels, mergePixels, appsecretProof, META_CONFIG_ID_ENV, META_DIALOG_URL, META_REQUIRED_PERMISSIONS } from './platforms/meta/oauth.js';
+export { tiktokOAuth, tiktokAdvertisers, tiktokPixels, tiktokFailure, TIKTOK_AUTHORIZE_URL } from './platforms/tiktok/oauth.js';
 export { createTokenBucket } from './rate-limit.js';
 export { sendHttp, parseRetryAfter, redactRequest } from './http.js';
 
@@ -45,6 +47,8 @@ export type { PreviewItem, PreviewInput } from './pass-preview.js';
 export type { Eligibility, EligibilityInput, Skip, SkipReason } from './eligibility.js';
 export type { MetaPlan, ParsedFbc } from './platforms/meta/eligibility.js';
 export type { GoogleAccountChoice } from './platforms/google/oauth.js';
+export type { MetaPixelChoice } from './platforms/meta/oauth.js';
+export type { TikTokPixelChoice } from './platforms/tiktok/oauth.js';
 export type { GooglePlan, GoogleClick } from './platforms/google/eligibility.js';
 export type { TikTokPlan } from './platforms/tiktok/eligibility.js';
 export type { StageEventNames } from './event-names.js';

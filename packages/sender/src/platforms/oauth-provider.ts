@@ -211,6 +211,11 @@ export interface OAuthProvider {
   /** Revokes the grant at the platform, where the platform allows it. Throws {@link OAuthFlowError}. */
   revoke?(token: string, ctx: OAuthCallContext): Promise<void>;
   /**
+   * For a platform without {@link revoke}: where the person removes Pruuv's access at the platform after
+   * Disconnect deleted the token here (Meta: Business Settings → Integrations → Connected apps).
+   */
+  readonly disconnectHint?: string;
+  /**
    * The next discovery step after `picks` (choice ids, one per step so far), or
    * `done` with the settings. Throws {@link OAuthFlowError} (`nothing_found`
    * when a step would have no choices; an unknown pick is `refused`).

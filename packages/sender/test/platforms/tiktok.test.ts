@@ -75,7 +75,9 @@ describe('classifyTikTokResponse', () => {
     { code: 40100, kind: 'retry' },
     { code: 40700, kind: 'retry' },
     { code: 50002, kind: 'retry' },
-    { code: 40105, kind: 'fail' },
+    { code: 40105, kind: 'pause' },
+    { code: 40102, kind: 'pause' },
+    { code: 40999, kind: 'fail' },
   ];
   for (const { code, kind } of cases) {
     it(`classifies code ${code} in an HTTP 200 as ${kind}`, () => {

@@ -171,7 +171,13 @@ function TokenHealth({ grant, now }: { grant: OAuthGrantListing | undefined; now
       <dt>Access token</dt>
       <dd>
         {grant.refreshed_at !== undefined ? <Ago at={grant.refreshed_at} now={now} prefix="refreshed " /> : 'not refreshed yet'}
-        {grant.access_expires_at !== undefined && <>; expires {new Date(grant.access_expires_at).toISOString().replace('T', ' ').slice(0, 16)} UTC (renewed by itself)</>}
+        {grant.access_expires_at !== undefined && (
+          <>
+            ; expires {new Date(grant.access_expires_at).toISOString().replace('T', ' ').slice(0, 16)} UTC
+            {/* Meta's long-lived user tokens have no refresh: only a new sign-in renews them. */}
+            {oauthProvider(grant.platform)?.refresh !== undefined ? ' (renewed by itself)' : ' (only a new sign-in renews it)'}
+          </>
+        )}
       </dd>
       <dt>Needs you</dt>
       <dd>
@@ -335,7 +341,7 @@ function PlatformSection({ ctx, client, platform, connection, held, stages, now,
             ? `Disconnected: ${name} revoked the access and the token was deleted here.`
             : state.disconnected === 'revoke-failed'
               ? `Disconnected here, but ${name} could not be told: remove Pruuv's access in the ${name} account's settings too.`
-              : 'Disconnected: the connection and its credentials were deleted here.'}
+              : `Disconnected: the connection and its credentials were deleted here.${oauthProvider(platform)?.disconnectHint !== undefined ? ` ${oauthProvider(platform)?.disconnectHint ?? ''}` : ''}`}
         </Notice>
       )}
       <StatusLine connection={connection} held={held} now={now} />

@@ -6,6 +6,7 @@ import type { PlatformAdapter } from '../adapter.js';
 import { META_CONNECTION, type MetaConnection } from './connection.js';
 import { checkMeta, META_MAX_EVENT_AGE_MS, type MetaPlan } from './eligibility.js';
 import { buildMetaRequest, META_API_VERSION, META_BASE_URL, META_MAX_BATCH } from './request.js';
+import { metaOAuth } from './oauth.js';
 import { classifyMetaResponse } from './response.js';
 import { META_RETRY_RULES } from './retry-rules.js';
 
@@ -36,4 +37,6 @@ export const meta: PlatformAdapter<MetaConnection, MetaPlan, 'meta', 'meta'> = {
       (plans) => buildMetaRequest(connection, plans, { baseUrl: ctx.urls.meta, version: ctx.versions.meta }),
       (res, plans) => classifyMetaResponse(res, plans.length, ctx.now()),
     ),
+  // Connect with OAuth: Facebook Login for Business, then a dataset (oauth.md §3).
+  oauth: metaOAuth,
 };

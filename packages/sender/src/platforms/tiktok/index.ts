@@ -6,6 +6,7 @@ import type { PlatformAdapter } from '../adapter.js';
 import { TIKTOK_CONNECTION, type TikTokConnection } from './connection.js';
 import { checkTikTok, type TikTokPlan } from './eligibility.js';
 import { buildTikTokRequest, TIKTOK_API_VERSION, TIKTOK_BASE_URL, TIKTOK_MAX_BATCH } from './request.js';
+import { tiktokOAuth } from './oauth.js';
 import { classifyTikTokResponse } from './response.js';
 import { TIKTOK_RETRY_RULES } from './retry-rules.js';
 
@@ -30,4 +31,6 @@ export const tiktok: PlatformAdapter<TikTokConnection, TikTokPlan, 'tiktok', 'ti
       (plans) => buildTikTokRequest(connection, plans, { baseUrl: ctx.urls.tiktok, version: ctx.versions.tiktok }),
       (res) => classifyTikTokResponse(res, ctx.now()),
     ),
+  // Connect with OAuth: advertiser authorization, then an advertiser and its pixel (oauth.md §4).
+  oauth: tiktokOAuth,
 };
