@@ -258,7 +258,7 @@ describe('SQLite store: the dashboard lists read through indexes', () => {
         const details = plan(sql, { ...params, t: NOW.toISOString(), id: 10, n: 51 });
         const index =
           query.event_id !== undefined
-            ? 'send_attempts_event'
+            ? 'send_attempts_outbox'
             : query.client_id !== undefined && query.status !== undefined
               ? 'send_attempts_client_status_time'
               : query.status !== undefined

@@ -42,7 +42,8 @@ export function createRetention(db: StorePool): RetentionStore {
         if (ids.length === 0) return { events: 0, outbox: 0, send_attempts: 0 };
         // A later event keeps the fields it inherited from a removed one, not the link (the one engine with a foreign key there is SQLite).
         await c.query('UPDATE events SET inherited_from = NULL WHERE inherited_from = ANY($1::text[])', [ids]);
-        const attempts = await c.query('DELETE FROM send_attempts WHERE event_id = ANY($1::text[])', [ids]);
+        // Audit records by their outbox rows' keys (send_attempts_outbox; the log has no index on event ids, migration 012).
+        const attempts = await c.query('DELETE FROM send_attempts WHERE outbox_id IN (SELECT o.id FROM outbox o WHERE o.event_id = ANY($1::text[]))', [ids]);
         const outbox = await c.query('DELETE FROM outbox WHERE event_id = ANY($1::text[])', [ids]);
         const events = await c.query('DELETE FROM events WHERE id = ANY($1::text[])', [ids]);
         return { events: events.rowCount ?? 0, outbox: outbox.rowCount ?? 0, send_attempts: attempts.rowCount ?? 0 };

@@ -34,7 +34,10 @@ export function createRetention(db: Db): RetentionStore {
   const count = db.prepare<[{ before_ms: number; before: string }], { n: number }>(`SELECT COUNT(*) AS n ${REMOVABLE}`);
   // The ids travel as one JSON array: one statement per table, whatever the batch size.
   const unlink = db.prepare<[string]>('UPDATE events SET inherited_from = NULL WHERE inherited_from IN (SELECT value FROM json_each(?))');
-  const attempts = db.prepare<[string]>('DELETE FROM send_attempts WHERE event_id IN (SELECT value FROM json_each(?))');
+  // Audit records by their outbox rows' keys (send_attempts_outbox; the log has no index on event ids, migration 017).
+  const attempts = db.prepare<[string]>(
+    'DELETE FROM send_attempts WHERE outbox_id IN (SELECT o.id FROM outbox o WHERE o.event_id IN (SELECT value FROM json_each(?)))',
+  );
   const outbox = db.prepare<[string]>('DELETE FROM outbox WHERE event_id IN (SELECT value FROM json_each(?))');
   const events = db.prepare<[string]>('DELETE FROM events WHERE id IN (SELECT value FROM json_each(?))');
 
