@@ -10,11 +10,14 @@ import type { StorePool } from './pool.js';
 /**
  * Events old enough to go: received before the cutoff (`$1`, through `events_time`), none of whose
  * outbox rows is unfinished or finished since the cutoff (`$2`, through the (event_id, platform) key).
+ * A held row (a beacon without a browser's signals, never released) does not hold its event back:
+ * a held event older than the retention goes, as any other. A release committed meanwhile makes
+ * its rows pending, which the check under the rows' locks sees.
  */
 const REMOVABLE = `FROM events e
   WHERE e.received_ms < $1
     AND NOT EXISTS (
-      SELECT 1 FROM outbox o WHERE o.event_id = e.id
+      SELECT 1 FROM outbox o WHERE o.event_id = e.id AND o.status <> 'held'
         AND (o.status <> ALL ($3::text[]) OR o.finished_at IS NULL OR o.finished_at >= $2)
     )`;
 
