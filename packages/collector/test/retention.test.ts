@@ -7,7 +7,10 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
+import { DEFAULT_URLS, DEFAULT_VERSIONS } from '@pruuv/sender';
+import pino from 'pino';
 import { sweepRetention } from '../src/ops/retention-sweep.js';
+import { startSending } from '../src/send/runtime.js';
 import { openSqliteStore, type SqliteStore } from '../src/store/sqlite/index.js';
 import type { NewEvent } from '../src/store/types.js';
 import { tempDir } from './helpers/harness.js';
@@ -165,6 +168,30 @@ describe('a retention sweep', () => {
     setTimeout(() => abort.abort(), 50);
     expect(await sweep).toMatchObject({ events: 10, batches: 1, stopped: true });
     expect(count(store.db, 'SELECT COUNT(*) AS n FROM events')).toBe(20);
+  });
+});
+
+describe('sweeps where passes run', () => {
+  it('in interval mode (the demo), on a timer of their own', async () => {
+    const old = await seed(20, 400, new Date());
+    const kept = await seed(5, 10, new Date());
+    const sending = await startSending({
+      store,
+      // No connections: its passes send nothing (the platforms are never reached).
+      config: { cron: '0 3 * * *', urls: DEFAULT_URLS, versions: DEFAULT_VERSIONS },
+      mode: { mode: 'interval', everyMs: 3_600_000 },
+      logger: pino({ level: 'silent' }),
+      retentionDays: 180,
+      sweepEveryMs: 50,
+    });
+    try {
+      const deadline = Date.now() + 10_000;
+      while ((await store.events.getMany(old)).size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect((await store.events.getMany(old)).size).toBe(0);
+      expect((await store.events.getMany(kept)).size).toBe(5);
+    } finally {
+      await sending.stop();
+    }
   });
 });
 
