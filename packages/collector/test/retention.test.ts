@@ -1,12 +1,16 @@
 /**
  * Retention sweeps on a real SQLite file: what goes and what stays, the file left sound, space
- * given back, and a `pruuv db prune` child killed with SIGKILL mid-sweep leaving no event half-removed.
+ * given back, a file under steady load that stops growing, and a `pruuv db prune` child killed with
+ * SIGKILL mid-sweep leaving no event half-removed (PostgreSQL: retention-postgres.test.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
+import { DEFAULT_URLS, DEFAULT_VERSIONS } from '@pruuv/sender';
+import pino from 'pino';
 import { sweepRetention } from '../src/ops/retention-sweep.js';
+import { startSending } from '../src/send/runtime.js';
 import { openSqliteStore, type SqliteStore } from '../src/store/sqlite/index.js';
 import type { NewEvent } from '../src/store/types.js';
 import { tempDir } from './helpers/harness.js';
@@ -107,6 +111,55 @@ describe('a retention sweep', () => {
     expect(count(db, 'SELECT SUM(events) AS n FROM daily_events')).toBe(450);
   });
 
+  it('keeps a file under steady load from growing once the retention is reached', async () => {
+    // 200 days on a fake clock: 15 events a day, sent an hour later, and a day's sweep after it (91-day retention).
+    const client = await store.clients.create({ name: 'Steady' });
+    const stage = (await store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' })).stage;
+    const start = new Date('2026-01-01T00:00:00.000Z').getTime();
+    const pages: number[] = [];
+    let removed = 0;
+    for (let day = 0; day < 200; day++) {
+      const received = start + day * DAY;
+      for (let i = 0; i < 15; i++) await store.events.admit(event(stage.id, client.id, `${day}-${i}`), new Date(received + i));
+      const sentAt = new Date(received + 3_600_000);
+      const owner = `pass-${day}`;
+      const claimed = await store.outbox.claim({ owner, now: sentAt, cutoff: sentAt, leaseUntil: new Date(sentAt.getTime() + 60_000), limit: 100, retriesOnly: false });
+      expect(claimed).toHaveLength(45);
+      await store.outbox.commit({
+        owner,
+        now: sentAt,
+        updates: claimed.map((c) => ({ id: c.id, status: 'sent', attempts: 1, first_attempt_at: sentAt.toISOString() })),
+        records: claimed.map((c) => ({
+          outbox_id: c.id,
+          event_id: c.event_id,
+          client_id: client.id,
+          stage_id: stage.id,
+          platform: c.platform,
+          status: 'sent',
+          dedup_key: c.event_id,
+          batch_size: claimed.length,
+          retry_count: 0,
+          attempted_at: sentAt.toISOString(),
+          dry_run: false,
+          pass_id: owner,
+        })),
+      });
+      const report = await sweepRetention({ store, days: 91, now: () => new Date(received + 7_200_000), batch: 10, pauseMs: 0 });
+      removed += report.events;
+      pages.push(store.db.pragma('page_count', { simple: true }) as number);
+    }
+    // From day 91 each sweep removes the day 91 days before: 109 days of them.
+    expect(removed).toBe(109 * 15);
+    expect(count(store.db, 'SELECT COUNT(*) AS n FROM events')).toBe(91 * 15);
+    // The file grew for 91 days (about 11 pages a day) and then stopped: over the last 60 days it
+    // stays within 2 % of its size on day 140 (B-tree pages settling to their fill, a page or two).
+    const plateau = pages[139]!;
+    expect(plateau).toBeGreaterThan(pages[60]! * 1.3);
+    expect(Math.max(...pages.slice(140))).toBeLessThanOrEqual(plateau * 1.02);
+    expect(Math.min(...pages.slice(140))).toBeGreaterThanOrEqual(plateau * 0.98);
+    expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
+  }, 120_000);
+
   it('stops between batches when asked, keeping what it removed', async () => {
     const now = new Date('2026-03-02T10:00:00.000Z');
     await seed(30, 200, now);
@@ -115,6 +168,30 @@ describe('a retention sweep', () => {
     setTimeout(() => abort.abort(), 50);
     expect(await sweep).toMatchObject({ events: 10, batches: 1, stopped: true });
     expect(count(store.db, 'SELECT COUNT(*) AS n FROM events')).toBe(20);
+  });
+});
+
+describe('sweeps where passes run', () => {
+  it('in interval mode (the demo), on a timer of their own', async () => {
+    const old = await seed(20, 400, new Date());
+    const kept = await seed(5, 10, new Date());
+    const sending = await startSending({
+      store,
+      // No connections: its passes send nothing (the platforms are never reached).
+      config: { cron: '0 3 * * *', urls: DEFAULT_URLS, versions: DEFAULT_VERSIONS },
+      mode: { mode: 'interval', everyMs: 3_600_000 },
+      logger: pino({ level: 'silent' }),
+      retentionDays: 180,
+      sweepEveryMs: 50,
+    });
+    try {
+      const deadline = Date.now() + 10_000;
+      while ((await store.events.getMany(old)).size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect((await store.events.getMany(old)).size).toBe(0);
+      expect((await store.events.getMany(kept)).size).toBe(5);
+    } finally {
+      await sending.stop();
+    }
   });
 });
 

@@ -307,10 +307,20 @@ describe('query plans', () => {
 
   it('filters the audit log through an index', async () => {
     env = await sendEnv();
-    for (const where of ["status = 'sent'", "platform = 'meta'", "client_id = 'c'", "event_id = 'e'"]) {
-      const details = plan(`SELECT * FROM send_attempts WHERE ${where} ORDER BY id DESC LIMIT 50`);
-      expect(details.join('\n')).toMatch(/SEARCH send_attempts USING INDEX/);
-      expect(details.join('\n')).not.toMatch(/TEMP B-TREE/);
+    // `pruuv sends list`: newest first by attempt time, each filter through an index in that order.
+    for (const [where, index] of [
+      ["status = 'sent'", 'SEARCH send_attempts USING INDEX send_attempts_status_time'],
+      ["client_id = 'c'", 'SEARCH send_attempts USING INDEX send_attempts_client_time'],
+      ["client_id = 'c' AND status = 'dead'", 'SEARCH send_attempts USING INDEX send_attempts_client_status_time'],
+      ["platform = 'meta'", 'SCAN send_attempts USING INDEX send_attempts_time'],
+    ]) {
+      const details = plan(`SELECT * FROM send_attempts WHERE ${where} ORDER BY attempted_at DESC, id DESC LIMIT 50`);
+      expect(details.join('\n'), where).toMatch(new RegExp(index!));
+      expect(details.join('\n'), where).not.toMatch(/TEMP B-TREE/);
     }
+    // An event's few records through its outbox rows' keys, then sorted.
+    const event = plan(`SELECT * FROM send_attempts WHERE outbox_id IN (SELECT o.id FROM outbox o WHERE o.event_id = 'e') ORDER BY attempted_at DESC, id DESC LIMIT 50`);
+    expect(event.join('\n')).toMatch(/SEARCH send_attempts USING INDEX send_attempts_outbox \(outbox_id=\?\)/);
+    expect(event.join('\n')).toMatch(/SEARCH o USING COVERING INDEX sqlite_autoindex_outbox_1 \(event_id=\?\)/);
   });
 });

@@ -131,7 +131,7 @@ export interface DbPruneOptions {
   days: number;
   /** Count what would go, remove nothing (`--dry-run`). */
   dryRun: boolean;
-  /** Events per transaction (`--batch`). Defaults to `500`. */
+  /** Events per transaction (`--batch`). Defaults to `100`. */
   batch?: number;
 }
 

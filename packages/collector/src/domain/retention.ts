@@ -29,8 +29,13 @@ export const MIN_RETENTION_DAYS = 91;
 /** Longest retention accepted, in days (100 years: in effect, keep everything). */
 export const MAX_RETENTION_DAYS = 36_500;
 
-/** Events removed per transaction by default: a batch holds SQLite's write lock for milliseconds, not seconds. */
-export const DEFAULT_PRUNE_BATCH = 500;
+/**
+ * Events removed per transaction by default. On SQLite a batch also holds the process's event loop
+ * (better-sqlite3 is synchronous, and the sweep runs in `pruuv serve` beside the admissions):
+ * bench/storage.mjs measured about 140 ms for 500 events with their sends on a loaded 2-core
+ * machine, 25 to 70 ms for 100, so 100 keeps an admission's wait to tens of milliseconds.
+ */
+export const DEFAULT_PRUNE_BATCH = 100;
 
 /** The instant before which events (and sends finished) are old enough to go, `days` before `now`. */
 export function retentionCutoff(now: Date, days: number): Date {

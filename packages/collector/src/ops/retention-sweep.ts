@@ -15,7 +15,7 @@ export interface SweepOptions {
   days: number;
   /** The clock. Defaults to `() => new Date()`. */
   now?: () => Date;
-  /** Events per transaction. Defaults to `500`. */
+  /** Events per transaction. Defaults to `100`. */
   batch?: number;
   /** Wait between batches, so writers between them take the lock. Defaults to `100` ms. */
   pauseMs?: number;

@@ -36,10 +36,16 @@ export interface StartSendingOptions {
   sender?: Partial<Omit<SenderOptions, 'store' | 'config' | 'logger'>>;
   /**
    * `PRUUV_RETENTION_DAYS`: in `schedule` mode, a retention sweep starts after each slot's pass this
-   * process ran (daily by default). Defaults to `undefined`: no sweeps.
+   * process ran (daily by default); in `interval` mode, every `sweepEveryMs`. Sweeps run where
+   * passes run: `pruuv serve --no-worker` leaves them to its `pruuv worker`. Defaults to
+   * `undefined`: no sweeps.
    */
   retentionDays?: number;
+  /** In `interval` mode, the time between two retention sweeps. Defaults to a day. */
+  sweepEveryMs?: number;
 }
+
+const DAY_MS = 86_400_000;
 
 /**
  * Creates the sender (refusing stored credentials it cannot decrypt: a
@@ -49,12 +55,21 @@ export async function startSending(options: StartSendingOptions): Promise<Sendin
   const { store, config, mode, logger } = options;
   if (mode.mode === 'off') return { stop: async () => {} };
   const sender = await createSender({ store, config, logger, ...options.sender });
-  if (mode.mode === 'interval') {
-    const interval = startSendInterval({ sender, everyMs: mode.everyMs, logger });
-    return { sender, stop: () => interval.stop() };
-  }
   const days = options.retentionDays;
   const sweeper = days === undefined ? undefined : createRetentionSweeper({ store, days, logger });
+  if (mode.mode === 'interval') {
+    const interval = startSendInterval({ sender, everyMs: mode.everyMs, logger });
+    const sweeps = sweeper ? setInterval(() => sweeper.kick(), options.sweepEveryMs ?? DAY_MS) : undefined;
+    sweeps?.unref();
+    return {
+      sender,
+      async stop() {
+        clearInterval(sweeps);
+        await interval.stop();
+        await sweeper?.stop();
+      },
+    };
+  }
   const schedule = startSendSchedule({
     store: { runs: store.runs },
     cron: config.cron,

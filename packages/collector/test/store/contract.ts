@@ -921,14 +921,15 @@ export function storeContract(engine: EngineHarness): void {
       expect((await store.events.get(e.heir.id))?.inherited).toEqual({ from_event_id: e.sentA.id, fields: ['gclid'] });
       const sentAttempts = (await store.sends.list({ event_id: e.sentA.id, limit: 10 })).length;
       expect(sentAttempts).toBe(3);
-      expect(await store.retention.removable(before)).toBe(2);
-      expect(await store.retention.prune({ before, limit: 500 })).toEqual({ events: 2, outbox: 6, send_attempts: 6 });
-      for (const gone of [e.sentA, e.sentB]) {
+      expect(await store.retention.removable(before)).toBe(3);
+      // The held event was never released: it goes with its three held rows (and no audit record).
+      expect(await store.retention.prune({ before, limit: 500 })).toEqual({ events: 3, outbox: 9, send_attempts: 6 });
+      for (const gone of [e.sentA, e.sentB, e.held]) {
         expect(await store.events.get(gone.id)).toBeUndefined();
         expect(await store.outbox.forEvent(gone.id)).toEqual([]);
         expect(await store.sends.list({ event_id: gone.id, limit: 10 })).toEqual([]);
       }
-      for (const kept of [e.retrying, e.endedLate, e.held, e.newer, e.heir]) {
+      for (const kept of [e.retrying, e.endedLate, e.newer, e.heir]) {
         expect(await store.events.get(kept.id)).toBeDefined();
         expect(await store.outbox.forEvent(kept.id)).toHaveLength(3);
       }
@@ -943,10 +944,25 @@ export function storeContract(engine: EngineHarness): void {
     it('keeps every event with a row still due, however old', async () => {
       const e = await seed();
       await store.retention.prune({ before: at(0), limit: 500 });
-      // At NOW as the cutoff, only the rows still due hold their events back: retrying, held, and the heir's pending rows.
+      // At NOW as the cutoff, only the rows still due hold their events back: retrying, and the heir's pending rows.
       const left = (await engine.rows('events')).map((r) => r.id).sort();
-      expect(left).toEqual([e.retrying.id, e.held.id, e.heir.id].sort());
-      expect((await store.outbox.forEvent(e.held.id)).map((r) => r.status)).toEqual(['held', 'held', 'held']);
+      expect(left).toEqual([e.retrying.id, e.heir.id].sort());
+    });
+
+    it('removes a held event once older than the cutoff, and keeps a released one until its sends end', async () => {
+      const held = newEvent(stageId, clientId, { reference: 'h1', source: 'pixel', held_reason: 'bot_user_agent' });
+      const released = newEvent(stageId, clientId, { reference: 'h2', source: 'pixel', held_reason: 'no_fetch_metadata' });
+      const young = newEvent(stageId, clientId, { reference: 'h3', source: 'pixel', held_reason: 'bot_user_agent' });
+      await store.events.admit(held, at(-200 * DAY));
+      await store.events.admit(released, at(-200 * DAY));
+      await store.events.admit(young, at(-100 * DAY));
+      expect(await store.events.release({ ids: [released.id] }, at(-1 * DAY))).toEqual([released.id]);
+      expect(await store.retention.prune({ before, limit: 500 })).toEqual({ events: 1, outbox: 3, send_attempts: 0 });
+      expect(await store.events.get(held.id)).toBeUndefined();
+      expect(await engine.rows('outbox')).toHaveLength(6);
+      // The released one is due now: kept until its sends end and the retention passes them.
+      expect((await store.outbox.forEvent(released.id)).map((r) => r.status)).toEqual(['pending', 'pending', 'pending']);
+      expect((await store.outbox.forEvent(young.id)).map((r) => r.status)).toEqual(['held', 'held', 'held']);
     });
 
     it('removes at most the batch size per call, oldest first', async () => {

@@ -257,7 +257,7 @@ describe('PostgreSQL store: the dashboard lists read through indexes', () => {
         const { scans, sorts } = await explain(sendSearchSql(query, direction, cursor, 51), 'send_attempts');
         const index =
           query.event_id !== undefined
-            ? 'send_attempts_event'
+            ? 'send_attempts_outbox'
             : query.client_id !== undefined && query.status !== undefined
               ? 'send_attempts_client_status_time'
               : query.status !== undefined
@@ -266,7 +266,7 @@ describe('PostgreSQL store: the dashboard lists read through indexes', () => {
                   ? 'send_attempts_client_time'
                   : 'send_attempts_time';
         const name = `${JSON.stringify(query)} ${direction} ${cursor ? 'cursor' : ''}`;
-        // An event's few attempts may be read through a bitmap of send_attempts_event.
+        // An event's few attempts may be read through a bitmap of send_attempts_outbox.
         if (query.event_id !== undefined && scans[0] === 'Bitmap Heap Scan') expect(scans, name).toEqual(['Bitmap Heap Scan', `Bitmap Index Scan ${index}`]);
         else expect(scans, name).toEqual([expect.stringMatching(new RegExp(`^Index (Only )?Scan ${index}$`))]);
         // An event's few attempts are sorted.

@@ -146,6 +146,43 @@ describe('SQLite store: the file', () => {
     after.close();
   });
 
+  it('migrates a file with an audit log to reading an event\'s records through its outbox rows, keeping every record', async () => {
+    // The file as it was before 017: an event, its outbox rows and their audit records, read by event id.
+    const old = join(tmp.dir, 'before-017-migrations');
+    mkdirSync(old);
+    for (const f of readdirSync(SQLITE_MIGRATIONS_DIR).filter((n) => n < '017')) copyFileSync(join(SQLITE_MIGRATIONS_DIR, f), join(old, f));
+    const file = join(tmp.dir, 'before-017.db');
+    const before = openDb(file, { migrationsDir: old });
+    before.exec(`INSERT INTO clients (id, name, site_key, created_at) VALUES ('cli_1', 'A', 'site_1', '2026-01-01T00:00:00.000Z');
+      INSERT INTO stages (id, client_id, key, name, token_hash, created_at) VALUES ('stg_1', 'cli_1', 'lead', 'Lead', 'h', '2026-01-01T00:00:00.000Z');
+      INSERT INTO events (id, client_id, stage_id, stage_key, source, reference, received_at, received_ms, consent)
+        VALUES ('e1', 'cli_1', 'stg_1', 'lead', 'pixel', 'r', '2026-01-01T00:00:00.000Z', 0, 'granted');
+      INSERT INTO outbox (id, event_id, client_id, platform, status, due_at, attempts, created_at, updated_at)
+        VALUES (7, 'e1', 'cli_1', 'meta', 'sent', '2026-01-01T00:00:00.000Z', 2, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z'),
+               (8, 'e1', 'cli_1', 'tiktok', 'dead', '2026-01-01T00:00:00.000Z', 1, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z');
+      INSERT INTO send_attempts (outbox_id, event_id, client_id, platform, attempted_at, status) VALUES
+        (7, 'e1', 'cli_1', 'meta', '2026-01-01T01:00:00.000Z', 'retrying'),
+        (7, 'e1', 'cli_1', 'meta', '2026-01-01T02:00:00.000Z', 'sent'),
+        (8, 'e1', 'cli_1', 'tiktok', '2026-01-01T01:00:00.000Z', 'dead');`);
+    expect(before.prepare("SELECT name FROM sqlite_master WHERE name = 'send_attempts_event'").all()).toHaveLength(1);
+    before.close();
+
+    const after = openDb(file);
+    const migrated = createSqliteStore(after, { now });
+    const names = (after.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'send_attempts'").all() as { name: string }[]).map((r) => r.name);
+    expect(names.sort()).toEqual(['send_attempts_client_status_time', 'send_attempts_client_time', 'send_attempts_outbox', 'send_attempts_status_time', 'send_attempts_time']);
+    // Every record is still there, found by its event, newest first.
+    const listed = await migrated.sends.list({ event_id: 'e1', limit: 10 });
+    expect(listed.map((r) => [r.platform, r.status, r.attempted_at])).toEqual([
+      ['meta', 'sent', '2026-01-01T02:00:00.000Z'],
+      ['tiktok', 'dead', '2026-01-01T01:00:00.000Z'],
+      ['meta', 'retrying', '2026-01-01T01:00:00.000Z'],
+    ]);
+    expect((await migrated.sends.search({ event_id: 'e1', limit: 10 })).rows).toHaveLength(3);
+    expect(after.pragma('integrity_check', { simple: true })).toBe('ok');
+    after.close();
+  });
+
   it('never writes a webhook token to the file', async () => {
     const client = await store.clients.create({ name: 'A' });
     const { token } = await store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' });
@@ -258,7 +295,7 @@ describe('SQLite store: the dashboard lists read through indexes', () => {
         const details = plan(sql, { ...params, t: NOW.toISOString(), id: 10, n: 51 });
         const index =
           query.event_id !== undefined
-            ? 'send_attempts_event'
+            ? 'send_attempts_outbox'
             : query.client_id !== undefined && query.status !== undefined
               ? 'send_attempts_client_status_time'
               : query.status !== undefined

@@ -10,11 +10,14 @@ import type { StorePool } from './pool.js';
 /**
  * Events old enough to go: received before the cutoff (`$1`, through `events_time`), none of whose
  * outbox rows is unfinished or finished since the cutoff (`$2`, through the (event_id, platform) key).
+ * A held row (a beacon without a browser's signals, never released) does not hold its event back:
+ * a held event older than the retention goes, as any other. A release committed meanwhile makes
+ * its rows pending, which the check under the rows' locks sees.
  */
 const REMOVABLE = `FROM events e
   WHERE e.received_ms < $1
     AND NOT EXISTS (
-      SELECT 1 FROM outbox o WHERE o.event_id = e.id
+      SELECT 1 FROM outbox o WHERE o.event_id = e.id AND o.status <> 'held'
         AND (o.status <> ALL ($3::text[]) OR o.finished_at IS NULL OR o.finished_at >= $2)
     )`;
 
@@ -42,7 +45,8 @@ export function createRetention(db: StorePool): RetentionStore {
         if (ids.length === 0) return { events: 0, outbox: 0, send_attempts: 0 };
         // A later event keeps the fields it inherited from a removed one, not the link (the one engine with a foreign key there is SQLite).
         await c.query('UPDATE events SET inherited_from = NULL WHERE inherited_from = ANY($1::text[])', [ids]);
-        const attempts = await c.query('DELETE FROM send_attempts WHERE event_id = ANY($1::text[])', [ids]);
+        // Audit records by their outbox rows' keys (send_attempts_outbox; the log has no index on event ids, migration 012).
+        const attempts = await c.query('DELETE FROM send_attempts WHERE outbox_id IN (SELECT o.id FROM outbox o WHERE o.event_id = ANY($1::text[]))', [ids]);
         const outbox = await c.query('DELETE FROM outbox WHERE event_id = ANY($1::text[])', [ids]);
         const events = await c.query('DELETE FROM events WHERE id = ANY($1::text[])', [ids]);
         return { events: events.rowCount ?? 0, outbox: outbox.rowCount ?? 0, send_attempts: attempts.rowCount ?? 0 };

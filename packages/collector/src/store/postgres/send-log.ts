@@ -10,13 +10,21 @@ import type { GoogleRequestStatus, GoogleRequestStore, ReasonCountRow, SendAttem
 import type { StorePool } from './pool.js';
 
 /** `WHERE column = $k AND …` for each column given a value, and the values, `limit` last. */
+/**
+ * An event's audit records, by the integer keys of its outbox rows (send_attempts_outbox): records
+ * reference their event through its outbox row, whose id grows with time, so the audit log needs
+ * no index on the event's UUID, into which each record of a random (version 4) id would go at a
+ * random place (migration 012, bench/storage.mjs).
+ */
+const ofEvent = (param: string): string => `outbox_id IN (SELECT o.id FROM outbox o WHERE o.event_id = ${param})`;
+
 function equalities(columns: Record<string, string | undefined>, limit: number): { where: string; values: unknown[]; limitParam: string } {
   const values: unknown[] = [];
   const terms: string[] = [];
   for (const [column, value] of Object.entries(columns)) {
     if (value === undefined) continue;
     values.push(value);
-    terms.push(`${column} = $${values.length}`);
+    terms.push(column === 'event_id' ? ofEvent(`$${values.length}`) : `${column} = $${values.length}`);
   }
   values.push(limit);
   return { where: terms.length > 0 ? `WHERE ${terms.join(' AND ')}` : '', values, limitParam: `$${values.length}` };
@@ -75,7 +83,7 @@ function fromSendRow(r: SendRow): SendAttempt {
  * first by (attempted_at, id); bounds on `(client_id, status, attempted_at, id)`,
  * `(status, attempted_at, id)`, `(client_id, attempted_at, id)` or `(attempted_at, id)` (see
  * `keyset-sql.ts`: only the shape's own index has that order), or an event's few rows through
- * send_attempts_event, sorted; the keyset bound (t, id) when `cursor` is given; `n` rows.
+ * send_attempts_outbox, sorted; the keyset bound (t, id) when `cursor` is given; `n` rows.
  */
 export function sendSearchSql(query: SendSearch, direction: Direction, cursor: Position | undefined, n: number): { text: string; values: unknown[] } {
   const shape = sendShape(query);
@@ -86,7 +94,7 @@ export function sendSearchSql(query: SendSearch, direction: Direction, cursor: P
   };
   const terms: string[] = [];
   const prefix: Array<[string, unknown]> = [];
-  if (shape === 'event') terms.push(`event_id = ${param(query.event_id)}`);
+  if (shape === 'event') terms.push(ofEvent(param(query.event_id)));
   if (shape === 'client' || shape === 'client_status') prefix.push(['client_id', query.client_id]);
   if (shape === 'status' || shape === 'client_status') prefix.push(['status', query.status]);
   const range: { from?: number; before?: number } = {};
@@ -127,7 +135,9 @@ export function createSendLog(db: StorePool): SendLogStore {
         { status: query.status, platform: query.platform, client_id: query.client_id, event_id: query.event_id },
         query.limit,
       );
-      const { rows } = await db.query<SendRow>(`SELECT * FROM send_attempts ${where} ORDER BY id DESC LIMIT ${limitParam}`, values);
+      // Newest first through the index of the filters' shape (send_attempts_client_status_time,
+      // _status_time, _client_time, _time; an event's few rows through send_attempts_outbox).
+      const { rows } = await db.query<SendRow>(`SELECT * FROM send_attempts ${where} ORDER BY attempted_at DESC, id DESC LIMIT ${limitParam}`, values);
       return rows.map(fromSendRow);
     },
     search: (query) => search(db, query),

@@ -18,11 +18,13 @@ const FINAL_SQL = FINAL_STATUSES.map((s) => `'${s}'`).join(', ');
 /**
  * Events old enough to go: received before the cutoff, oldest first (through `events_time`), none of
  * whose outbox rows is unfinished or finished since the cutoff (through the (event_id, platform) key).
+ * A held row (a beacon without a browser's signals, never released) does not hold its event back:
+ * a held event older than the retention goes, as any other.
  */
 const REMOVABLE = `FROM events e
   WHERE e.received_ms < @before_ms
     AND NOT EXISTS (
-      SELECT 1 FROM outbox o WHERE o.event_id = e.id
+      SELECT 1 FROM outbox o WHERE o.event_id = e.id AND o.status <> 'held'
         AND (o.status NOT IN (${FINAL_SQL}) OR o.finished_at IS NULL OR o.finished_at >= @before)
     )`;
 
@@ -34,7 +36,10 @@ export function createRetention(db: Db): RetentionStore {
   const count = db.prepare<[{ before_ms: number; before: string }], { n: number }>(`SELECT COUNT(*) AS n ${REMOVABLE}`);
   // The ids travel as one JSON array: one statement per table, whatever the batch size.
   const unlink = db.prepare<[string]>('UPDATE events SET inherited_from = NULL WHERE inherited_from IN (SELECT value FROM json_each(?))');
-  const attempts = db.prepare<[string]>('DELETE FROM send_attempts WHERE event_id IN (SELECT value FROM json_each(?))');
+  // Audit records by their outbox rows' keys (send_attempts_outbox; the log has no index on event ids, migration 017).
+  const attempts = db.prepare<[string]>(
+    'DELETE FROM send_attempts WHERE outbox_id IN (SELECT o.id FROM outbox o WHERE o.event_id IN (SELECT value FROM json_each(?)))',
+  );
   const outbox = db.prepare<[string]>('DELETE FROM outbox WHERE event_id IN (SELECT value FROM json_each(?))');
   const events = db.prepare<[string]>('DELETE FROM events WHERE id IN (SELECT value FROM json_each(?))');
 

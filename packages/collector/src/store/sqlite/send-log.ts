@@ -16,6 +16,14 @@ import type {
 } from '../types.js';
 import type { Db } from './db.js';
 
+/**
+ * An event's audit records, by the integer keys of its outbox rows (send_attempts_outbox): records
+ * reference their event through its outbox row, whose id grows with time, so the audit log needs
+ * no index on the event's UUID, into which each record of a random (version 4) id would go at a
+ * random place (migration 017, bench/storage.mjs).
+ */
+const OF_EVENT = 'outbox_id IN (SELECT o.id FROM outbox o WHERE o.event_id = @event_id)';
+
 /** `WHERE column = @column AND …` for each column given a value (empty when none), with `limit` in the parameters. */
 function equalities(
   columns: Record<string, string | undefined>,
@@ -25,7 +33,7 @@ function equalities(
   const terms: string[] = [];
   for (const [column, value] of Object.entries(columns)) {
     if (value === undefined) continue;
-    terms.push(`${column} = @${column}`);
+    terms.push(column === 'event_id' ? OF_EVENT : `${column} = @${column}`);
     params[column] = value;
   }
   return { where: terms.length > 0 ? `WHERE ${terms.join(' AND ')}` : '', params };
@@ -63,7 +71,7 @@ const fromSendRow = ({ error, dry_run, ...rest }: SendRow): SendAttempt => ({ ..
 
 /** The index each shape of {@link SendSearch} reads, pinned: its order is the list's (but for an event's few rows). */
 const SEARCH_INDEX: Record<SendShape, string> = {
-  event: 'send_attempts_event',
+  event: 'send_attempts_outbox',
   client_status: 'send_attempts_client_status_time',
   status: 'send_attempts_status_time',
   client: 'send_attempts_client_time',
@@ -82,7 +90,7 @@ export function sendSearchSql(query: SendSearch, direction: Direction, withCurso
   const terms: string[] = [];
   const params: Record<string, unknown> = {};
   if (shape === 'event') {
-    terms.push('event_id = @event_id');
+    terms.push(OF_EVENT);
     params['event_id'] = query.event_id;
   }
   if (shape === 'client' || shape === 'client_status') {
@@ -147,7 +155,11 @@ export function createSendLog(db: Db): SendLogStore {
         query.limit,
       );
       return db
-        .prepare<[Record<string, string | number>], SendRow>(`SELECT ${SEND_COLUMNS} FROM send_attempts ${where} ORDER BY id DESC LIMIT @limit`)
+        // Newest first through the index of the filters' shape (send_attempts_client_status_time,
+        // _status_time, _client_time, _time; an event's few rows through send_attempts_outbox).
+        .prepare<[Record<string, string | number>], SendRow>(
+          `SELECT ${SEND_COLUMNS} FROM send_attempts ${where} ORDER BY attempted_at DESC, id DESC LIMIT @limit`,
+        )
         .all(params)
         .map(fromSendRow);
     },
