@@ -12,6 +12,8 @@ export { validateClickConversion, parseAdsDateTime, ADS_API_VERSIONS } from './g
 export { validateIngestRequest } from './data-manager.js';
 export { validateTikTokEvent, TIKTOK_EVENT_SOURCES } from './tiktok.js';
 export { GOOGLE_SCOPES, ACCESS_TOKEN_TTL_SECONDS } from './google-oauth.js';
+export { MICROSOFT_SCOPES, MICROSOFT_TOKEN_TTL_SECONDS } from './microsoft-oauth.js';
+export { MICROSOFT_ERRORS } from './microsoft.js';
 export type {
   FakePlatforms,
   FakePlatformsOptions,
@@ -21,7 +23,9 @@ export type {
   FakeCountedPlatform,
   FakeOutcome,
   FakeKnownClick,
+  FakeMicrosoftOptions,
 } from './types.js';
+export type { MicrosoftGoalSeed, MicrosoftSilentRecord, MicrosoftStoredConversion } from './microsoft.js';
 export type { MetaProblem, MetaEventCheck } from './meta.js';
 export type { ClickKnowledge } from './google-ads.js';
 export type { AdsError, AdsFieldPathElement, FieldViolation } from './google-rpc.js';

@@ -5,11 +5,18 @@ import type { FakePlatforms } from './types.js';
 export function sandboxBanner(fakes: Pick<FakePlatforms, 'urls'>): string {
   const { urls } = fakes;
   return [
-    'SANDBOX: fake ad platforms on 127.0.0.1. Nothing is sent to Meta, Google or TikTok.',
+    'SANDBOX: fake ad platforms on 127.0.0.1. Nothing is sent to Meta, Google, TikTok or Microsoft.',
     `  Meta Conversions API   ${urls.meta}`,
     `  Google OAuth token     ${urls.oauthToken}`,
     `  Google Ads API         ${urls.googleAds}`,
     `  Google Data Manager    ${urls.dataManager}`,
     `  TikTok Events API      ${urls.tiktok}`,
+    `  Microsoft identity     ${urls.microsoftToken}`,
+    `                         ${urls.microsoftAuthorize}`,
+    `  Microsoft Campaign Mgt ${urls.microsoftCampaign}`,
+    `           (sandbox)     ${urls.microsoftCampaignSandbox}`,
+    `  Microsoft Customer Mgt ${urls.microsoftCustomer}`,
+    `           (sandbox)     ${urls.microsoftCustomerSandbox}`,
+    `  Microsoft test-only    ${urls.microsoftInspect}`,
   ].join('\n');
 }

@@ -6,6 +6,7 @@ import { FakePlatformsError } from './errors.js';
 import { DM_QUOTA, dataManagerQuotaError, scriptedAdsRpcError, scriptedDataManagerRpcError } from './google-rpc.js';
 import { metaCodeError } from './meta.js';
 import type { FakeAnswer } from './request.js';
+import { microsoftFault } from './microsoft.js';
 import { TIKTOK_MESSAGES, tiktokAnswer } from './tiktok.js';
 import type { FakeRoute, FakeStep } from './types.js';
 
@@ -18,6 +19,10 @@ const ROUTE_KINDS: Readonly<Record<FakeRoute, ReadonlyArray<FakeStep['kind']>>> 
   dataManager: ['google-partial', 'google-rpc'],
   oauth: ['google-rpc'],
   tiktok: ['tiktok-code'],
+  microsoftOAuth: [],
+  microsoftCampaign: ['microsoft-fault', 'microsoft-partial'],
+  microsoftCustomer: ['microsoft-fault'],
+  microsoftInspect: [],
 };
 
 /** Throw a `FakePlatformsError` when a step cannot apply to a route or is malformed. */
@@ -51,6 +56,12 @@ function throttle(route: FakeRoute, seconds: number, now: Date, adsVersion: stri
       return { status: 429, body: { error: 'rate_limit_exceeded', error_description: 'Too many token requests.' } };
     case 'tiktok':
       return { ...tiktokAnswer(40100, TIKTOK_MESSAGES[40100] ?? 'Too many requests.', now), status: 429 };
+    case 'microsoftOAuth':
+    case 'microsoftInspect':
+      return { status: 429, body: { error: 'temporarily_unavailable', error_description: 'AADSTS50196: The server terminated an operation because it encountered a client request loop.' } };
+    case 'microsoftCampaign':
+    case 'microsoftCustomer':
+      return microsoftFault(117, 429);
   }
 }
 
@@ -72,6 +83,8 @@ export function stepAnswer(route: FakeRoute, step: FakeStep, now: Date, adsVersi
       if (route === 'googleAds') return scriptedAdsRpcError(adsVersion, step.httpStatus, step.status, step.reason, step.retryDelaySeconds);
       if (route === 'dataManager') return scriptedDataManagerRpcError(step.httpStatus, step.status, step.reason, step.retryDelaySeconds);
       return { status: step.httpStatus, body: { error: step.reason ?? step.status.toLowerCase(), error_description: `Scripted ${step.status}.` } };
+    case 'microsoft-fault':
+      return microsoftFault(step.code, step.httpStatus ?? (step.code === 105 || step.code === 109 ? 401 : step.code === 117 ? 429 : step.code === 0 ? 500 : 400));
     case 'tiktok-code':
       return tiktokAnswer(step.code, step.message ?? TIKTOK_MESSAGES[step.code] ?? 'Error', now);
     case 'retry-after': {

@@ -12,6 +12,10 @@ describe('startFakePlatforms', () => {
       const base = /^http:\/\/127\.0\.0\.1:\d+/.exec(urls.meta)?.[0];
       expect(urls).toEqual({
         meta: `${base}/meta`, googleAds: `${base}/google-ads`, dataManager: `${base}/datamanager`, oauthToken: `${base}/oauth/token`, tiktok: `${base}/tiktok`,
+        microsoftCampaign: `${base}/microsoft/campaign`, microsoftCampaignSandbox: `${base}/microsoft-sandbox/campaign`,
+        microsoftCustomer: `${base}/microsoft/clientcenter`, microsoftCustomerSandbox: `${base}/microsoft-sandbox/clientcenter`,
+        microsoftToken: `${base}/microsoft/login/common/oauth2/v2.0/token`, microsoftAuthorize: `${base}/microsoft/login/common/oauth2/v2.0/authorize`,
+        microsoftInspect: `${base}/microsoft/_test/silent`,
       });
     } finally {
       await fakes.close();
@@ -22,7 +26,7 @@ describe('startFakePlatforms', () => {
     const fakes = await startFakePlatforms();
     try {
       const banner = sandboxBanner(fakes);
-      expect(banner.split('\n')[0]).toMatch(/^SANDBOX: .*Nothing is sent to Meta, Google or TikTok\.$/);
+      expect(banner.split('\n')[0]).toMatch(/^SANDBOX: .*Nothing is sent to Meta, Google, TikTok or Microsoft\.$/);
       for (const url of Object.values(fakes.urls)) expect(banner).toContain(url);
     } finally {
       await fakes.close();

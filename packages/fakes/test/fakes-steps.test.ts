@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakePlatformsError, type FakeRoute, type FakeStep } from '../src/index.js';
-import { T0_SECONDS, fakesForTests, json, postJson, sha256 } from './fakes-helpers.js';
+import { FAKE_DEFAULTS } from '../src/index.js';
+import { T0_SECONDS, fakesForTests, json, microsoftToken, postJson, sha256 } from './fakes-helpers.js';
 
 const suite = await fakesForTests();
 const { fakes } = suite;
@@ -37,9 +38,33 @@ const send: Record<FakeRoute, (id?: string) => Promise<Response>> = {
       method: 'POST', headers: { 'content-type': 'application/json', 'access-token': 'fake-tiktok-token' },
       body: JSON.stringify({ event_source: 'web', event_source_id: 'CFAKEPIXEL0000000000', data: [{ event: 'Lead', event_time: T0_SECONDS - 60, event_id: id }] }),
     }),
+  microsoftOAuth: () =>
+    fetch(fakes.urls.microsoftToken, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'refresh_token', client_id: FAKE_DEFAULTS.microsoft.clientId, client_secret: FAKE_DEFAULTS.microsoft.clientSecret,
+        refresh_token: FAKE_DEFAULTS.microsoft.refreshToken, scope: 'https://ads.microsoft.com/msads.manage offline_access',
+      }).toString(),
+    }),
+  microsoftCampaign: async (id = '9f223aca6be512d830005cea8c9d3b06') =>
+    fetch(`${fakes.urls.microsoftCampaign}/CampaignManagement/v13/OfflineConversions/Apply`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json', authorization: `Bearer ${await microsoftToken(fakes.urls.microsoftToken)}`,
+        developertoken: FAKE_DEFAULTS.microsoft.developerToken, customerid: FAKE_DEFAULTS.microsoft.customerId, customeraccountid: FAKE_DEFAULTS.microsoft.accountId,
+      },
+      body: JSON.stringify({ OfflineConversions: [{ MicrosoftClickId: id, ConversionName: FAKE_DEFAULTS.microsoft.goalName, ConversionTime: '2026-11-20T10:00:00.000Z' }] }),
+    }),
+  microsoftCustomer: async () =>
+    fetch(`${fakes.urls.microsoftCustomer}/CustomerManagement/v13/User/Query`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await microsoftToken(fakes.urls.microsoftToken)}`, developertoken: FAKE_DEFAULTS.microsoft.developerToken },
+      body: JSON.stringify({ UserId: null }),
+    }),
+  microsoftInspect: () => fetch(fakes.urls.microsoftInspect),
 };
-const ROUTES: FakeRoute[] = ['meta', 'googleAds', 'dataManager', 'oauth', 'tiktok'];
-const counted = { meta: 'meta', googleAds: 'google', dataManager: 'google', tiktok: 'tiktok' } as const;
+const ROUTES: FakeRoute[] = ['meta', 'googleAds', 'dataManager', 'oauth', 'tiktok', 'microsoftOAuth', 'microsoftCampaign', 'microsoftCustomer', 'microsoftInspect'];
+const counted = { meta: 'meta', googleAds: 'google', dataManager: 'google', tiktok: 'tiktok', microsoftCampaign: 'microsoft' } as const;
 
 describe('script()', () => {
   it('consumes steps in order, then answers normally', async () => {
@@ -193,6 +218,10 @@ describe('retry-after', () => {
     dataManager: (b) => expect(b.error.details[0].metadata.quota_limit).toBe('IngestionMutateRequestsPerMinutePerProject'),
     oauth: (b) => expect(b.error).toBe('rate_limit_exceeded'),
     tiktok: (b) => expect(b.code).toBe(40100),
+    microsoftOAuth: (b) => expect(b.error).toBe('temporarily_unavailable'),
+    microsoftCampaign: (b) => expect(b).toMatchObject({ Type: 'AdApiFaultDetail', Errors: [{ Code: 117, ErrorCode: 'CallRateExceeded' }] }),
+    microsoftCustomer: (b) => expect(b).toMatchObject({ Type: 'AdApiFaultDetail', Errors: [{ Code: 117 }] }),
+    microsoftInspect: (b) => expect(b.error).toBe('temporarily_unavailable'),
   };
   for (const route of ROUTES) {
     it(`answers ${route} with 429, Retry-After and the route's throttle body`, async () => {
@@ -213,7 +242,7 @@ describe('hang, reset and accept-then-drop', () => {
     expect(fakes.requests('tiktok')[0]).toMatchObject({ outcome: 'hang', status: undefined });
   });
 
-  for (const route of ['meta', 'googleAds', 'dataManager', 'tiktok'] as const) {
+  for (const route of ['meta', 'googleAds', 'dataManager', 'tiktok', 'microsoftCampaign'] as const) {
     it(`destroys the socket on reset and processes nothing (${route})`, async () => {
       fakes.script(route, [{ kind: 'reset' }]);
       await expect(send[route]()).rejects.toThrow();

@@ -23,6 +23,10 @@ export { buildDataManagerRequest, classifyDataManagerResponse, formatRfc3339 } f
 export { buildTikTokRequest } from './platforms/tiktok/request.js';
 export { tiktokExternalId } from './platforms/tiktok/external-id.js';
 export { classifyTikTokResponse } from './platforms/tiktok/response.js';
+export { buildMicrosoftRequest, offlineConversion } from './platforms/microsoft/request.js';
+export { classifyMicrosoftResponse } from './platforms/microsoft/response.js';
+export { microsoftEmail } from './platforms/microsoft/email.js';
+export { microsoftClickId } from './platforms/microsoft/click-id.js';
 export {
   buildRequestStatusRequest,
   readRequestStatus,
@@ -44,6 +48,8 @@ export type { Eligibility, EligibilityInput, Skip, SkipReason } from './eligibil
 export type { MetaPlan, ParsedFbc } from './platforms/meta/eligibility.js';
 export type { GooglePlan, GoogleClick } from './platforms/google/eligibility.js';
 export type { TikTokPlan } from './platforms/tiktok/eligibility.js';
+export type { MicrosoftPlan } from './platforms/microsoft/eligibility.js';
+export type { OfflineConversion, ApplyOfflineConversionsBody } from './platforms/microsoft/request.js';
 export type { StageEventNames } from './event-names.js';
 export type { RetryPolicy, Verdict, NextAttempt, NextAttemptInput, DeadReason } from './retry-policy.js';
 export type { MetaServerEvent, MetaEventsBody } from './platforms/meta/request.js';
