@@ -201,7 +201,10 @@ export async function startFakePlatforms(options: FakePlatformsOptions = {}): Pr
       return reply({ status: 404, body: { error: `No fake platform at ${url.pathname}; use one of ${PREFIXES.map(([p]) => p).join(', ')}.` } });
     }
     const { route, rest } = matched;
-    const step = scripts.get(route)?.shift();
+    // Microsoft Campaign Management: scripted steps answer OfflineConversions/Apply only, so the
+    // sender's goal check before an upload never eats a step meant for the upload.
+    const scriptable = route !== 'microsoftCampaign' || rest.endsWith('/OfflineConversions/Apply');
+    const step = scriptable ? scripts.get(route)?.shift() : undefined;
     if (step !== undefined) entry.step = step.kind;
     if (step?.kind === 'hang') {
       entry.outcome = 'hang';

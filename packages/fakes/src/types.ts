@@ -164,7 +164,10 @@ export interface FakePlatforms {
     /** Test-only: `GET` lists what Microsoft took silently and why (`{ silent: [...] }`). */
     microsoftInspect: string;
   };
-  /** Script the next answers of one route, consumed in order (appended to steps not yet consumed). Throws `FakePlatformsError` for a step kind the route cannot answer. */
+  /**
+   * Script the next answers of one route, consumed in order (appended to steps not yet consumed). Throws `FakePlatformsError`
+   * for a step kind the route cannot answer. On `microsoftCampaign` steps answer `OfflineConversions/Apply` calls only.
+   */
   script(route: FakeRoute, steps: FakeStep[]): void;
   /**
    * Conversions counted once per dedup key (what the real platform would count), per platform.

@@ -47,6 +47,18 @@ async function trigger(rule: RetryRule): Promise<{ kind: string; reason?: string
     const o = out.outcomes[0];
     return { kind: o?.pause_connection ? 'pause' : o?.status === 'retrying' ? 'retry' : String(o?.status), ...(o?.reason ? { reason: o.reason } : {}) };
   }
+  if (rule.key === 'microsoft:goal_not_found' || rule.key === 'microsoft:goal_paused') {
+    const fetchDouble = async (url: string): Promise<Response> => {
+      if (url.endsWith('/token')) return new Response(JSON.stringify({ access_token: 'a', expires_in: 3599 }), { status: 200 });
+      const goals = rule.key === 'microsoft:goal_paused' ? [{ Name: 'Pruuv offline conversions', Type: 'OfflineConversion', Status: 'Paused' }] : [];
+      return new Response(JSON.stringify({ ConversionGoals: goals, PartialErrors: [] }), { status: 200, headers: { 'content-type': 'application/json' } });
+    };
+    const clickTs = new Date(NOW.getTime() - 3 * HOUR).toISOString();
+    const event = makeEvent({ event_time: clickTs, clicks: { msclkid: { value: 'a'.repeat(32), ts: clickTs } } });
+    const out = await sendBatch({ connection: microsoftConnection(), events: [event], fetch: fetchDouble, now: () => NOW, timeoutMs: 200 });
+    const o = out.outcomes[0];
+    return { kind: o?.pause_connection ? 'pause' : String(o?.status), ...(o?.reason ? { reason: o.reason } : {}) };
+  }
   if (platform === 'microsoft') {
     const items: Record<string, number> = { '5612': 5612, '5615': 5615, '5606': 5606, '5603-5617': 5604 };
     if (code === 'item') return pick(first(classifyMicrosoftResponse(response(200, { PartialErrors: [{ Index: 0, Code: 0, ErrorCode: 'ConversionEmailAddressIsNotHashed' }] }), 1, NOW)));

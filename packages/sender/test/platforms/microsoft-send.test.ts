@@ -149,6 +149,24 @@ describe('Microsoft: permanent failures and credentials', () => {
     const r = await send(events(1), {}, microsoftConnection({ developer_token: 'WRONG' }));
     expect(r.pause_connection).toBe(true);
     expect(r.outcomes[0]).toMatchObject({ reason: 'auth', error_code: '105 InvalidCredentials' });
+    // The goal check met the 105 first and refreshed once; the upload's 105 then pauses.
+    expect(fakes.requests('microsoftCampaign').map((q) => [q.path.split('/').slice(-2).join('/'), q.status])).toEqual([
+      ['ConversionGoals/QueryByIds', 401],
+      ['ConversionGoals/QueryByIds', 401],
+      ['OfflineConversions/Apply', 401],
+    ]);
+    expect(fakes.microsoft.refreshes()).toBe(2);
+  });
+
+  it('checks the goal once per pass and pauses, uploading nothing, when it is not an active offline goal of that name', async () => {
+    const shared = createShared({});
+    const base = { urls: fakes.urls, now, random: () => 0, timeoutMs: 2_000 };
+    await sendBatchWith({ ...base, connection: microsoftConnection(), events: events(1) }, shared);
+    await sendBatchWith({ ...base, connection: microsoftConnection(), events: events(1) }, shared);
+    expect(fakes.requests('microsoftCampaign').filter((q) => q.path.endsWith('/QueryByIds'))).toHaveLength(1);
+    const missing = await send(events(1), {}, microsoftConnection({ goal_name: 'pruuv offline conversions' }));
+    expect(missing.pause_connection).toBe(true);
+    expect(missing.outcomes[0]).toMatchObject({ status: 'failed', reason: 'goal_not_found', error_message: expect.stringContaining('names match exactly') });
     expect(applies()).toHaveLength(2);
   });
 

@@ -25,6 +25,8 @@ export const MICROSOFT_RETRY_RULES: readonly RetryRule[] = [
   { key: 'microsoft:1102', platform: 'microsoft', verdict: 'pause', reason: 'account', why: 'CampaignServiceInvalidAccountId: fix the account id.' },
   { key: 'microsoft:1490', platform: 'microsoft', verdict: 'pause', reason: 'account', why: 'CampaignServiceInvalidCustomerId: fix the customer id.' },
   { key: 'microsoft:5613', platform: 'microsoft', verdict: 'pause', reason: 'permission', why: 'OfflineConversionPilotNotEnabledForCustomer: the feature is off for this customer.' },
+  { key: 'microsoft:goal_not_found', platform: 'microsoft', verdict: 'pause', reason: 'goal_not_found', why: 'The goal check before sending found no active offline goal of that exact name (microsoft-ads.md §7.3): pick the goal again.' },
+  { key: 'microsoft:goal_paused', platform: 'microsoft', verdict: 'pause', reason: 'goal_paused', why: 'The goal is not active: Microsoft would take the conversions and never count them (microsoft-ads.md §7.3).' },
   { key: 'microsoft:5606', platform: 'microsoft', verdict: 'fail', reason: 'goal_not_found', why: 'OfflineConversionNameInvalid: no offline goal of that name; check the goal (microsoft-ads.md §7.3).' },
   { key: 'microsoft:5603-5617', platform: 'microsoft', verdict: 'fail', reason: 'invalid_event', why: 'Click, name, time, value or currency refused (5603–5611, 5613, 5614, 5616, 5617): data, never retried.' },
   { key: 'microsoft:request', platform: 'microsoft', verdict: 'fail', reason: 'invalid_request', why: '5600/5601 (empty or > 1,000), 1029/1030 (missing header) and any other request fault: a bug, never retried.' },

@@ -11,6 +11,7 @@ import { ruleForHttpStatus, ruleTable, verdictFrom } from '../../retry-rules.js'
 import type { PlatformSender, SendContext } from '../adapter.js';
 import type { MicrosoftConnection } from './connection.js';
 import type { MicrosoftPlan } from './eligibility.js';
+import { buildGoalQuery, readGoalCheck, type GoalCheck } from './goal-check.js';
 import { buildMicrosoftRequest, campaignUrl } from './request.js';
 import { classifyMicrosoftResponse, needsRefresh } from './response.js';
 import { MICROSOFT_RETRY_RULES } from './retry-rules.js';
@@ -45,6 +46,9 @@ function hourAfterClick(plan: MicrosoftPlan): number {
   return (Number.isNaN(ts) ? Date.parse(plan.event.event_time) : ts) + MICROSOFT_CLICK_WAIT_MS;
 }
 
+/** Goal checks made in a pass, by connection: one query per pass, whatever the number of batches. */
+const GOAL_CHECKS = new WeakMap<object, Map<string, GoalCheck | undefined>>();
+
 /** Opens one `sendBatch` call on a Microsoft connection. */
 export function openMicrosoft(conn: MicrosoftConnection, ctx: SendContext<MicrosoftUrl, MicrosoftVersion>): PlatformSender<MicrosoftPlan> {
   const tokens = passTokens(ctx.shared, () => createMicrosoftTokens({ fetch: ctx.fetch, tokenUrl: ctx.urls.microsoftToken, now: ctx.now, timeoutMs: ctx.timeoutMs }));
@@ -57,6 +61,33 @@ export function openMicrosoft(conn: MicrosoftConnection, ctx: SendContext<Micros
   const endpoints = { campaign: campaignUrl(conn, ctx.urls), version: ctx.versions.microsoft };
   const build = (plans: readonly MicrosoftPlan[], token: string): HttpRequest => buildMicrosoftRequest(conn, plans, token, endpoints);
   let refreshed = false;
+  const checks = GOAL_CHECKS.get(ctx.shared) ?? new Map<string, GoalCheck | undefined>();
+  GOAL_CHECKS.set(ctx.shared, checks);
+  const checkKey = [conn.customer_id, conn.account_id, conn.goal_name, conn.test_mode === true ? 'sandbox' : 'production'].join('\u0000');
+
+  /** Sends with the token, refreshing it once after a 109 or a first 401. */
+  async function withRefresh(request: (token: string) => HttpRequest, token: string): Promise<{ res: HttpResponse; token: string }> {
+    let res = await sendHttp(ctx.fetch, request(token), ctx.timeoutMs);
+    if (!refreshed && needsRefresh(res)) {
+      refreshed = true;
+      token = await tokens.refresh(grant, token);
+      res = await sendHttp(ctx.fetch, request(token), ctx.timeoutMs);
+    }
+    return { res, token };
+  }
+
+  /** The goal checks of §7.3, once per pass; a failure pauses the connection with its reason. */
+  async function goalFailure(token: string): Promise<{ failure?: Classified; token: string }> {
+    if (!checks.has(checkKey)) {
+      const { res, token: current } = await withRefresh((t) => buildGoalQuery(conn, t, endpoints), token);
+      token = current;
+      checks.set(checkKey, readGoalCheck(conn, res));
+    }
+    const check = checks.get(checkKey);
+    if (check === undefined || check.ok) return { token };
+    const result = verdictFrom(rules.get(`microsoft:${check.reason}`), { error_code: check.reason, error_message: check.message });
+    return { token, failure: { verdict: { type: 'all', result } } };
+  }
 
   async function exchange(plans: readonly MicrosoftPlan[]): Promise<Classified> {
     let token: string;
@@ -67,19 +98,12 @@ export function openMicrosoft(conn: MicrosoftConnection, ctx: SendContext<Micros
     }
     let res: HttpResponse;
     try {
-      res = await sendHttp(ctx.fetch, build(plans, token), ctx.timeoutMs);
-      if (!refreshed && needsRefresh(res)) {
-        // 109 or a first 401: one refresh and one resend per call; what follows is judged by the table.
-        refreshed = true;
-        try {
-          token = await tokens.refresh(grant, token);
-        } catch (error) {
-          return oauthFailure(error);
-        }
-        res = await sendHttp(ctx.fetch, build(plans, token), ctx.timeoutMs);
-      }
+      const goal = await goalFailure(token);
+      if (goal.failure !== undefined) return goal.failure;
+      // 109 or a first 401: one refresh and one resend per call; what follows is judged by the table.
+      res = (await withRefresh((t) => build(plans, t), goal.token)).res;
     } catch (error) {
-      return transportFailure(error);
+      return error instanceof MicrosoftOAuthError ? oauthFailure(error) : transportFailure(error);
     }
     return classifyMicrosoftResponse(res, plans.length, ctx.now());
   }
