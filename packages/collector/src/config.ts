@@ -5,6 +5,7 @@ import { DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS, MIN_RETENTION_DAYS } from '
 import { CollectorError } from './errors.js';
 import { readSendConfig, SEND_CONFIG_VARIABLES, type SendConfig } from './send/send-config.js';
 import { OPS_CONFIG_VARIABLES, readOpsConfig, type OpsConfig } from './ops/ops-config.js';
+import { OAUTH_CONFIG_VARIABLES, readOAuthConfig, type OAuthConfig } from './oauth-config.js';
 
 /** Log levels accepted by `PRUUV_LOG_LEVEL` (pino's levels). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -81,6 +82,11 @@ export interface Config {
   retentionDays: number;
   /** Health checks and metrics (`PRUUV_METRICS`…, see `OpsConfig`). Defaults to `DEFAULT_OPS_CONFIG`: metrics off. */
   ops?: OpsConfig;
+  /**
+   * The OAuth apps of the dashboard's Connect buttons (`PRUUV_GOOGLE_OAUTH_CLIENT_ID` and `_SECRET`…, see
+   * `oauth-config.ts`). Defaults to none: credentials are pasted.
+   */
+  oauth?: OAuthConfig;
 }
 
 /** Thrown by {@link loadConfig}; `issues` holds one line per invalid variable. */
@@ -270,6 +276,9 @@ export const CONFIG_VARIABLES = [
   ...OPS_CONFIG_VARIABLES,
 ] as const;
 
+/** Every variable {@link loadConfig} reads: {@link CONFIG_VARIABLES} and the OAuth apps'. */
+const ALL_VARIABLES: readonly string[] = [...new Set<string>([...CONFIG_VARIABLES, ...OAUTH_CONFIG_VARIABLES])];
+
 /**
  * Reads and validates the collector's configuration from environment variables.
  * Empty variables count as unset. Every invalid variable is reported at once.
@@ -279,15 +288,21 @@ export const CONFIG_VARIABLES = [
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const picked: Record<string, string> = {};
-  for (const name of CONFIG_VARIABLES) {
+  for (const name of ALL_VARIABLES) {
     const value = env[name];
     if (value !== undefined && value.trim() !== '') picked[name] = value;
   }
   const result = envSchema.safeParse(picked);
   const send = readSendConfig(picked);
   const ops = readOpsConfig(picked);
-  const issues = [...(result.success ? [] : result.error.issues.map((issue) => issue.message)), ...(send.ok ? [] : send.issues), ...(ops.ok ? [] : ops.issues)];
-  if (!result.success || !send.ok || !ops.ok) throw new ConfigError(issues);
+  const oauth = readOAuthConfig(picked);
+  const issues = [
+    ...(result.success ? [] : result.error.issues.map((issue) => issue.message)),
+    ...(send.ok ? [] : send.issues),
+    ...(ops.ok ? [] : ops.issues),
+    ...(oauth.ok ? [] : oauth.issues),
+  ];
+  if (!result.success || !send.ok || !ops.ok || !oauth.ok) throw new ConfigError(issues);
   const e = result.data;
   const config: Config = {
     port: e.PORT ?? 8787,
@@ -313,5 +328,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.PRUUV_ADMIN_TOKEN !== undefined) config.adminToken = e.PRUUV_ADMIN_TOKEN;
   if (e.PRUUV_LOG_PRETTY !== undefined) config.logPretty = e.PRUUV_LOG_PRETTY;
   if (e.PRUUV_PUBLIC_URL !== undefined) config.publicUrl = e.PRUUV_PUBLIC_URL;
+  if (Object.keys(oauth.config.platforms).length > 0) config.oauth = oauth.config;
   return config;
 }

@@ -39,6 +39,9 @@ describe('pruuv db copy', () => {
     await env.store.events.release({ ids: [held.id] }, new Date('2030-01-01T00:00:00.000Z'));
     await env.store.throttles.record([{ client_id: env.client.id, scope: 'address', count: 40 }], new Date('2026-03-02T10:00:00.000Z'));
     await env.store.pixelOrigins.seen(env.client.id, 'https://www.shop.example', new Date('2026-11-20T09:59:00.000Z'));
+    // A connection made with "Connect": what it knows of its grant.
+    const googleConnection = (await env.store.connections.list()).find((c) => c.platform === 'google')!;
+    await env.store.oauth.saveGrant({ connection_id: googleConnection.id, granted_at: '2026-11-20T09:00:00.000Z', access_expires_at: '2026-11-20T10:00:00.000Z', user_action_by: '2026-11-27T09:00:00.000Z', scopes: ['https://www.googleapis.com/auth/adwords'] });
     db = await newTestDatabase();
 
     const out = memoryOutput(true);
@@ -51,10 +54,10 @@ describe('pruuv db copy', () => {
     const report = JSON.parse(out.text) as { tables: Array<{ table: string; rows: number }>; total: number };
     const rows = Object.fromEntries(report.tables.map((t) => [t.table, t.rows]));
     const sqliteCount = (table: string) => (env!.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
-    for (const table of ['clients', 'client_origins', 'stages', 'users', 'connections', 'pixel_origins', 'events', 'outbox', 'send_attempts', 'send_runs', 'google_request_status', 'daily_events', 'daily_sends', 'beacon_throttles']) {
+    for (const table of ['clients', 'client_origins', 'stages', 'users', 'connections', 'pixel_origins', 'events', 'outbox', 'send_attempts', 'send_runs', 'google_request_status', 'daily_events', 'daily_sends', 'beacon_throttles', 'oauth_grants']) {
       expect(rows[table], table).toBe(sqliteCount(table));
     }
-    expect(rows).toMatchObject({ clients: 1, stages: 2, connections: 3, pixel_origins: 1, events: 9, outbox: 9 * PLATFORM_IDS.length, send_attempts: 7 * PLATFORM_IDS.length, google_request_status: 2, beacon_throttles: 1 });
+    expect(rows).toMatchObject({ clients: 1, stages: 2, connections: 3, pixel_origins: 1, events: 9, outbox: 9 * PLATFORM_IDS.length, send_attempts: 7 * PLATFORM_IDS.length, google_request_status: 2, beacon_throttles: 1, oauth_grants: 1 });
 
     const pg = await openPostgresStore(db.url);
     try {
@@ -77,6 +80,7 @@ describe('pruuv db copy', () => {
       expect(connections.every((c) => c.last_used_at !== undefined)).toBe(true);
       expect(await pg.connections.list()).toEqual(connections);
       expect(await pg.users.byEmail('ada@example.com')).toEqual(await env.store.users.byEmail('ada@example.com'));
+      expect(await pg.oauth.grants()).toEqual(await env.store.oauth.grants());
       // Tokens still verify (hashes copied), credentials still open with the same key (ciphertexts copied).
       const sale = (await pg.stages.list()).find((s) => s.key === 'sale')!;
       expect(await pg.stages.verifyToken(sale.id, token)).toBe(true);

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FAKE_DEFAULTS } from '@pruuv/fakes';
 import { hashIdentity } from '../src/domain/identity.js';
 import { auditRows, microsoftReceipts, outboxRow, sendEnv, type SendEnv } from './send-helpers.js';
 
@@ -42,6 +43,22 @@ describe('Microsoft: a pass', () => {
     expect(auditRows(env.db, none.id, 'microsoft')[0]).toMatchObject({ status: 'skipped', reason: 'missing_click_id' });
     // The conversion time is the stored event time, in UTC.
     expect((applies(env)[0]?.body as Body).OfflineConversions[0]?.['ConversionTime']).toBe(new Date(webhook.data_timestamp ?? webhook.received_at).toISOString());
+  });
+
+  it('stores the refresh token Microsoft rotated, encrypted, in place of the old one', async () => {
+    env = await sendEnv({ connect: ['microsoft'] });
+    msEvent(env, 'webhook', click());
+    await env.pass();
+    const stored = (await env.connections.load(env.client.id, 'microsoft', env.ring))?.connection as { refresh_token?: string } | undefined;
+    expect(stored?.refresh_token).toBeDefined();
+    expect(stored?.refresh_token).not.toBe(FAKE_DEFAULTS.microsoft.refreshToken);
+    expect(env.fakes.microsoft.refreshTokenValid(stored?.refresh_token ?? '')).toBe(true);
+    expect(JSON.stringify(env.db.prepare("SELECT * FROM connections WHERE platform = 'microsoft'").all())).not.toContain(stored?.refresh_token ?? '-');
+    // The next pass refreshes with the new one.
+    env.fakes.microsoft.revoke(FAKE_DEFAULTS.microsoft.refreshToken);
+    env.clock.advance(2 * HOUR);
+    msEvent(env, 'pixel', click());
+    expect((await env.pass()).platforms.microsoft.sent).toBe(1);
   });
 
   it('sends Microsoft\'s email hash (dots and +alias removed) made from the webhook\'s raw address', async () => {

@@ -1,5 +1,6 @@
 /**
- * Fake Google OAuth token endpoint (refresh-token grant only, platforms.md §3.7)
+ * Fake Google OAuth token endpoint (refresh-token grant, platforms.md §3.7; the
+ * authorization-code grant is the authorization server's, `google-consent.ts`)
  * and the store of access tokens it issued, which the Ads and Data Manager fakes accept.
  */
 import { googleAccessToken } from './ids.js';
@@ -19,6 +20,10 @@ export interface IssuedToken {
   clientId: string;
   scopes: ReadonlySet<string>;
   expiresAtMs: number;
+  /** The refresh token it came from (revoking either kills both). */
+  grant?: string;
+  /** The Ads accounts the consenting user reaches directly; `undefined` for the seeded refresh tokens (the default roots). */
+  accessible?: readonly string[];
 }
 
 /** Why a bearer token was refused. */
@@ -28,10 +33,35 @@ export type BearerRefusal = 'missing' | 'unknown' | 'expired';
 export class TokenStore {
   readonly #tokens = new Map<string, IssuedToken>();
 
-  issue(clientId: string, scopes: readonly string[], nowMs: number): string {
+  issue(clientId: string, scopes: readonly string[], nowMs: number, grant?: { refreshToken: string; accessible: readonly string[] }): string {
     const token = googleAccessToken();
-    this.#tokens.set(token, { clientId, scopes: new Set(scopes), expiresAtMs: nowMs + ACCESS_TOKEN_TTL_SECONDS * 1000 });
+    const issued: IssuedToken = { clientId, scopes: new Set(scopes), expiresAtMs: nowMs + ACCESS_TOKEN_TTL_SECONDS * 1000 };
+    if (grant !== undefined) {
+      issued.grant = grant.refreshToken;
+      issued.accessible = grant.accessible;
+    }
+    this.#tokens.set(token, issued);
     return token;
+  }
+
+  /** The token, when the fake issued it (expired or not). */
+  get(token: string): IssuedToken | undefined {
+    return this.#tokens.get(token);
+  }
+
+  /** Forget every access token of a grant. */
+  revokeGrant(refreshToken: string): void {
+    for (const [token, issued] of this.#tokens) if (issued.grant === refreshToken) this.#tokens.delete(token);
+  }
+
+  /** Forget one access token. */
+  revoke(token: string): void {
+    this.#tokens.delete(token);
+  }
+
+  /** Make every issued access token expired at `nowMs` (a test's "an hour later"). */
+  expireAll(nowMs: number): void {
+    for (const issued of this.#tokens.values()) issued.expiresAtMs = Math.min(issued.expiresAtMs, nowMs);
   }
 
   /** Check an `Authorization` header value. */
@@ -49,10 +79,13 @@ export class TokenStore {
 export interface OAuthContext {
   clientId: string;
   clientSecret: string;
+  /** The seeded refresh tokens (tests that paste tokens). */
   refreshTokens: ReadonlySet<string>;
   scopes: readonly string[];
   tokens: TokenStore;
   now: () => Date;
+  /** The authorization server: codes and the refresh tokens it issued (`google-consent.ts`). */
+  authServer: { exchange(fields: Record<string, string>): FakeAnswer; grant(refreshToken: string): { clientId: string; scopes: readonly string[]; accessible: readonly string[] } | undefined };
 }
 
 function oauthError(status: number, error: string, description: string): FakeAnswer {
@@ -67,6 +100,7 @@ export function handleOAuth(req: FakeHttpRequest, ctx: OAuthContext): FakeAnswer
   }
   const fields = req.body.fields;
   const grant = fields['grant_type'] ?? '';
+  if (grant === 'authorization_code') return ctx.authServer.exchange(fields);
   if (grant !== 'refresh_token') return oauthError(400, 'unsupported_grant_type', `Invalid grant_type: ${grant}`);
   const clientId = fields['client_id'];
   if (clientId === undefined || clientId === '') return oauthError(400, 'invalid_request', 'Could not determine client ID from request.');
@@ -74,6 +108,12 @@ export function handleOAuth(req: FakeHttpRequest, ctx: OAuthContext): FakeAnswer
   if (fields['client_secret'] !== ctx.clientSecret) return oauthError(401, 'invalid_client', 'Unauthorized');
   const refresh = fields['refresh_token'];
   if (refresh === undefined || refresh === '') return oauthError(400, 'invalid_request', 'Missing required parameter: refresh_token');
+  const issued = ctx.authServer.grant(refresh);
+  if (issued !== undefined && issued.clientId === clientId) {
+    // A refresh token from a consent: its access tokens carry the grant's scopes and accounts.
+    const accessToken = ctx.tokens.issue(clientId, issued.scopes, ctx.now().getTime(), { refreshToken: refresh, accessible: issued.accessible });
+    return { status: 200, body: { access_token: accessToken, expires_in: ACCESS_TOKEN_TTL_SECONDS, scope: issued.scopes.join(' '), token_type: 'Bearer' } };
+  }
   if (!ctx.refreshTokens.has(refresh)) return oauthError(400, 'invalid_grant', 'Token has been expired or revoked.');
   const accessToken = ctx.tokens.issue(clientId, ctx.scopes, ctx.now().getTime());
   return {

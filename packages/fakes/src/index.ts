@@ -14,6 +14,7 @@ export { validateTikTokEvent, TIKTOK_EVENT_SOURCES } from './tiktok.js';
 export { GOOGLE_SCOPES, ACCESS_TOKEN_TTL_SECONDS } from './google-oauth.js';
 export { MICROSOFT_SCOPES, MICROSOFT_TOKEN_TTL_SECONDS } from './microsoft-oauth.js';
 export { MICROSOFT_ERRORS } from './microsoft.js';
+export { DEFAULT_ADS_ACCOUNTS, DEFAULT_ACCESSIBLE } from './google-accounts.js';
 export type {
   FakePlatforms,
   FakePlatformsOptions,
@@ -24,8 +25,11 @@ export type {
   FakeOutcome,
   FakeKnownClick,
   FakeMicrosoftOptions,
+  FakeGoogleOAuth,
 } from './types.js';
 export type { MicrosoftGoalSeed, MicrosoftSilentRecord, MicrosoftStoredConversion } from './microsoft.js';
+export type { FakeAdsAccount, FakeConversionAction } from './google-accounts.js';
+export type { GoogleConsentMode } from './google-consent.js';
 export type { MetaProblem, MetaEventCheck } from './meta.js';
 export type { ClickKnowledge } from './google-ads.js';
 export type { AdsError, AdsFieldPathElement, FieldViolation } from './google-rpc.js';

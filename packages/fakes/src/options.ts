@@ -3,6 +3,7 @@
  */
 import { z } from 'zod';
 import { FakePlatformsError } from './errors.js';
+import { DEFAULT_ACCESSIBLE, DEFAULT_ADS_ACCOUNTS, type FakeAdsAccount } from './google-accounts.js';
 import { GOOGLE_SCOPES } from './google-oauth.js';
 import type { FakeMicrosoftOptions, FakePlatformsOptions } from './types.js';
 
@@ -48,6 +49,20 @@ const optionsSchema = z
         refreshTokens: ids,
         knownClicks: z.array(z.union([z.string().min(1), z.object({ id: z.string().min(1), clickedAt: instant }).strict()])).optional(),
         tokenScopes: z.array(z.string().min(1)).optional(),
+        accounts: z.array(z.object({
+          id: z.string().regex(/^\d{10}$/, '10 digits'),
+          name: z.string(),
+          manager: z.boolean(),
+          parents: digits.optional(),
+          currencyCode: z.string().optional(),
+          timeZone: z.string().optional(),
+          conversionActions: z.array(z.object({ id: z.string().regex(/^\d+$/), name: z.string(), type: z.string(), status: z.string(), category: z.string().optional() }).strict()).optional(),
+          noRows: z.boolean().optional(),
+        }).strict()).optional(),
+        accessible: digits.optional(),
+        redirectUris: z.array(z.string().url()).optional(),
+        codeTtlSeconds: z.number().positive().optional(),
+        discoveryPageSize: z.number().int().positive().optional(),
       })
       .strict()
       .optional(),
@@ -99,6 +114,11 @@ export interface ResolvedOptions {
     refreshTokens: ReadonlySet<string>;
     knownClicks: ReadonlyMap<string, number | undefined> | undefined;
     tokenScopes: readonly string[];
+    accounts: ReadonlyMap<string, FakeAdsAccount>;
+    accessible: readonly string[];
+    redirectUris: readonly string[];
+    codeTtlMs: number;
+    discoveryPageSize: number;
   };
   tiktok: { pixelCodes: ReadonlySet<string>; tokens: ReadonlySet<string> };
   microsoft: FakeMicrosoftOptions;
@@ -131,6 +151,11 @@ export function resolveOptions(options: FakePlatformsOptions): ResolvedOptions {
       refreshTokens: new Set(o.google?.refreshTokens ?? [d.google.refreshToken]),
       knownClicks: knownClicks === undefined ? undefined : new Map(knownClicks),
       tokenScopes: o.google?.tokenScopes ?? [GOOGLE_SCOPES.ads, GOOGLE_SCOPES.dataManager],
+      accounts: new Map((o.google?.accounts ?? DEFAULT_ADS_ACCOUNTS).map((a) => [a.id, a as FakeAdsAccount])),
+      accessible: o.google?.accessible ?? DEFAULT_ACCESSIBLE,
+      redirectUris: o.google?.redirectUris ?? [],
+      codeTtlMs: (o.google?.codeTtlSeconds ?? 60) * 1000,
+      discoveryPageSize: o.google?.discoveryPageSize ?? 2,
     },
     tiktok: { pixelCodes: new Set(o.tiktok?.pixelCodes ?? [d.tiktok.pixelCode]), tokens: new Set(o.tiktok?.tokens ?? [d.tiktok.token]) },
     microsoft: o.microsoft ?? {

@@ -8,6 +8,8 @@ export function sandboxBanner(fakes: Pick<FakePlatforms, 'urls'>): string {
     'SANDBOX: fake ad platforms on 127.0.0.1. Nothing is sent to Meta, Google, TikTok or Microsoft.',
     `  Meta Conversions API   ${urls.meta}`,
     `  Google OAuth token     ${urls.oauthToken}`,
+    `  Google OAuth consent   ${urls.googleAuthorize}`,
+    `  Google OAuth revoke    ${urls.googleRevoke}`,
     `  Google Ads API         ${urls.googleAds}`,
     `  Google Data Manager    ${urls.dataManager}`,
     `  TikTok Events API      ${urls.tiktok}`,

@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { handleAds, type AdsContext } from './google-ads.js';
 import { handleDataManager, QuotaCounter, type DataManagerContext, type StoredIngest } from './data-manager.js';
 import { handleOAuth, TokenStore, type OAuthContext } from './google-oauth.js';
+import { handleDiscovery, isDiscoveryPath, type AccountsContext } from './google-accounts.js';
+import { GoogleAuthServer } from './google-consent.js';
 import { FakePlatformsError } from './errors.js';
 import { Ledger } from './ledger.js';
 import { handleMeta, type MetaContext } from './meta.js';
@@ -25,6 +27,7 @@ const PREFIXES: ReadonlyArray<readonly [string, FakeRoute]> = [
   ['/google-ads', 'googleAds'],
   ['/datamanager', 'dataManager'],
   ['/oauth/token', 'oauth'],
+  ['/google-oauth', 'googleAuth'],
   ['/tiktok', 'tiktok'],
   ['/microsoft/login', 'microsoftOAuth'],
   ['/microsoft/campaign', 'microsoftCampaign'],
@@ -107,10 +110,16 @@ export async function startFakePlatforms(options: FakePlatformsOptions = {}): Pr
   let log: FakeRequestLog[] = [];
 
   const metaCtx: MetaContext = { pixels: config.meta.pixels, tokens: config.meta.tokens, now, ledger: ledgers.meta };
+  const authServer = new GoogleAuthServer({
+    clientId: config.google.clientId, clientSecret: config.google.clientSecret, tokens, now,
+    codeTtlMs: config.google.codeTtlMs, accessible: config.google.accessible,
+  });
+  for (const uri of config.google.redirectUris) authServer.redirectUris.add(uri);
   const oauthCtx: OAuthContext = {
     clientId: config.google.clientId, clientSecret: config.google.clientSecret, refreshTokens: config.google.refreshTokens,
-    scopes: config.google.tokenScopes, tokens, now,
+    scopes: config.google.tokenScopes, tokens, now, authServer,
   };
+  const accountsCtx: AccountsContext = { accounts: config.google.accounts, tokens, now, pageSize: config.google.discoveryPageSize };
   const googleAccounts = {
     customers: config.google.customers, conversionActions: config.google.conversionActions,
     knownClicks: config.google.knownClicks, tokens, now, ledger: ledgers.google,
@@ -144,11 +153,16 @@ export async function startFakePlatforms(options: FakePlatformsOptions = {}): Pr
       case 'meta':
         return handleMeta(req, metaCtx);
       case 'googleAds':
+        if (isDiscoveryPath(req.path)) return handleDiscovery(req, accountsCtx, config.google.accessible);
         return handleAds(req, adsCtx, partial === undefined ? undefined : { rows: new Set(partial.rows), error: partial.error });
       case 'dataManager':
         return handleDataManager(req, dmCtx, partial);
       case 'oauth':
         return handleOAuth(req, oauthCtx);
+      case 'googleAuth':
+        if (req.path === '/revoke') return authServer.handleRevoke(req);
+        if (req.path === '/tokeninfo') return authServer.handleTokenInfo(req);
+        return authServer.handleAuthorize(req);
       case 'tiktok':
         return handleTikTok(req, tiktokCtx);
       case 'microsoftOAuth':
@@ -251,6 +265,9 @@ export async function startFakePlatforms(options: FakePlatformsOptions = {}): Pr
       dataManager: `${base}/datamanager`,
       oauthToken: `${base}/oauth/token`,
       tiktok: `${base}/tiktok`,
+      googleAuth: `${base}/google-oauth`,
+      googleAuthorize: `${base}/google-oauth/o/oauth2/v2/auth`,
+      googleRevoke: `${base}/google-oauth/revoke`,
       microsoftCampaign: `${base}/microsoft/campaign`,
       microsoftCampaignSandbox: `${base}/microsoft-sandbox/campaign`,
       microsoftCustomer: `${base}/microsoft/clientcenter`,
@@ -258,6 +275,24 @@ export async function startFakePlatforms(options: FakePlatformsOptions = {}): Pr
       microsoftToken: `${base}/microsoft/login/common/oauth2/v2.0/token`,
       microsoftAuthorize: `${base}/microsoft/login/common/oauth2/v2.0/authorize`,
       microsoftInspect: `${base}/microsoft/_test/silent`,
+    },
+    googleOAuth: {
+      consent(mode) {
+        authServer.mode = mode;
+      },
+      registerRedirectUri(uri) {
+        authServer.redirectUris.add(uri);
+      },
+      grantAccess(customerIds) {
+        authServer.accessible = [...customerIds];
+      },
+      refreshTokens: () => authServer.refreshTokens(),
+      revoke(refreshToken) {
+        authServer.revokeGrants(refreshToken);
+      },
+      expireAccessTokens() {
+        tokens.expireAll(now().getTime());
+      },
     },
     microsoft: {
       silent: () => [...msSilent],

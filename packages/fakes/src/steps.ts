@@ -18,6 +18,7 @@ const ROUTE_KINDS: Readonly<Record<FakeRoute, ReadonlyArray<FakeStep['kind']>>> 
   googleAds: ['google-partial', 'google-rpc'],
   dataManager: ['google-partial', 'google-rpc'],
   oauth: ['google-rpc'],
+  googleAuth: [],
   tiktok: ['tiktok-code'],
   microsoftOAuth: [],
   microsoftCampaign: ['microsoft-fault', 'microsoft-partial'],
@@ -53,6 +54,7 @@ function throttle(route: FakeRoute, seconds: number, now: Date, adsVersion: stri
     case 'dataManager':
       return dataManagerQuotaError(DM_QUOTA.perMinute, seconds);
     case 'oauth':
+    case 'googleAuth':
       return { status: 429, body: { error: 'rate_limit_exceeded', error_description: 'Too many token requests.' } };
     case 'tiktok':
       return { ...tiktokAnswer(40100, TIKTOK_MESSAGES[40100] ?? 'Too many requests.', now), status: 429 };

@@ -13,6 +13,9 @@ export interface FakeKnownClick {
   clickedAt: Date | string;
 }
 
+import type { FakeAdsAccount } from './google-accounts.js';
+import type { GoogleConsentMode } from './google-consent.js';
+
 /** Seeded Microsoft Advertising state (microsoft-ads.md §10). */
 export interface FakeMicrosoftOptions {
   /** The manager account (customer) id the user can reach. */
@@ -51,8 +54,18 @@ export interface FakePlatformsOptions {
     refreshTokens: string[];
     /** Clicks the fake knows. Defaults to `undefined`: every well-formed click is known and no click-time check runs. A bare string is a known click without a time. */
     knownClicks?: Array<string | FakeKnownClick>;
-    /** OAuth scopes carried by issued access tokens. Defaults to both the `adwords` and the `datamanager` scope. */
+    /** OAuth scopes carried by access tokens of the seeded refresh tokens. Defaults to both the `adwords` and the `datamanager` scope. */
     tokenScopes?: string[];
+    /** The Ads account hierarchy discovery walks (oauth.md §5.1). Defaults to `DEFAULT_ADS_ACCOUNTS`: manager → sub-manager → `1234567890`, a client under two managers, a test account with no rows. */
+    accounts?: FakeAdsAccount[];
+    /** The accounts a consenting user reaches directly. Defaults to `DEFAULT_ACCESSIBLE` (the two managers and the test account). */
+    accessible?: string[];
+    /** Redirect URIs registered with the OAuth client (exact match). Defaults to none: add them with `googleOAuth.registerRedirectUri`. */
+    redirectUris?: string[];
+    /** Lifetime of an authorization code. Defaults to `60` seconds. */
+    codeTtlSeconds?: number;
+    /** Rows per `googleAds:search` page. Defaults to `2`, so the picker's walk pages. */
+    discoveryPageSize?: number;
   };
   /** Seeded TikTok pixel codes (event source ids) and access tokens. Defaults to `FAKE_DEFAULTS.tiktok`. */
   tiktok?: { pixelCodes: string[]; tokens: string[] };
@@ -75,8 +88,34 @@ export interface FakePlatformsOptions {
   maxRequestLog?: number;
 }
 
-/** A route of the fake server, as used by {@link FakePlatforms.script} and {@link FakePlatforms.requests}. */
-export type FakeRoute = 'meta' | 'googleAds' | 'dataManager' | 'oauth' | 'tiktok' | 'microsoftOAuth' | 'microsoftCampaign' | 'microsoftCustomer' | 'microsoftInspect';
+/** A route of the fake server, as used by {@link FakePlatforms.script} and {@link FakePlatforms.requests}. `googleAuth` is Google's consent, revoke and tokeninfo endpoints. */
+export type FakeRoute =
+  | 'meta'
+  | 'googleAds'
+  | 'dataManager'
+  | 'oauth'
+  | 'googleAuth'
+  | 'tiktok'
+  | 'microsoftOAuth'
+  | 'microsoftCampaign'
+  | 'microsoftCustomer'
+  | 'microsoftInspect';
+
+/** Controls of the fake Google authorization server, for tests. */
+export interface FakeGoogleOAuth {
+  /** What the user does on the consent screen from now on (`approve` at once by default; `page` shows Allow/Deny buttons). */
+  consent(mode: GoogleConsentMode): void;
+  /** Register a redirect URI with the OAuth client (exact string). */
+  registerRedirectUri(uri: string): void;
+  /** The accounts the next consents reach directly (`[]`: a user with no Ads account). */
+  grantAccess(customerIds: string[]): void;
+  /** Refresh tokens issued by consents and not revoked. */
+  refreshTokens(): string[];
+  /** Revoke one grant, or every grant (as the user does at myaccount.google.com/permissions). */
+  revoke(refreshToken?: string): void;
+  /** Every access token issued so far expires now. */
+  expireAccessTokens(): void;
+}
 
 /** The platforms whose counted conversions {@link FakePlatforms.counted} reports. */
 export type FakeCountedPlatform = 'meta' | 'google' | 'tiktok' | 'microsoft';
@@ -143,7 +182,8 @@ export interface FakePlatforms {
    * Base URLs to hand to the sender. `meta` is `http://127.0.0.1:PORT/meta` (the sender appends `/v26.0/{pixel}/events`);
    * `googleAds` `.../google-ads` (+ `/v26/customers/{cid}:uploadClickConversions`); `dataManager` `.../datamanager`
    * (+ `/v1/events:ingest`); `oauthToken` `.../oauth/token` (the full token endpoint); `tiktok` `.../tiktok`
-   * (+ `/open_api/v1.3/event/track/`).
+   * (+ `/open_api/v1.3/event/track/`); `googleAuthorize` and `googleRevoke` the full consent and revoke
+   * URLs (under `googleAuth`, which also serves `/tokeninfo`).
    */
   urls: {
     meta: string;
@@ -151,6 +191,9 @@ export interface FakePlatforms {
     dataManager: string;
     oauthToken: string;
     tiktok: string;
+    googleAuth: string;
+    googleAuthorize: string;
+    googleRevoke: string;
     /** Microsoft Campaign Management host (+ `/CampaignManagement/v13/…`); `…Sandbox` the sandbox environment. */
     microsoftCampaign: string;
     microsoftCampaignSandbox: string;
@@ -164,6 +207,8 @@ export interface FakePlatforms {
     /** Test-only: `GET` lists what Microsoft took silently and why (`{ silent: [...] }`). */
     microsoftInspect: string;
   };
+  /** The fake Google authorization server's controls. */
+  googleOAuth: FakeGoogleOAuth;
   /**
    * Script the next answers of one route, consumed in order (appended to steps not yet consumed). Throws `FakePlatformsError`
    * for a step kind the route cannot answer. On `microsoftCampaign` steps answer `OfflineConversions/Apply` calls only.

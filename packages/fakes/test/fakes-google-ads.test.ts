@@ -40,7 +40,7 @@ describe('POST /oauth/token', () => {
   const base = { grant_type: 'refresh_token', client_id: 'fake-client-id.apps.googleusercontent.com', client_secret: 'fake-client-secret', refresh_token: 'fake-refresh-token' };
   const cases: Array<{ name: string; fields: Record<string, string>; status: number; error: string }> = [
     { name: 'an unknown refresh token', fields: { ...base, refresh_token: 'revoked' }, status: 400, error: 'invalid_grant' },
-    { name: 'another grant type', fields: { ...base, grant_type: 'authorization_code' }, status: 400, error: 'unsupported_grant_type' },
+    { name: 'another grant type', fields: { ...base, grant_type: 'client_credentials' }, status: 400, error: 'unsupported_grant_type' },
     { name: 'no grant type', fields: { client_id: base.client_id }, status: 400, error: 'unsupported_grant_type' },
     { name: 'a wrong client secret', fields: { ...base, client_secret: 'nope' }, status: 401, error: 'invalid_client' },
     { name: 'an unknown client id', fields: { ...base, client_id: 'other' }, status: 401, error: 'invalid_client' },

@@ -12,6 +12,7 @@ describe('startFakePlatforms', () => {
       const base = /^http:\/\/127\.0\.0\.1:\d+/.exec(urls.meta)?.[0];
       expect(urls).toEqual({
         meta: `${base}/meta`, googleAds: `${base}/google-ads`, dataManager: `${base}/datamanager`, oauthToken: `${base}/oauth/token`, tiktok: `${base}/tiktok`,
+        googleAuth: `${base}/google-oauth`, googleAuthorize: `${base}/google-oauth/o/oauth2/v2/auth`, googleRevoke: `${base}/google-oauth/revoke`,
         microsoftCampaign: `${base}/microsoft/campaign`, microsoftCampaignSandbox: `${base}/microsoft-sandbox/campaign`,
         microsoftCustomer: `${base}/microsoft/clientcenter`, microsoftCustomerSandbox: `${base}/microsoft-sandbox/clientcenter`,
         microsoftToken: `${base}/microsoft/login/common/oauth2/v2.0/token`, microsoftAuthorize: `${base}/microsoft/login/common/oauth2/v2.0/authorize`,

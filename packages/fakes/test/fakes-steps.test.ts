@@ -33,6 +33,7 @@ const send: Record<FakeRoute, (id?: string) => Promise<Response>> = {
       method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ grant_type: 'refresh_token', client_id: 'fake-client-id.apps.googleusercontent.com', client_secret: 'fake-client-secret', refresh_token: 'fake-refresh-token' }).toString(),
     }),
+  googleAuth: () => fetch(`${fakes.urls.googleAuth}/tokeninfo?access_token=${suite.token}`),
   tiktok: (id = 'e1') =>
     fetch(`${fakes.urls.tiktok}/open_api/v1.3/event/track/`, {
       method: 'POST', headers: { 'content-type': 'application/json', 'access-token': 'fake-tiktok-token' },
@@ -63,7 +64,7 @@ const send: Record<FakeRoute, (id?: string) => Promise<Response>> = {
     }),
   microsoftInspect: () => fetch(fakes.urls.microsoftInspect),
 };
-const ROUTES: FakeRoute[] = ['meta', 'googleAds', 'dataManager', 'oauth', 'tiktok', 'microsoftOAuth', 'microsoftCampaign', 'microsoftCustomer', 'microsoftInspect'];
+const ROUTES: FakeRoute[] = ['meta', 'googleAds', 'dataManager', 'oauth', 'googleAuth', 'tiktok', 'microsoftOAuth', 'microsoftCampaign', 'microsoftCustomer', 'microsoftInspect'];
 const counted = { meta: 'meta', googleAds: 'google', dataManager: 'google', tiktok: 'tiktok', microsoftCampaign: 'microsoft' } as const;
 
 describe('script()', () => {
@@ -217,6 +218,7 @@ describe('retry-after', () => {
     googleAds: (b) => expect(b.error.status).toBe('RESOURCE_EXHAUSTED'),
     dataManager: (b) => expect(b.error.details[0].metadata.quota_limit).toBe('IngestionMutateRequestsPerMinutePerProject'),
     oauth: (b) => expect(b.error).toBe('rate_limit_exceeded'),
+    googleAuth: (b) => expect(b.error).toBe('rate_limit_exceeded'),
     tiktok: (b) => expect(b.code).toBe(40100),
     microsoftOAuth: (b) => expect(b.error).toBe('temporarily_unavailable'),
     microsoftCampaign: (b) => expect(b).toMatchObject({ Type: 'AdApiFaultDetail', Errors: [{ Code: 117, ErrorCode: 'CallRateExceeded' }] }),

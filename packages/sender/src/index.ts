@@ -20,6 +20,8 @@ export { checkStoredCredentials, openConnection, CredentialsError } from './runt
 
 // The platforms.
 export { PLATFORMS, PLATFORM_IDS, CLICK_ID_NAMES, COOKIE_ID_NAMES, platformAdapter, DEFAULT_URLS, DEFAULT_VERSIONS, connectionSchema } from './platforms/index.js';
+export { OAUTH_PROVIDERS, oauthProvider } from './platforms/index.js';
+export { OAuthFlowError, pkcePair, pkceChallenge, newOAuthState } from './platforms/oauth-provider.js';
 export { RETRY_TABLE } from './retry-policy.js';
 export { defaultEventNames } from './event-names.js';
 
@@ -49,6 +51,22 @@ export type {
   DeliveryCheckSpec,
   DeliveryCheckContext,
 } from './platforms/adapter.js';
+export type {
+  OAuthProvider,
+  OAuthApp,
+  OAuthEnv,
+  OAuthCallContext,
+  OAuthTokenSet,
+  AuthorizeInput,
+  CallbackResult,
+  ExchangeInput,
+  DiscoveryChoice,
+  DiscoveryStep,
+  DiscoveryResult,
+  TokenHealth,
+  GrantFacts,
+  OAuthFlowFailure,
+} from './platforms/oauth-provider.js';
 export type { MetaConnection } from './platforms/meta/connection.js';
 export type { GoogleConnection } from './platforms/google/connection.js';
 export type { TikTokConnection, TikTokMatch } from './platforms/tiktok/connection.js';

@@ -1,7 +1,8 @@
 /**
  * Google OAuth 2.0 access tokens from a stored refresh token
  * (platforms.md §3.7): cached until shortly before expiry, refreshed at most
- * once at a time per credential, and refreshed on demand after a 401.
+ * once at a time per credential (across processes with a {@link RefreshLock}),
+ * and refreshed on demand after a 401.
  */
 import { z } from 'zod';
 import { OAuthError } from './errors.js';
@@ -16,10 +17,37 @@ export interface GoogleCredentials {
   client_id: string;
   client_secret: string;
   refresh_token: string;
+  /** The token endpoint of this credential's platform (Microsoft's identity platform). Defaults to the cache's `tokenUrl`. */
+  token_url?: string;
+  /** The scope asked on refresh, for a platform that requires it (Microsoft's `msads.manage offline_access`). Defaults to none. */
+  scope?: string;
+}
+
+/**
+ * Serialises refreshes of one credential across processes (the collector: a
+ * lease row in the database). `run` holds the credential's lease while
+ * `refresh` runs, waiting while another process holds it.
+ */
+export interface RefreshLock {
+  run<T>(key: string, refresh: () => Promise<T>): Promise<T>;
+}
+
+/** What a refresh gave, for the process to record (never logged). */
+export interface RefreshedToken {
+  /** A hash naming the credential: the key of {@link RefreshLock.run}. */
+  key: string;
+  credentials: GoogleCredentials;
+  expiresAt: Date;
+  /** A new refresh token, when the platform rotated it: the stored one must be replaced. */
+  refreshToken?: string;
 }
 
 /** Options of {@link createTokenCache}. */
 export interface TokenCacheOptions {
+  /** Refreshes of one credential run one at a time across processes. Defaults to none: per process only. */
+  lock?: RefreshLock;
+  /** Called after each successful refresh (the collector records when, and persists a rotated refresh token). Awaited; a failure is the caller's. */
+  onRefreshed?: (token: RefreshedToken) => Promise<void> | void;
   /** Defaults to the global `fetch`. */
   fetch?: FetchLike;
   /** Full URL of the token endpoint. Defaults to `https://oauth2.googleapis.com/token`. */
@@ -50,6 +78,8 @@ const tokenSchema = z.object({
   access_token: z.string().min(1),
   expires_in: z.number().positive(),
   token_type: z.string().optional(),
+  // Google keeps the refresh token; a platform that rotates it sends the new one here.
+  refresh_token: z.string().min(1).optional(),
 });
 const errorSchema = z.object({ error: z.string(), error_description: z.string().optional() });
 
@@ -63,6 +93,12 @@ const PERMANENT = new Set(['invalid_grant', 'invalid_client', 'unauthorized_clie
 interface Entry {
   token: string;
   expiresAt: number;
+  rotated?: string;
+}
+
+/** The key naming a credential: never the refresh token itself, which must not sit in a map key or a lease row. */
+export function credentialKey(c: GoogleCredentials): string {
+  return sha256Hex(`${c.client_id}\u0000${c.refresh_token}`);
 }
 
 /** A token cache; share one per process so every batch reuses tokens. */
@@ -75,23 +111,29 @@ export function createTokenCache(options: TokenCacheOptions = {}): TokenCache {
   const inflight = new Map<string, Promise<Entry>>();
 
   // The refresh token is a secret: keyed by its hash so it never sits in a map key we might print.
-  const keyOf = (c: GoogleCredentials): string => `${c.client_id}\u0000${sha256Hex(c.refresh_token)}`;
+  const keyOf = credentialKey;
 
   async function fetchToken(c: GoogleCredentials): Promise<Entry> {
-    const body = new URLSearchParams({
+    const form = new URLSearchParams({
       grant_type: 'refresh_token',
       refresh_token: c.refresh_token,
       client_id: c.client_id,
       client_secret: c.client_secret,
-    }).toString();
+    });
+    if (c.scope !== undefined) form.set('scope', c.scope);
+    const body = form.toString();
     const res = await sendHttp(
       fetchImpl,
-      { method: 'POST', url: tokenUrl, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body },
+      { method: 'POST', url: c.token_url ?? tokenUrl, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body },
       options.timeoutMs,
     );
     if (res.status >= 200 && res.status < 300) {
       const ok = tokenSchema.safeParse(res.json);
-      if (ok.success) return { token: ok.data.access_token, expiresAt: now().getTime() + ok.data.expires_in * 1000 };
+      if (ok.success) {
+        const entry: Entry = { token: ok.data.access_token, expiresAt: now().getTime() + ok.data.expires_in * 1000 };
+        if (ok.data.refresh_token !== undefined && ok.data.refresh_token !== c.refresh_token) entry.rotated = ok.data.refresh_token;
+        return entry;
+      }
       throw new OAuthError('malformed_response', res.status, false);
     }
     const err = errorSchema.safeParse(res.json);
@@ -105,7 +147,16 @@ export function createTokenCache(options: TokenCacheOptions = {}): TokenCache {
   function start(key: string, c: GoogleCredentials): Promise<Entry> {
     const running = inflight.get(key);
     if (running) return running;
-    const p = fetchToken(c)
+    const refresh = async (): Promise<Entry> => {
+      const entry = await fetchToken(c);
+      if (options.onRefreshed !== undefined) {
+        const info: RefreshedToken = { key, credentials: c, expiresAt: new Date(entry.expiresAt) };
+        if (entry.rotated !== undefined) info.refreshToken = entry.rotated;
+        await options.onRefreshed(info);
+      }
+      return entry;
+    };
+    const p = (options.lock !== undefined ? options.lock.run(key, refresh) : refresh())
       .then((entry) => {
         entries.set(key, entry);
         return entry;

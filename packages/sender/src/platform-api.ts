@@ -37,6 +37,8 @@ export {
 } from './platforms/google/data-manager-status.js';
 export { createGoogleStatusChecks } from './platforms/google/diagnostics.js';
 export { createTokenCache } from './oauth.js';
+export { googleOAuth, googleAccounts, googleScopesFor, GOOGLE_OAUTH_SCOPES, GOOGLE_TESTING_GRANT_MS, CUSTOMER_CLIENT_QUERY, CONVERSION_ACTION_QUERY } from './platforms/google/oauth.js';
+export { oauthCall } from './platforms/oauth-provider.js';
 export { createTokenBucket } from './rate-limit.js';
 export { sendHttp, parseRetryAfter, redactRequest } from './http.js';
 
@@ -46,6 +48,7 @@ export type { AttemptContext, AppliedOutcome } from './pass-outcome.js';
 export type { PreviewItem, PreviewInput } from './pass-preview.js';
 export type { Eligibility, EligibilityInput, Skip, SkipReason } from './eligibility.js';
 export type { MetaPlan, ParsedFbc } from './platforms/meta/eligibility.js';
+export type { GoogleAccountChoice } from './platforms/google/oauth.js';
 export type { GooglePlan, GoogleClick } from './platforms/google/eligibility.js';
 export type { TikTokPlan } from './platforms/tiktok/eligibility.js';
 export type { MicrosoftPlan } from './platforms/microsoft/eligibility.js';

@@ -16,6 +16,8 @@ import { csrfTokenFor, DEFAULT_SESSION_POLICY, endSession, resumeSession, startS
 import { DEFAULT_SIGN_IN_LIMITS, signIn, type SignInLimits } from './auth/sign-in.js';
 import { checkWrite, isLocalhost, isSecure, render, safeNext, securityHeaders, sessionCookie, setSessionCookie } from './http.js';
 import { ErrorPage } from './pages/error.js';
+import { oauthCallback } from './pages/oauth.js';
+import { createOAuthFlow, type OAuthFlow, type OAuthSetup } from '../domain/oauth.js';
 import { addPages } from './pages/index.js';
 import type { DashboardSettings } from './pages/settings.js';
 import { SignInPage } from './pages/sign-in.js';
@@ -38,8 +40,10 @@ export interface DashboardSetup {
   /** Platform API base URLs and versions for test events. Defaults to the real platforms. */
   urls?: Partial<PlatformUrls>;
   versions?: Partial<ApiVersions>;
-  /** `fetch` of test events. Defaults to the global one. */
+  /** `fetch` of test events and of the OAuth flow. Defaults to the global one. */
   fetch?: FetchLike;
+  /** The OAuth apps of the Connect buttons (`PRUUV_GOOGLE_OAUTH_CLIENT_ID`…). Defaults to none: no Connect button, credentials are pasted. */
+  oauth?: OAuthSetup;
 }
 
 /**
@@ -71,11 +75,56 @@ export interface DashboardDeps {
   settings?: DashboardSettings;
   setup: DashboardSetup;
   sendSchedule: SendScheduleInfo;
+  /** "Connect with OAuth" over the store, with the setup's apps. */
+  oauth: OAuthFlow;
 }
 
 /** The signed-in context of a request, set by the session check. */
 export function pageContext(res: Response): PageContext & { session: LiveSession } {
   return res.locals['dashboard'] as PageContext & { session: LiveSession };
+}
+
+/** The OAuth flow of a dashboard's setup (its apps, key ring, versions and `fetch`). */
+function oauthFlowOf(store: Store, setup: DashboardSetup, now: () => Date): OAuthFlow {
+  const oauth: OAuthSetup = { platforms: {}, ...setup.oauth };
+  if (oauth.fetch === undefined && setup.fetch !== undefined) oauth.fetch = setup.fetch;
+  if (oauth.versions === undefined && setup.versions !== undefined) oauth.versions = setup.versions;
+  return createOAuthFlow(store, oauth, setup.keyRing, { now });
+}
+
+/**
+ * Builds the router to mount at `/oauth`: `GET /oauth/:platform/callback`, where the
+ * platforms send the browser back after consent (the redirect URI registered with each
+ * app). It reads the dashboard's session cookie (SameSite=Lax: sent on this top-level GET).
+ */
+export function createOAuthCallbackRouter(options: DashboardOptions): Router {
+  const store = options.store;
+  const now = options.now ?? (() => new Date());
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const policy = options.sessionPolicy ?? DEFAULT_SESSION_POLICY;
+  const assets = loadAssets();
+  const setup = options.setup ?? {};
+  const oauth = oauthFlowOf(store, setup, now);
+  const router = express.Router({ caseSensitive: true, strict: true });
+  router.use(securityHeaders);
+  router.get('/:platform/callback', async (req, res, next) => {
+    try {
+      const session = await resumeSession(store, sessionCookie(req), now(), policy);
+      await oauthCallback(req, res, { oauth, assets, setup, logger, session });
+    } catch (error) {
+      next(error);
+    }
+  });
+  router.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const unavailable = asStorageUnavailable(error);
+    if (unavailable !== undefined) {
+      res.setHeader('Retry-After', String(unavailable.retryAfterSeconds));
+      return render(res, ErrorPage({ assets, status: 503, message: 'The database cannot be reached right now. Start again in a moment.' }), 503);
+    }
+    logger.error({ err: error, path: req.path }, 'oauth callback: internal error');
+    render(res, ErrorPage({ assets, status: 500, message: 'Something went wrong on our side; it has been logged. Nothing was saved: start again.' }), 500);
+  });
+  return router;
 }
 
 /** Builds the router to mount at `/dashboard`. */
@@ -86,12 +135,14 @@ export function createDashboardRouter(options: DashboardOptions): Router {
   const policy = options.sessionPolicy ?? DEFAULT_SESSION_POLICY;
   const limits = options.signInLimits ?? DEFAULT_SIGN_IN_LIMITS;
   const assets = loadAssets();
+  const setup = options.setup ?? {};
   const deps: DashboardDeps = {
     store,
     now,
     logger,
     assets,
-    setup: options.setup ?? {},
+    setup,
+    oauth: oauthFlowOf(store, setup, now),
     sendSchedule: options.sendSchedule ?? { cron: DEFAULT_SEND_CRON },
     ...(options.settings !== undefined ? { settings: options.settings } : {}),
   };

@@ -38,15 +38,20 @@ export type ActionItem =
   /** An OAuth token that expires soon (see {@link expiringTokens}). */
   | { kind: 'token_expiring'; client_id: string; platform: Platform; expires_at: string };
 
+/** A grant that needs the user is shown this long before the day it stops working. Defaults to 7 days. */
+export const TOKEN_WARNING_MS = 7 * 86_400_000;
+
 /**
- * The hook for OAuth tokens about to expire. Connections hold long-lived tokens
- * today (Meta system-user and TikTok tokens, a Google refresh token), none with an
- * expiry the store knows; the OAuth "Connect" flow (its own issue) will store each
- * token's expiry, and this will then list those expiring within a few days. Until
- * then there is nothing to list: it returns none rather than a made-up item.
+ * OAuth grants that only the user can renew (a Google app in Testing status, a
+ * Meta long-lived user token, a grant Google gave an end) within
+ * {@link TOKEN_WARNING_MS}, or already past it. Grants the runtime renews by
+ * itself (a refresh token) never show here; pasted credentials have no grant.
  */
-export async function expiringTokens(_store: Store, _scope: Scope, _now: Date): Promise<ActionItem[]> {
-  return [];
+export async function expiringTokens(store: Store, scope: Scope, now: Date): Promise<ActionItem[]> {
+  const grants = await store.oauth.grants(scope.all ? {} : { client_id: scope.clientId });
+  return grants
+    .filter((g) => g.user_action_by !== undefined && Date.parse(g.user_action_by) - now.getTime() <= TOKEN_WARNING_MS)
+    .map((g) => ({ kind: 'token_expiring', client_id: g.client_id, platform: g.platform, expires_at: g.user_action_by as string }));
 }
 
 /** Throttled beacons are counted over this long before now. */

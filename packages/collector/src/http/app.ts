@@ -14,7 +14,9 @@ import { asStorageUnavailable } from '../errors.js';
 import type { SendConfig } from '../send/send-config.js';
 import type { Store } from '../store/types.js';
 import type { BeaconOutcome, Metrics } from '../ops/metrics.js';
-import { createDashboardRouter, type DashboardOptions, type DashboardSetup } from '../dashboard/index.js';
+import { createDashboardRouter, createOAuthCallbackRouter, type DashboardOptions, type DashboardSetup } from '../dashboard/index.js';
+import type { OAuthConfig } from '../oauth-config.js';
+import type { OAuthSetup } from '../domain/oauth.js';
 import { createAdminRouter } from './admin.js';
 import { createBeaconReport, type BeaconReport } from './beacon-report.js';
 import { createDemoRouter } from './demo-static.js';
@@ -69,6 +71,11 @@ export interface AppOptions {
    * and the real platforms.
    */
   send?: Pick<SendConfig, 'keyRing' | 'urls' | 'versions'> & Pick<DashboardSetup, 'fetch'>;
+  /**
+   * The OAuth apps of the Connections page's Connect buttons (`config.oauth`), with their callback at
+   * `/oauth/:platform/callback`, and the timeout of each platform call of the flow. Defaults to none.
+   */
+  oauth?: OAuthConfig & Pick<OAuthSetup, 'timeoutMs'>;
   /** Requests and pixel beacons counted for `/metrics` (see `createMetrics`). Defaults to none. */
   metrics?: Metrics;
 }
@@ -153,7 +160,9 @@ export function createApp(opts: AppOptions): express.Express {
     const setup: DashboardSetup = { ingestPath, ...opts.send };
     if (script) setup.pixelScript = app.locals['pixelScript'] as PixelScriptInfo;
     if (opts.publicUrl !== undefined) setup.publicUrl = opts.publicUrl;
+    if (opts.oauth !== undefined) setup.oauth = { ...opts.oauth };
     app.use('/dashboard', createDashboardRouter({ store: opts.store, now, logger, ...settings, setup }));
+    app.use('/oauth', createOAuthCallbackRouter({ store: opts.store, now, logger, ...settings, setup }));
   }
 
   app.use((_req: Request, res: Response) => sendError(res, 404, 'Not found'));

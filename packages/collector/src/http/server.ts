@@ -286,6 +286,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
     beaconReport,
     send: config.send,
     ...(config.publicUrl !== undefined ? { publicUrl: config.publicUrl } : {}),
+    ...(config.oauth !== undefined ? { oauth: config.oauth } : {}),
     ...options.app,
     dashboard:
       dashboard === false

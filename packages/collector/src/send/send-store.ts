@@ -2,7 +2,7 @@
  * The send runtime's storage port ({@link SendStore} of `@pruuv/sender`) over the
  * collector's {@link Store}: outbox leases and commits, events as the sender takes
  * them (with their stage's overrides), connections with their secrets still
- * encrypted (the runtime opens them), the run ledger and Google diagnostics.
+ * encrypted (the runtime opens them), OAuth refresh leases, the run ledger and Google diagnostics.
  */
 import type { LoadedEvent, SendStore, StageOverrides } from '@pruuv/sender';
 import { toConversionEvent, toStageOverrides } from '../domain/conversion-event.js';
@@ -39,6 +39,14 @@ export function createSendStore(store: Store, defaults: NonNullable<SendConfig['
         out.set(event.id, loaded);
       }
       return out;
+    },
+    // Refresh leases across workers and what each refresh gave (store.oauth): recorded only on
+    // connections made with Connect (a pasted one has no grant row to update).
+    oauth: {
+      acquireRefresh: (key, holder, nowMs, untilMs) => store.oauth.acquireRefresh(key, holder, nowMs, untilMs),
+      releaseRefresh: (key, holder) => store.oauth.releaseRefresh(key, holder),
+      refreshed: (connectionId, at, accessExpiresAt) => store.oauth.refreshed(connectionId, at, accessExpiresAt),
+      replaceSecrets: (connectionId, secrets, at) => store.oauth.replaceSecrets(connectionId, secrets, at),
     },
     async connection(clientId, platform) {
       const record = await store.connections.get(clientId, platform);

@@ -7,7 +7,8 @@
  * leases and due times), the audit log, the send-run ledger, the Google
  * diagnostics, the daily roll-ups (exact counts of the rows copied with them), the held events and beacon throttle
  * counts, and the dashboard's users (their password hashes; sessions and
- * failed sign-ins are not copied: everyone signs in again). Ids are kept, so
+ * failed sign-ins are not copied: everyone signs in again), and what OAuth connections know
+ * of their grants (pending authorizations and refresh leases are short-lived and not copied). Ids are kept, so
  * audit rows still point at their outbox rows.
  *
  * The copy reads one consistent snapshot of the SQLite file (a read transaction;
@@ -119,6 +120,11 @@ const TABLES: readonly TableCopy[] = [
     table: 'beacon_throttles',
     columns: ['client_id', 'window_start', 'scope', 'count'],
     select: 'SELECT client_id, window_start, scope, count FROM beacon_throttles ORDER BY rowid',
+  },
+  {
+    table: 'oauth_grants',
+    columns: ['connection_id', 'granted_at', 'access_expires_at', 'refresh_expires_at', 'user_action_by', 'refreshed_at', 'scopes'],
+    select: 'SELECT connection_id, granted_at, access_expires_at, refresh_expires_at, user_action_by, refreshed_at, scopes FROM oauth_grants ORDER BY rowid',
   },
 ];
 

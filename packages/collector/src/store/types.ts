@@ -594,6 +594,69 @@ export interface ConnectionStore {
   reencryptAll(reencrypt: (ciphertext: string) => string, at: Date): Promise<{ connections: number; reencrypted: number }>;
 }
 
+/** A pending authorization (`authorize`: between Connect and the redirect back) or grant (`grant`: tokens waiting for the picks). */
+export interface OAuthPending {
+  /** SHA-256 hex of the random key (the OAuth `state`, or the grant's id): the key itself is never stored. */
+  key_hash: string;
+  kind: 'authorize' | 'grant';
+  user_id: string;
+  /** SHA-256 of the session that started it (`sessionIdHash`). */
+  session_hash: string;
+  client_id: string;
+  platform: Platform;
+  /** AES-256-GCM ciphertext (PKCE verifier and settings, or the tokens). */
+  payload: string;
+  created_at: string;
+  expires_at: string;
+}
+
+/** What the collector knows of a connection's OAuth grant. Never a token. */
+export interface OAuthGrantFacts {
+  connection_id: string;
+  /** When the user consented. */
+  granted_at: string;
+  access_expires_at?: string;
+  refresh_expires_at?: string;
+  /** When only the user can renew it (reconnect), per the platform's provider. */
+  user_action_by?: string;
+  /** When the send runtime last refreshed the access token. */
+  refreshed_at?: string;
+  scopes: string[];
+}
+
+/** A connection's grant facts with the connection's client and platform, for the overview. */
+export type OAuthGrantListing = OAuthGrantFacts & { client_id: string; platform: Platform };
+
+/** Pending authorizations, grant facts and refresh leases of "Connect with OAuth". */
+export interface OAuthStore {
+  /** Stores a pending authorization or grant. */
+  putPending(input: OAuthPending): Promise<void>;
+  /** Deletes and returns the pending entry of `kind` with this key hash (single use): one of two racing callers gets it. */
+  takePending(keyHash: string, kind: OAuthPending['kind']): Promise<OAuthPending | undefined>;
+  /** Reads a pending entry without using it up (the picker reads the grant at each step). */
+  getPending(keyHash: string, kind: OAuthPending['kind']): Promise<OAuthPending | undefined>;
+  /** Deletes the entries expired at `now`; returns how many. */
+  sweepPending(now: Date): Promise<number>;
+  /** Creates or replaces a connection's grant facts. */
+  saveGrant(facts: OAuthGrantFacts): Promise<void>;
+  grant(connectionId: string): Promise<OAuthGrantFacts | undefined>;
+  /** Grant facts of every connection (of one client with `client_id`). */
+  grants(filter?: { client_id?: string }): Promise<OAuthGrantListing[]>;
+  /** Records a refresh by the send runtime: the new access expiry (and, when the platform gave one, the grant's). */
+  refreshed(connectionId: string, at: Date, accessExpiresAt: Date | undefined, refreshExpiresAt?: Date): Promise<void>;
+  removeGrant(connectionId: string): Promise<void>;
+  /** Replaces a connection's secrets ciphertext (a refresh token the platform rotated), keeping its status. */
+  replaceSecrets(connectionId: string, secrets: string, at: Date): Promise<void>;
+  /**
+   * Takes the refresh lease of a credential (`key`: a hash naming it) for `holder` until `untilMs`
+   * (epoch ms), when no other holder's lease runs at `nowMs`. `true` when taken: then only this
+   * holder refreshes that credential.
+   */
+  acquireRefresh(key: string, holder: string, nowMs: number, untilMs: number): Promise<boolean>;
+  /** Gives the lease back (only the holder's). */
+  releaseRefresh(key: string, holder: string): Promise<void>;
+}
+
 /** The last pixel hit of one allowed origin of a client. */
 export interface PixelOrigin {
   client_id: string;
@@ -773,6 +836,8 @@ export interface Store {
   events: EventStore;
   outbox: OutboxStore;
   connections: ConnectionStore;
+  /** "Connect with OAuth": pending authorizations, grant facts, refresh leases. */
+  oauth: OAuthStore;
   pixelOrigins: PixelOriginStore;
   sends: SendLogStore;
   googleRequests: GoogleRequestStore;

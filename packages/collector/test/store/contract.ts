@@ -1103,6 +1103,55 @@ export function storeContract(engine: EngineHarness): void {
     });
   });
 
+  describe('oauth', () => {
+    const pending = (over: Record<string, string>, user: string, client: string) => ({
+      key_hash: 'h1', kind: 'authorize' as const, user_id: user, session_hash: 's1', client_id: client, platform: 'google' as const,
+      payload: 'k1:cipher', created_at: NOW.toISOString(), expires_at: at(600_000).toISOString(), ...over,
+    });
+
+    it('hands a pending authorization out once, by key hash and kind, and sweeps expired ones', async () => {
+      const client = await store.clients.create({ name: 'A' });
+      const user = await store.users.create({ email: 'a@x.example', role: 'admin', password_hash: 'h' }, NOW);
+      await store.oauth.putPending(pending({}, user.id, client.id));
+      await store.oauth.putPending(pending({ key_hash: 'h2', kind: 'grant', expires_at: NOW.toISOString() }, user.id, client.id));
+      expect(await store.oauth.getPending('h1', 'grant')).toBeUndefined();
+      expect(await store.oauth.getPending('h1', 'authorize')).toMatchObject({ user_id: user.id, payload: 'k1:cipher', expires_at: at(600_000).toISOString() });
+      // Two callers race for the same state: exactly one gets it.
+      const taken = await Promise.all([store.oauth.takePending('h1', 'authorize'), (await other()).oauth.takePending('h1', 'authorize')]);
+      expect(taken.filter((t) => t !== undefined)).toHaveLength(1);
+      expect(await store.oauth.takePending('h1', 'authorize')).toBeUndefined();
+      expect(await store.oauth.sweepPending(NOW)).toBe(1);
+      expect(await store.oauth.getPending('h2', 'grant')).toBeUndefined();
+    });
+
+    it("keeps a connection's grant facts, records refreshes, and forgets them with the connection", async () => {
+      const a = await store.clients.create({ name: 'A' });
+      const con = await store.connections.save({ id: 'con_g', client_id: a.id, platform: 'google', settings: {}, secrets: 'k1:x', secret_names: ['refresh_token'] }, NOW);
+      await store.oauth.saveGrant({ connection_id: con.id, granted_at: NOW.toISOString(), access_expires_at: at(HOUR).toISOString(), user_action_by: at(7 * 24 * HOUR).toISOString(), scopes: ['s1', 's2'] });
+      expect(await store.oauth.grant(con.id)).toEqual({ connection_id: con.id, granted_at: NOW.toISOString(), access_expires_at: at(HOUR).toISOString(), user_action_by: at(7 * 24 * HOUR).toISOString(), scopes: ['s1', 's2'] });
+      await store.oauth.refreshed(con.id, at(HOUR), at(2 * HOUR));
+      expect(await store.oauth.grants({ client_id: a.id })).toEqual([
+        { connection_id: con.id, client_id: a.id, platform: 'google', granted_at: NOW.toISOString(), access_expires_at: at(2 * HOUR).toISOString(), refreshed_at: at(HOUR).toISOString(), user_action_by: at(7 * 24 * HOUR).toISOString(), scopes: ['s1', 's2'] },
+      ]);
+      expect(await store.oauth.grants({ client_id: 'cli_other' })).toEqual([]);
+      await store.connections.remove(a.id, 'google');
+      expect(await store.oauth.grants()).toEqual([]);
+    });
+
+    it('lets one holder at a time take the refresh lease, until it runs out or is given back', async () => {
+      const t = NOW.getTime();
+      const second = await other();
+      expect(await store.oauth.acquireRefresh('con_1', 'w1', t, t + 30_000)).toBe(true);
+      expect(await second.oauth.acquireRefresh('con_1', 'w2', t + 1000, t + 31_000)).toBe(false);
+      expect(await store.oauth.acquireRefresh('con_1', 'w1', t + 1000, t + 31_000)).toBe(true);
+      expect(await second.oauth.acquireRefresh('con_1', 'w2', t + 31_000, t + 61_000)).toBe(true);
+      await store.oauth.releaseRefresh('con_1', 'w1');
+      expect(await store.oauth.acquireRefresh('con_1', 'w1', t + 32_000, t + 62_000)).toBe(false);
+      await second.oauth.releaseRefresh('con_1', 'w2');
+      expect(await store.oauth.acquireRefresh('con_1', 'w1', t + 32_000, t + 62_000)).toBe(true);
+    });
+  });
+
   describe('pixel origins', () => {
     it('keeps the latest hit per client and origin, across processes, and lists one client or all', async () => {
       const a = await store.clients.create({ name: 'A', origins: ['https://a.example', 'https://www.a.example'] });

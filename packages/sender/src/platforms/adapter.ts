@@ -14,6 +14,7 @@ import type { DeadReason, RetryRule } from '../retry-rules.js';
 import type { Shared } from '../shared-services.js';
 import type { SendLogger, SendStore } from '../runtime/store.js';
 import type { ConversionEvent, StageOverrides } from '../types.js';
+import type { OAuthProvider } from './oauth-provider.js';
 import type { Eligibility } from './preflight.js';
 
 /** What every connection has: its platform, and the validate/build-only switch. */
@@ -226,4 +227,10 @@ export interface PlatformAdapter<
   open(connection: C, ctx: SendContext<U, V>): PlatformSender<P>;
   /** Checks of delivered batches, for a platform that reports on them later. Defaults to none. */
   readonly deliveryChecks?: DeliveryCheckSpec<C>;
+  /**
+   * The platform's "Connect" (OAuth authorization, tokens, discovery, token
+   * health), in `platforms/<name>/oauth.ts` (`oauth-provider.ts`). Defaults to
+   * none: the connection's tokens are pasted.
+   */
+  readonly oauth?: OAuthProvider;
 }

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { CLICK_ID_NAMES, COOKIE_ID_NAMES } from '../click-ids.js';
 import { SenderError } from '../errors.js';
 import type { PlatformAdapter } from './adapter.js';
+import type { OAuthProvider } from './oauth-provider.js';
 import { google } from './google/index.js';
 import { meta } from './meta/index.js';
 import { microsoft } from './microsoft/index.js';
@@ -61,3 +62,11 @@ export const connectionSchema: z.ZodType<Connection, Connection> = z.discriminat
   'platform',
   PLATFORMS.map((p): AnyPlatformAdapter['connection']['schema'] => p.connection.schema) as ConnectionSchemas,
 );
+
+/** The OAuth providers of the platforms that have one ("Connect" buttons), in registry order. */
+export const OAUTH_PROVIDERS: readonly OAuthProvider[] = PLATFORMS.flatMap((p): OAuthProvider[] => (p.oauth === undefined ? [] : [p.oauth]));
+
+/** The OAuth provider of a platform id, `undefined` for a platform without one or an unknown id. */
+export function oauthProvider(id: string): OAuthProvider | undefined {
+  return BY_ID.get(id)?.oauth;
+}

@@ -16,6 +16,7 @@ import { runSendPass, type PassReport, type SendPassOptions } from '../send-pass
 import { createShared } from '../shared-services.js';
 import { checkStoredCredentials } from './credentials.js';
 import { createOutboxPort } from './outbox-port.js';
+import { CredentialIndex, onTokenRefreshed, storeRefreshLock } from './token-refresh.js';
 import type { SendLogger, SendStore } from './store.js';
 
 /** Options of {@link createSender}. */
@@ -72,12 +73,25 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
   const now = options.now ?? (() => new Date());
   const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
   const owner = options.owner ?? `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
-  const outbox = createOutboxPort(store, options.keyRing);
+  const port = createOutboxPort(store, options.keyRing);
+  // The connections this process opened, by credential: a refresh is recorded on each of them.
+  const credentials = new CredentialIndex();
+  const outbox: typeof port = {
+    ...port,
+    async connection(clientId, platform) {
+      const opened = await port.connection(clientId, platform);
+      if (opened !== undefined) credentials.add(opened);
+      return opened;
+    },
+  };
   const tokenCache = createTokenCache({
     fetch: fetchImpl,
     tokenUrl: urls.oauthToken,
     now,
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    // One refresh of a credential at a time across every worker on the database.
+    ...(store.oauth !== undefined ? { lock: storeRefreshLock(store.oauth, owner, { now }) } : {}),
+    onRefreshed: onTokenRefreshed(store, credentials, options.keyRing, now, options.logger),
   });
   // One budget per process: Data Manager allows 300 requests per minute per Cloud project (google-data-manager.md §7).
   const dataManagerLimiter = createTokenBucket({ now });

@@ -102,6 +102,18 @@ export interface SendStore {
     claimSlot(input: { slot: Date; owner: string; trigger: 'schedule' | 'startup'; now: Date }): Promise<boolean>;
     finishSlot(input: { slot: Date; now: Date; summary: Record<string, unknown> }): Promise<void>;
   };
+  /**
+   * OAuth token refreshes across processes: a lease per credential (`key`: a hash naming it),
+   * when each connection's token was refreshed, and a rotated refresh token written back
+   * (`secrets`: the connection's new ciphertext). Optional: without it each process refreshes on
+   * its own and nothing is recorded.
+   */
+  oauth?: {
+    acquireRefresh(key: string, holder: string, nowMs: number, untilMs: number): Promise<boolean>;
+    releaseRefresh(key: string, holder: string): Promise<void>;
+    refreshed(connectionId: string, at: Date, accessExpiresAt: Date | undefined): Promise<void>;
+    replaceSecrets(connectionId: string, secrets: string, at: Date): Promise<void>;
+  };
   /** Google Data Manager diagnostics of delivered requests. */
   diagnostics: {
     due(now: Date, limit: number): Promise<DueDiagnostics[]>;

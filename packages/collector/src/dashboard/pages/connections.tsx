@@ -11,13 +11,14 @@
  */
 import type { Request, Response, Router } from 'express';
 import { Fragment } from 'preact';
-import { CredentialsError, DecryptError, PLATFORMS, platformAdapter, type ConnectionField, type HeldConnection, type Platform } from '@pruuv/sender';
+import { CredentialsError, DecryptError, oauthProvider, PLATFORMS, platformAdapter, type ConnectionField, type HeldConnection, type Platform } from '@pruuv/sender';
 import { connectionFields, createConnections, type ConnectionView, type FieldValue } from '../../domain/connections.js';
 import { sendTestEvent, testModeOf, TEST_CODE_FIELD, type TestResult } from '../../domain/connection-test.js';
 import { OperationError } from '../../domain/operations.js';
 import { EncryptionKeyError } from '../../send/secrets.js';
-import type { Client, Stage } from '../../store/types.js';
-import { render } from '../http.js';
+import type { Client, OAuthGrantListing, Stage } from '../../store/types.js';
+import { callbackUri } from './oauth.js';
+import { DASHBOARD_CSP, render } from '../http.js';
 import { pageContext, type DashboardDeps } from '../index.js';
 import { DashboardHttpError, requireWrite, scopeOf, visibleClient, visibleClients } from '../scope.js';
 import { Badge, Csrf, Notice, Page, type PageContext } from '../views/layout.js';
@@ -39,6 +40,13 @@ interface SectionState {
   error?: string;
   saved?: boolean;
   test?: { result?: TestResult; error?: string; code?: string; stageId?: string };
+  /** Disconnected just now: revoked at the platform (`revoked`), only removed here (`removed`), or the platform could not be told (`revoke-failed`). */
+  disconnected?: 'revoked' | 'removed' | 'revoke-failed';
+}
+
+/** A platform's Connect button: its redirect URI, when the platform's app is configured. */
+interface OAuthButton {
+  redirectUri: string;
 }
 
 interface ConnectionsView {
@@ -51,6 +59,8 @@ interface ConnectionsView {
   now: Date;
   keyRing: boolean;
   states: Partial<Record<Platform, SectionState>>;
+  grants: OAuthGrantListing[];
+  oauth: Partial<Record<Platform, OAuthButton>>;
 }
 
 function FieldInput({ platform, field, value, stored }: { platform: Platform; field: ConnectionField; value: string | boolean | undefined; stored: boolean }) {
@@ -133,7 +143,7 @@ function StatusLine({ connection, held, now }: { connection: ConnectionView | un
             </>
           )}
           : the platform said <q>{connection.status_reason ?? 'no reason given'}</q>. {held !== undefined ? `${held.waiting} conversion${held.waiting === 1 ? '' : 's'} wait. ` : ''}
-          Saving new credentials resumes sending.
+          Reconnecting (or saving new credentials) resumes sending; the waiting conversions are sent then.
         </Notice>
       )}
       <dl class="facts">
@@ -145,6 +155,70 @@ function StatusLine({ connection, held, now }: { connection: ConnectionView | un
         </dd>
       </dl>
     </>
+  );
+}
+
+/** What the connection knows of its OAuth grant: when it was made, refreshed, and when it needs the user. */
+function TokenHealth({ grant, now }: { grant: OAuthGrantListing | undefined; now: Date }) {
+  if (grant === undefined) return null;
+  const soon = grant.user_action_by !== undefined && Date.parse(grant.user_action_by) - now.getTime() < 3 * 86_400_000;
+  return (
+    <dl class="facts" id={`token-health-${grant.platform}`}>
+      <dt>Connected with OAuth</dt>
+      <dd>
+        <Ago at={grant.granted_at} now={now} />
+      </dd>
+      <dt>Access token</dt>
+      <dd>
+        {grant.refreshed_at !== undefined ? <Ago at={grant.refreshed_at} now={now} prefix="refreshed " /> : 'not refreshed yet'}
+        {grant.access_expires_at !== undefined && <>; expires {new Date(grant.access_expires_at).toISOString().replace('T', ' ').slice(0, 16)} UTC (renewed by itself)</>}
+      </dd>
+      <dt>Needs you</dt>
+      <dd>
+        {grant.user_action_by === undefined ? (
+          'never on its own (until revoked)'
+        ) : (
+          <span class={soon ? 'late' : undefined}>
+            reconnect before {new Date(grant.user_action_by).toISOString().replace('T', ' ').slice(0, 16)} UTC
+          </span>
+        )}
+      </dd>
+    </dl>
+  );
+}
+
+/** The Connect (or Reconnect) button, and Disconnect, of a platform whose OAuth app is configured. */
+function ConnectSlot({ ctx, client, platform, name, connection, button }: { ctx: PageContext; client: Client; platform: Platform; name: string; connection: ConnectionView | undefined; button: OAuthButton | undefined }) {
+  if (button === undefined) {
+    return (
+      <p class="hint" data-oauth-slot={platform}>
+        Paste the credentials below{oauthProvider(platform) !== undefined ? ` (to connect by signing in to ${name} instead, configure its OAuth app: README, "Connect your ad accounts")` : ''}.
+      </p>
+    );
+  }
+  const label = connection === undefined ? `Connect with ${name}` : connection.status === 'paused' ? `Reconnect ${name}` : `Reconnect ${name} (sign in again)`;
+  return (
+    <div class="stack" data-oauth-slot={platform}>
+      <div class="oauth-actions">
+        <form method="post" action={`/dashboard/connections/${encodeURIComponent(client.id)}/oauth/${platform}/start`}>
+          <Csrf token={ctx.csrf} />
+          <button type="submit" id={`oauth-connect-${platform}`}>
+            {label}
+          </button>
+        </form>
+        {connection !== undefined && (
+          <form method="post" action={`/dashboard/connections/${encodeURIComponent(client.id)}/oauth/${platform}/disconnect`}>
+            <Csrf token={ctx.csrf} />
+            <button type="submit" class="secondary" id={`oauth-disconnect-${platform}`}>
+              Disconnect {name}
+            </button>
+          </form>
+        )}
+      </div>
+      <p class="hint">
+        Signs in with {name} and lists the accounts to pick from; or paste the credentials below. Redirect URI to register with the app: <code>{button.redirectUri}</code>
+      </p>
+    </div>
   );
 }
 
@@ -242,7 +316,7 @@ function TestForm({ ctx, client, platform, name, stages, state }: { ctx: PageCon
   );
 }
 
-function PlatformSection({ ctx, client, platform, connection, held, stages, now, state }: { ctx: PageContext; client: Client; platform: Platform; connection: ConnectionView | undefined; held: HeldConnection | undefined; stages: Stage[]; now: Date; state: SectionState }) {
+function PlatformSection({ ctx, client, platform, connection, held, stages, now, state, grant, button }: { ctx: PageContext; client: Client; platform: Platform; connection: ConnectionView | undefined; held: HeldConnection | undefined; stages: Stage[]; now: Date; state: SectionState; grant: OAuthGrantListing | undefined; button: OAuthButton | undefined }) {
   const name = platformAdapter(platform).name;
   const fields = connectionFields(platform);
   const values: Record<string, string | boolean> = state.typed ?? connection?.settings ?? {};
@@ -255,11 +329,18 @@ function PlatformSection({ ctx, client, platform, connection, held, stages, now,
       </h2>
       {state.saved === true && <Notice kind="ok">Saved{connection?.status === 'active' ? '; sending is active' : ''}.</Notice>}
       {state.error !== undefined && <Notice kind="bad">{state.error}</Notice>}
+      {state.disconnected !== undefined && (
+        <Notice kind={state.disconnected === 'revoke-failed' ? 'warn' : 'ok'}>
+          {state.disconnected === 'revoked'
+            ? `Disconnected: ${name} revoked the access and the token was deleted here.`
+            : state.disconnected === 'revoke-failed'
+              ? `Disconnected here, but ${name} could not be told: remove Pruuv's access in the ${name} account's settings too.`
+              : 'Disconnected: the connection and its credentials were deleted here.'}
+        </Notice>
+      )}
       <StatusLine connection={connection} held={held} now={now} />
-      {/* The OAuth "Connect" button of this platform goes in this slot (its own issue); until then credentials are pasted below. */}
-      <div class="placeholder" data-oauth-slot={platform}>
-        Connecting with {name} by signing in (OAuth) is planned; for now, paste the credentials below.
-      </div>
+      <TokenHealth grant={grant} now={now} />
+      <ConnectSlot ctx={ctx} client={client} platform={platform} name={name} connection={connection} button={button} />
       <form method="post" action={`/dashboard/connections/${encodeURIComponent(client.id)}/${platform}`} class="stack" aria-labelledby={`${platform}-title`}>
         <Csrf token={ctx.csrf} />
         <fieldset>
@@ -314,6 +395,8 @@ function ConnectionsPage(v: ConnectionsView) {
                 stages={v.stages}
                 now={v.now}
                 state={v.states[adapter.id] ?? {}}
+                grant={v.grants.find((g) => g.platform === adapter.id)}
+                button={v.oauth[adapter.id]}
               />
             ))}
         </>
@@ -373,6 +456,13 @@ export function addConnections(router: Router, deps: DashboardDeps): void {
   const connections = createConnections(store, { now });
 
   const page = async (res: Response, clientId: string | undefined, states: ConnectionsView['states'] = {}, status = 200): Promise<void> => {
+    const req = res.req;
+    const oauthButtons: ConnectionsView['oauth'] = {};
+    for (const adapter of PLATFORMS) if (deps.oauth.configured(adapter.id)) oauthButtons[adapter.id] = { redirectUri: callbackUri(req, setup, adapter.id) };
+    // A Connect button's form is answered with a redirect to the platform's consent page, and browsers
+    // hold form redirects to form-action: this page allows the consent pages' origins, no other.
+    const consentOrigins = deps.oauth.consentOrigins();
+    if (consentOrigins.length > 0) res.setHeader('Content-Security-Policy', DASHBOARD_CSP.replace("form-action 'self'", `form-action 'self' ${consentOrigins.join(' ')}`));
     const ctx = pageContext(res);
     const scope = scopeOf(ctx.user);
     const clients = await visibleClients(store, scope);
@@ -390,6 +480,9 @@ export function addConnections(router: Router, deps: DashboardDeps): void {
       now: now(),
       keyRing: setup.keyRing !== undefined,
       states,
+      // What each OAuth connection knows of its grant (never a token).
+      grants: client === undefined ? [] : await store.oauth.grants({ client_id: client.id }),
+      oauth: oauthButtons,
     };
     render(res, ConnectionsPage(view), status);
   };
@@ -398,7 +491,12 @@ export function addConnections(router: Router, deps: DashboardDeps): void {
     requireSetupAccess(pageContext(res));
     const requested = typeof req.query['client'] === 'string' && req.query['client'] !== '' ? req.query['client'] : undefined;
     const saved = typeof req.query['saved'] === 'string' ? PLATFORMS.find((p) => p.id === req.query['saved'])?.id : undefined;
-    await page(res, requested, saved !== undefined ? { [saved]: { saved: true } } : {});
+    const disconnected = typeof req.query['disconnected'] === 'string' ? PLATFORMS.find((p) => p.id === req.query['disconnected'])?.id : undefined;
+    const note = req.query['note'] === 'revoked' || req.query['note'] === 'revoke-failed' ? req.query['note'] : 'removed';
+    const states: ConnectionsView['states'] = {};
+    if (saved !== undefined) states[saved] = { saved: true };
+    if (disconnected !== undefined) states[disconnected] = { disconnected: note };
+    await page(res, requested, states);
   });
 
   /** The client and platform of a write, checked in this order: role, client, platform. */

@@ -6,6 +6,7 @@ import { DashboardHttpError } from '../scope.js';
 import { ErrorPage } from './error.js';
 import { addClients } from './clients.js';
 import { addConnections } from './connections.js';
+import { addOAuth } from './oauth.js';
 import { addEvents } from './events.js';
 import { addOverview } from './overview.js';
 import { addSends } from './sends.js';
@@ -17,6 +18,7 @@ export function addPages(router: Router, deps: DashboardDeps): void {
   addOverview(router, deps);
   addClients(router, deps);
   addConnections(router, deps);
+  addOAuth(router, deps);
   addWebhooks(router, deps);
   addEvents(router, deps);
   addSends(router, deps);

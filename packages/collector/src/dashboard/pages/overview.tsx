@@ -71,7 +71,7 @@ function until(at: Date, now: Date): string {
   return hours < 48 ? `in ${hours} h` : `in ${Math.round(hours / 24)} days`;
 }
 
-function ActionList({ actions, names }: { actions: ActionItem[]; names: Map<string, string> }) {
+function ActionList({ actions, names, now }: { actions: ActionItem[]; names: Map<string, string>; now: Date }) {
   if (actions.length === 0) return <p>Nothing needs action.</p>;
   const clientName = (id: string): string => names.get(id) ?? id;
   const q = (id: string): string => encodeURIComponent(id);
@@ -99,7 +99,7 @@ function ActionList({ actions, names }: { actions: ActionItem[]; names: Map<stri
                   <strong>
                     {clientName(a.client_id)}: {platformName(a.platform)}
                   </strong>
-                  's token expires on {utc(a.expires_at)}. <a href={`/dashboard/connections?client=${q(a.client_id)}`}>Renew it</a>
+                  's access {Date.parse(a.expires_at) <= now.getTime() ? 'ended' : 'ends'} on {utc(a.expires_at)} unless someone reconnects it. <a href={`/dashboard/connections?client=${q(a.client_id)}#platform-${a.platform}`}>Reconnect</a>
                 </Notice>
               </li>
             );
@@ -240,7 +240,7 @@ function OverviewPage(v: OverviewView) {
   return (
     <Page ctx={ctx} title="Overview" chart={client !== undefined}>
       <h2>Needs action</h2>
-      <ActionList actions={v.actions} names={names} />
+      <ActionList actions={v.actions} names={names} now={v.now} />
 
       {client === undefined ? (
         <>

@@ -7,6 +7,7 @@ import type { Store } from '../types.js';
 import { watchCatalog, type CatalogWatch } from './catalog.js';
 import { createClients } from './clients.js';
 import { createConnections } from './connections.js';
+import { createOAuth } from './oauth.js';
 import { createEvents, type EventsOptions } from './events.js';
 import { migratePostgres } from './migrate.js';
 import { createOutbox } from './outbox.js';
@@ -72,6 +73,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       events: createEvents(db, options),
       outbox: createOutbox(db),
       connections: createConnections(db),
+      oauth: createOAuth(db),
       pixelOrigins: createPixelOrigins(db),
       sends: createSendLog(db),
       googleRequests: createGoogleRequests(db),

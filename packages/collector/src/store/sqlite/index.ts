@@ -9,6 +9,7 @@ import { busyWaitOf, withBusyRetry } from './busy.js';
 import { createCatalogVersion } from './catalog-version.js';
 import { createClients } from './clients.js';
 import { createConnections } from './connections.js';
+import { createOAuth } from './oauth.js';
 import { openDb, type Db, type OpenDbOptions } from './db.js';
 import { createEvents, type EventsOptions, type SqliteEvents } from './events.js';
 import { createMonitor } from './monitor.js';
@@ -61,6 +62,7 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions = {}): Sql
     events: { ...events, ...retried({ release: events.release, heldCounts: events.heldCounts }) },
     outbox: retried(outbox),
     connections: retried(createConnections(db)),
+    oauth: retried(createOAuth(db)),
     pixelOrigins: retried(createPixelOrigins(db)),
     sends: retried(createSendLog(db)),
     googleRequests: retried(createGoogleRequests(db)),

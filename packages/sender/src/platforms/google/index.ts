@@ -12,6 +12,7 @@ import { GOOGLE_CONNECTION, type GoogleConnection } from './connection.js';
 import { DATA_MANAGER_API_VERSION, DATA_MANAGER_BASE_URL, DATA_MANAGER_MAX_BATCH } from './data-manager.js';
 import { checkGoogle, conversionActionOf, GOOGLE_CLICK_IDS, GOOGLE_MAX_CLICK_AGE_MS, type GooglePlan } from './eligibility.js';
 import { GOOGLE_DELIVERY_CHECKS } from './diagnostics.js';
+import { googleOAuth } from './oauth.js';
 import { GOOGLE_RETRY_RULES } from './retry-rules.js';
 import { DATA_MANAGER_RATE_LIMIT, openGoogle, type GoogleUrl, type GoogleVersion } from './sender.js';
 
@@ -44,4 +45,6 @@ export const google: PlatformAdapter<GoogleConnection, GooglePlan, GoogleUrl, Go
   open: openGoogle,
   // Data Manager answers 200 before it matches a click: what became of each batch is read later.
   deliveryChecks: GOOGLE_DELIVERY_CHECKS,
+  // Connect with OAuth: PKCE, Ads accounts under managers, conversion actions (oauth.md §2).
+  oauth: googleOAuth,
 };

@@ -71,9 +71,10 @@ export const MICROSOFT_CONNECTION: ConnectionSpec<MicrosoftConnection> = {
       enhanced_conversions: 'the goal has enhanced conversions on: send hashed email and phone',
       test_mode: 'send to the Microsoft Advertising sandbox',
       refresh_token: 'OAuth refresh token (msads.manage offline_access)',
-      developer_token: 'developer token (default PRUUV_MICROSOFT_DEVELOPER_TOKEN)',
-      client_id: 'Azure app client id (default PRUUV_MICROSOFT_CLIENT_ID)',
-      client_secret: 'Azure app client secret (default PRUUV_MICROSOFT_CLIENT_SECRET)',
+      // Short words only: the Connections page wraps labels on a phone; the variables are in the README.
+      developer_token: "developer token (empty: the server's own)",
+      client_id: "Azure app client id (empty: the server's own)",
+      client_secret: "Azure app client secret (empty: the server's own)",
     },
   }),
 };

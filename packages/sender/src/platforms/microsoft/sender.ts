@@ -6,7 +6,7 @@
  */
 import { transportFailure } from '../../exchange.js';
 import { sendHttp, type HttpRequest, type HttpResponse } from '../../http.js';
-import type { Classified, EventResult } from '../../outcomes.js';
+import { clip, type Classified, type EventResult } from '../../outcomes.js';
 import { ruleForHttpStatus, ruleTable, verdictFrom } from '../../retry-rules.js';
 import type { PlatformSender, SendContext } from '../adapter.js';
 import type { MicrosoftConnection } from './connection.js';
@@ -15,7 +15,9 @@ import { buildGoalQuery, readGoalCheck, type GoalCheck } from './goal-check.js';
 import { buildMicrosoftRequest, campaignUrl } from './request.js';
 import { classifyMicrosoftResponse, needsRefresh } from './response.js';
 import { MICROSOFT_RETRY_RULES } from './retry-rules.js';
-import { createMicrosoftTokens, MICROSOFT_SANDBOX_SCOPE, MICROSOFT_SCOPE, MicrosoftOAuthError, passTokens, type MicrosoftGrant } from './tokens.js';
+import { OAuthError } from '../../errors.js';
+import { createTokenCache, type GoogleCredentials } from '../../oauth.js';
+import { MICROSOFT_SANDBOX_SCOPE, MICROSOFT_SCOPE } from './scopes.js';
 
 /** Keys of Microsoft's base URLs in `sendBatch`'s `urls`. */
 export type MicrosoftUrl = 'microsoftCampaign' | 'microsoftCampaignSandbox' | 'microsoftCustomer' | 'microsoftCustomerSandbox' | 'microsoftToken';
@@ -29,10 +31,13 @@ const rules = ruleTable(MICROSOFT_RETRY_RULES);
 
 /** The verdict for a token refresh that failed: a revoked grant pauses, the rest is judged by its status. */
 function oauthFailure(error: unknown): Classified {
-  if (error instanceof MicrosoftOAuthError) {
+  if (error instanceof OAuthError) {
     const retryable = error.status >= 500 || error.status === 408 || error.status === 429;
     const rule = error.permanent ? rules.get('microsoft:invalid_grant') : ruleForHttpStatus(retryable ? error.status : 500);
-    return { verdict: { type: 'all', result: verdictFrom(rule, { error_code: error.code, error_message: error.message }) }, http_status: error.status };
+    const message =
+      `Microsoft OAuth token refresh failed: ${error.code}${error.description !== undefined ? ` (${error.description})` : ''}.` +
+      (error.permanent ? ' Reconnect the Microsoft Advertising account (the refresh token was revoked or expired, or the Azure app id/secret are wrong).' : '');
+    return { verdict: { type: 'all', result: verdictFrom(rule, { error_code: error.code, error_message: clip(message) as string }) }, http_status: error.status };
   }
   return transportFailure(error);
 }
@@ -51,11 +56,14 @@ const GOAL_CHECKS = new WeakMap<object, Map<string, GoalCheck | undefined>>();
 
 /** Opens one `sendBatch` call on a Microsoft connection. */
 export function openMicrosoft(conn: MicrosoftConnection, ctx: SendContext<MicrosoftUrl, MicrosoftVersion>): PlatformSender<MicrosoftPlan> {
-  const tokens = passTokens(ctx.shared, () => createMicrosoftTokens({ fetch: ctx.fetch, tokenUrl: ctx.urls.microsoftToken, now: ctx.now, timeoutMs: ctx.timeoutMs }));
-  const grant: MicrosoftGrant = {
+  // The process's token cache (the runtime's: refreshes serialised across workers, a rotated
+  // refresh token written back to the connection, encrypted); a lone sendBatch call makes its own.
+  const tokens = ctx.shared.get('tokenCache', () => createTokenCache({ fetch: ctx.fetch, now: ctx.now, timeoutMs: ctx.timeoutMs }));
+  const grant: GoogleCredentials = {
     client_id: conn.client_id ?? '',
     client_secret: conn.client_secret ?? '',
     refresh_token: conn.refresh_token,
+    token_url: ctx.urls.microsoftToken,
     scope: conn.test_mode === true ? MICROSOFT_SANDBOX_SCOPE : MICROSOFT_SCOPE,
   };
   const endpoints = { campaign: campaignUrl(conn, ctx.urls), version: ctx.versions.microsoft };
@@ -92,7 +100,7 @@ export function openMicrosoft(conn: MicrosoftConnection, ctx: SendContext<Micros
   async function exchange(plans: readonly MicrosoftPlan[]): Promise<Classified> {
     let token: string;
     try {
-      token = await tokens.get(grant);
+      token = await tokens.getToken(grant);
     } catch (error) {
       return oauthFailure(error);
     }
@@ -103,7 +111,7 @@ export function openMicrosoft(conn: MicrosoftConnection, ctx: SendContext<Micros
       // 109 or a first 401: one refresh and one resend per call; what follows is judged by the table.
       res = (await withRefresh((t) => build(plans, t), goal.token)).res;
     } catch (error) {
-      return error instanceof MicrosoftOAuthError ? oauthFailure(error) : transportFailure(error);
+      return error instanceof OAuthError ? oauthFailure(error) : transportFailure(error);
     }
     return classifyMicrosoftResponse(res, plans.length, ctx.now());
   }
