@@ -72,7 +72,9 @@ export async function seedDemoHistory(store: Store, options: DemoHistoryOptions)
           ? { fbclid: { value: `IwAR0demo${d}x${i}`, ts: clickAt } }
           : which < 0.8
             ? { gclid: { value: `Cj0KCQdemo${d}x${i}`, ts: clickAt } }
-            : { ttclid: { value: `E.C.P.demo${d}x${i}`, ts: clickAt } }
+            : which < 0.9
+              ? { ttclid: { value: `E.C.P.demo${d}x${i}`, ts: clickAt } }
+              : { msclkid: { value: createHash('sha256').update(`demo${d}x${i}`).digest('hex').slice(0, 32), ts: clickAt } }
         : {};
       const reference = `demo-${d}-${i}`;
       const source = random() < 0.6 ? 'pixel' : 'webhook';

@@ -142,7 +142,7 @@ export function demoKey(configured: KeyRing | undefined, dbFile: string): DemoKe
 }
 
 /**
- * Points the demo client's Meta, Google (Data Manager) and TikTok connections at the fake
+ * Points the demo client's Meta, Google (Data Manager), TikTok and Microsoft connections at the fake
  * platforms' seeded accounts. Re-created at every start, so a key change cannot strand them.
  */
 export async function setupDemoSending(store: Store, client: Client, ring: KeyRing): Promise<void> {
@@ -166,6 +166,24 @@ export async function setupDemoSending(store: Store, client: Client, ring: KeyRi
     ring,
   );
   await connections.set({ client_id: client.id, platform: 'tiktok', fields: { pixel_code: d.tiktok.pixelCode, access_token: d.tiktok.token } }, ring);
+  // The demo has no PRUUV_MICROSOFT_*: the fake's developer token and Azure app go into the connection.
+  await connections.set(
+    {
+      client_id: client.id,
+      platform: 'microsoft',
+      fields: {
+        customer_id: d.microsoft.customerId,
+        account_id: d.microsoft.accountId,
+        goal_name: d.microsoft.goalName,
+        enhanced_conversions: true,
+        refresh_token: d.microsoft.refreshToken,
+        developer_token: d.microsoft.developerToken,
+        client_id: d.microsoft.clientId,
+        client_secret: d.microsoft.clientSecret,
+      },
+    },
+    ring,
+  );
 }
 
 /** The banner lines about conversion sending in the sandbox, clearly labelled SANDBOX. */
@@ -173,7 +191,7 @@ export function sendingBanner(fakes: Pick<FakePlatforms, 'urls'>, key: DemoKey):
   return [
     sandboxBanner(fakes),
     '',
-    `  The demo client's Meta, Google and TikTok connections point at these fakes, and a send pass`,
+    `  The demo client's Meta, Google, TikTok and Microsoft connections point at these fakes, and a send pass`,
     `  runs every ${DEMO_SEND_EVERY_MS / 1000} s (demo only: \`pruuv serve\` sends daily at 03:00 UTC, PRUUV_SEND_CRON).`,
     key.file !== undefined
       ? `  Encryption key: ${key.generated ? 'generated' : 'reused'} for the demo in ${key.file} (DEMO ONLY: a real deployment sets PRUUV_ENCRYPTION_KEY, e.g. from \`openssl rand -base64 32\`).`

@@ -45,7 +45,9 @@ describe('connection test events', () => {
   }
 
   it('builds an event that passes every platform pre-flight, with a fresh id each time', () => {
-    for (const platform of PLATFORM_IDS) {
+    // Microsoft's offline conversions have no test mode (microsoft-ads.md §2: the sandbox has its own credentials).
+    expect(testModeOf('microsoft')).toBe('none');
+    for (const platform of PLATFORM_IDS.filter((p) => testModeOf(p) !== 'none')) {
       const { event } = testEvent(platform, 'cli_1', undefined, NOW);
       const connection = testConnection(CONNECTIONS[platform]!, 'TEST1');
       expect(checkEligibility({ event, platform, connection, now: NOW }), platform).toMatchObject({ send: true });

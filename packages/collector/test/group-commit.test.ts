@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PLATFORM_IDS } from '@pruuv/sender';
 import { openDb, type Db } from '../src/store/sqlite/db.js';
 import { StorageUnavailableError } from '../src/errors.js';
 import { createGroupCommit, MAX_GROUP } from '../src/store/sqlite/group-commit.js';
@@ -129,7 +130,7 @@ describe('POST /api/webhooks/funnel/:stageId', () => {
       expect(res.every((r) => r.status === 200)).toBe(true);
       expect(new Set(bodies.map((b) => b.event_id)).size).toBe(40);
       expect(eventCount(run.db)).toBe(40);
-      expect((run.db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n).toBe(120);
+      expect((run.db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n).toBe(40 * PLATFORM_IDS.length);
     });
 
     it('answers one of two concurrent identical references as the duplicate', async () => {

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PLATFORM_IDS } from '@pruuv/sender';
 import { eventCount, PAGE_ORIGIN, seedClient, seedEvents, startCollector, tempDir, type Fixture, type Running } from './helpers/harness.js';
 import { beacon, postBeacon, rawRequest } from './helpers/payloads.js';
 import { createBeaconLimits } from '../src/domain/beacon-limits.js';
@@ -72,7 +73,7 @@ describe('POST /e', () => {
         revenue_value: 19.99,
         currency: 'USD',
       });
-      expect(await run.store.outbox.forEvent(body.event_id)).toHaveLength(3);
+      expect(await run.store.outbox.forEvent(body.event_id)).toHaveLength(PLATFORM_IDS.length);
     });
 
     it('accepts application/json too', async () => {

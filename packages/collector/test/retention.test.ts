@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PLATFORM_IDS } from '@pruuv/sender';
 import Database from 'better-sqlite3';
 import { DEFAULT_URLS, DEFAULT_VERSIONS } from '@pruuv/sender';
 import pino from 'pino';
@@ -62,7 +63,7 @@ async function seed(count: number, ageDays: number, now: Date): Promise<string[]
     ids.push(e.id);
   }
   const owner = `seed-${ageDays}`;
-  const claimed = await store.outbox.claim({ owner, now: sentAt, cutoff: sentAt, leaseUntil: new Date(sentAt.getTime() + 60_000), limit: count * 3, retriesOnly: false });
+  const claimed = await store.outbox.claim({ owner, now: sentAt, cutoff: sentAt, leaseUntil: new Date(sentAt.getTime() + 60_000), limit: count * PLATFORM_IDS.length, retriesOnly: false });
   await store.outbox.commit({
     owner,
     now: sentAt,
@@ -95,12 +96,12 @@ describe('a retention sweep', () => {
     const freeBefore = store.db.pragma('freelist_count', { simple: true }) as number;
     const pagesBefore = store.db.pragma('page_count', { simple: true }) as number;
     const report = await sweepRetention({ store, days: 180, now: () => now, batch: 100, pauseMs: 0 });
-    expect(report).toMatchObject({ before: '2025-09-03T10:00:00.000Z', events: 400, outbox: 1200, send_attempts: 1200, batches: 4, stopped: false });
+    expect(report).toMatchObject({ before: '2025-09-03T10:00:00.000Z', events: 400, outbox: 400 * PLATFORM_IDS.length, send_attempts: 400 * PLATFORM_IDS.length, batches: 4, stopped: false });
     const db = store.db;
     expect((await store.events.getMany(old)).size).toBe(0);
     expect((await store.events.getMany(kept)).size).toBe(50);
-    expect(count(db, 'SELECT COUNT(*) AS n FROM outbox')).toBe(150);
-    expect(count(db, 'SELECT COUNT(*) AS n FROM send_attempts')).toBe(150);
+    expect(count(db, 'SELECT COUNT(*) AS n FROM outbox')).toBe(50 * PLATFORM_IDS.length);
+    expect(count(db, 'SELECT COUNT(*) AS n FROM send_attempts')).toBe(50 * PLATFORM_IDS.length);
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     expect(db.pragma('foreign_key_check')).toEqual([]);
     // Incremental auto-vacuum gave the freed pages back: the file has fewer pages, few of them free.
@@ -242,12 +243,12 @@ describe('pruuv db prune', () => {
     expect(left).toBeLessThan(ids.length);
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     expect(db.pragma('foreign_key_check')).toEqual([]);
-    // Every event left has its three outbox rows and three audit records; no row of a removed one is left.
-    expect(count(db, 'SELECT COUNT(*) AS n FROM outbox')).toBe(left * 3);
-    expect(count(db, 'SELECT COUNT(*) AS n FROM send_attempts')).toBe(left * 3);
+    // Every event left has its outbox row and audit record per platform; no row of a removed one is left.
+    expect(count(db, 'SELECT COUNT(*) AS n FROM outbox')).toBe(left * PLATFORM_IDS.length);
+    expect(count(db, 'SELECT COUNT(*) AS n FROM send_attempts')).toBe(left * PLATFORM_IDS.length);
     expect(count(db, 'SELECT COUNT(*) AS n FROM outbox o WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = o.event_id)')).toBe(0);
     expect(count(db, 'SELECT COUNT(*) AS n FROM send_attempts a WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = a.event_id)')).toBe(0);
-    expect(count(db, "SELECT COUNT(*) AS n FROM events e WHERE (SELECT COUNT(*) FROM outbox o WHERE o.event_id = e.id) <> 3")).toBe(0);
+    expect(count(db, `SELECT COUNT(*) AS n FROM events e WHERE (SELECT COUNT(*) FROM outbox o WHERE o.event_id = e.id) <> ${PLATFORM_IDS.length}`)).toBe(0);
     // A second run finishes the job.
     await store.close();
     const again = startProc('prune-again', ['db', 'prune'], env);

@@ -8,7 +8,7 @@
  * exactly once, the quota was exact, every due conversion was counted exactly
  * once per platform, and each scheduled slot ran once across the workers.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { parseKeyRing } from '@pruuv/sender';
 import { startFakePlatforms, type FakePlatforms } from '@pruuv/fakes';
 import { newTestDatabase } from '@pruuv/testkit/database';
@@ -18,9 +18,12 @@ import { createConnections } from '../src/domain/connections.js';
 import { openPostgresStore, type PostgresStore } from '../src/store/postgres/index.js';
 import { kill, startProc, stop, type Proc } from './helpers/process.js';
 import { ensureBuilt } from './send-build.js';
-import { FAKE_FIELDS } from './send-helpers.js';
+import { FAKE_FIELDS, FAKE_MICROSOFT_APP } from './send-helpers.js';
 
-const PLATFORMS = ['meta', 'google', 'tiktok'] as const;
+const PLATFORMS = ['meta', 'google', 'tiktok', 'microsoft'] as const;
+
+/** The msclkid a reference's click carries: Microsoft counts by click (no event id), so the test maps it back. */
+const msclkidOf = (reference: string): string => createHash('sha256').update(reference).digest('hex').slice(0, 32);
 const QUOTA = 1000;
 
 interface Sent {
@@ -40,6 +43,7 @@ async function post(base: string, stageId: string, token: string, reference: str
         gclid: `Cj0-${reference}`,
         fbclid: `IwAR-${reference}`,
         ttclid: `E.C.P.${reference}`,
+        msclkid: msclkidOf(reference),
         click_timestamp: clickTs,
         revenue_value: 10,
         currency: 'GBP',
@@ -100,6 +104,11 @@ describe('two collectors and two workers on one PostgreSQL database', () => {
       PRUUV_GOOGLE_DATA_MANAGER_API_URL: fakes.urls.dataManager,
       PRUUV_GOOGLE_OAUTH_TOKEN_URL: fakes.urls.oauthToken,
       PRUUV_TIKTOK_API_URL: fakes.urls.tiktok,
+      PRUUV_MICROSOFT_CAMPAIGN_API_URL: fakes.urls.microsoftCampaign,
+      PRUUV_MICROSOFT_OAUTH_TOKEN_URL: fakes.urls.microsoftToken,
+      PRUUV_MICROSOFT_DEVELOPER_TOKEN: FAKE_MICROSOFT_APP.developer_token,
+      PRUUV_MICROSOFT_CLIENT_ID: FAKE_MICROSOFT_APP.client_id,
+      PRUUV_MICROSOFT_CLIENT_SECRET: FAKE_MICROSOFT_APP.client_secret,
     };
     const collector = async (name: string): Promise<{ proc: Proc; url: string }> => {
       const proc = startProc(name, ['serve', '--no-worker'], { ...env, PORT: String(await freePort()) });
@@ -179,11 +188,14 @@ describe('two collectors and two workers on one PostgreSQL database', () => {
 
     // Every due conversion counted exactly once per platform (a resend after the worker's
     // crash may have reached a platform twice, which its dedup key absorbs).
+    const byClick = new Map(stored.rows.map((r) => [msclkidOf(r.reference), r.id]));
+    const eventOf = (platform: (typeof PLATFORMS)[number], key: string): string | undefined =>
+      platform === 'microsoft' ? byClick.get(key.split(':')[1] ?? '') : [...storedIds].find((id) => key.includes(id));
     for (const platform of PLATFORMS) {
       const keysCounted = [...fakes.counted(platform).keys()];
       expect(keysCounted.length, platform).toBe(storedIds.size);
       expect(keysCounted.every((k) => !k.includes('#')), `${platform}: a conversion counted twice`).toBe(true);
-      const ids = new Set(keysCounted.map((k) => [...storedIds].find((id) => k.includes(id))));
+      const ids = new Set(keysCounted.map((k) => eventOf(platform, k)));
       expect(ids.has(undefined), `${platform}: a conversion of no stored event`).toBe(false);
       expect(ids.size).toBe(storedIds.size);
     }

@@ -152,9 +152,29 @@ describe('send settings', () => {
         dataManager: 'https://datamanager.googleapis.com',
         oauthToken: 'https://oauth2.googleapis.com/token',
         tiktok: 'https://business-api.tiktok.com',
+        microsoftCampaign: 'https://campaign.api.bingads.microsoft.com',
+        microsoftCampaignSandbox: 'https://campaign.api.sandbox.bingads.microsoft.com',
+        microsoftCustomer: 'https://clientcenter.api.bingads.microsoft.com',
+        microsoftCustomerSandbox: 'https://clientcenter.api.sandbox.bingads.microsoft.com',
+        microsoftToken: 'https://login.microsoftonline.com/common/oauth2/v2.0/token',
       },
+      connectionDefaults: {},
       versions: { meta: 'v26.0', googleAds: 'v26' },
     });
+  });
+
+  it('reads the Microsoft URLs and the operator\'s developer token and Azure app, never printing them', () => {
+    const config = loadSendConfig({
+      PRUUV_MICROSOFT_CAMPAIGN_SANDBOX_API_URL: 'http://127.0.0.1:9000/microsoft-sandbox/campaign/',
+      PRUUV_MICROSOFT_OAUTH_TOKEN_URL: 'http://127.0.0.1:9000/microsoft/login/common/oauth2/v2.0/token',
+      PRUUV_MICROSOFT_DEVELOPER_TOKEN: ' DEVTOKEN ',
+      PRUUV_MICROSOFT_CLIENT_ID: 'app-id',
+      PRUUV_MICROSOFT_CLIENT_SECRET: 'app-secret',
+    });
+    expect(config.urls.microsoftCampaignSandbox).toBe('http://127.0.0.1:9000/microsoft-sandbox/campaign');
+    expect(config.urls.microsoftToken).toBe('http://127.0.0.1:9000/microsoft/login/common/oauth2/v2.0/token');
+    expect(config.connectionDefaults).toEqual({ microsoft: { developer_token: 'DEVTOKEN', client_id: 'app-id', client_secret: 'app-secret' } });
+    expect(() => loadSendConfig({ PRUUV_MICROSOFT_CAMPAIGN_API_URL: 'ftp://x' })).toThrow(/PRUUV_MICROSOFT_CAMPAIGN_API_URL must be an http\(s\) URL/);
   });
 
   it('reads URLs, versions, the cron and the key ring', () => {

@@ -34,7 +34,21 @@ export const FAKE_FIELDS: Record<Platform, Record<string, FieldValue>> = {
     refresh_token: FAKE_DEFAULTS.google.refreshToken,
   },
   tiktok: { pixel_code: FAKE_DEFAULTS.tiktok.pixelCode, access_token: FAKE_DEFAULTS.tiktok.token },
+  microsoft: {
+    customer_id: FAKE_DEFAULTS.microsoft.customerId,
+    account_id: FAKE_DEFAULTS.microsoft.accountId,
+    goal_name: FAKE_DEFAULTS.microsoft.goalName,
+    enhanced_conversions: true,
+    refresh_token: FAKE_DEFAULTS.microsoft.refreshToken,
+  },
 };
+
+/** The operator's Microsoft app, as `PRUUV_MICROSOFT_*` would set it for the fake. */
+export const FAKE_MICROSOFT_APP = {
+  developer_token: FAKE_DEFAULTS.microsoft.developerToken,
+  client_id: FAKE_DEFAULTS.microsoft.clientId,
+  client_secret: FAKE_DEFAULTS.microsoft.clientSecret,
+} as const;
 
 /** Everything a send test needs. */
 export interface SendEnv {
@@ -87,7 +101,13 @@ export async function sendEnv(options: SendEnvOptions = {}): Promise<SendEnv> {
   for (const platform of options.connect ?? (['meta', 'google', 'tiktok'] as const)) {
     await connections.set({ client_id: client.id, platform, fields: { ...FAKE_FIELDS[platform], ...options.fields?.[platform] } }, ring);
   }
-  const config: SendConfig = { keyRing: ring, cron: DEFAULT_SEND_CRON, urls: { ...fakes.urls }, versions: { meta: DEFAULT_VERSIONS.meta, googleAds: DEFAULT_VERSIONS.googleAds } };
+  const config: SendConfig = {
+    keyRing: ring,
+    cron: DEFAULT_SEND_CRON,
+    urls: { ...fakes.urls },
+    connectionDefaults: { microsoft: FAKE_MICROSOFT_APP },
+    versions: { meta: DEFAULT_VERSIONS.meta, googleAds: DEFAULT_VERSIONS.googleAds },
+  };
 
   const addEvent = (overrides: Partial<NewEvent> = {}): StoredEvent => {
     seq += 1;
@@ -105,6 +125,7 @@ export async function sendEnv(options: SendEnvOptions = {}): Promise<SendEnv> {
         fbclid: { value: `IwAR-fb-${seq}`, ts: clickTs },
         gclid: { value: `Cj0-gclid-${seq}`, ts: clickTs },
         ttclid: { value: `E.C.P.tt-${seq}`, ts: clickTs },
+        msclkid: { value: randomUUID().replace(/-/g, ''), ts: clickTs },
       },
       utm: {},
       demographics: {},
@@ -168,4 +189,9 @@ export function auditRows(db: Db, eventId: string, platform: Platform): Array<Re
 /** Counted keys of a fake platform that contain the event id. */
 export function receipts(fakes: FakePlatforms, platform: 'meta' | 'google' | 'tiktok', eventId: string): number[] {
   return [...fakes.counted(platform)].filter(([key]) => key.includes(eventId)).map(([, n]) => n);
+}
+
+/** How often the fake Microsoft received the conversion of a click: Microsoft keys on the click, goal and time, not on an event id. */
+export function microsoftReceipts(fakes: FakePlatforms, msclkid: string): number[] {
+  return [...fakes.counted('microsoft')].filter(([key]) => key.includes(`:${msclkid.toLowerCase()}:`)).map(([, n]) => n);
 }

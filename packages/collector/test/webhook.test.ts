@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { hashIdentity } from '@pruuv/pixel';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PLATFORM_IDS } from '@pruuv/sender';
 import type { StoredEvent } from '../src/store/types.js';
 import {
   eventCount,
@@ -62,11 +63,9 @@ describe('POST /api/webhooks/funnel/:stageId', () => {
         received_at: '2026-03-02T10:00:00.000Z',
         data_timestamp: '2026-03-02T10:00:00.000Z',
       });
-      expect((await run.store.outbox.forEvent(body.event_id)).map((r) => [r.platform, r.status, r.due_at])).toEqual([
-        ['meta', 'pending', '2026-03-02T10:00:00.000Z'],
-        ['google', 'pending', '2026-03-02T10:00:00.000Z'],
-        ['tiktok', 'pending', '2026-03-02T10:00:00.000Z'],
-      ]);
+      expect((await run.store.outbox.forEvent(body.event_id)).map((r) => [r.platform, r.status, r.due_at])).toEqual(
+        PLATFORM_IDS.map((p) => [p, 'pending', '2026-03-02T10:00:00.000Z']),
+      );
     });
 
     it('answers JSON with its length and no ETag', async () => {
@@ -487,7 +486,7 @@ describe('POST /api/webhooks/funnel/:stageId', () => {
       expect(await full?.json()).toEqual({ error: 'Service unavailable' });
       expect(full?.headers.get('retry-after')).toBe('60');
       expect(eventCount(run.db)).toBe(accepted);
-      expect((run.db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n).toBe(3 * accepted);
+      expect((run.db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n).toBe(PLATFORM_IDS.length * accepted);
     });
   });
 

@@ -14,6 +14,8 @@ export { validateTikTokEvent, TIKTOK_EVENT_SOURCES } from './tiktok.js';
 export { GOOGLE_SCOPES, ACCESS_TOKEN_TTL_SECONDS } from './google-oauth.js';
 export { META_SHORT_LIVED_SECONDS, META_LONG_LIVED_SECONDS } from './meta-oauth.js';
 export { TIKTOK_OAUTH_MESSAGES, TIKTOK_MAX_REDIRECT_URIS } from './tiktok-oauth.js';
+export { MICROSOFT_SCOPES, MICROSOFT_TOKEN_TTL_SECONDS } from './microsoft-oauth.js';
+export { MICROSOFT_ERRORS } from './microsoft.js';
 export { DEFAULT_ADS_ACCOUNTS, DEFAULT_ACCESSIBLE } from './google-accounts.js';
 export type {
   FakePlatforms,
@@ -32,8 +34,10 @@ export type {
   FakeTikTokOAuthSeed,
   FakeTikTokPixel,
   FakeTikTokTokenInfo,
+  FakeMicrosoftOptions,
   FakeGoogleOAuth,
 } from './types.js';
+export type { MicrosoftGoalSeed, MicrosoftSilentRecord, MicrosoftStoredConversion } from './microsoft.js';
 export type { FakeAdsAccount, FakeConversionAction } from './google-accounts.js';
 export type { GoogleConsentMode } from './google-consent.js';
 export type { MetaProblem, MetaEventCheck } from './meta.js';

@@ -6,7 +6,7 @@ import { FakePlatformsError } from './errors.js';
 import { DEFAULT_ACCESSIBLE, DEFAULT_ADS_ACCOUNTS, type FakeAdsAccount } from './google-accounts.js';
 import { GOOGLE_SCOPES } from './google-oauth.js';
 import { META_OAUTH_DEFAULTS, metaOAuthSeedSchema, TIKTOK_OAUTH_DEFAULTS, tiktokOAuthSeedSchema } from './oauth-seeds.js';
-import type { FakeMetaOAuthSeed, FakePlatformsOptions, FakeTikTokOAuthSeed } from './types.js';
+import type { FakeMetaOAuthSeed, FakeMicrosoftOptions, FakePlatformsOptions, FakeTikTokOAuthSeed } from './types.js';
 
 /** The accounts every fake is seeded with unless the options say otherwise. */
 export const FAKE_DEFAULTS = {
@@ -23,6 +23,19 @@ export const FAKE_DEFAULTS = {
   metaOAuth: META_OAUTH_DEFAULTS,
   /** The TikTok app, its advertisers and their pixels. */
   tiktokOAuth: TIKTOK_OAUTH_DEFAULTS,
+  microsoft: {
+    customerId: '251000001',
+    accountId: '180000001',
+    accountNumber: 'F120ABCD',
+    goalId: '33000001',
+    goalName: 'Pruuv offline conversions',
+    clientId: '4c0b7e2a-0000-4000-8000-00000000a001',
+    clientSecret: 'fake-microsoft-client-secret',
+    refreshToken: 'M.C-fake-microsoft-refresh-token',
+    sandboxRefreshToken: 'M.C-fake-microsoft-sandbox-refresh-token',
+    developerToken: 'FAKEDEVTOKEN01',
+    user: 'advertiser@contoso.example',
+  },
 } as const;
 
 const ids = z.array(z.string().min(1));
@@ -61,6 +74,33 @@ const optionsSchema = z
     tiktok: z.object({ pixelCodes: ids, tokens: ids }).strict().optional(),
     metaOAuth: metaOAuthSeedSchema.optional(),
     tiktokOAuth: tiktokOAuthSeedSchema.optional(),
+    microsoft: z
+      .object({
+        customerId: z.string().regex(/^\d+$/),
+        accounts: z.array(z.object({ id: z.string().regex(/^\d+$/), name: z.string(), number: z.string() }).strict()),
+        goals: z.array(
+          z
+            .object({
+              id: z.string().regex(/^\d+$/),
+              name: z.string().min(1).max(100),
+              accountId: z.string().regex(/^\d+$/),
+              type: z.string().optional(),
+              status: z.enum(['Active', 'Paused']).optional(),
+              enhanced: z.boolean().optional(),
+              createdAt: instant.optional(),
+            })
+            .strict(),
+        ),
+        clientId: z.string().min(1),
+        clientSecret: z.string().min(1),
+        redirectUris: z.array(z.string().url()),
+        refreshTokens: ids,
+        sandboxRefreshTokens: ids.optional(),
+        developerToken: z.string().min(1),
+        knownClicks: z.array(z.object({ id: z.string().min(1), accountId: z.string().regex(/^\d+$/), clickedAt: instant.optional() }).strict()).optional(),
+      })
+      .strict()
+      .optional(),
     now: z.custom<() => Date>((v) => typeof v === 'function', 'a function returning a Date').optional(),
     dataManagerQuota: z.object({ perMinute: z.number().int().positive().optional(), perDay: z.number().int().positive().optional() }).strict().optional(),
     dataManagerStatusDelaySeconds: z.number().min(0).optional(),
@@ -90,6 +130,7 @@ export interface ResolvedOptions {
   tiktok: { pixelCodes: ReadonlySet<string>; tokens: ReadonlySet<string> };
   metaOAuth: FakeMetaOAuthSeed;
   tiktokOAuth: FakeTikTokOAuthSeed;
+  microsoft: FakeMicrosoftOptions;
   now: () => Date;
   dataManagerQuota: { perMinute: number; perDay: number };
   dataManagerStatusDelayMs: number;
@@ -128,6 +169,17 @@ export function resolveOptions(options: FakePlatformsOptions): ResolvedOptions {
     tiktok: { pixelCodes: new Set(o.tiktok?.pixelCodes ?? [d.tiktok.pixelCode]), tokens: new Set(o.tiktok?.tokens ?? [d.tiktok.token]) },
     metaOAuth: o.metaOAuth ?? structuredClone(d.metaOAuth),
     tiktokOAuth: o.tiktokOAuth ?? structuredClone(d.tiktokOAuth),
+    microsoft: o.microsoft ?? {
+      customerId: d.microsoft.customerId,
+      accounts: [{ id: d.microsoft.accountId, name: 'Contoso', number: d.microsoft.accountNumber }],
+      goals: [{ id: d.microsoft.goalId, name: d.microsoft.goalName, accountId: d.microsoft.accountId, enhanced: true }],
+      clientId: d.microsoft.clientId,
+      clientSecret: d.microsoft.clientSecret,
+      redirectUris: [],
+      refreshTokens: [d.microsoft.refreshToken],
+      sandboxRefreshTokens: [d.microsoft.sandboxRefreshToken],
+      developerToken: d.microsoft.developerToken,
+    },
     now: o.now ?? (() => new Date()),
     dataManagerQuota: { perMinute: o.dataManagerQuota?.perMinute ?? 300, perDay: o.dataManagerQuota?.perDay ?? 100_000 },
     dataManagerStatusDelayMs: (o.dataManagerStatusDelaySeconds ?? 0) * 1000,

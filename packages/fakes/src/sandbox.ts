@@ -5,7 +5,7 @@ import type { FakePlatforms } from './types.js';
 export function sandboxBanner(fakes: Pick<FakePlatforms, 'urls'>): string {
   const { urls } = fakes;
   return [
-    'SANDBOX: fake ad platforms on 127.0.0.1. Nothing is sent to Meta, Google or TikTok.',
+    'SANDBOX: fake ad platforms on 127.0.0.1. Nothing is sent to Meta, Google, TikTok or Microsoft.',
     `  Meta Conversions API   ${urls.meta}`,
     `  Meta login dialog      ${urls.metaOAuth}`,
     `  Google OAuth token     ${urls.oauthToken}`,
@@ -15,5 +15,12 @@ export function sandboxBanner(fakes: Pick<FakePlatforms, 'urls'>): string {
     `  Google Data Manager    ${urls.dataManager}`,
     `  TikTok Events API      ${urls.tiktok}`,
     `  TikTok authorization   ${urls.tiktokOAuth}`,
+    `  Microsoft identity     ${urls.microsoftToken}`,
+    `                         ${urls.microsoftAuthorize}`,
+    `  Microsoft Campaign Mgt ${urls.microsoftCampaign}`,
+    `           (sandbox)     ${urls.microsoftCampaignSandbox}`,
+    `  Microsoft Customer Mgt ${urls.microsoftCustomer}`,
+    `           (sandbox)     ${urls.microsoftCustomerSandbox}`,
+    `  Microsoft test-only    ${urls.microsoftInspect}`,
   ].join('\n');
 }

@@ -19,6 +19,8 @@ import { loggedBody, mediaType, parseBody, type FakeAnswer, type FakeHttpRequest
 import { assertStep, stepAnswer } from './steps.js';
 import { handleTikTok, type TikTokContext } from './tiktok.js';
 import { handleTikTokPortal, TikTokOAuthWorld, type TikTokOAuthContext } from './tiktok-oauth.js';
+import { handleMicrosoft, type MicrosoftContext, type MicrosoftSilentRecord, type MicrosoftStoredConversion } from './microsoft.js';
+import { handleMicrosoftOAuth, MicrosoftIdentity, type MicrosoftOAuthContext } from './microsoft-oauth.js';
 import type { FakeCountedPlatform, FakePlatforms, FakePlatformsOptions, FakeRequestLog, FakeRoute, FakeStep } from './types.js';
 
 /** Route prefixes, as the `urls` expose them. */
@@ -31,8 +33,14 @@ const PREFIXES: ReadonlyArray<readonly [string, FakeRoute]> = [
   ['/google-oauth', 'googleAuth'],
   ['/tiktok', 'tiktok'],
   ['/tiktok-portal', 'tiktokPortal'],
+  ['/microsoft/login', 'microsoftOAuth'],
+  ['/microsoft/campaign', 'microsoftCampaign'],
+  ['/microsoft-sandbox/campaign', 'microsoftCampaign'],
+  ['/microsoft/clientcenter', 'microsoftCustomer'],
+  ['/microsoft-sandbox/clientcenter', 'microsoftCustomer'],
+  ['/microsoft/_test', 'microsoftInspect'],
 ];
-const ROUTES: readonly FakeRoute[] = PREFIXES.map(([, route]) => route);
+const ROUTES: readonly FakeRoute[] = [...new Set(PREFIXES.map(([, route]) => route))];
 
 /** Bodies above this are refused with 413: far above 2,000 events, far below memory trouble. */
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -97,7 +105,7 @@ function send(res: ServerResponse, answer: FakeAnswer): void {
 export async function startFakePlatforms(options: FakePlatformsOptions = {}): Promise<FakePlatforms> {
   const config = resolveOptions(options);
   const now = config.now;
-  const ledgers: Record<FakeCountedPlatform, Ledger> = { meta: new Ledger(), google: new Ledger(), tiktok: new Ledger() };
+  const ledgers: Record<FakeCountedPlatform, Ledger> = { meta: new Ledger(), google: new Ledger(), tiktok: new Ledger(), microsoft: new Ledger() };
   const tokens = new TokenStore();
   const quota = new QuotaCounter(config.dataManagerQuota.perMinute, config.dataManagerQuota.perDay);
   const dmRequests = new Map<string, StoredIngest>();
@@ -128,8 +136,27 @@ export async function startFakePlatforms(options: FakePlatformsOptions = {}): Pr
   const dmCtx: DataManagerContext = { ...googleAccounts, quota, requests: dmRequests, statusDelayMs: config.dataManagerStatusDelayMs };
   const tiktokPixels = new Set([...config.tiktok.pixelCodes, ...tiktokOAuth.world.allPixelCodes()]);
   const tiktokCtx: TikTokContext = { pixelCodes: tiktokPixels, tokens: config.tiktok.tokens, now, ledger: ledgers.tiktok, oauth: tiktokOAuth };
+  const ms = config.microsoft;
+  const identity = new MicrosoftIdentity();
+  const seedRefreshTokens = (): void => {
+    for (const token of ms.refreshTokens) identity.refresh.set(token, { user: 'advertiser@contoso.example', sandbox: false });
+    for (const token of ms.sandboxRefreshTokens ?? []) identity.refresh.set(token, { user: 'advertiser@contoso.example', sandbox: true });
+  };
+  seedRefreshTokens();
+  const msSilent: MicrosoftSilentRecord[] = [];
+  const msStored: MicrosoftStoredConversion[] = [];
+  const msOAuthCtx: MicrosoftOAuthContext = {
+    clientId: ms.clientId, clientSecret: ms.clientSecret, redirectUris: new Set(ms.redirectUris), user: 'advertiser@contoso.example', identity, now,
+  };
+  const msCtx: MicrosoftContext = {
+    developerToken: ms.developerToken, customerId: ms.customerId, accounts: ms.accounts, goals: ms.goals,
+    knownClicks: ms.knownClicks === undefined ? undefined : new Map(ms.knownClicks.map((c) => [
+      c.id.toLowerCase(), { accountId: c.accountId, ...(c.clickedAt !== undefined ? { clickedAtMs: new Date(c.clickedAt).getTime() } : {}) },
+    ])),
+    identity, ledger: ledgers.microsoft, silent: msSilent, stored: msStored, now,
+  };
 
-  function handle(route: FakeRoute, req: FakeHttpRequest, step: FakeStep | undefined): FakeAnswer {
+  function handle(route: FakeRoute, req: FakeHttpRequest, step: FakeStep | undefined, sandbox: boolean): FakeAnswer {
     const partial = step?.kind === 'google-partial' ? step : undefined;
     const consent = step?.kind === 'consent' ? step : undefined;
     switch (route) {
@@ -152,6 +179,16 @@ export async function startFakePlatforms(options: FakePlatformsOptions = {}): Pr
         return authServer.handleAuthorize(req);
       case 'tiktok':
         return handleTikTok(req, tiktokCtx);
+      case 'microsoftOAuth':
+        return handleMicrosoftOAuth(req, msOAuthCtx);
+      case 'microsoftCampaign':
+      case 'microsoftCustomer': {
+        const failures = new Map(step?.kind === 'microsoft-partial' ? step.indexes.map((i) => [i, step.code] as const) : []);
+        return handleMicrosoft(req, msCtx, sandbox, failures);
+      }
+      case 'microsoftInspect':
+        // Test-only: what Microsoft took silently, and why it will not count.
+        return req.method === 'GET' && req.path === '/silent' ? { status: 200, body: { silent: msSilent } } : { status: 404, body: { error: 'GET /microsoft/_test/silent' } };
     }
   }
 
@@ -192,7 +229,10 @@ export async function startFakePlatforms(options: FakePlatformsOptions = {}): Pr
       return reply({ status: 404, body: { error: `No fake platform at ${url.pathname}; use one of ${PREFIXES.map(([p]) => p).join(', ')}.` } });
     }
     const { route, rest } = matched;
-    const step = scripts.get(route)?.shift();
+    // Microsoft Campaign Management: scripted steps answer OfflineConversions/Apply only, so the
+    // sender's goal check before an upload never eats a step meant for the upload.
+    const scriptable = route !== 'microsoftCampaign' || rest.endsWith('/OfflineConversions/Apply');
+    const step = scriptable ? scripts.get(route)?.shift() : undefined;
     if (step !== undefined) entry.step = step.kind;
     if (step?.kind === 'hang') {
       entry.outcome = 'hang';
@@ -206,7 +246,7 @@ export async function startFakePlatforms(options: FakePlatformsOptions = {}): Pr
     const adsVersion = /^\/(v\d+)\//.exec(rest)?.[1] ?? 'v26';
     const scripted = step === undefined ? undefined : stepAnswer(route, step, now(), adsVersion);
     const fakeReq: FakeHttpRequest = { method: entry.method, path: rest, query: url.searchParams, headers: req.headers, contentType, body };
-    const answer = scripted ?? handle(route, fakeReq, step);
+    const answer = scripted ?? handle(route, fakeReq, step, url.pathname.startsWith('/microsoft-sandbox/'));
     if (step?.kind === 'accept-then-drop') {
       // Processed and counted like a normal request; the answer is lost (google-data-manager.md §9 rule 28).
       entry.outcome = 'dropped';
@@ -245,6 +285,13 @@ export async function startFakePlatforms(options: FakePlatformsOptions = {}): Pr
       googleAuth: `${base}/google-oauth`,
       googleAuthorize: `${base}/google-oauth/o/oauth2/v2/auth`,
       googleRevoke: `${base}/google-oauth/revoke`,
+      microsoftCampaign: `${base}/microsoft/campaign`,
+      microsoftCampaignSandbox: `${base}/microsoft-sandbox/campaign`,
+      microsoftCustomer: `${base}/microsoft/clientcenter`,
+      microsoftCustomerSandbox: `${base}/microsoft-sandbox/clientcenter`,
+      microsoftToken: `${base}/microsoft/login/common/oauth2/v2.0/token`,
+      microsoftAuthorize: `${base}/microsoft/login/common/oauth2/v2.0/authorize`,
+      microsoftInspect: `${base}/microsoft/_test/silent`,
     },
     oauth: {
       allowRedirectUri(platform, uri) {
@@ -277,6 +324,17 @@ export async function startFakePlatforms(options: FakePlatformsOptions = {}): Pr
         tokens.expireAll(now().getTime());
       },
     },
+    microsoft: {
+      silent: () => [...msSilent],
+      stored: () => [...msStored],
+      refreshes: () => identity.refreshes,
+      expireAccessTokens: () => identity.expireAll(),
+      revoke: (token) => {
+        identity.refresh.delete(token);
+      },
+      revokeAll: () => identity.refresh.clear(),
+      refreshTokenValid: (token) => identity.refresh.has(token),
+    },
     script(route, steps) {
       const queue = scripts.get(route);
       if (queue === undefined) throw new FakePlatformsError(`script(): unknown route '${String(route)}'; use one of ${ROUTES.join(', ')}.`);
@@ -293,6 +351,10 @@ export async function startFakePlatforms(options: FakePlatformsOptions = {}): Pr
       for (const queue of scripts.values()) queue.length = 0;
       clickConversions.clear();
       tiktokOAuth.world.withdrawn.clear();
+      msSilent.length = 0;
+      msStored.length = 0;
+      identity.refreshes = 0;
+      seedRefreshTokens();
       dmRequests.clear();
       quota.clear();
       log = [];

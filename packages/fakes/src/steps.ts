@@ -6,6 +6,7 @@ import { FakePlatformsError } from './errors.js';
 import { DM_QUOTA, dataManagerQuotaError, scriptedAdsRpcError, scriptedDataManagerRpcError } from './google-rpc.js';
 import { metaCodeError } from './meta.js';
 import type { FakeAnswer } from './request.js';
+import { microsoftFault } from './microsoft.js';
 import { TIKTOK_MESSAGES, tiktokAnswer } from './tiktok.js';
 import type { FakeRoute, FakeStep } from './types.js';
 
@@ -21,6 +22,10 @@ const ROUTE_KINDS: Readonly<Record<FakeRoute, ReadonlyArray<FakeStep['kind']>>> 
   googleAuth: [],
   tiktok: ['tiktok-code'],
   tiktokPortal: ['consent'],
+  microsoftOAuth: [],
+  microsoftCampaign: ['microsoft-fault', 'microsoft-partial'],
+  microsoftCustomer: ['microsoft-fault'],
+  microsoftInspect: [],
 };
 
 /** Throw a `FakePlatformsError` when a step cannot apply to a route or is malformed. */
@@ -58,6 +63,12 @@ function throttle(route: FakeRoute, seconds: number, now: Date, adsVersion: stri
     case 'metaDialog':
     case 'tiktokPortal':
       return { status: 429, body: 'Too many requests. Try again later.' };
+    case 'microsoftOAuth':
+    case 'microsoftInspect':
+      return { status: 429, body: { error: 'temporarily_unavailable', error_description: 'AADSTS50196: The server terminated an operation because it encountered a client request loop.' } };
+    case 'microsoftCampaign':
+    case 'microsoftCustomer':
+      return microsoftFault(117, 429);
   }
 }
 
@@ -79,6 +90,8 @@ export function stepAnswer(route: FakeRoute, step: FakeStep, now: Date, adsVersi
       if (route === 'googleAds') return scriptedAdsRpcError(adsVersion, step.httpStatus, step.status, step.reason, step.retryDelaySeconds);
       if (route === 'dataManager') return scriptedDataManagerRpcError(step.httpStatus, step.status, step.reason, step.retryDelaySeconds);
       return { status: step.httpStatus, body: { error: step.reason ?? step.status.toLowerCase(), error_description: `Scripted ${step.status}.` } };
+    case 'microsoft-fault':
+      return microsoftFault(step.code, step.httpStatus ?? (step.code === 105 || step.code === 109 ? 401 : step.code === 117 ? 429 : step.code === 0 ? 500 : 400));
     case 'tiktok-code':
       return tiktokAnswer(step.code, step.message ?? TIKTOK_MESSAGES[step.code] ?? 'Error', now);
     case 'retry-after': {

@@ -1,3 +1,4 @@
+import type { MicrosoftGoalSeed, MicrosoftSilentRecord, MicrosoftStoredConversion } from './microsoft.js';
 /**
  * Public types of the strict fake ad-platform servers (`@pruuv/fakes`).
  * The fakes speak the wire contracts of platforms.md §8 and
@@ -14,6 +15,29 @@ export interface FakeKnownClick {
 
 import type { FakeAdsAccount } from './google-accounts.js';
 import type { GoogleConsentMode } from './google-consent.js';
+
+/** Seeded Microsoft Advertising state (microsoft-ads.md §10). */
+export interface FakeMicrosoftOptions {
+  /** The manager account (customer) id the user can reach. */
+  customerId: string;
+  /** Ad accounts under it. */
+  accounts: Array<{ id: string; name: string; number: string }>;
+  /** Conversion goals, per account. */
+  goals: MicrosoftGoalSeed[];
+  /** The Azure app the fake identity platform knows. */
+  clientId: string;
+  clientSecret: string;
+  /** Redirect URIs registered for the app (authorize refuses others, AADSTS50011). */
+  redirectUris: string[];
+  /** Refresh tokens valid from the start, production scope. */
+  refreshTokens: string[];
+  /** Refresh tokens valid from the start, sandbox scope. */
+  sandboxRefreshTokens?: string[];
+  /** The operator's developer token every call must carry. */
+  developerToken: string;
+  /** Clicks known to Microsoft; an unknown one is accepted silently (NoMatchingClickFound). Defaults to every well-formed click, known to the caller's account. */
+  knownClicks?: Array<{ id: string; accountId: string; clickedAt?: Date | string }>;
+}
 
 /** Seeded accounts and knobs of {@link startFakePlatforms}. Every field is optional. */
 export interface FakePlatformsOptions {
@@ -49,6 +73,8 @@ export interface FakePlatformsOptions {
   metaOAuth?: FakeMetaOAuthSeed;
   /** The TikTok app, advertisers and pixels of the OAuth fake. Defaults to `FAKE_DEFAULTS.tiktokOAuth`. */
   tiktokOAuth?: FakeTikTokOAuthSeed;
+  /** Seeded Microsoft Advertising customer, accounts, goals and Azure app. Defaults to `FAKE_DEFAULTS.microsoft`. */
+  microsoft?: FakeMicrosoftOptions;
   /** The clock used for every time rule (event age, token expiry, quotas, dedup windows). Defaults to `() => new Date()`. */
   now?: () => Date;
   /** Data Manager ingest quota per project (the OAuth client). Defaults to `300` per minute and `100000` per day (google-data-manager.md §7). */
@@ -179,7 +205,19 @@ export interface FakeOAuthControl {
 
 /** A route of the fake server, as used by {@link FakePlatforms.script} and {@link FakePlatforms.requests}. */
 /** A route of the fake server, as used by {@link FakePlatforms.script} and {@link FakePlatforms.requests}. `googleAuth` is Google's consent, revoke and tokeninfo endpoints. */
-export type FakeRoute = 'meta' | 'metaDialog' | 'googleAds' | 'dataManager' | 'oauth' | 'googleAuth' | 'tiktok' | 'tiktokPortal';
+export type FakeRoute =
+  | 'meta'
+  | 'metaDialog'
+  | 'googleAds'
+  | 'dataManager'
+  | 'oauth'
+  | 'googleAuth'
+  | 'tiktok'
+  | 'tiktokPortal'
+  | 'microsoftOAuth'
+  | 'microsoftCampaign'
+  | 'microsoftCustomer'
+  | 'microsoftInspect';
 
 /** Controls of the fake Google authorization server, for tests. */
 export interface FakeGoogleOAuth {
@@ -198,7 +236,7 @@ export interface FakeGoogleOAuth {
 }
 
 /** The platforms whose counted conversions {@link FakePlatforms.counted} reports. */
-export type FakeCountedPlatform = 'meta' | 'google' | 'tiktok';
+export type FakeCountedPlatform = 'meta' | 'google' | 'tiktok' | 'microsoft';
 
 /**
  * One scripted answer. Steps are consumed in order, one per request to the route,
@@ -213,6 +251,10 @@ export type FakeStep =
   | { kind: 'google-partial'; rows: number[]; error: string }
   /** Request-level Google RPC error on the Ads, Data Manager or OAuth route (see `google-rpc.ts` for the bodies). */
   | { kind: 'google-rpc'; httpStatus: number; status: string; reason?: string; retryDelaySeconds?: number }
+  /** Microsoft request fault (`AdApiFaultDetail` below code 1000, else `ApiFaultDetail`) with this code; `httpStatus` defaults to 401 for 105/109, 429 for 117, 500 for 0, else 400. */
+  | { kind: 'microsoft-fault'; code: number; httpStatus?: number }
+  /** Microsoft `OfflineConversions/Apply` processed normally except these request positions, which get a PartialError with `code` (e.g. 5612, 5615) and are not stored. */
+  | { kind: 'microsoft-partial'; indexes: number[]; code: number }
   /** TikTok answer with HTTP 200 and this `code`. */
   | { kind: 'tiktok-code'; code: number; message?: string }
   /** Never answer: the client's timeout must fire. The socket is destroyed on `close()`. */
@@ -265,14 +307,37 @@ export interface FakePlatforms {
    * dialog host (+ `/v26.0/dialog/oauth`); `tiktokOAuth` the full advertiser authorization URL `.../tiktok-portal/portal/auth`.
    */
   urls: {
-    meta: string; metaOAuth: string; googleAds: string; dataManager: string; oauthToken: string; tiktok: string; tiktokOAuth: string;
-    googleAuth: string; googleAuthorize: string; googleRevoke: string;
+    meta: string;
+    metaOAuth: string;
+    googleAds: string;
+    dataManager: string;
+    oauthToken: string;
+    tiktok: string;
+    tiktokOAuth: string;
+    googleAuth: string;
+    googleAuthorize: string;
+    googleRevoke: string;
+    /** Microsoft Campaign Management host (+ `/CampaignManagement/v13/…`); `…Sandbox` the sandbox environment. */
+    microsoftCampaign: string;
+    microsoftCampaignSandbox: string;
+    /** Microsoft Customer Management host (+ `/CustomerManagement/v13/…`). */
+    microsoftCustomer: string;
+    microsoftCustomerSandbox: string;
+    /** Microsoft identity platform token endpoint (full URL, tenant `common`). */
+    microsoftToken: string;
+    /** Microsoft identity platform authorize endpoint (full URL, tenant `common`). */
+    microsoftAuthorize: string;
+    /** Test-only: `GET` lists what Microsoft took silently and why (`{ silent: [...] }`). */
+    microsoftInspect: string;
   };
   /** The fake Google authorization server's controls. */
   googleOAuth: FakeGoogleOAuth;
   /** Test controls of the Meta and TikTok OAuth fakes. */
   oauth: FakeOAuthControl;
-  /** Script the next answers of one route, consumed in order (appended to steps not yet consumed). Throws `FakePlatformsError` for a step kind the route cannot answer. */
+  /**
+   * Script the next answers of one route, consumed in order (appended to steps not yet consumed). Throws `FakePlatformsError`
+   * for a step kind the route cannot answer. On `microsoftCampaign` steps answer `OfflineConversions/Apply` calls only.
+   */
   script(route: FakeRoute, steps: FakeStep[]): void;
   /**
    * Conversions counted once per dedup key (what the real platform would count), per platform.
@@ -282,9 +347,26 @@ export interface FakePlatforms {
    * Events without an id get a unique `~{n}` suffix key. The map is live: `reset()` empties it.
    */
   counted(platform: FakeCountedPlatform): ReadonlyMap<string, number>;
+  /** Microsoft state tests look at and knobs they turn. */
+  microsoft: {
+    /** Conversions accepted with HTTP 200 that will not count, with Microsoft's later reason (microsoft-ads.md §4.4). */
+    silent(): readonly MicrosoftSilentRecord[];
+    /** Conversions stored (counted once), in arrival order. */
+    stored(): readonly MicrosoftStoredConversion[];
+    /** Refresh-token grants answered. */
+    refreshes(): number;
+    /** Expire every issued access token: the next call answers 109. */
+    expireAccessTokens(): void;
+    /** Revoke a refresh token: refreshing with it answers `invalid_grant`. */
+    revoke(refreshToken: string): void;
+    /** The user revoked consent (or changed the password): every refresh token stops working until `reset()`. */
+    revokeAll(): void;
+    /** Whether a refresh token is (still) valid. */
+    refreshTokenValid(refreshToken: string): boolean;
+  };
   /** Every request received, oldest first, optionally of one route. */
   requests(route?: FakeRoute | 'unknown'): ReadonlyArray<FakeRequestLog>;
-  /** Forget counts, dedup stores, logs, scripts, quotas, Data Manager request statuses and withdrawn TikTok advertisers. Seeded accounts, registered redirect URIs and issued access tokens stay. */
+  /** Forget counts, dedup stores, logs, scripts, quotas, Data Manager request statuses and withdrawn TikTok advertisers; seeded Microsoft refresh tokens are valid again. Seeded accounts, registered redirect URIs and issued access tokens stay. */
   reset(): void;
   /** Stop listening and destroy open sockets (including hung requests). */
   close(): Promise<void>;

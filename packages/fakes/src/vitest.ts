@@ -44,6 +44,28 @@ export async function googleToken(oauthUrl: string, refreshToken: string = FAKE_
   return String((JSON.parse(text) as { access_token: unknown }).access_token);
 }
 
+/**
+ * A Microsoft access token from the fake identity platform, for the default Azure app
+ * (`FAKE_DEFAULTS.microsoft`), production scope unless `sandbox`. Throws when the fake refuses.
+ */
+export async function microsoftToken(tokenUrl: string, options: { refreshToken?: string; sandbox?: boolean } = {}): Promise<string> {
+  const d = FAKE_DEFAULTS.microsoft;
+  const res = await fetch(tokenUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'refresh_token',
+      client_id: d.clientId,
+      client_secret: d.clientSecret,
+      refresh_token: options.refreshToken ?? (options.sandbox === true ? d.sandboxRefreshToken : d.refreshToken),
+      scope: `https://${options.sandbox === true ? 'si.' : ''}ads.microsoft.com/msads.manage offline_access`,
+    }).toString(),
+  });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`token refresh failed: ${text}`);
+  return String((JSON.parse(text) as { access_token: unknown }).access_token);
+}
+
 /** The fake platforms of one test file, their clock, and the Google access token of the current test. */
 export interface FakesSuite {
   fakes: FakePlatforms;

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { T0 } from '../src/vitest.js';
 
-export { T0, fakesForTests, googleToken, testClock, type FakesSuite } from '../src/vitest.js';
+export { T0, fakesForTests, googleToken, microsoftToken, testClock, type FakesSuite } from '../src/vitest.js';
 export const T0_SECONDS = T0 / 1000;
 export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;

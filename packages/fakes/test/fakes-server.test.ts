@@ -14,6 +14,10 @@ describe('startFakePlatforms', () => {
         meta: `${base}/meta`, googleAds: `${base}/google-ads`, dataManager: `${base}/datamanager`, oauthToken: `${base}/oauth/token`, tiktok: `${base}/tiktok`,
         metaOAuth: `${base}/facebook`, tiktokOAuth: `${base}/tiktok-portal/portal/auth`,
         googleAuth: `${base}/google-oauth`, googleAuthorize: `${base}/google-oauth/o/oauth2/v2/auth`, googleRevoke: `${base}/google-oauth/revoke`,
+        microsoftCampaign: `${base}/microsoft/campaign`, microsoftCampaignSandbox: `${base}/microsoft-sandbox/campaign`,
+        microsoftCustomer: `${base}/microsoft/clientcenter`, microsoftCustomerSandbox: `${base}/microsoft-sandbox/clientcenter`,
+        microsoftToken: `${base}/microsoft/login/common/oauth2/v2.0/token`, microsoftAuthorize: `${base}/microsoft/login/common/oauth2/v2.0/authorize`,
+        microsoftInspect: `${base}/microsoft/_test/silent`,
       });
     } finally {
       await fakes.close();
@@ -24,7 +28,7 @@ describe('startFakePlatforms', () => {
     const fakes = await startFakePlatforms();
     try {
       const banner = sandboxBanner(fakes);
-      expect(banner.split('\n')[0]).toMatch(/^SANDBOX: .*Nothing is sent to Meta, Google or TikTok\.$/);
+      expect(banner.split('\n')[0]).toMatch(/^SANDBOX: .*Nothing is sent to Meta, Google, TikTok or Microsoft\.$/);
       for (const url of Object.values(fakes.urls)) expect(banner).toContain(url);
     } finally {
       await fakes.close();

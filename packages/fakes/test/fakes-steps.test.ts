@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakePlatformsError, type FakeRoute, type FakeStep } from '../src/index.js';
-import { T0_SECONDS, fakesForTests, json, postJson, sha256 } from './fakes-helpers.js';
+import { FAKE_DEFAULTS } from '../src/index.js';
+import { T0_SECONDS, fakesForTests, json, microsoftToken, postJson, sha256 } from './fakes-helpers.js';
 
 const suite = await fakesForTests();
 const { fakes } = suite;
@@ -40,11 +41,35 @@ const send: Record<FakeRoute, (id?: string) => Promise<Response>> = {
     }),
   metaDialog: () => fetch(`${fakes.urls.metaOAuth}/v26.0/dialog/oauth?client_id=1122334455667788&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&config_id=900000000000001&state=s`, { redirect: 'manual' }),
   tiktokPortal: () => fetch(`${fakes.urls.tiktokOAuth}?app_id=7300000000000000001&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&state=s`, { redirect: 'manual' }),
+  microsoftOAuth: () =>
+    fetch(fakes.urls.microsoftToken, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'refresh_token', client_id: FAKE_DEFAULTS.microsoft.clientId, client_secret: FAKE_DEFAULTS.microsoft.clientSecret,
+        refresh_token: FAKE_DEFAULTS.microsoft.refreshToken, scope: 'https://ads.microsoft.com/msads.manage offline_access',
+      }).toString(),
+    }),
+  microsoftCampaign: async (id = '9f223aca6be512d830005cea8c9d3b06') =>
+    fetch(`${fakes.urls.microsoftCampaign}/CampaignManagement/v13/OfflineConversions/Apply`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json', authorization: `Bearer ${await microsoftToken(fakes.urls.microsoftToken)}`,
+        developertoken: FAKE_DEFAULTS.microsoft.developerToken, customerid: FAKE_DEFAULTS.microsoft.customerId, customeraccountid: FAKE_DEFAULTS.microsoft.accountId,
+      },
+      body: JSON.stringify({ OfflineConversions: [{ MicrosoftClickId: id, ConversionName: FAKE_DEFAULTS.microsoft.goalName, ConversionTime: '2026-11-20T10:00:00.000Z' }] }),
+    }),
+  microsoftCustomer: async () =>
+    fetch(`${fakes.urls.microsoftCustomer}/CustomerManagement/v13/User/Query`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await microsoftToken(fakes.urls.microsoftToken)}`, developertoken: FAKE_DEFAULTS.microsoft.developerToken },
+      body: JSON.stringify({ UserId: null }),
+    }),
+  microsoftInspect: () => fetch(fakes.urls.microsoftInspect),
 };
 fakes.oauth.allowRedirectUri('meta', 'https://app.example/cb');
 fakes.oauth.allowRedirectUri('tiktok', 'https://app.example/cb');
-const ROUTES = ['meta', 'googleAds', 'dataManager', 'oauth', 'googleAuth', 'tiktok'] as const satisfies readonly FakeRoute[];
-const counted = { meta: 'meta', googleAds: 'google', dataManager: 'google', tiktok: 'tiktok' } as const;
+const ROUTES = ['meta', 'googleAds', 'dataManager', 'oauth', 'googleAuth', 'tiktok', 'microsoftOAuth', 'microsoftCampaign', 'microsoftCustomer', 'microsoftInspect'] as const satisfies readonly FakeRoute[];
+const counted = { meta: 'meta', googleAds: 'google', dataManager: 'google', tiktok: 'tiktok', microsoftCampaign: 'microsoft' } as const;
 
 describe('script()', () => {
   it('consumes steps in order, then answers normally', async () => {
@@ -202,6 +227,10 @@ describe('retry-after', () => {
     oauth: (b) => expect(b.error).toBe('rate_limit_exceeded'),
     googleAuth: (b) => expect(b.error).toBe('rate_limit_exceeded'),
     tiktok: (b) => expect(b.code).toBe(40100),
+    microsoftOAuth: (b) => expect(b.error).toBe('temporarily_unavailable'),
+    microsoftCampaign: (b) => expect(b).toMatchObject({ Type: 'AdApiFaultDetail', Errors: [{ Code: 117, ErrorCode: 'CallRateExceeded' }] }),
+    microsoftCustomer: (b) => expect(b).toMatchObject({ Type: 'AdApiFaultDetail', Errors: [{ Code: 117 }] }),
+    microsoftInspect: (b) => expect(b.error).toBe('temporarily_unavailable'),
   };
   for (const route of ROUTES) {
     it(`answers ${route} with 429, Retry-After and the route's throttle body`, async () => {
@@ -247,7 +276,7 @@ describe('hang, reset and accept-then-drop', () => {
     expect(fakes.requests('tiktok')[0]).toMatchObject({ outcome: 'hang', status: undefined });
   });
 
-  for (const route of ['meta', 'googleAds', 'dataManager', 'tiktok'] as const) {
+  for (const route of ['meta', 'googleAds', 'dataManager', 'tiktok', 'microsoftCampaign'] as const) {
     it(`destroys the socket on reset and processes nothing (${route})`, async () => {
       fakes.script(route, [{ kind: 'reset' }]);
       await expect(send[route]()).rejects.toThrow();

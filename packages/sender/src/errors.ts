@@ -78,6 +78,8 @@ export class OAuthError extends SenderError {
   /** `true` when the credentials themselves are bad (revoked or wrong): retrying cannot help. */
   readonly permanent: boolean;
   readonly status: number;
+  /** The endpoint's `error_description`, when it gave one. */
+  readonly description: string | undefined;
 
   constructor(code: string, status: number, permanent: boolean, description?: string) {
     const hint = permanent
@@ -87,6 +89,7 @@ export class OAuthError extends SenderError {
     this.code = code;
     this.status = status;
     this.permanent = permanent;
+    this.description = description;
   }
 }
 

@@ -70,6 +70,7 @@ export type {
 export type { MetaConnection } from './platforms/meta/connection.js';
 export type { GoogleConnection } from './platforms/google/connection.js';
 export type { TikTokConnection, TikTokMatch } from './platforms/tiktok/connection.js';
+export type { MicrosoftConnection } from './platforms/microsoft/connection.js';
 export type { Sender, SenderOptions } from './runtime/sender.js';
 export type { SendSchedule, SendScheduleOptions, SendIntervalOptions, Timers } from './runtime/schedule.js';
 export type {

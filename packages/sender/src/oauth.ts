@@ -17,6 +17,10 @@ export interface GoogleCredentials {
   client_id: string;
   client_secret: string;
   refresh_token: string;
+  /** The token endpoint of this credential's platform (Microsoft's identity platform). Defaults to the cache's `tokenUrl`. */
+  token_url?: string;
+  /** The scope asked on refresh, for a platform that requires it (Microsoft's `msads.manage offline_access`). Defaults to none. */
+  scope?: string;
 }
 
 /**
@@ -110,15 +114,17 @@ export function createTokenCache(options: TokenCacheOptions = {}): TokenCache {
   const keyOf = credentialKey;
 
   async function fetchToken(c: GoogleCredentials): Promise<Entry> {
-    const body = new URLSearchParams({
+    const form = new URLSearchParams({
       grant_type: 'refresh_token',
       refresh_token: c.refresh_token,
       client_id: c.client_id,
       client_secret: c.client_secret,
-    }).toString();
+    });
+    if (c.scope !== undefined) form.set('scope', c.scope);
+    const body = form.toString();
     const res = await sendHttp(
       fetchImpl,
-      { method: 'POST', url: tokenUrl, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body },
+      { method: 'POST', url: c.token_url ?? tokenUrl, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body },
       options.timeoutMs,
     );
     if (res.status >= 200 && res.status < 300) {

@@ -34,7 +34,11 @@ export interface EventOutcome {
 }
 
 /** The outcome of one event inside one platform answer. */
-export type EventResult = Verdict | { kind: 'sent' } | { kind: 'validated' };
+export type EventResult =
+  | Verdict
+  /** `message`: what the platform's acceptance does and does not mean, for the audit log (Microsoft, microsoft-ads.md §4.4). */
+  | { kind: 'sent'; message?: string }
+  | { kind: 'validated' };
 
 /** What one platform answer says about the events of its request. */
 export type BatchVerdict =

@@ -23,6 +23,10 @@ export { buildDataManagerRequest, classifyDataManagerResponse, formatRfc3339 } f
 export { buildTikTokRequest } from './platforms/tiktok/request.js';
 export { tiktokExternalId } from './platforms/tiktok/external-id.js';
 export { classifyTikTokResponse } from './platforms/tiktok/response.js';
+export { buildMicrosoftRequest, offlineConversion } from './platforms/microsoft/request.js';
+export { classifyMicrosoftResponse } from './platforms/microsoft/response.js';
+export { microsoftEmail } from './platforms/microsoft/email.js';
+export { microsoftClickId } from './platforms/microsoft/click-id.js';
 export {
   buildRequestStatusRequest,
   readRequestStatus,
@@ -51,6 +55,8 @@ export type { MetaPixelChoice } from './platforms/meta/oauth.js';
 export type { TikTokPixelChoice } from './platforms/tiktok/oauth.js';
 export type { GooglePlan, GoogleClick } from './platforms/google/eligibility.js';
 export type { TikTokPlan } from './platforms/tiktok/eligibility.js';
+export type { MicrosoftPlan } from './platforms/microsoft/eligibility.js';
+export type { OfflineConversion, ApplyOfflineConversionsBody } from './platforms/microsoft/request.js';
 export type { StageEventNames } from './event-names.js';
 export type { RetryPolicy, Verdict, NextAttempt, NextAttemptInput, DeadReason } from './retry-policy.js';
 export type { MetaServerEvent, MetaEventsBody } from './platforms/meta/request.js';

@@ -41,6 +41,7 @@ export const conversionEventSchema = z.object({
   ttp: z.string().optional(),
   email_sha256: sha256Hex.optional(),
   email_sha256_google: sha256Hex.optional(),
+  email_sha256_microsoft: sha256Hex.optional(),
   phone_sha256: sha256Hex.optional(),
   phone_sha256_meta: sha256Hex.optional(),
   email_rejected: z.string().regex(/^[a-z_]{1,64}$/, 'must be a reason code').optional(),

@@ -220,7 +220,7 @@ function toOutcome(
   if (item.http_status !== undefined) o.http_status = item.http_status;
   if (item.request_id !== undefined) o.request_id = item.request_id;
   const r = item.result;
-  if (r.kind === 'sent') return o;
+  if (r.kind === 'sent') return r.message !== undefined ? { ...o, message: r.message } : o;
   if (r.kind === 'validated') {
     return { ...o, status: 'skipped', reason: 'dry_run', message: 'Dry run: built and validated, not delivered.' };
   }

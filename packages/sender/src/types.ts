@@ -47,7 +47,12 @@ export interface ConversionEvent {
   email_sha256?: string;
   /** Gmail-canonical email hash for Google, when it differs from `email_sha256`. */
   email_sha256_google?: string;
-  /** SHA-256 of E.164 with `+` (Google, TikTok). */
+  /**
+   * Microsoft's email hash (every domain: dots and `+alias` removed from the local part), when it
+   * differs from `email_sha256`; made by the collector where it has the raw address (microsoft-ads.md §3.1).
+   */
+  email_sha256_microsoft?: string;
+  /** SHA-256 of E.164 with `+` (Google, TikTok, Microsoft). */
   phone_sha256?: string;
   /** SHA-256 of the digits without `+` (Meta). */
   phone_sha256_meta?: string;

@@ -3,7 +3,7 @@ import { checkEligibility } from '../src/eligibility.js';
 import { chooseGoogleClick } from '../src/platforms/google/eligibility.js';
 import { buildFbc, parseFbc } from '../src/platforms/meta/eligibility.js';
 import type { Connection, ConversionEvent, Platform } from '../src/types.js';
-import { NOW, googleConnection, makeEvent, metaConnection, tiktokConnection } from './helpers.js';
+import { NOW, googleConnection, makeEvent, metaConnection, microsoftConnection, tiktokConnection } from './helpers.js';
 
 const DAY = 86_400_000;
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -11,6 +11,7 @@ const connections: Record<Platform, Connection> = {
   meta: metaConnection(),
   google: googleConnection(),
   tiktok: tiktokConnection(),
+  microsoft: microsoftConnection(),
 };
 
 describe('checkEligibility skip reasons', () => {

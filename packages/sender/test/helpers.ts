@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { GoogleConnection } from '../src/platforms/google/connection.js';
 import type { MetaConnection } from '../src/platforms/meta/connection.js';
+import type { MicrosoftConnection } from '../src/platforms/microsoft/connection.js';
 import type { TikTokConnection } from '../src/platforms/tiktok/connection.js';
 import type { ConversionEvent } from '../src/types.js';
 
@@ -63,6 +64,20 @@ export const tiktokConnection = (o: Partial<TikTokConnection> = {}): TikTokConne
   platform: 'tiktok',
   pixel_code: 'CFAKEPIXEL0000000000',
   access_token: 'fake-tiktok-token',
+  ...o,
+});
+
+/** A Microsoft connection for the fake's default customer, account and goal (enhanced conversions on). */
+export const microsoftConnection = (o: Partial<MicrosoftConnection> = {}): MicrosoftConnection => ({
+  platform: 'microsoft',
+  customer_id: '251000001',
+  account_id: '180000001',
+  goal_name: 'Pruuv offline conversions',
+  enhanced_conversions: true,
+  refresh_token: 'M.C-fake-microsoft-refresh-token',
+  developer_token: 'FAKEDEVTOKEN01',
+  client_id: '4c0b7e2a-0000-4000-8000-00000000a001',
+  client_secret: 'fake-microsoft-client-secret',
   ...o,
 });
 

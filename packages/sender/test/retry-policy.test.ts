@@ -4,10 +4,11 @@ import type { Classified, EventResult } from '../src/outcomes.js';
 import { classifyGoogleAdsResponse } from '../src/platforms/google/ads.js';
 import { classifyDataManagerResponse } from '../src/platforms/google/data-manager.js';
 import { classifyMetaResponse } from '../src/platforms/meta/response.js';
+import { classifyMicrosoftResponse } from '../src/platforms/microsoft/response.js';
 import { classifyTikTokResponse } from '../src/platforms/tiktok/response.js';
 import { DEFAULT_RETRY_POLICY, RETRY_TABLE, nextAttempt, type RetryRule } from '../src/retry-policy.js';
 import { sendBatch } from '../src/send-batch.js';
-import { NOW, googleConnection, makeEvent, response, tiktokConnection } from './helpers.js';
+import { NOW, googleConnection, makeEvent, microsoftConnection, response, tiktokConnection } from './helpers.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -36,6 +37,35 @@ async function trigger(rule: RetryRule): Promise<{ kind: string; reason?: string
     const out = await sendBatch({ connection, events: [makeEvent()], fetch: fetchDouble, now: () => NOW, timeoutMs: 20 });
     const o = out.outcomes[0];
     return { kind: o?.pause_connection ? 'pause' : o?.status === 'retrying' ? 'retry' : String(o?.status), ...(o?.reason ? { reason: o.reason } : {}) };
+  }
+  if (rule.key === 'microsoft:invalid_grant' || rule.key === 'microsoft:click_too_recent') {
+    const fetchDouble = async (): Promise<Response> =>
+      new Response(JSON.stringify({ error: 'invalid_grant', error_description: 'AADSTS70000: grant expired.' }), { status: 400 });
+    const clickTs = new Date(NOW.getTime() - (rule.key === 'microsoft:click_too_recent' ? 10 * 60_000 : 3 * HOUR)).toISOString();
+    const event = makeEvent({ event_time: clickTs, clicks: { msclkid: { value: 'a'.repeat(32), ts: clickTs } } });
+    const out = await sendBatch({ connection: microsoftConnection(), events: [event], fetch: fetchDouble, now: () => NOW, timeoutMs: 20 });
+    const o = out.outcomes[0];
+    return { kind: o?.pause_connection ? 'pause' : o?.status === 'retrying' ? 'retry' : String(o?.status), ...(o?.reason ? { reason: o.reason } : {}) };
+  }
+  if (rule.key === 'microsoft:goal_not_found' || rule.key === 'microsoft:goal_paused') {
+    const fetchDouble = async (url: string): Promise<Response> => {
+      if (url.endsWith('/token')) return new Response(JSON.stringify({ access_token: 'a', expires_in: 3599 }), { status: 200 });
+      const goals = rule.key === 'microsoft:goal_paused' ? [{ Name: 'Pruuv offline conversions', Type: 'OfflineConversion', Status: 'Paused' }] : [];
+      return new Response(JSON.stringify({ ConversionGoals: goals, PartialErrors: [] }), { status: 200, headers: { 'content-type': 'application/json' } });
+    };
+    const clickTs = new Date(NOW.getTime() - 3 * HOUR).toISOString();
+    const event = makeEvent({ event_time: clickTs, clicks: { msclkid: { value: 'a'.repeat(32), ts: clickTs } } });
+    const out = await sendBatch({ connection: microsoftConnection(), events: [event], fetch: fetchDouble, now: () => NOW, timeoutMs: 200 });
+    const o = out.outcomes[0];
+    return { kind: o?.pause_connection ? 'pause' : String(o?.status), ...(o?.reason ? { reason: o.reason } : {}) };
+  }
+  if (platform === 'microsoft') {
+    const items: Record<string, number> = { '5612': 5612, '5615': 5615, '5606': 5606, '5603-5617': 5604 };
+    if (code === 'item') return pick(first(classifyMicrosoftResponse(response(200, { PartialErrors: [{ Index: 0, Code: 0, ErrorCode: 'ConversionEmailAddressIsNotHashed' }] }), 1, NOW)));
+    if (items[code] !== undefined) return pick(first(classifyMicrosoftResponse(response(200, { PartialErrors: [{ Index: 0, Code: items[code], ErrorCode: 'E' }] }), 1, NOW)));
+    const c = code === 'request' ? 5601 : Number(code);
+    const body = { Type: 'ApiFaultDetail', OperationErrors: [{ Code: c, ErrorCode: 'E', Message: 'm' }] };
+    return pick(first(classifyMicrosoftResponse(response(c === 0 ? 500 : 400, body), 1, NOW)));
   }
   if (rule.key === 'bad_response') return pick(first(classifyTikTokResponse(response(200, 'not json'), NOW)));
   if (platform === 'http') {

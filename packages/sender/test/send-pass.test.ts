@@ -21,7 +21,7 @@ function claim(id: number, o: Partial<ClaimedSend> = {}): ClaimedSend {
 
 describe('batches', () => {
   it('limits each platform to its batch size', () => {
-    expect(PLATFORM_BATCH_LIMITS).toEqual({ meta: 1000, google: 2000, tiktok: 1000 });
+    expect(PLATFORM_BATCH_LIMITS).toEqual({ meta: 1000, google: 2000, tiktok: 1000, microsoft: 1000 });
   });
 
   it('groups rows per client and platform in first-seen order', () => {

@@ -31,6 +31,7 @@ export function toConversionEvent(e: StoredEvent): ConversionEvent {
   if (e.ttp !== undefined) event.ttp = e.ttp;
   if (e.email_sha256 !== undefined) event.email_sha256 = e.email_sha256;
   if (e.email_sha256_google !== undefined) event.email_sha256_google = e.email_sha256_google;
+  if (e.email_sha256_microsoft !== undefined) event.email_sha256_microsoft = e.email_sha256_microsoft;
   if (e.phone_sha256 !== undefined) event.phone_sha256 = e.phone_sha256;
   if (e.phone_sha256_meta !== undefined) event.phone_sha256_meta = e.phone_sha256_meta;
   if (e.email_rejected !== undefined) event.email_rejected = e.email_rejected;

@@ -3,18 +3,25 @@
  * the only form in which they are stored (raw PII never is). Each platform's
  * variant is its own hash, as the pixel sends them: `email_sha256` (Meta,
  * TikTok, the attribution join), `email_sha256_google` (Google's Gmail form,
- * when it differs), `phone_sha256` (E.164 with `+`: Google, TikTok) and
+ * when it differs), `email_sha256_microsoft` (Microsoft's form, when it differs), `phone_sha256` (E.164 with `+`: Google, TikTok) and
  * `phone_sha256_meta` (the digits without `+`: Meta). An email that is not an
  * address (email.ts) or a phone that cannot be made E.164 (phone.ts) is left
  * out, never hashed, and the reason is kept (`email_rejected`, `phone_rejected`)
  * so a send that had nothing else to match on says why.
  */
 import { sha256Hex, type HashedIdentity } from '@pruuv/pixel';
+import { microsoftEmail } from '@pruuv/sender/platforms';
 import { checkEmail, type EmailRejection } from './email.js';
 import { toE164, type PhoneDefault, type PhoneRejection } from './phone.js';
 
 /** The hashes of a webhook's email and phone, and why a value was left out. */
 export interface IdentityHashes extends HashedIdentity {
+  /**
+   * Microsoft's form (dots and `+alias` removed on every domain, microsoft-ads.md §3.1), when it
+   * differs: made here, where the raw address is, rather than in the pixel, whose size budget it
+   * would cost and whose conversions carry the msclkid Microsoft matches by first.
+   */
+  email_sha256_microsoft?: string;
   email_rejected?: EmailRejection;
   phone_rejected?: PhoneRejection;
 }
@@ -24,6 +31,8 @@ async function emailHashes(raw: string): Promise<IdentityHashes> {
   if (!checked.ok) return { email_rejected: checked.reason };
   const out: IdentityHashes = { email_sha256: await sha256Hex(checked.email) };
   if (checked.google !== checked.email) out.email_sha256_google = await sha256Hex(checked.google);
+  const microsoft = microsoftEmail(checked.email);
+  if (microsoft !== undefined && microsoft !== checked.email) out.email_sha256_microsoft = await sha256Hex(microsoft);
   return out;
 }
 

@@ -3,7 +3,7 @@
  * error names its variable and what it expects. `loadConfig` (config.ts)
  * reads them into `Config.send` and reports their errors with the others'.
  */
-import { DEFAULT_URLS, DEFAULT_VERSIONS, type KeyRing, type PlatformUrls } from '@pruuv/sender';
+import { DEFAULT_URLS, DEFAULT_VERSIONS, type KeyRing, type Platform, type PlatformUrls } from '@pruuv/sender';
 import { Cron } from 'croner';
 import { z } from 'zod';
 import { EncryptionKeyError, readKeyRing } from './secrets.js';
@@ -23,6 +23,13 @@ export interface SendConfig {
    * Defaults to the real platforms.
    */
   urls: PlatformUrls;
+  /**
+   * Settings of the operator's own apps, filled into every connection of the platform that does not
+   * set them: Microsoft's developer token and Azure app (`PRUUV_MICROSOFT_DEVELOPER_TOKEN`,
+   * `PRUUV_MICROSOFT_CLIENT_ID`, `PRUUV_MICROSOFT_CLIENT_SECRET`). Held in memory only, never stored
+   * or printed. Defaults to none.
+   */
+  connectionDefaults?: Partial<Record<Platform, Readonly<Record<string, string>>>>;
   /** API versions (`PRUUV_META_API_VERSION`, `PRUUV_GOOGLE_ADS_API_VERSION`). Defaults to `v26.0` and `v26`. */
   versions: { meta: string; googleAds: string };
   /**
@@ -42,6 +49,14 @@ export const SEND_CONFIG_VARIABLES = [
   'PRUUV_GOOGLE_DATA_MANAGER_API_URL',
   'PRUUV_GOOGLE_OAUTH_TOKEN_URL',
   'PRUUV_TIKTOK_API_URL',
+  'PRUUV_MICROSOFT_CAMPAIGN_API_URL',
+  'PRUUV_MICROSOFT_CAMPAIGN_SANDBOX_API_URL',
+  'PRUUV_MICROSOFT_CUSTOMER_API_URL',
+  'PRUUV_MICROSOFT_CUSTOMER_SANDBOX_API_URL',
+  'PRUUV_MICROSOFT_OAUTH_TOKEN_URL',
+  'PRUUV_MICROSOFT_DEVELOPER_TOKEN',
+  'PRUUV_MICROSOFT_CLIENT_ID',
+  'PRUUV_MICROSOFT_CLIENT_SECRET',
   'PRUUV_META_API_VERSION',
   'PRUUV_GOOGLE_ADS_API_VERSION',
   'PRUUV_SEND_LEASE_SECONDS',
@@ -53,7 +68,19 @@ const URL_VARIABLES = {
   PRUUV_GOOGLE_DATA_MANAGER_API_URL: 'dataManager',
   PRUUV_GOOGLE_OAUTH_TOKEN_URL: 'oauthToken',
   PRUUV_TIKTOK_API_URL: 'tiktok',
+  PRUUV_MICROSOFT_CAMPAIGN_API_URL: 'microsoftCampaign',
+  PRUUV_MICROSOFT_CAMPAIGN_SANDBOX_API_URL: 'microsoftCampaignSandbox',
+  PRUUV_MICROSOFT_CUSTOMER_API_URL: 'microsoftCustomer',
+  PRUUV_MICROSOFT_CUSTOMER_SANDBOX_API_URL: 'microsoftCustomerSandbox',
+  PRUUV_MICROSOFT_OAUTH_TOKEN_URL: 'microsoftToken',
 } as const satisfies Record<string, keyof PlatformUrls>;
+
+/** Connection fields the operator sets once for every connection of a platform, by variable. */
+const CONNECTION_DEFAULT_VARIABLES = {
+  PRUUV_MICROSOFT_DEVELOPER_TOKEN: ['microsoft', 'developer_token'],
+  PRUUV_MICROSOFT_CLIENT_ID: ['microsoft', 'client_id'],
+  PRUUV_MICROSOFT_CLIENT_SECRET: ['microsoft', 'client_secret'],
+} as const satisfies Record<string, readonly [Platform, string]>;
 
 function shown(value: string): string {
   return `'${value.length > 60 ? `${value.slice(0, 57)}...` : value}'`;
@@ -104,6 +131,14 @@ const schema = z.object({
   PRUUV_GOOGLE_DATA_MANAGER_API_URL: baseUrl('PRUUV_GOOGLE_DATA_MANAGER_API_URL').optional(),
   PRUUV_GOOGLE_OAUTH_TOKEN_URL: baseUrl('PRUUV_GOOGLE_OAUTH_TOKEN_URL').optional(),
   PRUUV_TIKTOK_API_URL: baseUrl('PRUUV_TIKTOK_API_URL').optional(),
+  PRUUV_MICROSOFT_CAMPAIGN_API_URL: baseUrl('PRUUV_MICROSOFT_CAMPAIGN_API_URL').optional(),
+  PRUUV_MICROSOFT_CAMPAIGN_SANDBOX_API_URL: baseUrl('PRUUV_MICROSOFT_CAMPAIGN_SANDBOX_API_URL').optional(),
+  PRUUV_MICROSOFT_CUSTOMER_API_URL: baseUrl('PRUUV_MICROSOFT_CUSTOMER_API_URL').optional(),
+  PRUUV_MICROSOFT_CUSTOMER_SANDBOX_API_URL: baseUrl('PRUUV_MICROSOFT_CUSTOMER_SANDBOX_API_URL').optional(),
+  PRUUV_MICROSOFT_OAUTH_TOKEN_URL: baseUrl('PRUUV_MICROSOFT_OAUTH_TOKEN_URL').optional(),
+  PRUUV_MICROSOFT_DEVELOPER_TOKEN: z.string().trim().min(1).optional(),
+  PRUUV_MICROSOFT_CLIENT_ID: z.string().trim().min(1).optional(),
+  PRUUV_MICROSOFT_CLIENT_SECRET: z.string().trim().min(1).optional(),
   PRUUV_META_API_VERSION: apiVersion('PRUUV_META_API_VERSION', 'v26.0').optional(),
   PRUUV_GOOGLE_ADS_API_VERSION: apiVersion('PRUUV_GOOGLE_ADS_API_VERSION', 'v26').optional(),
   PRUUV_SEND_LEASE_SECONDS: z
@@ -145,9 +180,15 @@ export function readSendConfig(env: NodeJS.ProcessEnv): SendConfigResult {
     const value = e[name];
     if (value !== undefined) urls[key] = value;
   }
+  const connectionDefaults: Partial<Record<Platform, Record<string, string>>> = {};
+  for (const [name, [platform, field]] of Object.entries(CONNECTION_DEFAULT_VARIABLES)) {
+    const value = e[name as keyof typeof CONNECTION_DEFAULT_VARIABLES];
+    if (value !== undefined) connectionDefaults[platform] = { ...connectionDefaults[platform], [field]: value };
+  }
   const config: SendConfig = {
     cron: e.PRUUV_SEND_CRON ?? DEFAULT_SEND_CRON,
     urls,
+    connectionDefaults,
     versions: { meta: e.PRUUV_META_API_VERSION ?? DEFAULT_VERSIONS.meta, googleAds: e.PRUUV_GOOGLE_ADS_API_VERSION ?? DEFAULT_VERSIONS.googleAds },
   };
   if (keyRing !== undefined) config.keyRing = keyRing;

@@ -7,9 +7,14 @@
 import type { LoadedEvent, SendStore, StageOverrides } from '@pruuv/sender';
 import { toConversionEvent, toStageOverrides } from '../domain/conversion-event.js';
 import type { Store } from '../store/types.js';
+import type { SendConfig } from './send-config.js';
 
-/** Creates the port. */
-export function createSendStore(store: Store): SendStore {
+/**
+ * Creates the port. `defaults` are connection fields the operator set for every connection of a
+ * platform (Microsoft's developer token and Azure app, `SendConfig.connectionDefaults`): a
+ * connection's own settings and secrets win over them.
+ */
+export function createSendStore(store: Store, defaults: NonNullable<SendConfig['connectionDefaults']> = {}): SendStore {
   return {
     claim: (input) => store.outbox.claim(input),
     renew: (input) => store.outbox.renew(input),
@@ -45,7 +50,9 @@ export function createSendStore(store: Store): SendStore {
     },
     async connection(clientId, platform) {
       const record = await store.connections.get(clientId, platform);
-      return record && { id: record.id, client_id: record.client_id, platform: record.platform, status: record.status, settings: record.settings, secrets: record.secrets };
+      if (record === undefined) return undefined;
+      const settings = { ...defaults[record.platform], ...record.settings };
+      return { id: record.id, client_id: record.client_id, platform: record.platform, status: record.status, settings, secrets: record.secrets };
     },
     ciphertexts: () => store.connections.ciphertexts(),
     runs: store.runs,

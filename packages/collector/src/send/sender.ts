@@ -30,7 +30,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
   try {
     return await createRuntimeSender({
       ...seams,
-      store: createSendStore(store),
+      store: createSendStore(store, config.connectionDefaults ?? {}),
       keyRing: config.keyRing,
       urls: config.urls,
       versions: config.versions,

@@ -42,7 +42,7 @@ const EVENT_COLUMNS = [
   'data_timestamp', 'received_at', 'received_ms', 'client_time', 'consent',
   'fbclid', 'fbclid_ts', 'gclid', 'gclid_ts', 'wbraid', 'wbraid_ts', 'gbraid', 'gbraid_ts', 'ttclid', 'ttclid_ts', 'msclkid', 'msclkid_ts',
   'utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_term', 'fbc', 'fbp', 'ttp',
-  'email_sha256', 'email_sha256_google', 'phone_sha256', 'phone_sha256_meta', 'email_rejected', 'phone_rejected', 'visitor_id', 'client_ip', 'user_agent', 'page_url',
+  'email_sha256', 'email_sha256_google', 'email_sha256_microsoft', 'phone_sha256', 'phone_sha256_meta', 'email_rejected', 'phone_rejected', 'visitor_id', 'client_ip', 'user_agent', 'page_url',
   'referrer', 'first_touch', 'last_touch', 'demographics', 'inherited_from', 'inherited_fields', 'held_reason', 'released_at',
 ] as const;
 

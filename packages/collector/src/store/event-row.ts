@@ -16,6 +16,7 @@ const TEXT_FIELDS = [
   'ttp',
   'email_sha256',
   'email_sha256_google',
+  'email_sha256_microsoft',
   'phone_sha256',
   'phone_sha256_meta',
   'email_rejected',

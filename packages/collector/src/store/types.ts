@@ -99,6 +99,8 @@ export interface StoredEvent {
   ttp?: string;
   email_sha256?: string;
   email_sha256_google?: string;
+  /** Microsoft's email form's hash (dots and +alias removed on every domain), when it differs from `email_sha256`. */
+  email_sha256_microsoft?: string;
   phone_sha256?: string;
   phone_sha256_meta?: string;
   /** Why the webhook's raw email was left out (`no_at`, `no_dot_in_domain`…); never the value. */

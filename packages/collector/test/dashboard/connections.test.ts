@@ -25,6 +25,7 @@ const SECRETS = {
   tiktok: secret(),
   googleClientSecret: secret(),
   googleRefresh: secret(),
+  microsoftRefresh: secret(),
 };
 
 /** The form fields that reach each fake's seeded account. */
@@ -39,6 +40,12 @@ const FORM: Record<Platform, Record<string, string>> = {
     f_refresh_token: SECRETS.googleRefresh,
   },
   tiktok: { f_pixel_code: FAKE_DEFAULTS.tiktok.pixelCode, f_access_token: SECRETS.tiktok },
+  microsoft: {
+    f_customer_id: FAKE_DEFAULTS.microsoft.customerId,
+    f_account_id: FAKE_DEFAULTS.microsoft.accountId,
+    f_goal_name: FAKE_DEFAULTS.microsoft.goalName,
+    f_refresh_token: SECRETS.microsoftRefresh,
+  },
 };
 
 /** Every 6-character piece of every secret: none may appear in a page. */
@@ -129,7 +136,7 @@ describe('connections page', () => {
 
   it('saves a connection, shows its secrets as "stored" and never any piece of them, keeps them when left empty and replaces them when typed', async () => {
     const b = await signedIn();
-    for (const platform of ['meta', 'google', 'tiktok'] as const) {
+    for (const platform of ['meta', 'google', 'tiktok', 'microsoft'] as const) {
       const res = await save(b, platform, FORM[platform]);
       expect(res.status, platform).toBe(303);
       expect(res.headers.get('location')).toBe(`/dashboard/connections?client=${client.id}&saved=${platform}#platform-${platform}`);

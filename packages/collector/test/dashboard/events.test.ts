@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PLATFORM_IDS } from '@pruuv/sender';
 import type { NewEvent, Stage, StoredEvent } from '../../src/store/types.js';
 import { startCollector, tempDir, testClock, type Running } from '../helpers/harness.js';
 import { addUser, browser, type Browser } from './helpers.js';
@@ -200,10 +201,10 @@ describe('GET /dashboard/events/:id', () => {
     expect(html).toContain('<code>black-friday</code>');
     expect(html).toContain('>unspecified</span>');
     // Its sends: one row per platform, each linking to its attempts.
-    for (const platform of ['meta', 'google', 'tiktok']) {
+    for (const platform of PLATFORM_IDS) {
       expect(html).toContain(`<a href="/dashboard/sends?event=${sale.id}&amp;platform=${platform}">`);
     }
-    expect(html.match(/<span class="badge pending">pending<\/span>/g)).toHaveLength(3);
+    expect(html.match(/<span class="badge pending">pending<\/span>/g)).toHaveLength(PLATFORM_IDS.length);
 
     // The source event: its own click IDs, the hashes (never anything raw), IP and agent, the landing.
     const leadPage = (await page(admin, `/dashboard/events/${lead.id}`)).html;

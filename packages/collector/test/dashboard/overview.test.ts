@@ -209,6 +209,7 @@ describe('overview', () => {
         ['Meta', 'active', '1', '1', '2', '1', '0'],
         ['Google', 'none', '2', '0', '3', '0', '0'],
         ['TikTok', 'none', '1', '0', '4', '0', '0'],
+        ['Microsoft', 'none', '0', '0', '0', '0', '0'],
       ]);
       expect((await b.get('/dashboard?platform=myspace')).status).toBe(400);
     });
@@ -220,6 +221,7 @@ describe('overview', () => {
         ['Meta', '20 % (fbclid: 1)', '_fbc 20 % (1), _fbp 20 % (1)', '40 % (2)', '20 % (1)'],
         ['Google', '40 % (gclid, wbraid, gbraid: 2)', 'not used', '40 % (2)', '20 % (1)'],
         ['TikTok', '20 % (ttclid: 1)', '_ttp 20 % (1)', '40 % (2)', '20 % (1)'],
+        ['Microsoft', '0 % (msclkid: 0)', 'not used', '40 % (2)', '20 % (1)'],
       ]);
     });
 

@@ -13,10 +13,11 @@ import type { PlatformAdapter } from './adapter.js';
 import type { OAuthProvider } from './oauth-provider.js';
 import { google } from './google/index.js';
 import { meta } from './meta/index.js';
+import { microsoft } from './microsoft/index.js';
 import { tiktok } from './tiktok/index.js';
 
 /** Every platform, in the order reports and tables list them. */
-export const PLATFORMS = [meta, google, tiktok] as const;
+export const PLATFORMS = [meta, google, tiktok, microsoft] as const;
 
 type Adapter = (typeof PLATFORMS)[number];
 type Parts<A> = A extends PlatformAdapter<infer C, infer P, infer U, infer V> ? { c: C; p: P; u: U; v: V } : never;

@@ -17,13 +17,13 @@ import { RETRY_TABLE } from '../../src/retry-policy.js';
 import { SHARED_RETRY_RULES } from '../../src/retry-rules.js';
 import { conversionEventSchema } from '../../src/schema.js';
 import { createShared } from '../../src/shared-services.js';
-import { googleConnection, makeEvent, metaConnection, tiktokConnection } from '../helpers.js';
+import { googleConnection, makeEvent, metaConnection, microsoftConnection, tiktokConnection } from '../helpers.js';
 
 const SRC = new URL('../../src/', import.meta.url);
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
 /** A complete connection per platform: a new adapter must add one here (the type says so). */
-const VALID: Record<Platform, Connection> = { meta: metaConnection(), google: googleConnection(), tiktok: tiktokConnection() };
+const VALID: Record<Platform, Connection> = { meta: metaConnection(), google: googleConnection(), tiktok: tiktokConnection(), microsoft: microsoftConnection() };
 
 /** Relative import paths of a source file, type imports included. */
 function importsOf(file: URL): string[] {
@@ -44,11 +44,11 @@ describe('the platform registry', () => {
   });
 
   it('derives the Platform type from the adapters', () => {
-    expectTypeOf<Platform>().toEqualTypeOf<'meta' | 'google' | 'tiktok'>();
+    expectTypeOf<Platform>().toEqualTypeOf<'meta' | 'google' | 'tiktok' | 'microsoft'>();
   });
 
   it('refuses an id no adapter has', () => {
-    expect(() => platformAdapter('bing' as Platform)).toThrow(/Unknown platform "bing"; known: meta, google, tiktok/);
+    expect(() => platformAdapter('bing' as Platform)).toThrow(/Unknown platform "bing"; known: meta, google, tiktok, microsoft/);
   });
 
   it('keeps platforms apart: no adapter imports another platform or the registry', () => {
@@ -89,9 +89,9 @@ describe('click IDs', () => {
     expect(new Set(all).size).toBe(all.length);
   });
 
-  it('keeps msclkid, captured for no platform yet, and nothing else unclaimed', () => {
+  it('leaves no captured click ID unclaimed', () => {
     const claimed = new Set<string>(PLATFORMS.flatMap((p) => p.clickIds));
-    expect(CLICK_ID_NAMES.filter((id) => !claimed.has(id))).toEqual(['msclkid']);
+    expect(CLICK_ID_NAMES.filter((id) => !claimed.has(id))).toEqual([]);
   });
 
   it("takes every adapter's cookie IDs from the one list, and each cookie ID is some platform's", () => {
@@ -155,6 +155,19 @@ describe('connections', () => {
         'dry_run',
       ],
       tiktok: ['pixel_code*', 'access_token*', 'test_event_code', 'match=any', 'dry_run'],
+      microsoft: [
+        'customer_id*',
+        'account_id*',
+        'goal_name*',
+        'goal_id',
+        'enhanced_conversions',
+        'test_mode',
+        'refresh_token*',
+        'developer_token',
+        'client_id',
+        'client_secret',
+        'dry_run',
+      ],
     });
   });
 
@@ -164,6 +177,7 @@ describe('connections', () => {
       meta: ['access_token'],
       google: ['client_secret', 'refresh_token', 'developer_token'],
       tiktok: ['access_token'],
+      microsoft: ['refresh_token', 'developer_token', 'client_secret'],
     });
   });
 
@@ -175,7 +189,7 @@ describe('connections', () => {
 
 describe('limits, URLs and dry runs', () => {
   it("takes each platform's batch limit from its adapter", () => {
-    expect(PLATFORM_BATCH_LIMITS).toEqual({ meta: 1000, google: 2000, tiktok: 1000 });
+    expect(PLATFORM_BATCH_LIMITS).toEqual({ meta: 1000, google: 2000, tiktok: 1000, microsoft: 1000 });
     for (const p of PLATFORMS) expect(PLATFORM_BATCH_LIMITS[p.id]).toBe(p.maxBatch);
   });
 
