@@ -23,13 +23,15 @@ import { DEFAULT_SEND_CRON } from '../src/send/send-config.js';
 import { createSender } from '../src/send/sender.js';
 import type { Store } from '../src/store/types.js';
 import { addUser, PASSWORD } from '../test/dashboard/helpers.js';
-import { FAKE_FIELDS } from '../test/send-helpers.js';
+import { FAKE_FIELDS, FAKE_MICROSOFT_APP, microsoftReceipts } from '../test/send-helpers.js';
 import { ENGINES, soakDatabase, type SoakDatabase } from './helpers/database.js';
 
 const SHOP = 'www.shop.example.co.uk';
 const LANDING_PAGE = fileURLToPath(new URL('../../../examples/landing-page/index.html', import.meta.url));
-const PLATFORMS: Platform[] = ['meta', 'google', 'tiktok'];
-const CLICKS = { fbclid: 'IwAR-soak_Click1', gclid: 'Cj0KCQ-soak', ttclid: 'E.C.P.soak-tt1' };
+const PLATFORMS: Platform[] = ['meta', 'google', 'tiktok', 'microsoft'];
+const CLICKS = { fbclid: 'IwAR-soak_Click1', gclid: 'Cj0KCQ-soak', ttclid: 'E.C.P.soak-tt1', msclkid: '6e8f2c1a9b3d4e5f8a7b6c5d4e3f2a1b' };
+/** The pass runs this long after the visit: Microsoft takes a click once it is an hour old (microsoft-ads.md §6). */
+const PASS_DELAY_MS = 2 * 3_600_000;
 const EMAIL = ' Jane.Doe+offer@Gmail.com ';
 const PHONE = '+44 7700 900123';
 
@@ -161,10 +163,17 @@ for (const engine of ENGINES) {
       // 3. One send pass.
       const sender = await createSender({
         store,
-        config: { keyRing: parseKeyRing(key), cron: DEFAULT_SEND_CRON, urls: { ...fakes.urls }, versions: { meta: DEFAULT_VERSIONS.meta, googleAds: DEFAULT_VERSIONS.googleAds } },
+        config: {
+          keyRing: parseKeyRing(key),
+          cron: DEFAULT_SEND_CRON,
+          urls: { ...fakes.urls },
+          connectionDefaults: { microsoft: FAKE_MICROSOFT_APP },
+          versions: { meta: DEFAULT_VERSIONS.meta, googleAds: DEFAULT_VERSIONS.googleAds },
+        },
+        now: () => new Date(Date.now() + PASS_DELAY_MS),
       });
       const report = await sender.runPass();
-      expect(report.counts.sent).toBe(6);
+      expect(report.counts.sent).toBe(8);
 
       // Meta: both events, with the browser's cookies, hashed email and phone, the browser's event id for the lead.
       const meta = fakes.requests('meta').flatMap((r) => (r.status === 200 ? ((r.body as { data: MetaEvent[] }).data ?? []) : []));
@@ -197,14 +206,17 @@ for (const engine of ENGINES) {
       expect(tiktok.map((e) => e.event_id).sort()).toEqual([browserEventId, saleId].sort());
       for (const e of tiktok) expect(e.user.ttclid).toBe(CLICKS.ttclid);
 
-      // Each counted once, and the audit log says sent for all six.
+      // Microsoft: both, with the msclkid, each once (keyed on click, goal and time).
+      expect(microsoftReceipts(fakes, CLICKS.msclkid)).toEqual([1, 1]);
+
+      // Each counted once, and the audit log says sent for all eight.
       for (const platform of PLATFORMS) expect([...fakes.counted(platform).values()], platform).toEqual([1, 1]);
       const audit = await db.query<{ platform: string; status: string; event_id: string }>('SELECT platform, status, event_id FROM send_attempts');
-      expect(audit).toHaveLength(6);
+      expect(audit).toHaveLength(8);
       expect(audit.every((a) => a.status === 'sent')).toBe(true);
-      expect(new Set(audit.map((a) => `${a.platform} ${a.event_id}`)).size).toBe(6);
+      expect(new Set(audit.map((a) => `${a.platform} ${a.event_id}`)).size).toBe(8);
 
-      // And the client sees them in the dashboard, over the same HTTPS host: six attempts, all sent.
+      // And the client sees them in the dashboard, over the same HTTPS host: eight attempts, all sent.
       await addUser(store, 'owner@shop.example', 'client', client.id);
       const watch = await browser.newContext({ ignoreHTTPSErrors: true, locale: 'en-US' });
       const dashboard = await watch.newPage();
@@ -215,7 +227,7 @@ for (const engine of ENGINES) {
       await dashboard.waitForURL(`${origin}/dashboard`);
       await dashboard.goto(`${origin}/dashboard/sends`);
       const rows = await dashboard.locator('main table tbody tr').allTextContents();
-      expect(rows).toHaveLength(6);
+      expect(rows).toHaveLength(8);
       for (const row of rows) expect(row).toContain('sent');
       await watch.close();
     });

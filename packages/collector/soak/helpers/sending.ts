@@ -1,6 +1,8 @@
 /**
- * A client connected to the three fake platforms, and due conversions for it,
- * on a store of either engine (the soak suite's send tests).
+ * A client connected to the Meta, Google and TikTok fakes, and due conversions for it,
+ * on a store of either engine (the soak suite's send tests). Its events carry no msclkid:
+ * their Microsoft rows end `skipped` at the first pass (Microsoft's SIGKILL and fault cases
+ * are test/send-crash.test.ts and test/send-microsoft.test.ts).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parseKeyRing, type Platform } from '@pruuv/sender';
@@ -9,6 +11,7 @@ import { createConnections } from '../../src/domain/connections.js';
 import type { Client, Store } from '../../src/store/types.js';
 import { FAKE_FIELDS } from '../../test/send-helpers.js';
 
+/** The platforms these tests connect and count. */
 export const PLATFORMS: readonly Platform[] = ['meta', 'google', 'tiktok'];
 
 export interface Connected {
