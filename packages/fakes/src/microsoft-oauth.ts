@@ -164,7 +164,10 @@ function token(req: FakeHttpRequest, ctx: MicrosoftOAuthContext): FakeAnswer {
     if (code === undefined || code.expiresAtMs <= ctx.now().getTime()) {
       return oauthError(400, 'invalid_grant', 'AADSTS70008: The provided authorization code or refresh token has expired or was already used.');
     }
-    if (f['redirect_uri'] !== code.redirectUri) return oauthError(400, 'invalid_grant', 'AADSTS50011: The redirect URI does not match the one of the authorization request.');
+    // A redirect mismatch is invalid_client with AADSTS50011 (microsoft-ads.md §7.1).
+    if (f['redirect_uri'] !== code.redirectUri) {
+      return oauthError(400, 'invalid_client', `AADSTS50011: The redirect URI '${f['redirect_uri'] ?? ''}' specified in the request does not match the redirect URI of the authorization request.`);
+    }
     if (code.challenge !== undefined) {
       const verifier = f['code_verifier'] ?? '';
       const made = code.method === 'S256' ? createHash('sha256').update(verifier).digest('base64url') : verifier;

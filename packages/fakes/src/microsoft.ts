@@ -292,13 +292,21 @@ function customerManagement(req: FakeHttpRequest, ctx: MicrosoftContext, user: s
   if ('answer' in parsed) return parsed.answer;
   const body = parsed.body;
   if (method === 'User/Query') {
+    // `{"UserId":null}`: the signed-in user (microsoft-ads.md §7.2).
+    if (!('UserId' in body) || (body['UserId'] !== null && String(body['UserId']) !== '9000001')) {
+      return { status: 400, body: { Message: "The request is invalid: UserId is required (null for the signed-in user)." } };
+    }
     return ok({
       User: { Id: '9000001', UserName: user, ContactInfo: null },
       CustomerRoles: [{ CustomerId: ctx.customerId, AccountIds: null, LinkedAccountIds: null, RoleId: '41', CustomerLinkPermission: null }],
     });
   }
   if (method === 'AccountsInfo/Query') {
-    if (String(body['CustomerId'] ?? '') !== ctx.customerId) return microsoftFault(106, 403);
+    if (body['CustomerId'] === undefined || body['CustomerId'] === null) return { status: 400, body: { Message: 'The request is invalid: CustomerId is required.' } };
+    if (body['OnlyParentAccounts'] !== undefined && typeof body['OnlyParentAccounts'] !== 'boolean') {
+      return { status: 400, body: { Message: 'The request is invalid: OnlyParentAccounts must be a boolean.' } };
+    }
+    if (String(body['CustomerId']) !== ctx.customerId) return microsoftFault(106, 403);
     return ok({
       AccountsInfo: ctx.accounts.map((a) => ({ Id: a.id, Name: a.name, Number: a.number, AccountLifeCycleStatus: 'Active', PauseReason: null })),
     });

@@ -145,8 +145,9 @@ export async function startFakePlatforms(options: FakePlatformsOptions = {}): Pr
   seedRefreshTokens();
   const msSilent: MicrosoftSilentRecord[] = [];
   const msStored: MicrosoftStoredConversion[] = [];
+  const msRedirectUris = new Set(ms.redirectUris);
   const msOAuthCtx: MicrosoftOAuthContext = {
-    clientId: ms.clientId, clientSecret: ms.clientSecret, redirectUris: new Set(ms.redirectUris), user: 'advertiser@contoso.example', identity, now,
+    clientId: ms.clientId, clientSecret: ms.clientSecret, redirectUris: msRedirectUris, user: 'advertiser@contoso.example', identity, now,
   };
   const msCtx: MicrosoftContext = {
     developerToken: ms.developerToken, customerId: ms.customerId, accounts: ms.accounts, goals: ms.goals,
@@ -296,6 +297,7 @@ export async function startFakePlatforms(options: FakePlatformsOptions = {}): Pr
     oauth: {
       allowRedirectUri(platform, uri) {
         if (platform === 'meta') metaOAuth.world.allowRedirectUri(uri);
+        else if (platform === 'microsoft') msRedirectUris.add(uri);
         else tiktokOAuth.world.allowRedirectUri(uri);
       },
       killMetaTokens: (subcode: MetaKillSubcode, token?: string) => metaOAuth.world.kill(subcode, token),

@@ -188,7 +188,7 @@ export interface FakeTikTokTokenInfo {
 /** Test controls of the OAuth fakes, for what a user does outside Pruuv. */
 export interface FakeOAuthControl {
   /** Register a redirect URI with the platform's app (the app settings a self-hoster fills in). */
-  allowRedirectUri(platform: 'meta' | 'tiktok', uri: string): void;
+  allowRedirectUri(platform: 'meta' | 'tiktok' | 'microsoft', uri: string): void;
   /**
    * Meta: kill issued tokens (one, or all): Graph and CAPI answer code 190 with this subcode.
    * 460 password changed, 463 expired, 467 logged out, 458 app removed. Returns how many.

@@ -85,6 +85,34 @@ describe('identity platform', () => {
     expect(refused.body).toContain('AADSTS50011');
   });
 
+  it('checks the code exchange: same redirect URI (invalid_client, AADSTS50011), client secret (AADSTS7000215), msads.manage in the scope (AADSTS70000)', async () => {
+    const verifier = 'w'.repeat(50);
+    const q = new URLSearchParams({
+      client_id: D.clientId, response_type: 'code', redirect_uri: REDIRECT, state: 's', consent: 'accept',
+      scope: 'https://ads.microsoft.com/msads.manage offline_access', code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256',
+    });
+    const code = async (): Promise<string> => new URL((await fetch(`${fakes.urls.microsoftAuthorize}?${q}`, { redirect: 'manual' })).headers.get('location') ?? '').searchParams.get('code') ?? '';
+    const form = { client_id: D.clientId, client_secret: D.clientSecret, grant_type: 'authorization_code', redirect_uri: REDIRECT, scope: 'https://ads.microsoft.com/msads.manage offline_access', code_verifier: verifier };
+    const mismatch = await postForm(fakes.urls.microsoftToken, { ...form, code: await code(), redirect_uri: 'http://127.0.0.1:9/other' });
+    expect(mismatch).toMatchObject({ status: 400, body: { error: 'invalid_client', error_description: expect.stringContaining('AADSTS50011') } });
+    const secret = await postForm(fakes.urls.microsoftToken, { ...form, code: await code(), client_secret: 'wrong' });
+    expect(secret).toMatchObject({ status: 401, body: { error: 'invalid_client', error_description: expect.stringContaining('AADSTS7000215') } });
+    const scope = await postForm(fakes.urls.microsoftToken, { ...form, code: await code(), scope: 'offline_access' });
+    expect(scope).toMatchObject({ status: 400, body: { error: 'invalid_grant', error_description: expect.stringContaining('AADSTS70000') } });
+    const used = await code();
+    expect((await postForm(fakes.urls.microsoftToken, { ...form, code: used })).status).toBe(200);
+    expect(await postForm(fakes.urls.microsoftToken, { ...form, code: used })).toMatchObject({ status: 400, body: { error: 'invalid_grant', error_description: expect.stringContaining('AADSTS70008') } });
+  });
+
+  it('checks the discovery bodies: UserId on User/Query, CustomerId and a boolean OnlyParentAccounts on AccountsInfo/Query', async () => {
+    const h = await headers();
+    const cm = { authorization: h.authorization as string, developertoken: D.developerToken };
+    expect((await postJson(`${fakes.urls.microsoftCustomer}/CustomerManagement/v13/User/Query`, {}, cm)).status).toBe(400);
+    expect((await postJson(`${fakes.urls.microsoftCustomer}/CustomerManagement/v13/AccountsInfo/Query`, { OnlyParentAccounts: false }, cm)).status).toBe(400);
+    expect((await postJson(`${fakes.urls.microsoftCustomer}/CustomerManagement/v13/AccountsInfo/Query`, { CustomerId: D.customerId, OnlyParentAccounts: 'no' }, cm)).status).toBe(400);
+    expect((await postJson(`${fakes.urls.microsoftCustomer}/CustomerManagement/v13/User/Query`, { UserId: null }, { authorization: h.authorization as string, developertoken: 'WRONG' })).status).toBe(401);
+  });
+
   it('answers invalid_grant for a revoked refresh token and unsupported_grant_type for others', async () => {
     fakes.microsoft.revoke(D.refreshToken);
     await expect(microsoftToken(fakes.urls.microsoftToken)).rejects.toThrow(/invalid_grant/);

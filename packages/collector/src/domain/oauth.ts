@@ -34,7 +34,7 @@ import {
 import { CollectorError } from '../errors.js';
 import { requireKeyRing } from '../send/secrets.js';
 import type { OAuthPending, Store } from '../store/types.js';
-import { createConnections } from './connections.js';
+import { connectionFields, createConnections, type FieldValue } from './connections.js';
 
 /** A pending authorization lives this long: the person consents within it or starts again (oauth.md §1). */
 export const AUTHORIZE_TTL_MS = 10 * 60_000;
@@ -124,6 +124,14 @@ function payloadOf(t: OAuthTokenSet): GrantPayload['tokens'] {
   if (t.refreshToken !== undefined) p.refreshToken = t.refreshToken;
   if (t.refreshTokenExpiresAt !== undefined) p.refreshTokenExpiresAt = t.refreshTokenExpiresAt.toISOString();
   return p;
+}
+
+/** A filled value as its field declares it: `'true'`/`'false'` for a boolean field become booleans; anything else stays text. */
+export function asDeclared(value: string | null, type: string | undefined): FieldValue {
+  if (value === null || type !== 'boolean') return value;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  return value;
 }
 
 /** The person-facing message of a platform's refusal. */
@@ -328,9 +336,11 @@ export function createOAuthFlow(store: Store, setup: OAuthSetup, ring: KeyRing |
       }
       if (result.kind !== 'done') throw new OAuthProblem('refused', 'Pick every step before saving. Nothing was changed: start again with the Connect button.', pending.client_id);
       const credentials = p.credentials(tokens, ctx.app);
-      const fields: Record<string, string | null> = {};
+      const fields: Record<string, FieldValue> = {};
+      const declared = new Map(connectionFields(input.platform).map((f) => [f.name, f.type]));
       // Every field the flow fills is set or, when the picks leave it out (no manager), removed.
-      for (const f of p.fills) fields[f] = result.settings[f] ?? credentials[f] ?? null;
+      // Discovery speaks text: a boolean field (Microsoft's enhanced_conversions) gets its text read as one.
+      for (const f of p.fills) fields[f] = asDeclared(result.settings[f] ?? credentials[f] ?? null, declared.get(f));
       const saved = await connections.set({ client_id: pending.client_id, platform: input.platform, fields }, ring);
       const grantedAt = new Date(payload.grantedAt);
       const health = p.health({ grantedAt, ...(tokens.expiresAt !== undefined ? { expiresAt: tokens.expiresAt } : {}), ...(tokens.refreshTokenExpiresAt !== undefined ? { refreshTokenExpiresAt: tokens.refreshTokenExpiresAt } : {}) }, ctx.app);

@@ -16,6 +16,7 @@ import {
   MICROSOFT_MAX_BATCH,
   MICROSOFT_TOKEN_URL,
 } from './request.js';
+import { microsoftOAuth } from './oauth.js';
 import { MICROSOFT_RETRY_RULES } from './retry-rules.js';
 import { openMicrosoft, type MicrosoftUrl, type MicrosoftVersion } from './sender.js';
 
@@ -48,4 +49,5 @@ export const microsoft: PlatformAdapter<MicrosoftConnection, MicrosoftPlan, Micr
     message: 'The next try would be more than 90 days after the Microsoft click or the conversion; Microsoft would not import it.',
   }),
   open: openMicrosoft,
+  oauth: microsoftOAuth,
 };
