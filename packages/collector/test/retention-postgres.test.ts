@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { newTestDatabase } from '@pruuv/testkit/database';
 import type { TestDatabase } from '@pruuv/testkit/postgres';
+import { PLATFORM_IDS } from '@pruuv/sender';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openPostgresStore, type PostgresStore } from '../src/store/postgres/index.js';
@@ -14,6 +15,8 @@ import type { NewEvent } from '../src/store/types.js';
 import { startProc } from './helpers/process.js';
 
 const DAY = 86_400_000;
+/** Outbox rows per event: one per platform. */
+const P = PLATFORM_IDS.length;
 
 let db: TestDatabase;
 let store: PostgresStore;
@@ -32,12 +35,12 @@ afterEach(async () => {
 
 const count = async (query: string): Promise<number> => Number((await sql.query<{ n: string }>(query)).rows[0]!.n);
 
-/** No row outlives its event, and every event left has its three outbox rows. */
+/** No row outlives its event, and every event left has its outbox row of each platform. */
 async function expectNoOrphans(): Promise<void> {
   expect(await count('SELECT COUNT(*) AS n FROM outbox o WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = o.event_id)')).toBe(0);
   expect(await count('SELECT COUNT(*) AS n FROM send_attempts a WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = a.event_id)')).toBe(0);
   expect(await count('SELECT COUNT(*) AS n FROM send_attempts a WHERE a.outbox_id IS NULL')).toBe(0);
-  expect(await count('SELECT COUNT(*) AS n FROM events e WHERE (SELECT COUNT(*) FROM outbox o WHERE o.event_id = e.id) <> 3')).toBe(0);
+  expect(await count(`SELECT COUNT(*) AS n FROM events e WHERE (SELECT COUNT(*) FROM outbox o WHERE o.event_id = e.id) <> ${P}`)).toBe(0);
 }
 
 /** `count` events received `ageDays` ago (a second apart), every row ended with `status` a day later, one audit record per row; returns the outbox rows. */
@@ -66,8 +69,8 @@ async function seed(count: number, ageDays: number, status: 'sent' | 'dead'): Pr
       }),
     );
   }
-  const claimed = await store.outbox.claim({ owner: 'seed', now: ended, cutoff: ended, leaseUntil: new Date(ended.getTime() + 60_000), limit: count * 3, retriesOnly: false });
-  expect(claimed).toHaveLength(count * 3);
+  const claimed = await store.outbox.claim({ owner: 'seed', now: ended, cutoff: ended, leaseUntil: new Date(ended.getTime() + 60_000), limit: count * P, retriesOnly: false });
+  expect(claimed).toHaveLength(count * P);
   await store.outbox.commit({
     owner: 'seed',
     now: ended,
@@ -93,7 +96,7 @@ async function seed(count: number, ageDays: number, status: 'sent' | 'dead'): Pr
 describe('retention on PostgreSQL', () => {
   it('a pruuv db prune killed with SIGKILL mid-sweep leaves every event whole or wholly gone', async () => {
     const rows = await seed(600, 400, 'sent');
-    const events = rows.length / 3;
+    const events = rows.length / P;
     const env = { PATH: process.env.PATH ?? '', PRUUV_DATABASE_URL: db.url, PRUUV_LOG_LEVEL: 'silent' };
     // 10 per transaction with the sweep's pause between them: 60 batches, a few seconds.
     const proc = startProc('prune', ['db', 'prune', '--batch', '10'], env);
@@ -109,8 +112,8 @@ describe('retention on PostgreSQL', () => {
     expect(left).toBeGreaterThan(0);
     expect(left).toBeLessThan(events);
     await expectNoOrphans();
-    expect(await count('SELECT COUNT(*) AS n FROM outbox')).toBe(left * 3);
-    expect(await count('SELECT COUNT(*) AS n FROM send_attempts')).toBe(left * 3);
+    expect(await count('SELECT COUNT(*) AS n FROM outbox')).toBe(left * P);
+    expect(await count('SELECT COUNT(*) AS n FROM send_attempts')).toBe(left * P);
     // A second run finishes the job.
     const again = startProc('prune-again', ['db', 'prune'], env);
     await again.exited;
@@ -130,7 +133,7 @@ describe('retention on PostgreSQL', () => {
         const rows = await seed(200, 400, 'dead');
         // The sweep removes the oldest first, 5 per transaction, while a person retries one row of
         // each event, newest first: they meet in the middle, where both want the same events.
-        const targets = rows.filter((_, i) => i % 3 === 0).reverse();
+        const targets = rows.filter((_, i) => i % P === 0).reverse();
         const retried = new Map<string, boolean>();
         const sweep = (async () => {
           for (;;) {
@@ -169,10 +172,10 @@ describe('retention on PostgreSQL', () => {
         expect(lost.length).toBeGreaterThan(0);
         for (const id of won) {
           const own = await store.outbox.forEvent(id);
-          expect(own, id).toHaveLength(3);
+          expect(own, id).toHaveLength(P);
           expect(own.filter((r) => r.status === 'retrying'), id).toHaveLength(1);
-          // The seed's three records and the retry's.
-          expect(await count(`SELECT COUNT(*) AS n FROM send_attempts WHERE event_id = '${id}'`)).toBe(4);
+          // The seed's records (one per platform) and the retry's.
+          expect(await count(`SELECT COUNT(*) AS n FROM send_attempts WHERE event_id = '${id}'`)).toBe(P + 1);
         }
         for (const id of lost) expect(await store.events.get(id), id).toBeUndefined();
         // Every event nobody retried is gone.
