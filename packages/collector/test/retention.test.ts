@@ -96,7 +96,9 @@ describe('a retention sweep', () => {
     const freeBefore = store.db.pragma('freelist_count', { simple: true }) as number;
     const pagesBefore = store.db.pragma('page_count', { simple: true }) as number;
     const report = await sweepRetention({ store, days: 180, now: () => now, batch: 100, pauseMs: 0 });
-    expect(report).toMatchObject({ before: '2025-09-03T10:00:00.000Z', events: 400, outbox: 400 * PLATFORM_IDS.length, send_attempts: 400 * PLATFORM_IDS.length, batches: 4, stopped: false });
+    expect(report).toMatchObject({ before: '2025-09-03T10:00:00.000Z', events: 400, outbox: 400 * PLATFORM_IDS.length, send_attempts: 400 * PLATFORM_IDS.length, stopped: false });
+    // 100 a batch at most; more batches when one reached its time budget first.
+    expect(report.batches).toBeGreaterThanOrEqual(4);
     const db = store.db;
     expect((await store.events.getMany(old)).size).toBe(0);
     expect((await store.events.getMany(kept)).size).toBe(50);
@@ -160,6 +162,27 @@ describe('a retention sweep', () => {
     expect(Math.min(...pages.slice(140))).toBeGreaterThanOrEqual(plateau * 0.98);
     expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
   }, 120_000);
+
+  it('ends a batch once it has worked its time budget, each event removed whole', async () => {
+    const now = new Date('2026-03-02T10:00:00.000Z');
+    await seed(100, 200, now);
+    const before = new Date(now.getTime() - 180 * DAY);
+    // No budget: the whole batch, in one transaction.
+    expect(await store.retention.prune({ before, limit: 30 })).toEqual({ events: 30, outbox: 30 * PLATFORM_IDS.length, send_attempts: 30 * PLATFORM_IDS.length });
+    // A budget already spent after the first few: those few go, with all their rows, and no more.
+    const cut = await store.retention.prune({ before, limit: 70, budgetMs: 0 });
+    expect(cut.events).toBeGreaterThan(0);
+    expect(cut.events).toBeLessThan(70);
+    expect(cut).toEqual({ events: cut.events, outbox: cut.events * PLATFORM_IDS.length, send_attempts: cut.events * PLATFORM_IDS.length });
+    expect(count(store.db, 'SELECT COUNT(*) AS n FROM events')).toBe(70 - cut.events);
+    expect(count(store.db, 'SELECT COUNT(*) AS n FROM outbox')).toBe((70 - cut.events) * PLATFORM_IDS.length);
+    // A sweep goes on after a batch cut short, until none is left.
+    const report = await sweepRetention({ store, days: 180, now: () => now, batch: 70, budgetMs: 0, pauseMs: 0 });
+    expect(report.events).toBe(70 - cut.events);
+    expect(report.batches).toBeGreaterThan(1);
+    expect(count(store.db, 'SELECT COUNT(*) AS n FROM events')).toBe(0);
+    expect(store.db.pragma('foreign_key_check')).toEqual([]);
+  });
 
   it('stops between batches when asked, keeping what it removed', async () => {
     const now = new Date('2026-03-02T10:00:00.000Z');

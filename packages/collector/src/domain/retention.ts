@@ -30,12 +30,25 @@ export const MIN_RETENTION_DAYS = 91;
 export const MAX_RETENTION_DAYS = 36_500;
 
 /**
- * Events removed per transaction by default. On SQLite a batch also holds the process's event loop
- * (better-sqlite3 is synchronous, and the sweep runs in `pruuv serve` beside the admissions):
- * bench/storage.mjs measured about 140 ms for 500 events with their sends on a loaded 2-core
- * machine, 25 to 70 ms for 100, so 100 keeps an admission's wait to tens of milliseconds.
+ * Events removed per transaction at most, by default. On SQLite a batch also holds the process's
+ * event loop (better-sqlite3 is synchronous, and the sweep runs in `pruuv serve` beside the
+ * admissions), so there a batch is bounded in time as well ({@link DEFAULT_PRUNE_BUDGET_MS}).
  */
 export const DEFAULT_PRUNE_BATCH = 100;
+
+/**
+ * Work per batch, in milliseconds, after which a SQLite batch commits what it removed. bench/storage.mjs
+ * measured 100 events with their sends at about 13 ms of statements plus the commit at 100,000 stored
+ * (30 to 40 ms a batch with its page reclaim on a loaded 2-core machine), and ingest p99 1.7 times
+ * higher during a sweep; 10 ms keeps an admission's wait behind a batch to about one baseline p50.
+ */
+export const DEFAULT_PRUNE_BUDGET_MS = 10;
+
+/**
+ * Freed SQLite pages given back after each batch (`incremental_vacuum`), 512 kB at 4 kB pages:
+ * about what a batch frees, so the file shrinks as the sweep goes, in steps that stay short.
+ */
+export const DEFAULT_RECLAIM_PAGES = 128;
 
 /** The instant before which events (and sends finished) are old enough to go, `days` before `now`. */
 export function retentionCutoff(now: Date, days: number): Date {

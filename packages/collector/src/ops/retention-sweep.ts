@@ -1,11 +1,12 @@
 /**
  * The retention sweep (`PRUUV_RETENTION_DAYS`, `domain/retention.ts`): batch after batch of old
- * events removed (`Store.retention.prune`, one short transaction each) with a pause between
- * them, so admissions never wait for more than one batch, until none is left. Run once a day by
+ * events removed (`Store.retention.prune`, one short transaction each, on SQLite also bounded in
+ * time) with a pause between them, so admissions never wait for more than one short batch, until
+ * none is left; then, on SQLite, the freed pages go back to the file system, a few at a time. Run once a day by
  * `pruuv serve` and `pruuv worker` after the scheduled send pass, and by `pruuv db prune`.
  */
 import type { Logger } from 'pino';
-import { DEFAULT_PRUNE_BATCH, retentionCutoff } from '../domain/retention.js';
+import { DEFAULT_PRUNE_BATCH, DEFAULT_PRUNE_BUDGET_MS, DEFAULT_RECLAIM_PAGES, retentionCutoff } from '../domain/retention.js';
 import type { Store } from '../store/types.js';
 
 /** Options of {@link sweepRetention}. */
@@ -15,11 +16,21 @@ export interface SweepOptions {
   days: number;
   /** The clock. Defaults to `() => new Date()`. */
   now?: () => Date;
-  /** Events per transaction. Defaults to `100`. */
+  /** Events per transaction at most. Defaults to `100`. */
   batch?: number;
+  /**
+   * Work per transaction, in milliseconds, after which a batch commits what it removed (SQLite,
+   * where a batch holds the process's event loop and so every admission of `pruuv serve`).
+   * Defaults to {@link DEFAULT_PRUNE_BUDGET_MS}.
+   */
+  budgetMs?: number;
   /** Wait between batches, so writers between them take the lock. Defaults to `100` ms. */
   pauseMs?: number;
-  /** Freed SQLite pages given back after each batch (`incremental_vacuum`). Defaults to `2000` (8 MB at 4 kB pages). */
+  /**
+   * Freed SQLite pages given back after each batch and then per step until none is left
+   * (`incremental_vacuum`, moving pages from the end of the file: a transaction of its own, which
+   * holds the event loop too). Defaults to {@link DEFAULT_RECLAIM_PAGES}.
+   */
   reclaimPages?: number;
   /** Stops the sweep between two batches (what was removed stays removed). */
   signal?: AbortSignal;
@@ -57,6 +68,8 @@ const pause = (ms: number, signal?: AbortSignal): Promise<void> =>
 export async function sweepRetention(options: SweepOptions): Promise<SweepReport> {
   const now = options.now ?? (() => new Date());
   const batch = options.batch ?? DEFAULT_PRUNE_BATCH;
+  const pauseMs = options.pauseMs ?? 100;
+  const reclaimPages = options.reclaimPages ?? DEFAULT_RECLAIM_PAGES;
   const started = Date.now();
   const before = retentionCutoff(now(), options.days);
   const report: SweepReport = {
@@ -74,16 +87,22 @@ export async function sweepRetention(options: SweepOptions): Promise<SweepReport
       report.stopped = true;
       break;
     }
-    const removed = await options.store.retention.prune({ before, limit: batch });
-    if (removed.events > 0) {
-      report.batches += 1;
-      report.events += removed.events;
-      report.outbox += removed.outbox;
-      report.send_attempts += removed.send_attempts;
-      report.pages_reclaimed += await options.store.retention.reclaim(options.reclaimPages ?? 2000);
-    }
-    if (removed.events < batch) break;
-    await pause(options.pauseMs ?? 100, options.signal);
+    const removed = await options.store.retention.prune({ before, limit: batch, budgetMs: options.budgetMs ?? DEFAULT_PRUNE_BUDGET_MS });
+    // A batch cut short by its budget removed fewer than `batch` with more left: none removed is the end.
+    if (removed.events === 0) break;
+    report.batches += 1;
+    report.events += removed.events;
+    report.outbox += removed.outbox;
+    report.send_attempts += removed.send_attempts;
+    report.pages_reclaimed += await options.store.retention.reclaim(reclaimPages);
+    await pause(pauseMs, options.signal);
+  }
+  // The pages still free go back in steps as small, with the same pause between them.
+  while (report.batches > 0 && !options.signal?.aborted) {
+    const given = await options.store.retention.reclaim(reclaimPages);
+    report.pages_reclaimed += given;
+    if (given < reclaimPages) break;
+    await pause(pauseMs, options.signal);
   }
   report.duration_ms = Date.now() - started;
   return report;

@@ -721,9 +721,11 @@ export interface RetentionStore {
    * rows are all final (`FINAL_STATUSES`) and finished before `before`, oldest first, with their
    * outbox rows and audit records. A later event that inherited from a removed one keeps its
    * fields but loses the link. An event with a row still due (`pending`, `retrying`, `held`) is
-   * kept. Fewer than `limit` removed: none is left.
+   * kept. With `budgetMs`, an engine whose batch holds the process (SQLite: better-sqlite3 is
+   * synchronous) stops taking further events into the batch once it has worked that long, and
+   * commits what it removed (each event whole, with its rows). None removed: none is left.
    */
-  prune(input: { before: Date; limit: number }): Promise<PruneResult>;
+  prune(input: { before: Date; limit: number; budgetMs?: number }): Promise<PruneResult>;
   /** How many events {@link prune} would remove at `before`, counting every batch (`pruuv db prune --dry-run`). */
   removable(before: Date): Promise<number>;
   /**

@@ -9,6 +9,8 @@ import { openPostgresStore, type PostgresStore } from '../../src/store/postgres/
 import { migratePostgres, POSTGRES_MIGRATIONS_DIR } from '../../src/store/postgres/migrate.js';
 import { eventSearchSql } from '../../src/store/postgres/events.js';
 import { CLAIM_SQL, COMMIT_ROWS_SQL, DUE_SQL, OWNED_ROWS_SQL, RETRY_NOW_SQL } from '../../src/store/postgres/outbox.js';
+import { PICK_SQL } from '../../src/store/postgres/retention.js';
+import { FINAL_STATUSES } from '../../src/domain/outbox.js';
 import { sendSearchSql } from '../../src/store/postgres/send-log.js';
 import type { Direction, Position } from '../../src/store/keyset.js';
 import type { EventSearch, SendSearch } from '../../src/store/types.js';
@@ -157,6 +159,59 @@ describe('PostgreSQL store: the database', () => {
     // The planner knows it updates about a thousand rows (a leased-row test would make it expect one).
     const expected = Number(commitPlan.find((line) => line.startsWith('o expected rows: '))?.slice('o expected rows: '.length));
     expect(expected).toBeGreaterThanOrEqual(500);
+    await store.close();
+  });
+
+  it('picks a retention batch through events_time and the outbox key, never a scan of the outbox', async () => {
+    // 20,000 events of a year ago whose 60,000 outbox rows all ended then, and 1,000 of the last
+    // hour whose rows ended since, with statistics taken. A batch must read about its own events
+    // and their rows, whether the cutoff leaves few rows that keep an event (a backlog: the planner
+    // expects about one) or many: a plan that scans the outbox (the anti-join the planner chose for
+    // NOT EXISTS, materialising one scan of the whole outbox per batch) costs each batch time in
+    // proportion to the history, and the sweep's batches keep admissions waiting for it.
+    db = await newTestDatabase();
+    const store = await openPostgresStore(db.url);
+    const client = await store.clients.create({ name: 'Plans' });
+    const stage = (await store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' })).stage;
+    const now = Date.now();
+    const old = now - 365 * 86_400_000;
+    await store.pool.query(
+      `INSERT INTO events (id, client_id, stage_id, stage_key, source, reference, received_at, received_ms, consent)
+       SELECT 'e' || i, $1, $2, 'lead', 'webhook', 'r' || i, to_timestamp(ms / 1000.0), ms, 'granted'
+       FROM generate_series(1, 21000) AS i, LATERAL (SELECT CASE WHEN i <= 20000 THEN $3::bigint + i * 1000 ELSE $4::bigint + i END AS ms) AS t`,
+      [client.id, stage.id, old, now - 3_600_000],
+    );
+    await store.pool.query(
+      `INSERT INTO outbox (event_id, client_id, platform, status, due_at, attempts, finished_at, created_at, updated_at)
+       SELECT e.id, e.client_id, p, 'sent', e.received_at, 1, e.received_at + interval '1 minute', e.received_at, e.received_at
+       FROM events e, unnest(ARRAY['meta', 'google', 'tiktok']) AS p`,
+    );
+    await store.pool.query('VACUUM ANALYZE events');
+    await store.pool.query('VACUUM ANALYZE outbox');
+    const explain = async (before: Date): Promise<string[]> => {
+      const { rows } = await store.pool.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${PICK_SQL}`, [before.getTime(), before, [...FINAL_STATUSES], 100]);
+      const scans: string[] = [];
+      const walk = (node: Record<string, unknown>): void => {
+        if (node['Relation Name'] !== undefined) scans.push(`${String(node['Relation Name'])}: ${String(node['Node Type'])} ${String(node['Index Name'] ?? '')}`.trim());
+        if (node['Node Type'] === 'Bitmap Index Scan') scans.push(`Bitmap Index Scan ${String(node['Index Name'])}`);
+        if (node['Node Type'] === 'Materialize' || node['Node Type'] === 'Hash') scans.push(String(node['Node Type']));
+        for (const child of (node['Plans'] as Array<Record<string, unknown>> | undefined) ?? []) walk(child);
+      };
+      walk((rows[0]!['QUERY PLAN'] as Array<{ Plan: Record<string, unknown> }>)[0]!.Plan);
+      return scans;
+    };
+    // Now (every row ended before it) and 180 days ago (the last hour's 3,000 rows ended since).
+    const before = new Date(now - 180 * 86_400_000);
+    for (const cutoff of [new Date(now), before]) {
+      // The outbox looked up per event through its key: an index scan, or a bitmap scan of the key.
+      expect([
+        ['events: Index Scan events_time', 'outbox: Index Scan outbox_event_id_platform_key'],
+        ['events: Index Scan events_time', 'outbox: Bitmap Heap Scan', 'Bitmap Index Scan outbox_event_id_platform_key'],
+      ]).toContainEqual(await explain(cutoff));
+    }
+    // And the batch it plans removes the oldest 100 with their rows.
+    expect(await store.retention.prune({ before, limit: 100 })).toEqual({ events: 100, outbox: 300, send_attempts: 0 });
+    expect(Number((await store.pool.query<{ n: string }>("SELECT count(*) AS n FROM events WHERE id IN ('e1', 'e100', 'e101')")).rows[0]!.n)).toBe(1);
     await store.close();
   });
 });

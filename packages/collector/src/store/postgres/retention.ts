@@ -8,18 +8,34 @@ import type { PruneResult, RetentionStore } from '../types.js';
 import type { StorePool } from './pool.js';
 
 /**
- * Events old enough to go: received before the cutoff (`$1`, through `events_time`), none of whose
- * outbox rows is unfinished or finished since the cutoff (`$2`, through the (event_id, platform) key).
- * A held row (a beacon without a browser's signals, never released) does not hold its event back:
- * a held event older than the retention goes, as any other. A release committed meanwhile makes
- * its rows pending, which the check under the rows' locks sees.
+ * Whether an outbox row `o` keeps its event: unfinished, or finished since the cutoff (`$2`). A held
+ * row (a beacon without a browser's signals, never released) does not hold its event back: a held
+ * event older than the retention goes, as any other.
+ */
+const KEEPS = `o.status <> 'held' AND (o.status <> ALL ($3::text[]) OR o.finished_at IS NULL OR o.finished_at >= $2)`;
+
+/**
+ * Events old enough to go: received before the cutoff (`$1`), none of whose outbox rows keeps it
+ * (through the (event_id, platform) key). For the count and the check of picked ids, where the
+ * planner's anti-join is the right plan. A release committed meanwhile makes its rows pending,
+ * which the check under the rows' locks sees.
  */
 const REMOVABLE = `FROM events e
   WHERE e.received_ms < $1
-    AND NOT EXISTS (
-      SELECT 1 FROM outbox o WHERE o.event_id = e.id AND o.status <> 'held'
-        AND (o.status <> ALL ($3::text[]) OR o.finished_at IS NULL OR o.finished_at >= $2)
-    )`;
+    AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.event_id = e.id AND ${KEEPS})`;
+
+/**
+ * The pick of a batch: the oldest events before the cutoff (`$1`, through `events_time`), each
+ * checked by looking its outbox rows up through the (event_id, platform) key, `$4` at most.
+ * As `NOT EXISTS` the planner turned the check into an anti-join that read the whole outbox once
+ * per batch (a sequential scan, materialised: it expects about one row that keeps an event, and
+ * the `LIMIT` made that scan look cheap), so a batch cost time in proportion to the history. A
+ * lateral subquery with a `LIMIT` is not pulled up: it runs per event read, through the key.
+ */
+export const PICK_SQL = `SELECT e.id FROM events e
+  LEFT JOIN LATERAL (SELECT true AS keeps FROM outbox o WHERE o.event_id = e.id AND ${KEEPS} LIMIT 1) k ON true
+  WHERE e.received_ms < $1 AND k.keeps IS NULL
+  ORDER BY e.received_ms LIMIT $4 FOR UPDATE OF e SKIP LOCKED`;
 
 /** Creates the retention of the PostgreSQL store. */
 export function createRetention(db: StorePool): RetentionStore {
@@ -27,10 +43,7 @@ export function createRetention(db: StorePool): RetentionStore {
   return {
     async prune({ before, limit }): Promise<PruneResult> {
       return db.transaction(async (c) => {
-        const picked = await c.query<{ id: string }>(
-          `SELECT e.id ${REMOVABLE} ORDER BY e.received_ms LIMIT $4 FOR UPDATE OF e SKIP LOCKED`,
-          [before.getTime(), before, final, Math.max(1, Math.floor(limit))],
-        );
+        const picked = await c.query<{ id: string }>(PICK_SQL, [before.getTime(), before, final, Math.max(1, Math.floor(limit))]);
         if (picked.rows.length === 0) return { events: 0, outbox: 0, send_attempts: 0 };
         // Lock their outbox rows, then check again: a "retry now" committed meanwhile made a row due,
         // and one that comes later waits for this transaction and finds the row gone.

@@ -28,6 +28,14 @@ const REMOVABLE = `FROM events e
         AND (o.status NOT IN (${FINAL_SQL}) OR o.finished_at IS NULL OR o.finished_at >= @before)
     )`;
 
+/**
+ * Events removed per statement inside a batch: between two chunks the batch checks its time budget.
+ * Measured at 100,000 stored events (bench/storage.mjs), the statements of 100 events cost about
+ * 13 ms (the pick 1 ms, the audit records 4, the outbox rows 5.5, the events 2), and the commit
+ * (`synchronous = FULL`) comes on top; 10 a chunk keeps the overshoot past the budget near a millisecond.
+ */
+const CHUNK = 10;
+
 /** Creates the retention of the SQLite store. */
 export function createRetention(db: Db): RetentionStore {
   const pick = db.prepare<[{ before_ms: number; before: string; limit: number }], { id: string }>(
@@ -43,19 +51,27 @@ export function createRetention(db: Db): RetentionStore {
   const outbox = db.prepare<[string]>('DELETE FROM outbox WHERE event_id IN (SELECT value FROM json_each(?))');
   const events = db.prepare<[string]>('DELETE FROM events WHERE id IN (SELECT value FROM json_each(?))');
 
-  const batch = db.transaction((before: Date, limit: number): PruneResult => {
+  // Removes the picked events a few at a time, each with its rows, until the batch has worked
+  // `budgetMs`: the transaction, and so the process's event loop, is held that long and little more.
+  const batch = db.transaction((before: Date, limit: number, budgetMs: number): PruneResult => {
+    const started = performance.now();
     const ids = pick.all({ before_ms: before.getTime(), before: before.toISOString(), limit }).map((r) => r.id);
-    if (ids.length === 0) return { events: 0, outbox: 0, send_attempts: 0 };
-    const list = JSON.stringify(ids);
-    // A later event's link to a removed one would break the foreign key (migration 001); its fields stay.
-    unlink.run(list);
-    const removed = { send_attempts: attempts.run(list).changes, outbox: outbox.run(list).changes, events: events.run(list).changes };
-    return { events: removed.events, outbox: removed.outbox, send_attempts: removed.send_attempts };
+    const removed: PruneResult = { events: 0, outbox: 0, send_attempts: 0 };
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      const list = JSON.stringify(ids.slice(i, i + CHUNK));
+      // A later event's link to a removed one would break the foreign key (migration 001); its fields stay.
+      unlink.run(list);
+      removed.send_attempts += attempts.run(list).changes;
+      removed.outbox += outbox.run(list).changes;
+      removed.events += events.run(list).changes;
+      if (performance.now() - started >= budgetMs) break;
+    }
+    return removed;
   });
 
   return {
-    async prune({ before, limit }) {
-      return batch.immediate(before, Math.max(1, Math.floor(limit)));
+    async prune({ before, limit, budgetMs }) {
+      return batch.immediate(before, Math.max(1, Math.floor(limit)), budgetMs ?? Infinity);
     },
     async removable(before) {
       return count.get({ before_ms: before.getTime(), before: before.toISOString() })?.n ?? 0;
