@@ -21,7 +21,7 @@ export { checkStoredCredentials, openConnection, CredentialsError } from './runt
 // The platforms.
 export { PLATFORMS, PLATFORM_IDS, CLICK_ID_NAMES, COOKIE_ID_NAMES, platformAdapter, DEFAULT_URLS, DEFAULT_VERSIONS, connectionSchema } from './platforms/index.js';
 export { OAUTH_PROVIDERS, oauthProvider } from './platforms/index.js';
-export { OAuthFlowError, pkcePair, pkceChallenge, newOAuthState } from './platforms/oauth-provider.js';
+export { authorizationUrl, OAuthFlowError, pkcePair, pkceChallenge, newOAuthState, readStandardCallback } from './platforms/oauth-provider.js';
 export { RETRY_TABLE } from './retry-policy.js';
 export { defaultEventNames } from './event-names.js';
 

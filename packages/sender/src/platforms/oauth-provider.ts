@@ -230,6 +230,34 @@ export interface OAuthProvider {
 // ---------------------------------------------------------------------------
 // Helpers every provider uses.
 
+/**
+ * The authorization request's URL (RFC 6749 §4.1.1): `base` with `params`, and with the PKCE
+ * S256 challenge (RFC 7636 §4.3) when there is one.
+ */
+export function authorizationUrl(base: string, params: Readonly<Record<string, string>>, codeChallenge?: string): string {
+  const url = new URL(base);
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+  if (codeChallenge !== undefined) {
+    url.searchParams.set('code_challenge', codeChallenge);
+    url.searchParams.set('code_challenge_method', 'S256');
+  }
+  return url.href;
+}
+
+/**
+ * The redirect back of the standard flow (RFC 6749 §4.1.2): its `code`, or its `error` with the
+ * `error_description` when present; neither reads as denied with `no_code`.
+ */
+export function readStandardCallback(query: URLSearchParams): CallbackResult {
+  const error = query.get('error');
+  if (error !== null && error !== '') {
+    const description = query.get('error_description');
+    return description === null || description === '' ? { kind: 'denied', error } : { kind: 'denied', error, description };
+  }
+  const code = query.get('code');
+  return code !== null && code !== '' ? { kind: 'code', code } : { kind: 'denied', error: 'no_code' };
+}
+
 /** A PKCE pair (RFC 7636): a 32-byte base64url verifier and its S256 challenge. */
 export function pkcePair(): { verifier: string; challenge: string } {
   const verifier = randomBytes(32).toString('base64url');

@@ -7,9 +7,10 @@ import { z } from 'zod';
 import type { HttpResponse } from '../../http.js';
 import { GOOGLE_TOKEN_URL } from '../../oauth.js';
 import {
+  authorizationUrl,
   oauthCall,
   OAuthFlowError,
-  type CallbackResult,
+  readStandardCallback,
   type DiscoveryChoice,
   type DiscoveryResult,
   type OAuthCallContext,
@@ -276,7 +277,6 @@ export const googleOAuth: OAuthProvider = {
   fills: ['customer_id', 'login_customer_id', 'conversion_action_id', 'client_id', 'client_secret', 'refresh_token'],
 
   authorizeUrl(input, ctx) {
-    const url = new URL(ctx.urls['authorize'] ?? this.urls['authorize'] ?? '');
     const params: Record<string, string> = {
       client_id: ctx.app.clientId,
       redirect_uri: input.redirectUri,
@@ -288,25 +288,10 @@ export const googleOAuth: OAuthProvider = {
       prompt: 'consent select_account',
       state: input.state,
     };
-    if (input.codeChallenge !== undefined) {
-      params['code_challenge'] = input.codeChallenge;
-      params['code_challenge_method'] = 'S256';
-    }
-    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-    return url.href;
+    return authorizationUrl(ctx.urls['authorize'] ?? this.urls['authorize'] ?? '', params, input.codeChallenge);
   },
 
-  readCallback(query): CallbackResult {
-    const error = query.get('error');
-    if (error !== null && error !== '') {
-      const out: CallbackResult = { kind: 'denied', error };
-      const description = query.get('error_description');
-      if (description !== null && description !== '') out.description = description;
-      return out;
-    }
-    const code = query.get('code');
-    return code !== null && code !== '' ? { kind: 'code', code } : { kind: 'denied', error: 'no_code' };
-  },
+  readCallback: readStandardCallback,
 
   async exchangeCode(input, ctx) {
     const fields: Record<string, string> = {

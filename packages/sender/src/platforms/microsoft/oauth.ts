@@ -14,9 +14,10 @@
 import { z } from 'zod';
 import type { HttpResponse } from '../../http.js';
 import {
+  authorizationUrl,
   oauthCall,
   OAuthFlowError,
-  type CallbackResult,
+  readStandardCallback,
   type DiscoveryChoice,
   type DiscoveryResult,
   type OAuthCallContext,
@@ -322,7 +323,6 @@ export const microsoftOAuth: OAuthProvider = {
     'Microsoft offers no way for Pruuv to revoke the access: the person who connected removes the app at https://account.live.com/consent/Manage (a personal Microsoft account) or at https://myapps.microsoft.com (a work or school account).',
 
   authorizeUrl(input, ctx) {
-    const url = new URL(ctx.urls['authorize'] ?? MICROSOFT_AUTHORIZE_URL);
     const params: Record<string, string> = {
       client_id: ctx.app.clientId,
       response_type: 'code',
@@ -333,23 +333,10 @@ export const microsoftOAuth: OAuthProvider = {
       // An agency's person often has several Microsoft accounts.
       prompt: 'select_account',
     };
-    if (input.codeChallenge !== undefined) {
-      params['code_challenge'] = input.codeChallenge;
-      params['code_challenge_method'] = 'S256';
-    }
-    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-    return url.href;
+    return authorizationUrl(ctx.urls['authorize'] ?? MICROSOFT_AUTHORIZE_URL, params, input.codeChallenge);
   },
 
-  readCallback(query): CallbackResult {
-    const error = query.get('error');
-    if (error !== null && error !== '') {
-      const description = query.get('error_description');
-      return description === null || description === '' ? { kind: 'denied', error } : { kind: 'denied', error, description };
-    }
-    const code = query.get('code');
-    return code !== null && code !== '' ? { kind: 'code', code } : { kind: 'denied', error: 'no_code' };
-  },
+  readCallback: readStandardCallback,
 
   async exchangeCode(input, ctx) {
     const scope = microsoftScopeFor(input.settings);
