@@ -6,17 +6,16 @@
  * exactly once), Disconnect, and no code, token or secret in the logs.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { DEFAULT_VERSIONS, parseKeyRing, type KeyRing } from '@pruuv/sender';
 import { FAKE_DEFAULTS, startFakePlatforms, type FakePlatforms } from '@pruuv/fakes';
-import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SEND_CRON } from '../../src/send/send-config.js';
 import { createSender, type Sender } from '../../src/send/sender.js';
 import type { Client, Stage } from '../../src/store/types.js';
 import { startCollector, tempDir, testClock, type Running, type TestClock } from '../helpers/harness.js';
-import { addUser, browser, type Browser } from './helpers.js';
+import { type Browser } from './helpers.js';
 import { pageText } from './page-text.js';
+import { capturedLogger, consentRedirect, openCallback, openPage, pendingCount, postSave, pressConnect, signedInOn } from './oauth-flow.js';
 
 const META_SECRET = randomBytes(24).toString('base64url');
 const TIKTOK_SECRET = randomBytes(24).toString('base64url');
@@ -41,17 +40,11 @@ let logs: string[];
 
 async function start(options: { timeoutMs?: number; metaConfig?: string } = {}): Promise<void> {
   logs = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      logs.push(chunk.toString());
-      done();
-    },
-  });
   run = await startCollector({
     dbFile: `${dir.dir}/pruuv.db`,
     clock,
     app: {
-      logger: pino({ level: 'debug' }, sink),
+      logger: capturedLogger(logs),
       send: { keyRing: ring, urls: { ...fakes.urls }, versions: { ...DEFAULT_VERSIONS } },
       oauth: {
         platforms: {
@@ -88,49 +81,17 @@ afterEach(async () => {
   dir.cleanup();
 });
 
-async function signedIn(role: 'admin' | 'staff' = 'staff'): Promise<Browser> {
-  const email = `${role}-${randomUUID()}@agency.example`;
-  await addUser(run.store, email, role);
-  const b = browser(run.url);
-  await b.signIn(email);
-  await b.get(`/dashboard/connections?client=${client.id}`);
-  return b;
-}
+const signedIn = (role: 'admin' | 'staff' = 'staff'): Promise<Browser> => signedInOn(run, client.id, role);
 
-async function connect(b: Browser, platform: OAuthPlatform): Promise<URL> {
-  const res = await b.post(`/dashboard/connections/${client.id}/oauth/${platform}/start`, {});
-  expect(res.status).toBe(303);
-  return new URL(res.headers.get('location') ?? '');
-}
+const connect = (b: Browser, platform: OAuthPlatform): Promise<URL> => pressConnect(b, client.id, platform);
 
-/** The fake's answer to the consent URL: where it sends the browser back. */
-async function consent(url: URL): Promise<string> {
-  const res = await fetch(url, { redirect: 'manual' });
-  expect(res.status, await res.clone().text()).toBe(302);
-  return res.headers.get('location') ?? '';
-}
+const consent = consentRedirect;
 
-async function callback(b: Browser, location: string): Promise<{ status: number; text: string; next: string | null }> {
-  const res = await b.get(location.replace(run.url, ''));
-  return { status: res.status, text: pageText(await res.text()), next: res.headers.get('location') };
-}
+const callback = (b: Browser, location: string): ReturnType<typeof openCallback> => openCallback(run, b, location);
 
-async function page(b: Browser, path: string): Promise<{ status: number; html: string; text: string }> {
-  const res = await b.get(path);
-  const html = await res.text();
-  return { status: res.status, html, text: pageText(html) };
-}
+const page = openPage;
 
-async function saveForm(b: Browser, platform: OAuthPlatform, grant: string, picks: string[]): Promise<Response> {
-  const body = new URLSearchParams({ _csrf: b.csrf ?? '', grant });
-  for (const p of picks) body.append('pick', p);
-  return fetch(`${run.url}/dashboard/oauth/${platform}/save`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin', cookie: b.cookie ?? '' },
-    body,
-  });
-}
+const saveForm = (b: Browser, platform: OAuthPlatform, grant: string, picks: string[]): Promise<Response> => postSave(run, b, platform, grant, picks);
 
 const PICKS: Record<OAuthPlatform, string[]> = { meta: [META_PIXEL], tiktok: [CLIENT_SHOP, TIKTOK_PIXEL] };
 
@@ -147,7 +108,7 @@ function connectionRow(platform: OAuthPlatform): Record<string, unknown> | undef
   return run.db.prepare('SELECT * FROM connections WHERE client_id = ? AND platform = ?').get(client.id, platform) as Record<string, unknown> | undefined;
 }
 
-const pending = (): number => (run.db.prepare('SELECT COUNT(*) AS n FROM oauth_pending').get() as { n: number }).n;
+const pending = (): number => pendingCount(run);
 
 /** No authorization code, token or app secret in anything logged. */
 function expectCleanLogs(): void {

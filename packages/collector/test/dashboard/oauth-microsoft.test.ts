@@ -7,18 +7,17 @@
  * to do with nothing stored, and Disconnect saying where to remove the app.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { DEFAULT_VERSIONS, decryptSecret, parseKeyRing, type KeyRing } from '@pruuv/sender';
 import { FAKE_DEFAULTS, startFakePlatforms, type FakePlatforms, type FakeMicrosoftOptions } from '@pruuv/fakes';
-import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createConnections } from '../../src/domain/connections.js';
 import { DEFAULT_SEND_CRON } from '../../src/send/send-config.js';
 import { createSender, type Sender } from '../../src/send/sender.js';
 import type { Client, Stage } from '../../src/store/types.js';
 import { startCollector, tempDir, testClock, type Running, type TestClock } from '../helpers/harness.js';
-import { addUser, browser, type Browser } from './helpers.js';
+import { browser, type Browser } from './helpers.js';
 import { pageText } from './page-text.js';
+import { capturedLogger, openCallback, openPage, pendingCount, postSave, pressConnect, signedInOn } from './oauth-flow.js';
 
 const MS = FAKE_DEFAULTS.microsoft;
 const SECRET = randomBytes(24).toString('base64url');
@@ -48,17 +47,11 @@ function fakeOptions(goals?: FakeMicrosoftOptions['goals']): FakeMicrosoftOption
 
 async function start(options: { timeoutMs?: number } = {}): Promise<void> {
   logs = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      logs.push(chunk.toString());
-      done();
-    },
-  });
   run = await startCollector({
     dbFile: `${dir.dir}/pruuv.db`,
     clock,
     app: {
-      logger: pino({ level: 'debug' }, sink),
+      logger: capturedLogger(logs),
       send: { keyRing: ring, urls: { ...fakes.urls }, versions: { ...DEFAULT_VERSIONS } },
       oauth: {
         platforms: {
@@ -100,20 +93,9 @@ afterEach(async () => {
   dir.cleanup();
 });
 
-async function signedIn(): Promise<Browser> {
-  const email = `staff-${randomUUID()}@agency.example`;
-  await addUser(run.store, email, 'staff');
-  const b = browser(run.url);
-  await b.signIn(email);
-  await b.get(`/dashboard/connections?client=${client.id}`);
-  return b;
-}
+const signedIn = (): Promise<Browser> => signedInOn(run, client.id);
 
-async function connect(b: Browser): Promise<URL> {
-  const res = await b.post(`/dashboard/connections/${client.id}/oauth/microsoft/start`, {});
-  expect(res.status).toBe(303);
-  return new URL(res.headers.get('location') ?? '');
-}
+const connect = (b: Browser): Promise<URL> => pressConnect(b, client.id, 'microsoft');
 
 /** The fake's consent page, then its Accept (or Cancel) link: where it sends the browser back. */
 async function consent(url: URL, choice: 'accept' | 'deny' = 'accept'): Promise<string> {
@@ -125,27 +107,11 @@ async function consent(url: URL, choice: 'accept' | 'deny' = 'accept'): Promise<
   return res.headers.get('location') ?? '';
 }
 
-async function callback(b: Browser, location: string): Promise<{ status: number; text: string; next: string | null }> {
-  const res = await b.get(location.replace(run.url, ''));
-  return { status: res.status, text: pageText(await res.text()), next: res.headers.get('location') };
-}
+const callback = (b: Browser, location: string): ReturnType<typeof openCallback> => openCallback(run, b, location);
 
-async function page(b: Browser, path: string): Promise<{ status: number; html: string; text: string }> {
-  const res = await b.get(path);
-  const html = await res.text();
-  return { status: res.status, html, text: pageText(html) };
-}
+const page = openPage;
 
-async function saveForm(b: Browser, grant: string, picks: string[]): Promise<Response> {
-  const body = new URLSearchParams({ _csrf: b.csrf ?? '', grant });
-  for (const p of picks) body.append('pick', p);
-  return fetch(`${run.url}/dashboard/oauth/microsoft/save`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin', cookie: b.cookie ?? '' },
-    body,
-  });
-}
+const saveForm = (b: Browser, grant: string, picks: string[]): Promise<Response> => postSave(run, b, 'microsoft', grant, picks);
 
 async function connectFully(b: Browser): Promise<void> {
   const back = await callback(b, await consent(await connect(b)));
@@ -164,7 +130,7 @@ function secretsOf(row: Record<string, unknown> | undefined): Record<string, str
   return JSON.parse(decryptSecret(String(row?.['secrets']), ring)) as Record<string, string>;
 }
 
-const pending = (): number => (run.db.prepare('SELECT COUNT(*) AS n FROM oauth_pending').get() as { n: number }).n;
+const pending = (): number => pendingCount(run);
 
 /** No authorization code, token or app secret in anything logged. */
 function expectCleanLogs(): void {

@@ -7,10 +7,8 @@
  * code, token or secret in the logs.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { DEFAULT_VERSIONS, parseKeyRing, type KeyRing } from '@pruuv/sender';
 import { FAKE_DEFAULTS, startFakePlatforms, type FakePlatforms } from '@pruuv/fakes';
-import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createConnections } from '../../src/domain/connections.js';
 import { DEFAULT_SEND_CRON } from '../../src/send/send-config.js';
@@ -19,6 +17,7 @@ import type { Client, Stage } from '../../src/store/types.js';
 import { startCollector, tempDir, testClock, type Running, type TestClock } from '../helpers/harness.js';
 import { addUser, browser, type Browser } from './helpers.js';
 import { pageText } from './page-text.js';
+import { capturedLogger, consentRedirect, openCallback, openPage, pendingCount, postSave, pressConnect, signedInOn } from './oauth-flow.js';
 
 const CLIENT_SECRET = randomBytes(24).toString('base64url');
 
@@ -33,17 +32,11 @@ let logs: string[];
 
 async function start(options: { timeoutMs?: number; testing?: boolean; noKey?: boolean } = {}): Promise<void> {
   logs = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      logs.push(chunk.toString());
-      done();
-    },
-  });
   run = await startCollector({
     dbFile: `${dir.dir}/pruuv.db`,
     clock,
     app: {
-      logger: pino({ level: 'debug' }, sink),
+      logger: capturedLogger(logs),
       send: { ...(options.noKey === true ? {} : { keyRing: ring }), urls: { ...fakes.urls }, versions: { meta: DEFAULT_VERSIONS.meta, googleAds: DEFAULT_VERSIONS.googleAds } },
       oauth: {
         platforms: {
@@ -83,52 +76,17 @@ afterEach(async () => {
   dir.cleanup();
 });
 
-async function signedIn(role: 'admin' | 'staff' = 'staff'): Promise<Browser> {
-  const email = `${role}-${randomUUID()}@agency.example`;
-  await addUser(run.store, email, role);
-  const b = browser(run.url);
-  await b.signIn(email);
-  await b.get(`/dashboard/connections?client=${client.id}`);
-  return b;
-}
+const signedIn = (role: 'admin' | 'staff' = 'staff'): Promise<Browser> => signedInOn(run, client.id, role);
 
-/** Presses Connect; returns where the browser is sent (the fake's consent URL). */
-async function connect(b: Browser): Promise<URL> {
-  const res = await b.post(`/dashboard/connections/${client.id}/oauth/google/start`, {});
-  expect(res.status).toBe(303);
-  return new URL(res.headers.get('location') ?? '');
-}
+const connect = (b: Browser): Promise<URL> => pressConnect(b, client.id, 'google');
 
-/** The fake's answer to the consent URL: where it sends the browser back (the callback URL). */
-async function consent(url: URL): Promise<string> {
-  const res = await fetch(url, { redirect: 'manual' });
-  expect(res.status, await res.clone().text()).toBe(302);
-  return res.headers.get('location') ?? '';
-}
+const consent = consentRedirect;
 
-/** The callback in the browser: its status and page text, and where it redirects. */
-async function callback(b: Browser, location: string): Promise<{ status: number; text: string; next: string | null }> {
-  const res = await b.get(location.replace(run.url, ''));
-  return { status: res.status, text: pageText(await res.text()), next: res.headers.get('location') };
-}
+const callback = (b: Browser, location: string): ReturnType<typeof openCallback> => openCallback(run, b, location);
 
-async function page(b: Browser, path: string): Promise<{ status: number; html: string; text: string }> {
-  const res = await b.get(path);
-  const html = await res.text();
-  return { status: res.status, html, text: pageText(html) };
-}
+const page = openPage;
 
-/** The save as the picker's form posts it (the pick repeated). */
-async function saveForm(b: Browser, grant: string, picks: string[]): Promise<Response> {
-  const body = new URLSearchParams({ _csrf: b.csrf ?? '', grant });
-  for (const p of picks) body.append('pick', p);
-  return fetch(`${run.url}/dashboard/oauth/google/save`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin', cookie: b.cookie ?? '' },
-    body,
-  });
-}
+const saveForm = (b: Browser, grant: string, picks: string[]): Promise<Response> => postSave(run, b, 'google', grant, picks);
 
 async function connectFully(b: Browser): Promise<void> {
   const back = await callback(b, await consent(await connect(b)));
@@ -142,7 +100,7 @@ function connectionRow(): Record<string, unknown> | undefined {
   return run.db.prepare("SELECT * FROM connections WHERE client_id = ? AND platform = 'google'").get(client.id) as Record<string, unknown> | undefined;
 }
 
-const pending = (): number => (run.db.prepare('SELECT COUNT(*) AS n FROM oauth_pending').get() as { n: number }).n;
+const pending = (): number => pendingCount(run);
 
 /** No authorization code, state, token or client secret in anything logged. */
 function expectCleanLogs(): void {
