@@ -62,8 +62,13 @@ async function seed(count: number, ageDays: number, now: Date): Promise<string[]
     await store.events.admit(e, received);
     ids.push(e.id);
   }
-  const owner = `seed-${ageDays}`;
-  const claimed = await store.outbox.claim({ owner, now: sentAt, cutoff: sentAt, leaseUntil: new Date(sentAt.getTime() + 60_000), limit: count * PLATFORM_IDS.length, retriesOnly: false });
+  await sendAll(client.id, stage.id, `seed-${ageDays}`, sentAt, count * PLATFORM_IDS.length);
+  return ids;
+}
+
+/** Claims up to `limit` due rows at `sentAt` and commits every one as sent with one audit record each, as a pass would; returns what it claimed. */
+async function sendAll(clientId: string, stageId: string, owner: string, sentAt: Date, limit: number): Promise<unknown[]> {
+  const claimed = await store.outbox.claim({ owner, now: sentAt, cutoff: sentAt, leaseUntil: new Date(sentAt.getTime() + 60_000), limit, retriesOnly: false });
   await store.outbox.commit({
     owner,
     now: sentAt,
@@ -71,8 +76,8 @@ async function seed(count: number, ageDays: number, now: Date): Promise<string[]
     records: claimed.map((c) => ({
       outbox_id: c.id,
       event_id: c.event_id,
-      client_id: client.id,
-      stage_id: stage.id,
+      client_id: clientId,
+      stage_id: stageId,
       platform: c.platform,
       status: 'sent',
       dedup_key: c.event_id,
@@ -83,7 +88,7 @@ async function seed(count: number, ageDays: number, now: Date): Promise<string[]
       pass_id: owner,
     })),
   });
-  return ids;
+  return claimed;
 }
 
 const count = (db: Database.Database, sql: string): number => (db.prepare(sql).get() as { n: number }).n;
@@ -125,28 +130,8 @@ describe('a retention sweep', () => {
       const received = start + day * DAY;
       for (let i = 0; i < 15; i++) await store.events.admit(event(stage.id, client.id, `${day}-${i}`), new Date(received + i));
       const sentAt = new Date(received + 3_600_000);
-      const owner = `pass-${day}`;
-      const claimed = await store.outbox.claim({ owner, now: sentAt, cutoff: sentAt, leaseUntil: new Date(sentAt.getTime() + 60_000), limit: 100, retriesOnly: false });
+      const claimed = await sendAll(client.id, stage.id, `pass-${day}`, sentAt, 100);
       expect(claimed).toHaveLength(15 * PLATFORM_IDS.length);
-      await store.outbox.commit({
-        owner,
-        now: sentAt,
-        updates: claimed.map((c) => ({ id: c.id, status: 'sent', attempts: 1, first_attempt_at: sentAt.toISOString() })),
-        records: claimed.map((c) => ({
-          outbox_id: c.id,
-          event_id: c.event_id,
-          client_id: client.id,
-          stage_id: stage.id,
-          platform: c.platform,
-          status: 'sent',
-          dedup_key: c.event_id,
-          batch_size: claimed.length,
-          retry_count: 0,
-          attempted_at: sentAt.toISOString(),
-          dry_run: false,
-          pass_id: owner,
-        })),
-      });
       const report = await sweepRetention({ store, days: 91, now: () => new Date(received + 7_200_000), batch: 10, pauseMs: 0 });
       removed += report.events;
       pages.push(store.db.pragma('page_count', { simple: true }) as number);
