@@ -293,7 +293,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
         ? false
         : {
             sendSchedule,
-            settings: { cron: config.send.cron, ...(config.send.keyRing !== undefined ? { keyRing: config.send.keyRing } : {}) },
+            settings: { cron: config.send.cron, retentionDays: config.retentionDays, ...(config.send.keyRing !== undefined ? { keyRing: config.send.keyRing } : {}) },
             ...(typeof dashboard === 'object' ? dashboard : {}),
           },
   };

@@ -1,4 +1,4 @@
-/** The Settings page (admin): keys and the secrets under each, the schedule, what is kept. */
+/** The Settings page (admin): keys and the secrets under each, the schedule, what is kept, the OAuth apps. */
 import { randomBytes } from 'node:crypto';
 import { parseKeyRing } from '@pruuv/sender';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -21,7 +21,14 @@ describe('Settings page', () => {
     const oldRing = parseKeyRing(oldKey);
     const ring = parseKeyRing(`${newKey},${oldKey}`);
     dir = tempDir();
-    run = await startCollector({ dbFile: `${dir.dir}/pruuv.db`, app: { dashboard: { settings: { cron: '0 3 * * *', keyRing: ring } } } });
+    run = await startCollector({
+      dbFile: `${dir.dir}/pruuv.db`,
+      app: {
+        dashboard: { settings: { cron: '0 3 * * *', keyRing: ring, retentionDays: 400 } },
+        publicUrl: 'https://collector.agency.example',
+        oauth: { platforms: { microsoft: { app: { clientId: 'azure-app-1234', clientSecret: 'azure-secret-value' }, urls: {} } } },
+      },
+    });
     const client = await run.store.clients.create({ name: 'Acme' });
     const connections = createConnections(run.store);
     await connections.set({ client_id: client.id, platform: 'meta', fields: { pixel_id: '123', access_token: 'EAAB-secret-token' } }, oldRing);
@@ -42,6 +49,17 @@ describe('Settings page', () => {
     expect(html).toContain('2026-03-03 03:00 UTC');
     expect(html).not.toContain('EAAB-secret-token');
     expect(html).not.toContain(newKey);
+    // What is kept: the retention of this process, not a default.
+    expect(html).toMatch(/Events, their sends and audit records<\/dt><dd>\s*400 days \(<code>PRUUV_RETENTION_DAYS<\/code>\)/);
+    // The OAuth apps: the configured one with its client id (never its secret), the others with what to set; each redirect URI under the public URL.
+    const row = (platform: string): string => html.match(new RegExp(`<tr id="oauth-app-${platform}">([\\s\\S]*?)</tr>`))?.[1] ?? '';
+    expect(row('microsoft')).toContain('configured</span> client id <code>azure-app-1234</code>');
+    expect(row('microsoft')).toContain('<code>https://collector.agency.example/oauth/microsoft/callback</code>');
+    expect(row('google')).toContain('not configured');
+    expect(row('google')).toContain('<code>PRUUV_GOOGLE_OAUTH_CLIENT_ID</code>');
+    expect(row('meta')).toContain('<code>https://collector.agency.example/oauth/meta/callback</code>');
+    expect(html).not.toContain('azure-secret-value');
+    expect(html).not.toContain('PRUUV_PUBLIC_URL</code> is not set');
   });
 
   it('says when no key is set, and is for admins only', async () => {
@@ -51,7 +69,12 @@ describe('Settings page', () => {
     await addUser(run.store, 'sam@agency.example', 'staff');
     const admin = browser(run.url);
     await admin.signIn('ada@agency.example');
-    expect(await (await admin.get('/dashboard/settings')).text()).toContain('is not set: credentials cannot be stored or used');
+    const html = (await (await admin.get('/dashboard/settings')).text()).replace(/<!-- -->/g, '');
+    expect(html).toContain('is not set: credentials cannot be stored or used');
+    // Without a public URL the redirect URIs are this address; the default retention is shown.
+    expect(html).toContain('<code>PRUUV_PUBLIC_URL</code> is not set');
+    expect(html).toContain(`<code>${run.url}/oauth/google/callback</code>`);
+    expect(html).toMatch(/<dd>\s*180 days \(<code>PRUUV_RETENTION_DAYS/);
     const staff = browser(run.url);
     await staff.signIn('sam@agency.example');
     expect((await staff.get('/dashboard/settings')).status).toBe(403);

@@ -1,17 +1,21 @@
 /**
  * Settings (admin): the encryption of stored credentials (which keys are
  * configured, which key each stored secret is under, how to rotate), the send
- * schedule, how long data is kept, and the session rules. Read-only: these are
- * set in the environment, where a dashboard user cannot change them.
+ * schedule, how long data is kept, the OAuth apps of the Connect buttons (with
+ * the redirect URI each app must register), and the session rules. Read-only:
+ * these are set in the environment, where a dashboard user cannot change them.
  */
-import { ciphertextKeyId, nextSlotAfter, type KeyRing } from '@pruuv/sender';
+import { ciphertextKeyId, nextSlotAfter, OAUTH_PROVIDERS, platformAdapter, type KeyRing, type Platform } from '@pruuv/sender';
 import type { Router } from 'express';
+import { redirectUriFor } from '../../domain/oauth.js';
+import { DEFAULT_RETENTION_DAYS } from '../../domain/retention.js';
 import { DEFAULT_SESSION_POLICY } from '../auth/sessions.js';
 import { DEFAULT_SIGN_IN_LIMITS } from '../auth/sign-in.js';
 import { render } from '../http.js';
 import { pageContext, type DashboardDeps } from '../index.js';
 import { requireAdmin } from '../scope.js';
 import { Badge, Notice, Page, type PageContext } from '../views/layout.js';
+import { publicBase } from '../views/setup.js';
 
 /** What the Settings page shows of the configuration. */
 export interface DashboardSettings {
@@ -21,6 +25,19 @@ export interface DashboardSettings {
   keyRing?: KeyRing;
   /** `PRUUV_ENCRYPTION_KEY` could not be read: why. */
   keyError?: string;
+  /** `PRUUV_RETENTION_DAYS`. Defaults to {@link DEFAULT_RETENTION_DAYS}. */
+  retentionDays?: number;
+}
+
+/** One OAuth provider as the page shows it: whether its app is set, and the redirect URI to register. */
+interface OAuthAppRow {
+  platform: Platform;
+  name: string;
+  /** The app's client id (not a secret: it is in every consent URL); absent when the app is not configured. */
+  clientId?: string;
+  /** The variables that configure the app. */
+  variables: string[];
+  redirectUri: string;
 }
 
 interface SettingsView {
@@ -30,11 +47,14 @@ interface SettingsView {
   byKey: Map<string, number>;
   secrets: number;
   next: Date | undefined;
+  apps: OAuthAppRow[];
+  /** Whether `PRUUV_PUBLIC_URL` is set (else the redirect URIs are this request's origin). */
+  publicUrlSet: boolean;
 }
 
 const hours = (ms: number): string => `${ms / 3_600_000} hours`;
 
-function SettingsPage({ ctx, settings, byKey, secrets, next }: SettingsView) {
+function SettingsPage({ ctx, settings, byKey, secrets, next, apps, publicUrlSet }: SettingsView) {
   const ring = settings?.keyRing;
   const unknown = [...byKey.entries()].filter(([id]) => ring === undefined || !ring.keys.has(id));
   const stale = [...byKey.entries()].filter(([id]) => ring !== undefined && id !== ring.currentId && ring.keys.has(id));
@@ -98,10 +118,63 @@ function SettingsPage({ ctx, settings, byKey, secrets, next }: SettingsView) {
       </dl>
 
       <h2>Data kept</h2>
-      <p>
-        Events, their sends and the audit log are kept until deleted: no automatic retention is configured. Email addresses and phone numbers are never
-        stored in clear, only their SHA-256 hashes.
+      <dl class="facts">
+        <dt>Events, their sends and audit records</dt>
+        <dd>
+          {settings?.retentionDays ?? DEFAULT_RETENTION_DAYS} days (<code>PRUUV_RETENTION_DAYS</code>), then removed together by the worker in small batches;
+          never a conversion still due or inside a platform's dedup window
+        </dd>
+        <dt>Email addresses and phone numbers</dt>
+        <dd>never stored in clear, only their SHA-256 hashes</dd>
+      </dl>
+
+      <h2>Connect with OAuth</h2>
+      <p class="hint">
+        Each platform's app is configured in the environment; the Connections page shows a Connect button only for these. Register the redirect URI
+        exactly as shown with the app.
+        {!publicUrlSet && (
+          <>
+            {' '}
+            <code>PRUUV_PUBLIC_URL</code> is not set: these URIs use the address this page was opened at.
+          </>
+        )}
       </p>
+      <table>
+        <caption class="visually-hidden">OAuth apps</caption>
+        <thead>
+          <tr>
+            <th scope="col">Platform</th>
+            <th scope="col">App</th>
+            <th scope="col">Redirect URI to register</th>
+          </tr>
+        </thead>
+        <tbody>
+          {apps.map((a) => (
+            <tr key={a.platform} id={`oauth-app-${a.platform}`}>
+              <th scope="row">{a.name}</th>
+              <td>
+                {a.clientId !== undefined ? (
+                  <>
+                    <Badge status="ok" text="configured" /> client id <code>{a.clientId}</code>
+                  </>
+                ) : (
+                  <>
+                    <Badge status="muted" text="not configured" /> set {a.variables.map((v, i) => (
+                      <span key={v}>
+                        {i > 0 ? (i === a.variables.length - 1 ? ' and ' : ', ') : ''}
+                        <code>{v}</code>
+                      </span>
+                    ))}
+                  </>
+                )}
+              </td>
+              <td>
+                <code>{a.redirectUri}</code>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
 
       <h2>Sign-in and sessions</h2>
       <dl class="facts">
@@ -122,7 +195,7 @@ function SettingsPage({ ctx, settings, byKey, secrets, next }: SettingsView) {
 }
 
 export function addSettings(router: Router, deps: DashboardDeps): void {
-  router.get('/settings', async (_req, res) => {
+  router.get('/settings', async (req, res) => {
     const ctx = pageContext(res);
     requireAdmin(ctx.user);
     const stored = await deps.store.connections.ciphertexts();
@@ -133,6 +206,19 @@ export function addSettings(router: Router, deps: DashboardDeps): void {
     }
     const settings = deps.settings;
     const next = settings !== undefined ? nextSlotAfter(settings.cron, deps.now()) : undefined;
-    render(res, SettingsPage({ ctx, settings, byKey, secrets: stored.length, next }));
+    const base = publicBase(req, deps.setup);
+    const configured = deps.setup.oauth?.platforms ?? {};
+    const apps = OAUTH_PROVIDERS.map((p): OAuthAppRow => {
+      const platform = p.platform as Platform;
+      const app = configured[platform]?.app;
+      return {
+        platform,
+        name: platformAdapter(platform).name,
+        ...(app !== undefined ? { clientId: app.clientId } : {}),
+        variables: [p.env.clientId, p.env.clientSecret, ...(p.env.extra ?? [])],
+        redirectUri: redirectUriFor(base, platform),
+      };
+    });
+    render(res, SettingsPage({ ctx, settings, byKey, secrets: stored.length, next, apps, publicUrlSet: deps.setup.publicUrl !== undefined }));
   });
 }
