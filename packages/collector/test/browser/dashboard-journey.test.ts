@@ -125,7 +125,7 @@ describe('the dashboard, a first day', () => {
     await page.goto(`${run.url}/dashboard/connections?client=${clientId}`);
     await page.locator('#meta-pixel_id').fill(PIXEL);
     await page.locator('#meta-access_token').fill(TOKEN);
-    await page.getByRole('button', { name: 'Connect Meta' }).click();
+    await page.getByRole('button', { name: 'Save Meta credentials' }).click();
     await page.waitForLoadState();
     const meta = page.locator('#platform-meta');
     expect(await meta.textContent()).toContain('stored');

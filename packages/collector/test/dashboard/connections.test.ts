@@ -208,7 +208,7 @@ describe('connections page', () => {
     html = pageText(await (await b.get(pagePath())).text());
     expect(html).toMatch(/Meta paused/);
     expect(html).toMatch(/Paused 5 minutes ago\s*: the platform said .*190/);
-    expect(html).toContain('1 conversion wait.');
+    expect(html).toContain('1 conversion waits.');
     expect(html).toContain('Credentials last used by a send pass 5 minutes ago');
     // New credentials resume sending.
     await save(b, 'meta', { f_pixel_id: FAKE_DEFAULTS.meta.pixelId, f_access_token: SECRETS.meta });

@@ -142,7 +142,7 @@ function StatusLine({ connection, held, now }: { connection: ConnectionView | un
               <Ago at={connection.paused_at} now={now} />
             </>
           )}
-          : the platform said <q>{connection.status_reason ?? 'no reason given'}</q>. {held !== undefined ? `${held.waiting} conversion${held.waiting === 1 ? '' : 's'} wait. ` : ''}
+          : the platform said <q>{connection.status_reason ?? 'no reason given'}</q>. {held !== undefined ? `${held.waiting} ${held.waiting === 1 ? 'conversion waits' : 'conversions wait'}. ` : ''}
           Reconnecting (or saving new credentials) resumes sending; the waiting conversions are sent then.
         </Notice>
       )}
@@ -366,7 +366,7 @@ function PlatformSection({ ctx, client, platform, connection, held, stages, now,
           </div>
         </fieldset>
         <div>
-          <button type="submit">{connection === undefined ? `Connect ${name}` : `Save ${name}`}</button>
+          <button type="submit">{connection === undefined ? `Save ${name} credentials` : `Save ${name}`}</button>
         </div>
       </form>
       {connection !== undefined && <TestForm ctx={ctx} client={client} platform={platform} name={name} stages={stages} state={state.test} />}
