@@ -36,6 +36,8 @@ export interface AttemptHistory {
   attempts: number;
   /** ISO 8601 time of the first attempt: the platforms' dedup windows start there. */
   first_attempt_at?: string;
+  /** The fields the adapter froze at the first attempt (`frozenFields`): this attempt resends them. */
+  frozen?: string;
 }
 
 /** Input of {@link sendBatch}. */
@@ -74,6 +76,13 @@ export interface SendBatchOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Extra requests allowed to isolate bad events. Defaults to `64`. */
   maxSplitRequests?: number;
+  /**
+   * Stores the fields an adapter with `frozenFields` freezes for events on their
+   * first attempt (by event id), before anything is sent, and answers what each
+   * event's row holds (an earlier value wins). The send pass writes them on the
+   * outbox rows. Defaults to none: the fields are used for this call only.
+   */
+  freeze?: (fields: ReadonlyMap<string, string>) => Promise<ReadonlyMap<string, string>>;
 }
 
 /** What {@link sendBatch} did. */
@@ -120,7 +129,8 @@ export async function sendBatchWith(options: SendBatchOptions, shared: Shared): 
   const adapter = platformAdapter(platform);
   const ctx = sendContext(options, shared);
   const startedAt = ctx.now();
-  const { outcomes, planned } = preflightEvents(options, platform, startedAt);
+  const { outcomes, planned: checked } = preflightEvents(options, platform, startedAt);
+  let planned = checked;
 
   const dryRun = options.connection?.dry_run === true;
   const result: BatchResult = {
@@ -133,7 +143,12 @@ export async function sendBatchWith(options: SendBatchOptions, shared: Shared): 
   if (planned.length === 0 || options.connection === undefined) return result;
 
   // Eligibility validated the connection; the parsed copy is normalised (Google ids without hyphens).
-  const sender = adapter.open(adapter.connection.schema.parse(options.connection), ctx);
+  const connection = adapter.connection.schema.parse(options.connection);
+  if (adapter.frozenFields !== undefined) {
+    planned = await applyFrozen(adapter.frozenFields, connection, planned, options, outcomes, dryRun, startedAt);
+    if (planned.length === 0) return result;
+  }
+  const sender = adapter.open(connection, ctx);
   const requests = splitBatches(planned, adapter.maxBatch, (it) => sender.requestKey?.(it.plan) ?? '');
   const state: IsolateState = { budget: options.maxSplitRequests ?? 64, requests: 0 };
   const results = new Map<number, ItemResult>();
@@ -156,6 +171,50 @@ export async function sendBatchWith(options: SendBatchOptions, shared: Shared): 
     if (outcome.pause_connection) result.pause_connection = true;
   }
   return result;
+}
+
+/**
+ * Plans carrying the fields frozen at their first attempt: those of the history, or, on a first
+ * attempt, the adapter's, stored through `freeze` before anything is sent (a dry run delivers
+ * nothing, so it stores nothing). A plan whose stored fields cannot be read fails with a reason
+ * rather than go out with fields that may differ from the first attempt's.
+ */
+async function applyFrozen(
+  spec: NonNullable<AnyPlatformAdapter['frozenFields']>,
+  connection: Connection,
+  planned: readonly Planned[],
+  options: SendBatchOptions,
+  outcomes: EventOutcome[],
+  dryRun: boolean,
+  now: Date,
+): Promise<Planned[]> {
+  const fresh = new Map<string, string>();
+  for (const { plan } of planned) {
+    if (options.history?.[plan.event.id]?.frozen !== undefined || dryRun) continue;
+    const fields = spec.take(connection, plan, now);
+    if (fields !== undefined) fresh.set(plan.event.id, fields);
+  }
+  const stored = fresh.size > 0 && options.freeze !== undefined ? await options.freeze(fresh) : fresh;
+  const out: Planned[] = [];
+  for (const it of planned) {
+    const id = it.plan.event.id;
+    const fields = options.history?.[id]?.frozen ?? stored.get(id) ?? fresh.get(id);
+    if (fields === undefined) {
+      out.push(it);
+      continue;
+    }
+    const plan = spec.apply(it.plan, fields);
+    if (plan !== undefined) out.push({ index: it.index, plan });
+    else {
+      outcomes[it.index] = {
+        event_id: id,
+        status: 'failed',
+        reason: 'invalid_frozen_fields',
+        message: 'The fields stored at the first attempt cannot be read; not sent, so that no retry differs from it.',
+      };
+    }
+  }
+  return out;
 }
 
 /** The seams of one call, defaults applied. */

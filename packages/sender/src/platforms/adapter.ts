@@ -168,6 +168,26 @@ export interface DeliveryCheckSpec<C extends ConnectionBase> {
 }
 
 /**
+ * Fields of a platform's request that a retry must send exactly as the first
+ * attempt did, for a platform that deduplicates on the values themselves
+ * instead of an event id (Microsoft keys duplicates on the click, the goal
+ * name, the conversion time and the hashes, microsoft-ads.md §5): a setting
+ * changed while retries are pending must not change what a retry sends. The
+ * runtime stores the string `take` returns on the outbox row before the first
+ * attempt is sent, and hands it to `apply` on every later attempt.
+ */
+export interface FrozenFieldsSpec<C extends ConnectionBase, P extends PlanBase> {
+  /**
+   * The fields to freeze for `plan`, as a short string (only what can change
+   * between attempts: the stored event's own fields do not); `undefined` when
+   * this attempt will send nothing for it (nothing to freeze yet).
+   */
+  take(connection: C, plan: P, now: Date): string | undefined;
+  /** `plan` carrying the fields frozen at its first attempt; `undefined` when `frozen` cannot be read. */
+  apply(plan: P, frozen: string): P | undefined;
+}
+
+/**
  * One platform. `C` is its connection, `P` its plan, `U` and `V` the keys of
  * its API base URLs and versions in `sendBatch`'s `urls` and `versions`.
  * Methods are declared as methods so the registry can hold every adapter as a
@@ -225,6 +245,8 @@ export interface PlatformAdapter<
   retryDeadline?(input: DeadlineInput): Deadline | undefined;
   /** Starts one `sendBatch` call on a checked connection. */
   open(connection: C, ctx: SendContext<U, V>): PlatformSender<P>;
+  /** Fields frozen at the first attempt and resent unchanged by every retry. Defaults to none: each attempt builds its request anew. */
+  readonly frozenFields?: FrozenFieldsSpec<C, P>;
   /** Checks of delivered batches, for a platform that reports on them later. Defaults to none. */
   readonly deliveryChecks?: DeliveryCheckSpec<C>;
   /**

@@ -10,7 +10,7 @@ import { clip, type Classified, type EventResult } from '../../outcomes.js';
 import { ruleForHttpStatus, ruleTable, verdictFrom } from '../../retry-rules.js';
 import type { PlatformSender, SendContext } from '../adapter.js';
 import type { MicrosoftConnection } from './connection.js';
-import type { MicrosoftPlan } from './eligibility.js';
+import { hourAfterClick, type MicrosoftPlan } from './eligibility.js';
 import { buildGoalQuery, readGoalCheck, type GoalCheck } from './goal-check.js';
 import { buildMicrosoftRequest, campaignUrl } from './request.js';
 import { classifyMicrosoftResponse, needsRefresh } from './response.js';
@@ -24,8 +24,6 @@ export type MicrosoftUrl = 'microsoftCampaign' | 'microsoftCampaignSandbox' | 'm
 /** Keys of Microsoft's API versions in `sendBatch`'s `versions`. */
 export type MicrosoftVersion = 'microsoft';
 
-/** Microsoft asks to wait an hour after the click before uploading (MS-HELP). */
-export const MICROSOFT_CLICK_WAIT_MS = 3_600_000;
 
 const rules = ruleTable(MICROSOFT_RETRY_RULES);
 
@@ -42,14 +40,6 @@ function oauthFailure(error: unknown): Classified {
   return transportFailure(error);
 }
 
-/**
- * When the click of a plan is an hour old. An unknown click time is bounded
- * by the conversion time: the click came before it.
- */
-function hourAfterClick(plan: MicrosoftPlan): number {
-  const ts = plan.click.ts !== undefined ? Date.parse(plan.click.ts) : Number.NaN;
-  return (Number.isNaN(ts) ? Date.parse(plan.event.event_time) : ts) + MICROSOFT_CLICK_WAIT_MS;
-}
 
 /** Goal checks made in a pass, by connection: one query per pass, whatever the number of batches. */
 const GOAL_CHECKS = new WeakMap<object, Map<string, GoalCheck | undefined>>();
