@@ -245,6 +245,14 @@ export interface PlatformAdapter<
   retryDeadline?(input: DeadlineInput): Deadline | undefined;
   /** Starts one `sendBatch` call on a checked connection. */
   open(connection: C, ctx: SendContext<U, V>): PlatformSender<P>;
+  /**
+   * A made-up click ID for a person's test conversion ("Send test event"), for a platform with
+   * neither a validate-only dry run nor a test event code: well formed, so the platform checks the
+   * credentials, the account and the conversion settings as for a real one, but belonging to no ad
+   * click, so nothing is attributed or counted (Microsoft accepts such a click silently,
+   * microsoft-ads.md §4.4). Fresh on each call. Defaults to none: no such test.
+   */
+  testClickId?(): string;
   /** Fields frozen at the first attempt and resent unchanged by every retry. Defaults to none: each attempt builds its request anew. */
   readonly frozenFields?: FrozenFieldsSpec<C, P>;
   /** Checks of delivered batches, for a platform that reports on them later. Defaults to none. */

@@ -6,6 +6,7 @@
  * `frozen.ts`), and a retry is byte-identical.
  */
 import type { PlatformAdapter } from '../adapter.js';
+import { unmatchedClickId } from './click-id.js';
 import { MICROSOFT_CONNECTION, type MicrosoftConnection } from './connection.js';
 import { checkMicrosoft, MICROSOFT_MAX_AGE_MS, type MicrosoftPlan } from './eligibility.js';
 import {
@@ -51,6 +52,8 @@ export const microsoft: PlatformAdapter<MicrosoftConnection, MicrosoftPlan, Micr
     message: 'The next try would be more than 90 days after the Microsoft click or the conversion; Microsoft would not import it.',
   }),
   open: openMicrosoft,
+  // No validate-only mode and no test code: a test conversion goes with a click that belongs to no click.
+  testClickId: unmatchedClickId,
   frozenFields: MICROSOFT_FROZEN,
   oauth: microsoftOAuth,
 };
