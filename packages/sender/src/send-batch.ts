@@ -144,15 +144,18 @@ export async function sendBatchWith(options: SendBatchOptions, shared: Shared): 
 
   // Eligibility validated the connection; the parsed copy is normalised (Google ids without hyphens).
   const connection = adapter.connection.schema.parse(options.connection);
+  const sender = adapter.open(connection, ctx);
+  const buildOnly = dryRun && adapter.dryRun === 'build-only';
+  // What the platform says now of the settings (Microsoft's live goal flag); a build-only dry run asks nothing.
+  const live = !buildOnly && sender.prepare !== undefined ? await sender.prepare() : connection;
   if (adapter.frozenFields !== undefined) {
-    planned = await applyFrozen(adapter.frozenFields, connection, planned, options, outcomes, dryRun, startedAt);
+    planned = await applyFrozen(adapter.frozenFields, live, planned, options, outcomes, dryRun, startedAt);
     if (planned.length === 0) return result;
   }
-  const sender = adapter.open(connection, ctx);
   const requests = splitBatches(planned, adapter.maxBatch, (it) => sender.requestKey?.(it.plan) ?? '');
   const state: IsolateState = { budget: options.maxSplitRequests ?? 64, requests: 0 };
   const results = new Map<number, ItemResult>();
-  if (dryRun && adapter.dryRun === 'build-only') {
+  if (buildOnly) {
     result.dry_run_requests = requests.map((items) => redactRequest(preview(adapter, sender, items)));
     for (const it of planned) results.set(it.index, { result: { kind: 'validated' } });
   } else {
@@ -262,7 +265,7 @@ export function preflightEvents(
 }
 
 /** The request a build-only dry run would have sent. */
-function preview(adapter: AnyPlatformAdapter, sender: PlatformSender<Plan>, items: readonly Planned[]): HttpRequest {
+function preview(adapter: AnyPlatformAdapter, sender: PlatformSender<Plan, Connection>, items: readonly Planned[]): HttpRequest {
   if (sender.preview === undefined) throw new SenderError(`The ${adapter.name} adapter's dry run is build-only but its sender has no preview.`);
   return sender.preview(items.map((i) => i.plan));
 }

@@ -107,7 +107,15 @@ export interface SendContext<U extends string = string, V extends string = strin
 }
 
 /** One `sendBatch` call's sending on one connection, as an adapter's `open` returns it. */
-export interface PlatformSender<P extends PlanBase> {
+export interface PlatformSender<P extends PlanBase, C extends ConnectionBase = never> {
+  /**
+   * Runs once, before any plan is frozen or sent (never for a build-only dry run): reads what the
+   * platform says now about the connection's settings and answers the connection to build with
+   * (Microsoft: the goal's live enhanced-conversions flag, microsoft-ads.md §7.3), which is also what
+   * the adapter's `frozenFields` take. Never throws: a failure is answered by `send`. Defaults to the
+   * connection as stored.
+   */
+  prepare?(): Promise<C>;
   /** Plans with different keys never share a request (Data Manager: one conversion action per request). Defaults to one key. */
   requestKey?(plan: P): string;
   /**
@@ -244,7 +252,7 @@ export interface PlatformAdapter<
   /** A deadline of the platform's own, besides the dedup window (Meta: 7 days after the conversion; Google: 90 days after the click). */
   retryDeadline?(input: DeadlineInput): Deadline | undefined;
   /** Starts one `sendBatch` call on a checked connection. */
-  open(connection: C, ctx: SendContext<U, V>): PlatformSender<P>;
+  open(connection: C, ctx: SendContext<U, V>): PlatformSender<P, C>;
   /**
    * A made-up click ID for a person's test conversion ("Send test event"), for a platform with
    * neither a validate-only dry run nor a test event code: well formed, so the platform checks the

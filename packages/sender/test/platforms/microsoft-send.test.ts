@@ -2,8 +2,8 @@
  * The Microsoft adapter through sendBatch against the strict fake Microsoft
  * Advertising over real HTTP on 127.0.0.1 (microsoft-ads.md §4, §5, §9).
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakePlatforms, type FakePlatforms } from '@pruuv/fakes';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { FAKE_DEFAULTS, startFakePlatforms, type FakePlatforms } from '@pruuv/fakes';
 import { ACCEPTED_MESSAGE } from '../../src/platforms/microsoft/response.js';
 import { sendBatch, type SendBatchOptions } from '../../src/send-batch.js';
 import { createShared } from '../../src/shared-services.js';
@@ -173,5 +173,36 @@ describe('Microsoft: permanent failures and credentials', () => {
   it('pauses on an account the user cannot reach (106)', async () => {
     const r = await send(events(1), {}, microsoftConnection({ account_id: '999' }));
     expect(r.outcomes[0]).toMatchObject({ reason: 'permission', error_code: '106 UserIsNotAuthorized' });
+  });
+});
+
+describe('Microsoft: the goal read before sending (microsoft-ads.md §7.3)', () => {
+  const GOAL = FAKE_DEFAULTS.microsoft.goalId;
+  afterEach(() => fakes.microsoft.setGoalEnhanced(GOAL, true));
+  const item = (i: number) => (applies()[i]?.body as { OfflineConversions: Array<Record<string, unknown>> }).OfflineConversions[0];
+
+  it("sends hashes by the goal's enhanced flag as Microsoft reads it now, not the connection's older switch", async () => {
+    fakes.microsoft.setGoalEnhanced(GOAL, false);
+    await send(events(1), {}, microsoftConnection({ enhanced_conversions: true }));
+    expect(item(0)).not.toHaveProperty('HashedEmailAddress');
+    fakes.microsoft.setGoalEnhanced(GOAL, true);
+    await send(events(1), {}, microsoftConnection({ enhanced_conversions: false }));
+    expect(item(1)).toMatchObject({ HashedEmailAddress: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  });
+
+  it('freezes the live flag at the first attempt, and a started conversion keeps its own whatever the goal says now', async () => {
+    fakes.microsoft.setGoalEnhanced(GOAL, false);
+    const stored = new Map<string, string>();
+    const freeze = async (fields: ReadonlyMap<string, string>) => {
+      fields.forEach((v, k) => stored.set(k, v));
+      return fields;
+    };
+    await send(events(1), { freeze });
+    expect([...stored.values()]).toEqual([JSON.stringify({ name: FAKE_DEFAULTS.microsoft.goalName, hashes: false })]);
+    const [started] = events(1);
+    const frozen = JSON.stringify({ name: FAKE_DEFAULTS.microsoft.goalName, hashes: true });
+    await send([started!], { freeze, history: { [started!.id]: { attempts: 1, first_attempt_at: new Date(T0 - HOUR).toISOString(), frozen } } });
+    expect(item(1)).toMatchObject({ HashedEmailAddress: started!.email_sha256_microsoft });
+    expect(stored.has(started!.id)).toBe(false);
   });
 });

@@ -45,7 +45,7 @@ function oauthFailure(error: unknown): Classified {
 const GOAL_CHECKS = new WeakMap<object, Map<string, GoalCheck | undefined>>();
 
 /** Opens one `sendBatch` call on a Microsoft connection. */
-export function openMicrosoft(conn: MicrosoftConnection, ctx: SendContext<MicrosoftUrl, MicrosoftVersion>): PlatformSender<MicrosoftPlan> {
+export function openMicrosoft(conn: MicrosoftConnection, ctx: SendContext<MicrosoftUrl, MicrosoftVersion>): PlatformSender<MicrosoftPlan, MicrosoftConnection> {
   // The process's token cache (the runtime's: refreshes serialised across workers, a rotated
   // refresh token written back to the connection, encrypted); a lone sendBatch call makes its own.
   const tokens = ctx.shared.get('tokenCache', () => createTokenCache({ fetch: ctx.fetch, now: ctx.now, timeoutMs: ctx.timeoutMs }));
@@ -57,7 +57,11 @@ export function openMicrosoft(conn: MicrosoftConnection, ctx: SendContext<Micros
     scope: conn.test_mode === true ? MICROSOFT_SANDBOX_SCOPE : MICROSOFT_SCOPE,
   };
   const endpoints = { campaign: campaignUrl(conn, ctx.urls), version: ctx.versions.microsoft };
-  const build = (plans: readonly MicrosoftPlan[], token: string): HttpRequest => buildMicrosoftRequest(conn, plans, token, endpoints);
+  // The connection with the goal's live enhanced flag once `prepare` read it; plans carry their frozen fields.
+  let current = conn;
+  const build = (plans: readonly MicrosoftPlan[], token: string): HttpRequest => buildMicrosoftRequest(current, plans, token, endpoints);
+  // A token refresh that failed in `prepare`: `send` answers it rather than ask the endpoint again.
+  let tokenError: unknown;
   let refreshed = false;
   const checks = GOAL_CHECKS.get(ctx.shared) ?? new Map<string, GoalCheck | undefined>();
   GOAL_CHECKS.set(ctx.shared, checks);
@@ -88,6 +92,7 @@ export function openMicrosoft(conn: MicrosoftConnection, ctx: SendContext<Micros
   }
 
   async function exchange(plans: readonly MicrosoftPlan[]): Promise<Classified> {
+    if (tokenError !== undefined) return oauthFailure(tokenError);
     let token: string;
     try {
       token = await tokens.getToken(grant);
@@ -107,6 +112,20 @@ export function openMicrosoft(conn: MicrosoftConnection, ctx: SendContext<Micros
   }
 
   return {
+    /** The goal checks of §7.3 before anything is frozen: the goal's live enhanced flag wins over the stored switch. */
+    async prepare() {
+      try {
+        await goalFailure(await tokens.getToken(grant));
+      } catch (error) {
+        if (error instanceof OAuthError) tokenError = error;
+        // Anything else (network) is met again, and answered, by `send`.
+      }
+      const check = checks.get(checkKey);
+      if (check?.ok === true && check.enhanced !== undefined && check.enhanced !== (conn.enhanced_conversions === true)) {
+        current = { ...conn, enhanced_conversions: check.enhanced };
+      }
+      return current;
+    },
     async send(plans) {
       const now = ctx.now().getTime();
       const results: EventResult[] = new Array<EventResult>(plans.length);
