@@ -149,7 +149,8 @@ export async function sendBatchWith(options: SendBatchOptions, shared: Shared): 
   // What the platform says now of the settings (Microsoft's live goal flag); a build-only dry run asks nothing.
   const live = !buildOnly && sender.prepare !== undefined ? await sender.prepare() : connection;
   if (adapter.frozenFields !== undefined) {
-    planned = await applyFrozen(adapter.frozenFields, live, planned, options, outcomes, dryRun, startedAt);
+    // A connection the platform refused before any request freezes nothing: a fixed connection's first real attempt will.
+    planned = await applyFrozen(adapter.frozenFields, live, planned, options, outcomes, dryRun || live === undefined, startedAt);
     if (planned.length === 0) return result;
   }
   const requests = splitBatches(planned, adapter.maxBatch, (it) => sender.requestKey?.(it.plan) ?? '');
@@ -178,22 +179,22 @@ export async function sendBatchWith(options: SendBatchOptions, shared: Shared): 
 
 /**
  * Plans carrying the fields frozen at their first attempt: those of the history, or, on a first
- * attempt, the adapter's, stored through `freeze` before anything is sent (a dry run delivers
- * nothing, so it stores nothing). A plan whose stored fields cannot be read fails with a reason
+ * attempt, the adapter's, stored through `freeze` before anything is sent (a dry run, or a call on a
+ * connection the platform refused in `prepare`, delivers nothing, so it stores nothing). A plan whose stored fields cannot be read fails with a reason
  * rather than go out with fields that may differ from the first attempt's.
  */
 async function applyFrozen(
   spec: NonNullable<AnyPlatformAdapter['frozenFields']>,
-  connection: Connection,
+  connection: Connection | undefined,
   planned: readonly Planned[],
   options: SendBatchOptions,
   outcomes: EventOutcome[],
-  dryRun: boolean,
+  noSend: boolean,
   now: Date,
 ): Promise<Planned[]> {
   const fresh = new Map<string, string>();
   for (const { plan } of planned) {
-    if (options.history?.[plan.event.id]?.frozen !== undefined || dryRun) continue;
+    if (options.history?.[plan.event.id]?.frozen !== undefined || noSend || connection === undefined) continue;
     const fields = spec.take(connection, plan, now);
     if (fields !== undefined) fresh.set(plan.event.id, fields);
   }

@@ -269,4 +269,21 @@ describe('runSendPass', () => {
     expect(first).toContain(`"ConversionName":"${d.goalName}"`);
     expect(first).toContain('"HashedEmailAddress":"ec81f3ac');
   });
+
+  it('freezes nothing when Microsoft refused the connection before any upload, so the fixed goal goes with the first real attempt', async () => {
+    fakes = await startFakePlatforms({ now: () => NOW });
+    const event = makeEvent({ clicks: { msclkid: { value: '9f223aca6be512d830005cea8c9d3b06', ts: '2026-11-20T12:00:00.000Z' } } });
+    const connections: Record<string, StoredConnection> = { 'cli_1:microsoft': stored('con_ms', 'cli_1', microsoftConnection({ goal_name: 'No such goal' })) };
+    const { store, rows, commits } = memoryStore({ rows: [claim(1, { event_id: event.id, platform: 'microsoft' })], events: [{ event }], connections });
+    const report = await runSendPass({ store, now: () => NOW, urls: fakes.urls });
+    expect(report.paused).toMatchObject([{ platform: 'microsoft', reason: expect.stringContaining('goal_not_found') }]);
+    expect(commits[0]?.updates[0]).toMatchObject({ status: 'retrying' });
+    expect(rows.get(1)?.frozen).toBeUndefined();
+    connections['cli_1:microsoft'] = stored('con_ms', 'cli_1', microsoftConnection());
+    rows.get(1)!.due_at = NOW.toISOString();
+    await runSendPass({ store, now: () => NOW, urls: fakes.urls });
+    const [apply] = fakes.requests('microsoftCampaign').filter((r) => r.path.endsWith('/OfflineConversions/Apply'));
+    expect((apply?.body as { OfflineConversions: Array<{ ConversionName: string }> }).OfflineConversions[0]?.ConversionName).toBe(FAKE_DEFAULTS.microsoft.goalName);
+    expect(rows.get(1)).toMatchObject({ state: 'sent', frozen: expect.stringContaining(FAKE_DEFAULTS.microsoft.goalName) });
+  });
 });

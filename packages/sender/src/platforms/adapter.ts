@@ -112,10 +112,11 @@ export interface PlatformSender<P extends PlanBase, C extends ConnectionBase = n
    * Runs once, before any plan is frozen or sent (never for a build-only dry run): reads what the
    * platform says now about the connection's settings and answers the connection to build with
    * (Microsoft: the goal's live enhanced-conversions flag, microsoft-ads.md §7.3), which is also what
-   * the adapter's `frozenFields` take. Never throws: a failure is answered by `send`. Defaults to the
-   * connection as stored.
+   * the adapter's `frozenFields` take. `undefined` when the platform already refused the connection
+   * (Microsoft: no such active goal, a revoked grant): nothing will be sent, so nothing is frozen, and
+   * `send` answers the refusal. Never throws. Defaults to the connection as stored.
    */
-  prepare?(): Promise<C>;
+  prepare?(): Promise<C | undefined>;
   /** Plans with different keys never share a request (Data Manager: one conversion action per request). Defaults to one key. */
   requestKey?(plan: P): string;
   /**

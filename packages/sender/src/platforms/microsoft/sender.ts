@@ -152,6 +152,8 @@ export function openMicrosoft(conn: MicrosoftConnection, ctx: SendContext<Micros
         // Anything else (network) is met again, and answered, by `send`.
       }
       const check = checks.get(checkKey);
+      // Refused before any upload (revoked grant, no such active goal): nothing goes, nothing is frozen.
+      if (tokenError !== undefined || check?.ok === false) return undefined;
       if (check?.ok === true && check.enhanced !== undefined && check.enhanced !== (conn.enhanced_conversions === true)) {
         current = { ...conn, enhanced_conversions: check.enhanced };
       }
