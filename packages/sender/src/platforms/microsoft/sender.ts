@@ -41,7 +41,6 @@ function oauthFailure(error: unknown): Classified {
   return transportFailure(error);
 }
 
-
 /** Goal checks made in a pass, by connection: one query per pass, whatever the number of batches. */
 const GOAL_CHECKS = new WeakMap<object, Map<string, GoalCheck | undefined>>();
 
