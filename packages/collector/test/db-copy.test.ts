@@ -42,6 +42,9 @@ describe('pruuv db copy', () => {
     // A connection made with "Connect": what it knows of its grant.
     const googleConnection = (await env.store.connections.list()).find((c) => c.platform === 'google')!;
     await env.store.oauth.saveGrant({ connection_id: googleConnection.id, granted_at: '2026-11-20T09:00:00.000Z', access_expires_at: '2026-11-20T10:00:00.000Z', user_action_by: '2026-11-27T09:00:00.000Z', scopes: ['https://www.googleapis.com/auth/adwords'] });
+    // Fields frozen at a first attempt (as Microsoft's adapter writes them) travel with their row.
+    const frozen = '{"name":"Offline purchases","hashes":true}';
+    env.db.prepare("UPDATE outbox SET frozen_fields = ? WHERE id = (SELECT MIN(id) FROM outbox WHERE platform = 'microsoft')").run(frozen);
     db = await newTestDatabase();
 
     const out = memoryOutput(true);
@@ -86,6 +89,8 @@ describe('pruuv db copy', () => {
       expect(await pg.stages.verifyToken(sale.id, token)).toBe(true);
       expect((await createConnections(pg).load(env.client.id, 'meta', env.ring))?.connection).toMatchObject({ platform: 'meta' });
       // The pending retry is still due, and the sequences continue after the copied ids.
+      const frozenRow = env.db.prepare('SELECT id FROM outbox WHERE frozen_fields IS NOT NULL').get() as { id: number };
+      expect(await pg.pool.query('SELECT id, frozen_fields FROM outbox WHERE frozen_fields IS NOT NULL').then((r) => r.rows)).toEqual([{ id: String(frozenRow.id), frozen_fields: frozen }]);
       const retry = (await pg.outbox.claim({ owner: 'pg', now: new Date('2030-01-01'), cutoff: new Date('2030-01-01'), leaseUntil: new Date('2030-01-02'), limit: 10, retriesOnly: true }));
       expect(retry.map((c) => c.platform)).toEqual(['meta']);
       const maxOutbox = Math.max(...(await env.store.outbox.forEvent((await env.store.events.list({ limit: 1 }))[0]!.id)).map((r) => r.id));

@@ -46,6 +46,7 @@ export interface MicrosoftContext {
   developerToken: string;
   customerId: string;
   accounts: ReadonlyArray<{ id: string; name: string; number: string }>;
+  /** Replaced, never mutated, when a test turns a goal's enhanced conversions on or off. */
   goals: readonly MicrosoftGoalSeed[];
   /** Clicks known per account; `undefined`: every well-formed click is known to the connection's account. */
   knownClicks: ReadonlyMap<string, { accountId: string; clickedAtMs?: number }> | undefined;

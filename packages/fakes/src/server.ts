@@ -336,6 +336,11 @@ export async function startFakePlatforms(options: FakePlatformsOptions = {}): Pr
       },
       revokeAll: () => identity.refresh.clear(),
       refreshTokenValid: (token) => identity.refresh.has(token),
+      setGoalEnhanced(goalId, enhanced) {
+        const goal = msCtx.goals.find((g) => g.id === goalId);
+        if (goal === undefined) throw new FakePlatformsError(`microsoft.setGoalEnhanced(): no seeded goal ${goalId}.`);
+        msCtx.goals = msCtx.goals.map((g) => (g.id === goalId ? { ...g, enhanced } : g));
+      },
     },
     script(route, steps) {
       const queue = scripts.get(route);

@@ -363,6 +363,8 @@ export interface FakePlatforms {
     revokeAll(): void;
     /** Whether a refresh token is (still) valid. */
     refreshTokenValid(refreshToken: string): boolean;
+    /** Turn a seeded goal's enhanced conversions on or off, as an advertiser does in the goal's settings. */
+    setGoalEnhanced(goalId: string, enhanced: boolean): void;
   };
   /** Every request received, oldest first, optionally of one route. */
   requests(route?: FakeRoute | 'unknown'): ReadonlyArray<FakeRequestLog>;

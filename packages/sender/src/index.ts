@@ -50,6 +50,7 @@ export type {
   DeliveryCheckSummary,
   DeliveryCheckSpec,
   DeliveryCheckContext,
+  FrozenFieldsSpec,
 } from './platforms/adapter.js';
 export type {
   OAuthProvider,
@@ -89,6 +90,7 @@ export type {
   OutboxStore,
   ClaimedSend,
   ClaimInput,
+  FreezeInput,
   StoredConnection,
   LoadedEvent,
   SendRecord,

@@ -27,6 +27,16 @@ export interface ClaimedSend {
   first_attempt_at?: string;
   /** ISO 8601 time the row became due. */
   due_at: string;
+  /** The fields the platform's adapter froze at the first attempt (`frozenFields`), absent before it. */
+  frozen?: string;
+}
+
+/** Input of {@link OutboxStore.freeze}. */
+export interface FreezeInput {
+  owner: string;
+  now: Date;
+  /** Rows on their first attempt and the fields their adapter froze. */
+  rows: ReadonlyArray<{ id: number; fields: string }>;
 }
 
 /** A client's connection to one platform, secrets decrypted. */
@@ -146,6 +156,12 @@ export interface OutboxStore {
   renew(input: { owner: string; ids: readonly number[]; leaseUntil: Date; now: Date }): Awaitable<number[]>;
   /** Clears the lease of rows `owner` holds, leaving their status as it is. */
   release(input: { owner: string; ids: readonly number[]; now: Date }): Awaitable<void>;
+  /**
+   * Stores the fields frozen at the first attempt of rows `owner` holds, before
+   * that attempt is sent; a row that already has some keeps them. Returns the
+   * fields each of those rows now holds (a row `owner` lost is left out).
+   */
+  freeze(input: FreezeInput): Awaitable<Array<{ id: number; fields: string }>>;
   /** The client's connection for a platform; throws when it exists but cannot be read (unknown key). */
   connection(clientId: string, platform: Platform): Awaitable<StoredConnection | undefined>;
   /** Events by id; a missing id is left out. */

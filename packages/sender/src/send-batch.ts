@@ -36,6 +36,8 @@ export interface AttemptHistory {
   attempts: number;
   /** ISO 8601 time of the first attempt: the platforms' dedup windows start there. */
   first_attempt_at?: string;
+  /** The fields the adapter froze at the first attempt (`frozenFields`): this attempt resends them. */
+  frozen?: string;
 }
 
 /** Input of {@link sendBatch}. */
@@ -74,6 +76,13 @@ export interface SendBatchOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Extra requests allowed to isolate bad events. Defaults to `64`. */
   maxSplitRequests?: number;
+  /**
+   * Stores the fields an adapter with `frozenFields` freezes for events on their
+   * first attempt (by event id), before anything is sent, and answers what each
+   * event's row holds (an earlier value wins). The send pass writes them on the
+   * outbox rows. Defaults to none: the fields are used for this call only.
+   */
+  freeze?: (fields: ReadonlyMap<string, string>) => Promise<ReadonlyMap<string, string>>;
 }
 
 /** What {@link sendBatch} did. */
@@ -120,7 +129,8 @@ export async function sendBatchWith(options: SendBatchOptions, shared: Shared): 
   const adapter = platformAdapter(platform);
   const ctx = sendContext(options, shared);
   const startedAt = ctx.now();
-  const { outcomes, planned } = preflightEvents(options, platform, startedAt);
+  const { outcomes, planned: checked } = preflightEvents(options, platform, startedAt);
+  let planned = checked;
 
   const dryRun = options.connection?.dry_run === true;
   const result: BatchResult = {
@@ -133,11 +143,20 @@ export async function sendBatchWith(options: SendBatchOptions, shared: Shared): 
   if (planned.length === 0 || options.connection === undefined) return result;
 
   // Eligibility validated the connection; the parsed copy is normalised (Google ids without hyphens).
-  const sender = adapter.open(adapter.connection.schema.parse(options.connection), ctx);
+  const connection = adapter.connection.schema.parse(options.connection);
+  const sender = adapter.open(connection, ctx);
+  const buildOnly = dryRun && adapter.dryRun === 'build-only';
+  // What the platform says now of the settings (Microsoft's live goal flag); a build-only dry run asks nothing.
+  const live = !buildOnly && sender.prepare !== undefined ? await sender.prepare() : connection;
+  if (adapter.frozenFields !== undefined) {
+    // A connection the platform refused before any request freezes nothing: a fixed connection's first real attempt will.
+    planned = await applyFrozen(adapter.frozenFields, live, planned, options, outcomes, dryRun || live === undefined, startedAt);
+    if (planned.length === 0) return result;
+  }
   const requests = splitBatches(planned, adapter.maxBatch, (it) => sender.requestKey?.(it.plan) ?? '');
   const state: IsolateState = { budget: options.maxSplitRequests ?? 64, requests: 0 };
   const results = new Map<number, ItemResult>();
-  if (dryRun && adapter.dryRun === 'build-only') {
+  if (buildOnly) {
     result.dry_run_requests = requests.map((items) => redactRequest(preview(adapter, sender, items)));
     for (const it of planned) results.set(it.index, { result: { kind: 'validated' } });
   } else {
@@ -156,6 +175,50 @@ export async function sendBatchWith(options: SendBatchOptions, shared: Shared): 
     if (outcome.pause_connection) result.pause_connection = true;
   }
   return result;
+}
+
+/**
+ * Plans carrying the fields frozen at their first attempt: those of the history, or, on a first
+ * attempt, the adapter's, stored through `freeze` before anything is sent (a dry run, or a call on a
+ * connection the platform refused in `prepare`, delivers nothing, so it stores nothing). A plan whose stored fields cannot be read fails with a reason
+ * rather than go out with fields that may differ from the first attempt's.
+ */
+async function applyFrozen(
+  spec: NonNullable<AnyPlatformAdapter['frozenFields']>,
+  connection: Connection | undefined,
+  planned: readonly Planned[],
+  options: SendBatchOptions,
+  outcomes: EventOutcome[],
+  noSend: boolean,
+  now: Date,
+): Promise<Planned[]> {
+  const fresh = new Map<string, string>();
+  for (const { plan } of planned) {
+    if (options.history?.[plan.event.id]?.frozen !== undefined || noSend || connection === undefined) continue;
+    const fields = spec.take(connection, plan, now);
+    if (fields !== undefined) fresh.set(plan.event.id, fields);
+  }
+  const stored = fresh.size > 0 && options.freeze !== undefined ? await options.freeze(fresh) : fresh;
+  const out: Planned[] = [];
+  for (const it of planned) {
+    const id = it.plan.event.id;
+    const fields = options.history?.[id]?.frozen ?? stored.get(id) ?? fresh.get(id);
+    if (fields === undefined) {
+      out.push(it);
+      continue;
+    }
+    const plan = spec.apply(it.plan, fields);
+    if (plan !== undefined) out.push({ index: it.index, plan });
+    else {
+      outcomes[it.index] = {
+        event_id: id,
+        status: 'failed',
+        reason: 'invalid_frozen_fields',
+        message: 'The fields stored at the first attempt cannot be read; not sent, so that no retry differs from it.',
+      };
+    }
+  }
+  return out;
 }
 
 /** The seams of one call, defaults applied. */
@@ -203,7 +266,7 @@ export function preflightEvents(
 }
 
 /** The request a build-only dry run would have sent. */
-function preview(adapter: AnyPlatformAdapter, sender: PlatformSender<Plan>, items: readonly Planned[]): HttpRequest {
+function preview(adapter: AnyPlatformAdapter, sender: PlatformSender<Plan, Connection>, items: readonly Planned[]): HttpRequest {
   if (sender.preview === undefined) throw new SenderError(`The ${adapter.name} adapter's dry run is build-only but its sender has no preview.`);
   return sender.preview(items.map((i) => i.plan));
 }

@@ -399,8 +399,23 @@ async function sendToPlatform(
   toSend.forEach((c, i) => {
     const event = loaded[i] as LoadedEvent;
     if (event.overrides !== undefined) overrides[event.event.stage_id] = event.overrides;
-    history[c.event_id] = c.first_attempt_at !== undefined ? { attempts: c.attempts, first_attempt_at: c.first_attempt_at } : { attempts: c.attempts };
+    const h: AttemptHistory = { attempts: c.attempts };
+    if (c.first_attempt_at !== undefined) h.first_attempt_at = c.first_attempt_at;
+    if (c.frozen !== undefined) h.frozen = c.frozen;
+    history[c.event_id] = h;
   });
+  // The fields an adapter freezes on a first attempt go on the outbox rows before the request:
+  // a crash after sending, or a setting changed before the retry, cannot change what a retry sends.
+  const rowOf = new Map(toSend.map((c) => [c.event_id, c.id]));
+  const freeze = async (fields: ReadonlyMap<string, string>): Promise<ReadonlyMap<string, string>> => {
+    const rows = [...fields].flatMap(([eventId, value]) => {
+      const id = rowOf.get(eventId);
+      return id === undefined ? [] : [{ id, fields: value }];
+    });
+    const stored = await pass.store.freeze({ owner: pass.owner, now: pass.clock(), rows });
+    const eventOf = new Map(toSend.map((c) => [c.id, c.event_id]));
+    return new Map(stored.flatMap((r) => (eventOf.has(r.id) ? [[eventOf.get(r.id) as string, r.fields] as const] : [])));
+  };
   const result = await sendBatchWith(
     {
       connection: group.stored?.connection,
@@ -408,6 +423,7 @@ async function sendToPlatform(
       events: loaded.map((e) => e.event),
       overrides,
       history,
+      freeze,
       fetch: pass.fetch,
       now: pass.clock,
       ...(options.urls !== undefined ? { urls: options.urls } : {}),

@@ -4,14 +4,14 @@
  * The collector's tests run the same pass on SQLite with crashes and races.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFakePlatforms, type FakePlatforms } from '@pruuv/fakes';
+import { FAKE_DEFAULTS, startFakePlatforms, type FakePlatforms } from '@pruuv/fakes';
 import type { ClaimedSend, ClaimInput, CommitInput, HeldConnection, LoadedEvent, OutboxStore, StoredConnection } from '../src/outbox-store.js';
 import type { EventOutcome } from '../src/outcomes.js';
 import { groupByConnection, PLATFORM_BATCH_LIMITS, splitBatches } from '../src/pass-batches.js';
 import { applyOutcome, expiredBeforeSend } from '../src/pass-outcome.js';
 import { runSendPass, type BatchInfo } from '../src/send-pass.js';
 import type { Connection, Platform } from '../src/types.js';
-import { makeEvent, metaConnection, NOW, tiktokConnection } from './helpers.js';
+import { makeEvent, metaConnection, microsoftConnection, NOW, tiktokConnection } from './helpers.js';
 
 const HOUR = 3_600_000;
 
@@ -127,9 +127,19 @@ function memoryStore(input: { rows: ClaimedSend[]; events: LoadedEvent[]; connec
         if (conn !== undefined && !(conn instanceof Error) && conn.status === 'paused') continue;
         r.lease = c.owner;
         r.until = c.leaseUntil.getTime();
-        out.push({ id: r.id, event_id: r.event_id, client_id: r.client_id, platform: r.platform, status: r.status, attempts: r.attempts, due_at: r.due_at });
+        const claimed: ClaimedSend = { id: r.id, event_id: r.event_id, client_id: r.client_id, platform: r.platform, status: r.status, attempts: r.attempts, due_at: r.due_at };
+        if (r.frozen !== undefined) claimed.frozen = r.frozen;
+        out.push(claimed);
       }
       return out;
+    },
+    freeze({ owner, rows: frozen }) {
+      return frozen.flatMap(({ id, fields }) => {
+        const r = rows.get(id);
+        if (r?.lease !== owner) return [];
+        r.frozen ??= fields;
+        return [{ id, fields: r.frozen }];
+      });
     },
     renew: ({ owner, ids }) => ids.filter((id) => rows.get(id)?.lease === owner),
     release({ owner, ids }) {
@@ -151,6 +161,7 @@ function memoryStore(input: { rows: ClaimedSend[]; events: LoadedEvent[]; connec
         const r = rows.get(u.id)!;
         r.state = u.status;
         r.lease = undefined;
+        r.attempts = u.attempts;
         if (u.due_at) r.due_at = u.due_at;
       }
     },
@@ -215,5 +226,64 @@ describe('runSendPass', () => {
       ['google', 1],
     ]);
     expect(fakes.counted('meta').size).toBe(1);
+  });
+
+  it("resends Microsoft's first attempt byte for byte after the goal and its enhanced switch changed", async () => {
+    const d = FAKE_DEFAULTS.microsoft;
+    let now = NOW;
+    fakes = await startFakePlatforms({
+      now: () => now,
+      microsoft: {
+        customerId: d.customerId,
+        accounts: [{ id: d.accountId, name: 'Contoso', number: d.accountNumber }],
+        goals: [
+          { id: d.goalId, name: d.goalName, accountId: d.accountId, enhanced: true },
+          { id: '33000002', name: 'Signed contracts', accountId: d.accountId, enhanced: false },
+        ],
+        clientId: d.clientId,
+        clientSecret: d.clientSecret,
+        redirectUris: [],
+        refreshTokens: [d.refreshToken],
+        developerToken: d.developerToken,
+      },
+    });
+    const event = makeEvent({
+      clicks: { msclkid: { value: '9f223aca6be512d830005cea8c9d3b06', ts: '2026-11-20T12:00:00.000Z' } },
+      email_sha256: 'ec81f3ac7b2b19675bab9d54cf416f9f18cff87c97da5cca82c0f0891bc40602',
+    });
+    const connections: Record<string, StoredConnection> = { 'cli_1:microsoft': stored('con_ms', 'cli_1', microsoftConnection()) };
+    const { store, rows } = memoryStore({ rows: [claim(1, { event_id: event.id, platform: 'microsoft' })], events: [{ event }], connections });
+    fakes.script('microsoftCampaign', [{ kind: 'microsoft-partial', indexes: [0], code: 5612 }]);
+    await runSendPass({ store, now: () => now, urls: fakes.urls, random: () => 0.5 });
+    expect(rows.get(1)).toMatchObject({ state: 'retrying', frozen: JSON.stringify({ name: d.goalName, hashes: true }) });
+
+    // Another goal picked, without enhanced conversions, while the retry waits.
+    connections['cli_1:microsoft'] = stored('con_ms', 'cli_1', microsoftConnection({ goal_name: 'Signed contracts', enhanced_conversions: false }));
+    now = new Date(rows.get(1)!.due_at);
+    await runSendPass({ store, now: () => now, urls: fakes.urls, random: () => 0.5 });
+    expect(rows.get(1)?.state).toBe('sent');
+    const applies = fakes.requests('microsoftCampaign').filter((r) => r.path.endsWith('/OfflineConversions/Apply'));
+    expect(applies).toHaveLength(2);
+    const [first, retry] = applies.map((r) => JSON.stringify(r.body));
+    expect(retry).toBe(first);
+    expect(first).toContain(`"ConversionName":"${d.goalName}"`);
+    expect(first).toContain('"HashedEmailAddress":"ec81f3ac');
+  });
+
+  it('freezes nothing when Microsoft refused the connection before any upload, so the fixed goal goes with the first real attempt', async () => {
+    fakes = await startFakePlatforms({ now: () => NOW });
+    const event = makeEvent({ clicks: { msclkid: { value: '9f223aca6be512d830005cea8c9d3b06', ts: '2026-11-20T12:00:00.000Z' } } });
+    const connections: Record<string, StoredConnection> = { 'cli_1:microsoft': stored('con_ms', 'cli_1', microsoftConnection({ goal_name: 'No such goal' })) };
+    const { store, rows, commits } = memoryStore({ rows: [claim(1, { event_id: event.id, platform: 'microsoft' })], events: [{ event }], connections });
+    const report = await runSendPass({ store, now: () => NOW, urls: fakes.urls });
+    expect(report.paused).toMatchObject([{ platform: 'microsoft', reason: expect.stringContaining('goal_not_found') }]);
+    expect(commits[0]?.updates[0]).toMatchObject({ status: 'retrying' });
+    expect(rows.get(1)?.frozen).toBeUndefined();
+    connections['cli_1:microsoft'] = stored('con_ms', 'cli_1', microsoftConnection());
+    rows.get(1)!.due_at = NOW.toISOString();
+    await runSendPass({ store, now: () => NOW, urls: fakes.urls });
+    const [apply] = fakes.requests('microsoftCampaign').filter((r) => r.path.endsWith('/OfflineConversions/Apply'));
+    expect((apply?.body as { OfflineConversions: Array<{ ConversionName: string }> }).OfflineConversions[0]?.ConversionName).toBe(FAKE_DEFAULTS.microsoft.goalName);
+    expect(rows.get(1)).toMatchObject({ state: 'sent', frozen: expect.stringContaining(FAKE_DEFAULTS.microsoft.goalName) });
   });
 });

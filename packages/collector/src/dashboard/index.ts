@@ -4,7 +4,7 @@
  * sign-in, sessions and the write checks; each page lives in `pages/`.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import type { ApiVersions, FetchLike, KeyRing, PlatformUrls } from '@pruuv/sender';
+import type { ApiVersions, FetchLike, KeyRing, Platform, PlatformUrls } from '@pruuv/sender';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { PixelScriptInfo } from '../http/app.js';
@@ -40,6 +40,12 @@ export interface DashboardSetup {
   /** Platform API base URLs and versions for test events. Defaults to the real platforms. */
   urls?: Partial<PlatformUrls>;
   versions?: Partial<ApiVersions>;
+  /**
+   * Connection fields the operator set for every connection of a platform (`PRUUV_MICROSOFT_DEVELOPER_TOKEN`,
+   * `_CLIENT_ID`, `_CLIENT_SECRET`), filled into a test event's connection as a pass fills them; a
+   * connection's own fields win. Defaults to none.
+   */
+  connectionDefaults?: Partial<Record<Platform, Readonly<Record<string, string>>>>;
   /** `fetch` of test events and of the OAuth flow. Defaults to the global one. */
   fetch?: FetchLike;
   /** The OAuth apps of the Connect buttons (`PRUUV_GOOGLE_OAUTH_CLIENT_ID`…). Defaults to none: no Connect button, credentials are pasted. */

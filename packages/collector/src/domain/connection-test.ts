@@ -17,7 +17,16 @@
  * is tested with `dry_run`; a platform whose connection has a `test_event_code`
  * field (Meta, TikTok: test events show in the events manager's Test Events tab,
  * platforms.md §1.2 and §4.2) is tested with the code the person types; a platform
- * with neither cannot be tested.
+ * with neither whose adapter makes an unmatched test click (`testClickId`: Microsoft's
+ * offline conversions, which take a well-formed msclkid that belongs to no click silently
+ * and count nothing, microsoft-ads.md §4.4) is tested with that click, and no email or
+ * phone; a platform with none of them cannot be tested.
+ *
+ * Why the unmatched click for Microsoft: its sandbox needs separate accounts and
+ * credentials, so it cannot test the production connection; an unknown click with the
+ * connection's goal name goes through the same checks as a real upload (token,
+ * developer token, customer and account ids, goal name 5606, goal age 5615) and,
+ * matching no click and carrying no hash, cannot become a conversion.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
@@ -39,8 +48,11 @@ import { OperationError } from './operations.js';
 /** The connection field that marks events as test events on platforms that have one. */
 export const TEST_CODE_FIELD = 'test_event_code';
 
-/** How a platform takes a test event: it validates without executing, it files events under a test code, or neither. */
-export type TestMode = 'validate-only' | 'test-event-code' | 'none';
+/**
+ * How a platform takes a test event: it validates without executing, it files events under a
+ * test code, it takes a made-up click that matches no click and counts nothing, or none of them.
+ */
+export type TestMode = 'validate-only' | 'test-event-code' | 'unmatched-click' | 'none';
 
 /** The test mode of a platform, from its adapter. */
 export function testModeOf(platform: Platform): TestMode {
@@ -48,6 +60,7 @@ export function testModeOf(platform: Platform): TestMode {
   // Validate-only first: then nothing at all is kept on the platform's side.
   if (adapter.dryRun === 'validate-only') return 'validate-only';
   if (adapter.connection.fields.some((f) => f.name === TEST_CODE_FIELD)) return 'test-event-code';
+  if (adapter.testClickId !== undefined) return 'unmatched-click';
   return 'none';
 }
 
@@ -63,6 +76,8 @@ export function testConnection(connection: Connection, code: string | undefined)
   const mode = testModeOf(connection.platform);
   if (mode === 'validate-only') return { ...connection, dry_run: true };
   if (mode === 'none') throw new OperationError('invalid', `${platformAdapter(connection.platform).name} has no test mode: a test event cannot be sent.`);
+  // The event is the test (a click that matches none): the platform must answer, so no build-only dry run.
+  if (mode === 'unmatched-click') return { ...connection, dry_run: false };
   const clean = (code ?? '').trim();
   if (!TEST_CODE.test(clean)) {
     throw new OperationError('invalid', 'Type the test event code from the events manager (Test Events tab): 1 to 100 characters, no spaces.');
@@ -71,9 +86,14 @@ export function testConnection(connection: Connection, code: string | undefined)
   return { ...connection, [TEST_CODE_FIELD]: clean, dry_run: false } as Connection;
 }
 
-/** Whether a connection would go out in its platform's test mode. Checked again right before the send. */
-export function inTestMode(connection: Connection): boolean {
+/**
+ * Whether a connection, with this event, would go out in its platform's test mode. Checked again
+ * right before the send. In `unmatched-click` mode the event is the test: it must be a test event
+ * ({@link testEvent}'s reference) with one click of the platform's first kind and no email or phone.
+ */
+export function inTestMode(connection: Connection, event?: ConversionEvent): boolean {
   const mode = testModeOf(connection.platform);
+  if (mode === 'unmatched-click') return event !== undefined && isUnmatchedTest(connection.platform, event);
   if (mode === 'validate-only') return connection.dry_run === true;
   if (mode === 'test-event-code') {
     const code = (connection as unknown as Record<string, unknown>)[TEST_CODE_FIELD];
@@ -81,6 +101,24 @@ export function inTestMode(connection: Connection): boolean {
   }
   return false;
 }
+
+/** A test event of {@link testEvent} that only an unmatched click could attribute: nothing else to match on. */
+function isUnmatchedTest(platform: Platform, event: ConversionEvent): boolean {
+  const kind = platformAdapter(platform).clickIds[0];
+  const clicks = Object.keys(event.clicks);
+  return (
+    event.reference.startsWith(TEST_REFERENCE) &&
+    kind !== undefined &&
+    clicks.length === 1 &&
+    clicks[0] === kind &&
+    event.email_sha256 === undefined &&
+    event.email_sha256_microsoft === undefined &&
+    event.phone_sha256 === undefined
+  );
+}
+
+/** The reference of every test event. */
+const TEST_REFERENCE = 'pruuv-test-';
 
 /** How long ago the synthetic click was: past Google's 6-hour minimum age (TOO_RECENT_EVENT, platforms.md §3.6), within every window. */
 const CLICK_AGE_MS = 7 * 3_600_000;
@@ -93,22 +131,24 @@ const CLICK_AGE_MS = 7 * 3_600_000;
  * overrides when a stage is given, else a `lead`. The click is made up: a
  * platform that checks clicks may say it does not know it, which still shows
  * that the credentials, the account and the conversion settings were accepted.
+ * A platform tested with an unmatched click makes the click itself (`testClickId`).
  */
 export function testEvent(platform: Platform, clientId: string, stage: Stage | undefined, now: Date): { event: ConversionEvent; overrides?: StageOverrides } {
   const id = randomUUID();
-  const click = platformAdapter(platform).clickIds[0];
+  const adapter = platformAdapter(platform);
+  const click = adapter.clickIds[0];
   const event: ConversionEvent = {
     id,
     client_id: clientId,
     stage_id: stage?.id ?? 'pruuv-test-event',
     stage_key: stage?.key ?? 'lead',
-    reference: `pruuv-test-${id.slice(0, 8)}`,
+    reference: `${TEST_REFERENCE}${id.slice(0, 8)}`,
     event_time: now.toISOString(),
     source: 'webhook',
     consent: 'granted',
     revenue_value: 1,
     currency: 'USD',
-    clicks: click === undefined ? {} : { [click]: { value: `PruuvTest${randomBytes(12).toString('base64url')}`, ts: new Date(now.getTime() - CLICK_AGE_MS).toISOString() } },
+    clicks: click === undefined ? {} : { [click]: { value: adapter.testClickId?.() ?? `PruuvTest${randomBytes(12).toString('base64url')}`, ts: new Date(now.getTime() - CLICK_AGE_MS).toISOString() } },
   };
   const overrides = stage === undefined ? undefined : toStageOverrides(stage.event_names);
   return overrides === undefined ? { event } : { event, overrides };
@@ -160,9 +200,9 @@ export interface SendTestOptions {
 /** Sends the test event and reads the platform's answer. Writes nothing anywhere. */
 export async function sendTestEvent(options: SendTestOptions): Promise<TestResult> {
   const connection = testConnection(options.connection, options.code);
-  // The last gate before the network: never without test mode.
-  if (!inTestMode(connection)) throw new OperationError('invalid', 'Refused: the test event would not go out in test mode.');
   const { event, overrides } = testEvent(connection.platform, options.clientId, options.stage, options.now);
+  // The last gate before the network: never without test mode.
+  if (!inTestMode(connection, event)) throw new OperationError('invalid', 'Refused: the test event would not go out in test mode.');
   const result = await sendBatch({
     connection,
     events: [event],

@@ -66,11 +66,12 @@ export interface AppOptions {
   /** Public base URL of the collector (`PRUUV_PUBLIC_URL`), in the dashboard's snippets and webhook URLs. Defaults to each request's own origin. */
   publicUrl?: string;
   /**
-   * The dashboard's connections page: the key ring that encrypts credentials, and the platform URLs and
-   * versions its test events go to (`config.send`). Defaults to no key ring (credentials cannot be saved)
-   * and the real platforms.
+   * The dashboard's connections page: the key ring that encrypts credentials, and the platform URLs,
+   * versions and the operator's connection fields (Microsoft's developer token and Azure app) its test
+   * events go with (`config.send`). Defaults to no key ring (credentials cannot be saved), the real
+   * platforms and no operator fields.
    */
-  send?: Pick<SendConfig, 'keyRing' | 'urls' | 'versions'> & Pick<DashboardSetup, 'fetch'>;
+  send?: Pick<SendConfig, 'keyRing' | 'urls' | 'versions' | 'connectionDefaults'> & Pick<DashboardSetup, 'fetch'>;
   /**
    * The OAuth apps of the Connections page's Connect buttons (`config.oauth`), with their callback at
    * `/oauth/:platform/callback`, and the timeout of each platform call of the flow. Defaults to none.

@@ -19,6 +19,7 @@ export function createSendStore(store: Store, defaults: NonNullable<SendConfig['
     claim: (input) => store.outbox.claim(input),
     renew: (input) => store.outbox.renew(input),
     release: (input) => store.outbox.release(input),
+    freeze: (input) => store.outbox.freeze(input),
     held: () => store.outbox.held(),
     nextFollowUp: () => store.outbox.nextFollowUp(),
     async commit({ diagnostics, ...input }) {

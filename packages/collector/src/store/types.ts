@@ -26,6 +26,7 @@ import type {
   DiagnosticsReasonCount,
   DiagnosticsState,
   DiagnosticsWrite,
+  FreezeInput,
   HeldConnection,
   OutcomeStatus,
   Platform,
@@ -560,6 +561,13 @@ export interface OutboxStore {
   renew(input: { owner: string; ids: readonly number[]; leaseUntil: Date; now: Date }): Promise<number[]>;
   /** Clears the lease of rows `owner` holds, leaving their status as it is. */
   release(input: { owner: string; ids: readonly number[]; now: Date }): Promise<void>;
+  /**
+   * Stores the fields a platform's adapter froze at rows' first attempt (`frozen_fields`), on
+   * rows `owner` leases, before that attempt is sent; a row that has some keeps them. Returns
+   * what each of those rows holds (a row `owner` no longer leases is left out). Claims hand the
+   * fields back as `frozen`.
+   */
+  freeze(input: FreezeInput): Promise<Array<{ id: number; fields: string }>>;
   /**
    * Row updates, audit records, Data Manager requests to check, a connection pause and the
    * connection's `last_used_at` (see `usedConnections`: one UPDATE per batch), in one transaction.

@@ -1,9 +1,11 @@
 /**
  * Connect with Microsoft in a real Chromium, against a real collector on a real SQLite file and the
  * strict fake identity platform and Microsoft Advertising (microsoft-ads.md §7, §10): sign in, press
- * Connect, accept on the fake's consent page, pick the account and the offline goal, save, post a
- * webhook conversion with an msclkid two hours old, run a send pass, and see it sent in the
- * conversion sends list, the fake having counted it once.
+ * Connect, accept on the fake's consent page, pick the account and the offline goal, save, send a
+ * test conversion from the connection (a made-up click Microsoft takes silently and counts nothing)
+ * and read Microsoft's answer, then post a webhook conversion with an msclkid two hours old, run a
+ * send pass, and see Microsoft's row in the conversion audit log (the test conversion not in it),
+ * the fake having counted the real conversion once.
  */
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_VERSIONS, parseKeyRing } from '@pruuv/sender';
@@ -30,10 +32,25 @@ let page: Page;
 /** Console errors of the page: a form-action refusal of the redirect to the consent page would show here. */
 const consoleErrors: string[] = [];
 const clock = testClock(NOW);
+/** The click of the real conversion: the one click the fake knows, so any other is taken silently and not counted. */
+const REAL_CLICK = randomBytes(16).toString('hex');
 
 beforeAll(async () => {
   dir = tempDir();
-  fakes = await startFakePlatforms({ now: clock.now });
+  fakes = await startFakePlatforms({
+    now: clock.now,
+    microsoft: {
+      customerId: MS.customerId,
+      accounts: [{ id: MS.accountId, name: 'Contoso', number: MS.accountNumber }],
+      goals: [{ id: MS.goalId, name: MS.goalName, accountId: MS.accountId, enhanced: true }],
+      clientId: MS.clientId,
+      clientSecret: MS.clientSecret,
+      redirectUris: [],
+      refreshTokens: [MS.refreshToken],
+      developerToken: MS.developerToken,
+      knownClicks: [{ id: REAL_CLICK, accountId: MS.accountId, clickedAt: new Date(Date.parse(NOW) - 2 * 3_600_000) }],
+    },
+  });
   const keyRing = parseKeyRing(Buffer.alloc(32, 7).toString('base64'));
   const app = { developer_token: MS.developerToken, client_id: MS.clientId, client_secret: MS.clientSecret };
   const send = { keyRing, urls: fakes.urls, versions: { ...DEFAULT_VERSIONS }, connectionDefaults: { microsoft: app } };
@@ -109,8 +126,28 @@ describe('Connect Microsoft in a browser', () => {
     expect(consoleErrors).toEqual([]);
   });
 
-  it('sends a webhook conversion with an msclkid older than an hour, shown as sent and counted once by the fake', async () => {
-    const msclkid = randomBytes(16).toString('hex');
+  it("sends a test conversion from the connection and shows Microsoft's answer; Microsoft counts nothing", async () => {
+    await page.goto(`${run.url}/dashboard/connections?client=${client.id}`);
+    const section = page.locator('#platform-microsoft');
+    expect(await section.textContent()).toContain('a click ID that belongs to no ad click');
+    await section.getByRole('button', { name: 'Send test event' }).click();
+    const answer = page.locator('#test-answer-microsoft');
+    await answer.waitFor();
+    const text = (await answer.textContent()) ?? '';
+    expect(text).toContain('Microsoft accepted the test conversion: the credentials, the account and the conversion goal were accepted.');
+    expect(text).toContain('Accepted by Microsoft at upload');
+    expect(text).toContain('HTTP status200');
+    // What reached the fake: the connection's goal, a made-up click it took silently, no email or phone.
+    const [apply] = fakes.requests('microsoftCampaign').filter((r) => r.path.endsWith('/OfflineConversions/Apply'));
+    const item = (apply?.body as { OfflineConversions: Array<Record<string, unknown>> }).OfflineConversions[0];
+    expect(Object.keys(item ?? {}).sort()).toEqual(['ConversionCurrencyCode', 'ConversionName', 'ConversionTime', 'ConversionValue', 'MicrosoftClickId']);
+    expect(fakes.microsoft.silent()).toMatchObject([{ msclkid: item?.['MicrosoftClickId'], conversionName: MS.goalName, reason: 'NoMatchingClickFound' }]);
+    expect(fakes.counted('microsoft').size).toBe(0);
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('sends a webhook conversion with an msclkid older than an hour, shown in the audit log and counted once by the fake', async () => {
+    const msclkid = REAL_CLICK;
     const res = await fetch(`${run.url}/api/webhooks/funnel/${lead.id}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${stageToken}`, 'content-type': 'application/json' },
@@ -130,6 +167,7 @@ describe('Connect Microsoft in a browser', () => {
     // A second pass sends nothing more.
     await sender.runPass({ retriesOnly: false });
     expect([...fakes.counted('microsoft').values()]).toEqual([1]);
+    // The audit log: the real conversion's row only; a test conversion is never recorded.
     await page.goto(`${run.url}/dashboard/sends?client=${client.id}&platform=microsoft`);
     const rows = page.locator('main table tbody tr', { hasText: 'microsoft' });
     expect(await rows.count()).toBe(1);

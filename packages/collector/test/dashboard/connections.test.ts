@@ -18,6 +18,8 @@ import { startCollector, tempDir, testClock, type Running } from '../helpers/har
 import { addUser, browser, type Browser } from './helpers.js';
 import { pageText } from './page-text.js';
 
+const MS = FAKE_DEFAULTS.microsoft;
+
 /** Random credentials, so that any 6-character piece of one found in a page can only come from it. */
 const secret = (): string => randomBytes(30).toString('base64url');
 const SECRETS = {
@@ -75,12 +77,32 @@ beforeEach(async () => {
       clientSecret: SECRETS.googleClientSecret,
       refreshTokens: [SECRETS.googleRefresh],
     },
+    microsoft: {
+      customerId: MS.customerId,
+      accounts: [{ id: MS.accountId, name: 'Contoso', number: MS.accountNumber }],
+      goals: [{ id: MS.goalId, name: MS.goalName, accountId: MS.accountId, enhanced: true }],
+      clientId: MS.clientId,
+      clientSecret: MS.clientSecret,
+      redirectUris: [],
+      refreshTokens: [SECRETS.microsoftRefresh],
+      developerToken: MS.developerToken,
+      // No click is known: any msclkid is taken silently and counted nowhere.
+      knownClicks: [],
+    },
   });
   ring = parseKeyRing(randomBytes(32).toString('base64'));
   run = await startCollector({
     dbFile: `${dir.dir}/pruuv.db`,
     clock,
-    app: { send: { keyRing: ring, urls: { ...fakes.urls }, versions: { meta: DEFAULT_VERSIONS.meta, googleAds: DEFAULT_VERSIONS.googleAds } } },
+    app: {
+      send: {
+        keyRing: ring,
+        urls: { ...fakes.urls },
+        versions: { meta: DEFAULT_VERSIONS.meta, googleAds: DEFAULT_VERSIONS.googleAds },
+        // The operator's Microsoft app (PRUUV_MICROSOFT_*), filled into the test event's connection.
+        connectionDefaults: { microsoft: { developer_token: MS.developerToken, client_id: MS.clientId, client_secret: MS.clientSecret } },
+      },
+    },
   });
   client = await run.store.clients.create({ name: 'Acme', origins: ['https://www.shop.example'] });
   lead = (await run.store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' })).stage;
@@ -264,6 +286,33 @@ describe('connections page', () => {
     expect(pageText(await google.text())).toContain('Google validated the request (validate only): nothing was uploaded.');
     expect(fakes.counted('google').size).toBe(0);
     expect(recorded()).toEqual(before);
+  });
+
+  it('sends a Microsoft test conversion with a click that matches none, shows the answer, and records nothing', async () => {
+    const b = await signedIn();
+    await save(b, 'microsoft', FORM.microsoft);
+    const before = recorded();
+    const res = await test(b, 'microsoft', { stage: lead.id });
+    expect(res.status).toBe(200);
+    const text = pageText(await res.text());
+    expect(text).toContain('Microsoft accepted the test conversion: the credentials, the account and the conversion goal were accepted.');
+    const [apply] = fakes.requests('microsoftCampaign').filter((r) => r.path.endsWith('/OfflineConversions/Apply'));
+    const item = (apply!.body as { OfflineConversions: Array<Record<string, unknown>> }).OfflineConversions[0]!;
+    expect(item).toMatchObject({ ConversionName: MS.goalName, MicrosoftClickId: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(item).not.toHaveProperty('HashedEmailAddress');
+    expect(fakes.microsoft.silent()).toMatchObject([{ reason: 'NoMatchingClickFound' }]);
+    expect(fakes.microsoft.stored()).toEqual([]);
+    expect(recorded()).toEqual(before);
+    expect((await run.store.connections.get(client.id, 'microsoft'))?.last_used_at).toBeUndefined();
+
+    // A goal the account does not have: Microsoft's refusal, and the connection left active.
+    await save(b, 'microsoft', { ...FORM.microsoft, f_goal_name: 'Offline purchases', f_refresh_token: '' });
+    const refused = pageText(await (await test(b, 'microsoft', {})).text());
+    expect(refused).toContain('Microsoft refused it.');
+    expect(refused).toContain('a send pass would pause this connection');
+    expect(refused).toContain('names match exactly');
+    expect((await run.store.connections.get(client.id, 'microsoft'))?.status).toBe('active');
+    expect(fakes.requests('microsoftCampaign').filter((r) => r.path.endsWith('/OfflineConversions/Apply'))).toHaveLength(1);
   });
 
   it("shows the platform's refusal without pausing the connection", async () => {

@@ -746,6 +746,31 @@ export function storeContract(engine: EngineHarness): void {
       expect(await store.outbox.claim(claimInput('c', 61_000))).toHaveLength(10 * N);
     });
 
+    it("stores a first attempt's frozen fields on rows the owner leases, keeps the first, and hands them back on every claim", async () => {
+      const event = newEvent(stageId, clientId);
+      await store.events.admit(event, NOW);
+      const claimed = await store.outbox.claim(claimInput('me'));
+      const ms = claimed.find((c) => c.platform === 'microsoft')!;
+      const meta = claimed.find((c) => c.platform === 'meta')!;
+      expect(ms.frozen).toBeUndefined();
+      const first = '{"name":"Offline purchases","hashes":true}';
+      expect(await store.outbox.freeze({ owner: 'me', now: NOW, rows: [{ id: ms.id, fields: first }] })).toEqual([{ id: ms.id, fields: first }]);
+      // A second freeze never replaces the first; another owner writes nothing.
+      expect(await store.outbox.freeze({ owner: 'me', now: NOW, rows: [{ id: ms.id, fields: '{"name":"Other","hashes":false}' }] })).toEqual([{ id: ms.id, fields: first }]);
+      expect(await store.outbox.freeze({ owner: 'other', now: NOW, rows: [{ id: meta.id, fields: 'x' }] })).toEqual([]);
+      expect(await store.outbox.freeze({ owner: 'me', now: NOW, rows: [] })).toEqual([]);
+      await store.outbox.commit({
+        owner: 'me',
+        now: NOW,
+        updates: claimed.map((c) => ({ id: c.id, status: c.id === ms.id ? 'retrying' : 'sent', due_at: at(HOUR).toISOString(), attempts: 1, first_attempt_at: NOW.toISOString() })),
+        records: [],
+      });
+      expect(await store.outbox.due({ now: at(HOUR), limit: 10 })).toMatchObject([{ id: ms.id, frozen: first }]);
+      const again = await store.outbox.claim(claimInput('next', HOUR));
+      expect(again).toMatchObject([{ id: ms.id, attempts: 1, frozen: first }]);
+      expect((await engine.rows('outbox')).filter((r) => r['frozen_fields'] !== null).map((r) => r['frozen_fields'])).toEqual([first]);
+    });
+
     it('commits row updates, audit records, Google requests and a pause in one go', async () => {
       const event = newEvent(stageId, clientId);
       await store.events.admit(event, NOW);

@@ -107,7 +107,16 @@ export interface SendContext<U extends string = string, V extends string = strin
 }
 
 /** One `sendBatch` call's sending on one connection, as an adapter's `open` returns it. */
-export interface PlatformSender<P extends PlanBase> {
+export interface PlatformSender<P extends PlanBase, C extends ConnectionBase = never> {
+  /**
+   * Runs once, before any plan is frozen or sent (never for a build-only dry run): reads what the
+   * platform says now about the connection's settings and answers the connection to build with
+   * (Microsoft: the goal's live enhanced-conversions flag, microsoft-ads.md §7.3), which is also what
+   * the adapter's `frozenFields` take. `undefined` when the platform already refused the connection
+   * (Microsoft: no such active goal, a revoked grant): nothing will be sent, so nothing is frozen, and
+   * `send` answers the refusal. Never throws. Defaults to the connection as stored.
+   */
+  prepare?(): Promise<C | undefined>;
   /** Plans with different keys never share a request (Data Manager: one conversion action per request). Defaults to one key. */
   requestKey?(plan: P): string;
   /**
@@ -168,6 +177,26 @@ export interface DeliveryCheckSpec<C extends ConnectionBase> {
 }
 
 /**
+ * Fields of a platform's request that a retry must send exactly as the first
+ * attempt did, for a platform that deduplicates on the values themselves
+ * instead of an event id (Microsoft keys duplicates on the click, the goal
+ * name, the conversion time and the hashes, microsoft-ads.md §5): a setting
+ * changed while retries are pending must not change what a retry sends. The
+ * runtime stores the string `take` returns on the outbox row before the first
+ * attempt is sent, and hands it to `apply` on every later attempt.
+ */
+export interface FrozenFieldsSpec<C extends ConnectionBase, P extends PlanBase> {
+  /**
+   * The fields to freeze for `plan`, as a short string (only what can change
+   * between attempts: the stored event's own fields do not); `undefined` when
+   * this attempt will send nothing for it (nothing to freeze yet).
+   */
+  take(connection: C, plan: P, now: Date): string | undefined;
+  /** `plan` carrying the fields frozen at its first attempt; `undefined` when `frozen` cannot be read. */
+  apply(plan: P, frozen: string): P | undefined;
+}
+
+/**
  * One platform. `C` is its connection, `P` its plan, `U` and `V` the keys of
  * its API base URLs and versions in `sendBatch`'s `urls` and `versions`.
  * Methods are declared as methods so the registry can hold every adapter as a
@@ -224,7 +253,17 @@ export interface PlatformAdapter<
   /** A deadline of the platform's own, besides the dedup window (Meta: 7 days after the conversion; Google: 90 days after the click). */
   retryDeadline?(input: DeadlineInput): Deadline | undefined;
   /** Starts one `sendBatch` call on a checked connection. */
-  open(connection: C, ctx: SendContext<U, V>): PlatformSender<P>;
+  open(connection: C, ctx: SendContext<U, V>): PlatformSender<P, C>;
+  /**
+   * A made-up click ID for a person's test conversion ("Send test event"), for a platform with
+   * neither a validate-only dry run nor a test event code: well formed, so the platform checks the
+   * credentials, the account and the conversion settings as for a real one, but belonging to no ad
+   * click, so nothing is attributed or counted (Microsoft accepts such a click silently,
+   * microsoft-ads.md §4.4). Fresh on each call. Defaults to none: no such test.
+   */
+  testClickId?(): string;
+  /** Fields frozen at the first attempt and resent unchanged by every retry. Defaults to none: each attempt builds its request anew. */
+  readonly frozenFields?: FrozenFieldsSpec<C, P>;
   /** Checks of delivered batches, for a platform that reports on them later. Defaults to none. */
   readonly deliveryChecks?: DeliveryCheckSpec<C>;
   /**

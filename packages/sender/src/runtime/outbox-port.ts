@@ -20,6 +20,7 @@ export function createOutboxPort(store: SendStore, keyRing: KeyRing | undefined)
     claim: (input) => store.claim(input),
     renew: (input) => store.renew(input),
     release: (input) => store.release(input),
+    freeze: (input) => store.freeze(input),
     held: () => store.held(),
     events: (ids) => store.events(ids),
     async connection(clientId, platform) {

@@ -4,7 +4,7 @@
  * runtime (passes, the schedule, Google diagnostics) reaches storage only
  * through it. Every method answers with a promise.
  */
-import type { ClaimInput, ClaimedSend, CommitInput, HeldConnection, LoadedEvent } from '../outbox-store.js';
+import type { ClaimInput, ClaimedSend, CommitInput, FreezeInput, HeldConnection, LoadedEvent } from '../outbox-store.js';
 import type { Platform } from '../types.js';
 
 /** A connection as stored: its settings, and its secrets as ONE ciphertext the runtime opens with its key ring. */
@@ -85,6 +85,8 @@ export interface SendStore {
   renew(input: { owner: string; ids: readonly number[]; leaseUntil: Date; now: Date }): Promise<number[]>;
   /** Clears the lease of rows `owner` holds, leaving their status as it is. */
   release(input: { owner: string; ids: readonly number[]; now: Date }): Promise<void>;
+  /** Stores the fields frozen at rows' first attempt before it is sent (an earlier value wins); returns what each row holds. */
+  freeze(input: FreezeInput): Promise<Array<{ id: number; fields: string }>>;
   /** Row updates, audit records, Data Manager requests to check and a connection pause, in one transaction. */
   commit(input: CommitInput & { diagnostics?: DiagnosticsWrite[] }): Promise<void>;
   /** Paused connections and how many rows each holds back. */

@@ -2,11 +2,13 @@
  * The Microsoft adapter through sendBatch against the strict fake Microsoft
  * Advertising over real HTTP on 127.0.0.1 (microsoft-ads.md §4, §5, §9).
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakePlatforms, type FakePlatforms } from '@pruuv/fakes';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { FAKE_DEFAULTS, startFakePlatforms, type FakePlatforms } from '@pruuv/fakes';
 import { ACCEPTED_MESSAGE } from '../../src/platforms/microsoft/response.js';
 import { sendBatch, type SendBatchOptions } from '../../src/send-batch.js';
 import { createShared } from '../../src/shared-services.js';
+import { createTokenCache } from '../../src/oauth.js';
+import { goalOldEnoughAt } from '../../src/platforms/microsoft/goal-age.js';
 import { sendBatchWith } from '../../src/send-batch.js';
 import type { ConversionEvent } from '../../src/types.js';
 import type { MicrosoftConnection } from '../../src/platforms/microsoft/connection.js';
@@ -173,5 +175,72 @@ describe('Microsoft: permanent failures and credentials', () => {
   it('pauses on an account the user cannot reach (106)', async () => {
     const r = await send(events(1), {}, microsoftConnection({ account_id: '999' }));
     expect(r.outcomes[0]).toMatchObject({ reason: 'permission', error_code: '106 UserIsNotAuthorized' });
+  });
+});
+
+describe('Microsoft: the goal read before sending (microsoft-ads.md §7.3)', () => {
+  const GOAL = FAKE_DEFAULTS.microsoft.goalId;
+  afterEach(() => fakes.microsoft.setGoalEnhanced(GOAL, true));
+  const item = (i: number) => (applies()[i]?.body as { OfflineConversions: Array<Record<string, unknown>> }).OfflineConversions[0];
+
+  it("sends hashes by the goal's enhanced flag as Microsoft reads it now, not the connection's older switch", async () => {
+    fakes.microsoft.setGoalEnhanced(GOAL, false);
+    await send(events(1), {}, microsoftConnection({ enhanced_conversions: true }));
+    expect(item(0)).not.toHaveProperty('HashedEmailAddress');
+    fakes.microsoft.setGoalEnhanced(GOAL, true);
+    await send(events(1), {}, microsoftConnection({ enhanced_conversions: false }));
+    expect(item(1)).toMatchObject({ HashedEmailAddress: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  });
+
+  it('freezes the live flag at the first attempt, and a started conversion keeps its own whatever the goal says now', async () => {
+    fakes.microsoft.setGoalEnhanced(GOAL, false);
+    const stored = new Map<string, string>();
+    const freeze = async (fields: ReadonlyMap<string, string>) => {
+      fields.forEach((v, k) => stored.set(k, v));
+      return fields;
+    };
+    await send(events(1), { freeze });
+    expect([...stored.values()]).toEqual([JSON.stringify({ name: FAKE_DEFAULTS.microsoft.goalName, hashes: false })]);
+    const [started] = events(1);
+    const frozen = JSON.stringify({ name: FAKE_DEFAULTS.microsoft.goalName, hashes: true });
+    await send([started!], { freeze, history: { [started!.id]: { attempts: 1, first_attempt_at: new Date(T0 - HOUR).toISOString(), frozen } } });
+    expect(item(1)).toMatchObject({ HashedEmailAddress: started!.email_sha256_microsoft });
+    expect(stored.has(started!.id)).toBe(false);
+  });
+});
+
+describe("Microsoft: a goal's age (5615)", () => {
+  const MIN = 60_000;
+  const cases = [
+    { name: 'first seen an hour ago: 2 h 5 min after the sighting', seen: T0 - HOUR, at: T0 + HOUR + 5 * MIN },
+    { name: 'first seen now: 2 h from now, never more', seen: T0, at: T0 + 2 * HOUR },
+    { name: 'seen 3 h ago (the goal made again): 2 h from now', seen: T0 - 3 * HOUR, at: T0 + 2 * HOUR },
+    { name: 'never seen: 2 h from now', seen: undefined, at: T0 + 2 * HOUR },
+  ];
+  for (const c of cases) {
+    it(`retries ${c.name}`, () => {
+      expect(goalOldEnoughAt(c.seen, T0)).toBe(c.at);
+    });
+  }
+
+  it('retries a 5615 two hours after the process first saw the goal, holding its other conversions unsent till then', async () => {
+    const tokenCache = createTokenCache({ now });
+    const base = { connection: microsoftConnection(), urls: fakes.urls, now, random: () => 0, timeoutMs: 2_000, tokenCache };
+    // An hour earlier a pass saw the goal; its one conversion's click was too recent to go.
+    t = T0 - HOUR;
+    const recent = events(1, { event_time: new Date(t - 5 * MIN).toISOString(), clicks: { msclkid: { value: 'ab'.repeat(16), ts: new Date(t - 10 * MIN).toISOString() } } });
+    await sendBatchWith({ ...base, events: recent }, createShared({ tokenCache }));
+    expect(applies()).toHaveLength(0);
+    t = T0;
+    fakes.script('microsoftCampaign', [{ kind: 'microsoft-partial', indexes: [0], code: 5615 }]);
+    const young = await sendBatchWith({ ...base, events: events(1) }, createShared({ tokenCache }));
+    const at = new Date(T0 + HOUR + 5 * MIN).toISOString();
+    expect(young.outcomes[0]).toMatchObject({ status: 'retrying', reason: 'goal_too_new', next_attempt_at: at });
+    t = T0 + 10 * MIN;
+    const held = await sendBatchWith({ ...base, events: events(1) }, createShared({ tokenCache }));
+    expect(held.outcomes[0]).toMatchObject({ status: 'retrying', reason: 'goal_too_new', next_attempt_at: at, error_message: expect.stringContaining('held until') });
+    expect(applies()).toHaveLength(1);
+    t = T0 + HOUR + 5 * MIN;
+    expect((await sendBatchWith({ ...base, events: events(1) }, createShared({ tokenCache }))).outcomes[0]).toMatchObject({ status: 'sent' });
   });
 });

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { microsoftClickId } from '../../src/platforms/microsoft/click-id.js';
 import { microsoftEmail } from '../../src/platforms/microsoft/email.js';
 import { checkMicrosoft, type MicrosoftPlan } from '../../src/platforms/microsoft/eligibility.js';
+import { MICROSOFT_FROZEN } from '../../src/platforms/microsoft/frozen.js';
 import { buildMicrosoftRequest, type ApplyOfflineConversionsBody } from '../../src/platforms/microsoft/request.js';
+import { sendBatch } from '../../src/send-batch.js';
 import { ACCEPTED_MESSAGE, classifyMicrosoftResponse, needsRefresh } from '../../src/platforms/microsoft/response.js';
 import type { ConversionEvent } from '../../src/types.js';
 import { NOW, makeEvent, microsoftConnection, response, sha256 } from '../helpers.js';
@@ -114,6 +116,49 @@ describe('buildMicrosoftRequest', () => {
     const a = JSON.stringify(buildMicrosoftRequest(microsoftConnection(), [first.plan], 'token-1', endpoints).body);
     const b = JSON.stringify(buildMicrosoftRequest(microsoftConnection(), [later.plan], 'token-2', endpoints).body);
     expect(b).toBe(a);
+  });
+});
+
+describe('Microsoft frozen fields (microsoft-ads.md §5)', () => {
+  const body = (p: MicrosoftPlan, conn = microsoftConnection()) =>
+    JSON.stringify(buildMicrosoftRequest(conn, [p], 'token', endpoints).body);
+
+  it('freezes the goal name and the hashes switch, in about 40 bytes', () => {
+    const frozen = MICROSOFT_FROZEN.take(microsoftConnection(), plan({ email_sha256: sha256('a@b.co') }), NOW);
+    expect(frozen).toBe('{"name":"Pruuv offline conversions","hashes":true}');
+    expect(frozen!.length).toBeLessThan(60);
+  });
+
+  it('freezes nothing for a click under an hour old: that pass sends nothing', () => {
+    const recent = plan({ clicks: { msclkid: { value: CLICK, ts: iso(NOW.getTime() - 20 * 60_000) } }, event_time: iso(NOW.getTime() - 10 * 60_000) });
+    expect(MICROSOFT_FROZEN.take(microsoftConnection(), recent, NOW)).toBeUndefined();
+  });
+
+  it('builds the first attempt\'s conversion whatever the connection says now', () => {
+    const p = plan({ email_sha256: sha256('a@b.co'), revenue_value: 10, currency: 'GBP' });
+    const frozen = MICROSOFT_FROZEN.take(microsoftConnection(), p, NOW)!;
+    const later = microsoftConnection({ goal_name: 'Signed contracts', enhanced_conversions: false });
+    const retry = MICROSOFT_FROZEN.apply(p, frozen)!;
+    expect(body(retry, later)).toBe(body(p));
+    expect(body(p, later)).not.toBe(body(p)); // what an unfrozen retry would send
+  });
+
+  for (const bad of ['not json', '{"name":"","hashes":true}', '{"name":"x"}', '[]']) {
+    it(`reads no frozen fields from ${bad}`, () => {
+      expect(MICROSOFT_FROZEN.apply(plan(), bad)).toBeUndefined();
+    });
+  }
+
+  it('fails a conversion whose stored fields cannot be read instead of sending different ones', async () => {
+    const event = msEvent();
+    const result = await sendBatch({
+      connection: microsoftConnection({ dry_run: true }),
+      events: [event],
+      history: { [event.id]: { attempts: 1, first_attempt_at: NOW.toISOString(), frozen: 'garbled' } },
+      now: () => NOW,
+    });
+    expect(result.outcomes[0]).toMatchObject({ status: 'failed', reason: 'invalid_frozen_fields' });
+    expect(result.dry_run_requests ?? []).toEqual([]);
   });
 });
 

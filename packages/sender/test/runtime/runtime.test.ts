@@ -38,10 +38,17 @@ function memory(input: { rows: ClaimedSend[]; events: LoadedEvent[]; connections
       for (const r of rows.values()) {
         if (out.length >= c.limit || (r.state !== 'pending' && r.state !== 'retrying') || r.lease !== undefined) continue;
         r.lease = c.owner;
-        out.push({ id: r.id, event_id: r.event_id, client_id: r.client_id, platform: r.platform, status: r.status, attempts: r.attempts, due_at: r.due_at });
+        out.push({ id: r.id, event_id: r.event_id, client_id: r.client_id, platform: r.platform, status: r.status, attempts: r.attempts, due_at: r.due_at, ...(r.frozen !== undefined ? { frozen: r.frozen } : {}) });
       }
       return out;
     },
+    freeze: async ({ owner, rows: frozen }) =>
+      frozen.flatMap(({ id, fields }) => {
+        const r = rows.get(id);
+        if (r?.lease !== owner) return [];
+        r.frozen ??= fields;
+        return [{ id, fields: r.frozen }];
+      }),
     renew: async ({ owner, ids }) => ids.filter((id) => rows.get(id)?.lease === owner),
     release: async ({ ids }) => {
       for (const id of ids) rows.get(id)!.lease = undefined;

@@ -11,7 +11,7 @@
  */
 import type { Request, Response, Router } from 'express';
 import { Fragment } from 'preact';
-import { CredentialsError, DecryptError, oauthProvider, PLATFORMS, platformAdapter, type ConnectionField, type HeldConnection, type Platform } from '@pruuv/sender';
+import { CredentialsError, DecryptError, oauthProvider, PLATFORMS, platformAdapter, type Connection, type ConnectionField, type HeldConnection, type Platform } from '@pruuv/sender';
 import { connectionFields, createConnections, type ConnectionView, type FieldValue } from '../../domain/connections.js';
 import { sendTestEvent, testModeOf, TEST_CODE_FIELD, type TestResult } from '../../domain/connection-test.js';
 import { OperationError } from '../../domain/operations.js';
@@ -242,7 +242,10 @@ function StatusBadges({ connection }: { connection: ConnectionView | undefined }
 function TestAnswer({ name, result }: { name: string; result: TestResult }) {
   const ok = result.verdict === 'accepted' || result.verdict === 'validated';
   const headline = {
-    accepted: `${name} accepted the test event under the test code ${result.code ?? ''}: it shows in the events manager's Test Events tab, apart from real conversions.`,
+    accepted:
+      result.mode === 'unmatched-click'
+        ? `${name} accepted the test conversion: the credentials, the account and the conversion goal were accepted. Its made-up click belongs to no ad click, so ${name} counts nothing.`
+        : `${name} accepted the test event under the test code ${result.code ?? ''}: it shows in the events manager's Test Events tab, apart from real conversions.`,
     validated: `${name} validated the request (validate only): nothing was uploaded.`,
     not_sent: 'Not sent: the pre-flight check stopped it.',
     refused: `${name} refused it.`,
@@ -287,7 +290,9 @@ function TestForm({ ctx, client, platform, name, stages, state }: { ctx: PageCon
       <p class="hint">
         {mode === 'validate-only'
           ? `One made-up conversion, sent with ${name}'s validate-only mode: ${name} checks the credentials, the account and the conversion settings and keeps nothing.`
-          : `One made-up conversion, filed by ${name} under your test event code (it appears in the events manager's Test Events tab, apart from real conversions).`}{' '}
+          : mode === 'unmatched-click'
+            ? `One made-up conversion with a click ID that belongs to no ad click and no email or phone: ${name} checks the credentials, the account and the conversion goal as for a real one, and counts nothing.`
+            : `One made-up conversion, filed by ${name} under your test event code (it appears in the events manager's Test Events tab, apart from real conversions).`}{' '}
         Pruuv records nothing: no event, no send, no audit row.
       </p>
       <Csrf token={ctx.csrf} />
@@ -541,7 +546,8 @@ export function addConnections(router: Router, deps: DashboardDeps): void {
       const stored = await connections.load(client.id, platform, setup.keyRing);
       if (stored === undefined) throw new OperationError('invalid', 'Save the connection first.');
       test.result = await sendTestEvent({
-        connection: stored.connection,
+        // The operator's fields (Microsoft's developer token and Azure app), as a pass fills them in.
+        connection: { ...setup.connectionDefaults?.[platform], ...stored.connection } as Connection,
         clientId: client.id,
         ...(code !== undefined ? { code } : {}),
         ...(stage !== undefined ? { stage } : {}),

@@ -27,14 +27,14 @@ FROM (
   FOR UPDATE SKIP LOCKED
 ) picked
 WHERE o.id = picked.id
-RETURNING o.id, o.event_id, o.client_id, o.platform, o.status, o.attempts, o.first_attempt_at, o.due_at`;
+RETURNING o.id, o.event_id, o.client_id, o.platform, o.status, o.attempts, o.first_attempt_at, o.due_at, o.frozen_fields`;
 
 /**
  * The rows a full claim at `$1` would lease, without leasing or locking them (the dashboard's
  * preview of the next pass): {@link CLAIM_SQL}'s choice, of one client when `$2` is set. The
  * client is checked on the due rows `outbox_due` gives: due rows are the day's events at most.
  */
-export const DUE_SQL = `SELECT d.id, d.event_id, d.client_id, d.platform, d.status, d.attempts, d.first_attempt_at, d.due_at
+export const DUE_SQL = `SELECT d.id, d.event_id, d.client_id, d.platform, d.status, d.attempts, d.first_attempt_at, d.due_at, d.frozen_fields
 FROM outbox d
 WHERE d.status IN ('pending', 'retrying') AND d.due_at <= $1
   AND (d.lease_until IS NULL OR d.lease_until < $1)
@@ -53,6 +53,15 @@ LIMIT $3`;
 export const RETRY_NOW_SQL = `UPDATE outbox SET status = 'retrying', due_at = $2, lease_owner = NULL, lease_until = NULL,
   finished_at = NULL, updated_at = $2
 WHERE id = $1 AND status IN ('failed', 'dead') AND (lease_until IS NULL OR lease_until < $2)`;
+
+/**
+ * The fields frozen at rows' first attempt, written before it is sent, on rows this sender
+ * leases; a row that has some keeps them (`COALESCE`). Answers what each row holds.
+ */
+export const FREEZE_SQL = `UPDATE outbox o SET frozen_fields = COALESCE(o.frozen_fields, v.fields)
+FROM unnest($1::bigint[], $2::text[]) AS v(id, fields)
+WHERE o.id = v.id AND o.id = ANY($1::bigint[]) AND o.lease_owner = $3
+RETURNING o.id, o.frozen_fields`;
 
 /**
  * The rows of a batch this sender still leases, locked until the commit: a row
@@ -85,6 +94,7 @@ interface ClaimRow {
   attempts: number;
   first_attempt_at: Date | null;
   due_at: Date;
+  frozen_fields: string | null;
 }
 
 interface Row {
@@ -133,6 +143,7 @@ function toClaim(r: ClaimRow): ClaimedSend {
     due_at: r.due_at.toISOString(),
   };
   if (r.first_attempt_at !== null) claim.first_attempt_at = r.first_attempt_at.toISOString();
+  if (r.frozen_fields !== null) claim.frozen = r.frozen_fields;
   return claim;
 }
 
@@ -189,6 +200,15 @@ export function createOutbox(db: StorePool): OutboxStore {
         'UPDATE outbox SET lease_owner = NULL, lease_until = NULL, updated_at = $1 WHERE id = ANY($2::bigint[]) AND lease_owner = $3',
         [input.now, input.ids, input.owner],
       );
+    },
+    async freeze(input) {
+      if (input.rows.length === 0) return [];
+      const { rows } = await db.query<{ id: string; frozen_fields: string }>(FREEZE_SQL, [
+        input.rows.map((r) => r.id),
+        input.rows.map((r) => r.fields),
+        input.owner,
+      ]);
+      return rows.map((r) => ({ id: Number(r.id), fields: r.frozen_fields }));
     },
     async commit(input) {
       await db.transaction((q) => commitBatch(q, input));

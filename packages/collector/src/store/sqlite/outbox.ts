@@ -46,7 +46,7 @@ WHERE id IN (
     )
   LIMIT @limit
 )
-RETURNING id, event_id, client_id, platform, status, attempts, first_attempt_at, due_at`;
+RETURNING id, event_id, client_id, platform, status, attempts, first_attempt_at, due_at, frozen_fields`;
 
 /** Paused connections (of one client, when `@client_id` is set). */
 export const PAUSED_SQL = `SELECT c.id AS connection_id, c.client_id, c.platform, c.status_reason, c.paused_at
@@ -68,7 +68,7 @@ export const WAITING_SQL = `SELECT COUNT(*) AS n FROM (
  * of the next pass): {@link CLAIM_SQL}'s choice, of one client when `@client_id` is set. The
  * client is checked on the due rows `outbox_due` gives: due rows are the day's events at most.
  */
-export const DUE_SQL = `SELECT o.id, o.event_id, o.client_id, o.platform, o.status, o.attempts, o.first_attempt_at, o.due_at
+export const DUE_SQL = `SELECT o.id, o.event_id, o.client_id, o.platform, o.status, o.attempts, o.first_attempt_at, o.due_at, o.frozen_fields
 FROM outbox o INDEXED BY outbox_due
 WHERE o.status IN ('pending', 'retrying') AND o.due_at <= @now
   AND (o.lease_until IS NULL OR o.lease_until < @now)
@@ -87,6 +87,14 @@ LIMIT @limit`;
 export const RETRY_NOW_SQL = `UPDATE outbox SET status = 'retrying', due_at = @now, lease_owner = NULL, lease_until = NULL,
   finished_at = NULL, updated_at = @now
 WHERE id = @id AND status IN ('failed', 'dead') AND (lease_until IS NULL OR lease_until < @now)`;
+
+/**
+ * The fields frozen at a row's first attempt, written before it is sent, on a row this sender
+ * leases; a row that has some keeps them (`COALESCE`). Answers what the row holds.
+ */
+export const FREEZE_SQL = `UPDATE outbox SET frozen_fields = COALESCE(frozen_fields, @fields)
+WHERE id = @id AND lease_owner = @owner
+RETURNING id, frozen_fields`;
 
 /** The earliest instant a follow-up pass has work: a retry falling due, or a lease running out. */
 export const NEXT_RETRY_SQL = `SELECT MIN(due_at) AS at FROM outbox WHERE status = 'retrying'`;
@@ -117,6 +125,7 @@ interface ClaimRow {
   attempts: number;
   first_attempt_at: string | null;
   due_at: string;
+  frozen_fields: string | null;
 }
 
 /** The outbox of the SQLite store, and the enqueue step of an admission; `countSends` adds a commit's audit records to the daily roll-up. */
@@ -148,6 +157,13 @@ export function createOutbox(db: Db, countSends: (records: readonly AuditRecord[
   const claimTx = db.transaction((params: Record<string, unknown>) => claimStmt.all(params));
   const renewTx = db.transaction((ids: readonly number[], until: string, owner: string) =>
     ids.filter((id) => renewStmt.run(until, id, owner).changes === 1),
+  );
+  const freezeStmt = db.prepare<[{ id: number; owner: string; fields: string }], { id: number; frozen_fields: string }>(FREEZE_SQL);
+  const freezeTx = db.transaction((rows: ReadonlyArray<{ id: number; fields: string }>, owner: string) =>
+    rows.flatMap((r) => {
+      const row = freezeStmt.get({ id: r.id, owner, fields: r.fields });
+      return row === undefined ? [] : [{ id: row.id, fields: row.frozen_fields }];
+    }),
   );
   const releaseTx = db.transaction((ids: readonly number[], at: string, owner: string) => {
     for (const id of ids) releaseStmt.run(at, id, owner);
@@ -207,6 +223,9 @@ export function createOutbox(db: Db, countSends: (records: readonly AuditRecord[
     },
     async release(input) {
       releaseTx.immediate(input.ids, input.now.toISOString(), input.owner);
+    },
+    async freeze(input) {
+      return input.rows.length === 0 ? [] : freezeTx.immediate(input.rows, input.owner);
     },
     async commit(input) {
       commitTx(input);
@@ -343,5 +362,6 @@ function toOutboxRow(r: Row): OutboxRow {
 function toClaim(r: ClaimRow, clientId: string): ClaimedSend {
   const claim: ClaimedSend = { id: r.id, event_id: r.event_id, client_id: clientId, platform: r.platform, status: r.status, attempts: r.attempts, due_at: r.due_at };
   if (r.first_attempt_at !== null) claim.first_attempt_at = r.first_attempt_at;
+  if (r.frozen_fields !== null) claim.frozen = r.frozen_fields;
   return claim;
 }

@@ -14,6 +14,18 @@ import { MICROSOFT_CONNECTION, missingAppSettings, type MicrosoftConnection } fr
 /** 90 days: the most a `ConversionTime` may lie in the past, and after the click (MS-OC, MS-HELP). */
 export const MICROSOFT_MAX_AGE_MS = 90 * 24 * 3_600_000;
 
+/** Microsoft asks to wait an hour after the click before uploading (MS-HELP). */
+export const MICROSOFT_CLICK_WAIT_MS = 3_600_000;
+
+/**
+ * When the click of a plan is an hour old: a pass before then sends nothing for it.
+ * An unknown click time is bounded by the conversion time: the click came before it.
+ */
+export function hourAfterClick(plan: MicrosoftPlan): number {
+  const ts = plan.click.ts !== undefined ? Date.parse(plan.click.ts) : Number.NaN;
+  return (Number.isNaN(ts) ? Date.parse(plan.event.event_time) : ts) + MICROSOFT_CLICK_WAIT_MS;
+}
+
 /** A Microsoft send: the event and its msclkid as uploaded. */
 export interface MicrosoftPlan {
   platform: 'microsoft';
@@ -22,6 +34,19 @@ export interface MicrosoftPlan {
   msclkid: string;
   /** The click's first-seen time, when known: it bounds the retries and the one-hour wait. */
   click: { ts?: string };
+  /** The connection's fields as the first attempt sent them (`frozen.ts`), on every later attempt. */
+  frozen?: MicrosoftFrozen;
+}
+
+/**
+ * What a connection adds to a conversion, frozen at its first attempt: the goal name and
+ * whether hashes went. Everything else comes from the stored event, which does not change.
+ */
+export interface MicrosoftFrozen {
+  /** The `ConversionName` sent. */
+  name: string;
+  /** Whether the event's hashes were sent (the goal's enhanced conversions, as the connection said). */
+  hashes: boolean;
 }
 
 /** Microsoft: an msclkid, a conversion after it, within 90 days of the click and of now. */

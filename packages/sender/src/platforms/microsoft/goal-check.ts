@@ -4,8 +4,10 @@
  * the connection's goal must exist under its exact name (the `ConversionName`
  * Microsoft matches on), be an offline goal and be active. Otherwise every
  * conversion would be refused (5606) or, for a paused goal, taken and never
- * counted: the connection is paused with the reason instead. Pure reading of
- * the answer; the request goes with the pass's token (`sender.ts`).
+ * counted: the connection is paused with the reason instead. The goal's
+ * `IsEnhancedConversionsEnabled` read here decides whether new conversions
+ * carry hashes. Pure reading of the answer; the request goes with the pass's
+ * token (`sender.ts`).
  */
 import { z } from 'zod';
 import type { HttpRequest, HttpResponse } from '../../http.js';
@@ -21,14 +23,19 @@ const goalsSchema = z.object({
           Name: z.string().nullish(),
           Status: z.string().nullish(),
           Type: z.string().nullish(),
+          // Asked in ReturnAdditionalFields; a boolean in the JSON, a string accepted too.
+          IsEnhancedConversionsEnabled: z.union([z.boolean(), z.enum(['true', 'false', 'True', 'False'])]).nullish(),
         })
         .nullable(),
     )
     .nullish(),
 });
 
-/** What the check found: nothing wrong, or why the connection cannot send. */
-export type GoalCheck = { ok: true } | { ok: false; reason: 'goal_not_found' | 'goal_paused'; message: string };
+/**
+ * What the check found: nothing wrong, with the goal's enhanced-conversions flag as Microsoft
+ * reads it now (absent when the answer does not say), or why the connection cannot send.
+ */
+export type GoalCheck = { ok: true; enhanced?: boolean } | { ok: false; reason: 'goal_not_found' | 'goal_paused'; message: string };
 
 /** The offline goal types' JSON `Type` (SDK-NET) and the doc templates' class name (DISAGREE in §7.2): both accepted. */
 const OFFLINE_TYPES = new Set(['OfflineConversion', 'OfflineConversionGoal']);
@@ -65,7 +72,8 @@ export function readGoalCheck(connection: MicrosoftConnection, res: HttpResponse
       message: `The offline conversion goal "${connection.goal_name}" is ${goal.Status ?? 'not active'}: Microsoft does not count conversions of a goal that is not active.`,
     };
   }
-  // The enhanced-conversions switch is the connection's, set from this flag when the goal is picked:
-  // what was sent first must be sent again on a retry (microsoft-ads.md §5).
-  return { ok: true };
+  // The live flag decides whether hashes go (microsoft-ads.md §3.1, §7.3): the connection's switch was
+  // read when the goal was picked and may be stale. A started conversion keeps its frozen switch (§5).
+  const flag = goal.IsEnhancedConversionsEnabled;
+  return flag === undefined || flag === null ? { ok: true } : { ok: true, enhanced: flag === true || String(flag).toLowerCase() === 'true' };
 }

@@ -1,10 +1,12 @@
 /**
  * Microsoft Advertising offline conversions (microsoft-ads.md): the definition
  * the registry lists. ApplyOfflineConversions over REST, matched by msclkid;
- * no dedup field, so every field is a pure function of the stored event
- * (`request.ts`) and a retry is byte-identical.
+ * no dedup field, so every field is a pure function of the stored event and
+ * of the connection's fields frozen at the first attempt (`request.ts`,
+ * `frozen.ts`), and a retry is byte-identical.
  */
 import type { PlatformAdapter } from '../adapter.js';
+import { unmatchedClickId } from './click-id.js';
 import { MICROSOFT_CONNECTION, type MicrosoftConnection } from './connection.js';
 import { checkMicrosoft, MICROSOFT_MAX_AGE_MS, type MicrosoftPlan } from './eligibility.js';
 import {
@@ -16,6 +18,7 @@ import {
   MICROSOFT_MAX_BATCH,
   MICROSOFT_TOKEN_URL,
 } from './request.js';
+import { MICROSOFT_FROZEN } from './frozen.js';
 import { microsoftOAuth } from './oauth.js';
 import { MICROSOFT_RETRY_RULES } from './retry-rules.js';
 import { openMicrosoft, type MicrosoftUrl, type MicrosoftVersion } from './sender.js';
@@ -49,5 +52,8 @@ export const microsoft: PlatformAdapter<MicrosoftConnection, MicrosoftPlan, Micr
     message: 'The next try would be more than 90 days after the Microsoft click or the conversion; Microsoft would not import it.',
   }),
   open: openMicrosoft,
+  // No validate-only mode and no test code: a test conversion goes with a click that belongs to no click.
+  testClickId: unmatchedClickId,
+  frozenFields: MICROSOFT_FROZEN,
   oauth: microsoftOAuth,
 };

@@ -1,13 +1,14 @@
 /**
  * ApplyOfflineConversions over REST (microsoft-ads.md §2–§3): the request for
- * a batch. Pure: every field is a function of the stored event and the
- * connection, so a retry sends byte-identical values (microsoft-ads.md §5:
- * Microsoft has no dedup field and keys duplicates on the click, the goal
- * name, the conversion time and the hashes).
+ * a batch. Pure: every field is a function of the stored event and of the
+ * connection's fields frozen at the first attempt (`frozen.ts`), so a retry
+ * sends byte-identical values even after the goal or its enhanced-conversions
+ * switch changed (microsoft-ads.md §5: Microsoft has no dedup field and keys
+ * duplicates on the click, the goal name, the conversion time and the hashes).
  */
 import type { HttpRequest } from '../../http.js';
 import type { MicrosoftConnection } from './connection.js';
-import type { MicrosoftPlan } from './eligibility.js';
+import type { MicrosoftFrozen, MicrosoftPlan } from './eligibility.js';
 
 /** Campaign Management, production (MS-AOC). */
 export const MICROSOFT_CAMPAIGN_URL = 'https://campaign.api.bingads.microsoft.com';
@@ -51,13 +52,15 @@ export interface MicrosoftEndpoints {
  * One conversion in Microsoft's shape. Hashes only to a goal with enhanced
  * conversions on (microsoft-ads.md §3.1): the email in Microsoft's form when
  * the collector made it (`email_sha256_microsoft`), else the plain
- * normalised hash (valid, may match less); the phone as E.164 with `+`.
+ * normalised hash (valid, may match less); the phone as E.164 with `+`. The
+ * goal name and the hashes switch are the plan's frozen ones when it has them.
  */
 export function offlineConversion(connection: MicrosoftConnection, plan: MicrosoftPlan): OfflineConversion {
   const e = plan.event;
+  const { name, hashes } = plan.frozen ?? connectionFields(connection);
   const out: OfflineConversion = {
     MicrosoftClickId: plan.msclkid,
-    ConversionName: connection.goal_name,
+    ConversionName: name,
     ConversionTime: new Date(e.event_time).toISOString(),
   };
   // The currency goes with the value, upper case (microsoft-ads.md §3); without a value the goal's own applies.
@@ -65,12 +68,17 @@ export function offlineConversion(connection: MicrosoftConnection, plan: Microso
     out.ConversionValue = e.revenue_value;
     out.ConversionCurrencyCode = e.currency;
   }
-  if (connection.enhanced_conversions === true) {
+  if (hashes) {
     const email = e.email_sha256_microsoft ?? e.email_sha256;
     if (email !== undefined) out.HashedEmailAddress = email;
     if (e.phone_sha256 !== undefined) out.HashedPhoneNumber = e.phone_sha256;
   }
   return out;
+}
+
+/** What the connection adds to a conversion today: frozen at its first attempt (`frozen.ts`). */
+export function connectionFields(connection: MicrosoftConnection): MicrosoftFrozen {
+  return { name: connection.goal_name, hashes: connection.enhanced_conversions === true };
 }
 
 /** The connection's Campaign Management base URL: the sandbox in test mode. */

@@ -7,10 +7,11 @@
 import { transportFailure } from '../../exchange.js';
 import { sendHttp, type HttpRequest, type HttpResponse } from '../../http.js';
 import { clip, type Classified, type EventResult } from '../../outcomes.js';
-import { ruleForHttpStatus, ruleTable, verdictFrom } from '../../retry-rules.js';
+import { ruleForHttpStatus, ruleTable, verdictFrom, type Verdict } from '../../retry-rules.js';
 import type { PlatformSender, SendContext } from '../adapter.js';
 import type { MicrosoftConnection } from './connection.js';
-import type { MicrosoftPlan } from './eligibility.js';
+import { hourAfterClick, type MicrosoftPlan } from './eligibility.js';
+import { goalOldEnoughAt } from './goal-age.js';
 import { buildGoalQuery, readGoalCheck, type GoalCheck } from './goal-check.js';
 import { buildMicrosoftRequest, campaignUrl } from './request.js';
 import { classifyMicrosoftResponse, needsRefresh } from './response.js';
@@ -24,8 +25,6 @@ export type MicrosoftUrl = 'microsoftCampaign' | 'microsoftCampaignSandbox' | 'm
 /** Keys of Microsoft's API versions in `sendBatch`'s `versions`. */
 export type MicrosoftVersion = 'microsoft';
 
-/** Microsoft asks to wait an hour after the click before uploading (MS-HELP). */
-export const MICROSOFT_CLICK_WAIT_MS = 3_600_000;
 
 const rules = ruleTable(MICROSOFT_RETRY_RULES);
 
@@ -42,20 +41,23 @@ function oauthFailure(error: unknown): Classified {
   return transportFailure(error);
 }
 
-/**
- * When the click of a plan is an hour old. An unknown click time is bounded
- * by the conversion time: the click came before it.
- */
-function hourAfterClick(plan: MicrosoftPlan): number {
-  const ts = plan.click.ts !== undefined ? Date.parse(plan.click.ts) : Number.NaN;
-  return (Number.isNaN(ts) ? Date.parse(plan.event.event_time) : ts) + MICROSOFT_CLICK_WAIT_MS;
-}
-
 /** Goal checks made in a pass, by connection: one query per pass, whatever the number of batches. */
 const GOAL_CHECKS = new WeakMap<object, Map<string, GoalCheck | undefined>>();
 
+/** What the process knows of a goal's age: when it first saw the goal, and until when Microsoft said it is too new. */
+interface GoalAge {
+  firstSeenMs: number;
+  tooNewUntilMs?: number;
+}
+/**
+ * Goal ages by the process's token cache (shared by every pass of a sender runtime, `runtime/sender.ts`):
+ * kept in memory only. A sighting is never earlier than the goal's creation, so a restart that forgets it
+ * only makes a 5615 wait longer, never too little (`goal-age.ts`).
+ */
+const GOAL_AGES = new WeakMap<object, Map<string, GoalAge>>();
+
 /** Opens one `sendBatch` call on a Microsoft connection. */
-export function openMicrosoft(conn: MicrosoftConnection, ctx: SendContext<MicrosoftUrl, MicrosoftVersion>): PlatformSender<MicrosoftPlan> {
+export function openMicrosoft(conn: MicrosoftConnection, ctx: SendContext<MicrosoftUrl, MicrosoftVersion>): PlatformSender<MicrosoftPlan, MicrosoftConnection> {
   // The process's token cache (the runtime's: refreshes serialised across workers, a rotated
   // refresh token written back to the connection, encrypted); a lone sendBatch call makes its own.
   const tokens = ctx.shared.get('tokenCache', () => createTokenCache({ fetch: ctx.fetch, now: ctx.now, timeoutMs: ctx.timeoutMs }));
@@ -67,11 +69,17 @@ export function openMicrosoft(conn: MicrosoftConnection, ctx: SendContext<Micros
     scope: conn.test_mode === true ? MICROSOFT_SANDBOX_SCOPE : MICROSOFT_SCOPE,
   };
   const endpoints = { campaign: campaignUrl(conn, ctx.urls), version: ctx.versions.microsoft };
-  const build = (plans: readonly MicrosoftPlan[], token: string): HttpRequest => buildMicrosoftRequest(conn, plans, token, endpoints);
+  // The connection with the goal's live enhanced flag once `prepare` read it; plans carry their frozen fields.
+  let current = conn;
+  const build = (plans: readonly MicrosoftPlan[], token: string): HttpRequest => buildMicrosoftRequest(current, plans, token, endpoints);
+  // A token refresh that failed in `prepare`: `send` answers it rather than ask the endpoint again.
+  let tokenError: unknown;
   let refreshed = false;
   const checks = GOAL_CHECKS.get(ctx.shared) ?? new Map<string, GoalCheck | undefined>();
   GOAL_CHECKS.set(ctx.shared, checks);
   const checkKey = [conn.customer_id, conn.account_id, conn.goal_name, conn.test_mode === true ? 'sandbox' : 'production'].join('\u0000');
+  const ages = GOAL_AGES.get(tokens) ?? new Map<string, GoalAge>();
+  GOAL_AGES.set(tokens, ages);
 
   /** Sends with the token, refreshing it once after a 109 or a first 401. */
   async function withRefresh(request: (token: string) => HttpRequest, token: string): Promise<{ res: HttpResponse; token: string }> {
@@ -89,7 +97,9 @@ export function openMicrosoft(conn: MicrosoftConnection, ctx: SendContext<Micros
     if (!checks.has(checkKey)) {
       const { res, token: current } = await withRefresh((t) => buildGoalQuery(conn, t, endpoints), token);
       token = current;
-      checks.set(checkKey, readGoalCheck(conn, res));
+      const check = readGoalCheck(conn, res);
+      checks.set(checkKey, check);
+      if (check?.ok === true && !ages.has(checkKey)) ages.set(checkKey, { firstSeenMs: ctx.now().getTime() });
     }
     const check = checks.get(checkKey);
     if (check === undefined || check.ok) return { token };
@@ -98,6 +108,7 @@ export function openMicrosoft(conn: MicrosoftConnection, ctx: SendContext<Micros
   }
 
   async function exchange(plans: readonly MicrosoftPlan[]): Promise<Classified> {
+    if (tokenError !== undefined) return oauthFailure(tokenError);
     let token: string;
     try {
       token = await tokens.getToken(grant);
@@ -116,14 +127,48 @@ export function openMicrosoft(conn: MicrosoftConnection, ctx: SendContext<Micros
     return classifyMicrosoftResponse(res, plans.length, ctx.now());
   }
 
+  /** A 5615 in the answer waits until the goal is surely 2 h old (`goal-age.ts`), and holds the goal's other conversions till then. */
+  function goalTooNew(answer: Classified, now: number): Classified {
+    const v = answer.verdict;
+    const hits = (r: EventResult): r is Verdict => r.kind === 'retry' && r.reason === 'goal_too_new';
+    const found = v.type === 'each' ? v.results.some(hits) : v.type === 'all' && hits(v.result);
+    if (!found) return answer;
+    const until = goalOldEnoughAt(ages.get(checkKey)?.firstSeenMs, now);
+    ages.set(checkKey, { firstSeenMs: ages.get(checkKey)?.firstSeenMs ?? now, tooNewUntilMs: until });
+    const wait = (r: EventResult): EventResult => (hits(r) ? { ...r, minDelayMs: until - now } : r);
+    if (v.type === 'each') return { ...answer, verdict: { type: 'each', results: v.results.map(wait) } };
+    if (v.type === 'all') return { ...answer, verdict: { type: 'all', result: wait(v.result) } };
+    return answer;
+  }
+
   return {
+    /** The goal checks of §7.3 before anything is frozen: the goal's live enhanced flag wins over the stored switch. */
+    async prepare() {
+      try {
+        await goalFailure(await tokens.getToken(grant));
+      } catch (error) {
+        if (error instanceof OAuthError) tokenError = error;
+        // Anything else (network) is met again, and answered, by `send`.
+      }
+      const check = checks.get(checkKey);
+      // Refused before any upload (revoked grant, no such active goal): nothing goes, nothing is frozen.
+      if (tokenError !== undefined || check?.ok === false) return undefined;
+      if (check?.ok === true && check.enhanced !== undefined && check.enhanced !== (conn.enhanced_conversions === true)) {
+        current = { ...conn, enhanced_conversions: check.enhanced };
+      }
+      return current;
+    },
     async send(plans) {
       const now = ctx.now().getTime();
       const results: EventResult[] = new Array<EventResult>(plans.length);
       const ready: number[] = [];
+      const tooNewUntil = ages.get(checkKey)?.tooNewUntilMs;
       plans.forEach((plan, i) => {
         const due = hourAfterClick(plan);
-        if (due <= now) ready.push(i);
+        if (tooNewUntil !== undefined && tooNewUntil > now) {
+          // Microsoft said the goal is too new (5615): the rest waits for the instant it is surely 2 h old.
+          results[i] = { ...verdictFrom(rules.get('microsoft:5615'), { error_message: `Not sent: Microsoft said the goal is less than 2 hours old (5615); held until ${new Date(tooNewUntil).toISOString()}.` }), minDelayMs: tooNewUntil - now };
+        } else if (due <= now) ready.push(i);
         else {
           results[i] = verdictFrom(rules.get('microsoft:click_too_recent'), {
             minDelayMs: due - now,
@@ -132,7 +177,7 @@ export function openMicrosoft(conn: MicrosoftConnection, ctx: SendContext<Micros
         }
       });
       if (ready.length === 0) return { verdict: { type: 'each', results } };
-      const answer = await exchange(ready.map((i) => plans[i] as MicrosoftPlan));
+      const answer = goalTooNew(await exchange(ready.map((i) => plans[i] as MicrosoftPlan)), now);
       if (ready.length === plans.length) return answer;
       const v = answer.verdict;
       ready.forEach((i, k) => {
