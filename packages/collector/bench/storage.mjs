@@ -198,7 +198,7 @@ const ENGINE = {
       insert('outbox', select('outbox', ['id'], { event_id: 'm.id' }), 'FROM m JOIN outbox t ON t.event_id = m.old ORDER BY m.ms, t.id');
       insert(
         'send_attempts',
-        select('send_attempts', ['id'], { event_id: 'm.id', dedup_key: 'm.id', outbox_id: 'o.id' }),
+        select('send_attempts', ['id'], { event_id: 'm.id', dedup_key: "CASE WHEN t.dedup_key = '' THEN '' ELSE m.id END", outbox_id: 'o.id' }),
         'FROM m JOIN send_attempts t ON t.event_id = m.old JOIN outbox o ON o.event_id = m.id AND o.platform = t.platform ORDER BY m.ms, t.id',
       );
       db.exec('COMMIT');
@@ -262,7 +262,7 @@ const ENGINE = {
         email_sha256: "CASE WHEN t.email_sha256 IS NULL THEN NULL ELSE md5(random()::text) || md5(random()::text) END",
       });
       const ob = await select('outbox', [], { event_id: 'm.id' });
-      const sa = await select('send_attempts', [], { event_id: 'm.id', dedup_key: 'm.id', outbox_id: 'o.id' });
+      const sa = await select('send_attempts', [], { event_id: 'm.id', dedup_key: "CASE WHEN t.dedup_key = '' THEN '' ELSE m.id END", outbox_id: 'o.id' });
       const sql = (table, list, from) =>
         `INSERT INTO ${table} (${list.map(([c]) => c).join(', ')}) SELECT ${list.map(([, v]) => v).join(', ')} ${from}`;
       await admin(`CREATE UNLOGGED TABLE bench_map (old text NOT NULL, id text NOT NULL, k int NOT NULL, ms bigint NOT NULL)`);

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PLATFORM_IDS, type SendRecord } from '@pruuv/sender';
+import { PLATFORM_IDS, standardMessage, type SendRecord } from '@pruuv/sender';
 
 /** Outbox rows per event: one per platform of the registry. */
 const N = PLATFORM_IDS.length;
@@ -1583,6 +1583,27 @@ export function storeContract(engine: EngineHarness): void {
       const retried = await store.outbox.claim({ owner: 'q', now: at(HOUR), cutoff: at(HOUR), leaseUntil: at(2 * HOUR), limit: 10, retriesOnly: true });
       expect(retried.map((c) => c.platform).sort()).toEqual(['google', 'meta']);
       expect(retried.find((c) => c.platform === 'meta')).toMatchObject({ attempts: 3, first_attempt_at: first });
+    });
+
+    it('reads each record as written, though its stage, dedup key and a standard message are stored once', async () => {
+      const event = newEvent(leadA, a, { reference: 'compact' });
+      await store.events.admit(event, NOW);
+      const claimed = await store.outbox.claim({ owner: 'p', now: NOW, cutoff: NOW, leaseUntil: at(HOUR), limit: 10, retriesOnly: false });
+      const row = (p: string) => claimed.find((c) => c.platform === p)!;
+      const base = { event_id: event.id, client_id: a, stage_id: leadA, retry_count: 0, attempted_at: at(1000).toISOString(), dry_run: false, batch_size: 1, pass_id: 'p1' };
+      const records: SendRecord[] = [
+        // The sender's standard sentences, the event's own dedup key and stage.
+        { ...base, outbox_id: row('microsoft').id, platform: 'microsoft', status: 'skipped', reason: 'no_connection', message: standardMessage('microsoft', 'skipped', 'no_connection')!, dedup_key: event.id },
+        { ...base, outbox_id: row('google').id, platform: 'google', status: 'skipped', reason: 'dry_run', message: standardMessage('google', 'skipped', 'dry_run')!, dedup_key: event.id },
+        // Another message for a reason that has a standard one, another dedup key, another stage, no message.
+        { ...base, outbox_id: row('meta').id, platform: 'meta', status: 'skipped', reason: 'no_connection', message: 'The meta connection is incomplete.', dedup_key: 'crm-key', stage_id: leadB },
+        { ...base, outbox_id: row('tiktok').id, platform: 'tiktok', status: 'sent', dedup_key: event.id },
+      ];
+      await store.outbox.commit({ owner: 'p', now: at(1000), updates: [], records });
+      const log = await store.sends.search({ event_id: event.id, limit: 10 });
+      const fields = (r: { platform: string; stage_id?: string | null; dedup_key: string | null; message?: string | null }) => [r.platform, r.stage_id ?? null, r.dedup_key, r.message ?? null];
+      expect(log.rows.map(fields).sort()).toEqual(records.map(fields).sort());
+      expect((await store.sends.list({ client_id: a, limit: 10 })).map(fields).sort()).toEqual(records.map(fields).sort());
     });
   });
 }

@@ -9,6 +9,7 @@
 import type { ClaimedSend, HeldConnection, Platform } from '@pruuv/sender';
 import { FINAL_STATUSES, usedConnections } from '../../domain/outbox.js';
 import { sendCounts } from '../daily-counts.js';
+import { storedAuditText } from '../audit-row.js';
 import type { AuditRecord, OutboxCommit, OutboxRow, OutboxStore } from '../types.js';
 import type { Queryable, StorePool } from './pool.js';
 
@@ -280,17 +281,27 @@ async function commitBatch(q: Queryable, input: OutboxCommit): Promise<void> {
 
 /**
  * Appends records to the audit log and counts them in the daily roll-up (`daily_sends`), one
- * statement each; inside the caller's transaction.
+ * statement each; inside the caller's transaction. What every record would repeat is stored once
+ * (`audit-row.ts`): the stage as NULL when it is the event's (a lookup of each event by its key).
  */
 async function insertRecords(q: Queryable, r: readonly AuditRecord[]): Promise<void> {
   if (r.length === 0) return;
+  const text = r.map(storedAuditText);
   await q.query(
     `INSERT INTO send_attempts (outbox_id, event_id, client_id, stage_id, platform, connection_id, attempted_at, status,
        reason, message, error_code, error, http_status, request_id, dedup_key, batch_size, retry_count, next_attempt_at,
        dry_run, pass_id)
-     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
+     SELECT u.outbox_id, u.event_id, u.client_id,
+       CASE WHEN u.stage_id = (SELECT e.stage_id FROM events e WHERE e.id = u.event_id) THEN NULL ELSE u.stage_id END,
+       u.platform, u.connection_id, u.attempted_at, u.status, u.reason, u.message, u.error_code, u.error, u.http_status,
+       u.request_id, u.dedup_key, u.batch_size, u.retry_count, u.next_attempt_at, u.dry_run, u.pass_id
+     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
        $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::int[], $14::text[], $15::text[], $16::int[],
-       $17::int[], $18::timestamptz[], $19::boolean[], $20::text[])`,
+       $17::int[], $18::timestamptz[], $19::boolean[], $20::text[])
+       WITH ORDINALITY AS u(outbox_id, event_id, client_id, stage_id, platform, connection_id, attempted_at, status, reason,
+         message, error_code, error, http_status, request_id, dedup_key, batch_size, retry_count, next_attempt_at, dry_run,
+         pass_id, n)
+     ORDER BY u.n`,
     [
       r.map((x) => x.outbox_id),
       r.map((x) => x.event_id),
@@ -301,12 +312,12 @@ async function insertRecords(q: Queryable, r: readonly AuditRecord[]): Promise<v
       r.map((x) => x.attempted_at),
       r.map((x) => x.status),
       r.map((x) => x.reason ?? null),
-      r.map((x) => x.message ?? null),
+      text.map((x) => x.message),
       r.map((x) => x.error_code ?? null),
       r.map((x) => x.error_message ?? null),
       r.map((x) => x.http_status ?? null),
       r.map((x) => x.request_id ?? null),
-      r.map((x) => x.dedup_key),
+      text.map((x) => x.dedup_key),
       r.map((x) => x.batch_size ?? null),
       r.map((x) => x.retry_count),
       r.map((x) => x.next_attempt_at ?? null),

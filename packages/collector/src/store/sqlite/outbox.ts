@@ -8,7 +8,8 @@
  * transaction.
  *
  * Every statement reads through an index: claims walk `outbox_due`
- * (status, due_at) and stop at the limit; the paused-connection check uses the
+ * (status, due_at, over the waiting rows only: migration 023; a statement that reads it carries
+ * its exact condition `status IN ('pending', 'retrying')`) and stop at the limit; the paused-connection check uses the
  * connections' unique key. A pass therefore costs what is due, not what the
  * table holds. The exception is the held-back count of a paused connection,
  * which reads every waiting row through `outbox_due` (migration 004 dropped the
@@ -17,6 +18,7 @@
  */
 import type { ClaimedSend, HeldConnection, Platform } from '@pruuv/sender';
 import { FINAL_STATUSES, OUTBOX_PLATFORMS, usedConnections } from '../../domain/outbox.js';
+import { storedAuditText } from '../audit-row.js';
 import type { AuditRecord, OutboxRow, OutboxStore, RetryNowInput } from '../types.js';
 import type { Db } from './db.js';
 
@@ -89,7 +91,7 @@ export const RETRY_NOW_SQL = `UPDATE outbox SET status = 'retrying', due_at = @n
 WHERE id = @id AND status IN ('failed', 'dead') AND (lease_until IS NULL OR lease_until < @now)`;
 
 /** The earliest instant a follow-up pass has work: a retry falling due, or a lease running out. */
-export const NEXT_RETRY_SQL = `SELECT MIN(due_at) AS at FROM outbox WHERE status = 'retrying'`;
+export const NEXT_RETRY_SQL = `SELECT MIN(due_at) AS at FROM outbox WHERE status IN ('pending', 'retrying') AND status = 'retrying'`;
 export const NEXT_LEASE_SQL = `SELECT MIN(lease_until) AS at FROM outbox WHERE lease_until IS NOT NULL`;
 
 interface Row {
@@ -235,18 +237,25 @@ export function createOutbox(db: Db, countSends: (records: readonly AuditRecord[
   };
 }
 
-/** Appends one record to the audit log; runs inside the caller's transaction. */
+/**
+ * Appends one record to the audit log; runs inside the caller's transaction. What every record
+ * would repeat is stored once (`audit-row.ts`): the stage as NULL when it is the event's (one
+ * lookup of the event just sent, by its key).
+ */
 function createAttemptInsert(db: Db): (r: AuditRecord) => void {
   const insertAttempt = db.prepare(
     `INSERT INTO send_attempts (outbox_id, event_id, client_id, stage_id, platform, connection_id, attempted_at, status,
        reason, message, error_code, error, http_status, request_id, dedup_key, batch_size, retry_count, next_attempt_at,
        dry_run, pass_id)
-     VALUES (@outbox_id, @event_id, @client_id, @stage_id, @platform, @connection_id, @attempted_at, @status,
+     VALUES (@outbox_id, @event_id, @client_id,
+       CASE WHEN @stage_id = (SELECT e.stage_id FROM events e WHERE e.id = @event_id) THEN NULL ELSE @stage_id END,
+       @platform, @connection_id, @attempted_at, @status,
        @reason, @message, @error_code, @error, @http_status, @request_id, @dedup_key, @batch_size, @retry_count,
        @next_attempt_at, @dry_run, @pass_id)`,
   );
   return (r) => {
     insertAttempt.run({
+      ...storedAuditText(r),
       outbox_id: r.outbox_id,
       event_id: r.event_id,
       client_id: r.client_id,
@@ -256,12 +265,10 @@ function createAttemptInsert(db: Db): (r: AuditRecord) => void {
       attempted_at: r.attempted_at,
       status: r.status,
       reason: r.reason ?? null,
-      message: r.message ?? null,
       error_code: r.error_code ?? null,
       error: r.error_message ?? null,
       http_status: r.http_status ?? null,
       request_id: r.request_id ?? null,
-      dedup_key: r.dedup_key,
       batch_size: r.batch_size ?? null,
       retry_count: r.retry_count,
       next_attempt_at: r.next_attempt_at ?? null,

@@ -4,8 +4,9 @@
  * equality on an indexed column, read in rowid order: no sort, no scan of the
  * whole log.
  */
+import { readAuditText } from '../audit-row.js';
 import { pageLimits, readPage, type Direction, type Position } from '../keyset.js';
-import { sendMatches, sendShape, type SendShape } from '../send-search.js';
+import { sendMatches, sendShape, STATUS_INDEXED, statusIndexed, type SendShape } from '../send-search.js';
 import type {
   GoogleRequestStatus,
   GoogleRequestStore,
@@ -34,16 +35,19 @@ function equalities(
   for (const [column, value] of Object.entries(columns)) {
     if (value === undefined) continue;
     terms.push(column === 'event_id' ? OF_EVENT : `${column} = @${column}`);
+    // The status indexes hold every status but `sent` (migration 023).
+    if (column === 'status' && statusIndexed(value)) terms.push(STATUS_INDEXED);
     params[column] = value;
   }
   return { where: terms.length > 0 ? `WHERE ${terms.join(' AND ')}` : '', params };
 }
 
+/** The columns of a record; the stage is the event's when stored as NULL (audit-row.ts). */
 const SEND_COLUMNS = [
   'id',
   'attempted_at',
   'client_id',
-  'stage_id',
+  'COALESCE(stage_id, (SELECT e.stage_id FROM events e WHERE e.id = send_attempts.event_id)) AS stage_id',
   'event_id',
   'platform',
   'connection_id',
@@ -67,7 +71,7 @@ interface SendRow extends Omit<SendAttempt, 'error_message' | 'dry_run'> {
   dry_run: number;
 }
 
-const fromSendRow = ({ error, dry_run, ...rest }: SendRow): SendAttempt => ({ ...rest, error_message: error, dry_run: dry_run === 1 });
+const fromSendRow = ({ error, dry_run, ...rest }: SendRow): SendAttempt => ({ ...rest, ...readAuditText(rest), error_message: error, dry_run: dry_run === 1 });
 
 /** The index each shape of {@link SendSearch} reads, pinned: its order is the list's (but for an event's few rows). */
 const SEARCH_INDEX: Record<SendShape, string> = {
@@ -98,7 +102,7 @@ export function sendSearchSql(query: SendSearch, direction: Direction, withCurso
     params['client_id'] = query.client_id;
   }
   if (shape === 'status' || shape === 'client_status') {
-    terms.push('status = @status');
+    terms.push(STATUS_INDEXED, 'status = @status');
     params['status'] = query.status;
   }
   if (query.attempted_from !== undefined) {

@@ -17,6 +17,7 @@ import {
   MICROSOFT_TOKEN_URL,
 } from './request.js';
 import { microsoftOAuth } from './oauth.js';
+import { ACCEPTED_MESSAGE } from './response.js';
 import { MICROSOFT_RETRY_RULES } from './retry-rules.js';
 import { openMicrosoft, type MicrosoftUrl, type MicrosoftVersion } from './sender.js';
 
@@ -41,6 +42,8 @@ export const microsoft: PlatformAdapter<MicrosoftConnection, MicrosoftPlan, Micr
   // Duplicates (same click, goal, time, hashes) are ignored with no stated window (microsoft-ads.md §5).
   windowedDedup: false,
   retryRules: MICROSOFT_RETRY_RULES,
+  // Every conversion Microsoft takes is only "accepted" (microsoft-ads.md §4.4).
+  sentMessage: ACCEPTED_MESSAGE,
   check: checkMicrosoft,
   retryDeadline: ({ eventTime, clickTime }) => ({
     // ConversionTime within 90 days of now, and of the click (MS-OC, MS-HELP).

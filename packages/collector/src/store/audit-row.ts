@@ -1,0 +1,43 @@
+/**
+ * What the conversion audit log keeps once instead of on every record, on both engines
+ * (bench/storage.mjs: a record is written per event and platform, and kept until retention):
+ *
+ * - `dedup_key`: the event's id on every platform, so stored as `''` when it is the record's
+ *   event id (36 bytes a record).
+ * - `message`: a sentence the sender writes the same on every record of an outcome
+ *   (`standardMessage`: a missing connection's, a dry run's, Microsoft's "accepted", 370
+ *   characters) is stored as `''` and read back from the sender's wording.
+ * - `stage_id`: the event's stage, stored as NULL when it is the stored event's and read from the
+ *   event (the engines' insert and select statements do this part).
+ *
+ * Records written before keep their text, and read the same.
+ */
+import { standardMessage, type OutcomeStatus, type Platform } from '@pruuv/sender';
+import type { AuditRecord } from './types.js';
+
+/** The `dedup_key` and `message` of a record as stored. */
+export function storedAuditText(r: Pick<AuditRecord, 'event_id' | 'dedup_key' | 'platform' | 'status' | 'reason' | 'message'>): {
+  dedup_key: string;
+  message: string | null;
+} {
+  const standard = standardMessage(r.platform, r.status, r.reason);
+  return {
+    dedup_key: r.dedup_key === r.event_id ? '' : r.dedup_key,
+    message: r.message === undefined ? null : standard !== undefined && r.message === standard ? '' : r.message,
+  };
+}
+
+/** The `dedup_key` and `message` of a stored record as they were written. */
+export function readAuditText(r: {
+  event_id: string;
+  dedup_key: string | null;
+  platform: Platform;
+  status: OutcomeStatus;
+  reason: string | null;
+  message: string | null;
+}): { dedup_key: string | null; message: string | null } {
+  return {
+    dedup_key: r.dedup_key === '' ? r.event_id : r.dedup_key,
+    message: r.message === '' ? (standardMessage(r.platform, r.status, r.reason) ?? '') : r.message,
+  };
+}
