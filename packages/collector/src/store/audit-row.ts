@@ -9,9 +9,19 @@
  *   characters) is stored as `''` and read back from the sender's wording.
  * - `stage_id`: the event's stage, stored as NULL when it is the stored event's and read from the
  *   event (the engines' insert and select statements do this part).
+ * - `event_id`: stored as `''` when the record has an outbox row, whose `event_id` it is (36 bytes
+ *   a record); read back through the row's key. Audit records leave with their outbox rows, in
+ *   the same retention batch and before them, so the link is there for as long as the record.
  *
  * Records written before keep their text, and read the same.
  */
+
+/** SQL of a record's event id, for a statement over `send_attempts` (both engines). */
+export const AUDIT_EVENT_SQL = `CASE WHEN send_attempts.event_id <> '' THEN send_attempts.event_id
+  ELSE (SELECT o.event_id FROM outbox o WHERE o.id = send_attempts.outbox_id) END`;
+
+/** SQL of a record's stage: its own, else its event's (both engines). */
+export const AUDIT_STAGE_SQL = `COALESCE(send_attempts.stage_id, (SELECT e.stage_id FROM events e WHERE e.id = ${AUDIT_EVENT_SQL}))`;
 import { standardMessage, type OutcomeStatus, type Platform } from '@pruuv/sender';
 import type { AuditRecord } from './types.js';
 

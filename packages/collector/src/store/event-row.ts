@@ -74,6 +74,16 @@ export const EVENT_COLUMNS = [
   ...UTMS,
 ] as const;
 
+/**
+ * `last_touch` when it is the first touch (a visit that converts on its landing, and every event
+ * of a visitor who came once): the JSON number `0`, never a touch, instead of the same object
+ * again (about 250 bytes of a pixel event: URL, time, click ID and UTM parameters).
+ */
+const SAME_AS_FIRST = '0';
+
+/** Two touches with the same fields (JSON of the same object shape, as the schema parsed them). */
+const sameTouch = (a: Touch | undefined, b: Touch | undefined): boolean => a !== undefined && b !== undefined && JSON.stringify(a) === JSON.stringify(b);
+
 /** The row of a stored event; JSON fields as JSON text (both engines take text for their JSON columns). */
 export function eventToRow(event: StoredEvent, receivedMs: number): EventRow {
   const row = {
@@ -88,7 +98,7 @@ export function eventToRow(event: StoredEvent, receivedMs: number): EventRow {
     received_ms: receivedMs,
     consent: event.consent,
     first_touch: event.first_touch ? JSON.stringify(event.first_touch) : null,
-    last_touch: event.last_touch ? JSON.stringify(event.last_touch) : null,
+    last_touch: event.last_touch ? (sameTouch(event.first_touch, event.last_touch) ? SAME_AS_FIRST : JSON.stringify(event.last_touch)) : null,
     demographics: JSON.stringify(event.demographics),
     inherited_from: event.inherited?.from_event_id ?? null,
     inherited_fields: event.inherited ? JSON.stringify(event.inherited.fields) : null,
@@ -134,7 +144,10 @@ export function eventFromRow(row: EventRow, json: (value: unknown) => unknown): 
     if (value !== null) event.utm[k] = value;
   }
   if (row.first_touch !== null) event.first_touch = json(row.first_touch) as Touch;
-  if (row.last_touch !== null) event.last_touch = json(row.last_touch) as Touch;
+  if (row.last_touch !== null) {
+    const last = json(row.last_touch);
+    event.last_touch = (last === 0 ? event.first_touch : last) as Touch;
+  }
   if (row.released_at !== undefined && row.released_at !== null) {
     event.released_at = typeof row.released_at === 'string' ? row.released_at : row.released_at.toISOString();
   }

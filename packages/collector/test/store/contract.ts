@@ -280,6 +280,18 @@ export function storeContract(engine: EngineHarness): void {
       ]);
     });
 
+    it('reads the last touch back whether it is the first touch (stored once) or another', async () => {
+      const first = { ts: '2026-03-01T09:00:00.000Z', url: 'https://a.example/?gclid=g', params: { gclid: 'g', utm_source: 'google' } } as never;
+      const later = { ts: '2026-03-02T09:00:00.000Z', url: 'https://a.example/?fbclid=f', params: { fbclid: 'f' } } as never;
+      const once = newEvent(stageId, clientId, { reference: 'once', first_touch: first, last_touch: first });
+      const twice = newEvent(stageId, clientId, { reference: 'twice', first_touch: first, last_touch: later });
+      const lastOnly = newEvent(stageId, clientId, { reference: 'last', last_touch: later });
+      for (const event of [once, twice, lastOnly]) {
+        await store.events.admit(event, NOW);
+        expect(await store.events.get(event.id)).toEqual({ ...event, received_at: '2026-03-02T10:00:00.000Z' });
+      }
+    });
+
     it('stores nothing when the outbox write fails', async () => {
       await engine.breakOutbox('tiktok');
       const event = newEvent(stageId, clientId);
@@ -1585,7 +1597,7 @@ export function storeContract(engine: EngineHarness): void {
       expect(retried.find((c) => c.platform === 'meta')).toMatchObject({ attempts: 3, first_attempt_at: first });
     });
 
-    it('reads each record as written, though its stage, dedup key and a standard message are stored once', async () => {
+    it('reads each record as written, though its event, stage, dedup key and a standard message are stored once', async () => {
       const event = newEvent(leadA, a, { reference: 'compact' });
       await store.events.admit(event, NOW);
       const claimed = await store.outbox.claim({ owner: 'p', now: NOW, cutoff: NOW, leaseUntil: at(HOUR), limit: 10, retriesOnly: false });
@@ -1601,7 +1613,7 @@ export function storeContract(engine: EngineHarness): void {
       ];
       await store.outbox.commit({ owner: 'p', now: at(1000), updates: [], records });
       const log = await store.sends.search({ event_id: event.id, limit: 10 });
-      const fields = (r: { platform: string; stage_id?: string | null; dedup_key: string | null; message?: string | null }) => [r.platform, r.stage_id ?? null, r.dedup_key, r.message ?? null];
+      const fields = (r: { event_id: string; platform: string; stage_id?: string | null; dedup_key: string | null; message?: string | null }) => [r.event_id, r.platform, r.stage_id ?? null, r.dedup_key, r.message ?? null];
       expect(log.rows.map(fields).sort()).toEqual(records.map(fields).sort());
       expect((await store.sends.list({ client_id: a, limit: 10 })).map(fields).sort()).toEqual(records.map(fields).sort());
     });

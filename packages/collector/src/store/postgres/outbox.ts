@@ -282,7 +282,8 @@ async function commitBatch(q: Queryable, input: OutboxCommit): Promise<void> {
 /**
  * Appends records to the audit log and counts them in the daily roll-up (`daily_sends`), one
  * statement each; inside the caller's transaction. What every record would repeat is stored once
- * (`audit-row.ts`): the stage as NULL when it is the event's (a lookup of each event by its key).
+ * (`audit-row.ts`): the event as '' when the outbox row names it, the stage as NULL when it is the
+ * event's (a lookup of each event by its key).
  */
 async function insertRecords(q: Queryable, r: readonly AuditRecord[]): Promise<void> {
   if (r.length === 0) return;
@@ -291,7 +292,7 @@ async function insertRecords(q: Queryable, r: readonly AuditRecord[]): Promise<v
     `INSERT INTO send_attempts (outbox_id, event_id, client_id, stage_id, platform, connection_id, attempted_at, status,
        reason, message, error_code, error, http_status, request_id, dedup_key, batch_size, retry_count, next_attempt_at,
        dry_run, pass_id)
-     SELECT u.outbox_id, u.event_id, u.client_id,
+     SELECT u.outbox_id, CASE WHEN u.event_id = (SELECT o.event_id FROM outbox o WHERE o.id = u.outbox_id) THEN '' ELSE u.event_id END, u.client_id,
        CASE WHEN u.stage_id = (SELECT e.stage_id FROM events e WHERE e.id = u.event_id) THEN NULL ELSE u.stage_id END,
        u.platform, u.connection_id, u.attempted_at, u.status, u.reason, u.message, u.error_code, u.error, u.http_status,
        u.request_id, u.dedup_key, u.batch_size, u.retry_count, u.next_attempt_at, u.dry_run, u.pass_id

@@ -239,15 +239,15 @@ export function createOutbox(db: Db, countSends: (records: readonly AuditRecord[
 
 /**
  * Appends one record to the audit log; runs inside the caller's transaction. What every record
- * would repeat is stored once (`audit-row.ts`): the stage as NULL when it is the event's (one
- * lookup of the event just sent, by its key).
+ * would repeat is stored once (`audit-row.ts`): the event as '' when the outbox row names it, the
+ * stage as NULL when it is the event's (one lookup of the event just sent, by its key).
  */
 function createAttemptInsert(db: Db): (r: AuditRecord) => void {
   const insertAttempt = db.prepare(
     `INSERT INTO send_attempts (outbox_id, event_id, client_id, stage_id, platform, connection_id, attempted_at, status,
        reason, message, error_code, error, http_status, request_id, dedup_key, batch_size, retry_count, next_attempt_at,
        dry_run, pass_id)
-     VALUES (@outbox_id, @event_id, @client_id,
+     VALUES (@outbox_id, CASE WHEN @event_id = (SELECT o.event_id FROM outbox o WHERE o.id = @outbox_id) THEN '' ELSE @event_id END, @client_id,
        CASE WHEN @stage_id = (SELECT e.stage_id FROM events e WHERE e.id = @event_id) THEN NULL ELSE @stage_id END,
        @platform, @connection_id, @attempted_at, @status,
        @reason, @message, @error_code, @error, @http_status, @request_id, @dedup_key, @batch_size, @retry_count,

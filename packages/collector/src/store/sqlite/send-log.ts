@@ -4,7 +4,7 @@
  * equality on an indexed column, read in rowid order: no sort, no scan of the
  * whole log.
  */
-import { readAuditText } from '../audit-row.js';
+import { AUDIT_EVENT_SQL, AUDIT_STAGE_SQL, readAuditText } from '../audit-row.js';
 import { pageLimits, readPage, type Direction, type Position } from '../keyset.js';
 import { sendMatches, sendShape, STATUS_INDEXED, statusIndexed, type SendShape } from '../send-search.js';
 import type {
@@ -42,13 +42,13 @@ function equalities(
   return { where: terms.length > 0 ? `WHERE ${terms.join(' AND ')}` : '', params };
 }
 
-/** The columns of a record; the stage is the event's when stored as NULL (audit-row.ts). */
+/** The columns of a record; its event and stage through its outbox row when stored as '' and NULL (audit-row.ts). */
 const SEND_COLUMNS = [
   'id',
   'attempted_at',
   'client_id',
-  'COALESCE(stage_id, (SELECT e.stage_id FROM events e WHERE e.id = send_attempts.event_id)) AS stage_id',
-  'event_id',
+  `${AUDIT_STAGE_SQL} AS stage_id`,
+  `${AUDIT_EVENT_SQL} AS event_id`,
   'platform',
   'connection_id',
   'status',
