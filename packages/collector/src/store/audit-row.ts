@@ -13,8 +13,18 @@
  *   a record); read back through the row's key. Audit records leave with their outbox rows, in
  *   the same retention batch and before them, so the link is there for as long as the record.
  *
+ * - `pass_id` and `request_id`: shared by the records of one request, stored once in
+ *   `send_requests` and named by `request_key` (a record without a pass keeps them inline).
+ *
  * Records written before keep their text, and read the same.
  */
+
+/** SQL of a record's pass id: its own, else its request's (both engines). */
+export const AUDIT_PASS_SQL = `COALESCE(send_attempts.pass_id, (SELECT q.pass_id FROM send_requests q WHERE q.id = send_attempts.request_key))`;
+
+/** SQL of a record's request id: its own, else its request's (`''` there: none). */
+export const AUDIT_REQUEST_SQL = `CASE WHEN send_attempts.request_key IS NULL THEN send_attempts.request_id
+  ELSE (SELECT NULLIF(q.request_id, '') FROM send_requests q WHERE q.id = send_attempts.request_key) END`;
 
 /** SQL of a record's event id, for a statement over `send_attempts` (both engines). */
 export const AUDIT_EVENT_SQL = `CASE WHEN send_attempts.event_id <> '' THEN send_attempts.event_id

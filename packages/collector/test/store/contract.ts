@@ -1597,7 +1597,7 @@ export function storeContract(engine: EngineHarness): void {
       expect(retried.find((c) => c.platform === 'meta')).toMatchObject({ attempts: 3, first_attempt_at: first });
     });
 
-    it('reads each record as written, though its event, stage, dedup key and a standard message are stored once', async () => {
+    it('reads each record as written, though its event, stage, dedup key, a standard message, its pass and request are stored once', async () => {
       const event = newEvent(leadA, a, { reference: 'compact' });
       await store.events.admit(event, NOW);
       const claimed = await store.outbox.claim({ owner: 'p', now: NOW, cutoff: NOW, leaseUntil: at(HOUR), limit: 10, retriesOnly: false });
@@ -1609,11 +1609,16 @@ export function storeContract(engine: EngineHarness): void {
         { ...base, outbox_id: row('google').id, platform: 'google', status: 'skipped', reason: 'dry_run', message: standardMessage('google', 'skipped', 'dry_run')!, dedup_key: event.id },
         // Another message for a reason that has a standard one, another dedup key, another stage, no message.
         { ...base, outbox_id: row('meta').id, platform: 'meta', status: 'skipped', reason: 'no_connection', message: 'The meta connection is incomplete.', dedup_key: 'crm-key', stage_id: leadB },
-        { ...base, outbox_id: row('tiktok').id, platform: 'tiktok', status: 'sent', dedup_key: event.id },
+        { ...base, outbox_id: row('tiktok').id, platform: 'tiktok', status: 'sent', dedup_key: event.id, request_id: 'req-1' },
       ];
+      // A later pass, the same request id: another request.
+      const later = { ...base, outbox_id: row('tiktok').id, platform: 'tiktok' as const, status: 'sent' as const, dedup_key: event.id, request_id: 'req-1', pass_id: 'p2' };
       await store.outbox.commit({ owner: 'p', now: at(1000), updates: [], records });
+      await store.outbox.commit({ owner: 'p', now: at(1000), updates: [], records: [later] });
+      records.push(later);
       const log = await store.sends.search({ event_id: event.id, limit: 10 });
-      const fields = (r: { event_id: string; platform: string; stage_id?: string | null; dedup_key: string | null; message?: string | null }) => [r.event_id, r.platform, r.stage_id ?? null, r.dedup_key, r.message ?? null];
+      const fields = (r: { event_id: string; platform: string; stage_id?: string | null; dedup_key: string | null; message?: string | null; pass_id?: string | null; request_id?: string | null }) =>
+        [r.event_id, r.platform, r.stage_id ?? null, r.dedup_key, r.message ?? null, r.pass_id ?? null, r.request_id ?? null];
       expect(log.rows.map(fields).sort()).toEqual(records.map(fields).sort());
       expect((await store.sends.list({ client_id: a, limit: 10 })).map(fields).sort()).toEqual(records.map(fields).sort());
     });

@@ -183,7 +183,7 @@ describe('SQLite store: the file', () => {
     after.close();
   });
 
-  it('migrates a file to status indexes without the sent records, and reads its records and touches as before', async () => {
+  it('migrates a file to status indexes without the sent records and to requests stored once, and reads its records and touches as before', async () => {
     // The file as it was before 023: records that carry their stage, dedup key and standard message, an event both of whose touches are stored.
     const old = join(tmp.dir, 'before-023-migrations');
     mkdirSync(old);
@@ -200,10 +200,10 @@ describe('SQLite store: the file', () => {
         VALUES (7, 'e1', 'cli_1', 'meta', 'sent', '2026-01-01T00:00:00.000Z', 1, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z'),
                (8, 'e1', 'cli_1', 'microsoft', 'skipped', '2026-01-01T00:00:00.000Z', 1, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z'),
                (9, 'e1', 'cli_1', 'tiktok', 'retrying', '2026-01-01T03:00:00.000Z', 1, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z');
-      INSERT INTO send_attempts (outbox_id, event_id, client_id, stage_id, platform, attempted_at, status, reason, message, dedup_key) VALUES
-        (7, 'e1', 'cli_1', 'stg_1', 'meta', '2026-01-01T01:00:00.000Z', 'sent', NULL, NULL, 'e1'),
-        (8, 'e1', 'cli_1', 'stg_1', 'microsoft', '2026-01-01T01:00:00.000Z', 'skipped', 'no_connection', '${noConnection}', 'e1'),
-        (9, 'e1', 'cli_1', 'stg_1', 'tiktok', '2026-01-01T01:00:00.000Z', 'retrying', 'rate_limited', NULL, 'e1');`);
+      INSERT INTO send_attempts (outbox_id, event_id, client_id, stage_id, platform, attempted_at, status, reason, message, dedup_key, pass_id, request_id) VALUES
+        (7, 'e1', 'cli_1', 'stg_1', 'meta', '2026-01-01T01:00:00.000Z', 'sent', NULL, NULL, 'e1', 'pass-1', 'fbtrace-1'),
+        (8, 'e1', 'cli_1', 'stg_1', 'microsoft', '2026-01-01T01:00:00.000Z', 'skipped', 'no_connection', '${noConnection}', 'e1', 'pass-1', NULL),
+        (9, 'e1', 'cli_1', 'stg_1', 'tiktok', '2026-01-01T01:00:00.000Z', 'retrying', 'rate_limited', NULL, 'e1', 'pass-1', 'tt-1');`);
     before.close();
 
     const after = openDb(file);
@@ -215,11 +215,11 @@ describe('SQLite store: the file', () => {
     expect(indexes['send_attempts_status_time']).toMatch(/WHERE status <> 'sent'$/);
     expect(indexes['send_attempts_client_status_time']).toMatch(/WHERE status <> 'sent'$/);
     // The old records read as they were written, by status (through the partial indexes, or the time index for `sent`) and by event.
-    const fields = (rows: Array<{ platform: string; status: string; stage_id: string | null; dedup_key: string | null; message: string | null }>) =>
-      rows.map((r) => [r.platform, r.status, r.stage_id, r.dedup_key, r.message]);
-    expect(fields((await migrated.sends.search({ status: 'skipped', limit: 10 })).rows)).toEqual([['microsoft', 'skipped', 'stg_1', 'e1', noConnection]]);
-    expect(fields((await migrated.sends.search({ client_id: 'cli_1', status: 'sent', limit: 10 })).rows)).toEqual([['meta', 'sent', 'stg_1', 'e1', null]]);
-    expect(fields(await migrated.sends.list({ status: 'retrying', limit: 10 }))).toEqual([['tiktok', 'retrying', 'stg_1', 'e1', null]]);
+    const fields = (rows: Array<{ platform: string; status: string; stage_id: string | null; dedup_key: string | null; message: string | null; pass_id: string | null; request_id: string | null }>) =>
+      rows.map((r) => [r.platform, r.status, r.stage_id, r.dedup_key, r.message, r.pass_id, r.request_id]);
+    expect(fields((await migrated.sends.search({ status: 'skipped', limit: 10 })).rows)).toEqual([['microsoft', 'skipped', 'stg_1', 'e1', noConnection, 'pass-1', null]]);
+    expect(fields((await migrated.sends.search({ client_id: 'cli_1', status: 'sent', limit: 10 })).rows)).toEqual([['meta', 'sent', 'stg_1', 'e1', null, 'pass-1', 'fbtrace-1']]);
+    expect(fields(await migrated.sends.list({ status: 'retrying', limit: 10 }))).toEqual([['tiktok', 'retrying', 'stg_1', 'e1', null, 'pass-1', 'tt-1']]);
     expect((await migrated.sends.search({ event_id: 'e1', limit: 10 })).rows).toHaveLength(3);
     const event = await migrated.events.get('e1');
     expect(event?.last_touch).toEqual(JSON.parse(touch));

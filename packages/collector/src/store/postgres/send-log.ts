@@ -3,7 +3,7 @@
  * newest first; each filter is an equality on an indexed column whose index
  * ends with the row order, so `LIMIT n` reads n entries.
  */
-import { AUDIT_EVENT_SQL, AUDIT_STAGE_SQL, readAuditText } from '../audit-row.js';
+import { AUDIT_EVENT_SQL, AUDIT_PASS_SQL, AUDIT_REQUEST_SQL, AUDIT_STAGE_SQL, readAuditText } from '../audit-row.js';
 import { pageLimits, readPage, type Direction, type Position } from '../keyset.js';
 import { rowBounds, rowOrder, type TimeColumn } from './keyset-sql.js';
 import { sendMatches, sendShape, STATUS_INDEXED, statusIndexed } from '../send-search.js';
@@ -58,8 +58,8 @@ interface SendRow {
 
 /** The columns of a record; its event and stage through its outbox row when stored as '' and NULL (audit-row.ts). */
 const SEND_COLUMNS = `id, attempted_at, client_id, ${AUDIT_STAGE_SQL} AS stage_id, ${AUDIT_EVENT_SQL} AS event_id, platform,
-  connection_id, status, reason, message, error_code, error, http_status, request_id, dedup_key, batch_size, retry_count,
-  next_attempt_at, dry_run, pass_id`;
+  connection_id, status, reason, message, error_code, error, http_status, ${AUDIT_REQUEST_SQL} AS request_id, dedup_key,
+  batch_size, retry_count, next_attempt_at, dry_run, ${AUDIT_PASS_SQL} AS pass_id`;
 
 function fromSendRow(r: SendRow): SendAttempt {
   return {

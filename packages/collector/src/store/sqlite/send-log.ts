@@ -4,7 +4,7 @@
  * equality on an indexed column, read in rowid order: no sort, no scan of the
  * whole log.
  */
-import { AUDIT_EVENT_SQL, AUDIT_STAGE_SQL, readAuditText } from '../audit-row.js';
+import { AUDIT_EVENT_SQL, AUDIT_PASS_SQL, AUDIT_REQUEST_SQL, AUDIT_STAGE_SQL, readAuditText } from '../audit-row.js';
 import { pageLimits, readPage, type Direction, type Position } from '../keyset.js';
 import { sendMatches, sendShape, STATUS_INDEXED, statusIndexed, type SendShape } from '../send-search.js';
 import type {
@@ -57,13 +57,13 @@ const SEND_COLUMNS = [
   'error_code',
   'error',
   'http_status',
-  'request_id',
+  `${AUDIT_REQUEST_SQL} AS request_id`,
   'dedup_key',
   'batch_size',
   'retry_count',
   'next_attempt_at',
   'dry_run',
-  'pass_id',
+  `${AUDIT_PASS_SQL} AS pass_id`,
 ].join(', ');
 
 interface SendRow extends Omit<SendAttempt, 'error_message' | 'dry_run'> {
