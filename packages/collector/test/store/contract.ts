@@ -280,13 +280,18 @@ export function storeContract(engine: EngineHarness): void {
       ]);
     });
 
-    it('reads the last touch back whether it is the first touch (stored once) or another', async () => {
+    it('reads touches and fbc back as admitted, though what repeats the event\'s own click IDs is stored once', async () => {
       const first = { ts: '2026-03-01T09:00:00.000Z', url: 'https://a.example/?gclid=g', params: { gclid: 'g', utm_source: 'google' } } as never;
       const later = { ts: '2026-03-02T09:00:00.000Z', url: 'https://a.example/?fbclid=f', params: { fbclid: 'f' } } as never;
       const once = newEvent(stageId, clientId, { reference: 'once', first_touch: first, last_touch: first });
       const twice = newEvent(stageId, clientId, { reference: 'twice', first_touch: first, last_touch: later });
       const lastOnly = newEvent(stageId, clientId, { reference: 'last', last_touch: later });
-      for (const event of [once, twice, lastOnly]) {
+      // The touch's click ID and Meta's fbc that are the event's own fbclid and gclid are stored once too.
+      const clicks = { gclid: { value: 'g', ts: '2026-03-01T09:00:00.000Z' }, fbclid: { value: 'f' } };
+      const own = newEvent(stageId, clientId, { reference: 'own', clicks, fbc: 'fb.1.1554763741205.f', first_touch: first, last_touch: later });
+      const appendix = newEvent(stageId, clientId, { reference: 'appendix', clicks, fbc: 'fb.1.1554763741205.f.AQAAAAAA', first_touch: later });
+      const other = newEvent(stageId, clientId, { reference: 'other', clicks: { fbclid: { value: 'f2' } }, fbc: 'fb.1.1554763741205.f', first_touch: later });
+      for (const event of [once, twice, lastOnly, own, appendix, other]) {
         await store.events.admit(event, NOW);
         expect(await store.events.get(event.id)).toEqual({ ...event, received_at: '2026-03-02T10:00:00.000Z' });
       }
