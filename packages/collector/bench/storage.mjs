@@ -198,8 +198,9 @@ const ENGINE = {
       insert('outbox', select('outbox', ['id'], { event_id: 'm.id' }), 'FROM m JOIN outbox t ON t.event_id = m.old ORDER BY m.ms, t.id');
       insert(
         'send_attempts',
-        select('send_attempts', ['id'], { event_id: 'm.id', dedup_key: 'm.id', outbox_id: 'o.id' }),
-        'FROM m JOIN send_attempts t ON t.event_id = m.old JOIN outbox o ON o.event_id = m.id AND o.platform = t.platform ORDER BY m.ms, t.id',
+        select('send_attempts', ['id'], { event_id: "CASE WHEN t.event_id = '' THEN '' ELSE m.id END", dedup_key: "CASE WHEN t.dedup_key = '' THEN '' ELSE m.id END", outbox_id: 'o.id' }),
+        // A record names its event through its outbox row (src/store/audit-row.ts).
+        'FROM m JOIN outbox ot ON ot.event_id = m.old JOIN send_attempts t ON t.outbox_id = ot.id JOIN outbox o ON o.event_id = m.id AND o.platform = t.platform ORDER BY m.ms, t.id',
       );
       db.exec('COMMIT');
       db.exec('DROP TABLE temp.m');
@@ -262,7 +263,7 @@ const ENGINE = {
         email_sha256: "CASE WHEN t.email_sha256 IS NULL THEN NULL ELSE md5(random()::text) || md5(random()::text) END",
       });
       const ob = await select('outbox', [], { event_id: 'm.id' });
-      const sa = await select('send_attempts', [], { event_id: 'm.id', dedup_key: 'm.id', outbox_id: 'o.id' });
+      const sa = await select('send_attempts', [], { event_id: "CASE WHEN t.event_id = '' THEN '' ELSE m.id END", dedup_key: "CASE WHEN t.dedup_key = '' THEN '' ELSE m.id END", outbox_id: 'o.id' });
       const sql = (table, list, from) =>
         `INSERT INTO ${table} (${list.map(([c]) => c).join(', ')}) SELECT ${list.map(([, v]) => v).join(', ')} ${from}`;
       await admin(`CREATE UNLOGGED TABLE bench_map (old text NOT NULL, id text NOT NULL, k int NOT NULL, ms bigint NOT NULL)`);
@@ -280,7 +281,7 @@ const ENGINE = {
       await admin(sql('events', ev, 'FROM bench_map m JOIN events t ON t.id = m.old ORDER BY m.ms'));
       await admin(sql('outbox', ob, 'FROM bench_map m JOIN outbox t ON t.event_id = m.old ORDER BY m.ms, t.id'));
       await admin(
-        sql('send_attempts', sa, 'FROM bench_map m JOIN send_attempts t ON t.event_id = m.old JOIN outbox o ON o.event_id = m.id AND o.platform = t.platform ORDER BY m.ms, t.id'),
+        sql('send_attempts', sa, 'FROM bench_map m JOIN outbox ot ON ot.event_id = m.old JOIN send_attempts t ON t.outbox_id = ot.id JOIN outbox o ON o.event_id = m.id AND o.platform = t.platform ORDER BY m.ms, t.id'),
       );
       await admin('DROP TABLE bench_map');
       await admin('VACUUM ANALYZE');

@@ -10,6 +10,7 @@ import { newTestDatabase } from '@pruuv/testkit/database';
 import type { TestDatabase } from '@pruuv/testkit/postgres';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AUDIT_EVENT_SQL } from '../src/store/audit-row.js';
 import { openPostgresStore, type PostgresStore } from '../src/store/postgres/index.js';
 import type { NewEvent } from '../src/store/types.js';
 import { startProc } from './helpers/process.js';
@@ -37,7 +38,7 @@ const count = async (query: string): Promise<number> => Number((await sql.query<
 /** No row outlives its event, and every event left has its outbox row per platform. */
 async function expectNoOrphans(): Promise<void> {
   expect(await count('SELECT COUNT(*) AS n FROM outbox o WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = o.event_id)')).toBe(0);
-  expect(await count('SELECT COUNT(*) AS n FROM send_attempts a WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = a.event_id)')).toBe(0);
+  expect(await count(`SELECT COUNT(*) AS n FROM send_attempts WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = ${AUDIT_EVENT_SQL})`)).toBe(0);
   expect(await count('SELECT COUNT(*) AS n FROM send_attempts a WHERE a.outbox_id IS NULL')).toBe(0);
   expect(await count(`SELECT COUNT(*) AS n FROM events e WHERE (SELECT COUNT(*) FROM outbox o WHERE o.event_id = e.id) <> ${N}`)).toBe(0);
 }
@@ -174,7 +175,7 @@ describe('retention on PostgreSQL', () => {
           expect(own, id).toHaveLength(N);
           expect(own.filter((r) => r.status === 'retrying'), id).toHaveLength(1);
           // The seed's record per platform and the retry's.
-          expect(await count(`SELECT COUNT(*) AS n FROM send_attempts WHERE event_id = '${id}'`)).toBe(N + 1);
+          expect(await count(`SELECT COUNT(*) AS n FROM send_attempts WHERE ${AUDIT_EVENT_SQL} = '${id}'`)).toBe(N + 1);
         }
         for (const id of lost) expect(await store.events.get(id), id).toBeUndefined();
         // Every event nobody retried is gone.

@@ -12,6 +12,7 @@ import { DEFAULT_URLS, DEFAULT_VERSIONS } from '@pruuv/sender';
 import pino from 'pino';
 import { sweepRetention } from '../src/ops/retention-sweep.js';
 import { startSending } from '../src/send/runtime.js';
+import { AUDIT_EVENT_SQL } from '../src/store/audit-row.js';
 import { openSqliteStore, type SqliteStore } from '../src/store/sqlite/index.js';
 import type { NewEvent } from '../src/store/types.js';
 import { tempDir } from './helpers/harness.js';
@@ -255,7 +256,7 @@ describe('pruuv db prune', () => {
     expect(count(db, 'SELECT COUNT(*) AS n FROM outbox')).toBe(left * PLATFORM_IDS.length);
     expect(count(db, 'SELECT COUNT(*) AS n FROM send_attempts')).toBe(left * PLATFORM_IDS.length);
     expect(count(db, 'SELECT COUNT(*) AS n FROM outbox o WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = o.event_id)')).toBe(0);
-    expect(count(db, 'SELECT COUNT(*) AS n FROM send_attempts a WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = a.event_id)')).toBe(0);
+    expect(count(db, `SELECT COUNT(*) AS n FROM send_attempts WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = ${AUDIT_EVENT_SQL})`)).toBe(0);
     expect(count(db, `SELECT COUNT(*) AS n FROM events e WHERE (SELECT COUNT(*) FROM outbox o WHERE o.event_id = e.id) <> ${PLATFORM_IDS.length}`)).toBe(0);
     // A second run finishes the job.
     await store.close();

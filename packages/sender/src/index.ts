@@ -23,6 +23,7 @@ export { PLATFORMS, PLATFORM_IDS, CLICK_ID_NAMES, COOKIE_ID_NAMES, platformAdapt
 export { OAUTH_PROVIDERS, oauthProvider } from './platforms/index.js';
 export { authorizationUrl, OAuthFlowError, pkcePair, pkceChallenge, newOAuthState, readStandardCallback } from './platforms/oauth-provider.js';
 export { RETRY_TABLE } from './retry-policy.js';
+export { standardMessage, DRY_RUN_MESSAGE } from './standard-messages.js';
 export { defaultEventNames } from './event-names.js';
 
 // What goes in, and the credentials.

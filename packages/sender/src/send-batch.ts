@@ -28,6 +28,7 @@ import type { TokenBucket } from './rate-limit.js';
 import { nextAttempt, type RetryPolicy } from './retry-policy.js';
 import { conversionEventSchema, formatIssues } from './schema.js';
 import { createShared, type Shared } from './shared-services.js';
+import { DRY_RUN_MESSAGE } from './standard-messages.js';
 import type { ConversionEvent, StageOverrides } from './types.js';
 
 /** Earlier attempts of one event on this platform, from the outbox. */
@@ -285,7 +286,7 @@ function toOutcome(
   const r = item.result;
   if (r.kind === 'sent') return r.message !== undefined ? { ...o, message: r.message } : o;
   if (r.kind === 'validated') {
-    return { ...o, status: 'skipped', reason: 'dry_run', message: 'Dry run: built and validated, not delivered.' };
+    return { ...o, status: 'skipped', reason: 'dry_run', message: DRY_RUN_MESSAGE };
   }
   o.reason = r.reason;
   if (r.error_code !== undefined) o.error_code = r.error_code;

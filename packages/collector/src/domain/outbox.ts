@@ -10,6 +10,19 @@ export const OUTBOX_PLATFORMS: readonly Platform[] = PLATFORM_IDS;
 /** Outbox statuses that are final: the row is never claimed again. */
 export const FINAL_STATUSES: readonly OutcomeStatus[] = ['sent', 'skipped', 'failed', 'dead'];
 
+const FINAL: ReadonlySet<string> = new Set(FINAL_STATUSES);
+
+/**
+ * When a row reached its final status: `finished_at` as stored by rows written before, else the
+ * row's last change, for a final row. A commit that finishes a row sets `updated_at` to that
+ * instant, and nothing changes a final row after (claims take waiting rows, "retry now" makes it
+ * waiting again), so both engines store `finished_at` as NULL (25 bytes a row on SQLite).
+ */
+export function finishedAt<T>(status: string, finished: T | null, updated: T): T | undefined {
+  if (!FINAL.has(status)) return undefined;
+  return finished ?? updated;
+}
+
 /**
  * The connections whose credentials a batch used, and when last: every record
  * of a connection except a pre-flight skip (`skipped` without an answer, so no

@@ -88,11 +88,18 @@ const TABLES: readonly TableCopy[] = [
       FROM outbox o JOIN events e ON e.id = o.event_id ORDER BY o.id`,
   },
   {
+    table: 'send_requests',
+    identity: 'id',
+    columns: ['id', 'pass_id', 'request_id'],
+    select: 'SELECT id, pass_id, request_id FROM send_requests ORDER BY id',
+  },
+  {
     table: 'send_attempts',
     identity: 'id',
-    columns: ['id', 'outbox_id', 'event_id', 'client_id', 'stage_id', 'platform', 'connection_id', 'attempted_at', 'status', 'reason', 'message', 'error_code', 'error', 'http_status', 'request_id', 'dedup_key', 'batch_size', 'retry_count', 'next_attempt_at', 'dry_run', 'pass_id'],
+    columns: ['id', 'outbox_id', 'event_id', 'client_id', 'stage_id', 'platform', 'connection_id', 'attempted_at', 'status', 'reason', 'message', 'error_code', 'error', 'http_status', 'request_id', 'dedup_key', 'batch_size', 'retry_count', 'next_attempt_at', 'dry_run', 'pass_id', 'request_key'],
     select: `SELECT id, outbox_id, event_id, client_id, stage_id, platform, connection_id, attempted_at, status, reason, message, error_code, error,
-      http_status, request_id, dedup_key, batch_size, retry_count, next_attempt_at, CASE dry_run WHEN 1 THEN 'true' ELSE 'false' END AS dry_run, pass_id
+      http_status, request_id, dedup_key, batch_size, retry_count, next_attempt_at, CASE dry_run WHEN 1 THEN 'true' ELSE 'false' END AS dry_run, pass_id,
+      request_key
       FROM send_attempts ORDER BY id`,
   },
   {

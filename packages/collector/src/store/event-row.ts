@@ -74,6 +74,53 @@ export const EVENT_COLUMNS = [
   ...UTMS,
 ] as const;
 
+/**
+ * `last_touch` when it is the first touch (a visit that converts on its landing, and every event
+ * of a visitor who came once): the JSON number `0`, never a touch, instead of the same object
+ * again (about 250 bytes of a pixel event: URL, time, click ID and UTM parameters).
+ */
+const SAME_AS_FIRST = '0';
+
+/** Two touches with the same fields (JSON of the same object shape, as the schema parsed them). */
+const sameTouch = (a: Touch | undefined, b: Touch | undefined): boolean => a !== undefined && b !== undefined && JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * Meta's `fbc` when it ends with the event's fbclid (`fb.1.{ms}.{fbclid}`, as the pixel writes it):
+ * stored without the fbclid and with a space in its place, which no accepted `fbc` holds (printable
+ * ASCII without spaces, `domain/schemas.ts`), and read back with the event's fbclid (about 60 bytes).
+ */
+const FBCLID_HERE = ' ';
+
+function storedFbc(fbc: string | undefined, fbclid: string | undefined): string | null {
+  if (fbc === undefined) return null;
+  if (fbclid === undefined || !fbc.endsWith(`.${fbclid}`)) return fbc;
+  return `${fbc.slice(0, fbc.length - fbclid.length)}${FBCLID_HERE}`;
+}
+
+function readFbc(stored: string, fbclid: string | null): string {
+  return stored.endsWith(FBCLID_HERE) && fbclid !== null ? `${stored.slice(0, -FBCLID_HERE.length)}${fbclid}` : stored;
+}
+
+/**
+ * A touch's click ID that is the event's own (the click the visitor landed with and converted on):
+ * the JSON number `0` in its place, never a click ID (those are strings), instead of the ID again
+ * (up to 500 characters; a gclid is about 100).
+ */
+function storedTouch(touch: Touch, clicks: StoredEvent['clicks']): string {
+  if (typeof touch.params !== 'object' || touch.params === null) return JSON.stringify(touch);
+  const params: Record<string, unknown> = { ...touch.params };
+  for (const k of CLICK_IDS) if (params[k] !== undefined && params[k] === clicks[k]?.value) params[k] = 0;
+  return JSON.stringify({ ...touch, params });
+}
+
+function readTouch(stored: unknown, row: EventRow): Touch {
+  const touch = stored as { params?: Record<string, unknown> };
+  if (typeof touch.params !== 'object' || touch.params === null) return stored as Touch;
+  const params: Record<string, unknown> = { ...touch.params };
+  for (const k of CLICK_IDS) if (params[k] === 0 && row[k] !== null) params[k] = row[k];
+  return { ...touch, params } as unknown as Touch;
+}
+
 /** The row of a stored event; JSON fields as JSON text (both engines take text for their JSON columns). */
 export function eventToRow(event: StoredEvent, receivedMs: number): EventRow {
   const row = {
@@ -87,13 +134,14 @@ export function eventToRow(event: StoredEvent, receivedMs: number): EventRow {
     received_at: event.received_at,
     received_ms: receivedMs,
     consent: event.consent,
-    first_touch: event.first_touch ? JSON.stringify(event.first_touch) : null,
-    last_touch: event.last_touch ? JSON.stringify(event.last_touch) : null,
+    first_touch: event.first_touch ? storedTouch(event.first_touch, event.clicks) : null,
+    last_touch: event.last_touch ? (sameTouch(event.first_touch, event.last_touch) ? SAME_AS_FIRST : storedTouch(event.last_touch, event.clicks)) : null,
     demographics: JSON.stringify(event.demographics),
     inherited_from: event.inherited?.from_event_id ?? null,
     inherited_fields: event.inherited ? JSON.stringify(event.inherited.fields) : null,
   } as EventRow;
   for (const k of TEXT_FIELDS) row[k] = event[k] ?? null;
+  row.fbc = storedFbc(event.fbc, event.clicks.fbclid?.value);
   for (const k of CLICK_IDS) {
     row[k] = event.clicks[k]?.value ?? null;
     row[`${k}_ts`] = event.clicks[k]?.ts ?? null;
@@ -133,8 +181,12 @@ export function eventFromRow(row: EventRow, json: (value: unknown) => unknown): 
     const value = row[k];
     if (value !== null) event.utm[k] = value;
   }
-  if (row.first_touch !== null) event.first_touch = json(row.first_touch) as Touch;
-  if (row.last_touch !== null) event.last_touch = json(row.last_touch) as Touch;
+  if (row.fbc !== null) event.fbc = readFbc(row.fbc, row.fbclid);
+  if (row.first_touch !== null) event.first_touch = readTouch(json(row.first_touch), row);
+  if (row.last_touch !== null) {
+    const last = json(row.last_touch);
+    event.last_touch = last === 0 ? event.first_touch! : readTouch(last, row);
+  }
   if (row.released_at !== undefined && row.released_at !== null) {
     event.released_at = typeof row.released_at === 'string' ? row.released_at : row.released_at.toISOString();
   }

@@ -8,6 +8,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/http/app.js';
+import { AUDIT_EVENT_SQL, AUDIT_PASS_SQL } from '../../src/store/audit-row.js';
 import type { AuditRecord, Stage, StoredEvent } from '../../src/store/types.js';
 import { auditRows, FAKE_FIELDS, outboxRow, receipts, sendEnv, type SendEnv } from '../send-helpers.js';
 import { addUser, browser, type Browser } from './helpers.js';
@@ -141,7 +142,7 @@ describe('GET /dashboard/sends', () => {
       ['?platform=google', newestFirst(s.env, "platform = 'google'")],
       ['?status=skipped', newestFirst(s.env, "status = 'skipped'")],
       [`?client=${s.other.id}&status=skipped&platform=tiktok`, newestFirst(s.env, "client_id = ? AND status = 'skipped' AND platform = 'tiktok'", [s.other.id])],
-      [`?event=${late.id}`, newestFirst(s.env, 'event_id = ?', [late.id])],
+      [`?event=${late.id}`, newestFirst(s.env, `${AUDIT_EVENT_SQL} = ?`, [late.id])],
       ['?from=2026-11-21&to=2026-11-21', newestFirst(s.env, "attempted_at >= '2026-11-21'")],
       ['?to=2026-11-20', newestFirst(s.env, "attempted_at < '2026-11-21'")],
     ];
@@ -307,7 +308,7 @@ describe('GET /dashboard/sends/preview', () => {
     expect(html).toContain('would be given up (dead)');
 
     const report = await s.env.pass();
-    const done = s.env.db.prepare('SELECT event_id, platform, status, reason FROM send_attempts WHERE pass_id = ?').all(report.pass_id) as Array<{ event_id: string; platform: string; status: string; reason: string | null }>;
+    const done = s.env.db.prepare(`SELECT ${AUDIT_EVENT_SQL} AS event_id, platform, status, reason FROM send_attempts WHERE ${AUDIT_PASS_SQL} = ?`).all(report.pass_id) as Array<{ event_id: string; platform: string; status: string; reason: string | null }>;
     expect(done).toHaveLength(items.length);
     for (const item of items) {
       const attempt = done.find((d) => d.event_id === item.event && d.platform === item.platform);

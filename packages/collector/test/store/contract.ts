@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PLATFORM_IDS, type SendRecord } from '@pruuv/sender';
+import { PLATFORM_IDS, standardMessage, type SendRecord } from '@pruuv/sender';
 
 /** Outbox rows per event: one per platform of the registry. */
 const N = PLATFORM_IDS.length;
@@ -278,6 +278,23 @@ export function storeContract(engine: EngineHarness): void {
       expect((await store.outbox.forEvent(event.id)).map((r) => ({ platform: r.platform, status: r.status, attempts: r.attempts }))).toEqual([
         ...PLATFORM_IDS.map((platform) => ({ platform, status: 'pending', attempts: 0 })),
       ]);
+    });
+
+    it('reads touches and fbc back as admitted, though what repeats the event\'s own click IDs is stored once', async () => {
+      const first = { ts: '2026-03-01T09:00:00.000Z', url: 'https://a.example/?gclid=g', params: { gclid: 'g', utm_source: 'google' } } as never;
+      const later = { ts: '2026-03-02T09:00:00.000Z', url: 'https://a.example/?fbclid=f', params: { fbclid: 'f' } } as never;
+      const once = newEvent(stageId, clientId, { reference: 'once', first_touch: first, last_touch: first });
+      const twice = newEvent(stageId, clientId, { reference: 'twice', first_touch: first, last_touch: later });
+      const lastOnly = newEvent(stageId, clientId, { reference: 'last', last_touch: later });
+      // The touch's click ID and Meta's fbc that are the event's own fbclid and gclid are stored once too.
+      const clicks = { gclid: { value: 'g', ts: '2026-03-01T09:00:00.000Z' }, fbclid: { value: 'f' } };
+      const own = newEvent(stageId, clientId, { reference: 'own', clicks, fbc: 'fb.1.1554763741205.f', first_touch: first, last_touch: later });
+      const appendix = newEvent(stageId, clientId, { reference: 'appendix', clicks, fbc: 'fb.1.1554763741205.f.AQAAAAAA', first_touch: later });
+      const other = newEvent(stageId, clientId, { reference: 'other', clicks: { fbclid: { value: 'f2' } }, fbc: 'fb.1.1554763741205.f', first_touch: later });
+      for (const event of [once, twice, lastOnly, own, appendix, other]) {
+        await store.events.admit(event, NOW);
+        expect(await store.events.get(event.id)).toEqual({ ...event, received_at: '2026-03-02T10:00:00.000Z' });
+      }
     });
 
     it('stores nothing when the outbox write fails', async () => {
@@ -1608,6 +1625,32 @@ export function storeContract(engine: EngineHarness): void {
       const retried = await store.outbox.claim({ owner: 'q', now: at(HOUR), cutoff: at(HOUR), leaseUntil: at(2 * HOUR), limit: 10, retriesOnly: true });
       expect(retried.map((c) => c.platform).sort()).toEqual(['google', 'meta']);
       expect(retried.find((c) => c.platform === 'meta')).toMatchObject({ attempts: 3, first_attempt_at: first });
+    });
+
+    it('reads each record as written, though its event, stage, dedup key, a standard message, its pass and request are stored once', async () => {
+      const event = newEvent(leadA, a, { reference: 'compact' });
+      await store.events.admit(event, NOW);
+      const claimed = await store.outbox.claim({ owner: 'p', now: NOW, cutoff: NOW, leaseUntil: at(HOUR), limit: 10, retriesOnly: false });
+      const row = (p: string) => claimed.find((c) => c.platform === p)!;
+      const base = { event_id: event.id, client_id: a, stage_id: leadA, retry_count: 0, attempted_at: at(1000).toISOString(), dry_run: false, batch_size: 1, pass_id: 'p1' };
+      const records: SendRecord[] = [
+        // The sender's standard sentences, the event's own dedup key and stage.
+        { ...base, outbox_id: row('microsoft').id, platform: 'microsoft', status: 'skipped', reason: 'no_connection', message: standardMessage('microsoft', 'skipped', 'no_connection')!, dedup_key: event.id },
+        { ...base, outbox_id: row('google').id, platform: 'google', status: 'skipped', reason: 'dry_run', message: standardMessage('google', 'skipped', 'dry_run')!, dedup_key: event.id },
+        // Another message for a reason that has a standard one, another dedup key, another stage, no message.
+        { ...base, outbox_id: row('meta').id, platform: 'meta', status: 'skipped', reason: 'no_connection', message: 'The meta connection is incomplete.', dedup_key: 'crm-key', stage_id: leadB },
+        { ...base, outbox_id: row('tiktok').id, platform: 'tiktok', status: 'sent', dedup_key: event.id, request_id: 'req-1' },
+      ];
+      // A later pass, the same request id: another request.
+      const later = { ...base, outbox_id: row('tiktok').id, platform: 'tiktok' as const, status: 'sent' as const, dedup_key: event.id, request_id: 'req-1', pass_id: 'p2' };
+      await store.outbox.commit({ owner: 'p', now: at(1000), updates: [], records });
+      await store.outbox.commit({ owner: 'p', now: at(1000), updates: [], records: [later] });
+      records.push(later);
+      const log = await store.sends.search({ event_id: event.id, limit: 10 });
+      const fields = (r: { event_id: string; platform: string; stage_id?: string | null; dedup_key: string | null; message?: string | null; pass_id?: string | null; request_id?: string | null }) =>
+        [r.event_id, r.platform, r.stage_id ?? null, r.dedup_key, r.message ?? null, r.pass_id ?? null, r.request_id ?? null];
+      expect(log.rows.map(fields).sort()).toEqual(records.map(fields).sort());
+      expect((await store.sends.list({ client_id: a, limit: 10 })).map(fields).sort()).toEqual(records.map(fields).sort());
     });
   });
 }

@@ -183,6 +183,53 @@ describe('SQLite store: the file', () => {
     after.close();
   });
 
+  it('migrates a file to status indexes without the sent records and to requests stored once, and reads its records and touches as before', async () => {
+    // The file as it was before 023: records that carry their stage, dedup key and standard message, an event both of whose touches are stored.
+    const old = join(tmp.dir, 'before-023-migrations');
+    mkdirSync(old);
+    for (const f of readdirSync(SQLITE_MIGRATIONS_DIR).filter((n) => n < '023')) copyFileSync(join(SQLITE_MIGRATIONS_DIR, f), join(old, f));
+    const file = join(tmp.dir, 'before-023.db');
+    const before = openDb(file, { migrationsDir: old });
+    const touch = JSON.stringify({ url: 'https://shop.example/?gclid=g1', ts: '2026-01-01T00:00:00.000Z', params: { gclid: 'g1' } });
+    const noConnection = 'No microsoft connection for this client; add one in Connections.';
+    before.exec(`INSERT INTO clients (id, name, site_key, created_at) VALUES ('cli_1', 'A', 'site_1', '2026-01-01T00:00:00.000Z');
+      INSERT INTO stages (id, client_id, key, name, token_hash, created_at) VALUES ('stg_1', 'cli_1', 'lead', 'Lead', 'h', '2026-01-01T00:00:00.000Z');
+      INSERT INTO events (id, client_id, stage_id, stage_key, source, reference, received_at, received_ms, consent, first_touch, last_touch)
+        VALUES ('e1', 'cli_1', 'stg_1', 'lead', 'pixel', 'r', '2026-01-01T00:00:00.000Z', 0, 'granted', '${touch}', '${touch}');
+      INSERT INTO outbox (id, event_id, client_id, platform, status, due_at, attempts, created_at, updated_at)
+        VALUES (7, 'e1', 'cli_1', 'meta', 'sent', '2026-01-01T00:00:00.000Z', 1, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z'),
+               (8, 'e1', 'cli_1', 'microsoft', 'skipped', '2026-01-01T00:00:00.000Z', 1, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z'),
+               (9, 'e1', 'cli_1', 'tiktok', 'retrying', '2026-01-01T03:00:00.000Z', 1, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z');
+      INSERT INTO send_attempts (outbox_id, event_id, client_id, stage_id, platform, attempted_at, status, reason, message, dedup_key, pass_id, request_id) VALUES
+        (7, 'e1', 'cli_1', 'stg_1', 'meta', '2026-01-01T01:00:00.000Z', 'sent', NULL, NULL, 'e1', 'pass-1', 'fbtrace-1'),
+        (8, 'e1', 'cli_1', 'stg_1', 'microsoft', '2026-01-01T01:00:00.000Z', 'skipped', 'no_connection', '${noConnection}', 'e1', 'pass-1', NULL),
+        (9, 'e1', 'cli_1', 'stg_1', 'tiktok', '2026-01-01T01:00:00.000Z', 'retrying', 'rate_limited', NULL, 'e1', 'pass-1', 'tt-1');`);
+    before.close();
+
+    const after = openDb(file);
+    const migrated = createSqliteStore(after, { now });
+    const indexes = Object.fromEntries(
+      (after.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN ('outbox_due', 'send_attempts_status_time', 'send_attempts_client_status_time')").all() as Array<{ name: string; sql: string }>).map((r) => [r.name, r.sql]),
+    );
+    expect(indexes['outbox_due']).toMatch(/WHERE status IN \('pending', 'retrying'\)$/);
+    expect(indexes['send_attempts_status_time']).toMatch(/WHERE status <> 'sent'$/);
+    expect(indexes['send_attempts_client_status_time']).toMatch(/WHERE status <> 'sent'$/);
+    // The old records read as they were written, by status (through the partial indexes, or the time index for `sent`) and by event.
+    const fields = (rows: Array<{ platform: string; status: string; stage_id: string | null; dedup_key: string | null; message: string | null; pass_id: string | null; request_id: string | null }>) =>
+      rows.map((r) => [r.platform, r.status, r.stage_id, r.dedup_key, r.message, r.pass_id, r.request_id]);
+    expect(fields((await migrated.sends.search({ status: 'skipped', limit: 10 })).rows)).toEqual([['microsoft', 'skipped', 'stg_1', 'e1', noConnection, 'pass-1', null]]);
+    expect(fields((await migrated.sends.search({ client_id: 'cli_1', status: 'sent', limit: 10 })).rows)).toEqual([['meta', 'sent', 'stg_1', 'e1', null, 'pass-1', 'fbtrace-1']]);
+    expect(fields(await migrated.sends.list({ status: 'retrying', limit: 10 }))).toEqual([['tiktok', 'retrying', 'stg_1', 'e1', null, 'pass-1', 'tt-1']]);
+    expect((await migrated.sends.search({ event_id: 'e1', limit: 10 })).rows).toHaveLength(3);
+    const event = await migrated.events.get('e1');
+    expect(event?.last_touch).toEqual(JSON.parse(touch));
+    expect(event?.first_touch).toEqual(JSON.parse(touch));
+    // The due row is still claimable through the partial outbox_due.
+    expect(await migrated.outbox.due({ now: new Date('2026-01-01T04:00:00.000Z'), limit: 10 })).toMatchObject([{ id: 9 }]);
+    expect(after.pragma('integrity_check', { simple: true })).toBe('ok');
+    after.close();
+  });
+
   it('never writes a webhook token to the file', async () => {
     const client = await store.clients.create({ name: 'A' });
     const { token } = await store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' });
@@ -288,7 +335,9 @@ describe('SQLite store: the dashboard lists read through indexes', () => {
       attempted_from: NOW.toISOString(),
       attempted_before: new Date(NOW.getTime() + 3_600_000).toISOString(),
     };
-    for (const filters of subsets(all)) {
+    // `sent` records are in no status index (most of the log): the time index of the shape, the status checked on its rows.
+    const sentToo = [...subsets(all), ...subsets(all).filter((f) => f.status !== undefined).map((f) => ({ ...f, status: 'sent' as const }))];
+    for (const filters of sentToo) {
       for (const [direction, cursor] of ways) {
         const query = { ...filters, limit: 50 };
         const { sql, params } = sendSearchSql(query, direction, cursor);
@@ -296,9 +345,9 @@ describe('SQLite store: the dashboard lists read through indexes', () => {
         const index =
           query.event_id !== undefined
             ? 'send_attempts_outbox'
-            : query.client_id !== undefined && query.status !== undefined
+            : query.client_id !== undefined && query.status !== undefined && query.status !== 'sent'
               ? 'send_attempts_client_status_time'
-              : query.status !== undefined
+              : query.status !== undefined && query.status !== 'sent'
                 ? 'send_attempts_status_time'
                 : query.client_id !== undefined
                   ? 'send_attempts_client_time'

@@ -244,6 +244,11 @@ export interface PlatformAdapter<
   /** The platform's rows of the retry table, in the order the README prints them. */
   readonly retryRules: readonly RetryRule[];
   /**
+   * The message every record this platform sends carries, when it is always the same sentence
+   * (Microsoft's "accepted at upload, not yet attributed"); see `standardMessage`. Defaults to none.
+   */
+  readonly sentMessage?: string;
+  /**
    * Pre-flight for one event: send with a plan, or skip with a reason. Denied
    * consent and a connection of another platform are skipped before this is called.
    */

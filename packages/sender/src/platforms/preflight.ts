@@ -61,13 +61,18 @@ export function precedesClick(event: ConversionEvent, click: ClickRef | undefine
   return clickAt !== undefined && Date.parse(event.event_time) < clickAt - CLOCK_SKEW_TOLERANCE_MS;
 }
 
+/** The skip message of a platform the client has no connection for (the same on every such record). */
+export function noConnectionMessage(platform: string): string {
+  return `No ${platform} connection for this client; add one in Connections.`;
+}
+
 /** Why a platform cannot send with this connection, or `undefined` when it can. */
 export function connectionProblem<C extends ConnectionBase>(
   platform: string,
   spec: ConnectionSpec<C>,
   connection: C | undefined,
 ): string | undefined {
-  if (connection === undefined) return `No ${platform} connection for this client; add one in Connections.`;
+  if (connection === undefined) return noConnectionMessage(platform);
   if (connection.platform !== platform) return `The connection is for ${connection.platform}, not ${platform}.`;
   const parsed = spec.schema.safeParse(connection);
   return parsed.success ? undefined : `The ${platform} connection is incomplete: ${formatIssues(parsed.error)}.`;

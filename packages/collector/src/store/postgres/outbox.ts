@@ -7,8 +7,9 @@
  * transaction.
  */
 import type { ClaimedSend, HeldConnection, Platform } from '@pruuv/sender';
-import { FINAL_STATUSES, usedConnections } from '../../domain/outbox.js';
+import { finishedAt, FINAL_STATUSES, usedConnections } from '../../domain/outbox.js';
 import { sendCounts } from '../daily-counts.js';
+import { storedAuditText } from '../audit-row.js';
 import type { AuditRecord, OutboxCommit, OutboxRow, OutboxStore } from '../types.js';
 import type { Queryable, StorePool } from './pool.js';
 
@@ -80,7 +81,7 @@ export const OWNED_ROWS_SQL = 'SELECT id FROM outbox WHERE id = ANY($1::bigint[]
  */
 export const COMMIT_ROWS_SQL = `UPDATE outbox o SET status = v.status, due_at = COALESCE(v.due_at, o.due_at), attempts = v.attempts,
   first_attempt_at = v.first_attempt_at, last_error = v.last_error, lease_owner = NULL, lease_until = NULL,
-  updated_at = $1::timestamptz, finished_at = CASE WHEN v.final THEN $1::timestamptz ELSE NULL END
+  updated_at = $1::timestamptz, finished_at = NULL
 FROM unnest($2::bigint[], $3::text[], $4::timestamptz[], $5::int[], $6::timestamptz[], $7::text[], $8::boolean[])
   AS v(id, status, due_at, attempts, first_attempt_at, last_error, final)
 WHERE o.id = v.id AND o.id = ANY($2::bigint[])`;
@@ -128,7 +129,8 @@ function toOutboxRow(r: Row): OutboxRow {
   row.client_id = r.client_id;
   if (r.first_attempt_at !== null) row.first_attempt_at = r.first_attempt_at.toISOString();
   row.updated_at = r.updated_at.toISOString();
-  if (r.finished_at !== null) row.finished_at = r.finished_at.toISOString();
+  const finished = finishedAt(r.status, r.finished_at, r.updated_at);
+  if (finished !== undefined) row.finished_at = finished.toISOString();
   return row;
 }
 
@@ -300,17 +302,41 @@ async function commitBatch(q: Queryable, input: OutboxCommit): Promise<void> {
 
 /**
  * Appends records to the audit log and counts them in the daily roll-up (`daily_sends`), one
- * statement each; inside the caller's transaction.
+ * statement each; inside the caller's transaction. What every record would repeat is stored once
+ * (`audit-row.ts`): the event as '' when the outbox row names it, the stage as NULL when it is the
+ * event's (a lookup of each event by its key), the pass and the platform's request id in the
+ * request's row of `send_requests`.
  */
 async function insertRecords(q: Queryable, r: readonly AuditRecord[]): Promise<void> {
   if (r.length === 0) return;
+  const text = r.map(storedAuditText);
+  // The requests of the records of a pass, found or added (migration 019).
+  const ofPasses = r.filter((x) => x.pass_id !== undefined);
+  if (ofPasses.length > 0) {
+    await q.query(
+      `INSERT INTO send_requests (pass_id, request_id)
+       SELECT DISTINCT p, q FROM unnest($1::text[], $2::text[]) AS t(p, q) ORDER BY p, q
+       ON CONFLICT (pass_id, request_id) DO NOTHING`,
+      [ofPasses.map((x) => x.pass_id), ofPasses.map((x) => x.request_id ?? '')],
+    );
+  }
   await q.query(
     `INSERT INTO send_attempts (outbox_id, event_id, client_id, stage_id, platform, connection_id, attempted_at, status,
        reason, message, error_code, error, http_status, request_id, dedup_key, batch_size, retry_count, next_attempt_at,
-       dry_run, pass_id)
-     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
+       dry_run, pass_id, request_key)
+     SELECT u.outbox_id, CASE WHEN u.event_id = (SELECT o.event_id FROM outbox o WHERE o.id = u.outbox_id) THEN '' ELSE u.event_id END, u.client_id,
+       CASE WHEN u.stage_id = (SELECT e.stage_id FROM events e WHERE e.id = u.event_id) THEN NULL ELSE u.stage_id END,
+       u.platform, u.connection_id, u.attempted_at, u.status, u.reason, u.message, u.error_code, u.error, u.http_status,
+       CASE WHEN u.pass_id IS NULL THEN u.request_id END, u.dedup_key, u.batch_size, u.retry_count, u.next_attempt_at,
+       u.dry_run, NULL,
+       (SELECT q.id FROM send_requests q WHERE q.pass_id = u.pass_id AND q.request_id = COALESCE(u.request_id, ''))
+     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
        $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::int[], $14::text[], $15::text[], $16::int[],
-       $17::int[], $18::timestamptz[], $19::boolean[], $20::text[])`,
+       $17::int[], $18::timestamptz[], $19::boolean[], $20::text[])
+       WITH ORDINALITY AS u(outbox_id, event_id, client_id, stage_id, platform, connection_id, attempted_at, status, reason,
+         message, error_code, error, http_status, request_id, dedup_key, batch_size, retry_count, next_attempt_at, dry_run,
+         pass_id, n)
+     ORDER BY u.n`,
     [
       r.map((x) => x.outbox_id),
       r.map((x) => x.event_id),
@@ -321,12 +347,12 @@ async function insertRecords(q: Queryable, r: readonly AuditRecord[]): Promise<v
       r.map((x) => x.attempted_at),
       r.map((x) => x.status),
       r.map((x) => x.reason ?? null),
-      r.map((x) => x.message ?? null),
+      text.map((x) => x.message),
       r.map((x) => x.error_code ?? null),
       r.map((x) => x.error_message ?? null),
       r.map((x) => x.http_status ?? null),
       r.map((x) => x.request_id ?? null),
-      r.map((x) => x.dedup_key),
+      text.map((x) => x.dedup_key),
       r.map((x) => x.batch_size ?? null),
       r.map((x) => x.retry_count),
       r.map((x) => x.next_attempt_at ?? null),

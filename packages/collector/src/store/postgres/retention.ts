@@ -8,11 +8,12 @@ import type { PruneResult, RetentionStore } from '../types.js';
 import type { StorePool } from './pool.js';
 
 /**
- * Whether an outbox row `o` keeps its event: unfinished, or finished since the cutoff (`$2`). A held
+ * Whether an outbox row `o` keeps its event: unfinished, or finished since the cutoff (`$2`; a final
+ * row's finish is its last change, `finishedAt` in domain/outbox.ts). A held
  * row (a beacon without a browser's signals, never released) does not hold its event back: a held
  * event older than the retention goes, as any other.
  */
-const KEEPS = `o.status <> 'held' AND (o.status <> ALL ($3::text[]) OR o.finished_at IS NULL OR o.finished_at >= $2)`;
+const KEEPS = `o.status <> 'held' AND (o.status <> ALL ($3::text[]) OR COALESCE(o.finished_at, o.updated_at) >= $2)`;
 
 /**
  * Events old enough to go: received before the cutoff (`$1`), none of whose outbox rows keeps it

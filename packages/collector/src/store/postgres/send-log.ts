@@ -3,9 +3,10 @@
  * newest first; each filter is an equality on an indexed column whose index
  * ends with the row order, so `LIMIT n` reads n entries.
  */
+import { AUDIT_EVENT_SQL, AUDIT_PASS_SQL, AUDIT_REQUEST_SQL, AUDIT_STAGE_SQL, readAuditText } from '../audit-row.js';
 import { pageLimits, readPage, type Direction, type Position } from '../keyset.js';
 import { rowBounds, rowOrder, type TimeColumn } from './keyset-sql.js';
-import { sendMatches, sendShape } from '../send-search.js';
+import { sendMatches, sendShape, STATUS_INDEXED, statusIndexed } from '../send-search.js';
 import type { GoogleRequestStatus, GoogleRequestStore, ReasonCountRow, SendAttempt, SendLogStore, SendSearch } from '../types.js';
 import type { StorePool } from './pool.js';
 
@@ -25,6 +26,8 @@ function equalities(columns: Record<string, string | undefined>, limit: number):
     if (value === undefined) continue;
     values.push(value);
     terms.push(column === 'event_id' ? ofEvent(`$${values.length}`) : `${column} = $${values.length}`);
+    // The status indexes hold every status but `sent` (migration 018).
+    if (column === 'status' && statusIndexed(value)) terms.push(STATUS_INDEXED);
   }
   values.push(limit);
   return { where: terms.length > 0 ? `WHERE ${terms.join(' AND ')}` : '', values, limitParam: `$${values.length}` };
@@ -53,6 +56,11 @@ interface SendRow {
   pass_id: string | null;
 }
 
+/** The columns of a record; its event and stage through its outbox row when stored as '' and NULL (audit-row.ts). */
+const SEND_COLUMNS = `id, attempted_at, client_id, ${AUDIT_STAGE_SQL} AS stage_id, ${AUDIT_EVENT_SQL} AS event_id, platform,
+  connection_id, status, reason, message, error_code, error, http_status, ${AUDIT_REQUEST_SQL} AS request_id, dedup_key,
+  batch_size, retry_count, next_attempt_at, dry_run, ${AUDIT_PASS_SQL} AS pass_id`;
+
 function fromSendRow(r: SendRow): SendAttempt {
   return {
     id: Number(r.id),
@@ -64,17 +72,16 @@ function fromSendRow(r: SendRow): SendAttempt {
     connection_id: r.connection_id,
     status: r.status,
     reason: r.reason,
-    message: r.message,
     error_code: r.error_code,
     error_message: r.error,
     http_status: r.http_status,
     request_id: r.request_id,
-    dedup_key: r.dedup_key,
     batch_size: r.batch_size,
     retry_count: r.retry_count,
     next_attempt_at: r.next_attempt_at?.toISOString() ?? null,
     dry_run: r.dry_run,
     pass_id: r.pass_id,
+    ...readAuditText(r),
   };
 }
 
@@ -96,13 +103,16 @@ export function sendSearchSql(query: SendSearch, direction: Direction, cursor: P
   const prefix: Array<[string, unknown]> = [];
   if (shape === 'event') terms.push(ofEvent(param(query.event_id)));
   if (shape === 'client' || shape === 'client_status') prefix.push(['client_id', query.client_id]);
-  if (shape === 'status' || shape === 'client_status') prefix.push(['status', query.status]);
+  if (shape === 'status' || shape === 'client_status') {
+    prefix.push(['status', query.status]);
+    terms.push(STATUS_INDEXED);
+  }
   const range: { from?: number; before?: number } = {};
   if (query.attempted_from !== undefined) range.from = Date.parse(query.attempted_from);
   if (query.attempted_before !== undefined) range.before = Date.parse(query.attempted_before);
   terms.push(...rowBounds(prefix, ATTEMPTED, 'id', range, direction, cursor, param));
   return {
-    text: `SELECT * FROM send_attempts ${terms.length > 0 ? `WHERE ${terms.join(' AND ')}` : ''}
+    text: `SELECT ${SEND_COLUMNS} FROM send_attempts ${terms.length > 0 ? `WHERE ${terms.join(' AND ')}` : ''}
        ORDER BY ${rowOrder(prefix, ATTEMPTED, 'id', direction)} LIMIT ${param(n)}`,
     values,
   };
@@ -137,7 +147,7 @@ export function createSendLog(db: StorePool): SendLogStore {
       );
       // Newest first through the index of the filters' shape (send_attempts_client_status_time,
       // _status_time, _client_time, _time; an event's few rows through send_attempts_outbox).
-      const { rows } = await db.query<SendRow>(`SELECT * FROM send_attempts ${where} ORDER BY attempted_at DESC, id DESC LIMIT ${limitParam}`, values);
+      const { rows } = await db.query<SendRow>(`SELECT ${SEND_COLUMNS} FROM send_attempts ${where} ORDER BY attempted_at DESC, id DESC LIMIT ${limitParam}`, values);
       return rows.map(fromSendRow);
     },
     search: (query) => search(db, query),

@@ -8,7 +8,8 @@
  * transaction.
  *
  * Every statement reads through an index: claims walk `outbox_due`
- * (status, due_at) and stop at the limit; the paused-connection check uses the
+ * (status, due_at, over the waiting rows only: migration 023; a statement that reads it carries
+ * its exact condition `status IN ('pending', 'retrying')`) and stop at the limit; the paused-connection check uses the
  * connections' unique key. A pass therefore costs what is due, not what the
  * table holds. The exception is the held-back count of a paused connection,
  * which reads every waiting row through `outbox_due` (migration 004 dropped the
@@ -16,7 +17,8 @@
  * only while a connection is paused.
  */
 import type { ClaimedSend, HeldConnection, Platform } from '@pruuv/sender';
-import { FINAL_STATUSES, OUTBOX_PLATFORMS, usedConnections } from '../../domain/outbox.js';
+import { finishedAt, FINAL_STATUSES, OUTBOX_PLATFORMS, usedConnections } from '../../domain/outbox.js';
+import { storedAuditText } from '../audit-row.js';
 import type { AuditRecord, OutboxRow, OutboxStore, RetryNowInput } from '../types.js';
 import type { Db } from './db.js';
 
@@ -97,7 +99,7 @@ WHERE id = @id AND lease_owner = @owner
 RETURNING id, frozen_fields`;
 
 /** The earliest instant a follow-up pass has work: a retry falling due, or a lease running out. */
-export const NEXT_RETRY_SQL = `SELECT MIN(due_at) AS at FROM outbox WHERE status = 'retrying'`;
+export const NEXT_RETRY_SQL = `SELECT MIN(due_at) AS at FROM outbox WHERE status IN ('pending', 'retrying') AND status = 'retrying'`;
 export const NEXT_LEASE_SQL = `SELECT MIN(lease_until) AS at FROM outbox WHERE lease_until IS NOT NULL`;
 
 interface Row {
@@ -254,18 +256,35 @@ export function createOutbox(db: Db, countSends: (records: readonly AuditRecord[
   };
 }
 
-/** Appends one record to the audit log; runs inside the caller's transaction. */
+/**
+ * Appends one record to the audit log; runs inside the caller's transaction. What every record
+ * would repeat is stored once (`audit-row.ts`): the event as '' when the outbox row names it, the
+ * stage as NULL when it is the event's (one lookup of the event just sent, by its key), the pass and
+ * the platform's request id in the request's row of `send_requests`.
+ */
 function createAttemptInsert(db: Db): (r: AuditRecord) => void {
   const insertAttempt = db.prepare(
     `INSERT INTO send_attempts (outbox_id, event_id, client_id, stage_id, platform, connection_id, attempted_at, status,
        reason, message, error_code, error, http_status, request_id, dedup_key, batch_size, retry_count, next_attempt_at,
-       dry_run, pass_id)
-     VALUES (@outbox_id, @event_id, @client_id, @stage_id, @platform, @connection_id, @attempted_at, @status,
+       dry_run, pass_id, request_key)
+     VALUES (@outbox_id, CASE WHEN @event_id = (SELECT o.event_id FROM outbox o WHERE o.id = @outbox_id) THEN '' ELSE @event_id END, @client_id,
+       CASE WHEN @stage_id = (SELECT e.stage_id FROM events e WHERE e.id = @event_id) THEN NULL ELSE @stage_id END,
+       @platform, @connection_id, @attempted_at, @status,
        @reason, @message, @error_code, @error, @http_status, @request_id, @dedup_key, @batch_size, @retry_count,
-       @next_attempt_at, @dry_run, @pass_id)`,
+       @next_attempt_at, @dry_run, @pass_id, @request_key)`,
   );
+  // The request a record of a pass belongs to, found or added (migration 024).
+  const addRequest = db.prepare('INSERT INTO send_requests (pass_id, request_id) VALUES (?, ?) ON CONFLICT (pass_id, request_id) DO NOTHING');
+  const requestKey = db.prepare<[string, string], { id: number }>('SELECT id FROM send_requests WHERE pass_id = ? AND request_id = ?');
+  const keyOf = (passId: string, requestId: string): number => {
+    addRequest.run(passId, requestId);
+    return requestKey.get(passId, requestId)!.id;
+  };
   return (r) => {
+    const request_key = r.pass_id === undefined ? null : keyOf(r.pass_id, r.request_id ?? '');
     insertAttempt.run({
+      request_key,
+      ...storedAuditText(r),
       outbox_id: r.outbox_id,
       event_id: r.event_id,
       client_id: r.client_id,
@@ -275,17 +294,15 @@ function createAttemptInsert(db: Db): (r: AuditRecord) => void {
       attempted_at: r.attempted_at,
       status: r.status,
       reason: r.reason ?? null,
-      message: r.message ?? null,
       error_code: r.error_code ?? null,
       error: r.error_message ?? null,
       http_status: r.http_status ?? null,
-      request_id: r.request_id ?? null,
-      dedup_key: r.dedup_key,
+      request_id: request_key === null ? (r.request_id ?? null) : null,
       batch_size: r.batch_size ?? null,
       retry_count: r.retry_count,
       next_attempt_at: r.next_attempt_at ?? null,
       dry_run: r.dry_run ? 1 : 0,
-      pass_id: r.pass_id ?? null,
+      pass_id: request_key === null ? (r.pass_id ?? null) : null,
     });
   };
 }
@@ -303,7 +320,7 @@ function createCommit(
   const updateStmt = db.prepare(
     `UPDATE outbox SET status = @status, due_at = COALESCE(@due_at, due_at), attempts = @attempts,
        first_attempt_at = @first_attempt_at, last_error = @last_error, lease_owner = NULL, lease_until = NULL,
-       updated_at = @now, finished_at = @finished_at
+       updated_at = @now, finished_at = NULL
      WHERE id = @id AND lease_owner = @owner`,
   );
   // One row per delivered Data Manager request, counting its events.
@@ -320,7 +337,6 @@ function createCommit(
     `UPDATE connections SET last_used_at = @at
      WHERE id IN (SELECT value FROM json_each(@ids)) AND (last_used_at IS NULL OR last_used_at < @at)`,
   );
-  const final: ReadonlySet<string> = new Set(FINAL_STATUSES);
   const commitTx = db.transaction((input: Parameters<OutboxStore['commit']>[0]) => {
     const at = input.now.toISOString();
     for (const u of input.updates) {
@@ -333,7 +349,6 @@ function createCommit(
         first_attempt_at: u.first_attempt_at ?? null,
         last_error: u.last_error ?? null,
         now: at,
-        finished_at: final.has(u.status) ? at : null,
       });
     }
     for (const r of input.records) insertAttempt(r);
@@ -355,7 +370,8 @@ function toOutboxRow(r: Row): OutboxRow {
   if (r.client_id !== null) row.client_id = r.client_id;
   if (r.first_attempt_at !== null) row.first_attempt_at = r.first_attempt_at;
   row.updated_at = r.updated_at;
-  if (r.finished_at !== null) row.finished_at = r.finished_at;
+  const finished = finishedAt(r.status, r.finished_at, r.updated_at);
+  if (finished !== undefined) row.finished_at = finished;
   return row;
 }
 

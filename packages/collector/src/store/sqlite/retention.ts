@@ -17,7 +17,8 @@ const FINAL_SQL = FINAL_STATUSES.map((s) => `'${s}'`).join(', ');
 
 /**
  * Events old enough to go: received before the cutoff, oldest first (through `events_time`), none of
- * whose outbox rows is unfinished or finished since the cutoff (through the (event_id, platform) key).
+ * whose outbox rows is unfinished or finished since the cutoff (through the (event_id, platform) key;
+ * a final row's finish is its last change, `finishedAt` in domain/outbox.ts).
  * A held row (a beacon without a browser's signals, never released) does not hold its event back:
  * a held event older than the retention goes, as any other.
  */
@@ -25,7 +26,7 @@ const REMOVABLE = `FROM events e
   WHERE e.received_ms < @before_ms
     AND NOT EXISTS (
       SELECT 1 FROM outbox o WHERE o.event_id = e.id AND o.status <> 'held'
-        AND (o.status NOT IN (${FINAL_SQL}) OR o.finished_at IS NULL OR o.finished_at >= @before)
+        AND (o.status NOT IN (${FINAL_SQL}) OR COALESCE(o.finished_at, o.updated_at) >= @before)
     )`;
 
 /**

@@ -4,8 +4,9 @@
  * equality on an indexed column, read in rowid order: no sort, no scan of the
  * whole log.
  */
+import { AUDIT_EVENT_SQL, AUDIT_PASS_SQL, AUDIT_REQUEST_SQL, AUDIT_STAGE_SQL, readAuditText } from '../audit-row.js';
 import { pageLimits, readPage, type Direction, type Position } from '../keyset.js';
-import { sendMatches, sendShape, type SendShape } from '../send-search.js';
+import { sendMatches, sendShape, STATUS_INDEXED, statusIndexed, type SendShape } from '../send-search.js';
 import type {
   GoogleRequestStatus,
   GoogleRequestStore,
@@ -34,17 +35,20 @@ function equalities(
   for (const [column, value] of Object.entries(columns)) {
     if (value === undefined) continue;
     terms.push(column === 'event_id' ? OF_EVENT : `${column} = @${column}`);
+    // The status indexes hold every status but `sent` (migration 023).
+    if (column === 'status' && statusIndexed(value)) terms.push(STATUS_INDEXED);
     params[column] = value;
   }
   return { where: terms.length > 0 ? `WHERE ${terms.join(' AND ')}` : '', params };
 }
 
+/** The columns of a record; its event and stage through its outbox row when stored as '' and NULL (audit-row.ts). */
 const SEND_COLUMNS = [
   'id',
   'attempted_at',
   'client_id',
-  'stage_id',
-  'event_id',
+  `${AUDIT_STAGE_SQL} AS stage_id`,
+  `${AUDIT_EVENT_SQL} AS event_id`,
   'platform',
   'connection_id',
   'status',
@@ -53,13 +57,13 @@ const SEND_COLUMNS = [
   'error_code',
   'error',
   'http_status',
-  'request_id',
+  `${AUDIT_REQUEST_SQL} AS request_id`,
   'dedup_key',
   'batch_size',
   'retry_count',
   'next_attempt_at',
   'dry_run',
-  'pass_id',
+  `${AUDIT_PASS_SQL} AS pass_id`,
 ].join(', ');
 
 interface SendRow extends Omit<SendAttempt, 'error_message' | 'dry_run'> {
@@ -67,7 +71,7 @@ interface SendRow extends Omit<SendAttempt, 'error_message' | 'dry_run'> {
   dry_run: number;
 }
 
-const fromSendRow = ({ error, dry_run, ...rest }: SendRow): SendAttempt => ({ ...rest, error_message: error, dry_run: dry_run === 1 });
+const fromSendRow = ({ error, dry_run, ...rest }: SendRow): SendAttempt => ({ ...rest, ...readAuditText(rest), error_message: error, dry_run: dry_run === 1 });
 
 /** The index each shape of {@link SendSearch} reads, pinned: its order is the list's (but for an event's few rows). */
 const SEARCH_INDEX: Record<SendShape, string> = {
@@ -98,7 +102,7 @@ export function sendSearchSql(query: SendSearch, direction: Direction, withCurso
     params['client_id'] = query.client_id;
   }
   if (shape === 'status' || shape === 'client_status') {
-    terms.push('status = @status');
+    terms.push(STATUS_INDEXED, 'status = @status');
     params['status'] = query.status;
   }
   if (query.attempted_from !== undefined) {

@@ -20,6 +20,7 @@ import {
 } from './request.js';
 import { MICROSOFT_FROZEN } from './frozen.js';
 import { microsoftOAuth } from './oauth.js';
+import { ACCEPTED_MESSAGE } from './response.js';
 import { MICROSOFT_RETRY_RULES } from './retry-rules.js';
 import { openMicrosoft, type MicrosoftUrl, type MicrosoftVersion } from './sender.js';
 
@@ -44,6 +45,8 @@ export const microsoft: PlatformAdapter<MicrosoftConnection, MicrosoftPlan, Micr
   // Duplicates (same click, goal, time, hashes) are ignored with no stated window (microsoft-ads.md §5).
   windowedDedup: false,
   retryRules: MICROSOFT_RETRY_RULES,
+  // Every conversion Microsoft takes is only "accepted" (microsoft-ads.md §4.4).
+  sentMessage: ACCEPTED_MESSAGE,
   check: checkMicrosoft,
   retryDeadline: ({ eventTime, clickTime }) => ({
     // ConversionTime within 90 days of now, and of the click (MS-OC, MS-HELP).
