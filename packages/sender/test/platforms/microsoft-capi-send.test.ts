@@ -74,7 +74,7 @@ describe('Microsoft UET Conversions API: delivery', () => {
     fakes.script('microsoftCapi', [{ kind: 'microsoft-capi-invalid', indexes: [1], errorCode: 'InvalidEventTime' }]);
     const r = await send(evs);
     expect(r.outcomes.map((o) => o.status)).toEqual(['sent', 'failed', 'sent']);
-    expect(r.outcomes[1]).toMatchObject({ reason: 'invalid_event', http_status: 200, error_code: 'InvalidEventTime', error_message: 'data[1] InvalidEventTime Scripted validation error.' });
+    expect(r.outcomes[1]).toMatchObject({ reason: 'invalid_event', http_status: 200, error_code: 'InvalidEventTime', error_message: 'UET Conversions API: data[1] InvalidEventTime Scripted validation error.' });
     expect(fakes.counted('microsoftCapi').size).toBe(2);
     expect(fakes.counted('microsoftCapi').has(`${D.uetTagId}:lead:${evs[1]?.id}`)).toBe(false);
     // Never retried: a later batch does not carry it.
@@ -92,7 +92,7 @@ describe('Microsoft UET Conversions API: delivery', () => {
     const r = await send(events(2), {}, capi({ uet_api_token: 'revoked-token' }));
     expect(r.pause_connection).toBe(true);
     expect(r.outcomes.map((o) => [o.status, o.reason, o.http_status])).toEqual([['failed', 'auth', 401], ['failed', 'auth', 401]]);
-    expect(r.outcomes[0]?.error_message).toMatch(/You are not authorized to access this resource\. The UET tag's Conversions API token was refused/);
+    expect(r.outcomes[0]?.error_message).toMatch(/^UET Conversions API: You are not authorized to access this resource\. The UET tag's Conversions API token was refused/);
     expect(posts()).toHaveLength(1);
   });
 

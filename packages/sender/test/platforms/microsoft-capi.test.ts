@@ -134,7 +134,7 @@ describe('the answer', () => {
     const body = { eventsReceived: 2, error: { code: 'ValidationError', message: '…', details: [detail(1), detail(2, { propertyName: 'data[2].userData.em', errorCode: 'InvalidSha256', isWarning: true })] } };
     const r = results(classifyCapiResponse(response(200, body), 3, NOW));
     expect(r[0]).toMatchObject({ kind: 'sent' });
-    expect(r[1]).toMatchObject({ kind: 'fail', reason: 'invalid_event', error_code: 'Empty', error_message: 'data[1].eventTime Empty eventTime is required.' });
+    expect(r[1]).toMatchObject({ kind: 'fail', reason: 'invalid_event', error_code: 'Empty', error_message: 'UET Conversions API: data[1].eventTime Empty eventTime is required.' });
     expect(r[2]).toMatchObject({ kind: 'sent', message: expect.stringContaining('Warnings (field dropped by Microsoft): data[2].userData.em InvalidSha256') });
   });
 

@@ -70,12 +70,14 @@ function describe(d: CapiDetail): string {
   return [d.propertyName, d.errorCode, d.errorMessage].filter((s) => s !== undefined && s !== '').join(' ');
 }
 
+/** Every message of this path starts with {@link CAPI_LABEL}, failures too, so the audit log tells the path. */
+function labelled(text: string): string {
+  return clip(`${CAPI_LABEL}: ${text}`) as string;
+}
+
 function errorDetails(errors: readonly CapiDetail[]): Omit<Verdict, 'kind' | 'reason'> {
   const first = errors[0];
-  const out: Omit<Verdict, 'kind' | 'reason'> = { error_code: first?.errorCode ?? 'ValidationError' };
-  const message = clip(errors.map(describe).join('; '));
-  if (message !== undefined && message !== '') out.error_message = message;
-  return out;
+  return { error_code: first?.errorCode ?? 'ValidationError', error_message: labelled(errors.map(describe).join('; ')) };
 }
 
 /**
@@ -118,15 +120,15 @@ export function classifyCapiResponse(res: HttpResponse, count: number, now: Date
       if (errors.length > 0) return verdictFrom(rules.get('microsoft:capi-validation'), errorDetails(errors));
       return verdictFrom(rules.get('microsoft:capi-not-named'), {
         error_code: answer.code ?? 'ValidationError',
-        error_message: 'Microsoft stored none of the request and named only its first errors; this event goes again.',
+        error_message: labelled('Microsoft stored none of the request and named only its first errors; this event goes again.'),
       });
     });
     return { verdict: { type: 'each', results }, ...base };
   }
   const retryAfterMs = parseRetryAfter(res.headers['retry-after'], now);
   const details: Omit<Verdict, 'kind' | 'reason'> = { error_code: answer?.code ?? `HTTP ${res.status}` };
-  const message = clip(answer?.message ?? (res.text === '' ? undefined : res.text));
-  if (message !== undefined) details.error_message = message;
+  const message = answer?.message ?? (res.text === '' ? undefined : res.text);
+  details.error_message = labelled(message ?? `HTTP ${res.status}.`);
   if (retryAfterMs !== undefined) details.retryAfterMs = retryAfterMs;
   const rule =
     res.status === 401 ? rules.get('microsoft:capi-401')
@@ -134,9 +136,9 @@ export function classifyCapiResponse(res: HttpResponse, count: number, now: Date
     : res.status >= 500 || res.status === 429 || res.status === 408 ? ruleForHttpStatus(res.status)
     : rules.get('microsoft:capi-request');
   if (res.status === 401) {
-    details.error_message = clip(
+    details.error_message = labelled(
       `${message ?? 'Unauthorized.'} The UET tag's Conversions API token was refused: paste the tag's current token (Microsoft Advertising, UET tag, Copy Token) or fetch it again with Reconnect.`,
-    ) as string;
+    );
   }
   return { verdict: { type: 'all', result: verdictFrom(rule, details) }, ...base };
 }
