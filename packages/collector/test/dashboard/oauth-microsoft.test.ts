@@ -208,6 +208,8 @@ describe('Connect Microsoft', () => {
     const row = connectionRow();
     expect(JSON.parse(String(row?.['settings']))).toEqual({
       customer_id: MS.customerId, account_id: MS.accountId, goal_name: MS.goalName, goal_id: MS.goalId, enhanced_conversions: true,
+      // The path's default, filled in on save.
+      api: 'offline-conversions',
     });
     expect(JSON.parse(String(row?.['secret_names']))).toEqual(['refresh_token']);
     const refresh = secretsOf(row)['refresh_token'] ?? '';
@@ -342,5 +344,50 @@ describe('Disconnect', () => {
     const text = (await page(b, res.headers.get('location') ?? '')).text;
     expect(text).toContain('Disconnected: the connection and its credentials were deleted here.');
     expect(text).toContain('account.live.com/consent/Manage');
+  });
+});
+
+describe("the UET tag's token, fetched with the connection's grant", () => {
+  it('fetches and stores it encrypted with the rotated refresh token, never shows it, and the UET path then sends with it', async () => {
+    const b = await signedIn();
+    await connectFully(b);
+    const before = secretsOf(connectionRow())['refresh_token'];
+    const connections = createConnections(run.store);
+    // The tag id is saved first (the uet-capi path needs its token to be saved).
+    await connections.set({ client_id: client.id, platform: 'microsoft', fields: { uet_tag_id: MS.uetTagId } }, ring);
+    const { html } = await page(b, `/dashboard/connections?client=${client.id}`);
+    expect(html).toContain(`action="/dashboard/connections/${client.id}/microsoft/uet-token"`);
+    expect(pageText(html)).toContain(`Fetch the token of UET tag ${MS.uetTagId} from Microsoft`);
+
+    const res = await b.post(`/dashboard/connections/${client.id}/microsoft/uet-token`, {});
+    expect(res.status, pageText(await res.clone().text())).toBe(303);
+    const after = await page(b, res.headers.get('location') ?? '');
+    expect(after.text).toContain(`Fetched the token of UET tag ${MS.uetTagId} from Microsoft and stored it encrypted.`);
+    expect(after.html).not.toContain(MS.uetTagToken);
+    const secrets = secretsOf(connectionRow());
+    expect(secrets['uet_api_token']).toBe(MS.uetTagToken);
+    expect(secrets['refresh_token']).not.toBe(before);
+    expect(fakes.microsoft.refreshTokenValid(secrets['refresh_token'] ?? '')).toBe(true);
+    expect(JSON.stringify(connectionRow())).not.toContain(MS.uetTagToken);
+    expect(fakes.requests('microsoftCampaign').at(-1)?.body).toEqual({ UetTagId: MS.uetTagId });
+    expectCleanLogs();
+    expect(logs.join('')).not.toContain(MS.uetTagToken);
+
+    await connections.set({ client_id: client.id, platform: 'microsoft', fields: { api: 'uet-capi' } }, ring);
+    admit(1);
+    const report = await (await sender()).runPass({ retriesOnly: false });
+    expect(report.platforms.microsoft.sent).toBe(1);
+    expect(fakes.counted('microsoftCapi').size).toBe(1);
+    expect(fakes.counted('microsoft').size).toBe(0);
+  });
+
+  it("shows Microsoft's refusal for a tag the account does not own, and stores nothing", async () => {
+    const b = await signedIn();
+    await connectFully(b);
+    await createConnections(run.store).set({ client_id: client.id, platform: 'microsoft', fields: { uet_tag_id: '999' } }, ring);
+    const res = await b.post(`/dashboard/connections/${client.id}/microsoft/uet-token`, {});
+    expect(res.status).toBe(400);
+    expect(pageText(await res.text())).toMatch(/Microsoft gave no token for UET tag 999 \(UetTagIdInvalid: .*\): check that the tag belongs to this account\./);
+    expect(secretsOf(connectionRow())['uet_api_token']).toBeUndefined();
   });
 });

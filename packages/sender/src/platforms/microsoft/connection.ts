@@ -80,7 +80,7 @@ const schema = z.object({
   // paths (the connection is made with Connect, which picks them).
   if (c.api !== 'uet-capi') return;
   if (c.uet_tag_id === undefined) ctx.addIssue({ code: 'custom', path: ['uet_tag_id'], message: 'the UET Conversions API needs the UET tag id' });
-  if (c.uet_api_token === undefined) ctx.addIssue({ code: 'custom', path: ['uet_api_token'], message: "the UET Conversions API needs the tag's API token" });
+  if (c.uet_api_token === undefined) ctx.addIssue({ code: 'custom', path: ['uet_api_token'], message: "the UET Conversions API needs the tag's API token: paste it, or save the tag id on the offline path first and fetch the token from Microsoft" });
 });
 
 /** The fields of a Microsoft connection and their schema. */
