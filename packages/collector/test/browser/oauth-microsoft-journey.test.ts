@@ -105,7 +105,10 @@ describe('Connect Microsoft in a browser', () => {
     expect(await page.locator('#platform-microsoft').textContent()).toContain('Connected with OAuth');
     const connection = await run.store.connections.get(client.id, 'microsoft');
     expect(connection?.status).toBe('active');
-    expect(connection?.settings).toEqual({ customer_id: MS.customerId, account_id: MS.accountId, goal_name: MS.goalName, goal_id: MS.goalId, enhanced_conversions: true });
+    // `api`: the path's default (offline conversions), filled in on save.
+    expect(connection?.settings).toEqual({
+      customer_id: MS.customerId, account_id: MS.accountId, goal_name: MS.goalName, goal_id: MS.goalId, enhanced_conversions: true, api: 'offline-conversions',
+    });
     expect(consoleErrors).toEqual([]);
   });
 
