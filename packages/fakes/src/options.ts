@@ -183,6 +183,7 @@ export function resolveOptions(options: FakePlatformsOptions): ResolvedOptions {
       refreshTokens: [d.microsoft.refreshToken],
       sandboxRefreshTokens: [d.microsoft.sandboxRefreshToken],
       developerToken: d.microsoft.developerToken,
+      uetTags: [{ id: d.microsoft.uetTagId, name: d.microsoft.uetTagName, accountId: d.microsoft.accountId, authKey: d.microsoft.uetTagToken }],
     },
     now: o.now ?? (() => new Date()),
     dataManagerQuota: { perMinute: o.dataManagerQuota?.perMinute ?? 300, perDay: o.dataManagerQuota?.perDay ?? 100_000 },

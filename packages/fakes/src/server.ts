@@ -22,7 +22,6 @@ import { handleTikTokPortal, TikTokOAuthWorld, type TikTokOAuthContext } from '.
 import { handleMicrosoft, type MicrosoftContext, type MicrosoftSilentRecord, type MicrosoftStoredConversion } from './microsoft.js';
 import { handleMicrosoftOAuth, MicrosoftIdentity, type MicrosoftOAuthContext } from './microsoft-oauth.js';
 import { handleMicrosoftCapi, type MicrosoftCapiContext, type MicrosoftCapiReceipt } from './microsoft-capi.js';
-import { FAKE_DEFAULTS } from './options.js';
 import type { FakeCountedPlatform, FakePlatforms, FakePlatformsOptions, FakeRequestLog, FakeRoute, FakeStep } from './types.js';
 
 /** Route prefixes, as the `urls` expose them. */
@@ -154,10 +153,7 @@ export async function startFakePlatforms(options: FakePlatformsOptions = {}): Pr
   const msOAuthCtx: MicrosoftOAuthContext = {
     clientId: ms.clientId, clientSecret: ms.clientSecret, redirectUris: msRedirectUris, user: 'advertiser@contoso.example', identity, now,
   };
-  const uetTags = ms.uetTags ?? [{
-    id: FAKE_DEFAULTS.microsoft.uetTagId, name: FAKE_DEFAULTS.microsoft.uetTagName,
-    accountId: ms.accounts[0]?.id ?? FAKE_DEFAULTS.microsoft.accountId, authKey: FAKE_DEFAULTS.microsoft.uetTagToken,
-  }];
+  const uetTags = ms.uetTags ?? [];
   const seedUetKeys = (): Map<string, string> => new Map(uetTags.flatMap((t) => (t.authKey === undefined ? [] : [[t.id, t.authKey] as const])));
   const capiReceived: MicrosoftCapiReceipt[] = [];
   const capiCtx: MicrosoftCapiContext = { tags: uetTags, keys: seedUetKeys(), ledger: ledgers.microsoftCapi, received: capiReceived, now };

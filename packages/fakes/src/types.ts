@@ -38,7 +38,7 @@ export interface FakeMicrosoftOptions {
   developerToken: string;
   /** Clicks known to Microsoft; an unknown one is accepted silently (NoMatchingClickFound). Defaults to every well-formed click, known to the caller's account. */
   knownClicks?: Array<{ id: string; accountId: string; clickedAt?: Date | string }>;
-  /** UET tags per account, with their Conversions API token (`authKey`; minted by `UetTagAuthKey/Query` when absent). Defaults to `FAKE_DEFAULTS.microsoft`'s tag on the first account. */
+  /** UET tags per account, with their Conversions API token (`authKey`; minted by `UetTagAuthKey/Query` when absent). Defaults to none; the default Microsoft world (no `microsoft` option) has `FAKE_DEFAULTS.microsoft`'s tag. */
   uetTags?: UetTagSeed[];
 }
 

@@ -100,6 +100,11 @@ describe('Connect Microsoft in a browser', () => {
     await page.getByLabel(MS.goalName).check();
     await page.getByRole('button', { name: 'Next' }).click();
     await page.waitForLoadState();
+    // The account has a UET tag: the path comes third, offline conversions recommended.
+    expect(await page.locator('main').textContent()).toContain(`UET Conversions API to ${MS.uetTagName}`);
+    await page.getByLabel('Offline conversions (recommended)').check();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.waitForLoadState();
     await page.getByRole('button', { name: 'Save' }).click();
     await page.waitForURL(new RegExp(`/dashboard/connections\\?client=${client.id}`));
     expect(await page.locator('#platform-microsoft').textContent()).toContain('Connected with OAuth');
