@@ -28,6 +28,7 @@ describe('loadConfig', () => {
           microsoftCustomer: 'https://clientcenter.api.bingads.microsoft.com',
           microsoftCustomerSandbox: 'https://clientcenter.api.sandbox.bingads.microsoft.com',
           microsoftToken: 'https://login.microsoftonline.com/common/oauth2/v2.0/token',
+          microsoftCapi: 'https://capi.uet.microsoft.com',
         },
         connectionDefaults: {},
         versions: { meta: 'v26.0', googleAds: 'v26' },

@@ -5,7 +5,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PLATFORM_IDS } from '@pruuv/sender';
@@ -105,6 +105,23 @@ describe('pruuv connections', () => {
     const bad = await run([...base, '--match', 'sometimes'], vars);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/any, click-id-only/);
+  });
+
+  it("sets Microsoft's UET Conversions API path with --api uet-capi, the tag id and its token from a file; --api takes each platform's own choices only", async () => {
+    env = await sendEnv({ connect: [] });
+    const vars = cliEnv(env);
+    const c = env.client.id;
+    const tokenFile = `${env.dir}/uet-token.txt`;
+    writeFileSync(tokenFile, 'uet-secret-token\n');
+    const base = ['connections', 'set', '--client', c, '--platform', 'microsoft', '--customer-id', '251000001', '--account-id', '180000001', '--goal-name', 'Offline', '--refresh-token-file', tokenFile];
+    const set = await run([...base, '--api', 'uet-capi', '--uet-tag-id', '187000001', '--uet-api-token-file', tokenFile], vars);
+    expect(set.code, set.stderr).toBe(0);
+    const list = await run(['connections', 'list'], vars);
+    expect(list.stdout).toContain('api=uet-capi uet_tag_id=187000001 uet_api_token=(encrypted)');
+    expect(list.stdout + set.stdout).not.toContain('uet-secret-token');
+    const wrong = await run([...base, '--api', 'ads'], vars);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).toMatch(/--api.*"offline-conversions"\|"uet-capi"/);
   });
 
   it('says how to make a key when PRUUV_ENCRYPTION_KEY is unset', async () => {

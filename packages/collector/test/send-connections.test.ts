@@ -157,6 +157,7 @@ describe('send settings', () => {
         microsoftCustomer: 'https://clientcenter.api.bingads.microsoft.com',
         microsoftCustomerSandbox: 'https://clientcenter.api.sandbox.bingads.microsoft.com',
         microsoftToken: 'https://login.microsoftonline.com/common/oauth2/v2.0/token',
+        microsoftCapi: 'https://capi.uet.microsoft.com',
       },
       connectionDefaults: {},
       versions: { meta: 'v26.0', googleAds: 'v26' },
@@ -167,12 +168,14 @@ describe('send settings', () => {
     const config = loadSendConfig({
       PRUUV_MICROSOFT_CAMPAIGN_SANDBOX_API_URL: 'http://127.0.0.1:9000/microsoft-sandbox/campaign/',
       PRUUV_MICROSOFT_OAUTH_TOKEN_URL: 'http://127.0.0.1:9000/microsoft/login/common/oauth2/v2.0/token',
+      PRUUV_MICROSOFT_CAPI_URL: 'http://127.0.0.1:9000/microsoft-capi/',
       PRUUV_MICROSOFT_DEVELOPER_TOKEN: ' DEVTOKEN ',
       PRUUV_MICROSOFT_CLIENT_ID: 'app-id',
       PRUUV_MICROSOFT_CLIENT_SECRET: 'app-secret',
     });
     expect(config.urls.microsoftCampaignSandbox).toBe('http://127.0.0.1:9000/microsoft-sandbox/campaign');
     expect(config.urls.microsoftToken).toBe('http://127.0.0.1:9000/microsoft/login/common/oauth2/v2.0/token');
+    expect(config.urls.microsoftCapi).toBe('http://127.0.0.1:9000/microsoft-capi');
     expect(config.connectionDefaults).toEqual({ microsoft: { developer_token: 'DEVTOKEN', client_id: 'app-id', client_secret: 'app-secret' } });
     expect(() => loadSendConfig({ PRUUV_MICROSOFT_CAMPAIGN_API_URL: 'ftp://x' })).toThrow(/PRUUV_MICROSOFT_CAMPAIGN_API_URL must be an http\(s\) URL/);
   });

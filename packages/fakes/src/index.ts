@@ -38,6 +38,7 @@ export type {
   FakeGoogleOAuth,
 } from './types.js';
 export type { MicrosoftGoalSeed, MicrosoftSilentRecord, MicrosoftStoredConversion } from './microsoft.js';
+export type { MicrosoftCapiReceipt, UetTagSeed } from './microsoft-capi.js';
 export type { FakeAdsAccount, FakeConversionAction } from './google-accounts.js';
 export type { GoogleConsentMode } from './google-consent.js';
 export type { MetaProblem, MetaEventCheck } from './meta.js';

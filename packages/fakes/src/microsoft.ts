@@ -1,7 +1,7 @@
 /**
  * Fake Microsoft Advertising REST: Customer Management (`User/Query`,
  * `AccountsInfo/Query`), Campaign Management (`ConversionGoals/QueryByIds`,
- * `OfflineConversions/Apply`), production and sandbox (microsoft-ads.md §10).
+ * `OfflineConversions/Apply`, and the UET tag calls of `microsoft-capi.ts`), production and sandbox (microsoft-ads.md §10).
  * Every header and field is checked; faults are flat `ApplicationFault`s with
  * `Type`; what Microsoft accepts silently (unknown clicks, duplicates) gets
  * HTTP 200 and is recorded with its §4.4 reason for tests. Pure request →
@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { isKnownCurrency, MS } from './formats.js';
 import type { Ledger } from './ledger.js';
+import { handleUetTagCall, type MicrosoftCapiContext } from './microsoft-capi.js';
 import type { MicrosoftIdentity } from './microsoft-oauth.js';
 import { header, isRecord, type FakeAnswer, type FakeHttpRequest } from './request.js';
 
@@ -54,6 +55,8 @@ export interface MicrosoftContext {
   ledger: Ledger;
   silent: MicrosoftSilentRecord[];
   stored: MicrosoftStoredConversion[];
+  /** UET tags and their Conversions API tokens (`UetTags/QueryByIds`, `UetTagAuthKey/Query`). */
+  capi: MicrosoftCapiContext;
   now: () => Date;
 }
 
@@ -330,5 +333,7 @@ export function handleMicrosoft(req: FakeHttpRequest, ctx: MicrosoftContext, san
   const body = parsed.body;
   if (method === 'OfflineConversions/Apply') return applyOfflineConversions(body, ctx, acct.accountId, sandbox, failures);
   if (method === 'ConversionGoals/QueryByIds') return queryGoals(body, ctx, acct.accountId);
+  const tags = handleUetTagCall(method, body, ctx.capi, acct.accountId);
+  if (tags !== undefined) return tags;
   return { status: 404, body: { Message: `No Campaign Management method ${method}.` } };
 }

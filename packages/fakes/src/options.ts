@@ -35,6 +35,9 @@ export const FAKE_DEFAULTS = {
     sandboxRefreshToken: 'M.C-fake-microsoft-sandbox-refresh-token',
     developerToken: 'FAKEDEVTOKEN01',
     user: 'advertiser@contoso.example',
+    uetTagId: '187000001',
+    uetTagName: 'Contoso site tag',
+    uetTagToken: 'fake-uet-capi-token-187000001',
   },
 } as const;
 
@@ -98,6 +101,7 @@ const optionsSchema = z
         sandboxRefreshTokens: ids.optional(),
         developerToken: z.string().min(1),
         knownClicks: z.array(z.object({ id: z.string().min(1), accountId: z.string().regex(/^\d+$/), clickedAt: instant.optional() }).strict()).optional(),
+        uetTags: z.array(z.object({ id: z.string().regex(/^\d+$/), name: z.string(), accountId: z.string().regex(/^\d+$/), authKey: z.string().min(1).optional() }).strict()).optional(),
       })
       .strict()
       .optional(),
@@ -179,6 +183,7 @@ export function resolveOptions(options: FakePlatformsOptions): ResolvedOptions {
       refreshTokens: [d.microsoft.refreshToken],
       sandboxRefreshTokens: [d.microsoft.sandboxRefreshToken],
       developerToken: d.microsoft.developerToken,
+      uetTags: [{ id: d.microsoft.uetTagId, name: d.microsoft.uetTagName, accountId: d.microsoft.accountId, authKey: d.microsoft.uetTagToken }],
     },
     now: o.now ?? (() => new Date()),
     dataManagerQuota: { perMinute: o.dataManagerQuota?.perMinute ?? 300, perDay: o.dataManagerQuota?.perDay ?? 100_000 },

@@ -21,6 +21,8 @@ export function sandboxBanner(fakes: Pick<FakePlatforms, 'urls'>): string {
     `           (sandbox)     ${urls.microsoftCampaignSandbox}`,
     `  Microsoft Customer Mgt ${urls.microsoftCustomer}`,
     `           (sandbox)     ${urls.microsoftCustomerSandbox}`,
+    `  Microsoft UET CAPI     ${urls.microsoftCapi}`,
     `  Microsoft test-only    ${urls.microsoftInspect}`,
+    `                         ${urls.microsoftCapiInspect}`,
   ].join('\n');
 }

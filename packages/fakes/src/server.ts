@@ -21,6 +21,7 @@ import { handleTikTok, type TikTokContext } from './tiktok.js';
 import { handleTikTokPortal, TikTokOAuthWorld, type TikTokOAuthContext } from './tiktok-oauth.js';
 import { handleMicrosoft, type MicrosoftContext, type MicrosoftSilentRecord, type MicrosoftStoredConversion } from './microsoft.js';
 import { handleMicrosoftOAuth, MicrosoftIdentity, type MicrosoftOAuthContext } from './microsoft-oauth.js';
+import { handleMicrosoftCapi, type MicrosoftCapiContext, type MicrosoftCapiReceipt } from './microsoft-capi.js';
 import type { FakeCountedPlatform, FakePlatforms, FakePlatformsOptions, FakeRequestLog, FakeRoute, FakeStep } from './types.js';
 
 /** Route prefixes, as the `urls` expose them. */
@@ -39,6 +40,7 @@ const PREFIXES: ReadonlyArray<readonly [string, FakeRoute]> = [
   ['/microsoft/clientcenter', 'microsoftCustomer'],
   ['/microsoft-sandbox/clientcenter', 'microsoftCustomer'],
   ['/microsoft/_test', 'microsoftInspect'],
+  ['/microsoft-capi', 'microsoftCapi'],
 ];
 const ROUTES: readonly FakeRoute[] = [...new Set(PREFIXES.map(([, route]) => route))];
 
@@ -105,7 +107,9 @@ function send(res: ServerResponse, answer: FakeAnswer): void {
 export async function startFakePlatforms(options: FakePlatformsOptions = {}): Promise<FakePlatforms> {
   const config = resolveOptions(options);
   const now = config.now;
-  const ledgers: Record<FakeCountedPlatform, Ledger> = { meta: new Ledger(), google: new Ledger(), tiktok: new Ledger(), microsoft: new Ledger() };
+  const ledgers: Record<FakeCountedPlatform, Ledger> = {
+    meta: new Ledger(), google: new Ledger(), tiktok: new Ledger(), microsoft: new Ledger(), microsoftCapi: new Ledger(),
+  };
   const tokens = new TokenStore();
   const quota = new QuotaCounter(config.dataManagerQuota.perMinute, config.dataManagerQuota.perDay);
   const dmRequests = new Map<string, StoredIngest>();
@@ -149,12 +153,16 @@ export async function startFakePlatforms(options: FakePlatformsOptions = {}): Pr
   const msOAuthCtx: MicrosoftOAuthContext = {
     clientId: ms.clientId, clientSecret: ms.clientSecret, redirectUris: msRedirectUris, user: 'advertiser@contoso.example', identity, now,
   };
+  const uetTags = ms.uetTags ?? [];
+  const seedUetKeys = (): Map<string, string> => new Map(uetTags.flatMap((t) => (t.authKey === undefined ? [] : [[t.id, t.authKey] as const])));
+  const capiReceived: MicrosoftCapiReceipt[] = [];
+  const capiCtx: MicrosoftCapiContext = { tags: uetTags, keys: seedUetKeys(), ledger: ledgers.microsoftCapi, received: capiReceived, now };
   const msCtx: MicrosoftContext = {
     developerToken: ms.developerToken, customerId: ms.customerId, accounts: ms.accounts, goals: ms.goals,
     knownClicks: ms.knownClicks === undefined ? undefined : new Map(ms.knownClicks.map((c) => [
       c.id.toLowerCase(), { accountId: c.accountId, ...(c.clickedAt !== undefined ? { clickedAtMs: new Date(c.clickedAt).getTime() } : {}) },
     ])),
-    identity, ledger: ledgers.microsoft, silent: msSilent, stored: msStored, now,
+    identity, ledger: ledgers.microsoft, silent: msSilent, stored: msStored, capi: capiCtx, now,
   };
 
   function handle(route: FakeRoute, req: FakeHttpRequest, step: FakeStep | undefined, sandbox: boolean): FakeAnswer {
@@ -188,8 +196,12 @@ export async function startFakePlatforms(options: FakePlatformsOptions = {}): Pr
         return handleMicrosoft(req, msCtx, sandbox, failures);
       }
       case 'microsoftInspect':
-        // Test-only: what Microsoft took silently, and why it will not count.
-        return req.method === 'GET' && req.path === '/silent' ? { status: 200, body: { silent: msSilent } } : { status: 404, body: { error: 'GET /microsoft/_test/silent' } };
+        // Test-only: what Microsoft took silently, and why it will not count; what the UET Conversions API took.
+        if (req.method === 'GET' && req.path === '/silent') return { status: 200, body: { silent: msSilent } };
+        if (req.method === 'GET' && req.path === '/capi') return { status: 200, body: { events: capiReceived } };
+        return { status: 404, body: { error: 'GET /microsoft/_test/silent or /microsoft/_test/capi' } };
+      case 'microsoftCapi':
+        return handleMicrosoftCapi(req, capiCtx, new Map(step?.kind === 'microsoft-capi-invalid' ? step.indexes.map((i) => [i, step.errorCode ?? 'InvalidValue'] as const) : []));
     }
   }
 
@@ -293,6 +305,8 @@ export async function startFakePlatforms(options: FakePlatformsOptions = {}): Pr
       microsoftToken: `${base}/microsoft/login/common/oauth2/v2.0/token`,
       microsoftAuthorize: `${base}/microsoft/login/common/oauth2/v2.0/authorize`,
       microsoftInspect: `${base}/microsoft/_test/silent`,
+      microsoftCapi: `${base}/microsoft-capi`,
+      microsoftCapiInspect: `${base}/microsoft/_test/capi`,
     },
     oauth: {
       allowRedirectUri(platform, uri) {
@@ -341,6 +355,8 @@ export async function startFakePlatforms(options: FakePlatformsOptions = {}): Pr
         if (goal === undefined) throw new FakePlatformsError(`microsoft.setGoalEnhanced(): no seeded goal ${goalId}.`);
         msCtx.goals = msCtx.goals.map((g) => (g.id === goalId ? { ...g, enhanced } : g));
       },
+      capiEvents: () => [...capiReceived],
+      uetTagToken: (tagId) => capiCtx.keys.get(tagId),
     },
     script(route, steps) {
       const queue = scripts.get(route);
@@ -360,6 +376,7 @@ export async function startFakePlatforms(options: FakePlatformsOptions = {}): Pr
       tiktokOAuth.world.withdrawn.clear();
       msSilent.length = 0;
       msStored.length = 0;
+      capiReceived.length = 0;
       identity.refreshes = 0;
       seedRefreshTokens();
       dmRequests.clear();

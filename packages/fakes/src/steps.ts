@@ -26,6 +26,7 @@ const ROUTE_KINDS: Readonly<Record<FakeRoute, ReadonlyArray<FakeStep['kind']>>> 
   microsoftCampaign: ['microsoft-fault', 'microsoft-partial'],
   microsoftCustomer: ['microsoft-fault'],
   microsoftInspect: [],
+  microsoftCapi: ['microsoft-capi-invalid'],
 };
 
 /** Throw a `FakePlatformsError` when a step cannot apply to a route or is malformed. */
@@ -69,6 +70,9 @@ function throttle(route: FakeRoute, seconds: number, now: Date, adsVersion: stri
     case 'microsoftCampaign':
     case 'microsoftCustomer':
       return microsoftFault(117, 429);
+    case 'microsoftCapi':
+      // The Conversions API's throttling body is not documented (UNCONFIRMED, microsoft-ads.md §11.8).
+      return { status: 429, body: { error: { code: 'TooManyRequests', message: 'Too many requests.' } } };
   }
 }
 

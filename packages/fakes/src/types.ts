@@ -1,4 +1,5 @@
 import type { MicrosoftGoalSeed, MicrosoftSilentRecord, MicrosoftStoredConversion } from './microsoft.js';
+import type { MicrosoftCapiReceipt, UetTagSeed } from './microsoft-capi.js';
 /**
  * Public types of the strict fake ad-platform servers (`@pruuv/fakes`).
  * The fakes speak the wire contracts of platforms.md §8 and
@@ -37,6 +38,8 @@ export interface FakeMicrosoftOptions {
   developerToken: string;
   /** Clicks known to Microsoft; an unknown one is accepted silently (NoMatchingClickFound). Defaults to every well-formed click, known to the caller's account. */
   knownClicks?: Array<{ id: string; accountId: string; clickedAt?: Date | string }>;
+  /** UET tags per account, with their Conversions API token (`authKey`; minted by `UetTagAuthKey/Query` when absent). Defaults to none; the default Microsoft world (no `microsoft` option) has `FAKE_DEFAULTS.microsoft`'s tag. */
+  uetTags?: UetTagSeed[];
 }
 
 /** Seeded accounts and knobs of {@link startFakePlatforms}. Every field is optional. */
@@ -217,7 +220,8 @@ export type FakeRoute =
   | 'microsoftOAuth'
   | 'microsoftCampaign'
   | 'microsoftCustomer'
-  | 'microsoftInspect';
+  | 'microsoftInspect'
+  | 'microsoftCapi';
 
 /** Controls of the fake Google authorization server, for tests. */
 export interface FakeGoogleOAuth {
@@ -236,7 +240,7 @@ export interface FakeGoogleOAuth {
 }
 
 /** The platforms whose counted conversions {@link FakePlatforms.counted} reports. */
-export type FakeCountedPlatform = 'meta' | 'google' | 'tiktok' | 'microsoft';
+export type FakeCountedPlatform = 'meta' | 'google' | 'tiktok' | 'microsoft' | 'microsoftCapi';
 
 /**
  * One scripted answer. Steps are consumed in order, one per request to the route,
@@ -255,6 +259,8 @@ export type FakeStep =
   | { kind: 'microsoft-fault'; code: number; httpStatus?: number }
   /** Microsoft `OfflineConversions/Apply` processed normally except these request positions, which get a PartialError with `code` (e.g. 5612, 5615) and are not stored. */
   | { kind: 'microsoft-partial'; indexes: number[]; code: number }
+  /** UET Conversions API processed normally except these `data` positions, which get a non-warning ValidationError detail with `errorCode` (default `InvalidValue`) and are not stored. */
+  | { kind: 'microsoft-capi-invalid'; indexes: number[]; errorCode?: string }
   /** TikTok answer with HTTP 200 and this `code`. */
   | { kind: 'tiktok-code'; code: number; message?: string }
   /** Never answer: the client's timeout must fire. The socket is destroyed on `close()`. */
@@ -329,6 +335,10 @@ export interface FakePlatforms {
     microsoftAuthorize: string;
     /** Test-only: `GET` lists what Microsoft took silently and why (`{ silent: [...] }`). */
     microsoftInspect: string;
+    /** UET Conversions API host (+ `/v1/{tagId}/events`). */
+    microsoftCapi: string;
+    /** Test-only: `GET` lists the events the UET Conversions API took (`{ events: [...] }`). */
+    microsoftCapiInspect: string;
   };
   /** The fake Google authorization server's controls. */
   googleOAuth: FakeGoogleOAuth;
@@ -365,6 +375,10 @@ export interface FakePlatforms {
     refreshTokenValid(refreshToken: string): boolean;
     /** Turn a seeded goal's enhanced conversions on or off, as an advertiser does in the goal's settings. */
     setGoalEnhanced(goalId: string, enhanced: boolean): void;
+    /** Events the UET Conversions API took, in arrival order, duplicates included (marked). */
+    capiEvents(): readonly MicrosoftCapiReceipt[];
+    /** A UET tag's current Conversions API token, `undefined` before one exists. */
+    uetTagToken(tagId: string): string | undefined;
   };
   /** Every request received, oldest first, optionally of one route. */
   requests(route?: FakeRoute | 'unknown'): ReadonlyArray<FakeRequestLog>;

@@ -18,6 +18,7 @@ describe('startFakePlatforms', () => {
         microsoftCustomer: `${base}/microsoft/clientcenter`, microsoftCustomerSandbox: `${base}/microsoft-sandbox/clientcenter`,
         microsoftToken: `${base}/microsoft/login/common/oauth2/v2.0/token`, microsoftAuthorize: `${base}/microsoft/login/common/oauth2/v2.0/authorize`,
         microsoftInspect: `${base}/microsoft/_test/silent`,
+        microsoftCapi: `${base}/microsoft-capi`, microsoftCapiInspect: `${base}/microsoft/_test/capi`,
       });
     } finally {
       await fakes.close();

@@ -65,11 +65,19 @@ const send: Record<FakeRoute, (id?: string) => Promise<Response>> = {
       body: JSON.stringify({ UserId: null }),
     }),
   microsoftInspect: () => fetch(fakes.urls.microsoftInspect),
+  microsoftCapi: (id = 'e1') =>
+    fetch(`${fakes.urls.microsoftCapi}/v1/${FAKE_DEFAULTS.microsoft.uetTagId}/events`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${FAKE_DEFAULTS.microsoft.uetTagToken}` },
+      body: JSON.stringify({
+        data: [{ eventType: 'custom', eventId: id, eventName: 'lead', eventTime: T0_SECONDS - 60, userData: { msclkid: '9f223aca6be512d830005cea8c9d3b06' } }],
+        continueOnValidationError: true, dataProvider: 'pruuv',
+      }),
+    }),
 };
 fakes.oauth.allowRedirectUri('meta', 'https://app.example/cb');
 fakes.oauth.allowRedirectUri('tiktok', 'https://app.example/cb');
-const ROUTES = ['meta', 'googleAds', 'dataManager', 'oauth', 'googleAuth', 'tiktok', 'microsoftOAuth', 'microsoftCampaign', 'microsoftCustomer', 'microsoftInspect'] as const satisfies readonly FakeRoute[];
-const counted = { meta: 'meta', googleAds: 'google', dataManager: 'google', tiktok: 'tiktok', microsoftCampaign: 'microsoft' } as const;
+const ROUTES = ['meta', 'googleAds', 'dataManager', 'oauth', 'googleAuth', 'tiktok', 'microsoftOAuth', 'microsoftCampaign', 'microsoftCustomer', 'microsoftInspect', 'microsoftCapi'] as const satisfies readonly FakeRoute[];
+const counted = { meta: 'meta', googleAds: 'google', dataManager: 'google', tiktok: 'tiktok', microsoftCampaign: 'microsoft', microsoftCapi: 'microsoftCapi' } as const;
 
 describe('script()', () => {
   it('consumes steps in order, then answers normally', async () => {
@@ -231,6 +239,7 @@ describe('retry-after', () => {
     microsoftCampaign: (b) => expect(b).toMatchObject({ Type: 'AdApiFaultDetail', Errors: [{ Code: 117, ErrorCode: 'CallRateExceeded' }] }),
     microsoftCustomer: (b) => expect(b).toMatchObject({ Type: 'AdApiFaultDetail', Errors: [{ Code: 117 }] }),
     microsoftInspect: (b) => expect(b.error).toBe('temporarily_unavailable'),
+    microsoftCapi: (b) => expect(b.error.code).toBe('TooManyRequests'),
   };
   for (const route of ROUTES) {
     it(`answers ${route} with 429, Retry-After and the route's throttle body`, async () => {
@@ -276,7 +285,7 @@ describe('hang, reset and accept-then-drop', () => {
     expect(fakes.requests('tiktok')[0]).toMatchObject({ outcome: 'hang', status: undefined });
   });
 
-  for (const route of ['meta', 'googleAds', 'dataManager', 'tiktok', 'microsoftCampaign'] as const) {
+  for (const route of ['meta', 'googleAds', 'dataManager', 'tiktok', 'microsoftCampaign', 'microsoftCapi'] as const) {
     it(`destroys the socket on reset and processes nothing (${route})`, async () => {
       fakes.script(route, [{ kind: 'reset' }]);
       await expect(send[route]()).rejects.toThrow();

@@ -24,7 +24,10 @@ export { buildTikTokRequest } from './platforms/tiktok/request.js';
 export { tiktokExternalId } from './platforms/tiktok/external-id.js';
 export { classifyTikTokResponse } from './platforms/tiktok/response.js';
 export { buildMicrosoftRequest, offlineConversion } from './platforms/microsoft/request.js';
-export { classifyMicrosoftResponse } from './platforms/microsoft/response.js';
+export { ACCEPTED_MESSAGE, classifyMicrosoftResponse } from './platforms/microsoft/response.js';
+export { buildCapiRequest, capiEvent, capiEventName } from './platforms/microsoft/capi-request.js';
+export { CAPI_LABEL, classifyCapiResponse } from './platforms/microsoft/capi-response.js';
+export { fetchUetTagToken, listUetTags, readUetTagAuthKey, readUetTags } from './platforms/microsoft/capi-tags.js';
 export { microsoftEmail } from './platforms/microsoft/email.js';
 export { microsoftClickId } from './platforms/microsoft/click-id.js';
 export {
@@ -57,6 +60,8 @@ export type { GooglePlan, GoogleClick } from './platforms/google/eligibility.js'
 export type { TikTokPlan } from './platforms/tiktok/eligibility.js';
 export type { MicrosoftPlan } from './platforms/microsoft/eligibility.js';
 export type { OfflineConversion, ApplyOfflineConversionsBody } from './platforms/microsoft/request.js';
+export type { CapiBody, CapiEvent, CapiUserData, MicrosoftCapiPlan } from './platforms/microsoft/capi-request.js';
+export type { UetTagChoice, UetTagToken } from './platforms/microsoft/capi-tags.js';
 export type { StageEventNames } from './event-names.js';
 export type { RetryPolicy, Verdict, NextAttempt, NextAttemptInput, DeadReason } from './retry-policy.js';
 export type { MetaServerEvent, MetaEventsBody } from './platforms/meta/request.js';

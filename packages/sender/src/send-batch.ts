@@ -99,8 +99,8 @@ export interface BatchResult {
     /** HTTP requests to the platform (token refreshes not counted). */
     requests: number;
     dry_run: boolean;
-    /** Google only: the connection's `api`. */
-    api?: 'ads' | 'data-manager';
+    /** The connection's `api`, on a platform with more than one: Google `ads` | `data-manager`, Microsoft `offline-conversions` | `uet-capi`. */
+    api?: 'ads' | 'data-manager' | 'offline-conversions' | 'uet-capi';
   };
   /** Some answer said the connection's credentials or account are unusable. */
   pause_connection: boolean;

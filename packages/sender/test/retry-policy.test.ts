@@ -8,6 +8,7 @@ import { classifyMicrosoftResponse } from '../src/platforms/microsoft/response.j
 import { classifyTikTokResponse } from '../src/platforms/tiktok/response.js';
 import { DEFAULT_RETRY_POLICY, RETRY_TABLE, nextAttempt, type RetryRule } from '../src/retry-policy.js';
 import { sendBatch } from '../src/send-batch.js';
+import { classifyCapiResponse } from '../src/platforms/microsoft/capi-response.js';
 import { NOW, googleConnection, makeEvent, microsoftConnection, response, tiktokConnection } from './helpers.js';
 
 const HOUR = 3_600_000;
@@ -58,6 +59,18 @@ async function trigger(rule: RetryRule): Promise<{ kind: string; reason?: string
     const out = await sendBatch({ connection: microsoftConnection(), events: [event], fetch: fetchDouble, now: () => NOW, timeoutMs: 200 });
     const o = out.outcomes[0];
     return { kind: o?.pause_connection ? 'pause' : String(o?.status), ...(o?.reason ? { reason: o.reason } : {}) };
+  }
+  if (platform === 'microsoft' && code.startsWith('capi-')) {
+    const detail = { index: 0, propertyName: 'data[0].eventTime', errorCode: 'Empty', errorMessage: 'm', isWarning: false };
+    const answers: Record<string, [number, unknown]> = {
+      'capi-not-named': [400, { error: { code: 'ValidationError', details: [{ ...detail, index: 1, propertyName: 'data[1].eventTime' }] } }],
+      'capi-401': [401, { error: { code: 'Unauthorized', message: 'You are not authorized to access this resource.' } }],
+      'capi-403': [403, { error: { code: 'Forbidden', message: 'm' } }],
+      'capi-validation': [200, { eventsReceived: 1, error: { code: 'ValidationError', details: [detail] } }],
+      'capi-request': [400, { error: { code: 'ValidationError', details: [{ ...detail, index: undefined, propertyName: 'data' }] } }],
+    };
+    const [status, body] = answers[code] ?? [0, undefined];
+    return pick(first(classifyCapiResponse(response(status, body), 2, NOW)));
   }
   if (platform === 'microsoft') {
     const items: Record<string, number> = { '5612': 5612, '5615': 5615, '5606': 5606, '5603-5617': 5604 };

@@ -1,4 +1,4 @@
-import type { ConnectionField, Platform } from '@pruuv/sender';
+import { platformAdapter, type ConnectionField, type Platform } from '@pruuv/sender';
 import type { Config } from '../config.js';
 import {
   CONNECTION_PLATFORMS,
@@ -32,7 +32,16 @@ export function connectionFlags(): Array<{ field: ConnectionField; platforms: Pl
     for (const field of connectionFields(platform)) {
       const seen = byName.get(field.name);
       if (seen === undefined) byName.set(field.name, { field, platforms: [platform] });
-      else seen.platforms.push(platform);
+      else {
+        seen.platforms.push(platform);
+        // One flag, several platforms' meanings (Google's and Microsoft's `api`): every platform's choices
+        // are taken by the flag, and the platform's own schema refuses another's.
+        if (seen.field.choices !== undefined && field.choices !== undefined) {
+          const first = seen.platforms.length === 2 ? `${platformAdapter(seen.platforms[0] as Platform).name}: ${seen.field.label}` : seen.field.label;
+          const label = seen.field.label === field.label ? field.label : `${first}; ${platformAdapter(platform).name}: ${field.label}`;
+          seen.field = { ...seen.field, label, choices: [...new Set([...seen.field.choices, ...field.choices])] };
+        }
+      }
     }
   }
   return [...byName.values()];

@@ -31,6 +31,7 @@ import {
   type DiscoveryResult,
   type OAuthFlowFailure,
 } from '@pruuv/sender';
+import { fetchUetTagToken, type UetTagToken } from '@pruuv/sender/platforms';
 import { CollectorError } from '../errors.js';
 import { requireKeyRing } from '../send/secrets.js';
 import type { OAuthPending, Store } from '../store/types.js';
@@ -167,6 +168,12 @@ export interface OAuthFlow {
   disconnect(input: { clientId: string; platform: Platform }): Promise<{ removed: boolean; revoked: boolean; message?: string }>;
   /** Deletes expired pending authorizations and grants. */
   sweep(): Promise<number>;
+  /**
+   * Microsoft: fetches the UET tag's Conversions API token with the connection's grant
+   * (`UetTagAuthKey/Query`) and stores it encrypted, with the refresh token Microsoft rotated;
+   * saving un-pauses the connection. Throws {@link OAuthProblem}.
+   */
+  fetchUetTagToken(input: { clientId: string }): Promise<{ tagId: string }>;
 }
 
 /** Creates the flow. */
@@ -353,6 +360,24 @@ export function createOAuthFlow(store: Store, setup: OAuthSetup, ring: KeyRing |
         scopes: [...tokens.scopes],
       });
       return { clientId: pending.client_id, summary: result.summary };
+    },
+
+    async fetchUetTagToken(input) {
+      const { ctx } = provider('microsoft');
+      const ring = key();
+      const stored = (await connections.load(input.clientId, 'microsoft', ring))?.connection;
+      if (stored?.platform !== 'microsoft') throw new OAuthProblem('refused', 'Save the Microsoft connection first.', input.clientId);
+      if (stored.uet_tag_id === undefined) throw new OAuthProblem('refused', 'Set the UET tag id first, then fetch its token.', input.clientId);
+      let got: UetTagToken;
+      try {
+        got = await fetchUetTagToken(stored, ctx);
+      } catch (error) {
+        throw problemOf(error, input.clientId);
+      }
+      const fields: Record<string, FieldValue> = { uet_api_token: got.token };
+      if (got.refreshToken !== undefined) fields['refresh_token'] = got.refreshToken;
+      await connections.set({ client_id: input.clientId, platform: 'microsoft', fields }, ring);
+      return { tagId: stored.uet_tag_id };
     },
 
     async disconnect(input) {

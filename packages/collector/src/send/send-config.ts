@@ -54,6 +54,7 @@ export const SEND_CONFIG_VARIABLES = [
   'PRUUV_MICROSOFT_CUSTOMER_API_URL',
   'PRUUV_MICROSOFT_CUSTOMER_SANDBOX_API_URL',
   'PRUUV_MICROSOFT_OAUTH_TOKEN_URL',
+  'PRUUV_MICROSOFT_CAPI_URL',
   'PRUUV_MICROSOFT_DEVELOPER_TOKEN',
   'PRUUV_MICROSOFT_CLIENT_ID',
   'PRUUV_MICROSOFT_CLIENT_SECRET',
@@ -73,6 +74,7 @@ const URL_VARIABLES = {
   PRUUV_MICROSOFT_CUSTOMER_API_URL: 'microsoftCustomer',
   PRUUV_MICROSOFT_CUSTOMER_SANDBOX_API_URL: 'microsoftCustomerSandbox',
   PRUUV_MICROSOFT_OAUTH_TOKEN_URL: 'microsoftToken',
+  PRUUV_MICROSOFT_CAPI_URL: 'microsoftCapi',
 } as const satisfies Record<string, keyof PlatformUrls>;
 
 /** Connection fields the operator sets once for every connection of a platform, by variable. */
@@ -136,6 +138,7 @@ const schema = z.object({
   PRUUV_MICROSOFT_CUSTOMER_API_URL: baseUrl('PRUUV_MICROSOFT_CUSTOMER_API_URL').optional(),
   PRUUV_MICROSOFT_CUSTOMER_SANDBOX_API_URL: baseUrl('PRUUV_MICROSOFT_CUSTOMER_SANDBOX_API_URL').optional(),
   PRUUV_MICROSOFT_OAUTH_TOKEN_URL: baseUrl('PRUUV_MICROSOFT_OAUTH_TOKEN_URL').optional(),
+  PRUUV_MICROSOFT_CAPI_URL: baseUrl('PRUUV_MICROSOFT_CAPI_URL').optional(),
   PRUUV_MICROSOFT_DEVELOPER_TOKEN: z.string().trim().min(1).optional(),
   PRUUV_MICROSOFT_CLIENT_ID: z.string().trim().min(1).optional(),
   PRUUV_MICROSOFT_CLIENT_SECRET: z.string().trim().min(1).optional(),

@@ -117,12 +117,20 @@ describe('Connect Microsoft in a browser', () => {
     await page.getByLabel(MS.goalName).check();
     await page.getByRole('button', { name: 'Next' }).click();
     await page.waitForLoadState();
+    // The account has a UET tag: the path comes third, offline conversions recommended.
+    expect(await page.locator('main').textContent()).toContain(`UET Conversions API to ${MS.uetTagName}`);
+    await page.getByLabel('Offline conversions (recommended)').check();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.waitForLoadState();
     await page.getByRole('button', { name: 'Save' }).click();
     await page.waitForURL(new RegExp(`/dashboard/connections\\?client=${client.id}`));
     expect(await page.locator('#platform-microsoft').textContent()).toContain('Connected with OAuth');
     const connection = await run.store.connections.get(client.id, 'microsoft');
     expect(connection?.status).toBe('active');
-    expect(connection?.settings).toEqual({ customer_id: MS.customerId, account_id: MS.accountId, goal_name: MS.goalName, goal_id: MS.goalId, enhanced_conversions: true });
+    // `api`: the path's default (offline conversions), filled in on save.
+    expect(connection?.settings).toEqual({
+      customer_id: MS.customerId, account_id: MS.accountId, goal_name: MS.goalName, goal_id: MS.goalId, enhanced_conversions: true, api: 'offline-conversions',
+    });
     expect(consoleErrors).toEqual([]);
   });
 

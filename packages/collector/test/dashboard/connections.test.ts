@@ -28,6 +28,7 @@ const SECRETS = {
   googleClientSecret: secret(),
   googleRefresh: secret(),
   microsoftRefresh: secret(),
+  uetToken: secret(),
 };
 
 /** The form fields that reach each fake's seeded account. */
@@ -190,6 +191,32 @@ describe('connections page', () => {
     const meta = (await connections.load(client.id, 'meta', ring))?.connection as unknown as Record<string, unknown>;
     expect(meta['test_event_code']).toBeUndefined();
     expect(meta['dry_run']).toBeUndefined();
+  });
+
+  it("shows Microsoft's path as a choice, the UET tag id, and the tag's token as a secret; saves the UET path with the token encrypted and never shown", async () => {
+    const b = await signedIn();
+    const html = await (await b.get(pagePath())).text();
+    expect(html).toMatch(
+      /<select id="microsoft-api" name="f_api"[^>]*><option value="offline-conversions" selected>offline-conversions<\/option><option value="uet-capi">uet-capi<\/option><\/select>/,
+    );
+    expect(html).toMatch(/<input type="text" id="microsoft-uet_tag_id" name="f_uet_tag_id" value(="")? /);
+    expect(html).toMatch(/<input type="password" id="microsoft-uet_api_token" name="f_uet_api_token" value(="")? autocomplete="new-password"/);
+    expect(pageText(html)).toContain("UET tag's Conversions API token (uet-capi path)");
+
+    // The UET path without its tag and token is refused, naming what is missing.
+    const refused = await save(b, 'microsoft', { ...FORM.microsoft, f_api: 'uet-capi' });
+    expect(refused.status).toBe(400);
+    expect(pageText(await refused.text())).toMatch(/UET tag id/);
+
+    const res = await save(b, 'microsoft', { ...FORM.microsoft, f_api: 'uet-capi', f_uet_tag_id: FAKE_DEFAULTS.microsoft.uetTagId, f_uet_api_token: SECRETS.uetToken });
+    expect(res.status).toBe(303);
+    const saved = await (await b.get(pagePath())).text();
+    expect(leaks(saved)).toEqual([]);
+    expect(saved).toMatch(/<option value="uet-capi" selected>/);
+    expect(pageText(saved)).toMatch(/UET tag's Conversions API token \(uet-capi path\) stored/);
+    const stored = (await createConnections(run.store).load(client.id, 'microsoft', ring))?.connection;
+    expect(stored).toMatchObject({ api: 'uet-capi', uet_tag_id: FAKE_DEFAULTS.microsoft.uetTagId, uet_api_token: SECRETS.uetToken });
+    expect(JSON.stringify(run.db.prepare('SELECT * FROM connections').all())).not.toContain(SECRETS.uetToken);
   });
 
   it('refuses a bad value or a missing field, naming it by its label, shows the settings typed back and never the secret', async () => {

@@ -9,7 +9,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DEFAULT_VERSIONS, decryptSecret, parseKeyRing, type KeyRing } from '@pruuv/sender';
 import { FAKE_DEFAULTS, startFakePlatforms, type FakePlatforms, type FakeMicrosoftOptions } from '@pruuv/fakes';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createConnections } from '../../src/domain/connections.js';
 import { DEFAULT_SEND_CRON } from '../../src/send/send-config.js';
 import { createSender, type Sender } from '../../src/send/sender.js';
@@ -31,6 +31,8 @@ let client: Client;
 let lead: Stage;
 let clock: TestClock;
 let logs: string[];
+/** UET tags of the fake's account: none unless a suite sets them (then Connect asks the path third). */
+let uetTags: FakeMicrosoftOptions['uetTags'];
 
 function fakeOptions(goals?: FakeMicrosoftOptions['goals']): FakeMicrosoftOptions {
   return {
@@ -42,6 +44,7 @@ function fakeOptions(goals?: FakeMicrosoftOptions['goals']): FakeMicrosoftOption
     redirectUris: [],
     refreshTokens: [],
     developerToken: MS.developerToken,
+    ...(uetTags !== undefined ? { uetTags } : {}),
   };
 }
 
@@ -113,12 +116,12 @@ const page = openPage;
 
 const saveForm = (b: Browser, grant: string, picks: string[]): Promise<Response> => postSave(run, b, 'microsoft', grant, picks);
 
-async function connectFully(b: Browser): Promise<void> {
+async function connectFully(b: Browser, path: string[] = []): Promise<void> {
   const back = await callback(b, await consent(await connect(b)));
   expect(back.status, back.text).toBe(303);
   const grant = new URL(back.next ?? '', run.url).searchParams.get('grant') ?? '';
   await page(b, back.next ?? '');
-  const res = await saveForm(b, grant, [ACCOUNT_PICK, MS.goalId]);
+  const res = await saveForm(b, grant, [ACCOUNT_PICK, MS.goalId, ...path]);
   expect(res.status, pageText(await res.clone().text())).toBe(303);
 }
 
@@ -208,6 +211,8 @@ describe('Connect Microsoft', () => {
     const row = connectionRow();
     expect(JSON.parse(String(row?.['settings']))).toEqual({
       customer_id: MS.customerId, account_id: MS.accountId, goal_name: MS.goalName, goal_id: MS.goalId, enhanced_conversions: true,
+      // The path's default, filled in on save.
+      api: 'offline-conversions',
     });
     expect(JSON.parse(String(row?.['secret_names']))).toEqual(['refresh_token']);
     const refresh = secretsOf(row)['refresh_token'] ?? '';
@@ -342,5 +347,79 @@ describe('Disconnect', () => {
     const text = (await page(b, res.headers.get('location') ?? '')).text;
     expect(text).toContain('Disconnected: the connection and its credentials were deleted here.');
     expect(text).toContain('account.live.com/consent/Manage');
+  });
+});
+
+describe("the UET Conversions API path, on an account with UET tags", () => {
+  beforeAll(() => {
+    uetTags = [{ id: MS.uetTagId, name: MS.uetTagName, accountId: MS.accountId, authKey: MS.uetTagToken }];
+  });
+  afterAll(() => {
+    uetTags = undefined;
+  });
+
+  it("asks the path third; the tag picked is saved with its token, encrypted, and the pass sends through the UET Conversions API", async () => {
+    const b = await signedIn();
+    const back = await callback(b, await consent(await connect(b)));
+    const grant = new URL(back.next ?? '', run.url).searchParams.get('grant') ?? '';
+    const third = await page(b, `/dashboard/oauth/microsoft/pick?grant=${encodeURIComponent(grant)}&pick=${encodeURIComponent(ACCOUNT_PICK)}&pick=${MS.goalId}`);
+    expect(third.text).toContain(`Send the conversions to the offline goal "${MS.goalName}", or through the UET Conversions API to a UET tag?`);
+    expect(third.text).toContain(`UET Conversions API to ${MS.uetTagName}`);
+    const res = await saveForm(b, grant, [ACCOUNT_PICK, MS.goalId, `uet:${MS.uetTagId}`]);
+    expect(res.status, pageText(await res.clone().text())).toBe(303);
+    const row = connectionRow();
+    expect(JSON.parse(String(row?.['settings']))).toMatchObject({ api: 'uet-capi', uet_tag_id: MS.uetTagId });
+    expect(secretsOf(row)['uet_api_token']).toBe(MS.uetTagToken);
+    expect(JSON.stringify(row)).not.toContain(MS.uetTagToken);
+    const shown = await page(b, `/dashboard/connections?client=${client.id}`);
+    expect(shown.html).not.toContain(MS.uetTagToken);
+    expect(logs.join('')).not.toContain(MS.uetTagToken);
+    admit(1);
+    expect((await (await sender()).runPass({ retriesOnly: false })).platforms.microsoft.sent).toBe(1);
+    expect(fakes.counted('microsoftCapi').size).toBe(1);
+    expect(fakes.counted('microsoft').size).toBe(0);
+  });
+
+  it('fetches the token on the Connections page, stores it encrypted with the rotated refresh token, never shows it, and the UET path then sends with it', async () => {
+    const b = await signedIn();
+    await connectFully(b, ['offline']);
+    const before = secretsOf(connectionRow())['refresh_token'];
+    const connections = createConnections(run.store);
+    // The tag id is saved first (the uet-capi path needs its token to be saved).
+    await connections.set({ client_id: client.id, platform: 'microsoft', fields: { uet_tag_id: MS.uetTagId } }, ring);
+    const { html } = await page(b, `/dashboard/connections?client=${client.id}`);
+    expect(html).toContain(`action="/dashboard/connections/${client.id}/microsoft/uet-token"`);
+    expect(pageText(html)).toContain(`Fetch the token of UET tag ${MS.uetTagId} from Microsoft`);
+
+    const res = await b.post(`/dashboard/connections/${client.id}/microsoft/uet-token`, {});
+    expect(res.status, pageText(await res.clone().text())).toBe(303);
+    const after = await page(b, res.headers.get('location') ?? '');
+    expect(after.text).toContain(`Fetched the token of UET tag ${MS.uetTagId} from Microsoft and stored it encrypted.`);
+    expect(after.html).not.toContain(MS.uetTagToken);
+    const secrets = secretsOf(connectionRow());
+    expect(secrets['uet_api_token']).toBe(MS.uetTagToken);
+    expect(secrets['refresh_token']).not.toBe(before);
+    expect(fakes.microsoft.refreshTokenValid(secrets['refresh_token'] ?? '')).toBe(true);
+    expect(JSON.stringify(connectionRow())).not.toContain(MS.uetTagToken);
+    expect(fakes.requests('microsoftCampaign').at(-1)?.body).toEqual({ UetTagId: MS.uetTagId });
+    expectCleanLogs();
+    expect(logs.join('')).not.toContain(MS.uetTagToken);
+
+    await connections.set({ client_id: client.id, platform: 'microsoft', fields: { api: 'uet-capi' } }, ring);
+    admit(1);
+    const report = await (await sender()).runPass({ retriesOnly: false });
+    expect(report.platforms.microsoft.sent).toBe(1);
+    expect(fakes.counted('microsoftCapi').size).toBe(1);
+    expect(fakes.counted('microsoft').size).toBe(0);
+  });
+
+  it("shows Microsoft's refusal for a tag the account does not own, and stores nothing", async () => {
+    const b = await signedIn();
+    await connectFully(b, ['offline']);
+    await createConnections(run.store).set({ client_id: client.id, platform: 'microsoft', fields: { uet_tag_id: '999' } }, ring);
+    const res = await b.post(`/dashboard/connections/${client.id}/microsoft/uet-token`, {});
+    expect(res.status).toBe(400);
+    expect(pageText(await res.text())).toMatch(/Microsoft gave no token for UET tag 999 \(UetTagIdInvalid: .*\): check that the tag belongs to this account\./);
+    expect(secretsOf(connectionRow())['uet_api_token']).toBeUndefined();
   });
 });

@@ -6,6 +6,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FAKE_DEFAULTS } from '@pruuv/fakes';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/http/app.js';
 import { AUDIT_EVENT_SQL, AUDIT_PASS_SQL } from '../../src/store/audit-row.js';
@@ -122,6 +123,23 @@ describe('GET /dashboard/sends', () => {
     await s.env.pass({ retriesOnly: true });
     const again = await page(s.admin, '/dashboard/sends?platform=tiktok');
     expect(attemptRow(again.html, auditId(s.env, bad.id, 'tiktok', 'sent'))).toMatch(/<td class="num">1<\/td>/);
+  });
+
+  it('labels the path of a Microsoft row: the UET Conversions API or offline conversions', async () => {
+    const s = await site({
+      connect: ['microsoft'],
+      fields: { microsoft: { api: 'uet-capi', uet_tag_id: FAKE_DEFAULTS.microsoft.uetTagId, uet_api_token: FAKE_DEFAULTS.microsoft.uetTagToken } },
+    });
+    const click = { msclkid: { value: 'a'.repeat(32), ts: new Date(s.env.clock.now().getTime() - 2 * HOUR).toISOString() } };
+    const viaCapi = s.env.addEvent({ clicks: click });
+    await s.env.pass();
+    await s.env.connections.set({ client_id: s.env.client.id, platform: 'microsoft', fields: { ...FAKE_FIELDS.microsoft, api: 'offline-conversions' } }, s.env.ring);
+    const offline = s.env.addEvent({ clicks: { msclkid: { ...click.msclkid, value: 'b'.repeat(32) } } });
+    await s.env.pass();
+    const { html } = await page(s.admin, '/dashboard/sends?platform=microsoft');
+    expect(attemptRow(html, auditId(s.env, viaCapi.id, 'microsoft'))).toContain('<td>microsoft<span class="muted"> (UET CAPI)</span></td>');
+    expect(attemptRow(html, auditId(s.env, viaCapi.id, 'microsoft'))).toContain('UET Conversions API: received by Microsoft');
+    expect(attemptRow(html, auditId(s.env, offline.id, 'microsoft'))).toContain('<td>microsoft<span class="muted"> (offline)</span></td>');
   });
 
   it('filters by client, platform, status, attempt days and event, and pages by keyset with no duplicate and no gap', async () => {

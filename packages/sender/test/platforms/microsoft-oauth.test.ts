@@ -3,7 +3,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { FAKE_DEFAULTS, startFakePlatforms, type FakePlatforms } from '@pruuv/fakes';
 import { testClock } from '@pruuv/fakes/vitest';
 import type { HttpResponse } from '../../src/http.js';
-import { microsoftOAuth, microsoftTokenFailure, readMicrosoftToken, refreshMicrosoft } from '../../src/platforms/microsoft/oauth.js';
+import { microsoftOAuth, microsoftTokenFailure, microsoftUetTags, readMicrosoftToken, refreshMicrosoft } from '../../src/platforms/microsoft/oauth.js';
 import { OAuthFlowError, pkcePair, type OAuthCallContext, type OAuthTokenSet } from '../../src/platforms/oauth-provider.js';
 import { microsoft } from '../../src/platforms/microsoft/index.js';
 
@@ -228,15 +228,21 @@ describe('the flow against the fake', () => {
     });
     const step2 = await microsoftOAuth.discover(tokens, [`${MS.customerId}:${MS.accountId}`], ctx);
     expect(step2).toMatchObject({ kind: 'choose', step: { key: 'goal', choices: [{ id: MS.goalId, label: MS.goalName, detail: `goal id ${MS.goalId} · enhanced conversions on` }] } });
-    const done = await microsoftOAuth.discover(tokens, [`${MS.customerId}:${MS.accountId}`, MS.goalId], ctx);
+    // The account has a UET tag: the path comes third, offline conversions first.
+    const step3 = await microsoftOAuth.discover(tokens, [`${MS.customerId}:${MS.accountId}`, MS.goalId], ctx);
+    expect(step3).toMatchObject({
+      kind: 'choose',
+      step: { key: 'path', choices: [{ id: 'offline', label: 'Offline conversions (recommended)' }, { id: `uet:${MS.uetTagId}`, label: `UET Conversions API to ${MS.uetTagName}` }] },
+    });
+    const goals = fakes.requests('microsoftCampaign').find((r) => r.path.endsWith('/ConversionGoals/QueryByIds'));
+    const done = await microsoftOAuth.discover(tokens, [`${MS.customerId}:${MS.accountId}`, MS.goalId, 'offline'], ctx);
     expect(done).toEqual({
       kind: 'done',
-      settings: { customer_id: MS.customerId, account_id: MS.accountId, goal_name: MS.goalName, goal_id: MS.goalId, enhanced_conversions: 'true' },
+      settings: { customer_id: MS.customerId, account_id: MS.accountId, goal_name: MS.goalName, goal_id: MS.goalId, enhanced_conversions: 'true', api: 'offline-conversions' },
       summary: `Contoso (${MS.accountNumber}) · customer ${MS.customerId} · ${MS.goalName} (enhanced conversions)`,
     });
     expect(microsoftOAuth.credentials(tokens, ctx.app)).toEqual({ refresh_token: tokens.refreshToken });
     // Discovery called with the developer token and, for the goals, the account headers.
-    const goals = fakes.requests('microsoftCampaign').at(-1);
     expect(goals?.path).toContain('/CampaignManagement/v13/ConversionGoals/QueryByIds');
     expect(goals?.headers).toMatchObject({ developertoken: MS.developerToken, customerid: MS.customerId, customeraccountid: MS.accountId });
     expect(goals?.body).toEqual({ ConversionGoalIds: null, ConversionGoalTypes: 'OfflineConversion', ReturnAdditionalFields: 'IsEnhancedConversionsEnabled,IsExternallyAttributed' });
@@ -246,9 +252,27 @@ describe('the flow against the fake', () => {
   it('discovers on the sandbox hosts for a test-mode grant and fills test_mode', async () => {
     const tokens = await connect({ test_mode: true });
     expect(tokens.scopes).toEqual(['https://si.ads.microsoft.com/msads.manage']);
-    const done = await microsoftOAuth.discover(tokens, [`${MS.customerId}:${MS.accountId}`, MS.goalId], ctx);
+    const done = await microsoftOAuth.discover(tokens, [`${MS.customerId}:${MS.accountId}`, MS.goalId, 'offline'], ctx);
     expect(done).toMatchObject({ kind: 'done', settings: { test_mode: 'true' } });
     expect(fakes.requests('microsoftCampaign').at(-1)?.path).toMatch(/^\/microsoft-sandbox\//);
+  });
+
+  it("fills the UET Conversions API path with the tag picked and the tag's token, which never shows in the summary", async () => {
+    const tokens = await connect();
+    const done = await microsoftOAuth.discover(tokens, [`${MS.customerId}:${MS.accountId}`, MS.goalId, `uet:${MS.uetTagId}`], ctx);
+    expect(done).toMatchObject({ kind: 'done', settings: { api: 'uet-capi', uet_tag_id: MS.uetTagId, uet_api_token: MS.uetTagToken } });
+    expect(done.kind === 'done' && done.summary).toBe(`Contoso (${MS.accountNumber}) · customer ${MS.customerId} · ${MS.goalName} (enhanced conversions) · UET Conversions API to ${MS.uetTagName} (${MS.uetTagId})`);
+    const calls = fakes.requests('microsoftCampaign').map((r) => [r.path.split('/').slice(-2).join('/'), r.body]);
+    expect(calls).toContainEqual(['UetTags/QueryByIds', { TagIds: null }]);
+    expect(calls).toContainEqual(['UetTagAuthKey/Query', { UetTagId: MS.uetTagId }]);
+    expect(microsoftOAuth.fills).toEqual(expect.arrayContaining(['api', 'uet_tag_id', 'uet_api_token']));
+    await expect(microsoftOAuth.discover(tokens, [`${MS.customerId}:${MS.accountId}`, MS.goalId, 'uet:999'], ctx)).rejects.toMatchObject({ kind: 'refused' });
+  });
+
+  it('finds no UET tags on an account without any, so no path is asked', async () => {
+    const c = ctxOf(bare);
+    const tokens = await connect({}, c);
+    expect(await microsoftUetTags(tokens, { customerId: MS.customerId, accountId: MS.accountId }, c)).toEqual([]);
   });
 
   it('says nothing_found when the account has no active offline goal (a paused one and a website goal are not offered)', async () => {

@@ -138,9 +138,18 @@ describe('Microsoft frozen fields (microsoft-ads.md §5)', () => {
     const p = plan({ email_sha256: sha256('a@b.co'), revenue_value: 10, currency: 'GBP' });
     const frozen = MICROSOFT_FROZEN.take(microsoftConnection(), p, NOW)!;
     const later = microsoftConnection({ goal_name: 'Signed contracts', enhanced_conversions: false });
-    const retry = MICROSOFT_FROZEN.apply(p, frozen)!;
+    const retry = MICROSOFT_FROZEN.apply(p, frozen)! as MicrosoftPlan;
     expect(body(retry, later)).toBe(body(p));
     expect(body(p, later)).not.toBe(body(p)); // what an unfrozen retry would send
+  });
+
+  it('freezes nothing on the UET Conversions API path, and applies no offline fields to its plans', () => {
+    const p = plan({ email_sha256: sha256('a@b.co') });
+    expect(MICROSOFT_FROZEN.take(microsoftConnection({ api: 'uet-capi' }), p, NOW)).toBeUndefined();
+    const capi = { platform: 'microsoft' as const, api: 'uet-capi' as const, event: p.event, msclkid: CLICK };
+    expect(MICROSOFT_FROZEN.take(microsoftConnection(), capi, NOW)).toBeUndefined();
+    // Fields an offline attempt froze before the connection changed path.
+    expect(MICROSOFT_FROZEN.apply(capi, '{"name":"Offline purchases","hashes":true}')).toBe(capi);
   });
 
   for (const bad of ['not json', '{"name":"","hashes":true}', '{"name":"x"}', '[]']) {

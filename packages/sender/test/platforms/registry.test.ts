@@ -162,6 +162,9 @@ describe('connections', () => {
         'goal_id',
         'enhanced_conversions',
         'test_mode',
+        'api=offline-conversions',
+        'uet_tag_id',
+        'uet_api_token',
         'refresh_token*',
         'developer_token',
         'client_id',
@@ -177,7 +180,7 @@ describe('connections', () => {
       meta: ['access_token'],
       google: ['client_secret', 'refresh_token', 'developer_token'],
       tiktok: ['access_token'],
-      microsoft: ['refresh_token', 'developer_token', 'client_secret'],
+      microsoft: ['uet_api_token', 'refresh_token', 'developer_token', 'client_secret'],
     });
   });
 

@@ -14,6 +14,7 @@ import { Fragment } from 'preact';
 import { CredentialsError, DecryptError, oauthProvider, PLATFORMS, platformAdapter, type Connection, type ConnectionField, type HeldConnection, type Platform } from '@pruuv/sender';
 import { connectionFields, createConnections, type ConnectionView, type FieldValue } from '../../domain/connections.js';
 import { sendTestEvent, testModeOf, TEST_CODE_FIELD, type TestResult } from '../../domain/connection-test.js';
+import { OAuthProblem } from '../../domain/oauth.js';
 import { OperationError } from '../../domain/operations.js';
 import { EncryptionKeyError } from '../../send/secrets.js';
 import type { Client, OAuthGrantListing, Stage } from '../../store/types.js';
@@ -42,6 +43,8 @@ interface SectionState {
   test?: { result?: TestResult; error?: string; code?: string; stageId?: string };
   /** Disconnected just now: revoked at the platform (`revoked`), only removed here (`removed`), or the platform could not be told (`revoke-failed`). */
   disconnected?: 'revoked' | 'removed' | 'revoke-failed';
+  /** Microsoft: the UET tag's token was just fetched with the connection's grant and stored. */
+  uetTokenFetched?: boolean;
 }
 
 /** A platform's Connect button: its redirect URI, when the platform's app is configured. */
@@ -327,6 +330,33 @@ function TestForm({ ctx, client, platform, name, stages, state }: { ctx: PageCon
   );
 }
 
+/**
+ * Microsoft's UET path: the tag's token fetched with the connection's OAuth grant
+ * (`UetTagAuthKey/Query`), or pasted above (the tag's "Copy Token"). Shown once the tag id is
+ * saved (on either path: the uet-capi path needs the token to be saved), or on the uet-capi path.
+ */
+function UetTokenForm({ ctx, client, connection, connect, fetched }: { ctx: PageContext; client: Client; connection: ConnectionView; connect: boolean; fetched: boolean }) {
+  const tag = connection.settings['uet_tag_id'];
+  return (
+    <div class="stack" id="microsoft-uet-token">
+      {fetched && <Notice kind="ok">Fetched the token of UET tag {String(tag)} from Microsoft and stored it encrypted.</Notice>}
+      {connect && typeof tag === 'string' ? (
+        <form method="post" action={`/dashboard/connections/${encodeURIComponent(client.id)}/microsoft/uet-token`} class="inline">
+          <Csrf token={ctx.csrf} />
+          <button type="submit" class="secondary">
+            Fetch the token of UET tag {tag} from Microsoft
+          </button>
+        </form>
+      ) : (
+        <p class="hint">
+          Paste the UET tag's token above (Microsoft Advertising: the tag's Copy Token)
+          {connect ? ', or save the UET tag id to fetch it from Microsoft here.' : '; with Connect with Microsoft configured, Pruuv can fetch it.'}
+        </p>
+      )}
+    </div>
+  );
+}
+
 function PlatformSection({ ctx, client, platform, connection, held, stages, now, state, grant, button }: { ctx: PageContext; client: Client; platform: Platform; connection: ConnectionView | undefined; held: HeldConnection | undefined; stages: Stage[]; now: Date; state: SectionState; grant: OAuthGrantListing | undefined; button: OAuthButton | undefined }) {
   const name = platformAdapter(platform).name;
   const fields = connectionFields(platform);
@@ -374,6 +404,9 @@ function PlatformSection({ ctx, client, platform, connection, held, stages, now,
           <button type="submit">{connection === undefined ? `Save ${name} credentials` : `Save ${name}`}</button>
         </div>
       </form>
+      {platform === 'microsoft' && connection !== undefined && (connection.settings['api'] === 'uet-capi' || typeof connection.settings['uet_tag_id'] === 'string') && (
+        <UetTokenForm ctx={ctx} client={client} connection={connection} connect={button !== undefined} fetched={state.uetTokenFetched === true} />
+      )}
       {connection !== undefined && <TestForm ctx={ctx} client={client} platform={platform} name={name} stages={stages} state={state.test} />}
     </section>
   );
@@ -507,6 +540,7 @@ export function addConnections(router: Router, deps: DashboardDeps): void {
     const states: ConnectionsView['states'] = {};
     if (saved !== undefined) states[saved] = { saved: true };
     if (disconnected !== undefined) states[disconnected] = { disconnected: note };
+    if (saved === 'microsoft' && req.query['uet'] === 'fetched') states.microsoft = { saved: true, uetTokenFetched: true };
     await page(res, requested, states);
   });
 
@@ -530,6 +564,19 @@ export function addConnections(router: Router, deps: DashboardDeps): void {
     }
     logger.info({ client_id: client.id, platform, user_id: pageContext(res).user.id }, 'dashboard: connection saved');
     res.redirect(303, `/dashboard/connections?client=${encodeURIComponent(client.id)}&saved=${platform}#platform-${platform}`);
+  });
+
+  router.post('/connections/:client/:platform/uet-token', async (req, res) => {
+    const { client, platform } = await target(req, res);
+    if (platform !== 'microsoft') throw new DashboardHttpError(404, 'There is no such page.');
+    try {
+      await deps.oauth.fetchUetTagToken({ clientId: client.id });
+    } catch (error) {
+      if (!(error instanceof OAuthProblem)) throw error;
+      return page(res, client.id, { microsoft: { error: error.message } }, 400);
+    }
+    logger.info({ client_id: client.id, platform: 'microsoft', user_id: pageContext(res).user.id }, 'dashboard: UET tag token fetched');
+    res.redirect(303, `/dashboard/connections?client=${encodeURIComponent(client.id)}&saved=microsoft&uet=fetched#platform-microsoft`);
   });
 
   router.post('/connections/:client/:platform/test', async (req, res) => {

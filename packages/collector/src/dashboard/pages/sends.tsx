@@ -16,6 +16,7 @@ import { render, safeNext } from '../http.js';
 import { pageContext, type DashboardDeps } from '../index.js';
 import { cursorOf, dayRange, listClient, listHref, oneOf, pageRows, param, readList, text } from '../list-query.js';
 import { previewNextPass, type PassPreview } from '../pass-preview.js';
+import { sendPath } from '../send-path.js';
 import { RETRY_REQUESTED, RETRYABLE_STATUSES, retryRecord, retryVerdict, type RetryVerdict } from '../retry-now.js';
 import { canWrite, DashboardHttpError, requireWrite, scopeOf, visibleClients, type Scope } from '../scope.js';
 import { Badge, Csrf, Notice, Page, type PageContext } from '../views/layout.js';
@@ -182,7 +183,10 @@ function SendsList({ ctx, filters, clients, page, actions, scope, notice, back }
                   <span class="visually-hidden"> (event {s.event_id})</span>
                 </a>
               </td>
-              <td>{s.platform}</td>
+              <td>
+                {s.platform}
+                {sendPath(s) !== undefined ? <span class="muted"> ({sendPath(s)})</span> : null}
+              </td>
               <td>
                 <Badge status={s.status} text={s.reason === RETRY_REQUESTED ? 'retry requested' : s.status} />
                 {s.dry_run ? <span class="muted"> (dry run)</span> : null}

@@ -12,21 +12,29 @@
  */
 import { z } from 'zod';
 import type { FrozenFieldsSpec } from '../adapter.js';
-import type { MicrosoftConnection } from './connection.js';
+import type { MicrosoftCapiPlan } from './capi-request.js';
+import { usesUetCapi, type MicrosoftConnection } from './connection.js';
 import { hourAfterClick, type MicrosoftFrozen, type MicrosoftPlan } from './eligibility.js';
 import { connectionFields } from './request.js';
 
 const frozenSchema = z.object({ name: z.string().min(1).max(100), hashes: z.boolean() });
 
-/** Microsoft's `frozenFields`. */
-export const MICROSOFT_FROZEN: FrozenFieldsSpec<MicrosoftConnection, MicrosoftPlan> = {
+/**
+ * Microsoft's `frozenFields`, for the offline path. The UET Conversions API path
+ * (`api: 'uet-capi'`) freezes nothing: its dedup key is the event id, sent on every
+ * attempt; fields frozen by an offline attempt before the connection changed path
+ * are not applied to it.
+ */
+export const MICROSOFT_FROZEN: FrozenFieldsSpec<MicrosoftConnection, MicrosoftPlan | MicrosoftCapiPlan> = {
   take(connection, plan, now) {
+    if ('api' in plan || usesUetCapi(connection)) return undefined;
     // A click under an hour old is held back by the sender: this attempt sends nothing, so it freezes nothing.
     if (hourAfterClick(plan) > now.getTime()) return undefined;
     const fields: MicrosoftFrozen = connectionFields(connection);
     return JSON.stringify(fields);
   },
   apply(plan, frozen) {
+    if ('api' in plan) return plan;
     let parsed: unknown;
     try {
       parsed = JSON.parse(frozen);

@@ -252,6 +252,45 @@ export async function microsoftGoals(tokens: OAuthTokenSet, account: { customerI
   });
 }
 
+const tagsAnswer = z.object({ UetTags: z.array(z.object({ Id: idLike, Name: z.string().nullish() }).nullable()).nullish() });
+const tagKeyAnswer = z.object({
+  UetTagAuthKey: z.string().nullish(),
+  // The CAPI guide's shape (DISAGREE in microsoft-ads.md §8), read too.
+  TagAuthKey: z.object({ AuthKey: z.string().nullish() }).nullish(),
+});
+
+/**
+ * The account's UET tags (`UetTags/QueryByIds`, `TagIds: null`, MS-TAGKEY), for the UET Conversions
+ * API path. A refusal reads as none: the offline path still works without them.
+ */
+export async function microsoftUetTags(tokens: OAuthTokenSet, account: { customerId: string; accountId: string }, ctx: OAuthCallContext): Promise<Array<{ id: string; name: string }>> {
+  const h = hosts(tokens, ctx);
+  let answer: unknown;
+  try {
+    answer = await call(ctx, tokens, `${h.campaign}/CampaignManagement/${h.version}/UetTags/QueryByIds`, { TagIds: null }, `listing the UET tags of account ${account.accountId}`, account);
+  } catch (error) {
+    if (error instanceof OAuthFlowError && error.kind === 'refused') return [];
+    throw error;
+  }
+  const tags = tagsAnswer.safeParse(answer);
+  if (!tags.success) return [];
+  return (tags.data.UetTags ?? []).flatMap((t) => (t === null ? [] : [{ id: t.Id, name: t.Name ?? `UET tag ${t.Id}` }]));
+}
+
+/** A UET tag's Conversions API token (`UetTagAuthKey/Query` `{"UetTagId":…}`, the reference page and SDK shape, microsoft-ads.md §8). */
+export async function microsoftUetTagKey(tokens: OAuthTokenSet, account: { customerId: string; accountId: string }, tagId: string, ctx: OAuthCallContext): Promise<string> {
+  const h = hosts(tokens, ctx);
+  const answer = tagKeyAnswer.safeParse(
+    await call(ctx, tokens, `${h.campaign}/CampaignManagement/${h.version}/UetTagAuthKey/Query`, { UetTagId: tagId }, `reading the token of UET tag ${tagId}`, account),
+  );
+  const key = answer.success ? (answer.data.UetTagAuthKey ?? answer.data.TagAuthKey?.AuthKey) : undefined;
+  if (key === undefined || key === null || key === '') throw new OAuthFlowError('refused', `Microsoft gave no Conversions API token for UET tag ${tagId}. Pick offline conversions, or paste the tag's token (Copy Token) on the Connections page.`, 'no_key');
+  return key;
+}
+
+/** The path step's choice of offline conversions; a tag's is `uet:<tag id>`. */
+const OFFLINE_PATH = 'offline';
+
 const accountChoiceId = (a: MicrosoftAccountChoice): string => `${a.customerId}:${a.accountId}`;
 const accountLabel = (a: MicrosoftAccountChoice): string => `${a.name ?? 'Account'} (${a.number ?? a.accountId})`;
 
@@ -317,7 +356,10 @@ export const microsoftOAuth: OAuthProvider = {
   pkce: true,
   // The grant is the server's Azure app's: a pasted app id, secret or developer token is cleared
   // (the `PRUUV_MICROSOFT_*` ones apply), so the refresh token and the app always match.
-  fills: ['customer_id', 'account_id', 'goal_name', 'goal_id', 'enhanced_conversions', 'test_mode', 'refresh_token', 'developer_token', 'client_id', 'client_secret'],
+  fills: [
+    'customer_id', 'account_id', 'goal_name', 'goal_id', 'enhanced_conversions', 'test_mode', 'api', 'uet_tag_id', 'uet_api_token',
+    'refresh_token', 'developer_token', 'client_id', 'client_secret',
+  ],
   // Microsoft has no endpoint that revokes a grant for the app (microsoft-ads.md §7.1).
   disconnectHint:
     'Microsoft offers no way for Pruuv to revoke the access: the person who connected removes the app at https://account.live.com/consent/Manage (a personal Microsoft account) or at https://myapps.microsoft.com (a work or school account).',
@@ -370,7 +412,7 @@ export const microsoftOAuth: OAuthProvider = {
     if (accounts.length === 0) {
       throw new OAuthFlowError('nothing_found', 'This Microsoft account reaches no Microsoft Advertising account. Sign in with a user of the advertiser (or of its agency) and connect again.');
     }
-    const [pickedAccount, pickedGoal] = picks;
+    const [pickedAccount, pickedGoal, pickedPath] = picks;
     if (pickedAccount === undefined) {
       const choices: DiscoveryChoice[] = accounts.map((a) => ({
         id: accountChoiceId(a),
@@ -406,12 +448,45 @@ export const microsoftOAuth: OAuthProvider = {
       goal_name: goal.name,
       goal_id: goal.id,
       enhanced_conversions: goal.enhanced ? 'true' : 'false',
+      api: 'offline-conversions',
     };
     if (isSandboxGrant(tokens)) settings['test_mode'] = 'true';
+    // The path, when the account has UET tags: offline conversions, or the UET Conversions API to one
+    // tag (one path per connection: no cross-path dedup is documented, microsoft-ads.md §1).
+    const tags = await microsoftUetTags(tokens, account, ctx);
+    let path = '';
+    if (tags.length > 0) {
+      if (pickedPath === undefined) {
+        return {
+          kind: 'choose',
+          step: {
+            key: 'path',
+            title: `Send the conversions to the offline goal "${goal.name}", or through the UET Conversions API to a UET tag?`,
+            choices: [
+              { id: OFFLINE_PATH, label: 'Offline conversions (recommended)', detail: `to the offline goal ${goal.name} · every account · 90 days to retry` },
+              ...tags.map((t) => ({
+                id: `uet:${t.id}`,
+                label: `UET Conversions API to ${t.name}`,
+                detail: `tag id ${t.id} · only for accounts that have the Conversions API · events of the last 7 days · deduplicated with the site's UET tag by event id`,
+              })),
+            ],
+          },
+        };
+      }
+      const tag = pickedPath.startsWith('uet:') ? tags.find((t) => `uet:${t.id}` === pickedPath) : undefined;
+      if (pickedPath !== OFFLINE_PATH && tag === undefined) throw new OAuthFlowError('refused', "The path picked is not one of this account's. Pick again.");
+      if (tag !== undefined) {
+        settings['api'] = 'uet-capi';
+        settings['uet_tag_id'] = tag.id;
+        // A secret: the flow stores it encrypted with the refresh token; never in the summary.
+        settings['uet_api_token'] = await microsoftUetTagKey(tokens, account, tag.id, ctx);
+        path = ` · UET Conversions API to ${tag.name} (${tag.id})`;
+      }
+    }
     return {
       kind: 'done',
       settings,
-      summary: `${accountLabel(account)} · customer ${account.customerId} · ${goal.name}${goal.enhanced ? ' (enhanced conversions)' : ''}${isSandboxGrant(tokens) ? ' · sandbox' : ''}`,
+      summary: `${accountLabel(account)} · customer ${account.customerId} · ${goal.name}${goal.enhanced ? ' (enhanced conversions)' : ''}${path}${isSandboxGrant(tokens) ? ' · sandbox' : ''}`,
     };
   },
 

@@ -21,7 +21,13 @@ import { createTokenCache, type GoogleCredentials } from '../../oauth.js';
 import { MICROSOFT_SANDBOX_SCOPE, MICROSOFT_SCOPE } from './scopes.js';
 
 /** Keys of Microsoft's base URLs in `sendBatch`'s `urls`. */
-export type MicrosoftUrl = 'microsoftCampaign' | 'microsoftCampaignSandbox' | 'microsoftCustomer' | 'microsoftCustomerSandbox' | 'microsoftToken';
+export type MicrosoftUrl =
+  | 'microsoftCampaign'
+  | 'microsoftCampaignSandbox'
+  | 'microsoftCustomer'
+  | 'microsoftCustomerSandbox'
+  | 'microsoftToken'
+  | 'microsoftCapi';
 /** Keys of Microsoft's API versions in `sendBatch`'s `versions`. */
 export type MicrosoftVersion = 'microsoft';
 

@@ -1,0 +1,189 @@
+/**
+ * Microsoft's UET Conversions API path end to end, on a real SQLite file and
+ * a real PostgreSQL: events stored by the collector, sent by real passes to
+ * the strict fake on 127.0.0.1 (microsoft-ads.md §8, §9). One path per
+ * connection: a connection switched to the Conversions API sends nothing
+ * through offline conversions.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_VERSIONS, parseKeyRing, type PassReport } from '@pruuv/sender';
+import { FAKE_DEFAULTS, startFakePlatforms, type FakePlatforms } from '@pruuv/fakes';
+import { newTestDatabase } from '@pruuv/testkit/database';
+import type { TestDatabase } from '@pruuv/testkit/postgres';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createConnections, type Connections } from '../src/domain/connections.js';
+import { DEFAULT_SEND_CRON, type SendConfig } from '../src/send/send-config.js';
+import { createSender } from '../src/send/sender.js';
+import { openDb } from '../src/store/sqlite/db.js';
+import { createSqliteStore } from '../src/store/sqlite/index.js';
+import { openPostgresStore } from '../src/store/postgres/index.js';
+import type { Client, NewEvent, Stage, Store, StoredEvent } from '../src/store/types.js';
+import { testClock, type TestClock } from './helpers/harness.js';
+import { FAKE_FIELDS, FAKE_MICROSOFT_APP, newKey } from './send-helpers.js';
+
+const HOUR = 3_600_000;
+const D = FAKE_DEFAULTS.microsoft;
+const CAPI_FIELDS = { ...FAKE_FIELDS.microsoft, api: 'uet-capi', uet_tag_id: D.uetTagId, uet_api_token: D.uetTagToken };
+
+interface Env {
+  store: Store;
+  /** Rows of a query written with `$1…` placeholders. */
+  rows(sql: string, ...params: unknown[]): Promise<Array<Record<string, unknown>>>;
+  clock: TestClock;
+  fakes: FakePlatforms;
+  connections: Connections;
+  ring: ReturnType<typeof parseKeyRing>;
+  client: Client;
+  lead: Stage;
+  addEvent(o?: Partial<NewEvent>): Promise<StoredEvent>;
+  pass(): Promise<PassReport>;
+  close(): Promise<void>;
+}
+
+async function open(engine: 'sqlite' | 'postgres'): Promise<Env> {
+  const clock = testClock('2026-11-20T10:00:00.000Z');
+  let store: Store;
+  let rows: Env['rows'];
+  let closeStore: () => Promise<void>;
+  if (engine === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'pruuv-capi-'));
+    const db = openDb(join(dir, 'send.db'));
+    store = createSqliteStore(db, { now: clock.now, perHour: 10_000_000 });
+    rows = async (sql, ...params) => db.prepare(sql.replace(/\$\d+/g, '?')).all(...params) as Array<Record<string, unknown>>;
+    closeStore = async () => {
+      if (db.open) db.close();
+      rmSync(dir, { recursive: true, force: true });
+    };
+  } else {
+    const database: TestDatabase = await newTestDatabase('pruuv_capi');
+    const pgStore = await openPostgresStore(database.url, { now: clock.now, perHour: 10_000_000 });
+    store = pgStore;
+    rows = async (sql, ...params) => (await pgStore.pool.query(sql, params)).rows as Array<Record<string, unknown>>;
+    closeStore = async () => {
+      await pgStore.close();
+      await database.drop();
+    };
+  }
+  const fakes = await startFakePlatforms({ now: clock.now });
+  const ring = parseKeyRing(newKey());
+  const connections = createConnections(store, { now: clock.now });
+  const client = await store.clients.create({ name: 'Acme' });
+  const lead = (await store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' })).stage;
+  const config: SendConfig = {
+    keyRing: ring,
+    cron: DEFAULT_SEND_CRON,
+    urls: { ...fakes.urls },
+    connectionDefaults: { microsoft: FAKE_MICROSOFT_APP },
+    versions: { meta: DEFAULT_VERSIONS.meta, googleAds: DEFAULT_VERSIONS.googleAds },
+  };
+  return {
+    store, rows, clock, fakes, connections, ring, client, lead,
+    async addEvent(o = {}) {
+      const at = clock.now();
+      const event: NewEvent = {
+        id: randomUUID(), client_id: client.id, stage_id: lead.id, stage_key: lead.key, source: 'webhook', reference: `crm-${randomUUID()}`,
+        consent: 'granted',
+        clicks: { msclkid: { value: randomUUID().replace(/-/g, ''), ts: new Date(at.getTime() - 2 * HOUR).toISOString() } },
+        utm: {}, demographics: {},
+        ...o,
+      };
+      const result = await store.events.admit(event, at);
+      if (result.status !== 'stored') throw new Error(`event not stored: ${result.status}`);
+      return result.event;
+    },
+    pass: async () => (await createSender({ store, config, now: clock.now, random: () => 0.5, timeoutMs: 2_000 })).runPass({ retriesOnly: false }),
+    async close() {
+      await fakes.close();
+      await closeStore();
+    },
+  };
+}
+
+const capiKey = (eventId: string) => `${D.uetTagId}:lead:${eventId}`;
+
+let env: Env | undefined;
+afterEach(async () => {
+  await env?.close();
+  env = undefined;
+});
+
+for (const engine of ['sqlite', 'postgres'] as const) {
+  describe(`Microsoft UET Conversions API (${engine})`, () => {
+    it('delivers a webhook and a pixel event with an msclkid to the tag exactly once, and nothing through offline conversions', async () => {
+      env = await open(engine);
+      await env.connections.set({ client_id: env.client.id, platform: 'microsoft', fields: CAPI_FIELDS }, env.ring);
+      const webhook = await env.addEvent({ source: 'webhook', revenue_value: 120, currency: 'EUR' });
+      const pixel = await env.addEvent({ source: 'pixel', client_ip: '203.0.113.9', user_agent: 'Mozilla/5.0 (X11; Linux x86_64)' });
+      const none = await env.addEvent({ clicks: {} });
+      const report = await env.pass();
+      expect(report.platforms.microsoft).toMatchObject({ sent: 2, skipped: 1 });
+      for (const e of [webhook, pixel]) {
+        expect(env.fakes.counted('microsoftCapi').get(capiKey(e.id))).toBe(1);
+        const [audit] = await env.rows('SELECT status, message, http_status, dedup_key FROM send_attempts WHERE event_id = $1 AND platform = $2', e.id, 'microsoft');
+        expect(audit).toMatchObject({ status: 'sent', http_status: 200, dedup_key: e.id });
+        expect(String(audit?.['message'])).toMatch(/^UET Conversions API: received by Microsoft/);
+      }
+      const [skipped] = await env.rows('SELECT status, reason FROM send_attempts WHERE event_id = $1 AND platform = $2', none.id, 'microsoft');
+      expect(skipped).toMatchObject({ status: 'skipped', reason: 'missing_click_id' });
+      const sent = env.fakes.microsoft.capiEvents().map((r) => r.event);
+      expect(sent.find((x) => x['eventId'] === webhook.id)).toMatchObject({
+        eventType: 'custom', eventName: 'lead', eventTime: Math.floor(Date.parse(webhook.received_at) / 1000), adStorageConsent: 'G',
+        userData: { msclkid: webhook.clicks.msclkid?.value }, customData: { value: 120, currency: 'EUR', transactionId: webhook.id },
+      });
+      expect(sent.find((x) => x['eventId'] === pixel.id)).toMatchObject({ userData: { clientIpAddress: '203.0.113.9', clientUserAgent: 'Mozilla/5.0 (X11; Linux x86_64)' } });
+      expect(env.fakes.counted('microsoft').size).toBe(0);
+      expect(env.fakes.requests('microsoftCampaign')).toHaveLength(0);
+      // A second pass sends nothing again.
+      env.clock.advance(HOUR);
+      await env.pass();
+      expect(env.fakes.requests('microsoftCapi')).toHaveLength(1);
+      // The tag's token is stored encrypted.
+      expect(JSON.stringify(await env.rows("SELECT * FROM connections WHERE platform = 'microsoft'"))).not.toContain(D.uetTagToken);
+    });
+
+    it('sends through the Conversions API only once the connection is switched to it', async () => {
+      env = await open(engine);
+      await env.connections.set({ client_id: env.client.id, platform: 'microsoft', fields: FAKE_FIELDS.microsoft }, env.ring);
+      const before = await env.addEvent();
+      await env.pass();
+      expect(env.fakes.counted('microsoft').size).toBe(1);
+      await env.connections.set({ client_id: env.client.id, platform: 'microsoft', fields: CAPI_FIELDS }, env.ring);
+      env.clock.advance(HOUR);
+      const after = await env.addEvent();
+      await env.pass();
+      expect(env.fakes.counted('microsoft').size).toBe(1);
+      expect([...env.fakes.counted('microsoftCapi').keys()]).toEqual([capiKey(after.id)]);
+      expect(env.fakes.microsoft.capiEvents().some((r) => r.event['eventId'] === before.id)).toBe(false);
+    });
+
+    it('retries a 5xx with the same eventId, counted once, and pauses on a refused token until a new one is saved', async () => {
+      env = await open(engine);
+      await env.connections.set({ client_id: env.client.id, platform: 'microsoft', fields: CAPI_FIELDS }, env.ring);
+      const event = await env.addEvent();
+      env.fakes.script('microsoftCapi', [{ kind: 'status', status: 503 }]);
+      await env.pass();
+      const [row] = await env.rows('SELECT status, due_at FROM outbox WHERE event_id = $1 AND platform = $2', event.id, 'microsoft');
+      expect(row?.['status']).toBe('retrying');
+      // SQLite answers the due time as text, PostgreSQL as a Date.
+      env.clock.set(new Date(row?.['due_at'] as string | Date).toISOString());
+      await env.pass();
+      expect(env.fakes.counted('microsoftCapi').get(capiKey(event.id))).toBe(1);
+      const ids = env.fakes.requests('microsoftCapi').map((r) => (r.body as { data: Array<{ eventId: string }> }).data[0]?.eventId);
+      expect(ids).toEqual([event.id, event.id]);
+
+      await env.connections.set({ client_id: env.client.id, platform: 'microsoft', fields: { ...CAPI_FIELDS, uet_api_token: 'revoked' } }, env.ring);
+      const held = await env.addEvent();
+      const report = await env.pass();
+      expect(report.paused).toMatchObject([{ platform: 'microsoft', reason: expect.stringContaining("The UET tag's Conversions API token was refused") }]);
+      const [conn] = await env.rows("SELECT status FROM connections WHERE platform = 'microsoft'");
+      expect(conn?.['status']).toBe('paused');
+      await env.connections.set({ client_id: env.client.id, platform: 'microsoft', fields: CAPI_FIELDS }, env.ring);
+      env.clock.advance(6 * HOUR);
+      await env.pass();
+      expect(env.fakes.counted('microsoftCapi').get(capiKey(held.id))).toBe(1);
+    });
+  });
+}
