@@ -22,6 +22,7 @@ import { createSqliteStore } from '../src/store/sqlite/index.js';
 import { openPostgresStore } from '../src/store/postgres/index.js';
 import type { Client, NewEvent, Stage, Store, StoredEvent } from '../src/store/types.js';
 import { testClock, type TestClock } from './helpers/harness.js';
+import { AUDIT_EVENT_SQL, readAuditText } from '../src/store/audit-row.js';
 import { FAKE_FIELDS, FAKE_MICROSOFT_APP, newKey } from './send-helpers.js';
 
 const HOUR = 3_600_000;
@@ -41,6 +42,16 @@ interface Env {
   addEvent(o?: Partial<NewEvent>): Promise<StoredEvent>;
   pass(): Promise<PassReport>;
   close(): Promise<void>;
+}
+
+/** Microsoft's audit records of one event, as the store reads them (what each record would repeat is stored once: src/store/audit-row.ts). */
+async function audits(env: Env, eventId: string): Promise<Array<Record<string, unknown>>> {
+  const rows = await env.rows(
+    `SELECT status, reason, message, http_status, dedup_key, platform, ${AUDIT_EVENT_SQL} AS event_id FROM send_attempts WHERE ${AUDIT_EVENT_SQL} = $1 AND platform = $2 ORDER BY id`,
+    eventId,
+    'microsoft',
+  );
+  return rows.map((r) => ({ ...r, ...readAuditText(r as Parameters<typeof readAuditText>[0]) }));
 }
 
 async function open(engine: 'sqlite' | 'postgres'): Promise<Env> {
@@ -122,11 +133,11 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       expect(report.platforms.microsoft).toMatchObject({ sent: 2, skipped: 1 });
       for (const e of [webhook, pixel]) {
         expect(env.fakes.counted('microsoftCapi').get(capiKey(e.id))).toBe(1);
-        const [audit] = await env.rows('SELECT status, message, http_status, dedup_key FROM send_attempts WHERE event_id = $1 AND platform = $2', e.id, 'microsoft');
+        const audit = (await audits(env, e.id))[0];
         expect(audit).toMatchObject({ status: 'sent', http_status: 200, dedup_key: e.id });
         expect(String(audit?.['message'])).toMatch(/^UET Conversions API: received by Microsoft/);
       }
-      const [skipped] = await env.rows('SELECT status, reason FROM send_attempts WHERE event_id = $1 AND platform = $2', none.id, 'microsoft');
+      const [skipped] = await audits(env, none.id);
       expect(skipped).toMatchObject({ status: 'skipped', reason: 'missing_click_id' });
       const sent = env.fakes.microsoft.capiEvents().map((r) => r.event);
       expect(sent.find((x) => x['eventId'] === webhook.id)).toMatchObject({

@@ -49,6 +49,8 @@ beforeAll(async () => {
       refreshTokens: [MS.refreshToken],
       developerToken: MS.developerToken,
       knownClicks: [{ id: REAL_CLICK, accountId: MS.accountId, clickedAt: new Date(Date.parse(NOW) - 2 * 3_600_000) }],
+      // A UET tag on the account: Connect then asks the path third.
+      uetTags: [{ id: MS.uetTagId, name: MS.uetTagName, accountId: MS.accountId, authKey: MS.uetTagToken }],
     },
   });
   const keyRing = parseKeyRing(Buffer.alloc(32, 7).toString('base64'));

@@ -139,42 +139,44 @@ function SettingsPage({ ctx, settings, byKey, secrets, next, apps, publicUrlSet 
           </>
         )}
       </p>
-      <table>
-        <caption class="visually-hidden">OAuth apps</caption>
-        <thead>
-          <tr>
-            <th scope="col">Platform</th>
-            <th scope="col">App</th>
-            <th scope="col">Redirect URI to register</th>
-          </tr>
-        </thead>
-        <tbody>
-          {apps.map((a) => (
-            <tr key={a.platform} id={`oauth-app-${a.platform}`}>
-              <th scope="row">{a.name}</th>
-              <td>
-                {a.clientId !== undefined ? (
-                  <>
-                    <Badge status="ok" text="configured" /> client id <code>{a.clientId}</code>
-                  </>
-                ) : (
-                  <>
-                    <Badge status="muted" text="not configured" /> set {a.variables.map((v, i) => (
-                      <span key={v}>
-                        {i > 0 ? (i === a.variables.length - 1 ? ' and ' : ', ') : ''}
-                        <code>{v}</code>
-                      </span>
-                    ))}
-                  </>
-                )}
-              </td>
-              <td>
-                <code>{a.redirectUri}</code>
-              </td>
+      <div class="table-wrap">
+        <table>
+          <caption class="visually-hidden">OAuth apps</caption>
+          <thead>
+            <tr>
+              <th scope="col">Platform</th>
+              <th scope="col">App</th>
+              <th scope="col">Redirect URI to register</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {apps.map((a) => (
+              <tr key={a.platform} id={`oauth-app-${a.platform}`}>
+                <th scope="row">{a.name}</th>
+                <td class="wrap">
+                  {a.clientId !== undefined ? (
+                    <>
+                      <Badge status="ok" text="configured" /> client id <code>{a.clientId}</code>
+                    </>
+                  ) : (
+                    <>
+                      <Badge status="muted" text="not configured" /> set {a.variables.map((v, i) => (
+                        <span key={v}>
+                          {i > 0 ? (i === a.variables.length - 1 ? ' and ' : ', ') : ''}
+                          <code>{v}</code>
+                        </span>
+                      ))}
+                    </>
+                  )}
+                </td>
+                <td class="wrap">
+                  <code>{a.redirectUri}</code>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
 
       <h2>Sign-in and sessions</h2>
       <dl class="facts">
