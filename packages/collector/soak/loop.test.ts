@@ -21,6 +21,7 @@ import { createConnections } from '../src/domain/connections.js';
 import { createApp } from '../src/http/app.js';
 import { DEFAULT_SEND_CRON } from '../src/send/send-config.js';
 import { createSender } from '../src/send/sender.js';
+import { AUDIT_EVENT_SQL } from '../src/store/audit-row.js';
 import type { Store } from '../src/store/types.js';
 import { addUser, PASSWORD } from '../test/dashboard/helpers.js';
 import { FAKE_FIELDS, FAKE_MICROSOFT_APP, microsoftReceipts } from '../test/send-helpers.js';
@@ -211,7 +212,10 @@ for (const engine of ENGINES) {
 
       // Each counted once, and the audit log says sent for all eight.
       for (const platform of PLATFORMS) expect([...fakes.counted(platform).values()], platform).toEqual([1, 1]);
-      const audit = await db.query<{ platform: string; status: string; event_id: string }>('SELECT platform, status, event_id FROM send_attempts');
+      const audit = await db.query<{ platform: string; status: string; event_id: string }>(
+        // The event id as the store reads it: a record with an outbox row names its event through it (src/store/audit-row.ts).
+        `SELECT platform, status, ${AUDIT_EVENT_SQL} AS event_id FROM send_attempts`,
+      );
       expect(audit).toHaveLength(8);
       expect(audit.every((a) => a.status === 'sent')).toBe(true);
       expect(new Set(audit.map((a) => `${a.platform} ${a.event_id}`)).size).toBe(8);
