@@ -180,9 +180,10 @@ export async function sendBatchWith(options: SendBatchOptions, shared: Shared): 
 
 /**
  * Plans carrying the fields frozen at their first attempt: those of the history, or, on a first
- * attempt, the adapter's, stored through `freeze` before anything is sent (a dry run, or a call on a
- * connection the platform refused in `prepare`, delivers nothing, so it stores nothing). A plan whose stored fields cannot be read fails with a reason
- * rather than go out with fields that may differ from the first attempt's.
+ * attempt, the adapter's, stored through `freeze` before anything is sent (a dry run, or a call on
+ * a connection the platform refused in `prepare`, delivers nothing, so it stores nothing). A plan
+ * whose stored fields cannot be read fails with a reason rather than go out with fields that may
+ * differ from the first attempt's.
  */
 async function applyFrozen(
   spec: NonNullable<AnyPlatformAdapter['frozenFields']>,
