@@ -2,7 +2,10 @@
 import { randomBytes } from 'node:crypto';
 import { parseKeyRing } from '@pruuv/sender';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import { createConnections } from '../../src/domain/connections.js';
+import { startServer } from '../../src/http/server.js';
+import { createLogger } from '../../src/logger.js';
 import { startCollector, tempDir, type Running } from '../helpers/harness.js';
 import { addUser, browser } from './helpers.js';
 
@@ -78,5 +81,21 @@ describe('Settings page', () => {
     const staff = browser(run.url);
     await staff.signIn('sam@agency.example');
     expect((await staff.get('/dashboard/settings')).status).toBe(403);
+  });
+
+  it('shows the retention the server was started with (PRUUV_RETENTION_DAYS)', async () => {
+    run = undefined; // this test starts the server itself
+    dir = tempDir();
+    const config = { ...loadConfig({ PRUUV_DB: `${dir.dir}/pruuv.db`, PRUUV_RETENTION_DAYS: '365' }), port: 0, host: '127.0.0.1' };
+    const server = await startServer(config, { logger: createLogger({ level: 'silent' }), handleSignals: false, send: { mode: 'off' } });
+    try {
+      await addUser(server.store, 'ada@agency.example', 'admin');
+      const admin = browser(server.url);
+      await admin.signIn('ada@agency.example');
+      const html = (await (await admin.get('/dashboard/settings')).text()).replace(/<!-- -->/g, '');
+      expect(html).toMatch(/<dd>\s*365 days \(<code>PRUUV_RETENTION_DAYS/);
+    } finally {
+      await server.close();
+    }
   });
 });
