@@ -720,14 +720,15 @@ export interface PruneResult {
 
 /**
  * Retention (`PRUUV_RETENTION_DAYS`, `domain/retention.ts`): old events leave with everything
- * keyed by them. The daily roll-ups, the Google request diagnostics (per request, not per event)
- * and the run ledger are not touched.
+ * keyed by them, and a request's row of `send_requests` with the last audit record naming it. The
+ * daily roll-ups, the Google request diagnostics (per request, not per event) and the run ledger
+ * are not touched.
  */
 export interface RetentionStore {
   /**
    * Removes, in ONE transaction, at most `limit` events received before `before` whose outbox
    * rows are all final (`FINAL_STATUSES`) and finished before `before`, oldest first, with their
-   * outbox rows and audit records. A later event that inherited from a removed one keeps its
+   * outbox rows and audit records (and the requests only those records named). A later event that inherited from a removed one keeps its
    * fields but loses the link. An event with a row still due (`pending`, `retrying`, `held`) is
    * kept. With `budgetMs`, an engine whose batch holds the process (SQLite: better-sqlite3 is
    * synchronous) stops taking further events into the batch once it has worked that long, and

@@ -984,6 +984,24 @@ export function storeContract(engine: EngineHarness): void {
       expect(await store.retention.prune({ before, limit: 500 })).toEqual({ events: 0, outbox: 0, send_attempts: 0 });
     });
 
+    it("removes a request's row with the last audit record naming it, and keeps one a kept record names", async () => {
+      const sent = newEvent(stageId, clientId, { reference: 's' });
+      const later = newEvent(stageId, clientId, { reference: 'l' });
+      const retrying = newEvent(stageId, clientId, { reference: 'r' });
+      for (const e of [sent, later, retrying]) await store.events.admit(e, at(-200 * DAY));
+      // One request per pass here (no platform request id): the first holds records of a removed and a kept event.
+      await pass(-199 * DAY, (id) => (id === sent.id ? 'sent' : id === retrying.id ? 'retrying' : undefined));
+      await pass(-198 * DAY, (id) => (id === later.id ? 'sent' : undefined));
+      const passes = async (): Promise<string[]> => (await engine.rows('send_requests')).map((r) => String(r.pass_id)).sort();
+      expect(await passes()).toEqual([`p${-199 * DAY}`, `p${-198 * DAY}`].sort());
+      expect(await store.retention.prune({ before, limit: 500 })).toEqual({ events: 2, outbox: 2 * N, send_attempts: 2 * N });
+      // The second pass's request named only removed records: it goes; the first's still names the retrying event's records.
+      expect(await passes()).toEqual([`p${-199 * DAY}`]);
+      const kept = await store.sends.list({ event_id: retrying.id, limit: 10 });
+      expect(kept).toHaveLength(N);
+      expect(kept.every((r) => r.pass_id === `p${-199 * DAY}`)).toBe(true);
+    });
+
     it('keeps every event with a row still due, however old', async () => {
       const e = await seed();
       await store.retention.prune({ before: at(0), limit: 500 });

@@ -60,7 +60,19 @@ export function createRetention(db: StorePool): RetentionStore {
         // A later event keeps the fields it inherited from a removed one, not the link (the one engine with a foreign key there is SQLite).
         await c.query('UPDATE events SET inherited_from = NULL WHERE inherited_from = ANY($1::text[])', [ids]);
         // Audit records by their outbox rows' keys (send_attempts_outbox; the log has no index on event ids, migration 012).
-        const attempts = await c.query('DELETE FROM send_attempts WHERE outbox_id IN (SELECT o.id FROM outbox o WHERE o.event_id = ANY($1::text[]))', [ids]);
+        const attempts = await c.query<{ request_key: string | null }>(
+          'DELETE FROM send_attempts WHERE outbox_id IN (SELECT o.id FROM outbox o WHERE o.event_id = ANY($1::text[])) RETURNING request_key',
+          [ids],
+        );
+        // The requests those records named, once no record names them (send_attempts_request, migration 025).
+        const keys = [...new Set(attempts.rows.flatMap((r) => (r.request_key === null ? [] : [r.request_key])))];
+        if (keys.length > 0) {
+          await c.query(
+            `DELETE FROM send_requests q WHERE q.id = ANY($1::bigint[])
+               AND NOT EXISTS (SELECT 1 FROM send_attempts a WHERE a.request_key = q.id)`,
+            [keys],
+          );
+        }
         const outbox = await c.query('DELETE FROM outbox WHERE event_id = ANY($1::text[])', [ids]);
         const events = await c.query('DELETE FROM events WHERE id = ANY($1::text[])', [ids]);
         return { events: events.rowCount ?? 0, outbox: outbox.rowCount ?? 0, send_attempts: attempts.rowCount ?? 0 };

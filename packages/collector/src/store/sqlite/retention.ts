@@ -46,8 +46,13 @@ export function createRetention(db: Db): RetentionStore {
   // The ids travel as one JSON array: one statement per table, whatever the batch size.
   const unlink = db.prepare<[string]>('UPDATE events SET inherited_from = NULL WHERE inherited_from IN (SELECT value FROM json_each(?))');
   // Audit records by their outbox rows' keys (send_attempts_outbox; the log has no index on event ids, migration 017).
-  const attempts = db.prepare<[string]>(
-    'DELETE FROM send_attempts WHERE outbox_id IN (SELECT o.id FROM outbox o WHERE o.event_id IN (SELECT value FROM json_each(?)))',
+  const attempts = db.prepare<[string], { request_key: number | null }>(
+    'DELETE FROM send_attempts WHERE outbox_id IN (SELECT o.id FROM outbox o WHERE o.event_id IN (SELECT value FROM json_each(?))) RETURNING request_key',
+  );
+  // The requests those records named, once no record names them (send_attempts_request, migration 030).
+  const requests = db.prepare<[string]>(
+    `DELETE FROM send_requests WHERE id IN (SELECT value FROM json_each(?))
+       AND NOT EXISTS (SELECT 1 FROM send_attempts a WHERE a.request_key = send_requests.id)`,
   );
   const outbox = db.prepare<[string]>('DELETE FROM outbox WHERE event_id IN (SELECT value FROM json_each(?))');
   const events = db.prepare<[string]>('DELETE FROM events WHERE id IN (SELECT value FROM json_each(?))');
@@ -62,7 +67,10 @@ export function createRetention(db: Db): RetentionStore {
       const list = JSON.stringify(ids.slice(i, i + CHUNK));
       // A later event's link to a removed one would break the foreign key (migration 001); its fields stay.
       unlink.run(list);
-      removed.send_attempts += attempts.run(list).changes;
+      const records = attempts.all(list);
+      removed.send_attempts += records.length;
+      const keys = new Set(records.flatMap((r) => (r.request_key === null ? [] : [r.request_key])));
+      if (keys.size > 0) requests.run(JSON.stringify([...keys]));
       removed.outbox += outbox.run(list).changes;
       removed.events += events.run(list).changes;
       if (performance.now() - started >= budgetMs) break;
