@@ -112,6 +112,8 @@ describe('a retention sweep', () => {
     expect(count(db, 'SELECT COUNT(*) AS n FROM send_attempts')).toBe(50 * PLATFORM_IDS.length);
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     expect(db.pragma('foreign_key_check')).toEqual([]);
+    // A batch commits without its own fsync; the store's commits are synced again after it (2: FULL).
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
     // Incremental auto-vacuum gave the freed pages back: the file has fewer pages, few of them free.
     expect(report.pages_reclaimed).toBeGreaterThan(50);
     expect(db.pragma('page_count', { simple: true }) as number).toBeLessThan(pagesBefore - 50);

@@ -170,7 +170,14 @@ describe('SQLite store: the file', () => {
     const after = openDb(file);
     const migrated = createSqliteStore(after, { now });
     const names = (after.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'send_attempts'").all() as { name: string }[]).map((r) => r.name);
-    expect(names.sort()).toEqual(['send_attempts_client_status_time', 'send_attempts_client_time', 'send_attempts_outbox', 'send_attempts_status_time', 'send_attempts_time']);
+    expect(names.sort()).toEqual([
+      'send_attempts_client_status_time',
+      'send_attempts_client_time',
+      'send_attempts_outbox',
+      'send_attempts_request',
+      'send_attempts_status_time',
+      'send_attempts_time',
+    ]);
     // Every record is still there, found by its event, newest first.
     const listed = await migrated.sends.list({ event_id: 'e1', limit: 10 });
     expect(listed.map((r) => [r.platform, r.status, r.attempted_at])).toEqual([

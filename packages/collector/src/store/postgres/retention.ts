@@ -44,6 +44,9 @@ export function createRetention(db: StorePool): RetentionStore {
   return {
     async prune({ before, limit }): Promise<PruneResult> {
       return db.transaction(async (c) => {
+        // The commit does not wait for its WAL to reach the disk: a crash can undo the last batches
+        // a sweep removed (the next sweep removes them again), never one half, never an admission.
+        await c.query('SET LOCAL synchronous_commit = off');
         const picked = await c.query<{ id: string }>(PICK_SQL, [before.getTime(), before, final, Math.max(1, Math.floor(limit))]);
         if (picked.rows.length === 0) return { events: 0, outbox: 0, send_attempts: 0 };
         // Lock their outbox rows, then check again: a "retry now" committed meanwhile made a row due,

@@ -78,9 +78,27 @@ export function createRetention(db: Db): RetentionStore {
     return removed;
   });
 
+  /**
+   * Runs a sweep's write without waiting for the disk: `synchronous = NORMAL` for that
+   * transaction alone (the store's commits are `FULL`). In WAL mode a commit then appends to the
+   * WAL without an `fsync`; the next admission's commit syncs the WAL with the sweep's frames in
+   * it. A power cut can undo the last batches a sweep removed (the next sweep removes them
+   * again), never leave one half done, and never undo an admission. An `fsync` of its own per
+   * batch was the larger part of the admissions' wait behind a sweep on SQLite.
+   */
+  const unsynced = <T>(work: () => T): T => {
+    const was = db.pragma('synchronous', { simple: true }) as number;
+    db.pragma('synchronous = NORMAL');
+    try {
+      return work();
+    } finally {
+      db.pragma(`synchronous = ${was}`);
+    }
+  };
+
   return {
     async prune({ before, limit, budgetMs }) {
-      return batch.immediate(before, Math.max(1, Math.floor(limit)), budgetMs ?? Infinity);
+      return unsynced(() => batch.immediate(before, Math.max(1, Math.floor(limit)), budgetMs ?? Infinity));
     },
     async removable(before) {
       return count.get({ before_ms: before.getTime(), before: before.toISOString() })?.n ?? 0;
@@ -89,7 +107,7 @@ export function createRetention(db: Db): RetentionStore {
       if (db.memory || db.pragma('auto_vacuum', { simple: true }) !== INCREMENTAL) return 0;
       const free = (): number => db.pragma('freelist_count', { simple: true }) as number;
       const before = free();
-      db.pragma(`incremental_vacuum(${Math.max(0, Math.floor(pages))})`);
+      unsynced(() => db.pragma(`incremental_vacuum(${Math.max(0, Math.floor(pages))})`));
       return before - free();
     },
   };
