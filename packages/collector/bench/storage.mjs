@@ -450,7 +450,7 @@ async function bench() {
 
   const fmt = (n) => n.toLocaleString('en-US', { maximumFractionDigits: 0 });
   console.log(`\nStorage bench: Node ${process.version}, ${cpus().length} cores; history seeded from a block of ${fmt(BLOCK)} events admitted and sent for real.`);
-  console.log(`\nBytes per stored event (each with an outbox row per platform: three sent, Microsoft's skipped without an msclkid), at ${fmt(EVENTS + PASSES * DUE)} events:\n`);
+  console.log(`\nBytes per stored event (each with three sends made: Meta, Google and TikTok; Microsoft's outbox row, written at admission, removed unrecorded by the pass: the client has no Microsoft connection), at ${fmt(EVENTS + PASSES * DUE)} events:\n`);
   console.log('| engine | ids | events | outbox | send_attempts | all tables | whole database |');
   console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
   for (const f of footprints) {

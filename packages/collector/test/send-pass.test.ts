@@ -199,13 +199,14 @@ describe('fault matrix: final failures', () => {
 });
 
 describe('send pass', () => {
-  it('skips a platform without a connection with reason no_connection', async () => {
+  it('removes the rows of a platform without a connection, recording nothing', async () => {
     env = await sendEnv({ connect: ['meta'] });
     const event = env.addEvent();
     const report = await env.pass();
-    expect(report.platforms.tiktok.skipped).toBe(1);
-    expect(outboxRow(env.db, event.id, 'tiktok').status).toBe('skipped');
-    expect(auditRows(env.db, event.id, 'tiktok')[0]).toMatchObject({ status: 'skipped', reason: 'no_connection', connection_id: null });
+    expect(report.platforms.tiktok.skipped).toBe(0);
+    expect(report.discarded).toBe(PLATFORM_IDS.length - 1);
+    expect(env.db.prepare('SELECT platform FROM outbox WHERE event_id = ?').all(event.id)).toEqual([{ platform: 'meta' }]);
+    expect(auditRows(env.db, event.id, 'tiktok')).toEqual([]);
   });
 
   it('skips a platform whose click id the event lacks', async () => {
@@ -252,11 +253,11 @@ describe('send pass', () => {
   });
 
   it('lists the audit log newest first with filters', async () => {
-    env = await sendEnv({ connect: ['meta'] });
+    env = await sendEnv({ connect: ['meta', 'tiktok'], fields: { tiktok: { dry_run: true } } });
     const event = env.addEvent();
     await env.pass();
     expect((await listSends(env.store, { platform: 'meta' })).map((s) => s.status)).toEqual(['sent']);
-    expect((await listSends(env.store, { status: 'skipped' })).map((s) => s.platform).sort()).toEqual(PLATFORM_IDS.filter((p) => p !== 'meta').sort());
+    expect((await listSends(env.store, { status: 'skipped' })).map((s) => s.platform)).toEqual(['tiktok']);
     expect(await listSends(env.store, { client: env.client.id, limit: 1 })).toHaveLength(1);
     const [sent] = await listSends(env.store, { event: event.id, platform: 'meta' });
     expect(sent).toMatchObject({ event_id: event.id, dedup_key: event.id, status: 'sent', http_status: 200, dry_run: false, retry_count: 0 });

@@ -113,6 +113,12 @@ export interface CommitInput {
   now: Date;
   updates: RowUpdate[];
   records: SendRecord[];
+  /**
+   * Rows to remove from the outbox, with no audit record: rows never attempted whose client has
+   * no connection at all for their platform, so nothing was sent and nothing is kept. Only rows
+   * `owner` still leases and that were never attempted are removed; any other id is left as it is.
+   */
+  discard?: number[];
   /** Set when the platform said the credentials or account are unusable. */
   pause?: { connection_id: string; reason: string };
 }
@@ -166,7 +172,10 @@ export interface OutboxStore {
   connection(clientId: string, platform: Platform): Awaitable<StoredConnection | undefined>;
   /** Events by id; a missing id is left out. */
   events(ids: readonly string[]): Awaitable<ReadonlyMap<string, LoadedEvent>>;
-  /** Updates the rows `owner` holds, appends the audit records and pauses the connection, in one transaction. */
+  /**
+   * Updates the rows `owner` holds, removes the `discard` rows it holds, appends the audit
+   * records and pauses the connection, in one transaction.
+   */
   commit(input: CommitInput): Awaitable<void>;
   /** Paused connections and how many rows each holds back. */
   held(): Awaitable<HeldConnection[]>;

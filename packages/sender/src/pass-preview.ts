@@ -11,7 +11,7 @@ import { groupByConnection } from './pass-batches.js';
 import type { Connection, Platform } from './platforms/index.js';
 import type { RetryPolicy } from './retry-policy.js';
 import { preflightEvents } from './send-batch.js';
-import { preflightClaims } from './send-pass.js';
+import { discardable, preflightClaims } from './send-pass.js';
 import type { StageOverrides } from './types.js';
 
 /** What the pass would do with one row. */
@@ -21,8 +21,10 @@ export interface PreviewItem {
    * `send`: eligible, would be sent. `dry_run`: eligible on a validate-only connection: built
    * (Google: validated by Google), not delivered, audited as skipped `dry_run`. `skipped` and
    * `dead`: decided before any request, with the reason and message the pass would record.
+   * `removed`: the client has no connection for the platform; the row leaves the outbox unsent
+   * and nothing is recorded (reason `no_connection`, a message for a person).
    */
-  action: 'send' | 'dry_run' | 'skipped' | 'dead';
+  action: 'send' | 'dry_run' | 'skipped' | 'dead' | 'removed';
   reason?: string;
   message?: string;
 }
@@ -44,10 +46,18 @@ export interface PreviewInput {
 
 /** One item per claim, in the claims' order. */
 export function previewPass(input: PreviewInput): PreviewItem[] {
-  const { outcomes, toSend } = preflightClaims(input.claims, input.events, input.now, input.retryPolicy);
   const items = new Map<number, PreviewItem>();
+  // The pass removes these first, as `runSendPass` does before any other check.
+  for (const group of groupByConnection(input.claims)) {
+    const connected = input.connection(group.client_id, group.platform) !== undefined;
+    const message = `No ${group.platform} connection for this client: removed from the outbox unsent, nothing recorded.`;
+    const gone = new Set(discardable(connected, group.claims));
+    for (const claim of group.claims) if (gone.has(claim.id)) items.set(claim.id, { claim, action: 'removed', reason: 'no_connection', message });
+  }
+  const rest = items.size === 0 ? input.claims : input.claims.filter((c) => !items.has(c.id));
+  const { outcomes, toSend } = preflightClaims(rest, input.events, input.now, input.retryPolicy);
   for (const [id, outcome] of outcomes) {
-    const claim = input.claims.find((c) => c.id === id) as ClaimedSend;
+    const claim = rest.find((c) => c.id === id) as ClaimedSend;
     items.set(id, { claim, action: outcome.status === 'dead' ? 'dead' : 'skipped', ...reasonOf(outcome) });
   }
   for (const group of groupByConnection(toSend)) {

@@ -41,6 +41,8 @@ export interface BatchInfo {
   /** HTTP requests made for it. */
   requests: number;
   counts: Readonly<Record<OutcomeStatus, number>>;
+  /** Rows removed from the outbox unsent and unrecorded: the client has no connection for the platform. */
+  discarded: number;
 }
 
 /** Options of {@link runSendPass}. The `sendBatch` seams are passed through. */
@@ -108,6 +110,12 @@ export interface PassReport {
   requests: number;
   /** Claimed rows given back unsent: their connection was paused or unreadable, or their lease was lost. */
   released: number;
+  /**
+   * Claimed rows removed from the outbox, neither sent nor recorded: the client has no connection
+   * at all for their platform (a connection that exists but is incomplete, paused or a dry run
+   * keeps its skipped records). Not in `counts`.
+   */
+  discarded: number;
   /** Connections this pass paused (auth or permission errors). */
   paused: PausedNow[];
   /** Every paused connection after the pass, with the rows it holds back. */
@@ -232,6 +240,7 @@ function startPass(options: SendPassOptions): Pass {
       batches: 0,
       requests: 0,
       released: 0,
+      discarded: 0,
       paused: [],
       held: [],
       errors: [],
@@ -263,7 +272,8 @@ function leaseUntil(pass: Pass): Date {
 /**
  * The group's connection, read once per pass; `undefined` when its rows must
  * be set aside (paused before or during this pass, or unreadable). A missing
- * connection is a group too: `sendBatch` skips its events with a reason.
+ * connection is a group too: its rows never attempted are removed
+ * ({@link discardable}), the others skipped with a reason by `sendBatch`.
  */
 async function openGroup(pass: Pass, clientId: string, platform: Platform): Promise<Group | undefined> {
   const key = `${clientId}\u0000${platform}`;
@@ -282,7 +292,7 @@ async function openGroup(pass: Pass, clientId: string, platform: Platform): Prom
   return { key, client_id: clientId, platform, stored };
 }
 
-/** Sends one batch and commits its outcomes, audit records and any pause in one store call. */
+/** Sends one batch and commits its outcomes, audit records, removed rows and any pause in one store call. */
 async function passBatch(
   pass: Pass,
   group: Group,
@@ -290,9 +300,12 @@ async function passBatch(
   events: ReadonlyMap<string, LoadedEvent>,
   roundLease: Date,
 ): Promise<void> {
-  const mine = await keepLease(pass, batch, roundLease);
-  pass.report.released += batch.length - mine.length;
-  if (mine.length === 0) return;
+  const leased = await keepLease(pass, batch, roundLease);
+  pass.report.released += batch.length - leased.length;
+  if (leased.length === 0) return;
+  const discard = discardable(group.stored !== undefined, leased);
+  const gone = new Set(discard);
+  const mine = gone.size === 0 ? leased : leased.filter((c) => !gone.has(c.id));
 
   const attemptedAt = pass.clock();
   const { outcomes, toSend } = preflightClaims(mine, events, attemptedAt, pass.options.retryPolicy);
@@ -320,7 +333,7 @@ async function passBatch(
     counts[outcome.status] += 1;
   }
   const requests = sent?.requests ?? 0;
-  const info: BatchInfo = { client_id: group.client_id, platform: group.platform, size: mine.length, requests, counts };
+  const info: BatchInfo = { client_id: group.client_id, platform: group.platform, size: leased.length, requests, counts, discarded: discard.length };
   if (group.stored !== undefined) info.connection_id = group.stored.id;
   const pause =
     sent?.pauseConnection === true && group.stored !== undefined
@@ -328,12 +341,20 @@ async function passBatch(
       : undefined;
 
   await pass.options.beforeCommit?.(info);
-  await pass.store.commit({ owner: pass.owner, now: pass.clock(), updates, records, ...(pause !== undefined ? { pause } : {}) });
+  await pass.store.commit({
+    owner: pass.owner,
+    now: pass.clock(),
+    updates,
+    records,
+    ...(discard.length > 0 ? { discard } : {}),
+    ...(pause !== undefined ? { pause } : {}),
+  });
   await pass.options.afterCommit?.(info);
 
   const { report } = pass;
   report.batches += 1;
   report.requests += requests;
+  report.discarded += discard.length;
   for (const s of STATUSES) {
     report.counts[s] += counts[s];
     report.platforms[group.platform][s] += counts[s];
@@ -342,6 +363,16 @@ async function passBatch(
     pass.pausedNow.add(group.key);
     report.paused.push({ ...pause, client_id: group.client_id, platform: group.platform });
   }
+}
+
+/**
+ * The rows of a batch that leave the outbox unsent and unrecorded: the client has no connection
+ * at all for the platform, so there is no send to record (the audit log records outbound sends).
+ * A row attempted before (a connection deleted since) keeps its history: it is skipped with
+ * `no_connection` as any row of an incomplete connection is.
+ */
+export function discardable(connected: boolean, claims: readonly ClaimedSend[]): number[] {
+  return !connected ? claims.filter((c) => c.attempts === 0).map((c) => c.id) : [];
 }
 
 /**

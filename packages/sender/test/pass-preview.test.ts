@@ -25,7 +25,7 @@ describe('previewPass', () => {
   const cases: Array<{ name: string; claim: ClaimedSend; action: string; reason?: string }> = [
     { name: 'an eligible event is sent', claim: claim(1, lead.id, 'meta'), action: 'send' },
     { name: 'a validate-only connection builds and validates only', claim: claim(2, lead.id, 'google'), action: 'dry_run' },
-    { name: 'a platform without a connection is skipped', claim: claim(3, lead.id, 'tiktok'), action: 'skipped', reason: 'no_connection' },
+    { name: 'a platform without a connection is removed, not recorded', claim: claim(3, lead.id, 'tiktok'), action: 'removed', reason: 'no_connection' },
     { name: 'denied consent is skipped on every platform', claim: claim(4, denied.id, 'meta'), action: 'skipped', reason: 'consent_denied' },
     { name: 'Google without a Google click ID is skipped', claim: claim(5, noGclid.id, 'google'), action: 'skipped', reason: 'missing_click_id' },
     { name: 'an event no longer stored is skipped', claim: claim(6, 'gone', 'meta'), action: 'skipped', reason: 'event_not_found' },
@@ -40,6 +40,13 @@ describe('previewPass', () => {
       claim: claim(8, earlier.id, 'meta', { status: 'retrying', attempts: 3, first_attempt_at: new Date(NOW.getTime() - 46 * HOUR).toISOString() }),
       action: 'send',
     },
+    {
+      name: 'a retry whose connection was deleted since is skipped, as its history stays',
+      claim: claim(9, earlier.id, 'tiktok', { status: 'retrying', attempts: 1, first_attempt_at: new Date(NOW.getTime() - HOUR).toISOString() }),
+      action: 'skipped',
+      reason: 'no_connection',
+    },
+    { name: 'an event no longer stored on a platform without a connection is removed', claim: claim(10, 'gone', 'tiktok'), action: 'removed', reason: 'no_connection' },
   ];
   const items = previewPass({ claims: cases.map((c) => c.claim), events, connection: (_client, platform) => connections[platform], now: NOW });
   cases.forEach((c, i) => {
@@ -51,7 +58,7 @@ describe('previewPass', () => {
   });
 
   it('keeps the claims in order and answers one item each', () => {
-    expect(items.map((i) => i.claim.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(items.map((i) => i.claim.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(previewPass({ claims: [], events, connection: () => tiktokConnection(), now: NOW })).toEqual([]);
   });
 });

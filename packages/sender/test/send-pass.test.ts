@@ -157,6 +157,7 @@ function memoryStore(input: { rows: ClaimedSend[]; events: LoadedEvent[]; connec
     events: (ids) => new Map(input.events.filter((e) => ids.includes(e.event.id)).map((e) => [e.event.id, e])),
     async commit(c) {
       commits.push(c);
+      for (const id of c.discard ?? []) if (rows.get(id)?.lease === c.owner && rows.get(id)?.attempts === 0) rows.delete(id);
       for (const u of c.updates) {
         const r = rows.get(u.id)!;
         r.state = u.status;
@@ -210,11 +211,12 @@ describe('runSendPass', () => {
     const report = await runSendPass({ store, now: () => NOW, urls: fakes.urls, owner: 'me', passId: 'p1', beforeCommit: (i) => void seen.push(i) });
 
     expect(report.claimed).toBe(4); // the paused connection's row is never claimed
-    expect(report.counts).toMatchObject({ sent: 2, skipped: 1 });
+    expect(report.counts).toMatchObject({ sent: 2, skipped: 0 });
+    expect(report.discarded).toBe(1);
     expect(rows.get(1)?.state).toBe('sent');
     expect(rows.get(2)?.state).toBe('sent');
-    expect(rows.get(5)?.state).toBe('skipped'); // no google connection
-    expect(commits.find((x) => x.updates.some((u) => u.id === 5))?.records[0]).toMatchObject({ reason: 'no_connection' });
+    expect(rows.has(5)).toBe(false); // no google connection: removed, not recorded
+    expect(commits.find((x) => x.discard?.includes(5))).toMatchObject({ updates: [], records: [] });
     expect(rows.get(3)?.state).toBe('pending');
     expect(rows.get(4)).toMatchObject({ state: 'pending', lease: undefined });
     expect(released).toEqual([4]);
@@ -226,6 +228,35 @@ describe('runSendPass', () => {
       ['google', 1],
     ]);
     expect(fakes.counted('meta').size).toBe(1);
+  });
+
+  it('removes the rows of a platform without a connection, and skips only those attempted before', async () => {
+    fakes = await startFakePlatforms({ now: () => NOW });
+    const a = makeEvent();
+    const b = makeEvent({ consent: 'denied' });
+    const { store, rows, commits } = memoryStore({
+      rows: [
+        claim(1, { event_id: a.id, platform: 'meta' }),
+        claim(2, { event_id: a.id, platform: 'tiktok' }),
+        claim(3, { event_id: b.id, platform: 'tiktok' }),
+        claim(4, { event_id: 'gone', platform: 'tiktok' }),
+        // Attempted while a TikTok connection existed, deleted since: its history stays, with a skip.
+        claim(5, { event_id: a.id, platform: 'tiktok', status: 'retrying', attempts: 1, first_attempt_at: NOW.toISOString() }),
+      ],
+      events: [{ event: a }, { event: b }],
+      connections: { 'cli_1:meta': stored('con_meta', 'cli_1', metaConnection()) },
+    });
+    const seen: BatchInfo[] = [];
+    const report = await runSendPass({ store, now: () => NOW, urls: fakes.urls, owner: 'me', afterCommit: (i) => void seen.push(i) });
+    expect(rows.get(1)?.state).toBe('sent');
+    expect([2, 3, 4].map((id) => rows.has(id))).toEqual([false, false, false]);
+    expect(rows.get(5)?.state).toBe('skipped');
+    const tiktok = commits.find((x) => x.discard !== undefined);
+    expect(tiktok?.discard).toEqual([2, 3, 4]);
+    expect(tiktok?.records).toEqual([expect.objectContaining({ outbox_id: 5, status: 'skipped', reason: 'no_connection', retry_count: 1 })]);
+    expect(commits.flatMap((x) => x.records).map((r) => r.outbox_id).sort()).toEqual([1, 5]);
+    expect(report).toMatchObject({ claimed: 5, discarded: 3, counts: { sent: 1, skipped: 1 } });
+    expect(seen.find((i) => i.platform === 'tiktok')).toMatchObject({ size: 4, discarded: 3, counts: { skipped: 1 } });
   });
 
   it("resends Microsoft's first attempt byte for byte after the goal and its enhanced switch changed", async () => {

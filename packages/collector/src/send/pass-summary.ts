@@ -21,6 +21,9 @@ export function formatPassReport(report: PassReport): string {
       ),
     );
   }
+  if (report.discarded > 0) {
+    lines.push('', `${report.discarded} send(s) removed unsent and unrecorded: their client has no connection for the platform (add one to send later conversions).`);
+  }
   if (report.paused.length > 0) {
     lines.push('', 'Paused by this pass (the platform refused the credentials):');
     for (const p of report.paused) lines.push(`  ${p.platform} connection of client ${p.client_id}: ${p.reason}`);

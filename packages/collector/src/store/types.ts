@@ -569,7 +569,8 @@ export interface OutboxStore {
    */
   freeze(input: FreezeInput): Promise<Array<{ id: number; fields: string }>>;
   /**
-   * Row updates, audit records, Data Manager requests to check, a connection pause and the
+   * Row updates, rows removed unsent (`discard`: only rows `owner` still leases that were never
+   * attempted), audit records, Data Manager requests to check, a connection pause and the
    * connection's `last_used_at` (see `usedConnections`: one UPDATE per batch), in one transaction.
    */
   commit(input: OutboxCommit): Promise<void>;
@@ -591,7 +592,11 @@ export interface ConnectionStore {
   save(input: ConnectionWrite, at: Date): Promise<ConnectionRecord>;
   /** Pauses a connection with the platform's reason. */
   pause(id: string, reason: string, at: Date): Promise<void>;
-  /** Deletes a client's connection to a platform (its sends then skip with `no_connection`); `false` when there was none. */
+  /**
+   * Deletes a client's connection to a platform; `false` when there was none. The next pass then
+   * removes that platform's rows never attempted, unrecorded, and skips with `no_connection` those
+   * attempted before.
+   */
   remove(clientId: string, platform: Platform): Promise<boolean>;
   /** The stored ciphertexts, for the start-up key check. */
   ciphertexts(): Promise<Array<{ id: string; secrets: string }>>;

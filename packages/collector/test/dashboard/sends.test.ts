@@ -8,6 +8,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FAKE_DEFAULTS } from '@pruuv/fakes';
 import { afterEach, describe, expect, it } from 'vitest';
+import { noRowText } from '../../src/dashboard/pages/events.js';
 import { createApp } from '../../src/http/app.js';
 import { AUDIT_EVENT_SQL, AUDIT_PASS_SQL } from '../../src/store/audit-row.js';
 import type { AuditRecord, Stage, StoredEvent } from '../../src/store/types.js';
@@ -144,6 +145,8 @@ describe('GET /dashboard/sends', () => {
 
   it('filters by client, platform, status, attempt days and event, and pages by keyset with no duplicate and no gap', async () => {
     const s = await site();
+    // The second client's TikTok connection validates only: its records are skipped (dry_run).
+    await s.env.connections.set({ client_id: s.other.id, platform: 'tiktok', fields: { ...FAKE_FIELDS.tiktok, dry_run: true } }, s.env.ring);
     for (let i = 0; i < 12; i++) s.env.addEvent();
     for (let i = 0; i < 4; i++) s.otherEvent();
     await s.env.pass();
@@ -288,6 +291,30 @@ describe('POST /dashboard/sends/retry', () => {
   });
 });
 
+describe('GET /dashboard/events/:id after a pass', () => {
+  it('says plainly that the client has no connection for a platform whose row the pass removed', async () => {
+    const s = await site({ connect: ['meta'] });
+    const event = s.env.addEvent();
+    await s.env.pass();
+    const { status, html } = await page(s.admin, `/dashboard/events/${event.id}`);
+    expect(status).toBe(200);
+    expect(html).toContain('<span class="badge sent">sent</span>');
+    for (const platform of ['google', 'tiktok', 'microsoft'] as const) {
+      expect(html).toContain(`<tr data-platform="${platform}">`);
+      expect(html).toContain(noRowText(platform, false));
+      expect(html).not.toContain(`/dashboard/sends?event=${event.id}&amp;platform=${platform}`);
+    }
+    expect(html.match(/<span class="badge skipped">no connection<\/span>/g)).toHaveLength(3);
+    expect(noRowText('tiktok', false)).toBe('No connection: this client has no tiktok connection, so nothing is sent to tiktok and nothing is recorded. Connect it in Connections to send later conversions.');
+    // Connected since: the page no longer says there is none, but why this conversion was not sent.
+    await s.env.connections.set({ client_id: s.env.client.id, platform: 'tiktok', fields: FAKE_FIELDS.tiktok }, s.env.ring);
+    const after = (await page(s.admin, `/dashboard/events/${event.id}`)).html;
+    expect(after).toContain(noRowText('tiktok', true));
+    expect(after).not.toContain(noRowText('tiktok', false));
+    expect(noRowText('tiktok', true)).toMatch(/^Not sent: this client had no tiktok connection when this conversion was due/);
+  });
+});
+
 describe('GET /dashboard/sends/preview', () => {
   it('says what the next pass would send, skip and give up, without sending, and the pass then does exactly that', async () => {
     const s = await site({ connect: ['meta', 'google'] });
@@ -301,6 +328,8 @@ describe('GET /dashboard/sends/preview', () => {
     expect(outboxRow(s.env.db, old.id, 'meta').status).toBe('retrying');
     for (const e of [full, denied, noGclid]) s.env.db.prepare("UPDATE outbox SET status = 'pending', attempts = 0, first_attempt_at = NULL, finished_at = NULL WHERE event_id = ?").run(e.id);
     s.env.clock.advance(47 * HOUR);
+    // Admitted since: its TikTok row is still there for the pass to remove (no TikTok connection).
+    const unconnected = s.env.addEvent();
     await s.admin.signIn('ada@agency.example');
     const requestsBefore = s.env.fakes.requests().length;
     const outboxBefore = s.env.db.prepare('SELECT * FROM outbox ORDER BY id').all();
@@ -319,7 +348,10 @@ describe('GET /dashboard/sends/preview', () => {
     const find = (event: StoredEvent, platform: string) => items.find((i) => i.event === event.id && i.platform === platform);
     expect(find(full, 'meta')).toMatchObject({ action: 'send' });
     expect(find(full, 'google')).toMatchObject({ action: 'send' });
-    expect(find(full, 'tiktok')).toMatchObject({ action: 'skipped', reason: 'no_connection' });
+    expect(find(full, 'tiktok')).toBeUndefined(); // removed by the first pass
+    expect(find(unconnected, 'tiktok')).toMatchObject({ action: 'removed', reason: 'no_connection' });
+    expect(find(unconnected, 'meta')).toMatchObject({ action: 'send' });
+    expect(html).toContain('no connection: removed, not recorded');
     expect(find(denied, 'meta')).toMatchObject({ action: 'skipped', reason: 'consent_denied' });
     expect(find(noGclid, 'google')).toMatchObject({ action: 'skipped', reason: 'missing_click_id' });
     expect(find(old, 'meta')).toMatchObject({ action: 'dead', reason: 'dedup_window_passed' });
@@ -327,8 +359,15 @@ describe('GET /dashboard/sends/preview', () => {
 
     const report = await s.env.pass();
     const done = s.env.db.prepare(`SELECT ${AUDIT_EVENT_SQL} AS event_id, platform, status, reason FROM send_attempts WHERE ${AUDIT_PASS_SQL} = ?`).all(report.pass_id) as Array<{ event_id: string; platform: string; status: string; reason: string | null }>;
-    expect(done).toHaveLength(items.length);
-    for (const item of items) {
+    const removed = items.filter((i) => i.action === 'removed');
+    expect(removed.length).toBeGreaterThan(0);
+    expect(report.discarded).toBe(removed.length);
+    expect(done).toHaveLength(items.length - removed.length);
+    for (const item of removed) {
+      expect(done.find((d) => d.event_id === item.event && d.platform === item.platform)).toBeUndefined();
+      expect(s.env.db.prepare('SELECT 1 FROM outbox WHERE event_id = ? AND platform = ?').get(item.event, item.platform)).toBeUndefined();
+    }
+    for (const item of items.filter((i) => i.action !== 'removed')) {
       const attempt = done.find((d) => d.event_id === item.event && d.platform === item.platform);
       expect(attempt, `${item.event} ${item.platform}`).toBeDefined();
       expect(attempt!.status, `${item.platform} ${item.reason}`).toBe(item.action === 'send' ? 'sent' : item.action);

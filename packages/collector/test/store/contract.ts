@@ -866,6 +866,37 @@ export function storeContract(engine: EngineHarness): void {
       expect((await store.outbox.held({ client_id: clientId, upTo: 10 }))[0]?.waiting).toBe(4);
     });
 
+    it('removes in the commit the rows never attempted that the owner still leases, and records nothing for them', async () => {
+      const event = newEvent(stageId, clientId);
+      await store.events.admit(event, NOW);
+      const claimed = await store.outbox.claim(claimInput('me'));
+      const id = (p: string) => claimed.find((c) => c.platform === p)!.id;
+      // Google was attempted once and is due again: a row with attempts is never removed.
+      await store.outbox.commit({ owner: 'me', now: NOW, updates: [{ id: id('google'), status: 'retrying', due_at: NOW.toISOString(), attempts: 1 }], records: [] });
+      const [google] = await store.outbox.claim(claimInput('me', 1000));
+      expect(google?.id).toBe(id('google'));
+      // The TikTok row's lease runs out and another worker takes it.
+      const thief = await store.outbox.claim(claimInput('thief', 61_000));
+      expect(thief.map((c) => c.id).sort()).toEqual([id('meta'), id('tiktok'), id('microsoft')].sort());
+      await store.outbox.release({ owner: 'thief', ids: [id('meta'), id('microsoft')], now: at(61_000) });
+      await store.outbox.claim(claimInput('me', 62_000));
+      await store.outbox.commit({
+        owner: 'me',
+        now: at(62_000),
+        updates: [{ id: id('meta'), status: 'sent', attempts: 1, first_attempt_at: at(62_000).toISOString() }],
+        records: [],
+        discard: [id('microsoft'), id('tiktok'), id('google')],
+      });
+      const rows = await store.outbox.forEvent(event.id);
+      expect(rows.map((r) => [r.platform, r.status, r.lease_owner])).toEqual([
+        ['meta', 'sent', undefined],
+        ['google', 'retrying', 'me'],
+        ['tiktok', 'pending', 'thief'],
+      ]);
+      expect(await store.sends.list({ event_id: event.id, limit: 10 })).toEqual([]);
+      expect((await engine.rows('outbox')).map((r) => r['platform']).sort()).toEqual(['google', 'meta', 'tiktok']);
+    });
+
     it('renews and releases only the rows the owner holds, and finds the next follow-up', async () => {
       await store.events.admit(newEvent(stageId, clientId), NOW);
       const claimed = await store.outbox.claim(claimInput('me'));

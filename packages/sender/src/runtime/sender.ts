@@ -154,6 +154,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
         retries_only: retriesOnly,
         claimed: report.claimed,
         ...report.counts,
+        discarded: report.discarded,
         batches: report.batches,
         requests: report.requests,
         duration_ms: report.duration_ms,

@@ -55,6 +55,7 @@ function memory(input: { rows: ClaimedSend[]; events: LoadedEvent[]; connections
     },
     async commit(c) {
       commits.push(c);
+      for (const id of c.discard ?? []) if (rows.get(id)?.lease === c.owner && rows.get(id)?.attempts === 0) rows.delete(id);
       for (const u of c.updates) Object.assign(rows.get(u.id)!, { state: u.status, lease: undefined });
       for (const d of c.diagnostics ?? []) diagnostics.set(d.request_id, { ...d, checks: 0, status: 'PENDING', next: d.next_check_at });
     },

@@ -133,7 +133,9 @@ function FieldInput({ platform, field, value, stored }: { platform: Platform; fi
 }
 
 function StatusLine({ connection, held, now }: { connection: ConnectionView | undefined; held: HeldConnection | undefined; now: Date }) {
-  if (connection === undefined) return <p>Not connected: this client's conversions for this platform are skipped (no_connection) until it is.</p>;
+  if (connection === undefined) {
+    return <p>Not connected: nothing is sent to this platform for this client, and nothing is recorded, until it is. Conversions still waiting for their first send when it is connected are sent.</p>;
+  }
   return (
     <>
       {connection.status === 'paused' && (

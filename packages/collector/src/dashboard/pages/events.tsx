@@ -3,7 +3,8 @@
  * by client, stage, source, received day range, exact reference and click IDs, paginated by
  * keyset (`events.search`); and one event: its attribution (click IDs with their click times,
  * UTMs, landings, what the join inherited and from which event), its hashed identifiers,
- * consent, and its send status per platform with a link to its attempts in the audit log.
+ * consent, and its send status per platform with a link to its attempts in the audit log (a
+ * platform without a row: the client has, or had, no connection for it, so nothing was sent).
  * A client user sees its own client's events only: the client is part of every query, and
  * another client's event answers 404.
  *
@@ -12,7 +13,9 @@
  * of one event or of every held event of a client (their conversions go with the next pass).
  */
 import type { Request, Router } from 'express';
+import type { Platform } from '@pruuv/sender';
 import { CLICK_IDS, UTMS } from '../../domain/join.js';
+import { OUTBOX_PLATFORMS } from '../../domain/outbox.js';
 import type { Client, EventSource, KeysetPage, OutboxRow, Stage, StoredEvent } from '../../store/types.js';
 import { render } from '../http.js';
 import { pageContext, type DashboardDeps } from '../index.js';
@@ -246,6 +249,19 @@ interface DetailView {
   client: Client | undefined;
   stage: Stage | undefined;
   outbox: OutboxRow[];
+  /** The platforms the client has a connection for now (any state). */
+  connected: ReadonlySet<Platform>;
+}
+
+/**
+ * What the page says of a platform without an outbox row: a pass that found no connection for it
+ * removed the row unsent and recorded nothing (the audit log records sends). True whether the row
+ * was removed or never there; the client's connections now tell which sentence applies.
+ */
+export function noRowText(platform: Platform, connectedNow: boolean): string {
+  return connectedNow
+    ? `Not sent: this client had no ${platform} connection when this conversion was due, so nothing was sent or recorded. Conversions due since it was connected are sent.`
+    : `No connection: this client has no ${platform} connection, so nothing is sent to ${platform} and nothing is recorded. Connect it in Connections to send later conversions.`;
 }
 
 function Touch({ label, touch }: { label: string; touch: StoredEvent['first_touch'] }) {
@@ -265,7 +281,9 @@ function Touch({ label, touch }: { label: string; touch: StoredEvent['first_touc
   );
 }
 
-function EventDetail({ ctx, event, client, stage, outbox }: DetailView) {
+function EventDetail({ ctx, event, client, stage, outbox, connected }: DetailView) {
+  const withRow = new Set(outbox.map((r) => r.platform));
+  const withoutRow = OUTBOX_PLATFORMS.filter((p) => !withRow.has(p));
   const inherited = new Set(event.inherited?.fields ?? []);
   const from = event.inherited?.from_event_id;
   const fromLink = from === undefined ? null : <a href={`${EVENTS_PATH}/${encodeURIComponent(from)}`}>{from}</a>;
@@ -414,6 +432,20 @@ function EventDetail({ ctx, event, client, stage, outbox }: DetailView) {
             </td>
           </tr>
         ))}
+        {withoutRow.map((platform) => (
+          <tr key={platform} data-platform={platform}>
+            <th scope="row">{platform}</th>
+            <td>
+              <Badge status="skipped" text="no connection" />
+            </td>
+            <td class="num">0</td>
+            <td />
+            <td />
+            <td class="wrap" colSpan={2}>
+              {noRowText(platform, connected.has(platform))}
+            </td>
+          </tr>
+        ))}
       </DataTable>
     </Page>
   );
@@ -501,11 +533,13 @@ export function addEvents(router: Router, deps: DashboardDeps): void {
     const id = String(req.params['id']);
     const event = id.length > 100 ? undefined : scope.all ? await deps.store.events.get(id) : await deps.store.events.getOfClient(id, scope.clientId);
     if (event === undefined) throw new DashboardHttpError(404, 'There is no such event.');
-    const [client, stage, outbox] = await Promise.all([
+    const [client, stage, outbox, connections] = await Promise.all([
       deps.store.clients.get(event.client_id),
       deps.store.stages.get(event.stage_id),
       deps.store.outbox.forEvent(event.id),
+      deps.store.connections.list({ client_id: event.client_id }),
     ]);
-    render(res, EventDetail({ ctx, event, client, stage, outbox }));
+    const connected = new Set(connections.map((c) => c.platform));
+    render(res, EventDetail({ ctx, event, client, stage, outbox, connected }));
   });
 }

@@ -245,10 +245,10 @@ async function rowActions(deps: DashboardDeps, page: KeysetPage<SendAttempt>, wr
 
 function PreviewPage({ ctx, preview, clients, scope, client }: { ctx: PageContext; preview: PassPreview; clients: Client[]; scope: Scope; client: string | undefined }) {
   const clientNames = new Map(clients.map((c) => [c.id, c.name]));
-  const actions = ['send', 'dry_run', 'skipped', 'dead'] as const;
+  const actions = ['send', 'dry_run', 'skipped', 'dead', 'removed'] as const;
   const counts = new Map<string, number>();
   for (const item of preview.items) counts.set(`${item.claim.platform}:${item.action}`, (counts.get(`${item.claim.platform}:${item.action}`) ?? 0) + 1);
-  const label: Record<(typeof actions)[number], string> = { send: 'would be sent', dry_run: 'dry run (validated, not delivered)', skipped: 'would be skipped', dead: 'would be given up (dead)' };
+  const label: Record<(typeof actions)[number], string> = { send: 'would be sent', dry_run: 'dry run (validated, not delivered)', skipped: 'would be skipped', dead: 'would be given up (dead)', removed: 'no connection: removed, not recorded' };
   return (
     <Page ctx={ctx} title="Preview of the next pass">
       <p>
@@ -355,7 +355,7 @@ function PreviewPage({ ctx, preview, clients, scope, client }: { ctx: PageContex
                 <Time iso={item.claim.due_at} />
               </td>
               <td>
-                <Badge status={item.action === 'send' ? 'sent' : item.action === 'dry_run' ? 'warn' : item.action} text={label[item.action]} />
+                <Badge status={item.action === 'send' ? 'sent' : item.action === 'dry_run' ? 'warn' : item.action === 'removed' ? 'skipped' : item.action} text={label[item.action]} />
               </td>
               <td class="wrap">{[item.reason, item.message].filter((x) => x !== undefined).join(': ')}</td>
             </tr>

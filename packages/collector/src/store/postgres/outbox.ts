@@ -86,6 +86,13 @@ FROM unnest($2::bigint[], $3::text[], $4::timestamptz[], $5::int[], $6::timestam
   AS v(id, status, due_at, attempts, first_attempt_at, last_error, final)
 WHERE o.id = v.id AND o.id = ANY($2::bigint[])`;
 
+/**
+ * The rows of a batch removed unsent (`discard`): never attempted (no audit record names its event
+ * through them), of a platform the client has no connection for, and still leased by this sender.
+ * Through the primary key.
+ */
+export const DISCARD_SQL = 'DELETE FROM outbox WHERE id = ANY($1::bigint[]) AND lease_owner = $2 AND attempts = 0';
+
 interface ClaimRow {
   id: string;
   event_id: string;
@@ -253,8 +260,8 @@ export function createOutbox(db: StorePool): OutboxStore {
 const FINAL: ReadonlySet<string> = new Set(FINAL_STATUSES);
 
 /**
- * A batch's commit, inside one transaction: the rows' outcomes (only rows this
- * owner still leases), their audit records and their daily counts, the Data
+ * A batch's commit, inside one transaction: the rows' outcomes and the rows removed unsent (only
+ * rows this owner still leases), their audit records and their daily counts, the Data
  * Manager requests to check, a connection pause and the connection's `last_used_at`.
  */
 async function commitBatch(q: Queryable, input: OutboxCommit): Promise<void> {
@@ -276,6 +283,7 @@ async function commitBatch(q: Queryable, input: OutboxCommit): Promise<void> {
       ]);
     }
   }
+  if (input.discard !== undefined && input.discard.length > 0) await q.query(DISCARD_SQL, [input.discard, input.owner]);
   await insertRecords(q, input.records);
   const g = input.googleRequests ?? [];
   if (g.length > 0) {

@@ -7,6 +7,9 @@
  * a connection pause and when the connection was last used are written in ONE
  * transaction.
  *
+ * A row of a platform the client has no connection for is removed by the pass that finds none
+ * (`discard`), with no audit record: nothing was sent.
+ *
  * Every statement reads through an index: claims walk `outbox_due`
  * (status, due_at, over the waiting rows only: migration 023; a statement that reads it carries
  * its exact condition `status IN ('pending', 'retrying')`) and stop at the limit; the paused-connection check uses the
@@ -308,8 +311,8 @@ function createAttemptInsert(db: Db): (r: AuditRecord) => void {
 }
 
 /**
- * A batch's commit, one transaction: the rows' outcomes (only rows this owner
- * still leases), their audit records and their counts in the daily roll-up, the
+ * A batch's commit, one transaction: the rows' outcomes and the rows removed unsent (only rows
+ * this owner still leases), their audit records and their counts in the daily roll-up, the
  * Data Manager requests to check, a connection pause and the connection's `last_used_at`.
  */
 function createCommit(
@@ -333,6 +336,9 @@ function createCommit(
     `UPDATE connections SET status = 'paused', status_reason = ?, paused_at = ?, updated_at = ? WHERE id = ?`,
   );
   // One statement per batch, whatever its size; the later time wins (ISO 8601 text compares as time).
+  // A row never attempted of a platform the client has no connection for leaves unrecorded; only
+  // while this owner leases it, and never a row with attempts (its audit records name their event through it).
+  const discardStmt = db.prepare('DELETE FROM outbox WHERE id = ? AND lease_owner = ? AND attempts = 0');
   const usedStmt = db.prepare(
     `UPDATE connections SET last_used_at = @at
      WHERE id IN (SELECT value FROM json_each(@ids)) AND (last_used_at IS NULL OR last_used_at < @at)`,
@@ -351,6 +357,7 @@ function createCommit(
         now: at,
       });
     }
+    for (const id of input.discard ?? []) discardStmt.run(id, input.owner);
     for (const r of input.records) insertAttempt(r);
     countSends(input.records);
     for (const g of input.googleRequests ?? []) trackGoogleRequest.run(g);
