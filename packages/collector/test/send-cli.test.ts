@@ -163,6 +163,9 @@ describe('pruuv send and pruuv sends list', () => {
     expect(sent.code, sent.stderr).toBe(0);
     expect(sent.stdout).toMatch(new RegExp(`${PLATFORM_IDS.length} due send\\(s\\)`));
     expect(sent.stdout).toMatch(/meta\s+1\s+0\s+0\s+0\s+0/);
+    // No Microsoft connection: its row is removed, counted apart, not skipped.
+    expect(sent.stdout).toMatch(/microsoft\s+0\s+0\s+0\s+0\s+0/);
+    expect(sent.stdout).toContain('1 send(s) removed unsent and unrecorded: their client has no connection for the platform');
     expect(outboxRow(env.db, event.id, 'google').status).toBe('sent');
 
     const listed = await run(['sends', 'list', '--platform', 'meta', '--json'], vars);

@@ -1033,6 +1033,26 @@ export function storeContract(engine: EngineHarness): void {
       expect(kept.every((r) => r.pass_id === `p${-199 * DAY}`)).toBe(true);
     });
 
+    it('removes an old event whose rows a pass removed (no connection), and one that kept some of them', async () => {
+      const none = newEvent(stageId, clientId, { reference: 'x' });
+      const some = newEvent(stageId, clientId, { reference: 'y' });
+      for (const e of [none, some]) await store.events.admit(e, at(-200 * DAY));
+      const claimed = await store.outbox.claim({ owner: 'p', now: at(-199 * DAY), cutoff: at(-199 * DAY), leaseUntil: at(-199 * DAY + 60_000), limit: 100, retriesOnly: false });
+      const meta = claimed.find((c) => c.event_id === some.id && c.platform === 'meta')!;
+      await store.outbox.commit({
+        owner: 'p',
+        now: at(-199 * DAY),
+        updates: [{ id: meta.id, status: 'sent', attempts: 1, first_attempt_at: at(-199 * DAY).toISOString() }],
+        records: [],
+        discard: claimed.filter((c) => c.id !== meta.id).map((c) => c.id),
+      });
+      expect(await store.outbox.forEvent(none.id)).toEqual([]);
+      expect(await store.outbox.forEvent(some.id)).toHaveLength(1);
+      expect(await store.retention.removable(before)).toBe(2);
+      expect(await store.retention.prune({ before, limit: 500 })).toEqual({ events: 2, outbox: 1, send_attempts: 0 });
+      expect(await engine.rows('events')).toEqual([]);
+    });
+
     it('keeps every event with a row still due, however old', async () => {
       const e = await seed();
       await store.retention.prune({ before: at(0), limit: 500 });
