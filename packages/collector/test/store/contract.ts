@@ -866,6 +866,33 @@ export function storeContract(engine: EngineHarness): void {
       expect((await store.outbox.held({ client_id: clientId, upTo: 10 }))[0]?.waiting).toBe(4);
     });
 
+    it("stores no client on a row (it is the event's) and reads it on every path: rows, claims, due rows, a paused connection's", async () => {
+      const otherClient = (await store.clients.create({ name: 'B' })).id;
+      const otherStage = (await store.stages.create({ client_id: otherClient, key: 'lead', name: 'Lead' })).stage.id;
+      const a = newEvent(stageId, clientId, { reference: 'a' });
+      const b = newEvent(otherStage, otherClient, { reference: 'b' });
+      await store.events.admit(a, NOW);
+      await store.events.admit(b, NOW);
+      expect((await engine.rows('outbox')).map((r) => r['client_id'])).toEqual(Array.from({ length: 2 * N }, () => null));
+      const clientOf = new Map([[a.id, clientId], [b.id, otherClient]]);
+      const rows = await store.outbox.forEvents([a.id, b.id]);
+      expect(rows.map((r) => [r.event_id, r.client_id])).toEqual(rows.map((r) => [r.event_id, clientOf.get(r.event_id)]));
+      expect((await store.outbox.forEvent(a.id)).map((r) => r.client_id)).toEqual(Array.from({ length: N }, () => clientId));
+      expect((await store.outbox.get(rows[0]!.id))?.client_id).toBe(clientOf.get(rows[0]!.event_id));
+      expect((await store.outbox.due({ now: NOW, limit: 100 })).map((c) => [c.event_id, c.client_id])).toEqual(
+        rows.map((r) => [r.event_id, clientOf.get(r.event_id)]),
+      );
+      expect((await store.outbox.due({ now: NOW, limit: 100, client_id: otherClient })).map((c) => c.event_id)).toEqual(Array.from({ length: N }, () => b.id));
+      // A paused connection holds back its own client's rows only, and counts them.
+      const paused = await store.connections.save({ id: 'con_m', client_id: clientId, platform: 'meta', settings: {}, secrets: 'v1:x', secret_names: [] }, NOW);
+      await store.outbox.commit({ owner: 'nobody', now: NOW, updates: [], records: [], pause: { connection_id: paused.id, reason: 'auth: token revoked' } });
+      expect(await store.outbox.held()).toEqual([expect.objectContaining({ connection_id: paused.id, client_id: clientId, waiting: 1 })]);
+      const claimed = await store.outbox.claim(claimInput('me'));
+      expect(claimed.map((c) => [c.event_id, c.platform, c.client_id]).sort()).toEqual(
+        rows.filter((r) => !(r.event_id === a.id && r.platform === 'meta')).map((r) => [r.event_id, r.platform, clientOf.get(r.event_id)]).sort(),
+      );
+    });
+
     it('renews and releases only the rows the owner holds, and finds the next follow-up', async () => {
       await store.events.admit(newEvent(stageId, clientId), NOW);
       const claimed = await store.outbox.claim(claimInput('me'));

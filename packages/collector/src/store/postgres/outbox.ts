@@ -10,6 +10,7 @@ import type { ClaimedSend, HeldConnection, Platform } from '@pruuv/sender';
 import { finishedAt, FINAL_STATUSES, usedConnections } from '../../domain/outbox.js';
 import { sendCounts } from '../daily-counts.js';
 import { storedAuditText } from '../audit-row.js';
+import { outboxClientSql } from '../outbox-row.js';
 import type { AuditRecord, OutboxCommit, OutboxRow, OutboxStore } from '../types.js';
 import type { Queryable, StorePool } from './pool.js';
 
@@ -22,27 +23,27 @@ FROM (
     AND ($5::boolean = false OR d.status = 'retrying' OR d.lease_until IS NOT NULL)
     AND NOT EXISTS (
       SELECT 1 FROM connections c
-      WHERE c.client_id = d.client_id AND c.platform = d.platform AND c.status = 'paused'
+      WHERE c.client_id = ${outboxClientSql('d')} AND c.platform = d.platform AND c.status = 'paused'
     )
   LIMIT $6
   FOR UPDATE SKIP LOCKED
 ) picked
 WHERE o.id = picked.id
-RETURNING o.id, o.event_id, o.client_id, o.platform, o.status, o.attempts, o.first_attempt_at, o.due_at, o.frozen_fields`;
+RETURNING o.id, o.event_id, ${outboxClientSql('o')} AS client_id, o.platform, o.status, o.attempts, o.first_attempt_at, o.due_at, o.frozen_fields`;
 
 /**
  * The rows a full claim at `$1` would lease, without leasing or locking them (the dashboard's
  * preview of the next pass): {@link CLAIM_SQL}'s choice, of one client when `$2` is set. The
  * client is checked on the due rows `outbox_due` gives: due rows are the day's events at most.
  */
-export const DUE_SQL = `SELECT d.id, d.event_id, d.client_id, d.platform, d.status, d.attempts, d.first_attempt_at, d.due_at, d.frozen_fields
+export const DUE_SQL = `SELECT d.id, d.event_id, ${outboxClientSql('d')} AS client_id, d.platform, d.status, d.attempts, d.first_attempt_at, d.due_at, d.frozen_fields
 FROM outbox d
 WHERE d.status IN ('pending', 'retrying') AND d.due_at <= $1
   AND (d.lease_until IS NULL OR d.lease_until < $1)
-  AND ($2::text IS NULL OR d.client_id = $2)
+  AND ($2::text IS NULL OR ${outboxClientSql('d')} = $2)
   AND NOT EXISTS (
     SELECT 1 FROM connections c
-    WHERE c.client_id = d.client_id AND c.platform = d.platform AND c.status = 'paused'
+    WHERE c.client_id = ${outboxClientSql('d')} AND c.platform = d.platform AND c.status = 'paused'
   )
 LIMIT $3`;
 
@@ -97,6 +98,10 @@ interface ClaimRow {
   due_at: Date;
   frozen_fields: string | null;
 }
+
+/** The columns of {@link Row}, for a statement over `outbox o`: the client through the event when not stored. */
+const ROW_COLUMNS = `o.id, o.event_id, o.platform, o.status, o.due_at, o.attempts, o.lease_owner, o.lease_until, o.last_error,
+  ${outboxClientSql('o')} AS client_id, o.first_attempt_at, o.updated_at, o.finished_at`;
 
 interface Row {
   id: string;
@@ -155,16 +160,16 @@ const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() 
 export function createOutbox(db: StorePool): OutboxStore {
   return {
     async forEvent(eventId) {
-      const { rows } = await db.query<Row>('SELECT * FROM outbox WHERE event_id = $1 ORDER BY id', [eventId]);
+      const { rows } = await db.query<Row>(`SELECT ${ROW_COLUMNS} FROM outbox o WHERE o.event_id = $1 ORDER BY o.id`, [eventId]);
       return rows.map(toOutboxRow);
     },
     async forEvents(eventIds) {
       if (eventIds.length === 0) return [];
-      const { rows } = await db.query<Row>('SELECT * FROM outbox WHERE event_id = ANY($1::text[]) ORDER BY id', [[...new Set(eventIds)]]);
+      const { rows } = await db.query<Row>(`SELECT ${ROW_COLUMNS} FROM outbox o WHERE o.event_id = ANY($1::text[]) ORDER BY o.id`, [[...new Set(eventIds)]]);
       return rows.map(toOutboxRow);
     },
     async get(id) {
-      const { rows } = await db.query<Row>('SELECT * FROM outbox WHERE id = $1', [id]);
+      const { rows } = await db.query<Row>(`SELECT ${ROW_COLUMNS} FROM outbox o WHERE o.id = $1`, [id]);
       return rows[0] && toOutboxRow(rows[0]);
     },
     async due(query) {
@@ -227,7 +232,7 @@ export function createOutbox(db: StorePool): OutboxStore {
         `SELECT c.id AS connection_id, c.client_id, c.platform, c.status_reason, c.paused_at,
            (SELECT count(*) FROM (
               SELECT 1 FROM outbox o
-              WHERE o.client_id = c.client_id AND o.platform = c.platform AND o.status IN ('pending', 'retrying')
+              WHERE ${outboxClientSql('o')} = c.client_id AND o.platform = c.platform AND o.status IN ('pending', 'retrying')
               LIMIT $2) w) AS waiting
          FROM connections c WHERE c.status = 'paused' AND ($1::text IS NULL OR c.client_id = $1) ORDER BY c.client_id, c.platform`,
         [filter.client_id ?? null, filter.upTo ?? null],

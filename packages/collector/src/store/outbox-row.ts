@@ -1,0 +1,14 @@
+/**
+ * What an outbox row keeps once instead of on every row, on both engines (bench/storage.mjs: four
+ * rows per event, kept until retention):
+ *
+ * - `client_id`: a row's client is its event's, so a row written since SQLite migration 027 /
+ *   PostgreSQL 022 stores NULL (36 bytes a row) and reads its event's `client_id` by the event's
+ *   key. No index holds the outbox's client (migration 004 dropped the last one): the claim, the
+ *   pass preview and a paused connection's held-back count check the client on the waiting rows
+ *   `outbox_due` gives, one lookup of their event each. Rows written before keep theirs.
+ */
+
+/** SQL of an outbox row's client, for a statement over `outbox` aliased `alias` (both engines). */
+export const outboxClientSql = (alias: string): string =>
+  `COALESCE(${alias}.client_id, (SELECT e.client_id FROM events e WHERE e.id = ${alias}.event_id))`;
