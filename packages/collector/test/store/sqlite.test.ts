@@ -266,6 +266,54 @@ describe('SQLite store: the file', () => {
     after.close();
   });
 
+  it('migrates a file to time indexes keyed by integer milliseconds, and lists and pages its records in the same order', async () => {
+    // The file as it was before 028: records of two clients whose times do not follow their ids
+    // (two workers), with ties in time, some `sent`, some not.
+    const old = join(tmp.dir, 'before-028-migrations');
+    mkdirSync(old);
+    for (const f of readdirSync(SQLITE_MIGRATIONS_DIR).filter((n) => n < '028')) copyFileSync(join(SQLITE_MIGRATIONS_DIR, f), join(old, f));
+    const file = join(tmp.dir, 'before-028.db');
+    const before = openDb(file, { migrationsDir: old });
+    before.exec(`INSERT INTO clients (id, name, site_key, created_at) VALUES ('cli_1', 'A', 'site_1', '2026-01-01T00:00:00.000Z'), ('cli_2', 'B', 'site_2', '2026-01-01T00:00:00.000Z');`);
+    const times = ['2026-01-01T00:00:00.005Z', '2026-01-01T00:00:00.001Z', '2026-01-01T00:00:00.005Z', '2026-01-01T23:59:59.999Z', '2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z', '2025-12-31T23:59:59.999Z', '2026-01-01T00:00:00.005Z'];
+    const insert = before.prepare(`INSERT INTO send_attempts (outbox_id, event_id, client_id, platform, attempted_at, status, retry_count)
+      VALUES (NULL, ?, ?, 'meta', ?, ?, 0)`);
+    times.forEach((t, i) => insert.run(`e${i}`, i % 2 === 0 ? 'cli_1' : 'cli_2', t, i % 3 === 0 ? 'failed' : 'sent'));
+    const want = (keep: (i: number) => boolean) =>
+      times
+        .map((t, i) => ({ t, i, id: i + 1 }))
+        .filter(({ i }) => keep(i))
+        .sort((x, y) => Date.parse(y.t) - Date.parse(x.t) || y.id - x.id)
+        .map(({ i }) => `e${i}`);
+    before.close();
+
+    const after = openDb(file);
+    const migrated = createSqliteStore(after, { now });
+    const sql = (after.prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND name LIKE 'send_attempts_%time'").all() as Array<{ sql: string }>).map((r) => r.sql);
+    expect(sql).toHaveLength(4);
+    for (const s of sql) expect(s).toContain("CAST(round(unixepoch(attempted_at, 'subsec') * 1000) AS INTEGER)");
+    const walk = async (query: Omit<SendSearch, 'limit'>) => {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await migrated.sends.search({ ...query, limit: 2, ...(cursor !== undefined ? { cursor: { after: cursor } } : {}) });
+        seen.push(...page.rows.map((r) => r.event_id));
+        cursor = page.next;
+      } while (cursor !== undefined);
+      return seen;
+    };
+    expect(await walk({})).toEqual(want(() => true));
+    expect(await walk({ client_id: 'cli_1' })).toEqual(want((i) => i % 2 === 0));
+    expect(await walk({ status: 'failed' })).toEqual(want((i) => i % 3 === 0));
+    expect(await walk({ client_id: 'cli_2', status: 'sent' })).toEqual(want((i) => i % 2 === 1 && i % 3 !== 0));
+    expect(await walk({ attempted_from: '2026-01-01T00:00:00.001Z', attempted_before: '2026-01-02T00:00:00.000Z' })).toEqual(
+      want((i) => times[i]! >= '2026-01-01T00:00:00.001Z' && times[i]! < '2026-01-02T00:00:00.000Z'),
+    );
+    expect((await migrated.sends.list({ limit: 100 })).map((r) => [r.event_id, r.attempted_at])).toEqual(want(() => true).map((e) => [e, times[Number(e.slice(1))]]));
+    expect(after.pragma('integrity_check', { simple: true })).toBe('ok');
+    after.close();
+  });
+
   it('never writes a webhook token to the file', async () => {
     const client = await store.clients.create({ name: 'A' });
     const { token } = await store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' });
@@ -377,7 +425,7 @@ describe('SQLite store: the dashboard lists read through indexes', () => {
       for (const [direction, cursor] of ways) {
         const query = { ...filters, limit: 50 };
         const { sql, params } = sendSearchSql(query, direction, cursor);
-        const details = plan(sql, { ...params, t: NOW.toISOString(), id: 10, n: 51 });
+        const details = plan(sql, { ...params, t: NOW.getTime(), id: 10, n: 51 });
         const index =
           query.event_id !== undefined
             ? 'send_attempts_outbox'
