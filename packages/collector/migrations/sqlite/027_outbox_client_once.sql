@@ -4,3 +4,7 @@
 -- insert; it goes, or it would store the client again. Rows written before keep theirs and read
 -- the same. No index holds the outbox's client (migration 004 dropped outbox_connection).
 DROP TRIGGER IF EXISTS outbox_client_id;
+--
+-- A row is created with its event, at its receipt (the event's received_at), and nothing reads
+-- its created_at: a row written from now on stores '' there (the column is NOT NULL), 24 bytes a
+-- row. Rows written before keep theirs.

@@ -7,6 +7,10 @@
  *   key. No index holds the outbox's client (migration 004 dropped the last one): the claim, the
  *   pass preview and a paused connection's held-back count check the client on the waiting rows
  *   `outbox_due` gives, one lookup of their event each. Rows written before keep theirs.
+ * - `created_at`: a row is created with its event, at its receipt (the event's `received_at`), and
+ *   nothing reads the column; a row written since SQLite migration 027 / PostgreSQL 023 stores
+ *   `''` (SQLite, whose column is NOT NULL) or NULL (PostgreSQL): 24 bytes a row on SQLite, 8 on
+ *   PostgreSQL. `pruuv db copy` copies `''` as NULL.
  */
 
 /** SQL of an outbox row's client, for a statement over `outbox` aliased `alias` (both engines). */

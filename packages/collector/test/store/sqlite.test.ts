@@ -258,7 +258,8 @@ describe('SQLite store: the file', () => {
     ]);
     const event = newEvent('stg_1', 'cli_1', { reference: 'new' });
     await migrated.events.admit(event, new Date('2026-01-01T00:00:00.000Z'));
-    expect(after.prepare('SELECT DISTINCT client_id FROM outbox WHERE event_id = ?').all(event.id)).toEqual([{ client_id: null }]);
+    expect(after.prepare('SELECT DISTINCT client_id, created_at FROM outbox WHERE event_id = ?').all(event.id)).toEqual([{ client_id: null, created_at: '' }]);
+    expect(after.prepare('SELECT DISTINCT created_at FROM outbox WHERE event_id = ?').all('e1')).toEqual([{ created_at: '2026-01-01T00:00:00.000Z' }]);
     const claimed = await migrated.outbox.claim({ owner: 'me', now: NOW, cutoff: NOW, leaseUntil: new Date(NOW.getTime() + 60_000), limit: 100, retriesOnly: false });
     expect(new Set(claimed.map((c) => c.client_id))).toEqual(new Set(['cli_1']));
     expect(claimed.map((c) => c.id)).toContain(8);

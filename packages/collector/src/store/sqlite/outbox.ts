@@ -138,11 +138,11 @@ interface ClaimRow {
 /** The outbox of the SQLite store, and the enqueue step of an admission; `countSends` adds a commit's audit records to the daily roll-up. */
 export function createOutbox(db: Db, countSends: (records: readonly AuditRecord[]) => void): { outbox: OutboxStore; enqueue: Enqueue } {
   // One statement for the event's rows: on the ingest hot path, three statement
-  // executions cost measurably more than one (bench/ingest.mjs profile). The client is the
-  // event's, not stored (outbox-row.ts).
+  // executions cost measurably more than one (bench/ingest.mjs profile). The client and the
+  // creation time are the event's, not stored (outbox-row.ts).
   const insert = db.prepare(
     `INSERT INTO outbox (event_id, platform, status, due_at, attempts, created_at, updated_at)
-     VALUES ${OUTBOX_PLATFORMS.map((p) => `(@event_id, '${p}', @status, @due_at, 0, @due_at, @due_at)`).join(', ')}`,
+     VALUES ${OUTBOX_PLATFORMS.map((p) => `(@event_id, '${p}', @status, @due_at, 0, '', @due_at)`).join(', ')}`,
   );
   const ofEvent = db.prepare<[string], Row>(`SELECT ${ROW_COLUMNS} FROM outbox o WHERE o.event_id = ? ORDER BY o.id`);
   const byId = db.prepare<[number], Row>(`SELECT ${ROW_COLUMNS} FROM outbox o WHERE o.id = ?`);
