@@ -11,7 +11,7 @@ import { PLATFORM_IDS, standardMessage, type SendRecord } from '@pruuv/sender';
 /** Outbox rows per event: one per platform of the registry. */
 const N = PLATFORM_IDS.length;
 import { InvalidInputError } from '../../src/errors.js';
-import type { AuditRecord, EventDay, KeysetPage, NewEvent, PageCursor, SendDay, Store } from '../../src/store/types.js';
+import type { AuditRecord, EventDay, KeysetPage, NewEvent, OutboxRow, PageCursor, SendAttempt, SendDay, Store } from '../../src/store/types.js';
 
 /** How a contract run reaches one engine. */
 export interface EngineHarness {
@@ -893,6 +893,119 @@ export function storeContract(engine: EngineHarness): void {
       expect(claimed.map((c) => [c.event_id, c.platform, c.client_id]).sort()).toEqual(
         rows.filter((r) => !(r.event_id === a.id && r.platform === 'meta')).map((r) => [r.event_id, r.platform, clientOf.get(r.event_id)]).sort(),
       );
+    });
+
+    it('reads each finished row and its records back as committed: sent, failed, dead, skipped, and sent after a retry', async () => {
+      const one = newEvent(stageId, clientId, { reference: 'final-1' });
+      const two = newEvent(stageId, clientId, { reference: 'final-2' });
+      await store.events.admit(one, NOW);
+      await store.events.admit(two, at(1));
+      const claimed = await store.outbox.claim(claimInput('p', 10));
+      const row = (event: NewEvent, platform: string) => claimed.find((c) => c.event_id === event.id && c.platform === platform)!;
+      const t1 = at(1000).toISOString();
+      const t2 = at(HOUR + 1000).toISOString();
+      const record = (event: NewEvent, platform: 'meta' | 'google' | 'tiktok' | 'microsoft', status: SendRecord['status'], attempted_at: string, extra: Partial<SendRecord> = {}): SendRecord => ({
+        outbox_id: row(event, platform).id,
+        event_id: event.id,
+        client_id: clientId,
+        stage_id: stageId,
+        platform,
+        connection_id: `con_${platform}`,
+        status,
+        dedup_key: event.id,
+        batch_size: 2,
+        retry_count: 0,
+        attempted_at,
+        dry_run: false,
+        pass_id: 'pass-1',
+        request_id: `req-${platform}`,
+        ...extra,
+      });
+      // A skip has no connection and made no request.
+      const skipped = record(one, 'microsoft', 'skipped', t1, { reason: 'no_connection', message: standardMessage('microsoft', 'skipped', 'no_connection')! });
+      delete skipped.connection_id;
+      delete skipped.request_id;
+      const first = [
+        record(one, 'meta', 'sent', t1, { http_status: 200 }),
+        record(one, 'google', 'failed', t1, { http_status: 400, reason: 'invalid', error_code: 'INVALID_ARGUMENT', error_message: 'bad gclid' }),
+        record(one, 'tiktok', 'retrying', t1, { http_status: 503, reason: 'server_error', next_attempt_at: at(HOUR).toISOString() }),
+        skipped,
+        record(two, 'meta', 'dead', t1, { http_status: 500, reason: 'server_error', message: 'Gave up after 3 attempts.' }),
+      ];
+      await store.outbox.commit({
+        owner: 'p',
+        now: at(1000),
+        updates: [
+          { id: row(one, 'meta').id, status: 'sent', attempts: 1, first_attempt_at: t1 },
+          { id: row(one, 'google').id, status: 'failed', attempts: 1, first_attempt_at: t1, last_error: 'invalid: bad gclid' },
+          { id: row(one, 'tiktok').id, status: 'retrying', due_at: at(HOUR).toISOString(), attempts: 1, first_attempt_at: t1, last_error: 'server_error: 503' },
+          { id: row(one, 'microsoft').id, status: 'skipped', attempts: 0 },
+          { id: row(two, 'meta').id, status: 'dead', attempts: 3, first_attempt_at: t1, last_error: 'server_error: 500' },
+        ],
+        records: first,
+      });
+      const waiting = claimed.filter((c) => c.event_id === two.id && c.platform !== 'meta').map((c) => c.id);
+      await store.outbox.release({ owner: 'p', ids: waiting, now: at(1000) });
+      const retried = await store.outbox.claim({ ...claimInput('p2', HOUR), retriesOnly: true });
+      expect(retried.map((c) => c.id)).toEqual([row(one, 'tiktok').id]);
+      const again = record(one, 'tiktok', 'sent', t2, { http_status: 200, retry_count: 1, pass_id: 'pass-2' });
+      await store.outbox.commit({ owner: 'p2', now: at(HOUR + 1000), updates: [{ id: row(one, 'tiktok').id, status: 'sent', attempts: 2, first_attempt_at: t1 }], records: [again] });
+
+      // Every field of each row, as it read before rows stored less (no lease, the client, due and finish times).
+      const final = (event: NewEvent, platform: string, fields: Partial<OutboxRow>): OutboxRow => ({
+        id: row(event, platform).id,
+        event_id: event.id,
+        platform: platform as OutboxRow['platform'],
+        client_id: clientId,
+        ...fields,
+      } as OutboxRow);
+      const received = (event: NewEvent) => (event === one ? NOW : at(1)).toISOString();
+      const done = { updated_at: t1, finished_at: t1 };
+      const ofOne: Record<string, OutboxRow> = {
+        meta: final(one, 'meta', { status: 'sent', due_at: received(one), attempts: 1, first_attempt_at: t1, ...done }),
+        google: final(one, 'google', { status: 'failed', due_at: received(one), attempts: 1, first_attempt_at: t1, last_error: 'invalid: bad gclid', ...done }),
+        tiktok: final(one, 'tiktok', { status: 'sent', due_at: at(HOUR).toISOString(), attempts: 2, first_attempt_at: t1, updated_at: t2, finished_at: t2 }),
+        microsoft: final(one, 'microsoft', { status: 'skipped', due_at: received(one), attempts: 0, ...done }),
+      };
+      expect(await store.outbox.forEvents([one.id, two.id])).toEqual([
+        ...PLATFORM_IDS.map((p) => ofOne[p]),
+        ...PLATFORM_IDS.map((p) =>
+          p === 'meta'
+            ? final(two, 'meta', { status: 'dead', due_at: received(two), attempts: 3, first_attempt_at: t1, last_error: 'server_error: 500', ...done })
+            : final(two, p, { status: 'pending', due_at: received(two), attempts: 0, updated_at: t1 }),
+        ),
+      ]);
+      expect(await store.outbox.get(row(one, 'tiktok').id)).toEqual(ofOne['tiktok']);
+      // Each record, through every list, as it was written.
+      const read = (r: AuditRecord): SendAttempt => ({
+        id: expect.any(Number) as unknown as number,
+        attempted_at: r.attempted_at,
+        client_id: r.client_id,
+        stage_id: r.stage_id ?? null,
+        event_id: r.event_id,
+        platform: r.platform,
+        connection_id: r.connection_id ?? null,
+        status: r.status,
+        reason: r.reason ?? null,
+        message: r.message ?? null,
+        error_code: r.error_code ?? null,
+        error_message: r.error_message ?? null,
+        http_status: r.http_status ?? null,
+        request_id: r.request_id ?? null,
+        dedup_key: r.dedup_key,
+        batch_size: r.batch_size ?? null,
+        retry_count: r.retry_count,
+        next_attempt_at: r.next_attempt_at ?? null,
+        dry_run: r.dry_run,
+        pass_id: r.pass_id ?? null,
+      });
+      const newestFirst = [again, ...[...first].reverse()].map(read);
+      expect((await store.sends.search({ limit: 50 })).rows).toEqual(newestFirst);
+      expect((await store.sends.search({ client_id: clientId, limit: 50 })).rows).toEqual(newestFirst);
+      expect((await store.sends.search({ event_id: one.id, limit: 50 })).rows).toEqual(newestFirst.filter((s) => s.event_id === one.id));
+      expect((await store.sends.search({ status: 'dead', limit: 50 })).rows).toEqual([read(first[4]!)]);
+      expect((await store.sends.search({ client_id: clientId, status: 'sent', limit: 50 })).rows).toEqual([read(again), read(first[0]!)]);
+      expect(await store.sends.list({ limit: 50 })).toEqual(newestFirst);
     });
 
     it('renews and releases only the rows the owner holds, and finds the next follow-up', async () => {
