@@ -11,7 +11,24 @@
  *   nothing reads the column; a row written since SQLite migration 027 / PostgreSQL 023 stores
  *   `''` (SQLite, whose column is NOT NULL) or NULL (PostgreSQL): 24 bytes a row on SQLite, 8 on
  *   PostgreSQL. `pruuv db copy` copies `''` as NULL.
+ * - `due_at` of a finished row: a row is due at its event's receipt and most rows finish at their
+ *   first attempt, so the commit that finishes a row whose due time is its event's receipt stores
+ *   `''` (SQLite) or NULL (PostgreSQL) there, read back from the event's `received_ms` (24 bytes a
+ *   row on SQLite, 8 on PostgreSQL). A waiting row always stores its due time (the claim and
+ *   `outbox_due` read it); "retry now" writes one. `pruuv db copy` copies `''` as NULL.
  */
+
+/**
+ * SQL of the receipt (ms) of a row's event when the row stores no due time (`''` or NULL), for a
+ * statement over `outbox` aliased `alias` (both engines); NULL when it stores one.
+ */
+export const outboxReceiptSql = (alias: string, notStored: string): string =>
+  `CASE WHEN ${notStored} THEN (SELECT e.received_ms FROM events e WHERE e.id = ${alias}.event_id) END`;
+
+/** A row's due time as ISO 8601: the stored one, else its event's receipt. */
+export function outboxDueAt(stored: string | null, receiptMs: number | string | null): string {
+  return stored !== null && stored !== '' ? stored : new Date(Number(receiptMs)).toISOString();
+}
 
 /** SQL of an outbox row's client, for a statement over `outbox` aliased `alias` (both engines). */
 export const outboxClientSql = (alias: string): string =>

@@ -1008,6 +1008,32 @@ export function storeContract(engine: EngineHarness): void {
       expect(await store.sends.list({ limit: 50 })).toEqual(newestFirst);
     });
 
+    it("stores no due time on a row that finished due at its event's receipt, and reads the receipt back", async () => {
+      const event = newEvent(stageId, clientId, { reference: 'due-once' });
+      await store.events.admit(event, NOW);
+      const claimed = await store.outbox.claim(claimInput('p', 10));
+      const [sent, retrying, ...rest] = claimed;
+      await store.outbox.commit({
+        owner: 'p',
+        now: at(1000),
+        updates: [
+          { id: sent!.id, status: 'sent', attempts: 1, first_attempt_at: at(1000).toISOString() },
+          { id: retrying!.id, status: 'retrying', due_at: at(HOUR).toISOString(), attempts: 1, first_attempt_at: at(1000).toISOString() },
+          ...rest.map((c) => ({ id: c.id, status: 'dead' as const, attempts: 1, due_at: at(HOUR).toISOString() })),
+        ],
+        records: [],
+      });
+      const due = new Map((await engine.rows('outbox')).map((r) => [Number(r['id']), r['due_at'] || null]));
+      // SQLite's column is NOT NULL: '' there. A waiting row, and a finished row due at another time, keep theirs.
+      expect(due.get(sent!.id)).toBeNull();
+      expect(due.get(retrying!.id)).not.toBeNull();
+      for (const c of rest) expect(due.get(c.id)).not.toBeNull();
+      const rows = new Map((await store.outbox.forEvent(event.id)).map((r) => [r.id, r.due_at]));
+      expect(rows.get(sent!.id)).toBe(NOW.toISOString());
+      expect(rows.get(retrying!.id)).toBe(at(HOUR).toISOString());
+      for (const c of rest) expect(rows.get(c.id)).toBe(at(HOUR).toISOString());
+    });
+
     it('renews and releases only the rows the owner holds, and finds the next follow-up', async () => {
       await store.events.admit(newEvent(stageId, clientId), NOW);
       const claimed = await store.outbox.claim(claimInput('me'));

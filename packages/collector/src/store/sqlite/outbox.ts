@@ -19,7 +19,7 @@
 import type { ClaimedSend, HeldConnection, Platform } from '@pruuv/sender';
 import { finishedAt, FINAL_STATUSES, OUTBOX_PLATFORMS, usedConnections } from '../../domain/outbox.js';
 import { storedAuditText } from '../audit-row.js';
-import { outboxClientSql } from '../outbox-row.js';
+import { outboxClientSql, outboxDueAt, outboxReceiptSql } from '../outbox-row.js';
 import type { AuditRecord, OutboxRow, OutboxStore, RetryNowInput } from '../types.js';
 import type { Db } from './db.js';
 
@@ -104,8 +104,8 @@ export const NEXT_RETRY_SQL = `SELECT MIN(due_at) AS at FROM outbox WHERE status
 export const NEXT_LEASE_SQL = `SELECT MIN(lease_until) AS at FROM outbox WHERE lease_until IS NOT NULL`;
 
 /** The columns of {@link Row}, for a statement over `outbox o`: the client through the event when not stored. */
-const ROW_COLUMNS = `o.id, o.event_id, o.platform, o.status, o.due_at, o.attempts, o.lease_owner, o.lease_until, o.last_error,
-  ${outboxClientSql('o')} AS client_id, o.first_attempt_at, o.updated_at, o.finished_at`;
+const ROW_COLUMNS = `o.id, o.event_id, o.platform, o.status, o.due_at, ${outboxReceiptSql('o', "o.due_at = ''")} AS receipt_ms,
+  o.attempts, o.lease_owner, o.lease_until, o.last_error, ${outboxClientSql('o')} AS client_id, o.first_attempt_at, o.updated_at, o.finished_at`;
 
 interface Row {
   id: number;
@@ -113,6 +113,7 @@ interface Row {
   platform: Platform;
   status: string;
   due_at: string;
+  receipt_ms: number | null;
   attempts: number;
   lease_owner: string | null;
   lease_until: string | null;
@@ -321,8 +322,13 @@ function createCommit(
   insertAttempt: (r: AuditRecord) => void,
   countSends: (records: readonly AuditRecord[]) => void,
 ): (input: Parameters<OutboxStore['commit']>[0]) => void {
+  // A finished row whose due time is its event's receipt stores '' (outbox-row.ts).
   const updateStmt = db.prepare(
-    `UPDATE outbox SET status = @status, due_at = COALESCE(@due_at, due_at), attempts = @attempts,
+    `UPDATE outbox SET status = @status,
+       due_at = CASE WHEN @status IN (${FINAL_STATUSES.map((s) => `'${s}'`).join(', ')})
+           AND CAST(round(unixepoch(COALESCE(@due_at, due_at), 'subsec') * 1000) AS INTEGER) = (SELECT e.received_ms FROM events e WHERE e.id = outbox.event_id)
+         THEN '' ELSE COALESCE(@due_at, due_at) END,
+       attempts = @attempts,
        first_attempt_at = @first_attempt_at, last_error = @last_error, lease_owner = NULL, lease_until = NULL,
        updated_at = @now, finished_at = NULL
      WHERE id = @id AND lease_owner = @owner`,
@@ -367,7 +373,7 @@ function createCommit(
 }
 
 function toOutboxRow(r: Row): OutboxRow {
-  const row: OutboxRow = { id: r.id, event_id: r.event_id, platform: r.platform, status: r.status, due_at: r.due_at, attempts: r.attempts };
+  const row: OutboxRow = { id: r.id, event_id: r.event_id, platform: r.platform, status: r.status, due_at: outboxDueAt(r.due_at, r.receipt_ms), attempts: r.attempts };
   if (r.lease_owner !== null) row.lease_owner = r.lease_owner;
   if (r.lease_until !== null) row.lease_until = r.lease_until;
   if (r.last_error !== null) row.last_error = r.last_error;
