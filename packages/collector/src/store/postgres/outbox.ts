@@ -103,7 +103,7 @@ interface ClaimRow {
   frozen_fields: string | null;
 }
 
-/** The columns of {@link Row}, for a statement over `outbox o`: the client through the event when not stored. */
+/** The columns of {@link Row}, for a statement over `outbox o`: the client, and the receipt for a due time, through the event when not stored. */
 const ROW_COLUMNS = `o.id, o.event_id, o.platform, o.status, o.due_at, ${outboxReceiptSql('o', 'o.due_at IS NULL')} AS receipt_ms,
   o.attempts, o.lease_owner, o.lease_until, o.last_error, ${outboxClientSql('o')} AS client_id, o.first_attempt_at, o.updated_at, o.finished_at`;
 

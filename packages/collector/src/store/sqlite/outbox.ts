@@ -103,7 +103,7 @@ RETURNING id, frozen_fields`;
 export const NEXT_RETRY_SQL = `SELECT MIN(due_at) AS at FROM outbox WHERE status IN ('pending', 'retrying') AND status = 'retrying'`;
 export const NEXT_LEASE_SQL = `SELECT MIN(lease_until) AS at FROM outbox WHERE lease_until IS NOT NULL`;
 
-/** The columns of {@link Row}, for a statement over `outbox o`: the client through the event when not stored. */
+/** The columns of {@link Row}, for a statement over `outbox o`: the client, and the receipt for a due time, through the event when not stored. */
 const ROW_COLUMNS = `o.id, o.event_id, o.platform, o.status, o.due_at, ${outboxReceiptSql('o', "o.due_at = ''")} AS receipt_ms,
   o.attempts, o.lease_owner, o.lease_until, o.last_error, ${outboxClientSql('o')} AS client_id, o.first_attempt_at, o.updated_at, o.finished_at`;
 
