@@ -92,6 +92,11 @@ describe('pruuv db copy', () => {
       // The pending retry is still due, and the sequences continue after the copied ids.
       const frozenRow = env.db.prepare('SELECT id FROM outbox WHERE frozen_fields IS NOT NULL').get() as { id: number };
       expect(await pg.pool.query('SELECT id, frozen_fields FROM outbox WHERE frozen_fields IS NOT NULL').then((r) => r.rows)).toEqual([{ id: String(frozenRow.id), frozen_fields: frozen }]);
+      // Outbox rows read the same on both sides; their client is their event's, stored as NULL there too.
+      const eventIds = (await env.store.events.list({ limit: 100 })).map((e) => e.id);
+      expect(await pg.outbox.forEvents(eventIds)).toEqual(await env.store.outbox.forEvents(eventIds));
+      expect((await pg.outbox.forEvents(eventIds)).every((r) => r.client_id === env!.client.id)).toBe(true);
+      expect(await pg.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE client_id IS NOT NULL').then((r) => r.rows[0]?.n)).toBe(0);
       const retry = (await pg.outbox.claim({ owner: 'pg', now: new Date('2030-01-01'), cutoff: new Date('2030-01-01'), leaseUntil: new Date('2030-01-02'), limit: 10, retriesOnly: true }));
       expect(retry.map((c) => c.platform)).toEqual(['meta']);
       const maxOutbox = Math.max(...(await env.store.outbox.forEvent((await env.store.events.list({ limit: 1 }))[0]!.id)).map((r) => r.id));

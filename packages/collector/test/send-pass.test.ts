@@ -7,6 +7,7 @@ import { PLATFORM_IDS, type Platform } from '@pruuv/sender';
 import type { FakeRoute, FakeStep } from '@pruuv/fakes';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listSends } from '../src/domain/send-lists.js';
+import { AUDIT_MS_SQLITE_SQL } from '../src/store/audit-row.js';
 import { auditRows, outboxRow, receipts, sendEnv, type SendEnv } from './send-helpers.js';
 
 const MINUTE = 60_000;
@@ -311,7 +312,8 @@ describe('query plans', () => {
 
   it('filters the audit log through an index', async () => {
     env = await sendEnv();
-    // `pruuv sends list`: newest first by attempt time, each filter through an index in that order.
+    // `pruuv sends list`: newest first by attempt time, each filter through an index in that order
+    // (keyed by the instant in ms: migration 028).
     for (const [where, index] of [
       // The status indexes hold every status but `sent`; a statement reading them carries that condition.
       ["status = 'failed' AND status <> 'sent'", 'SEARCH send_attempts USING INDEX send_attempts_status_time'],
@@ -321,12 +323,12 @@ describe('query plans', () => {
       ["client_id = 'c' AND status = 'sent'", 'SEARCH send_attempts USING INDEX send_attempts_client_time'],
       ["platform = 'meta'", 'SCAN send_attempts USING INDEX send_attempts_time'],
     ]) {
-      const details = plan(`SELECT * FROM send_attempts WHERE ${where} ORDER BY attempted_at DESC, id DESC LIMIT 50`);
+      const details = plan(`SELECT * FROM send_attempts WHERE ${where} ORDER BY ${AUDIT_MS_SQLITE_SQL} DESC, id DESC LIMIT 50`);
       expect(details.join('\n'), where).toMatch(new RegExp(index!));
       expect(details.join('\n'), where).not.toMatch(/TEMP B-TREE/);
     }
     // An event's few records through its outbox rows' keys, then sorted.
-    const event = plan(`SELECT * FROM send_attempts WHERE outbox_id IN (SELECT o.id FROM outbox o WHERE o.event_id = 'e') ORDER BY attempted_at DESC, id DESC LIMIT 50`);
+    const event = plan(`SELECT * FROM send_attempts WHERE outbox_id IN (SELECT o.id FROM outbox o WHERE o.event_id = 'e') ORDER BY ${AUDIT_MS_SQLITE_SQL} DESC, id DESC LIMIT 50`);
     expect(event.join('\n')).toMatch(/SEARCH send_attempts USING INDEX send_attempts_outbox \(outbox_id=\?\)/);
     expect(event.join('\n')).toMatch(/SEARCH o USING COVERING INDEX sqlite_autoindex_outbox_1 \(event_id=\?\)/);
   });

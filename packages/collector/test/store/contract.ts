@@ -11,7 +11,7 @@ import { PLATFORM_IDS, standardMessage, type SendRecord } from '@pruuv/sender';
 /** Outbox rows per event: one per platform of the registry. */
 const N = PLATFORM_IDS.length;
 import { InvalidInputError } from '../../src/errors.js';
-import type { AuditRecord, EventDay, KeysetPage, NewEvent, PageCursor, SendDay, Store } from '../../src/store/types.js';
+import type { AuditRecord, EventDay, KeysetPage, NewEvent, OutboxRow, PageCursor, SendAttempt, SendDay, Store } from '../../src/store/types.js';
 
 /** How a contract run reaches one engine. */
 export interface EngineHarness {
@@ -895,6 +895,174 @@ export function storeContract(engine: EngineHarness): void {
       ]);
       expect(await store.sends.list({ event_id: event.id, limit: 10 })).toEqual([]);
       expect((await engine.rows('outbox')).map((r) => r['platform']).sort()).toEqual(['google', 'meta', 'tiktok']);
+    });
+
+    it("stores no client nor creation time on a row (they are the event's) and reads the client on every path: rows, claims, due rows, a paused connection's", async () => {
+      const otherClient = (await store.clients.create({ name: 'B' })).id;
+      const otherStage = (await store.stages.create({ client_id: otherClient, key: 'lead', name: 'Lead' })).stage.id;
+      const a = newEvent(stageId, clientId, { reference: 'a' });
+      const b = newEvent(otherStage, otherClient, { reference: 'b' });
+      await store.events.admit(a, NOW);
+      await store.events.admit(b, NOW);
+      expect((await engine.rows('outbox')).map((r) => r['client_id'])).toEqual(Array.from({ length: 2 * N }, () => null));
+      // SQLite's column is NOT NULL: '' there.
+      expect((await engine.rows('outbox')).map((r) => r['created_at'] || null)).toEqual(Array.from({ length: 2 * N }, () => null));
+      const clientOf = new Map([[a.id, clientId], [b.id, otherClient]]);
+      const rows = await store.outbox.forEvents([a.id, b.id]);
+      expect(rows.map((r) => [r.event_id, r.client_id])).toEqual(rows.map((r) => [r.event_id, clientOf.get(r.event_id)]));
+      expect((await store.outbox.forEvent(a.id)).map((r) => r.client_id)).toEqual(Array.from({ length: N }, () => clientId));
+      expect((await store.outbox.get(rows[0]!.id))?.client_id).toBe(clientOf.get(rows[0]!.event_id));
+      expect((await store.outbox.due({ now: NOW, limit: 100 })).map((c) => [c.event_id, c.client_id])).toEqual(
+        rows.map((r) => [r.event_id, clientOf.get(r.event_id)]),
+      );
+      expect((await store.outbox.due({ now: NOW, limit: 100, client_id: otherClient })).map((c) => c.event_id)).toEqual(Array.from({ length: N }, () => b.id));
+      // A paused connection holds back its own client's rows only, and counts them.
+      const paused = await store.connections.save({ id: 'con_m', client_id: clientId, platform: 'meta', settings: {}, secrets: 'v1:x', secret_names: [] }, NOW);
+      await store.outbox.commit({ owner: 'nobody', now: NOW, updates: [], records: [], pause: { connection_id: paused.id, reason: 'auth: token revoked' } });
+      expect(await store.outbox.held()).toEqual([expect.objectContaining({ connection_id: paused.id, client_id: clientId, waiting: 1 })]);
+      const claimed = await store.outbox.claim(claimInput('me'));
+      expect(claimed.map((c) => [c.event_id, c.platform, c.client_id]).sort()).toEqual(
+        rows.filter((r) => !(r.event_id === a.id && r.platform === 'meta')).map((r) => [r.event_id, r.platform, clientOf.get(r.event_id)]).sort(),
+      );
+    });
+
+    it('reads each finished row and its records back as committed: sent, failed, dead, skipped, and sent after a retry', async () => {
+      const one = newEvent(stageId, clientId, { reference: 'final-1' });
+      const two = newEvent(stageId, clientId, { reference: 'final-2' });
+      await store.events.admit(one, NOW);
+      await store.events.admit(two, at(1));
+      const claimed = await store.outbox.claim(claimInput('p', 10));
+      const row = (event: NewEvent, platform: string) => claimed.find((c) => c.event_id === event.id && c.platform === platform)!;
+      const t1 = at(1000).toISOString();
+      const t2 = at(HOUR + 1000).toISOString();
+      const record = (event: NewEvent, platform: 'meta' | 'google' | 'tiktok' | 'microsoft', status: SendRecord['status'], attempted_at: string, extra: Partial<SendRecord> = {}): SendRecord => ({
+        outbox_id: row(event, platform).id,
+        event_id: event.id,
+        client_id: clientId,
+        stage_id: stageId,
+        platform,
+        connection_id: `con_${platform}`,
+        status,
+        dedup_key: event.id,
+        batch_size: 2,
+        retry_count: 0,
+        attempted_at,
+        dry_run: false,
+        pass_id: 'pass-1',
+        request_id: `req-${platform}`,
+        ...extra,
+      });
+      // A skip has no connection and made no request.
+      const skipped = record(one, 'microsoft', 'skipped', t1, { reason: 'no_connection', message: standardMessage('microsoft', 'skipped', 'no_connection')! });
+      delete skipped.connection_id;
+      delete skipped.request_id;
+      const first = [
+        record(one, 'meta', 'sent', t1, { http_status: 200 }),
+        record(one, 'google', 'failed', t1, { http_status: 400, reason: 'invalid', error_code: 'INVALID_ARGUMENT', error_message: 'bad gclid' }),
+        record(one, 'tiktok', 'retrying', t1, { http_status: 503, reason: 'server_error', next_attempt_at: at(HOUR).toISOString() }),
+        skipped,
+        record(two, 'meta', 'dead', t1, { http_status: 500, reason: 'server_error', message: 'Gave up after 3 attempts.' }),
+      ];
+      await store.outbox.commit({
+        owner: 'p',
+        now: at(1000),
+        updates: [
+          { id: row(one, 'meta').id, status: 'sent', attempts: 1, first_attempt_at: t1 },
+          { id: row(one, 'google').id, status: 'failed', attempts: 1, first_attempt_at: t1, last_error: 'invalid: bad gclid' },
+          { id: row(one, 'tiktok').id, status: 'retrying', due_at: at(HOUR).toISOString(), attempts: 1, first_attempt_at: t1, last_error: 'server_error: 503' },
+          { id: row(one, 'microsoft').id, status: 'skipped', attempts: 0 },
+          { id: row(two, 'meta').id, status: 'dead', attempts: 3, first_attempt_at: t1, last_error: 'server_error: 500' },
+        ],
+        records: first,
+      });
+      const waiting = claimed.filter((c) => c.event_id === two.id && c.platform !== 'meta').map((c) => c.id);
+      await store.outbox.release({ owner: 'p', ids: waiting, now: at(1000) });
+      const retried = await store.outbox.claim({ ...claimInput('p2', HOUR), retriesOnly: true });
+      expect(retried.map((c) => c.id)).toEqual([row(one, 'tiktok').id]);
+      const again = record(one, 'tiktok', 'sent', t2, { http_status: 200, retry_count: 1, pass_id: 'pass-2' });
+      await store.outbox.commit({ owner: 'p2', now: at(HOUR + 1000), updates: [{ id: row(one, 'tiktok').id, status: 'sent', attempts: 2, first_attempt_at: t1 }], records: [again] });
+
+      // Every field of each row, as it read before rows stored less (no lease, the client, due and finish times).
+      const final = (event: NewEvent, platform: string, fields: Partial<OutboxRow>): OutboxRow => ({
+        id: row(event, platform).id,
+        event_id: event.id,
+        platform: platform as OutboxRow['platform'],
+        client_id: clientId,
+        ...fields,
+      } as OutboxRow);
+      const received = (event: NewEvent) => (event === one ? NOW : at(1)).toISOString();
+      const done = { updated_at: t1, finished_at: t1 };
+      const ofOne: Record<string, OutboxRow> = {
+        meta: final(one, 'meta', { status: 'sent', due_at: received(one), attempts: 1, first_attempt_at: t1, ...done }),
+        google: final(one, 'google', { status: 'failed', due_at: received(one), attempts: 1, first_attempt_at: t1, last_error: 'invalid: bad gclid', ...done }),
+        tiktok: final(one, 'tiktok', { status: 'sent', due_at: at(HOUR).toISOString(), attempts: 2, first_attempt_at: t1, updated_at: t2, finished_at: t2 }),
+        microsoft: final(one, 'microsoft', { status: 'skipped', due_at: received(one), attempts: 0, ...done }),
+      };
+      expect(await store.outbox.forEvents([one.id, two.id])).toEqual([
+        ...PLATFORM_IDS.map((p) => ofOne[p]),
+        ...PLATFORM_IDS.map((p) =>
+          p === 'meta'
+            ? final(two, 'meta', { status: 'dead', due_at: received(two), attempts: 3, first_attempt_at: t1, last_error: 'server_error: 500', ...done })
+            : final(two, p, { status: 'pending', due_at: received(two), attempts: 0, updated_at: t1 }),
+        ),
+      ]);
+      expect(await store.outbox.get(row(one, 'tiktok').id)).toEqual(ofOne['tiktok']);
+      // Each record, through every list, as it was written.
+      const read = (r: AuditRecord): SendAttempt => ({
+        id: expect.any(Number) as unknown as number,
+        attempted_at: r.attempted_at,
+        client_id: r.client_id,
+        stage_id: r.stage_id ?? null,
+        event_id: r.event_id,
+        platform: r.platform,
+        connection_id: r.connection_id ?? null,
+        status: r.status,
+        reason: r.reason ?? null,
+        message: r.message ?? null,
+        error_code: r.error_code ?? null,
+        error_message: r.error_message ?? null,
+        http_status: r.http_status ?? null,
+        request_id: r.request_id ?? null,
+        dedup_key: r.dedup_key,
+        batch_size: r.batch_size ?? null,
+        retry_count: r.retry_count,
+        next_attempt_at: r.next_attempt_at ?? null,
+        dry_run: r.dry_run,
+        pass_id: r.pass_id ?? null,
+      });
+      const newestFirst = [again, ...[...first].reverse()].map(read);
+      expect((await store.sends.search({ limit: 50 })).rows).toEqual(newestFirst);
+      expect((await store.sends.search({ client_id: clientId, limit: 50 })).rows).toEqual(newestFirst);
+      expect((await store.sends.search({ event_id: one.id, limit: 50 })).rows).toEqual(newestFirst.filter((s) => s.event_id === one.id));
+      expect((await store.sends.search({ status: 'dead', limit: 50 })).rows).toEqual([read(first[4]!)]);
+      expect((await store.sends.search({ client_id: clientId, status: 'sent', limit: 50 })).rows).toEqual([read(again), read(first[0]!)]);
+      expect(await store.sends.list({ limit: 50 })).toEqual(newestFirst);
+    });
+
+    it("stores no due time on a row that finished due at its event's receipt, and reads the receipt back", async () => {
+      const event = newEvent(stageId, clientId, { reference: 'due-once' });
+      await store.events.admit(event, NOW);
+      const claimed = await store.outbox.claim(claimInput('p', 10));
+      const [sent, retrying, ...rest] = claimed;
+      await store.outbox.commit({
+        owner: 'p',
+        now: at(1000),
+        updates: [
+          { id: sent!.id, status: 'sent', attempts: 1, first_attempt_at: at(1000).toISOString() },
+          { id: retrying!.id, status: 'retrying', due_at: at(HOUR).toISOString(), attempts: 1, first_attempt_at: at(1000).toISOString() },
+          ...rest.map((c) => ({ id: c.id, status: 'dead' as const, attempts: 1, due_at: at(HOUR).toISOString() })),
+        ],
+        records: [],
+      });
+      const due = new Map((await engine.rows('outbox')).map((r) => [Number(r['id']), r['due_at'] || null]));
+      // SQLite's column is NOT NULL: '' there. A waiting row, and a finished row due at another time, keep theirs.
+      expect(due.get(sent!.id)).toBeNull();
+      expect(due.get(retrying!.id)).not.toBeNull();
+      for (const c of rest) expect(due.get(c.id)).not.toBeNull();
+      const rows = new Map((await store.outbox.forEvent(event.id)).map((r) => [r.id, r.due_at]));
+      expect(rows.get(sent!.id)).toBe(NOW.toISOString());
+      expect(rows.get(retrying!.id)).toBe(at(HOUR).toISOString());
+      for (const c of rest) expect(rows.get(c.id)).toBe(at(HOUR).toISOString());
     });
 
     it('renews and releases only the rows the owner holds, and finds the next follow-up', async () => {

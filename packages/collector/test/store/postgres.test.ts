@@ -1,5 +1,8 @@
 import { newTestDatabase } from '@pruuv/testkit/database';
 import type { TestDatabase } from '@pruuv/testkit/postgres';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SchemaTooNewError } from '../../src/errors.js';
@@ -90,6 +93,46 @@ describe('PostgreSQL store: the database', () => {
     // Each migration of the folder, once.
     expect(rows.map((r) => r.name)).toEqual(readMigrations(migrationsDir('postgres')).map((m) => m.name));
     for (const s of stores) await s.close();
+  });
+
+  it("migrates a database whose outbox rows store their client and creation time, reads the old rows as before and stores neither on new ones", async () => {
+    db = await newTestDatabase();
+    // The database as it was before 022: migrations up to 021 only, and a row that stores both.
+    const old = mkdtempSync(join(tmpdir(), 'pruuv-pg-before-022-'));
+    try {
+      for (const f of readdirSync(POSTGRES_MIGRATIONS_DIR).filter((n) => n < '022')) copyFileSync(join(POSTGRES_MIGRATIONS_DIR, f), join(old, f));
+      const before = await openPostgresStore(db.url, { migrate: false });
+      await migratePostgres(before.pool, old);
+      await before.pool.query(`INSERT INTO clients (id, name, site_key, created_at) VALUES ('cli_1', 'A', 'site_1', '2026-01-01T00:00:00Z');
+        INSERT INTO stages (id, client_id, key, name, token_hash, created_at) VALUES ('stg_1', 'cli_1', 'lead', 'Lead', 'h', '2026-01-01T00:00:00Z');
+        INSERT INTO events (id, client_id, stage_id, stage_key, source, reference, received_at, received_ms, consent)
+          VALUES ('e1', 'cli_1', 'stg_1', 'lead', 'webhook', 'r', '2026-01-01T00:00:00Z', 0, 'granted');
+        INSERT INTO outbox (id, event_id, client_id, platform, status, due_at, attempts, created_at, updated_at) OVERRIDING SYSTEM VALUE
+          VALUES (7, 'e1', 'cli_1', 'meta', 'sent', '2026-01-01T00:00:00Z', 1, '2026-01-01T00:00:00Z', '2026-01-01T00:01:00Z'),
+                 (8, 'e1', 'cli_1', 'tiktok', 'pending', '2026-01-01T00:00:00Z', 0, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
+        SELECT setval(pg_get_serial_sequence('outbox', 'id'), 8);`);
+      await before.close();
+    } finally {
+      rmSync(old, { recursive: true, force: true });
+    }
+    const store = await openPostgresStore(db.url);
+    try {
+      expect((await store.outbox.forEvent('e1')).map((r) => [r.id, r.client_id, r.status, r.finished_at])).toEqual([
+        [7, 'cli_1', 'sent', '2026-01-01T00:01:00.000Z'],
+        [8, 'cli_1', 'pending', undefined],
+      ]);
+      const kept = await store.pool.query<{ client_id: string; created_at: Date }>('SELECT client_id, created_at FROM outbox WHERE id = 7');
+      expect(kept.rows).toEqual([{ client_id: 'cli_1', created_at: new Date('2026-01-01T00:00:00Z') }]);
+      const event = { id: crypto.randomUUID(), client_id: 'cli_1', stage_id: 'stg_1', stage_key: 'lead', source: 'webhook' as const, reference: 'new', consent: 'unspecified' as const, clicks: {}, utm: {}, demographics: {} };
+      expect((await store.events.admit(event, new Date('2026-01-01T00:00:00Z'))).status).toBe('stored');
+      const fresh = await store.pool.query('SELECT DISTINCT client_id, created_at FROM outbox WHERE event_id = $1', [event.id]);
+      expect(fresh.rows).toEqual([{ client_id: null, created_at: null }]);
+      const claimed = await store.outbox.claim({ owner: 'me', now: new Date('2026-01-02'), cutoff: new Date('2026-01-02'), leaseUntil: new Date('2026-01-03'), limit: 100, retriesOnly: false });
+      expect(new Set(claimed.map((c) => c.client_id))).toEqual(new Set(['cli_1']));
+      expect(claimed.map((c) => c.id)).toContain(8);
+    } finally {
+      await store.close();
+    }
   });
 
   it('refuses a database migrated by a newer Pruuv', async () => {

@@ -140,9 +140,9 @@ describe('SQLite store: the file', () => {
     expect(after.prepare('SELECT outbox_id FROM send_attempts').all()).toEqual([{ outbox_id: 7 }]);
     expect(after.pragma('foreign_keys', { simple: true })).toBe(1);
     after.exec(`INSERT INTO connections (id, client_id, platform, created_at, updated_at) VALUES ('con_2', 'cli_1', 'microsoft', 'x', 'x')`);
-    // The outbox trigger and indexes came back.
+    // The outbox indexes came back (its client trigger came back too, and left with migration 027).
     const names = (after.prepare("SELECT name FROM sqlite_master WHERE tbl_name IN ('outbox', 'connections') AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]).map((r) => r.name);
-    expect(names.sort()).toEqual(['connections', 'connections_status', 'outbox', 'outbox_client_id', 'outbox_due', 'outbox_leased']);
+    expect(names.sort()).toEqual(['connections', 'connections_status', 'outbox', 'outbox_due', 'outbox_leased']);
     after.close();
   });
 
@@ -237,6 +237,91 @@ describe('SQLite store: the file', () => {
     after.close();
   });
 
+  it("migrates a file whose outbox rows store their client to rows that read their event's, and reads the old rows as before", async () => {
+    // The file as it was before 027: rows whose client the insert trigger filled.
+    const old = join(tmp.dir, 'before-027-migrations');
+    mkdirSync(old);
+    for (const f of readdirSync(SQLITE_MIGRATIONS_DIR).filter((n) => n < '027')) copyFileSync(join(SQLITE_MIGRATIONS_DIR, f), join(old, f));
+    const file = join(tmp.dir, 'before-027.db');
+    const before = openDb(file, { migrationsDir: old });
+    before.exec(`INSERT INTO clients (id, name, site_key, created_at) VALUES ('cli_1', 'A', 'site_1', '2026-01-01T00:00:00.000Z');
+      INSERT INTO stages (id, client_id, key, name, token_hash, created_at) VALUES ('stg_1', 'cli_1', 'lead', 'Lead', 'h', '2026-01-01T00:00:00.000Z');
+      INSERT INTO events (id, client_id, stage_id, stage_key, source, reference, received_at, received_ms, consent)
+        VALUES ('e1', 'cli_1', 'stg_1', 'lead', 'webhook', 'r', '2026-01-01T00:00:00.000Z', 0, 'granted');
+      INSERT INTO outbox (id, event_id, platform, status, due_at, attempts, created_at, updated_at)
+        VALUES (7, 'e1', 'meta', 'sent', '2026-01-01T00:00:00.000Z', 1, '2026-01-01T00:00:00.000Z', '2026-01-01T00:01:00.000Z'),
+               (8, 'e1', 'tiktok', 'pending', '2026-01-01T00:00:00.000Z', 0, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z');`);
+    expect(before.prepare('SELECT client_id FROM outbox ORDER BY id').all()).toEqual([{ client_id: 'cli_1' }, { client_id: 'cli_1' }]);
+    before.close();
+
+    const after = openDb(file);
+    const migrated = createSqliteStore(after, { now });
+    expect(after.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name = 'outbox_client_id'").all()).toEqual([]);
+    // The old rows keep their client and read as before; a new event's rows store none and read the event's.
+    expect(after.prepare('SELECT client_id FROM outbox ORDER BY id').all()).toEqual([{ client_id: 'cli_1' }, { client_id: 'cli_1' }]);
+    expect((await migrated.outbox.forEvent('e1')).map((r) => [r.id, r.client_id, r.status, r.finished_at])).toEqual([
+      [7, 'cli_1', 'sent', '2026-01-01T00:01:00.000Z'],
+      [8, 'cli_1', 'pending', undefined],
+    ]);
+    const event = newEvent('stg_1', 'cli_1', { reference: 'new' });
+    await migrated.events.admit(event, new Date('2026-01-01T00:00:00.000Z'));
+    expect(after.prepare('SELECT DISTINCT client_id, created_at FROM outbox WHERE event_id = ?').all(event.id)).toEqual([{ client_id: null, created_at: '' }]);
+    expect(after.prepare('SELECT DISTINCT created_at FROM outbox WHERE event_id = ?').all('e1')).toEqual([{ created_at: '2026-01-01T00:00:00.000Z' }]);
+    const claimed = await migrated.outbox.claim({ owner: 'me', now: NOW, cutoff: NOW, leaseUntil: new Date(NOW.getTime() + 60_000), limit: 100, retriesOnly: false });
+    expect(new Set(claimed.map((c) => c.client_id))).toEqual(new Set(['cli_1']));
+    expect(claimed.map((c) => c.id)).toContain(8);
+    expect(after.pragma('integrity_check', { simple: true })).toBe('ok');
+    after.close();
+  });
+
+  it('migrates a file to time indexes keyed by integer milliseconds, and lists and pages its records in the same order', async () => {
+    // The file as it was before 028: records of two clients whose times do not follow their ids
+    // (two workers), with ties in time, some `sent`, some not.
+    const old = join(tmp.dir, 'before-028-migrations');
+    mkdirSync(old);
+    for (const f of readdirSync(SQLITE_MIGRATIONS_DIR).filter((n) => n < '028')) copyFileSync(join(SQLITE_MIGRATIONS_DIR, f), join(old, f));
+    const file = join(tmp.dir, 'before-028.db');
+    const before = openDb(file, { migrationsDir: old });
+    before.exec(`INSERT INTO clients (id, name, site_key, created_at) VALUES ('cli_1', 'A', 'site_1', '2026-01-01T00:00:00.000Z'), ('cli_2', 'B', 'site_2', '2026-01-01T00:00:00.000Z');`);
+    const times = ['2026-01-01T00:00:00.005Z', '2026-01-01T00:00:00.001Z', '2026-01-01T00:00:00.005Z', '2026-01-01T23:59:59.999Z', '2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z', '2025-12-31T23:59:59.999Z', '2026-01-01T00:00:00.005Z'];
+    const insert = before.prepare(`INSERT INTO send_attempts (outbox_id, event_id, client_id, platform, attempted_at, status, retry_count)
+      VALUES (NULL, ?, ?, 'meta', ?, ?, 0)`);
+    times.forEach((t, i) => insert.run(`e${i}`, i % 2 === 0 ? 'cli_1' : 'cli_2', t, i % 3 === 0 ? 'failed' : 'sent'));
+    const want = (keep: (i: number) => boolean) =>
+      times
+        .map((t, i) => ({ t, i, id: i + 1 }))
+        .filter(({ i }) => keep(i))
+        .sort((x, y) => Date.parse(y.t) - Date.parse(x.t) || y.id - x.id)
+        .map(({ i }) => `e${i}`);
+    before.close();
+
+    const after = openDb(file);
+    const migrated = createSqliteStore(after, { now });
+    const sql = (after.prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND name LIKE 'send_attempts_%time'").all() as Array<{ sql: string }>).map((r) => r.sql);
+    expect(sql).toHaveLength(4);
+    for (const s of sql) expect(s).toContain("CAST(round(unixepoch(attempted_at, 'subsec') * 1000) AS INTEGER)");
+    const walk = async (query: Omit<SendSearch, 'limit'>) => {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await migrated.sends.search({ ...query, limit: 2, ...(cursor !== undefined ? { cursor: { after: cursor } } : {}) });
+        seen.push(...page.rows.map((r) => r.event_id));
+        cursor = page.next;
+      } while (cursor !== undefined);
+      return seen;
+    };
+    expect(await walk({})).toEqual(want(() => true));
+    expect(await walk({ client_id: 'cli_1' })).toEqual(want((i) => i % 2 === 0));
+    expect(await walk({ status: 'failed' })).toEqual(want((i) => i % 3 === 0));
+    expect(await walk({ client_id: 'cli_2', status: 'sent' })).toEqual(want((i) => i % 2 === 1 && i % 3 !== 0));
+    expect(await walk({ attempted_from: '2026-01-01T00:00:00.001Z', attempted_before: '2026-01-02T00:00:00.000Z' })).toEqual(
+      want((i) => times[i]! >= '2026-01-01T00:00:00.001Z' && times[i]! < '2026-01-02T00:00:00.000Z'),
+    );
+    expect((await migrated.sends.list({ limit: 100 })).map((r) => [r.event_id, r.attempted_at])).toEqual(want(() => true).map((e) => [e, times[Number(e.slice(1))]]));
+    expect(after.pragma('integrity_check', { simple: true })).toBe('ok');
+    after.close();
+  });
+
   it('never writes a webhook token to the file', async () => {
     const client = await store.clients.create({ name: 'A' });
     const { token } = await store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' });
@@ -286,7 +371,7 @@ describe('SQLite store: the dashboard lists read through indexes', () => {
         store.events.admitNow(newEvent(stage.id, stage.client_id, { reference: `r${i}`, source: i % 7 === 0 ? 'pixel' : 'webhook' }), new Date(NOW.getTime() + i * 1000));
       }
       db.exec(`INSERT INTO send_attempts (outbox_id, event_id, client_id, stage_id, platform, attempted_at, status, dedup_key, retry_count)
-        SELECT o.id, o.event_id, o.client_id, e.stage_id, o.platform, e.received_at,
+        SELECT o.id, o.event_id, e.client_id, e.stage_id, o.platform, e.received_at,
           CASE WHEN o.id % 50 = 0 THEN 'failed' ELSE 'sent' END, o.event_id, 0
         FROM outbox o JOIN events e ON e.id = o.event_id`);
     })();
@@ -348,7 +433,7 @@ describe('SQLite store: the dashboard lists read through indexes', () => {
       for (const [direction, cursor] of ways) {
         const query = { ...filters, limit: 50 };
         const { sql, params } = sendSearchSql(query, direction, cursor);
-        const details = plan(sql, { ...params, t: NOW.toISOString(), id: 10, n: 51 });
+        const details = plan(sql, { ...params, t: NOW.getTime(), id: 10, n: 51 });
         const index =
           query.event_id !== undefined
             ? 'send_attempts_outbox'

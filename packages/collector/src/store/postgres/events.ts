@@ -65,11 +65,12 @@ const eventValues = EVENT_COLUMNS.map((c, i) => `$${i + 1}::${COLUMN_TYPES[c] ??
 
 /**
  * The outbox rows of the inserted event `e`, due at the receive time: `pending`, or `held` for a
- * held event (no claim takes those until a release makes them pending).
+ * held event (no claim takes those until a release makes them pending). Their client and creation time
+ * are the event's, not stored (outbox-row.ts).
  */
-const OUTBOX_OF_E = `INSERT INTO outbox (event_id, client_id, platform, status, due_at, attempts, created_at, updated_at)
-  SELECT e.id, e.client_id, p, CASE WHEN e.held_reason IS NULL THEN 'pending' ELSE 'held' END,
-    $${N + 1}::timestamptz, 0, $${N + 1}::timestamptz, $${N + 1}::timestamptz
+const OUTBOX_OF_E = `INSERT INTO outbox (event_id, platform, status, due_at, attempts, updated_at)
+  SELECT e.id, p, CASE WHEN e.held_reason IS NULL THEN 'pending' ELSE 'held' END,
+    $${N + 1}::timestamptz, 0, $${N + 1}::timestamptz
   FROM e, unnest($${N + 2}::text[]) AS p`;
 
 /**

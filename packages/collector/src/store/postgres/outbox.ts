@@ -10,6 +10,7 @@ import type { ClaimedSend, HeldConnection, Platform } from '@pruuv/sender';
 import { finishedAt, FINAL_STATUSES, usedConnections } from '../../domain/outbox.js';
 import { sendCounts } from '../daily-counts.js';
 import { storedAuditText } from '../audit-row.js';
+import { outboxClientSql, outboxDueAt, outboxReceiptSql } from '../outbox-row.js';
 import type { AuditRecord, OutboxCommit, OutboxRow, OutboxStore } from '../types.js';
 import type { Queryable, StorePool } from './pool.js';
 
@@ -22,27 +23,27 @@ FROM (
     AND ($5::boolean = false OR d.status = 'retrying' OR d.lease_until IS NOT NULL)
     AND NOT EXISTS (
       SELECT 1 FROM connections c
-      WHERE c.client_id = d.client_id AND c.platform = d.platform AND c.status = 'paused'
+      WHERE c.client_id = ${outboxClientSql('d')} AND c.platform = d.platform AND c.status = 'paused'
     )
   LIMIT $6
   FOR UPDATE SKIP LOCKED
 ) picked
 WHERE o.id = picked.id
-RETURNING o.id, o.event_id, o.client_id, o.platform, o.status, o.attempts, o.first_attempt_at, o.due_at, o.frozen_fields`;
+RETURNING o.id, o.event_id, ${outboxClientSql('o')} AS client_id, o.platform, o.status, o.attempts, o.first_attempt_at, o.due_at, o.frozen_fields`;
 
 /**
  * The rows a full claim at `$1` would lease, without leasing or locking them (the dashboard's
  * preview of the next pass): {@link CLAIM_SQL}'s choice, of one client when `$2` is set. The
  * client is checked on the due rows `outbox_due` gives: due rows are the day's events at most.
  */
-export const DUE_SQL = `SELECT d.id, d.event_id, d.client_id, d.platform, d.status, d.attempts, d.first_attempt_at, d.due_at, d.frozen_fields
+export const DUE_SQL = `SELECT d.id, d.event_id, ${outboxClientSql('d')} AS client_id, d.platform, d.status, d.attempts, d.first_attempt_at, d.due_at, d.frozen_fields
 FROM outbox d
 WHERE d.status IN ('pending', 'retrying') AND d.due_at <= $1
   AND (d.lease_until IS NULL OR d.lease_until < $1)
-  AND ($2::text IS NULL OR d.client_id = $2)
+  AND ($2::text IS NULL OR ${outboxClientSql('d')} = $2)
   AND NOT EXISTS (
     SELECT 1 FROM connections c
-    WHERE c.client_id = d.client_id AND c.platform = d.platform AND c.status = 'paused'
+    WHERE c.client_id = ${outboxClientSql('d')} AND c.platform = d.platform AND c.status = 'paused'
   )
 LIMIT $3`;
 
@@ -77,9 +78,13 @@ export const OWNED_ROWS_SQL = 'SELECT id FROM outbox WHERE id = ANY($1::bigint[]
  * test here: the statistics see that column as almost always NULL (leases are
  * brief), so with it the planner expects one row and joins by nested loop, batch
  * size squared (1.2 s for 2,000 rows next to 3,000,000 sent ones). `o.id = ANY($2)`
- * tells it how many rows there are; then it reads them by primary key.
+ * tells it how many rows there are; then it reads them by primary key. A finished row whose due
+ * time is its event's receipt stores NULL there (outbox-row.ts).
  */
-export const COMMIT_ROWS_SQL = `UPDATE outbox o SET status = v.status, due_at = COALESCE(v.due_at, o.due_at), attempts = v.attempts,
+export const COMMIT_ROWS_SQL = `UPDATE outbox o SET status = v.status,
+  due_at = CASE WHEN v.final AND (extract(epoch FROM COALESCE(v.due_at, o.due_at)) * 1000)::bigint = (SELECT e.received_ms FROM events e WHERE e.id = o.event_id)
+    THEN NULL ELSE COALESCE(v.due_at, o.due_at) END,
+  attempts = v.attempts,
   first_attempt_at = v.first_attempt_at, last_error = v.last_error, lease_owner = NULL, lease_until = NULL,
   updated_at = $1::timestamptz, finished_at = NULL
 FROM unnest($2::bigint[], $3::text[], $4::timestamptz[], $5::int[], $6::timestamptz[], $7::text[], $8::boolean[])
@@ -105,12 +110,17 @@ interface ClaimRow {
   frozen_fields: string | null;
 }
 
+/** The columns of {@link Row}, for a statement over `outbox o`: the client, and the receipt for a due time, through the event when not stored. */
+const ROW_COLUMNS = `o.id, o.event_id, o.platform, o.status, o.due_at, ${outboxReceiptSql('o', 'o.due_at IS NULL')} AS receipt_ms,
+  o.attempts, o.lease_owner, o.lease_until, o.last_error, ${outboxClientSql('o')} AS client_id, o.first_attempt_at, o.updated_at, o.finished_at`;
+
 interface Row {
   id: string;
   event_id: string;
   platform: Platform;
   status: string;
-  due_at: Date;
+  due_at: Date | null;
+  receipt_ms: string | null;
   attempts: number;
   lease_owner: string | null;
   lease_until: Date | null;
@@ -127,7 +137,7 @@ function toOutboxRow(r: Row): OutboxRow {
     event_id: r.event_id,
     platform: r.platform,
     status: r.status,
-    due_at: r.due_at.toISOString(),
+    due_at: outboxDueAt(r.due_at?.toISOString() ?? null, r.receipt_ms),
     attempts: r.attempts,
   };
   if (r.lease_owner !== null) row.lease_owner = r.lease_owner;
@@ -162,16 +172,16 @@ const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() 
 export function createOutbox(db: StorePool): OutboxStore {
   return {
     async forEvent(eventId) {
-      const { rows } = await db.query<Row>('SELECT * FROM outbox WHERE event_id = $1 ORDER BY id', [eventId]);
+      const { rows } = await db.query<Row>(`SELECT ${ROW_COLUMNS} FROM outbox o WHERE o.event_id = $1 ORDER BY o.id`, [eventId]);
       return rows.map(toOutboxRow);
     },
     async forEvents(eventIds) {
       if (eventIds.length === 0) return [];
-      const { rows } = await db.query<Row>('SELECT * FROM outbox WHERE event_id = ANY($1::text[]) ORDER BY id', [[...new Set(eventIds)]]);
+      const { rows } = await db.query<Row>(`SELECT ${ROW_COLUMNS} FROM outbox o WHERE o.event_id = ANY($1::text[]) ORDER BY o.id`, [[...new Set(eventIds)]]);
       return rows.map(toOutboxRow);
     },
     async get(id) {
-      const { rows } = await db.query<Row>('SELECT * FROM outbox WHERE id = $1', [id]);
+      const { rows } = await db.query<Row>(`SELECT ${ROW_COLUMNS} FROM outbox o WHERE o.id = $1`, [id]);
       return rows[0] && toOutboxRow(rows[0]);
     },
     async due(query) {
@@ -234,7 +244,7 @@ export function createOutbox(db: StorePool): OutboxStore {
         `SELECT c.id AS connection_id, c.client_id, c.platform, c.status_reason, c.paused_at,
            (SELECT count(*) FROM (
               SELECT 1 FROM outbox o
-              WHERE o.client_id = c.client_id AND o.platform = c.platform AND o.status IN ('pending', 'retrying')
+              WHERE ${outboxClientSql('o')} = c.client_id AND o.platform = c.platform AND o.status IN ('pending', 'retrying')
               LIMIT $2) w) AS waiting
          FROM connections c WHERE c.status = 'paused' AND ($1::text IS NULL OR c.client_id = $1) ORDER BY c.client_id, c.platform`,
         [filter.client_id ?? null, filter.upTo ?? null],

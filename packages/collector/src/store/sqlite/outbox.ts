@@ -22,6 +22,7 @@
 import type { ClaimedSend, HeldConnection, Platform } from '@pruuv/sender';
 import { finishedAt, FINAL_STATUSES, OUTBOX_PLATFORMS, usedConnections } from '../../domain/outbox.js';
 import { storedAuditText } from '../audit-row.js';
+import { outboxClientSql, outboxDueAt, outboxReceiptSql } from '../outbox-row.js';
 import type { AuditRecord, OutboxRow, OutboxStore, RetryNowInput } from '../types.js';
 import type { Db } from './db.js';
 
@@ -47,11 +48,11 @@ WHERE id IN (
     AND (@retries_only = 0 OR o.status = 'retrying' OR o.lease_until IS NOT NULL)
     AND NOT EXISTS (
       SELECT 1 FROM connections c
-      WHERE c.client_id = o.client_id AND c.platform = o.platform AND c.status = 'paused'
+      WHERE c.client_id = ${outboxClientSql('o')} AND c.platform = o.platform AND c.status = 'paused'
     )
   LIMIT @limit
 )
-RETURNING id, event_id, client_id, platform, status, attempts, first_attempt_at, due_at, frozen_fields`;
+RETURNING id, event_id, ${outboxClientSql('outbox')} AS client_id, platform, status, attempts, first_attempt_at, due_at, frozen_fields`;
 
 /** Paused connections (of one client, when `@client_id` is set). */
 export const PAUSED_SQL = `SELECT c.id AS connection_id, c.client_id, c.platform, c.status_reason, c.paused_at
@@ -64,7 +65,7 @@ FROM connections c WHERE c.status = 'paused' AND (@client_id IS NULL OR c.client
  */
 export const WAITING_SQL = `SELECT COUNT(*) AS n FROM (
   SELECT 1 FROM outbox o INDEXED BY outbox_due
-  WHERE o.status IN ('pending', 'retrying') AND o.client_id = @client_id AND o.platform = @platform
+  WHERE o.status IN ('pending', 'retrying') AND ${outboxClientSql('o')} = @client_id AND o.platform = @platform
   LIMIT @up_to
 )`;
 
@@ -73,14 +74,14 @@ export const WAITING_SQL = `SELECT COUNT(*) AS n FROM (
  * of the next pass): {@link CLAIM_SQL}'s choice, of one client when `@client_id` is set. The
  * client is checked on the due rows `outbox_due` gives: due rows are the day's events at most.
  */
-export const DUE_SQL = `SELECT o.id, o.event_id, o.client_id, o.platform, o.status, o.attempts, o.first_attempt_at, o.due_at, o.frozen_fields
+export const DUE_SQL = `SELECT o.id, o.event_id, ${outboxClientSql('o')} AS client_id, o.platform, o.status, o.attempts, o.first_attempt_at, o.due_at, o.frozen_fields
 FROM outbox o INDEXED BY outbox_due
 WHERE o.status IN ('pending', 'retrying') AND o.due_at <= @now
   AND (o.lease_until IS NULL OR o.lease_until < @now)
-  AND (@client_id IS NULL OR o.client_id = @client_id)
+  AND (@client_id IS NULL OR ${outboxClientSql('o')} = @client_id)
   AND NOT EXISTS (
     SELECT 1 FROM connections c
-    WHERE c.client_id = o.client_id AND c.platform = o.platform AND c.status = 'paused'
+    WHERE c.client_id = ${outboxClientSql('o')} AND c.platform = o.platform AND c.status = 'paused'
   )
 LIMIT @limit`;
 
@@ -105,12 +106,17 @@ RETURNING id, frozen_fields`;
 export const NEXT_RETRY_SQL = `SELECT MIN(due_at) AS at FROM outbox WHERE status IN ('pending', 'retrying') AND status = 'retrying'`;
 export const NEXT_LEASE_SQL = `SELECT MIN(lease_until) AS at FROM outbox WHERE lease_until IS NOT NULL`;
 
+/** The columns of {@link Row}, for a statement over `outbox o`: the client, and the receipt for a due time, through the event when not stored. */
+const ROW_COLUMNS = `o.id, o.event_id, o.platform, o.status, o.due_at, ${outboxReceiptSql('o', "o.due_at = ''")} AS receipt_ms,
+  o.attempts, o.lease_owner, o.lease_until, o.last_error, ${outboxClientSql('o')} AS client_id, o.first_attempt_at, o.updated_at, o.finished_at`;
+
 interface Row {
   id: number;
   event_id: string;
   platform: Platform;
   status: string;
   due_at: string;
+  receipt_ms: number | null;
   attempts: number;
   lease_owner: string | null;
   lease_until: string | null;
@@ -124,7 +130,7 @@ interface Row {
 interface ClaimRow {
   id: number;
   event_id: string;
-  client_id: string | null;
+  client_id: string;
   platform: Platform;
   status: 'pending' | 'retrying';
   attempts: number;
@@ -136,13 +142,14 @@ interface ClaimRow {
 /** The outbox of the SQLite store, and the enqueue step of an admission; `countSends` adds a commit's audit records to the daily roll-up. */
 export function createOutbox(db: Db, countSends: (records: readonly AuditRecord[]) => void): { outbox: OutboxStore; enqueue: Enqueue } {
   // One statement for the event's rows: on the ingest hot path, three statement
-  // executions cost measurably more than one (bench/ingest.mjs profile).
+  // executions cost measurably more than one (bench/ingest.mjs profile). The client and the
+  // creation time are the event's, not stored (outbox-row.ts).
   const insert = db.prepare(
-    `INSERT INTO outbox (event_id, client_id, platform, status, due_at, attempts, created_at, updated_at)
-     VALUES ${OUTBOX_PLATFORMS.map((p) => `(@event_id, @client_id, '${p}', @status, @due_at, 0, @due_at, @due_at)`).join(', ')}`,
+    `INSERT INTO outbox (event_id, platform, status, due_at, attempts, created_at, updated_at)
+     VALUES ${OUTBOX_PLATFORMS.map((p) => `(@event_id, '${p}', @status, @due_at, 0, '', @due_at)`).join(', ')}`,
   );
-  const ofEvent = db.prepare<[string], Row>('SELECT * FROM outbox WHERE event_id = ? ORDER BY id');
-  const byId = db.prepare<[number], Row>('SELECT * FROM outbox WHERE id = ?');
+  const ofEvent = db.prepare<[string], Row>(`SELECT ${ROW_COLUMNS} FROM outbox o WHERE o.event_id = ? ORDER BY o.id`);
+  const byId = db.prepare<[number], Row>(`SELECT ${ROW_COLUMNS} FROM outbox o WHERE o.id = ?`);
   const dueStmt = db.prepare<[{ now: string; client_id: string | null; limit: number }], ClaimRow>(DUE_SQL);
   const retryStmt = db.prepare(RETRY_NOW_SQL);
   const claimStmt = db.prepare<[Record<string, unknown>], ClaimRow>(CLAIM_SQL);
@@ -150,7 +157,6 @@ export function createOutbox(db: Db, countSends: (records: readonly AuditRecord[
   const releaseStmt = db.prepare(
     'UPDATE outbox SET lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ? AND lease_owner = ?',
   );
-  const clientOfEvent = db.prepare<[string], { client_id: string }>('SELECT client_id FROM events WHERE id = ?');
   const pausedStmt = db.prepare<
     [{ client_id: string | null }],
     { connection_id: string; client_id: string; platform: Platform; status_reason: string | null; paused_at: string | null }
@@ -193,7 +199,7 @@ export function createOutbox(db: Db, countSends: (records: readonly AuditRecord[
       // Through the (event_id, platform) key; 500 ids per statement stays far below SQLite's 32,766 parameters.
       for (let i = 0; i < unique.length; i += 500) {
         const ids = unique.slice(i, i + 500);
-        rows.push(...db.prepare<string[], Row>(`SELECT * FROM outbox WHERE event_id IN (${ids.map(() => '?').join(', ')}) ORDER BY id`).all(...ids));
+        rows.push(...db.prepare<string[], Row>(`SELECT ${ROW_COLUMNS} FROM outbox o WHERE o.event_id IN (${ids.map(() => '?').join(', ')}) ORDER BY o.id`).all(...ids));
       }
       return rows.map(toOutboxRow);
     },
@@ -204,7 +210,7 @@ export function createOutbox(db: Db, countSends: (records: readonly AuditRecord[
     async due(query) {
       return dueStmt
         .all({ now: query.now.toISOString(), client_id: query.client_id ?? null, limit: query.limit })
-        .map((r) => toClaim(r, r.client_id ?? clientOfEvent.get(r.event_id)?.client_id ?? ''));
+        .map(toClaim);
     },
     async retryNow(input) {
       return retryTx.immediate(input);
@@ -220,8 +226,7 @@ export function createOutbox(db: Db, countSends: (records: readonly AuditRecord[
       });
       return rows
         .sort((a, b) => a.id - b.id)
-        // Rows written before the client column existed get it from their event.
-        .map((r) => toClaim(r, r.client_id ?? clientOfEvent.get(r.event_id)?.client_id ?? ''));
+        .map(toClaim);
     },
     async renew(input) {
       return renewTx.immediate(input.ids, input.leaseUntil.toISOString(), input.owner);
@@ -253,8 +258,8 @@ export function createOutbox(db: Db, countSends: (records: readonly AuditRecord[
   };
   return {
     outbox,
-    enqueue(eventId, dueAt, clientId, status) {
-      insert.run({ event_id: eventId, client_id: clientId, due_at: dueAt, status });
+    enqueue(eventId, dueAt, _clientId, status) {
+      insert.run({ event_id: eventId, due_at: dueAt, status });
     },
   };
 }
@@ -320,8 +325,13 @@ function createCommit(
   insertAttempt: (r: AuditRecord) => void,
   countSends: (records: readonly AuditRecord[]) => void,
 ): (input: Parameters<OutboxStore['commit']>[0]) => void {
+  // A finished row whose due time is its event's receipt stores '' (outbox-row.ts).
   const updateStmt = db.prepare(
-    `UPDATE outbox SET status = @status, due_at = COALESCE(@due_at, due_at), attempts = @attempts,
+    `UPDATE outbox SET status = @status,
+       due_at = CASE WHEN @status IN (${FINAL_STATUSES.map((s) => `'${s}'`).join(', ')})
+           AND CAST(round(unixepoch(COALESCE(@due_at, due_at), 'subsec') * 1000) AS INTEGER) = (SELECT e.received_ms FROM events e WHERE e.id = outbox.event_id)
+         THEN '' ELSE COALESCE(@due_at, due_at) END,
+       attempts = @attempts,
        first_attempt_at = @first_attempt_at, last_error = @last_error, lease_owner = NULL, lease_until = NULL,
        updated_at = @now, finished_at = NULL
      WHERE id = @id AND lease_owner = @owner`,
@@ -370,7 +380,7 @@ function createCommit(
 }
 
 function toOutboxRow(r: Row): OutboxRow {
-  const row: OutboxRow = { id: r.id, event_id: r.event_id, platform: r.platform, status: r.status, due_at: r.due_at, attempts: r.attempts };
+  const row: OutboxRow = { id: r.id, event_id: r.event_id, platform: r.platform, status: r.status, due_at: outboxDueAt(r.due_at, r.receipt_ms), attempts: r.attempts };
   if (r.lease_owner !== null) row.lease_owner = r.lease_owner;
   if (r.lease_until !== null) row.lease_until = r.lease_until;
   if (r.last_error !== null) row.last_error = r.last_error;
@@ -382,8 +392,8 @@ function toOutboxRow(r: Row): OutboxRow {
   return row;
 }
 
-function toClaim(r: ClaimRow, clientId: string): ClaimedSend {
-  const claim: ClaimedSend = { id: r.id, event_id: r.event_id, client_id: clientId, platform: r.platform, status: r.status, attempts: r.attempts, due_at: r.due_at };
+function toClaim(r: ClaimRow): ClaimedSend {
+  const claim: ClaimedSend = { id: r.id, event_id: r.event_id, client_id: r.client_id, platform: r.platform, status: r.status, attempts: r.attempts, due_at: r.due_at };
   if (r.first_attempt_at !== null) claim.first_attempt_at = r.first_attempt_at;
   if (r.frozen_fields !== null) claim.frozen = r.frozen_fields;
   return claim;

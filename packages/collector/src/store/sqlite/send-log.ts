@@ -4,7 +4,7 @@
  * equality on an indexed column, read in rowid order: no sort, no scan of the
  * whole log.
  */
-import { AUDIT_EVENT_SQL, AUDIT_PASS_SQL, AUDIT_REQUEST_SQL, AUDIT_STAGE_SQL, readAuditText } from '../audit-row.js';
+import { AUDIT_EVENT_SQL, AUDIT_MS_SQLITE_SQL, AUDIT_PASS_SQL, AUDIT_REQUEST_SQL, AUDIT_STAGE_SQL, readAuditText } from '../audit-row.js';
 import { pageLimits, readPage, type Direction, type Position } from '../keyset.js';
 import { sendMatches, sendShape, STATUS_INDEXED, statusIndexed, type SendShape } from '../send-search.js';
 import type {
@@ -82,12 +82,15 @@ const SEARCH_INDEX: Record<SendShape, string> = {
   all: 'send_attempts_time',
 };
 
+/** A record's attempt instant in ms, the time indexes' key (migration 028). */
+const MS = AUDIT_MS_SQLITE_SQL;
+
 /**
  * The statement of one read of {@link SendLogStore.search} (exported for the plan tests): the
- * query's shape and bounds, `direction`, and a keyset bound `@t` (ISO 8601), `@id` when
- * `withCursor`; `@n` rows. Its parameters but `t`, `id` and `n`. `attempted_at` is ISO 8601
- * text (`toISOString()`), which sorts as time; the indexes end with the rowid (`id`), the
- * keyset's tie-break.
+ * query's shape and bounds, `direction`, and a keyset bound `@t` (ms since the epoch), `@id` when
+ * `withCursor`; `@n` rows. Its parameters but `t`, `id` and `n`. The time indexes are keyed by
+ * the attempt's instant in ms ({@link AUDIT_MS_SQLITE_SQL}), which orders as the ISO 8601 text
+ * does; they end with the rowid (`id`), the keyset's tie-break.
  */
 export function sendSearchSql(query: SendSearch, direction: Direction, withCursor: boolean): { sql: string; params: Record<string, unknown> } {
   const shape = sendShape(query);
@@ -106,18 +109,18 @@ export function sendSearchSql(query: SendSearch, direction: Direction, withCurso
     params['status'] = query.status;
   }
   if (query.attempted_from !== undefined) {
-    terms.push('attempted_at >= @from');
-    params['from'] = new Date(query.attempted_from).toISOString();
+    terms.push(`${MS} >= @from`);
+    params['from'] = Date.parse(query.attempted_from);
   }
   if (query.attempted_before !== undefined) {
-    terms.push('attempted_at < @before');
-    params['before'] = new Date(query.attempted_before).toISOString();
+    terms.push(`${MS} < @before`);
+    params['before'] = Date.parse(query.attempted_before);
   }
   const [cmp, order] = direction === 'older' ? ['<', 'DESC'] : ['>', 'ASC'];
-  if (withCursor) terms.push(`attempted_at ${cmp}= @t AND (attempted_at ${cmp} @t OR id ${cmp} @id)`);
+  if (withCursor) terms.push(`${MS} ${cmp}= @t AND (${MS} ${cmp} @t OR id ${cmp} @id)`);
   const sql = `SELECT ${SEND_COLUMNS} FROM send_attempts INDEXED BY ${SEARCH_INDEX[shape]}
     ${terms.length > 0 ? `WHERE ${terms.join(' AND ')}` : ''}
-    ORDER BY attempted_at ${order}, id ${order} LIMIT @n`;
+    ORDER BY ${MS} ${order}, id ${order} LIMIT @n`;
   return { sql, params };
 }
 
@@ -136,7 +139,7 @@ function createSearch(db: Db): SendLogStore['search'] {
     const { limit, scanLimit } = pageLimits(query.limit, query.scan_limit);
     const fetch = async (from: Position | undefined, direction: Direction, n: number): Promise<SendRow[]> => {
       const { sql, params } = sendSearchSql(query, direction, from !== undefined);
-      return prepared(sql).all({ ...params, ...(from !== undefined ? { t: new Date(from.t).toISOString(), id: from.id } : {}), n });
+      return prepared(sql).all({ ...params, ...(from !== undefined ? { t: from.t, id: from.id } : {}), n });
     };
     const matches = sendMatches(query, sendShape(query));
     const page = await readPage<SendRow>(
@@ -162,7 +165,7 @@ export function createSendLog(db: Db): SendLogStore {
         // Newest first through the index of the filters' shape (send_attempts_client_status_time,
         // _status_time, _client_time, _time; an event's few rows through send_attempts_outbox).
         .prepare<[Record<string, string | number>], SendRow>(
-          `SELECT ${SEND_COLUMNS} FROM send_attempts ${where} ORDER BY attempted_at DESC, id DESC LIMIT @limit`,
+          `SELECT ${SEND_COLUMNS} FROM send_attempts ${where} ORDER BY ${MS} DESC, id DESC LIMIT @limit`,
         )
         .all(params)
         .map(fromSendRow);
