@@ -5,7 +5,7 @@ import { MigrationError, SchemaTooNewError } from '../../src/errors.js';
 import { hashToken, newEventId, randomBase62, tokenMatches } from '../../src/domain/tokens.js';
 import { createSqliteStore, migrate, openDb, SQLITE_MIGRATIONS_DIR, type Db, type SqliteStore } from '../../src/store/sqlite/index.js';
 import { tempDir } from '../helpers/harness.js';
-import { NOW, newEvent, storeContract, type EngineHarness } from './contract.js';
+import { NOW, newEvent, OLD_EVENT, OLD_ROW, storeContract, type EngineHarness } from './contract.js';
 import { eventSearchSql } from '../../src/store/sqlite/events.js';
 import { DUE_SQL, RETRY_NOW_SQL } from '../../src/store/sqlite/outbox.js';
 import { sendSearchSql } from '../../src/store/sqlite/send-log.js';
@@ -226,6 +226,31 @@ describe('SQLite store: the file', () => {
     expect(event?.first_touch).toEqual(JSON.parse(touch));
     // The due row is still claimable through the partial outbox_due.
     expect(await migrated.outbox.due({ now: new Date('2026-01-01T04:00:00.000Z'), limit: 10 })).toMatchObject([{ id: 9 }]);
+    expect(after.pragma('integrity_check', { simple: true })).toBe('ok');
+    after.close();
+  });
+
+  it('reads an event written before user agents, receive times, click times and hashes were stored once as it was', async () => {
+    const old = join(tmp.dir, 'before-025-migrations');
+    mkdirSync(old);
+    for (const f of readdirSync(SQLITE_MIGRATIONS_DIR).filter((n) => n < '025')) copyFileSync(join(SQLITE_MIGRATIONS_DIR, f), join(old, f));
+    const file = join(tmp.dir, 'before-025.db');
+    const before = openDb(file, { migrationsDir: old });
+    before.exec(`INSERT INTO clients (id, name, site_key, created_at) VALUES ('cli_1', 'A', 'site_1', '2026-01-01T00:00:00.000Z');
+      INSERT INTO stages (id, client_id, key, name, token_hash, created_at) VALUES ('stg_1', 'cli_1', 'lead', 'Lead', 'h', '2026-01-01T00:00:00.000Z');`);
+    before.prepare(`INSERT INTO events (${Object.keys(OLD_ROW).join(', ')}) VALUES (${Object.keys(OLD_ROW).map((k) => `@${k}`).join(', ')})`).run(OLD_ROW);
+    before.close();
+
+    const after = openDb(file);
+    const migrated = createSqliteStore(after, { now });
+    expect(await migrated.events.get('e-old')).toEqual(OLD_EVENT);
+    // A new event with the same user agent stores it once; the old row keeps its text and reads the same.
+    const fresh = newEvent('stg_1', 'cli_1', { reference: 'new', source: 'pixel', user_agent: OLD_EVENT.user_agent! });
+    expect((await migrated.events.admit(fresh, NOW)).status).toBe('stored');
+    expect(after.prepare('SELECT user_agent FROM user_agents').pluck().all()).toEqual([OLD_EVENT.user_agent]);
+    expect(after.prepare("SELECT user_agent, user_agent_key FROM events WHERE id = 'e-old'").get()).toEqual({ user_agent: OLD_EVENT.user_agent, user_agent_key: null });
+    expect((await migrated.events.get(fresh.id))?.user_agent).toBe(OLD_EVENT.user_agent);
+    expect(await migrated.events.get('e-old')).toEqual(OLD_EVENT);
     expect(after.pragma('integrity_check', { simple: true })).toBe('ok');
     after.close();
   });

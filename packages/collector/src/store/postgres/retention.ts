@@ -45,7 +45,7 @@ export function createRetention(db: StorePool): RetentionStore {
     async prune({ before, limit }): Promise<PruneResult> {
       return db.transaction(async (c) => {
         const picked = await c.query<{ id: string }>(PICK_SQL, [before.getTime(), before, final, Math.max(1, Math.floor(limit))]);
-        if (picked.rows.length === 0) return { events: 0, outbox: 0, send_attempts: 0 };
+        if (picked.rows.length === 0) return { events: 0, outbox: 0, send_attempts: 0, user_agents: 0 };
         // Lock their outbox rows, then check again: a "retry now" committed meanwhile made a row due,
         // and one that comes later waits for this transaction and finds the row gone.
         await c.query('SELECT id FROM outbox WHERE event_id = ANY($1::text[]) ORDER BY id FOR UPDATE', [picked.rows.map((r) => r.id)]);
@@ -56,14 +56,27 @@ export function createRetention(db: StorePool): RetentionStore {
           picked.rows.map((r) => r.id),
         ]);
         const ids = checked.rows.map((r) => r.id);
-        if (ids.length === 0) return { events: 0, outbox: 0, send_attempts: 0 };
+        if (ids.length === 0) return { events: 0, outbox: 0, send_attempts: 0, user_agents: 0 };
         // A later event keeps the fields it inherited from a removed one, not the link (the one engine with a foreign key there is SQLite).
         await c.query('UPDATE events SET inherited_from = NULL WHERE inherited_from = ANY($1::text[])', [ids]);
         // Audit records by their outbox rows' keys (send_attempts_outbox; the log has no index on event ids, migration 012).
         const attempts = await c.query('DELETE FROM send_attempts WHERE outbox_id IN (SELECT o.id FROM outbox o WHERE o.event_id = ANY($1::text[]))', [ids]);
         const outbox = await c.query('DELETE FROM outbox WHERE event_id = ANY($1::text[])', [ids]);
-        const events = await c.query('DELETE FROM events WHERE id = ANY($1::text[])', [ids]);
-        return { events: events.rowCount ?? 0, outbox: outbox.rowCount ?? 0, send_attempts: attempts.rowCount ?? 0 };
+        const events = await c.query<{ user_agent_key: number | null }>('DELETE FROM events WHERE id = ANY($1::text[]) RETURNING user_agent_key', [ids]);
+        // The user agents the removed events named (migration 020), and of those the ones no event names any
+        // more (through events_user_agent) and no admission used since the cutoff (src/store/user-agents.ts).
+        const keys = [...new Set(events.rows.flatMap((r) => (r.user_agent_key === null ? [] : [r.user_agent_key])))];
+        const userAgents =
+          keys.length === 0
+            ? 0
+            : ((
+                await c.query(
+                  `DELETE FROM user_agents u WHERE u.id = ANY($1::int[]) AND u.last_ms < $2
+                     AND NOT EXISTS (SELECT 1 FROM events e WHERE e.user_agent_key = u.id)`,
+                  [keys, before.getTime()],
+                )
+              ).rowCount ?? 0);
+        return { events: events.rowCount ?? 0, outbox: outbox.rowCount ?? 0, send_attempts: attempts.rowCount ?? 0, user_agents: userAgents };
       });
     },
     async removable(before) {

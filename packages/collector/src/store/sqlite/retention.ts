@@ -51,20 +51,31 @@ export function createRetention(db: Db): RetentionStore {
   );
   const outbox = db.prepare<[string]>('DELETE FROM outbox WHERE event_id IN (SELECT value FROM json_each(?))');
   const events = db.prepare<[string]>('DELETE FROM events WHERE id IN (SELECT value FROM json_each(?))');
+  // The user agents the removed events named (migration 025), and of those the ones no event names
+  // any more (through events_user_agent) and no admission used since the cutoff (src/store/user-agents.ts).
+  const userAgentsOf = db
+    .prepare<[string], number>('SELECT DISTINCT user_agent_key FROM events WHERE id IN (SELECT value FROM json_each(?)) AND user_agent_key IS NOT NULL')
+    .pluck();
+  const unusedUserAgents = db.prepare<[{ keys: string; before_ms: number }]>(
+    `DELETE FROM user_agents WHERE id IN (SELECT value FROM json_each(@keys)) AND last_ms < @before_ms
+       AND NOT EXISTS (SELECT 1 FROM events INDEXED BY events_user_agent WHERE user_agent_key = user_agents.id)`,
+  );
 
   // Removes the picked events a few at a time, each with its rows, until the batch has worked
   // `budgetMs`: the transaction, and so the process's event loop, is held that long and little more.
   const batch = db.transaction((before: Date, limit: number, budgetMs: number): PruneResult => {
     const started = performance.now();
     const ids = pick.all({ before_ms: before.getTime(), before: before.toISOString(), limit }).map((r) => r.id);
-    const removed: PruneResult = { events: 0, outbox: 0, send_attempts: 0 };
+    const removed: PruneResult = { events: 0, outbox: 0, send_attempts: 0, user_agents: 0 };
     for (let i = 0; i < ids.length; i += CHUNK) {
       const list = JSON.stringify(ids.slice(i, i + CHUNK));
       // A later event's link to a removed one would break the foreign key (migration 001); its fields stay.
       unlink.run(list);
       removed.send_attempts += attempts.run(list).changes;
       removed.outbox += outbox.run(list).changes;
+      const keys = userAgentsOf.all(list);
       removed.events += events.run(list).changes;
+      if (keys.length > 0) removed.user_agents += unusedUserAgents.run({ keys: JSON.stringify(keys), before_ms: before.getTime() }).changes;
       if (performance.now() - started >= budgetMs) break;
     }
     return removed;
