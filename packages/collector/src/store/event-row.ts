@@ -135,6 +135,33 @@ function readFbc(stored: string, fbclid: string | null): string {
   return stored.endsWith(FBCLID_HERE) && fbclid !== null ? `${stored.slice(0, -FBCLID_HERE.length)}${fbclid}` : stored;
 }
 
+/**
+ * The origin of a page URL as it is written (`https://shop.example` of `https://shop.example/a?b`),
+ * or `undefined`. Page URLs are http(s) URLs (`domain/schemas.ts`): none starts with `/`.
+ */
+function originOf(pageUrl: string | null | undefined): string | undefined {
+  if (pageUrl === null || pageUrl === undefined) return undefined;
+  return /^https?:\/\/[^/?#]*/i.exec(pageUrl)?.[0];
+}
+
+/** A URL on the page's own origin without that origin (it then starts with `/`, which no http(s) URL does). */
+function sameSite(url: string | undefined, origin: string | undefined): string | undefined {
+  return url !== undefined && origin !== undefined && url.startsWith(`${origin}/`) ? url.slice(origin.length) : undefined;
+}
+
+/**
+ * `page_url` of a row whose referrer is stored without the page's origin (a referrer on the page's
+ * own site, as a thank-you page's checkout is): behind this mark, which no page URL starts with
+ * (they are http(s) URLs), so a referrer of a row written before, whatever it holds, reads as it was.
+ */
+const REFERRER_ON_PAGE = '*';
+
+/** The page URL of a row, without {@link REFERRER_ON_PAGE}. */
+function pageUrlOf(row: EventRow): string | null {
+  const stored = row.page_url;
+  return stored !== null && stored.startsWith(REFERRER_ON_PAGE) ? stored.slice(REFERRER_ON_PAGE.length) : stored;
+}
+
 /** The time of the event's first click (in CLICK_IDS order) that has one. */
 function firstClickTs(clicks: StoredEvent['clicks']): string | undefined {
   for (const k of CLICK_IDS) if (clicks[k]?.ts !== undefined) return clicks[k]!.ts;
@@ -155,6 +182,9 @@ function storedTouch(touch: Touch, event: StoredEvent): string {
   for (const k of UTMS) if (params[k] !== undefined && params[k] === event.utm[k]) params[k] = 0;
   const stored: Record<string, unknown> = { ...touch, params };
   if (touch.ts !== undefined && touch.ts === firstClickTs(event.clicks)) stored['ts'] = 0;
+  // A landing on the page's own origin: its URL without it.
+  const path = sameSite(touch.url, originOf(event.page_url));
+  if (path !== undefined) stored['url'] = path;
   return JSON.stringify(stored);
 }
 
@@ -165,6 +195,8 @@ function readTouch(stored: unknown, row: EventRow, clicks: StoredEvent['clicks']
   for (const k of [...CLICK_IDS, ...UTMS]) if (params[k] === 0 && row[k] !== null) params[k] = row[k];
   const read: Record<string, unknown> = { ...touch, params };
   if (touch.ts === 0) read['ts'] = firstClickTs(clicks);
+  const origin = originOf(pageUrlOf(row));
+  if (typeof read['url'] === 'string' && read['url'].startsWith('/') && origin !== undefined) read['url'] = `${origin}${read['url']}`;
   return read as unknown as Touch;
 }
 
@@ -195,6 +227,11 @@ export function eventToRow(event: StoredEvent, receivedMs: number, userAgentKey?
   } as EventRow;
   for (const k of TEXT_FIELDS) row[k] = event[k] ?? null;
   row.fbc = storedFbc(event.fbc, event.clicks.fbclid?.value);
+  const referrerPath = sameSite(event.referrer, originOf(event.page_url));
+  if (referrerPath !== undefined) {
+    row.referrer = referrerPath;
+    row.page_url = `${REFERRER_ON_PAGE}${event.page_url!}`;
+  }
   // Stored once: the receive time, and a platform's hash that is the base hash.
   if (event.data_timestamp === event.received_at) row.data_timestamp = SAME;
   if (event.client_time === event.received_at) row.client_time = SAME;
@@ -255,6 +292,10 @@ export function eventFromRow(row: EventRow, json: (value: unknown) => unknown): 
     if (value !== null) event.utm[k] = value;
   }
   if (row.fbc !== null) event.fbc = readFbc(row.fbc, row.fbclid);
+  if (row.page_url !== null && row.page_url.startsWith(REFERRER_ON_PAGE)) {
+    event.page_url = pageUrlOf(row)!;
+    event.referrer = `${originOf(event.page_url)!}${row.referrer!}`;
+  }
   if (row.first_touch !== null) event.first_touch = readTouch(json(row.first_touch), row, event.clicks);
   if (row.last_touch !== null) {
     const last = json(row.last_touch);

@@ -57,13 +57,17 @@ export const OLD_ROW = {
   email_sha256: 'a'.repeat(64), email_sha256_google: 'a'.repeat(64), phone_sha256: 'b'.repeat(64), phone_sha256_meta: 'c'.repeat(64),
   user_agent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
   demographics: '{}',
+  // A referrer as a forged beacon may send one, and a landing on the page's own site.
+  page_url: 'https://a.example/thanks', referrer: '/checkout',
+  first_touch: JSON.stringify({ params: { gclid: 'g-old' }, url: 'https://a.example/?gclid=g-old', ts: '2025-12-31T23:00:00.000Z' }),
 };
 export const OLD_EVENT: StoredEvent = {
   id: 'e-old', client_id: 'cli_1', stage_id: 'stg_1', stage_key: 'lead', source: 'pixel', reference: 'old', consent: 'granted',
   received_at: OLD_ROW.received_at, data_timestamp: OLD_ROW.data_timestamp, client_time: OLD_ROW.client_time,
   clicks: { gclid: { value: 'g-old', ts: OLD_ROW.gclid_ts }, ttclid: { value: 't-old', ts: OLD_ROW.ttclid_ts } }, utm: {}, demographics: {},
   email_sha256: OLD_ROW.email_sha256, email_sha256_google: OLD_ROW.email_sha256_google, phone_sha256: OLD_ROW.phone_sha256,
-  phone_sha256_meta: OLD_ROW.phone_sha256_meta, user_agent: OLD_ROW.user_agent,
+  phone_sha256_meta: OLD_ROW.phone_sha256_meta, user_agent: OLD_ROW.user_agent, page_url: OLD_ROW.page_url, referrer: OLD_ROW.referrer,
+  first_touch: JSON.parse(OLD_ROW.first_touch) as StoredEvent['first_touch'],
 };
 
 export function newEvent(stageId: string, clientId: string, overrides: Partial<NewEvent> = {}): NewEvent {
@@ -331,7 +335,8 @@ export function storeContract(engine: EngineHarness): void {
         clicks: { fbclid: { value: 'f1', ts }, gclid: { value: 'g1', ts }, ttclid: { value: 't1', ts } },
         email_sha256: hash('a'), email_sha256_google: hash('a'), phone_sha256: hash('c'), phone_sha256_meta: hash('d'),
         utm: { utm_source: 'google', utm_campaign: 'spring' },
-        // The landing that recorded the clicks: its time and UTM parameters are the event's.
+        page_url: 'https://a.example/thanks?order=1', referrer: 'https://a.example/checkout',
+        // The landing that recorded the clicks: its time and UTM parameters are the event's, its origin the page's.
         first_touch: { params: { gclid: 'g1', utm_source: 'google', utm_campaign: 'spring' }, url: 'https://a.example/?gclid=g1', ts },
         last_touch: { params: { gclid: 'g1', utm_source: 'google', utm_campaign: 'spring' }, url: 'https://a.example/?gclid=g1', ts },
       });
@@ -340,8 +345,10 @@ export function storeContract(engine: EngineHarness): void {
         reference: 'p2', source: 'pixel', client_time: '2026-03-02T09:59:59.500Z', data_timestamp: '2026-03-01T00:00:00.000Z', user_agent: CHROME,
         clicks: { fbclid: { value: 'f2', ts }, gclid: { value: 'g2', ts: '2026-03-02T08:00:00.000Z' }, wbraid: { value: 'w2' }, ttclid: { value: 't2', ts } },
         utm: { utm_source: 'bing' },
+        // A referrer on another site, one that starts with '/' or '~' as sent, a landing on another origin.
+        page_url: 'https://a.example/thanks', referrer: 'https://www.google.com/',
         // An earlier landing: another time and UTM source than the event's.
-        first_touch: { params: { utm_source: 'google', utm_medium: 'cpc' }, url: 'https://a.example/?utm_source=google', ts: '2026-02-01T00:00:00.000Z' },
+        first_touch: { params: { utm_source: 'google', utm_medium: 'cpc' }, url: 'https://b.example/?utm_source=google', ts: '2026-02-01T00:00:00.000Z' },
       });
       // A webhook: a Gmail address whose Google and Microsoft hashes differ from the base one, a phone, no user agent.
       const webhook = newEvent(stageId, clientId, {
@@ -350,7 +357,7 @@ export function storeContract(engine: EngineHarness): void {
       });
       // The Microsoft and Meta forms equal to the base hashes; another user agent, and a client time equal to the receive time without a data timestamp.
       const same = newEvent(stageId, clientId, {
-        reference: 'w2', client_time: received, user_agent: SAFARI, clicks: { msclkid: { value: 'm1', ts } },
+        reference: 'w2', client_time: received, user_agent: SAFARI, clicks: { msclkid: { value: 'm1', ts } }, page_url: 'https://a.example/', referrer: '/checkout',
         email_sha256: hash('6'), email_sha256_microsoft: hash('6'), phone_sha256: hash('7'), phone_sha256_meta: hash('7'),
       });
       for (const event of [pixel, again, webhook, same]) {
@@ -374,7 +381,10 @@ export function storeContract(engine: EngineHarness): void {
       expect(agents.map((a) => a['user_agent']).sort()).toEqual([CHROME, SAFARI].sort());
       const keyOf = (ua: string) => Number(agents.find((a) => a['user_agent'] === ua)!['id']);
       const touch = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : v);
-      expect(touch(rows.get('p1')!['first_touch'])).toEqual({ params: { gclid: 0, utm_source: 0, utm_campaign: 0 }, url: 'https://a.example/?gclid=g1', ts: 0 });
+      expect(touch(rows.get('p1')!['first_touch'])).toEqual({ params: { gclid: 0, utm_source: 0, utm_campaign: 0 }, url: '/?gclid=g1', ts: 0 });
+      expect(rows.get('p1')).toMatchObject({ page_url: '*https://a.example/thanks?order=1', referrer: '/checkout' });
+      expect(rows.get('p2')).toMatchObject({ page_url: 'https://a.example/thanks', referrer: 'https://www.google.com/' });
+      expect(rows.get('w2')).toMatchObject({ page_url: 'https://a.example/', referrer: '/checkout' });
       expect(touch(rows.get('p1')!['last_touch'])).toBe(0);
       expect(touch(rows.get('p2')!['first_touch'])).toEqual(again.first_touch);
       expect(rows.get('p1')).toMatchObject({ user_agent: null, client_time: '', data_timestamp: '', fbclid_ts: ts, gclid_ts: '', ttclid_ts: '', email_sha256_google: '', phone_sha256_meta: hash('d') });
