@@ -8,7 +8,9 @@
  * PostgreSQL's admission keeps the keys it learned in memory ({@link UserAgentKeys}) so that the
  * common case adds no statement: a key is used without a look-up for at most {@link REFRESH_MS}
  * after the admission that found or refreshed it, so a key in memory always names a row whose
- * `last_ms` is within that hour of its use, which retention never removes. SQLite looks the key up
+ * `last_ms` is within that hour of its use, which retention never removes (a group with two or
+ * more unknown user agents locks them first, in order: `LOCK_USER_AGENTS_SQL` of
+ * `postgres/events.ts`). SQLite looks the key up
  * in the admission's transaction (an index read in the process, no round trip): a key found in a
  * transaction that then rolls back is never remembered.
  */

@@ -408,6 +408,28 @@ export function storeContract(engine: EngineHarness): void {
       expect((await store.events.get(fourth.id))?.user_agent).toBe('curl/8.5.0');
     });
 
+    it('stores concurrent beacons of two stages and two processes whose user agents are new, each user agent once', async () => {
+      const sale = (await store.stages.create({ client_id: clientId, key: 'sale', name: 'Sale' })).stage.id;
+      const second = await other();
+      const agents = Array.from({ length: 6 }, (_, i) => `Mozilla/5.0 (agent ${i})`);
+      // Each stage's groups meet the new user agents in opposite orders.
+      const admissions = [store, second].flatMap((s, p) =>
+        [stageId, sale].flatMap((stage, k) =>
+          agents.map((_, i) => {
+            const ua = agents[(p + k) % 2 === 0 ? i : agents.length - 1 - i]!;
+            return s.events.admit(newEvent(stage, clientId, { reference: `c${p}${k}${i}`, source: 'pixel', user_agent: ua }), at(i));
+          }),
+        ),
+      );
+      const results = await Promise.all(admissions);
+      expect(results.map((r) => r.status)).toEqual(admissions.map(() => 'stored'));
+      expect((await engine.rows('user_agents')).map((r) => r['user_agent']).sort()).toEqual([...agents].sort());
+      for (const r of results) {
+        const stored = (r as { event: StoredEvent }).event;
+        expect((await store.events.get(stored.id))?.user_agent).toBe(stored.user_agent);
+      }
+    });
+
     it('stores nothing when the outbox write fails', async () => {
       await engine.breakOutbox('tiktok');
       const event = newEvent(stageId, clientId);

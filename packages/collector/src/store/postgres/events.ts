@@ -235,6 +235,31 @@ function checkValues(event: NewEvent, nowMs: number): unknown[] {
   ];
 }
 
+/**
+ * The user agents a group finds or adds, all at once and in the database's order, first in its
+ * transaction, when it has two or more whose keys the process does not know. Each event's `u` then
+ * finds its row already locked by this transaction: two groups (of two stages, or two processes)
+ * that need the same user agents in opposite orders would otherwise each hold one row the other
+ * waits for (a deadlock, which fails both groups). One is never a cycle: nothing else a group
+ * locks is taken after a user agent.
+ */
+const LOCK_USER_AGENTS_SQL = {
+  name: 'pruuv_admit_user_agents',
+  text: `INSERT INTO user_agents (user_agent, last_ms)
+  SELECT t.ua, t.ms FROM unnest($1::text[], $2::bigint[]) AS t(ua, ms) ORDER BY t.ua
+  ON CONFLICT (user_agent) DO UPDATE SET last_ms = GREATEST(user_agents.last_ms, excluded.last_ms)`,
+};
+
+function lockUserAgents(items: readonly { event: NewEvent; at: Date }[], keys: UserAgentKeys): Statement | undefined {
+  const unknown = new Map<string, number>();
+  for (const { event, at } of items) {
+    const ua = event.user_agent;
+    if (ua !== undefined && keys.get(ua, at.getTime()) === undefined) unknown.set(ua, Math.max(unknown.get(ua) ?? 0, at.getTime()));
+  }
+  if (unknown.size < 2) return undefined;
+  return { ...LOCK_USER_AGENTS_SQL, values: [[...unknown.keys()], [...unknown.values()]] };
+}
+
 /** A user agent's key an admission learned, remembered once its transaction commits. */
 type Learned = Array<{ userAgent: string; key: number; atMs: number }>;
 
@@ -320,16 +345,19 @@ function createAdmission(db: StorePool, perHour: number): EventStore['admit'] {
     // The stage's admissions, on every process, one after the other from here to COMMIT. Two
     // numbers only, so the lock rides with BEGIN in one message (simple query protocol).
     const begin = `BEGIN; SELECT pg_advisory_xact_lock(${STAGE_LOCK_CLASS}, ${stageLockKey(stageId)})`;
+    const first = lockUserAgents(items, keys);
     if (items.every((item) => !needsJoin(item.event))) {
       // No answer is needed before the next statement: the whole transaction in one round trip.
       const prepared = items.map((item) => checkedInsert(item.event, item.at, perHour, keys));
       const answers = await db.pipelined(
-        prepared.map((p) => p.statement),
+        [...(first === undefined ? [] : [first]), ...prepared.map((p) => p.statement)],
         begin,
       );
-      return Promise.all(items.map((item, k) => checkedOutcome(db, item.event, item.at, prepared[k]!.stored, answers[k]!.rows[0] as Checks, perHour, learned)));
+      const skip = first === undefined ? 0 : 1;
+      return Promise.all(items.map((item, k) => checkedOutcome(db, item.event, item.at, prepared[k]!.stored, answers[k + skip]!.rows[0] as Checks, perHour, learned)));
     }
     return db.transaction(async (q) => {
+      if (first !== undefined) await q.query(first);
       const results: Admission[] = [];
       for (const item of items) results.push(await admitIn(q, item.event, item.at, perHour, keys, learned));
       return results;
