@@ -13,6 +13,9 @@ CREATE TABLE user_agents (
   UNIQUE (user_agent)
 );
 ALTER TABLE events ADD COLUMN user_agent_key integer REFERENCES user_agents(id);
--- Retention: whether any event still names a user agent whose events it removed (and the foreign
--- key's check when one goes). Pixel events only.
+-- Retention: whether any event still names a user agent (and the foreign key's check when one
+-- goes). Pixel events only.
 CREATE INDEX events_user_agent ON events(user_agent_key) WHERE user_agent_key IS NOT NULL;
+-- Retention: the user agents no admission has used since its cutoff, of which it removes the ones
+-- no event names.
+CREATE INDEX user_agents_last ON user_agents(last_ms);

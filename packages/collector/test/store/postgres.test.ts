@@ -9,7 +9,7 @@ import { openPostgresStore, type PostgresStore } from '../../src/store/postgres/
 import { migratePostgres, POSTGRES_MIGRATIONS_DIR } from '../../src/store/postgres/migrate.js';
 import { eventSearchSql } from '../../src/store/postgres/events.js';
 import { CLAIM_SQL, COMMIT_ROWS_SQL, DUE_SQL, OWNED_ROWS_SQL, RETRY_NOW_SQL } from '../../src/store/postgres/outbox.js';
-import { PICK_SQL } from '../../src/store/postgres/retention.js';
+import { PICK_SQL, USER_AGENTS_PER_BATCH } from '../../src/store/postgres/retention.js';
 import { FINAL_STATUSES } from '../../src/domain/outbox.js';
 import { sendSearchSql } from '../../src/store/postgres/send-log.js';
 import type { Direction, Position } from '../../src/store/keyset.js';
@@ -121,6 +121,31 @@ describe('PostgreSQL store: the database', () => {
       expect((await store.pool.query("SELECT user_agent, user_agent_key FROM events WHERE id = 'e-old'")).rows).toEqual([{ user_agent: OLD_EVENT.user_agent, user_agent_key: null }]);
       expect((await store.events.get(fresh.id))?.user_agent).toBe(OLD_EVENT.user_agent);
       expect(await store.events.get('e-old')).toEqual(OLD_EVENT);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('removes user agents no event names and no admission used since the cutoff, a batch at a time, and keeps the others', async () => {
+    db = await newTestDatabase();
+    const store = await openPostgresStore(db.url, { now: () => NOW });
+    try {
+      const cutoff = new Date(NOW.getTime() - 180 * 86_400_000);
+      // Orphans an admission left (added for an event it then refused), old and recent.
+      await store.pool.query(
+        `INSERT INTO user_agents (user_agent, last_ms) SELECT 'old orphan ' || i, $1::bigint - 1000 - i FROM generate_series(0, $2::int + 4) AS i`,
+        [cutoff.getTime(), USER_AGENTS_PER_BATCH],
+      );
+      await store.pool.query(`INSERT INTO user_agents (user_agent, last_ms) VALUES ('recent orphan', $1)`, [cutoff.getTime()]);
+      const client = await store.clients.create({ name: 'A' });
+      const { stage } = await store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' });
+      // An old user agent an event still names (its event is kept: its rows are due).
+      await store.events.admit(newEvent(stage.id, client.id, { source: 'pixel', user_agent: 'named' }), new Date(cutoff.getTime() - 86_400_000));
+      const names = async () => (await store.pool.query<{ user_agent: string }>('SELECT user_agent FROM user_agents ORDER BY user_agent')).rows.map((r) => r.user_agent);
+      expect((await store.retention.prune({ before: cutoff, limit: 10 })).user_agents).toBe(USER_AGENTS_PER_BATCH);
+      expect((await store.retention.prune({ before: cutoff, limit: 10 })).user_agents).toBe(5);
+      expect((await store.retention.prune({ before: cutoff, limit: 10 })).user_agents).toBe(0);
+      expect(await names()).toEqual(['named', 'recent orphan']);
     } finally {
       await store.close();
     }

@@ -9,6 +9,7 @@ import { NOW, newEvent, OLD_EVENT, OLD_ROW, storeContract, type EngineHarness } 
 import { eventSearchSql } from '../../src/store/sqlite/events.js';
 import { DUE_SQL, RETRY_NOW_SQL } from '../../src/store/sqlite/outbox.js';
 import { sendSearchSql } from '../../src/store/sqlite/send-log.js';
+import { USER_AGENTS_PER_BATCH } from '../../src/store/sqlite/retention.js';
 import type { EventSearch, SendSearch } from '../../src/store/types.js';
 import type { Direction } from '../../src/store/keyset.js';
 
@@ -253,6 +254,26 @@ describe('SQLite store: the file', () => {
     expect(await migrated.events.get('e-old')).toEqual(OLD_EVENT);
     expect(after.pragma('integrity_check', { simple: true })).toBe('ok');
     after.close();
+  });
+
+  it('removes user agents no event names and no admission used since the cutoff, a batch at a time, and keeps the others', async () => {
+    const cutoff = new Date(NOW.getTime() - 180 * 86_400_000);
+    const insert = db.prepare('INSERT INTO user_agents (user_agent, last_ms) VALUES (?, ?)');
+    // Orphans an admission left (added for an event it then refused), old and recent.
+    db.transaction(() => {
+      for (let i = 0; i < USER_AGENTS_PER_BATCH + 5; i++) insert.run(`old orphan ${i}`, cutoff.getTime() - 1000 - i);
+    })();
+    insert.run('recent orphan', cutoff.getTime());
+    const client = await store.clients.create({ name: 'A' });
+    const { stage } = await store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' });
+    // An old user agent an event still names (its event is kept: its rows are due).
+    await store.events.admit(newEvent(stage.id, client.id, { source: 'pixel', user_agent: 'named' }), new Date(cutoff.getTime() - 86_400_000));
+    db.prepare("UPDATE user_agents SET last_ms = ? WHERE user_agent = 'named'").run(cutoff.getTime() - 86_400_000);
+    const names = () => db.prepare('SELECT user_agent FROM user_agents ORDER BY user_agent').pluck().all();
+    expect((await store.retention.prune({ before: cutoff, limit: 10 })).user_agents).toBe(USER_AGENTS_PER_BATCH);
+    expect((await store.retention.prune({ before: cutoff, limit: 10 })).user_agents).toBe(5);
+    expect((await store.retention.prune({ before: cutoff, limit: 10 })).user_agents).toBe(0);
+    expect(names()).toEqual(['named', 'recent orphan']);
   });
 
   it('never writes a webhook token to the file', async () => {

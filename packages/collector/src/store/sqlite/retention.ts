@@ -37,6 +37,9 @@ const REMOVABLE = `FROM events e
  */
 const CHUNK = 10;
 
+/** User agents a batch removes at most (each an index probe of `events_user_agent`). */
+export const USER_AGENTS_PER_BATCH = 100;
+
 /** Creates the retention of the SQLite store. */
 export function createRetention(db: Db): RetentionStore {
   const pick = db.prepare<[{ before_ms: number; before: string; limit: number }], { id: string }>(
@@ -51,14 +54,14 @@ export function createRetention(db: Db): RetentionStore {
   );
   const outbox = db.prepare<[string]>('DELETE FROM outbox WHERE event_id IN (SELECT value FROM json_each(?))');
   const events = db.prepare<[string]>('DELETE FROM events WHERE id IN (SELECT value FROM json_each(?))');
-  // The user agents the removed events named (migration 025), and of those the ones no event names
-  // any more (through events_user_agent) and no admission used since the cutoff (src/store/user-agents.ts).
-  const userAgentsOf = db
-    .prepare<[string], number>('SELECT DISTINCT user_agent_key FROM events WHERE id IN (SELECT value FROM json_each(?)) AND user_agent_key IS NOT NULL')
-    .pluck();
-  const unusedUserAgents = db.prepare<[{ keys: string; before_ms: number }]>(
-    `DELETE FROM user_agents WHERE id IN (SELECT value FROM json_each(@keys)) AND last_ms < @before_ms
-       AND NOT EXISTS (SELECT 1 FROM events INDEXED BY events_user_agent WHERE user_agent_key = user_agents.id)`,
+  // User agents (migration 025) no admission has used since the cutoff (through user_agents_last:
+  // src/store/user-agents.ts) and no event names (through events_user_agent), a few a batch: those
+  // whose last events a batch removed, and any an admission added for an event it then refused.
+  const unusedUserAgents = db.prepare<[{ before_ms: number }]>(
+    `DELETE FROM user_agents WHERE id IN (
+       SELECT u.id FROM user_agents u INDEXED BY user_agents_last WHERE u.last_ms < @before_ms
+         AND NOT EXISTS (SELECT 1 FROM events INDEXED BY events_user_agent WHERE user_agent_key = u.id)
+       LIMIT ${USER_AGENTS_PER_BATCH})`,
   );
 
   // Removes the picked events a few at a time, each with its rows, until the batch has worked
@@ -73,11 +76,10 @@ export function createRetention(db: Db): RetentionStore {
       unlink.run(list);
       removed.send_attempts += attempts.run(list).changes;
       removed.outbox += outbox.run(list).changes;
-      const keys = userAgentsOf.all(list);
       removed.events += events.run(list).changes;
-      if (keys.length > 0) removed.user_agents += unusedUserAgents.run({ keys: JSON.stringify(keys), before_ms: before.getTime() }).changes;
       if (performance.now() - started >= budgetMs) break;
     }
+    removed.user_agents = unusedUserAgents.run({ before_ms: before.getTime() }).changes;
     return removed;
   });
 
