@@ -240,8 +240,9 @@ function checkValues(event: NewEvent, nowMs: number): unknown[] {
  * transaction, when it has two or more whose keys the process does not know. Each event's `u` then
  * finds its row already locked by this transaction: two groups (of two stages, or two processes)
  * that need the same user agents in opposite orders would otherwise each hold one row the other
- * waits for (a deadlock, which fails both groups). One is never a cycle: nothing else a group
- * locks is taken after a user agent.
+ * waits for (a deadlock, which fails both groups). With one, two groups wait on a user agent only
+ * one way: what else they lock after it is their own stage's (the stage lock orders those), but for
+ * the id of one event resent to two stages at once, which a group waits for (then refuses).
  */
 const LOCK_USER_AGENTS_SQL = {
   name: 'pruuv_admit_user_agents',
