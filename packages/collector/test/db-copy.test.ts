@@ -45,6 +45,19 @@ describe('pruuv db copy', () => {
     // Fields frozen at a first attempt (as Microsoft's adapter writes them) travel with their row.
     const frozen = '{"name":"Offline purchases","hashes":true}';
     env.db.prepare("UPDATE outbox SET frozen_fields = ? WHERE id = (SELECT MIN(id) FROM outbox WHERE platform = 'microsoft')").run(frozen);
+    // Beacons whose user agent, receive time, browser clock and click times are stored once (src/store/event-row.ts),
+    // and a row in the form written before that (every value inline): PostgreSQL keeps the receive time as an instant.
+    const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+    env.clock.advance(123); // a receive time with milliseconds, made from received_ms on the way
+    const at = env.clock.now().toISOString();
+    const beacons = [CHROME, CHROME, 'Mozilla/5.0 (iPhone)'].map((ua) => env!.addEvent({ source: 'pixel', user_agent: ua, client_time: at, data_timestamp: at }));
+    expect(beacons.map((b) => b.received_at)).toEqual([at, at, at]);
+    expect(env.db.prepare('SELECT received_at, client_time, data_timestamp FROM events WHERE id = ?').get(beacons[0]!.id)).toEqual({ received_at: '', client_time: '', data_timestamp: '' });
+    env.db
+      .prepare(`INSERT INTO events (id, client_id, stage_id, stage_key, source, reference, consent, received_at, received_ms, client_time, user_agent, demographics)
+        VALUES ('e-inline', ?, ?, 'lead', 'pixel', 'inline', 'granted', '2026-11-20T09:00:00.000Z', ?, '2026-11-20T09:00:00.000Z', ?, '{}')`)
+      .run(env.client.id, beacons[0]!.stage_id, Date.parse('2026-11-20T09:00:00.000Z'), CHROME);
+    expect(env.db.prepare('SELECT COUNT(*) FROM user_agents').pluck().get()).toBe(2);
     db = await newTestDatabase();
 
     const out = memoryOutput(true);
@@ -57,15 +70,18 @@ describe('pruuv db copy', () => {
     const report = JSON.parse(out.text) as { tables: Array<{ table: string; rows: number }>; total: number };
     const rows = Object.fromEntries(report.tables.map((t) => [t.table, t.rows]));
     const sqliteCount = (table: string) => (env!.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
-    for (const table of ['clients', 'client_origins', 'stages', 'users', 'connections', 'pixel_origins', 'events', 'outbox', 'send_attempts', 'send_runs', 'google_request_status', 'daily_events', 'daily_sends', 'beacon_throttles', 'oauth_grants']) {
+    for (const table of ['clients', 'client_origins', 'stages', 'users', 'connections', 'pixel_origins', 'user_agents', 'events', 'outbox', 'send_attempts', 'send_runs', 'google_request_status', 'daily_events', 'daily_sends', 'beacon_throttles', 'oauth_grants']) {
       expect(rows[table], table).toBe(sqliteCount(table));
     }
     // No Microsoft connection: the passes removed the Microsoft rows of the 7 events they took, unrecorded.
-    expect(rows).toMatchObject({ clients: 1, stages: 2, connections: 3, pixel_origins: 1, events: 9, outbox: 9 * PLATFORM_IDS.length - 7, send_attempts: 7 * (PLATFORM_IDS.length - 1), google_request_status: 2, beacon_throttles: 1, oauth_grants: 1 });
+    expect(rows).toMatchObject({ clients: 1, stages: 2, connections: 3, pixel_origins: 1, user_agents: 2, events: 13, outbox: 12 * PLATFORM_IDS.length - 7, send_attempts: 7 * (PLATFORM_IDS.length - 1), google_request_status: 2, beacon_throttles: 1, oauth_grants: 1 });
 
     const pg = await openPostgresStore(db.url);
     try {
       expect(await pg.events.list({ limit: 100 })).toEqual(await env.store.events.list({ limit: 100 }));
+      for (const b of beacons) expect(await pg.events.get(b.id)).toEqual(b);
+      expect(await pg.events.get('e-inline')).toMatchObject({ received_at: '2026-11-20T09:00:00.000Z', client_time: '2026-11-20T09:00:00.000Z', user_agent: CHROME });
+      expect((await pg.pool.query<{ user_agent_key: number | null }>('SELECT user_agent_key FROM events WHERE user_agent_key IS NOT NULL AND user_agent IS NULL')).rows).toHaveLength(3);
       expect(await pg.events.heldCounts()).toEqual(await env.store.events.heldCounts());
       expect((await pg.events.get(held.id))?.released_at).toBe('2030-01-01T00:00:00.000Z');
       expect(await pg.throttles.counts(new Date(0))).toEqual([{ client_id: env.client.id, address: 40, site: 0 }]);
@@ -105,6 +121,13 @@ describe('pruuv db copy', () => {
       expect(admitted.status).toBe('stored');
       const fresh = await pg.outbox.forEvent((admitted as { event: { id: string } }).event.id);
       expect(Math.min(...fresh.map((r) => r.id))).toBeGreaterThan(maxOutbox);
+      // A user agent copied is found again, a new one added after the copied keys.
+      for (const ua of [CHROME, 'curl/8.5.0']) {
+        const beacon = await pg.events.admit({ id: crypto.randomUUID(), client_id: env.client.id, stage_id: stage.id, stage_key: 'later', source: 'pixel', reference: ua, consent: 'granted', clicks: {}, utm: {}, demographics: {}, user_agent: ua }, new Date());
+        expect(beacon.status).toBe('stored');
+        expect((await pg.events.get((beacon as { event: { id: string } }).event.id))?.user_agent).toBe(ua);
+      }
+      expect((await pg.pool.query('SELECT id, user_agent FROM user_agents ORDER BY id')).rows.map((r) => r.user_agent)).toEqual([CHROME, 'Mozilla/5.0 (iPhone)', 'curl/8.5.0']);
     } finally {
       await pg.close();
     }

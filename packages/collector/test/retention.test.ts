@@ -156,12 +156,12 @@ describe('a retention sweep', () => {
     await seed(100, 200, now);
     const before = new Date(now.getTime() - 180 * DAY);
     // No budget: the whole batch, in one transaction.
-    expect(await store.retention.prune({ before, limit: 30 })).toEqual({ events: 30, outbox: 30 * PLATFORM_IDS.length, send_attempts: 30 * PLATFORM_IDS.length });
+    expect(await store.retention.prune({ before, limit: 30 })).toEqual({ events: 30, outbox: 30 * PLATFORM_IDS.length, send_attempts: 30 * PLATFORM_IDS.length, user_agents: 0 });
     // A budget already spent after the first few: those few go, with all their rows, and no more.
     const cut = await store.retention.prune({ before, limit: 70, budgetMs: 0 });
     expect(cut.events).toBeGreaterThan(0);
     expect(cut.events).toBeLessThan(70);
-    expect(cut).toEqual({ events: cut.events, outbox: cut.events * PLATFORM_IDS.length, send_attempts: cut.events * PLATFORM_IDS.length });
+    expect(cut).toEqual({ events: cut.events, outbox: cut.events * PLATFORM_IDS.length, send_attempts: cut.events * PLATFORM_IDS.length, user_agents: 0 });
     expect(count(store.db, 'SELECT COUNT(*) AS n FROM events')).toBe(70 - cut.events);
     expect(count(store.db, 'SELECT COUNT(*) AS n FROM outbox')).toBe((70 - cut.events) * PLATFORM_IDS.length);
     // A sweep goes on after a batch cut short, until none is left.
@@ -169,6 +169,9 @@ describe('a retention sweep', () => {
     expect(report.events).toBe(70 - cut.events);
     expect(report.batches).toBeGreaterThan(1);
     expect(count(store.db, 'SELECT COUNT(*) AS n FROM events')).toBe(0);
+    // The user agent the events shared goes with the last of them, not before.
+    expect(report.user_agents).toBe(1);
+    expect(count(store.db, 'SELECT COUNT(*) AS n FROM user_agents')).toBe(0);
     expect(store.db.pragma('foreign_key_check')).toEqual([]);
   });
 

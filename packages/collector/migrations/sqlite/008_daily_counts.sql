@@ -38,7 +38,8 @@ CREATE INDEX daily_sends_status ON daily_sends(status, day);
 
 -- The rows already stored, counted by the rules the store applies from now on.
 INSERT INTO daily_events (client_id, day, stage_id, ids, events, email, phone)
-SELECT client_id, strftime('%Y-%m-%d', received_at), stage_id,
+-- The day of `received_ms` (the same instant as `received_at`, which later rows store once as '').
+SELECT client_id, strftime('%Y-%m-%d', received_ms / 1000, 'unixepoch'), stage_id,
   substr(
     CASE WHEN fbc IS NOT NULL THEN ',fbc' ELSE '' END ||
     CASE WHEN fbclid IS NOT NULL THEN ',fbclid' ELSE '' END ||

@@ -153,7 +153,7 @@ export async function dbPrune(store: Store, options: DbPruneOptions, output: Cli
   }
   const report = await sweepRetention({ store, days: options.days, ...(options.batch !== undefined ? { batch: options.batch } : {}) });
   emit(output, report, () =>
-    `Removed ${report.events} event(s) received before ${report.before} (${options.days} days), ${report.outbox} outbox row(s) and ${report.send_attempts} audit record(s), in ${report.batches} transaction(s) and ${(report.duration_ms / 1000).toFixed(1)} s.` +
+    `Removed ${report.events} event(s) received before ${report.before} (${options.days} days), ${report.outbox} outbox row(s) and ${report.send_attempts} audit record(s) (and ${report.user_agents} user agent(s) no event names any more), in ${report.batches} transaction(s) and ${(report.duration_ms / 1000).toFixed(1)} s.` +
     (store.engine === 'sqlite' ? ` ${report.pages_reclaimed} page(s) given back to the file system.` : ' Autovacuum makes their space reusable.'),
   );
   return report;

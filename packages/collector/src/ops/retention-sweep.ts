@@ -43,6 +43,8 @@ export interface SweepReport {
   events: number;
   outbox: number;
   send_attempts: number;
+  /** User agents (stored once) that only the removed events named. */
+  user_agents: number;
   /** Transactions that removed something. */
   batches: number;
   /** SQLite pages given back to the file system; `0` on PostgreSQL. */
@@ -77,6 +79,7 @@ export async function sweepRetention(options: SweepOptions): Promise<SweepReport
     events: 0,
     outbox: 0,
     send_attempts: 0,
+    user_agents: 0,
     batches: 0,
     pages_reclaimed: 0,
     duration_ms: 0,
@@ -94,6 +97,7 @@ export async function sweepRetention(options: SweepOptions): Promise<SweepReport
     report.events += removed.events;
     report.outbox += removed.outbox;
     report.send_attempts += removed.send_attempts;
+    report.user_agents += removed.user_agents;
     report.pages_reclaimed += await options.store.retention.reclaim(reclaimPages);
     await pause(pauseMs, options.signal);
   }

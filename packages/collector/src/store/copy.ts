@@ -43,8 +43,18 @@ const EVENT_COLUMNS = [
   'fbclid', 'fbclid_ts', 'gclid', 'gclid_ts', 'wbraid', 'wbraid_ts', 'gbraid', 'gbraid_ts', 'ttclid', 'ttclid_ts', 'msclkid', 'msclkid_ts',
   'utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_term', 'fbc', 'fbp', 'ttp',
   'email_sha256', 'email_sha256_google', 'email_sha256_microsoft', 'phone_sha256', 'phone_sha256_meta', 'email_rejected', 'phone_rejected', 'visitor_id', 'client_ip', 'user_agent', 'page_url',
-  'referrer', 'first_touch', 'last_touch', 'demographics', 'inherited_from', 'inherited_fields', 'held_reason', 'released_at',
+  'referrer', 'first_touch', 'last_touch', 'demographics', 'inherited_from', 'inherited_fields', 'held_reason', 'released_at', 'user_agent_key',
 ] as const;
+
+/**
+ * The SQLite side of each event column: the column itself, but `received_at`, which a row stores
+ * once as '' (src/store/event-row.ts) and PostgreSQL as the instant: made from `received_ms` there.
+ */
+const EVENT_SELECT = EVENT_COLUMNS.map((c) =>
+  c === 'received_at'
+    ? `CASE WHEN received_at = '' THEN strftime('%Y-%m-%dT%H:%M:%S', received_ms / 1000, 'unixepoch') || printf('.%03dZ', received_ms % 1000) ELSE received_at END AS received_at`
+    : c,
+).join(', ');
 
 const list = (columns: readonly string[]): string => columns.join(', ');
 
@@ -77,7 +87,13 @@ const TABLES: readonly TableCopy[] = [
     columns: ['id', 'email', 'role', 'client_id', 'password_hash', 'password_changed_at', 'created_at'],
     select: 'SELECT id, email, role, client_id, password_hash, password_changed_at, created_at FROM users ORDER BY created_at, rowid',
   },
-  { table: 'events', columns: EVENT_COLUMNS, select: `SELECT ${list(EVENT_COLUMNS)} FROM events ORDER BY rowid` },
+  {
+    table: 'user_agents',
+    identity: 'id',
+    columns: ['id', 'user_agent', 'last_ms'],
+    select: 'SELECT id, user_agent, last_ms FROM user_agents ORDER BY id',
+  },
+  { table: 'events', columns: EVENT_COLUMNS, select: `SELECT ${EVENT_SELECT} FROM events ORDER BY rowid` },
   {
     table: 'outbox',
     identity: 'id',

@@ -48,6 +48,10 @@ export type EventRow = {
   demographics: unknown;
   inherited_from: string | null;
   inherited_fields: unknown;
+  /** The user agent's key in `user_agents` when `user_agent` is stored there (NULL: inline or none). */
+  user_agent_key: number | null;
+  /** The text of `user_agent_key`, read with {@link eventSelectSql}; not a column. */
+  user_agent_text?: string | null;
   /** Set by a release only, never by an admission: not in {@link EVENT_COLUMNS}. */
   released_at?: string | Date | null;
 } & Record<TextField | ClickIdName | `${ClickIdName}_ts` | UtmName, string | null>;
@@ -72,6 +76,36 @@ export const EVENT_COLUMNS = [
   ...TEXT_FIELDS,
   ...CLICK_IDS.flatMap((k) => [k, `${k}_ts`]),
   ...UTMS,
+  'user_agent_key',
+] as const;
+
+/**
+ * The columns of `events` a reader selects (`SELECT *` and the text of the row's user agent key):
+ * `alias` is the table's name or alias in the statement.
+ */
+export function eventSelectSql(alias = 'events'): string {
+  return `${alias}.*, (SELECT ua.user_agent FROM user_agents ua WHERE ua.id = ${alias}.user_agent_key) AS user_agent_text`;
+}
+
+/**
+ * A time column that holds the same instant as the one it is read from (`data_timestamp` and
+ * `client_time` equal to the receive time, `received_at` equal to `received_ms`, a click's time
+ * equal to the click before it), or a platform's hash equal to the base hash: the empty string,
+ * which no accepted value is (times are ISO 8601, hashes 64 hex characters, `domain/schemas.ts`).
+ */
+const SAME = '';
+
+/** The receive time of a row as the store wrote it: its `received_ms` as ISO 8601 when `received_at` is {@link SAME}. */
+function receivedAt(row: EventRow): string {
+  if (typeof row.received_at !== 'string') return row.received_at.toISOString();
+  return row.received_at === SAME ? new Date(Number(row.received_ms)).toISOString() : row.received_at;
+}
+
+/** The platform variants of a hash, each with its base: stored as {@link SAME} when equal to it. */
+const HASH_VARIANTS = [
+  ['email_sha256_google', 'email_sha256'],
+  ['email_sha256_microsoft', 'email_sha256'],
+  ['phone_sha256_meta', 'phone_sha256'],
 ] as const;
 
 /**
@@ -102,27 +136,78 @@ function readFbc(stored: string, fbclid: string | null): string {
 }
 
 /**
- * A touch's click ID that is the event's own (the click the visitor landed with and converted on):
- * the JSON number `0` in its place, never a click ID (those are strings), instead of the ID again
- * (up to 500 characters; a gclid is about 100).
+ * The origin of a page URL as it is written (`https://shop.example` of `https://shop.example/a?b`),
+ * or `undefined`. Page URLs are http(s) URLs (`domain/schemas.ts`): none starts with `/`.
  */
-function storedTouch(touch: Touch, clicks: StoredEvent['clicks']): string {
+function originOf(pageUrl: string | null | undefined): string | undefined {
+  if (pageUrl === null || pageUrl === undefined) return undefined;
+  return /^https?:\/\/[^/?#]*/i.exec(pageUrl)?.[0];
+}
+
+/** A URL on the page's own origin without that origin (it then starts with `/`, which no http(s) URL does). */
+function sameSite(url: string | undefined, origin: string | undefined): string | undefined {
+  return url !== undefined && origin !== undefined && url.startsWith(`${origin}/`) ? url.slice(origin.length) : undefined;
+}
+
+/**
+ * `page_url` of a row whose referrer is stored without the page's origin (a referrer on the page's
+ * own site, as a thank-you page's checkout is): behind this mark, which no page URL starts with
+ * (they are http(s) URLs), so a referrer of a row written before, whatever it holds, reads as it was.
+ */
+const REFERRER_ON_PAGE = '*';
+
+/** The page URL of a row, without {@link REFERRER_ON_PAGE}. */
+function pageUrlOf(row: EventRow): string | null {
+  const stored = row.page_url;
+  return stored !== null && stored.startsWith(REFERRER_ON_PAGE) ? stored.slice(REFERRER_ON_PAGE.length) : stored;
+}
+
+/** The time of the event's first click (in CLICK_IDS order) that has one. */
+function firstClickTs(clicks: StoredEvent['clicks']): string | undefined {
+  for (const k of CLICK_IDS) if (clicks[k]?.ts !== undefined) return clicks[k]!.ts;
+  return undefined;
+}
+
+/**
+ * A touch's click ID that is the event's own (the click the visitor landed with and converted on)
+ * and a touch's UTM parameter equal to the event's: the JSON number `0` in its place, never a
+ * value (those are strings), instead of the value again (a click ID up to 500 characters, a gclid
+ * about 100). A touch's time equal to the event's first click time (the landing that recorded
+ * both, `packages/pixel/src/ledger.ts`): `0` too (24 characters).
+ */
+function storedTouch(touch: Touch, event: StoredEvent): string {
   if (typeof touch.params !== 'object' || touch.params === null) return JSON.stringify(touch);
   const params: Record<string, unknown> = { ...touch.params };
-  for (const k of CLICK_IDS) if (params[k] !== undefined && params[k] === clicks[k]?.value) params[k] = 0;
-  return JSON.stringify({ ...touch, params });
+  for (const k of CLICK_IDS) if (params[k] !== undefined && params[k] === event.clicks[k]?.value) params[k] = 0;
+  for (const k of UTMS) if (params[k] !== undefined && params[k] === event.utm[k]) params[k] = 0;
+  const stored: Record<string, unknown> = { ...touch, params };
+  if (touch.ts !== undefined && touch.ts === firstClickTs(event.clicks)) stored['ts'] = 0;
+  // A landing on the page's own origin: its URL without it.
+  const path = sameSite(touch.url, originOf(event.page_url));
+  if (path !== undefined) stored['url'] = path;
+  return JSON.stringify(stored);
 }
 
-function readTouch(stored: unknown, row: EventRow): Touch {
-  const touch = stored as { params?: Record<string, unknown> };
+function readTouch(stored: unknown, row: EventRow, clicks: StoredEvent['clicks']): Touch {
+  const touch = stored as { params?: Record<string, unknown>; ts?: unknown };
   if (typeof touch.params !== 'object' || touch.params === null) return stored as Touch;
   const params: Record<string, unknown> = { ...touch.params };
-  for (const k of CLICK_IDS) if (params[k] === 0 && row[k] !== null) params[k] = row[k];
-  return { ...touch, params } as unknown as Touch;
+  for (const k of [...CLICK_IDS, ...UTMS]) if (params[k] === 0 && row[k] !== null) params[k] = row[k];
+  const read: Record<string, unknown> = { ...touch, params };
+  if (touch.ts === 0) read['ts'] = firstClickTs(clicks);
+  const origin = originOf(pageUrlOf(row));
+  if (typeof read['url'] === 'string' && read['url'].startsWith('/') && origin !== undefined) read['url'] = `${origin}${read['url']}`;
+  return read as unknown as Touch;
 }
 
-/** The row of a stored event; JSON fields as JSON text (both engines take text for their JSON columns). */
-export function eventToRow(event: StoredEvent, receivedMs: number): EventRow {
+/**
+ * The row of a stored event; JSON fields as JSON text (both engines take text for their JSON columns).
+ * `userAgentKey`: the key of the event's user agent in `user_agents`, which the row then names
+ * instead of holding the text (`undefined`: the text inline, as rows written before).
+ * `received_at` is {@link SAME} when it is `receivedMs` as ISO 8601 (always, from an admission):
+ * an engine with a time type for it (PostgreSQL) stores the instant itself.
+ */
+export function eventToRow(event: StoredEvent, receivedMs: number, userAgentKey?: number): EventRow {
   const row = {
     id: event.id,
     client_id: event.client_id,
@@ -131,20 +216,38 @@ export function eventToRow(event: StoredEvent, receivedMs: number): EventRow {
     source: event.source,
     reference: event.reference,
     revenue_value: event.revenue_value ?? null,
-    received_at: event.received_at,
+    received_at: event.received_at === new Date(receivedMs).toISOString() ? SAME : event.received_at,
     received_ms: receivedMs,
     consent: event.consent,
-    first_touch: event.first_touch ? storedTouch(event.first_touch, event.clicks) : null,
-    last_touch: event.last_touch ? (sameTouch(event.first_touch, event.last_touch) ? SAME_AS_FIRST : storedTouch(event.last_touch, event.clicks)) : null,
+    first_touch: event.first_touch ? storedTouch(event.first_touch, event) : null,
+    last_touch: event.last_touch ? (sameTouch(event.first_touch, event.last_touch) ? SAME_AS_FIRST : storedTouch(event.last_touch, event)) : null,
     demographics: JSON.stringify(event.demographics),
     inherited_from: event.inherited?.from_event_id ?? null,
     inherited_fields: event.inherited ? JSON.stringify(event.inherited.fields) : null,
   } as EventRow;
   for (const k of TEXT_FIELDS) row[k] = event[k] ?? null;
   row.fbc = storedFbc(event.fbc, event.clicks.fbclid?.value);
+  const referrerPath = sameSite(event.referrer, originOf(event.page_url));
+  if (referrerPath !== undefined) {
+    row.referrer = referrerPath;
+    row.page_url = `${REFERRER_ON_PAGE}${event.page_url!}`;
+  }
+  // Stored once: the receive time, and a platform's hash that is the base hash.
+  if (event.data_timestamp === event.received_at) row.data_timestamp = SAME;
+  if (event.client_time === event.received_at) row.client_time = SAME;
+  for (const [variant, base] of HASH_VARIANTS) if (event[variant] !== undefined && event[variant] === event[base]) row[variant] = SAME;
+  row.user_agent_key = null;
+  if (userAgentKey !== undefined && event.user_agent !== undefined) {
+    row.user_agent = null;
+    row.user_agent_key = userAgentKey;
+  }
+  // A click's time equal to the time of the click before it (in CLICK_IDS order): the clicks of one landing share it.
+  let previousTs: string | undefined;
   for (const k of CLICK_IDS) {
-    row[k] = event.clicks[k]?.value ?? null;
-    row[`${k}_ts`] = event.clicks[k]?.ts ?? null;
+    const click = event.clicks[k];
+    row[k] = click?.value ?? null;
+    row[`${k}_ts`] = click?.ts === undefined ? null : click.ts === previousTs ? SAME : click.ts;
+    if (click?.ts !== undefined) previousTs = click.ts;
   }
   for (const k of UTMS) row[k] = event.utm[k] ?? null;
   return row;
@@ -159,7 +262,7 @@ export function eventFromRow(row: EventRow, json: (value: unknown) => unknown): 
     stage_key: row.stage_key,
     source: row.source,
     reference: row.reference,
-    received_at: typeof row.received_at === 'string' ? row.received_at : row.received_at.toISOString(),
+    received_at: receivedAt(row),
     consent: row.consent,
     clicks: {},
     utm: {},
@@ -171,21 +274,32 @@ export function eventFromRow(row: EventRow, json: (value: unknown) => unknown): 
     // `email_rejected` and `phone_rejected` hold one of the reason codes they were written with.
     if (value !== null) (event as Record<TextField, string | undefined>)[k] = value;
   }
+  if (event.data_timestamp === SAME) event.data_timestamp = event.received_at;
+  if (event.client_time === SAME) event.client_time = event.received_at;
+  for (const [variant, base] of HASH_VARIANTS) if (event[variant] === SAME && event[base] !== undefined) event[variant] = event[base];
+  if (row.user_agent === null && typeof row.user_agent_text === 'string') event.user_agent = row.user_agent_text;
+  let previousTs: string | undefined;
   for (const k of CLICK_IDS) {
     const value = row[k];
     if (value === null) continue;
-    const ts = row[`${k}_ts`];
-    event.clicks[k] = ts === null ? { value } : { value, ts };
+    const stored = row[`${k}_ts`];
+    const ts = stored === SAME ? previousTs : stored ?? undefined;
+    event.clicks[k] = ts === undefined ? { value } : { value, ts };
+    if (ts !== undefined) previousTs = ts;
   }
   for (const k of UTMS) {
     const value = row[k];
     if (value !== null) event.utm[k] = value;
   }
   if (row.fbc !== null) event.fbc = readFbc(row.fbc, row.fbclid);
-  if (row.first_touch !== null) event.first_touch = readTouch(json(row.first_touch), row);
+  if (row.page_url !== null && row.page_url.startsWith(REFERRER_ON_PAGE)) {
+    event.page_url = pageUrlOf(row)!;
+    event.referrer = `${originOf(event.page_url)!}${row.referrer!}`;
+  }
+  if (row.first_touch !== null) event.first_touch = readTouch(json(row.first_touch), row, event.clicks);
   if (row.last_touch !== null) {
     const last = json(row.last_touch);
-    event.last_touch = last === 0 ? event.first_touch! : readTouch(last, row);
+    event.last_touch = last === 0 ? event.first_touch! : readTouch(last, row, event.clicks);
   }
   if (row.released_at !== undefined && row.released_at !== null) {
     event.released_at = typeof row.released_at === 'string' ? row.released_at : row.released_at.toISOString();

@@ -721,6 +721,8 @@ export interface PruneResult {
   outbox: number;
   /** Their records in the conversion audit log. */
   send_attempts: number;
+  /** User agents (stored once, `user_agents`) that only those events named. */
+  user_agents: number;
 }
 
 /**

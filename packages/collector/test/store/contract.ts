@@ -11,7 +11,7 @@ import { PLATFORM_IDS, standardMessage, type SendRecord } from '@pruuv/sender';
 /** Outbox rows per event: one per platform of the registry. */
 const N = PLATFORM_IDS.length;
 import { InvalidInputError } from '../../src/errors.js';
-import type { AuditRecord, EventDay, KeysetPage, NewEvent, OutboxRow, PageCursor, SendAttempt, SendDay, Store } from '../../src/store/types.js';
+import type { AuditRecord, EventDay, KeysetPage, NewEvent, OutboxRow, PageCursor, SendAttempt, SendDay, Store, StoredEvent } from '../../src/store/types.js';
 
 /** How a contract run reaches one engine. */
 export interface EngineHarness {
@@ -43,6 +43,32 @@ const utcDay = (t: unknown): string => new Date(t as string).toISOString().slice
 const byKey = <T>(key: (x: T) => string) => (a: T, b: T): number => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
 const eventDayKey = (d: EventDay): string => `${d.client_id}|${d.day}|${d.stage_id}|${d.ids.join(',')}`;
 const sendDayKey = (d: SendDay): string => `${d.client_id}|${d.day}|${d.platform}|${d.status}`;
+
+/**
+ * A row of `events` as the store wrote it before SQLite migration 025 and PostgreSQL 020 (every
+ * value inline: the user agent, the receive time as text, times and hashes equal to others), and
+ * the event it reads back as.
+ */
+export const OLD_ROW = {
+  id: 'e-old', client_id: 'cli_1', stage_id: 'stg_1', stage_key: 'lead', source: 'pixel', reference: 'old', consent: 'granted',
+  received_at: '2026-01-01T00:00:00.000Z', received_ms: Date.parse('2026-01-01T00:00:00.000Z'),
+  data_timestamp: '2026-01-01T00:00:00.000Z', client_time: '2026-01-01T00:00:00.000Z',
+  gclid: 'g-old', gclid_ts: '2025-12-31T23:00:00.000Z', ttclid: 't-old', ttclid_ts: '2025-12-31T23:00:00.000Z',
+  email_sha256: 'a'.repeat(64), email_sha256_google: 'a'.repeat(64), phone_sha256: 'b'.repeat(64), phone_sha256_meta: 'c'.repeat(64),
+  user_agent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
+  demographics: '{}',
+  // A referrer as a forged beacon may send one, and a landing on the page's own site.
+  page_url: 'https://a.example/thanks', referrer: '/checkout',
+  first_touch: JSON.stringify({ params: { gclid: 'g-old' }, url: 'https://a.example/?gclid=g-old', ts: '2025-12-31T23:00:00.000Z' }),
+};
+export const OLD_EVENT: StoredEvent = {
+  id: 'e-old', client_id: 'cli_1', stage_id: 'stg_1', stage_key: 'lead', source: 'pixel', reference: 'old', consent: 'granted',
+  received_at: OLD_ROW.received_at, data_timestamp: OLD_ROW.data_timestamp, client_time: OLD_ROW.client_time,
+  clicks: { gclid: { value: 'g-old', ts: OLD_ROW.gclid_ts }, ttclid: { value: 't-old', ts: OLD_ROW.ttclid_ts } }, utm: {}, demographics: {},
+  email_sha256: OLD_ROW.email_sha256, email_sha256_google: OLD_ROW.email_sha256_google, phone_sha256: OLD_ROW.phone_sha256,
+  phone_sha256_meta: OLD_ROW.phone_sha256_meta, user_agent: OLD_ROW.user_agent, page_url: OLD_ROW.page_url, referrer: OLD_ROW.referrer,
+  first_touch: JSON.parse(OLD_ROW.first_touch) as StoredEvent['first_touch'],
+};
 
 export function newEvent(stageId: string, clientId: string, overrides: Partial<NewEvent> = {}): NewEvent {
   return {
@@ -294,6 +320,113 @@ export function storeContract(engine: EngineHarness): void {
       for (const event of [once, twice, lastOnly, own, appendix, other]) {
         await store.events.admit(event, NOW);
         expect(await store.events.get(event.id)).toEqual({ ...event, received_at: '2026-03-02T10:00:00.000Z' });
+      }
+    });
+
+    it('reads every event back as admitted, though what repeats is stored once: receive time, click times, hashes, user agents', async () => {
+      const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+      const SAFARI = 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1';
+      const hash = (c: string): string => c.repeat(64);
+      const received = NOW.toISOString();
+      const ts = '2026-03-02T09:00:00.000Z';
+      // A beacon: its browser clock and conversion time are the receive time, its three clicks share a time; the user agent is new.
+      const pixel = newEvent(stageId, clientId, {
+        reference: 'p1', source: 'pixel', consent: 'granted', client_time: received, data_timestamp: received, user_agent: CHROME,
+        clicks: { fbclid: { value: 'f1', ts }, gclid: { value: 'g1', ts }, ttclid: { value: 't1', ts } },
+        email_sha256: hash('a'), email_sha256_google: hash('a'), phone_sha256: hash('c'), phone_sha256_meta: hash('d'),
+        utm: { utm_source: 'google', utm_campaign: 'spring' },
+        page_url: 'https://a.example/thanks?order=1', referrer: 'https://a.example/checkout',
+        // The landing that recorded the clicks: its time and UTM parameters are the event's, its origin the page's.
+        first_touch: { params: { gclid: 'g1', utm_source: 'google', utm_campaign: 'spring' }, url: 'https://a.example/?gclid=g1', ts },
+        last_touch: { params: { gclid: 'g1', utm_source: 'google', utm_campaign: 'spring' }, url: 'https://a.example/?gclid=g1', ts },
+      });
+      // The same user agent again; times that differ from the receive time and from each other; a click without a time.
+      const again = newEvent(stageId, clientId, {
+        reference: 'p2', source: 'pixel', client_time: '2026-03-02T09:59:59.500Z', data_timestamp: '2026-03-01T00:00:00.000Z', user_agent: CHROME,
+        clicks: { fbclid: { value: 'f2', ts }, gclid: { value: 'g2', ts: '2026-03-02T08:00:00.000Z' }, wbraid: { value: 'w2' }, ttclid: { value: 't2', ts } },
+        utm: { utm_source: 'bing' },
+        // A referrer on another site, one that starts with '/' or '~' as sent, a landing on another origin.
+        page_url: 'https://a.example/thanks', referrer: 'https://www.google.com/',
+        // An earlier landing: another time and UTM source than the event's.
+        first_touch: { params: { utm_source: 'google', utm_medium: 'cpc' }, url: 'https://b.example/?utm_source=google', ts: '2026-02-01T00:00:00.000Z' },
+      });
+      // A webhook: a Gmail address whose Google and Microsoft hashes differ from the base one, a phone, no user agent.
+      const webhook = newEvent(stageId, clientId, {
+        reference: 'w1', data_timestamp: '2026-03-02T09:30:00.000Z',
+        email_sha256: hash('1'), email_sha256_google: hash('2'), email_sha256_microsoft: hash('3'), phone_sha256: hash('4'), phone_sha256_meta: hash('5'),
+      });
+      // The Microsoft and Meta forms equal to the base hashes; another user agent, and a client time equal to the receive time without a data timestamp.
+      const same = newEvent(stageId, clientId, {
+        reference: 'w2', client_time: received, user_agent: SAFARI, clicks: { msclkid: { value: 'm1', ts } }, page_url: 'https://a.example/', referrer: '/checkout',
+        email_sha256: hash('6'), email_sha256_microsoft: hash('6'), phone_sha256: hash('7'), phone_sha256_meta: hash('7'),
+      });
+      for (const event of [pixel, again, webhook, same]) {
+        expect(await store.events.admit(event, NOW)).toEqual({ status: 'stored', event: { ...event, received_at: received } });
+      }
+      // Read through every path: by id, many, a client's, a list, a search, and by another process.
+      const expected = [pixel, again, webhook, same].map((e) => ({ ...e, received_at: received }));
+      for (const e of expected) {
+        expect(await store.events.get(e.id)).toEqual(e);
+        expect(await store.events.getOfClient(e.id, clientId)).toEqual(e);
+      }
+      expect([...(await store.events.getMany(expected.map((e) => e.id))).values()].sort(byKey((e) => e.reference))).toEqual(expected);
+      expect((await store.events.list({ client_id: clientId, limit: 10 })).sort(byKey((e) => e.reference))).toEqual(expected);
+      expect((await store.events.search({ client_id: clientId, limit: 10 })).rows.sort(byKey((e) => e.reference))).toEqual(expected);
+      const second = await other();
+      expect(await second.events.get(again.id)).toEqual(expected[1]);
+
+      // What the rows hold: each repeat stored once.
+      const rows = new Map((await engine.rows('events')).map((r) => [r['reference'], r]));
+      const agents = await engine.rows('user_agents');
+      expect(agents.map((a) => a['user_agent']).sort()).toEqual([CHROME, SAFARI].sort());
+      const keyOf = (ua: string) => Number(agents.find((a) => a['user_agent'] === ua)!['id']);
+      const touch = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : v);
+      expect(touch(rows.get('p1')!['first_touch'])).toEqual({ params: { gclid: 0, utm_source: 0, utm_campaign: 0 }, url: '/?gclid=g1', ts: 0 });
+      expect(rows.get('p1')).toMatchObject({ page_url: '*https://a.example/thanks?order=1', referrer: '/checkout' });
+      expect(rows.get('p2')).toMatchObject({ page_url: 'https://a.example/thanks', referrer: 'https://www.google.com/' });
+      expect(rows.get('w2')).toMatchObject({ page_url: 'https://a.example/', referrer: '/checkout' });
+      expect(touch(rows.get('p1')!['last_touch'])).toBe(0);
+      expect(touch(rows.get('p2')!['first_touch'])).toEqual(again.first_touch);
+      expect(rows.get('p1')).toMatchObject({ user_agent: null, client_time: '', data_timestamp: '', fbclid_ts: ts, gclid_ts: '', ttclid_ts: '', email_sha256_google: '', phone_sha256_meta: hash('d') });
+      expect(Number(rows.get('p1')!['user_agent_key'])).toBe(keyOf(CHROME));
+      expect(Number(rows.get('p2')!['user_agent_key'])).toBe(keyOf(CHROME));
+      expect(rows.get('p2')).toMatchObject({ client_time: again.client_time, data_timestamp: again.data_timestamp, gclid_ts: '2026-03-02T08:00:00.000Z', wbraid_ts: null, ttclid_ts: ts });
+      expect(rows.get('w1')).toMatchObject({ user_agent: null, user_agent_key: null, email_sha256_google: hash('2'), email_sha256_microsoft: hash('3'), phone_sha256_meta: hash('5') });
+      expect(rows.get('w2')).toMatchObject({ client_time: '', data_timestamp: null, email_sha256_microsoft: '', phone_sha256_meta: '' });
+      expect(Number(rows.get('w2')!['user_agent_key'])).toBe(keyOf(SAFARI));
+      // SQLite stores the receive time once (its received_ms); PostgreSQL keeps the instant in its 8-byte type.
+      if (engine.name === 'sqlite') expect(rows.get('p1')!['received_at']).toBe('');
+      else expect((rows.get('p1')!['received_at'] as Date).toISOString()).toBe(received);
+      // Another process finds the key of a user agent it has not seen and adds the next one once.
+      const third = newEvent(stageId, clientId, { reference: 'p3', source: 'pixel', user_agent: SAFARI });
+      const fourth = newEvent(stageId, clientId, { reference: 'p4', source: 'pixel', user_agent: 'curl/8.5.0' });
+      await second.events.admit(third, at(1000));
+      await second.events.admit(fourth, at(2000));
+      await store.events.admit(newEvent(stageId, clientId, { reference: 'p5', source: 'pixel', user_agent: 'curl/8.5.0' }), at(3000));
+      expect(await engine.rows('user_agents')).toHaveLength(3);
+      expect((await store.events.get(third.id))?.user_agent).toBe(SAFARI);
+      expect((await store.events.get(fourth.id))?.user_agent).toBe('curl/8.5.0');
+    });
+
+    it('stores concurrent beacons of two stages and two processes whose user agents are new, each user agent once', async () => {
+      const sale = (await store.stages.create({ client_id: clientId, key: 'sale', name: 'Sale' })).stage.id;
+      const second = await other();
+      const agents = Array.from({ length: 6 }, (_, i) => `Mozilla/5.0 (agent ${i})`);
+      // Each stage's groups meet the new user agents in opposite orders.
+      const admissions = [store, second].flatMap((s, p) =>
+        [stageId, sale].flatMap((stage, k) =>
+          agents.map((_, i) => {
+            const ua = agents[(p + k) % 2 === 0 ? i : agents.length - 1 - i]!;
+            return s.events.admit(newEvent(stage, clientId, { reference: `c${p}${k}${i}`, source: 'pixel', user_agent: ua }), at(i));
+          }),
+        ),
+      );
+      const results = await Promise.all(admissions);
+      expect(results.map((r) => r.status)).toEqual(admissions.map(() => 'stored'));
+      expect((await engine.rows('user_agents')).map((r) => r['user_agent']).sort()).toEqual([...agents].sort());
+      for (const r of results) {
+        const stored = (r as { event: StoredEvent }).event;
+        expect((await store.events.get(stored.id))?.user_agent).toBe(stored.user_agent);
       }
     });
 
@@ -554,7 +687,8 @@ export function storeContract(engine: EngineHarness): void {
       const days = new Map<string, EventDay>();
       for (const r of await engine.rows('events')) {
         const d: EventDay = {
-          day: utcDay(r['received_at']),
+          // The receive time as `received_ms` (`received_at` is '' on SQLite rows that store it once).
+          day: utcDay(Number(r['received_ms'])),
           client_id: String(r['client_id']),
           stage_id: String(r['stage_id']),
           ids: ROLLUP_IDS.filter((k) => r[k] !== null && r[k] !== undefined),
@@ -1165,7 +1299,7 @@ export function storeContract(engine: EngineHarness): void {
       expect(sentAttempts).toBe(N);
       expect(await store.retention.removable(before)).toBe(3);
       // The held event was never released: it goes with its held rows (and no audit record).
-      expect(await store.retention.prune({ before, limit: 500 })).toEqual({ events: 3, outbox: 3 * N, send_attempts: 2 * N });
+      expect(await store.retention.prune({ before, limit: 500 })).toEqual({ events: 3, outbox: 3 * N, send_attempts: 2 * N, user_agents: 0 });
       for (const gone of [e.sentA, e.sentB, e.held]) {
         expect(await store.events.get(gone.id)).toBeUndefined();
         expect(await store.outbox.forEvent(gone.id)).toEqual([]);
@@ -1180,7 +1314,7 @@ export function storeContract(engine: EngineHarness): void {
       expect((await store.events.get(e.heir.id))?.inherited).toEqual({ fields: ['gclid'] });
       expect((await store.events.get(e.heir.id))?.clicks).toEqual({ gclid: { value: 'g-a' } });
       expect(await store.retention.removable(before)).toBe(0);
-      expect(await store.retention.prune({ before, limit: 500 })).toEqual({ events: 0, outbox: 0, send_attempts: 0 });
+      expect(await store.retention.prune({ before, limit: 500 })).toEqual({ events: 0, outbox: 0, send_attempts: 0, user_agents: 0 });
     });
 
     it("removes a request's row with the last audit record naming it, and keeps one a kept record names", async () => {
@@ -1237,12 +1371,33 @@ export function storeContract(engine: EngineHarness): void {
       await store.events.admit(released, at(-200 * DAY));
       await store.events.admit(young, at(-100 * DAY));
       expect(await store.events.release({ ids: [released.id] }, at(-1 * DAY))).toEqual([released.id]);
-      expect(await store.retention.prune({ before, limit: 500 })).toEqual({ events: 1, outbox: N, send_attempts: 0 });
+      expect(await store.retention.prune({ before, limit: 500 })).toEqual({ events: 1, outbox: N, send_attempts: 0, user_agents: 0 });
       expect(await store.events.get(held.id)).toBeUndefined();
       expect(await engine.rows('outbox')).toHaveLength(2 * N);
       // The released one is due now: kept until its sends end and the retention passes them.
       expect((await store.outbox.forEvent(released.id)).map((r) => r.status)).toEqual(PLATFORM_IDS.map(() => 'pending'));
       expect((await store.outbox.forEvent(young.id)).map((r) => r.status)).toEqual(PLATFORM_IDS.map(() => 'held'));
+    });
+
+    it('removes a user agent with the last events that named it, and keeps one a kept or newer event names', async () => {
+      const ua = (name: string): string => `Mozilla/5.0 (${name})`;
+      const old = [ua('only old'), ua('only old'), ua('old and new'), ua('old and due')].map((u, i) =>
+        newEvent(stageId, clientId, { reference: `u${i}`, source: 'pixel', user_agent: u }),
+      );
+      for (const e of old) await store.events.admit(e, at(-200 * DAY));
+      const due = old[3]!;
+      await pass(-199 * DAY, (id) => (id === due.id ? 'retrying' : 'sent'));
+      const newer = newEvent(stageId, clientId, { reference: 'u4', source: 'pixel', user_agent: ua('old and new') });
+      await store.events.admit(newer, at(-10 * DAY));
+      expect(await engine.rows('user_agents')).toHaveLength(3);
+      expect(await store.retention.prune({ before, limit: 500 })).toEqual({ events: 3, outbox: 3 * N, send_attempts: 3 * N, user_agents: 1 });
+      expect((await engine.rows('user_agents')).map((r) => r['user_agent']).sort()).toEqual([ua('old and due'), ua('old and new')]);
+      expect((await store.events.get(newer.id))?.user_agent).toBe(ua('old and new'));
+      expect((await store.events.get(due.id))?.user_agent).toBe(ua('old and due'));
+      // Once the kept events' sends end and they pass the retention, their user agents go with them: none left over.
+      await pass(-1 * DAY, (id) => (id === due.id || id === newer.id ? 'sent' : undefined));
+      expect(await store.retention.prune({ before: at(0), limit: 500 })).toEqual({ events: 2, outbox: 2 * N, send_attempts: 3 * N, user_agents: 2 });
+      expect(await engine.rows('user_agents')).toEqual([]);
     });
 
     it('removes at most the batch size per call, oldest first', async () => {

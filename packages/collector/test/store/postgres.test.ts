@@ -12,12 +12,16 @@ import { openPostgresStore, type PostgresStore } from '../../src/store/postgres/
 import { migratePostgres, POSTGRES_MIGRATIONS_DIR } from '../../src/store/postgres/migrate.js';
 import { eventSearchSql } from '../../src/store/postgres/events.js';
 import { CLAIM_SQL, COMMIT_ROWS_SQL, DUE_SQL, OWNED_ROWS_SQL, RETRY_NOW_SQL } from '../../src/store/postgres/outbox.js';
-import { PICK_SQL } from '../../src/store/postgres/retention.js';
+import { PICK_SQL, USER_AGENTS_PER_BATCH } from '../../src/store/postgres/retention.js';
 import { FINAL_STATUSES } from '../../src/domain/outbox.js';
 import { sendSearchSql } from '../../src/store/postgres/send-log.js';
 import type { Direction, Position } from '../../src/store/keyset.js';
 import type { EventSearch, SendSearch } from '../../src/store/types.js';
-import { storeContract, type EngineHarness } from './contract.js';
+import { NOW, newEvent, OLD_EVENT, OLD_ROW, storeContract, type EngineHarness } from './contract.js';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createPool } from '../../src/store/postgres/pool.js';
 
 /** The PostgreSQL engine for the contract: a new database per test; "another process" is a second pool on it. */
 function postgresHarness(): EngineHarness {
@@ -130,6 +134,61 @@ describe('PostgreSQL store: the database', () => {
       const claimed = await store.outbox.claim({ owner: 'me', now: new Date('2026-01-02'), cutoff: new Date('2026-01-02'), leaseUntil: new Date('2026-01-03'), limit: 100, retriesOnly: false });
       expect(new Set(claimed.map((c) => c.client_id))).toEqual(new Set(['cli_1']));
       expect(claimed.map((c) => c.id)).toContain(8);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('reads an event written before user agents and hashes were stored once as it was', async () => {
+    db = await newTestDatabase();
+    const old = mkdtempSync(join(tmpdir(), 'pruuv-before-020-'));
+    try {
+      for (const f of readdirSync(POSTGRES_MIGRATIONS_DIR).filter((n) => n < '020')) copyFileSync(join(POSTGRES_MIGRATIONS_DIR, f), join(old, f));
+      const pool = createPool(db.url);
+      await migratePostgres(pool, old);
+      await pool.pool.query(`INSERT INTO clients (id, name, site_key, created_at) VALUES ('cli_1', 'A', 'site_1', '2026-01-01T00:00:00.000Z');
+        INSERT INTO stages (id, client_id, key, name, token_hash, created_at) VALUES ('stg_1', 'cli_1', 'lead', 'Lead', 'h', '2026-01-01T00:00:00.000Z')`);
+      const columns = Object.keys(OLD_ROW);
+      await pool.pool.query(`INSERT INTO events (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`, Object.values(OLD_ROW));
+      await pool.end();
+    } finally {
+      rmSync(old, { recursive: true, force: true });
+    }
+    const store = await openPostgresStore(db.url, { now: () => NOW });
+    try {
+      expect(await store.events.get('e-old')).toEqual(OLD_EVENT);
+      // A new event with the same user agent stores it once; the old row keeps its text and reads the same.
+      const fresh = newEvent('stg_1', 'cli_1', { reference: 'new', source: 'pixel', user_agent: OLD_EVENT.user_agent! });
+      expect((await store.events.admit(fresh, NOW)).status).toBe('stored');
+      expect((await store.pool.query('SELECT user_agent FROM user_agents')).rows).toEqual([{ user_agent: OLD_EVENT.user_agent }]);
+      expect((await store.pool.query("SELECT user_agent, user_agent_key FROM events WHERE id = 'e-old'")).rows).toEqual([{ user_agent: OLD_EVENT.user_agent, user_agent_key: null }]);
+      expect((await store.events.get(fresh.id))?.user_agent).toBe(OLD_EVENT.user_agent);
+      expect(await store.events.get('e-old')).toEqual(OLD_EVENT);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('removes user agents no event names and no admission used since the cutoff, a batch at a time, and keeps the others', async () => {
+    db = await newTestDatabase();
+    const store = await openPostgresStore(db.url, { now: () => NOW });
+    try {
+      const cutoff = new Date(NOW.getTime() - 180 * 86_400_000);
+      // Orphans an admission left (added for an event it then refused), old and recent.
+      await store.pool.query(
+        `INSERT INTO user_agents (user_agent, last_ms) SELECT 'old orphan ' || i, $1::bigint - 1000 - i FROM generate_series(0, $2::int + 4) AS i`,
+        [cutoff.getTime(), USER_AGENTS_PER_BATCH],
+      );
+      await store.pool.query(`INSERT INTO user_agents (user_agent, last_ms) VALUES ('recent orphan', $1)`, [cutoff.getTime()]);
+      const client = await store.clients.create({ name: 'A' });
+      const { stage } = await store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' });
+      // An old user agent an event still names (its event is kept: its rows are due).
+      await store.events.admit(newEvent(stage.id, client.id, { source: 'pixel', user_agent: 'named' }), new Date(cutoff.getTime() - 86_400_000));
+      const names = async () => (await store.pool.query<{ user_agent: string }>('SELECT user_agent FROM user_agents ORDER BY user_agent')).rows.map((r) => r.user_agent);
+      expect((await store.retention.prune({ before: cutoff, limit: 10 })).user_agents).toBe(USER_AGENTS_PER_BATCH);
+      expect((await store.retention.prune({ before: cutoff, limit: 10 })).user_agents).toBe(5);
+      expect((await store.retention.prune({ before: cutoff, limit: 10 })).user_agents).toBe(0);
+      expect(await names()).toEqual(['named', 'recent orphan']);
     } finally {
       await store.close();
     }
@@ -253,7 +312,7 @@ describe('PostgreSQL store: the database', () => {
       ]).toContainEqual(await explain(cutoff));
     }
     // And the batch it plans removes the oldest 100 with their rows.
-    expect(await store.retention.prune({ before, limit: 100 })).toEqual({ events: 100, outbox: 300, send_attempts: 0 });
+    expect(await store.retention.prune({ before, limit: 100 })).toEqual({ events: 100, outbox: 300, send_attempts: 0, user_agents: 0 });
     expect(Number((await store.pool.query<{ n: string }>("SELECT count(*) AS n FROM events WHERE id IN ('e1', 'e100', 'e101')")).rows[0]!.n)).toBe(1);
     await store.close();
   });

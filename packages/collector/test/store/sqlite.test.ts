@@ -5,10 +5,11 @@ import { MigrationError, SchemaTooNewError } from '../../src/errors.js';
 import { hashToken, newEventId, randomBase62, tokenMatches } from '../../src/domain/tokens.js';
 import { createSqliteStore, migrate, openDb, SQLITE_MIGRATIONS_DIR, type Db, type SqliteStore } from '../../src/store/sqlite/index.js';
 import { tempDir } from '../helpers/harness.js';
-import { NOW, newEvent, storeContract, type EngineHarness } from './contract.js';
+import { NOW, newEvent, OLD_EVENT, OLD_ROW, storeContract, type EngineHarness } from './contract.js';
 import { eventSearchSql } from '../../src/store/sqlite/events.js';
 import { DUE_SQL, RETRY_NOW_SQL } from '../../src/store/sqlite/outbox.js';
 import { sendSearchSql } from '../../src/store/sqlite/send-log.js';
+import { USER_AGENTS_PER_BATCH } from '../../src/store/sqlite/retention.js';
 import type { EventSearch, SendSearch } from '../../src/store/types.js';
 import type { Direction } from '../../src/store/keyset.js';
 
@@ -320,6 +321,51 @@ describe('SQLite store: the file', () => {
     expect((await migrated.sends.list({ limit: 100 })).map((r) => [r.event_id, r.attempted_at])).toEqual(want(() => true).map((e) => [e, times[Number(e.slice(1))]]));
     expect(after.pragma('integrity_check', { simple: true })).toBe('ok');
     after.close();
+  });
+
+  it('reads an event written before user agents, receive times, click times and hashes were stored once as it was', async () => {
+    const old = join(tmp.dir, 'before-025-migrations');
+    mkdirSync(old);
+    for (const f of readdirSync(SQLITE_MIGRATIONS_DIR).filter((n) => n < '025')) copyFileSync(join(SQLITE_MIGRATIONS_DIR, f), join(old, f));
+    const file = join(tmp.dir, 'before-025.db');
+    const before = openDb(file, { migrationsDir: old });
+    before.exec(`INSERT INTO clients (id, name, site_key, created_at) VALUES ('cli_1', 'A', 'site_1', '2026-01-01T00:00:00.000Z');
+      INSERT INTO stages (id, client_id, key, name, token_hash, created_at) VALUES ('stg_1', 'cli_1', 'lead', 'Lead', 'h', '2026-01-01T00:00:00.000Z');`);
+    before.prepare(`INSERT INTO events (${Object.keys(OLD_ROW).join(', ')}) VALUES (${Object.keys(OLD_ROW).map((k) => `@${k}`).join(', ')})`).run(OLD_ROW);
+    before.close();
+
+    const after = openDb(file);
+    const migrated = createSqliteStore(after, { now });
+    expect(await migrated.events.get('e-old')).toEqual(OLD_EVENT);
+    // A new event with the same user agent stores it once; the old row keeps its text and reads the same.
+    const fresh = newEvent('stg_1', 'cli_1', { reference: 'new', source: 'pixel', user_agent: OLD_EVENT.user_agent! });
+    expect((await migrated.events.admit(fresh, NOW)).status).toBe('stored');
+    expect(after.prepare('SELECT user_agent FROM user_agents').pluck().all()).toEqual([OLD_EVENT.user_agent]);
+    expect(after.prepare("SELECT user_agent, user_agent_key FROM events WHERE id = 'e-old'").get()).toEqual({ user_agent: OLD_EVENT.user_agent, user_agent_key: null });
+    expect((await migrated.events.get(fresh.id))?.user_agent).toBe(OLD_EVENT.user_agent);
+    expect(await migrated.events.get('e-old')).toEqual(OLD_EVENT);
+    expect(after.pragma('integrity_check', { simple: true })).toBe('ok');
+    after.close();
+  });
+
+  it('removes user agents no event names and no admission used since the cutoff, a batch at a time, and keeps the others', async () => {
+    const cutoff = new Date(NOW.getTime() - 180 * 86_400_000);
+    const insert = db.prepare('INSERT INTO user_agents (user_agent, last_ms) VALUES (?, ?)');
+    // Orphans an admission left (added for an event it then refused), old and recent.
+    db.transaction(() => {
+      for (let i = 0; i < USER_AGENTS_PER_BATCH + 5; i++) insert.run(`old orphan ${i}`, cutoff.getTime() - 1000 - i);
+    })();
+    insert.run('recent orphan', cutoff.getTime());
+    const client = await store.clients.create({ name: 'A' });
+    const { stage } = await store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' });
+    // An old user agent an event still names (its event is kept: its rows are due).
+    await store.events.admit(newEvent(stage.id, client.id, { source: 'pixel', user_agent: 'named' }), new Date(cutoff.getTime() - 86_400_000));
+    db.prepare("UPDATE user_agents SET last_ms = ? WHERE user_agent = 'named'").run(cutoff.getTime() - 86_400_000);
+    const names = () => db.prepare('SELECT user_agent FROM user_agents ORDER BY user_agent').pluck().all();
+    expect((await store.retention.prune({ before: cutoff, limit: 10 })).user_agents).toBe(USER_AGENTS_PER_BATCH);
+    expect((await store.retention.prune({ before: cutoff, limit: 10 })).user_agents).toBe(5);
+    expect((await store.retention.prune({ before: cutoff, limit: 10 })).user_agents).toBe(0);
+    expect(names()).toEqual(['named', 'recent orphan']);
   });
 
   it('never writes a webhook token to the file', async () => {

@@ -32,7 +32,8 @@ import { inheritAttribution, needsJoin } from '../../domain/join.js';
 import { OUTBOX_PLATFORMS } from '../../domain/outbox.js';
 import { retryAfterSeconds, STAGE_EVENTS_PER_HOUR, STAGE_WINDOW_MS } from '../../domain/rate-limit.js';
 import { eventCount } from '../daily-counts.js';
-import { EVENT_COLUMNS, eventFromRow, eventToRow, type EventRow } from '../event-row.js';
+import { EVENT_COLUMNS, eventFromRow, eventSelectSql, eventToRow, type EventRow } from '../event-row.js';
+import { UserAgentKeys } from '../user-agents.js';
 import { eventMatches, eventShape } from '../event-search.js';
 import { pageLimits, readPage, type Direction, type Position } from '../keyset.js';
 import { rowBounds, rowOrder, type TimeColumn } from './keyset-sql.js';
@@ -61,7 +62,28 @@ const COLUMN_TYPES: Readonly<Record<string, string>> = {
   inherited_fields: 'jsonb',
 };
 const N = EVENT_COLUMNS.length;
-const eventValues = EVENT_COLUMNS.map((c, i) => `$${i + 1}::${COLUMN_TYPES[c] ?? 'text'}`).join(', ');
+/** The parameter of `received_ms` among the event's. */
+const RECEIVED_MS = `$${EVENT_COLUMNS.indexOf('received_ms') + 1}::bigint`;
+/** The parameter of `user_agent_key`: the key the process knows, or `0` for the one `u` finds or adds. */
+const KEY = `$${EVENT_COLUMNS.indexOf('user_agent_key') + 1}::integer`;
+const eventValues = EVENT_COLUMNS.map((c, i) =>
+  c === 'user_agent_key' ? `COALESCE(NULLIF(${KEY}, 0), (SELECT id FROM u))` : `$${i + 1}::${COLUMN_TYPES[c] ?? 'text'}`,
+).join(', ');
+
+/** The columns an event is read with (its user agent's text by its key). */
+const SELECT = eventSelectSql();
+
+/**
+ * The user agent of the event, found or added (`user_agents`, migration 020) when the process does
+ * not know its key (`KEY` is 0): `$text` the user agent (NULL for none), `$when` a condition. Its
+ * `last_ms` becomes the event's receive time if later: the refresh src/store/user-agents.ts needs.
+ */
+const userAgentOf = (text: string, when: string): string => `u AS (
+  INSERT INTO user_agents (user_agent, last_ms)
+  SELECT ${text}::text, ${RECEIVED_MS} ${when} ${when === '' ? 'WHERE' : 'AND'} ${text}::text IS NOT NULL AND ${KEY} = 0
+  ON CONFLICT (user_agent) DO UPDATE SET last_ms = GREATEST(user_agents.last_ms, excluded.last_ms)
+  RETURNING id
+)`;
 
 /**
  * The outbox rows of the inserted event `e`, due at the receive time: `pending`, or `held` for a
@@ -106,6 +128,7 @@ const CHECKS = `SELECT EXISTS (SELECT 1 FROM events WHERE id = $${N + 3}) AS kno
 const CHECKED_INSERT_SQL = {
   name: 'pruuv_admit',
   text: `WITH c AS (${CHECKS}),
+${userAgentOf(`$${N + 14}`, `FROM c WHERE NOT c.known AND c.duplicate_of IS NULL AND c.in_window < $${N + 9}::bigint`)},
 e AS (
   INSERT INTO events (${EVENT_COLUMNS.join(', ')})
   SELECT ${eventValues} FROM c WHERE NOT c.known AND c.duplicate_of IS NULL AND c.in_window < $${N + 9}::bigint
@@ -114,7 +137,7 @@ e AS (
 ),
 o AS (${OUTBOX_OF_E}),
 d AS (${dailyOfE(N + 10)})
-SELECT c.known, c.duplicate_of, c.in_window, (SELECT count(*) FROM e) AS inserted FROM c`,
+SELECT c.known, c.duplicate_of, c.in_window, (SELECT count(*) FROM e) AS inserted, (SELECT id FROM u) AS user_agent_key FROM c`,
 };
 
 /** The checks alone, for an event that may inherit attribution (its insert follows the join). */
@@ -126,14 +149,15 @@ const CHECKS_SQL = {
 /** The insert of an event with its outbox rows and its roll-up count. */
 const INSERT_SQL = {
   name: 'pruuv_admit_insert',
-  text: `WITH e AS (
-  INSERT INTO events (${EVENT_COLUMNS.join(', ')}) VALUES (${eventValues})
+  text: `WITH ${userAgentOf(`$${N + 7}`, '')},
+e AS (
+  INSERT INTO events (${EVENT_COLUMNS.join(', ')}) SELECT ${eventValues}
   ON CONFLICT (id) DO NOTHING
   RETURNING id, client_id, stage_id, held_reason
 ),
 d AS (${dailyOfE(N + 3)})
 ${OUTBOX_OF_E}
-RETURNING event_id`,
+RETURNING event_id, (SELECT id FROM u) AS user_agent_key`,
 };
 
 /** The attribution an event without click IDs may inherit: the latest of the client with any. */
@@ -164,18 +188,20 @@ interface Checks {
   duplicate_of: string | null;
   in_window: string;
   inserted?: string;
+  /** The key `u` found or added for the event's user agent (NULL when the process knew it). */
+  user_agent_key?: number | null;
 }
 
 /** The event an event without click IDs of its own inherits them from: by reference, then by email hash. */
 async function findSource(q: Queryable, event: NewEvent): Promise<StoredEvent | undefined> {
   const byReference = await q.query<EventRow>(
-    `SELECT * FROM events WHERE client_id = $1 AND reference = $2 AND ${ATTRIBUTED} ORDER BY received_ms DESC, seq DESC LIMIT 1`,
+    `SELECT ${SELECT} FROM events WHERE client_id = $1 AND reference = $2 AND ${ATTRIBUTED} ORDER BY received_ms DESC, seq DESC LIMIT 1`,
     [event.client_id, event.reference],
   );
   let row = byReference.rows[0];
   if (row === undefined && event.email_sha256 !== undefined) {
     const byEmail = await q.query<EventRow>(
-      `SELECT * FROM events WHERE client_id = $1 AND email_sha256 = $2 AND ${ATTRIBUTED} ORDER BY received_ms DESC, seq DESC LIMIT 1`,
+      `SELECT ${SELECT} FROM events WHERE client_id = $1 AND email_sha256 = $2 AND ${ATTRIBUTED} ORDER BY received_ms DESC, seq DESC LIMIT 1`,
       [event.client_id, event.email_sha256],
     );
     row = byEmail.rows[0];
@@ -210,34 +236,84 @@ function checkValues(event: NewEvent, nowMs: number): unknown[] {
   ];
 }
 
+/**
+ * The user agents a group finds or adds, all at once and in the database's order, first in its
+ * transaction, when it has two or more whose keys the process does not know. Each event's `u` then
+ * finds its row already locked by this transaction: two groups (of two stages, or two processes)
+ * that need the same user agents in opposite orders would otherwise each hold one row the other
+ * waits for (a deadlock, which fails both groups). With one, two groups wait on a user agent only
+ * one way: what else they lock after it is their own stage's (the stage lock orders those), but for
+ * the id of one event resent to two stages at once, which a group waits for (then refuses).
+ */
+const LOCK_USER_AGENTS_SQL = {
+  name: 'pruuv_admit_user_agents',
+  text: `INSERT INTO user_agents (user_agent, last_ms)
+  SELECT t.ua, t.ms FROM unnest($1::text[], $2::bigint[]) AS t(ua, ms) ORDER BY t.ua
+  ON CONFLICT (user_agent) DO UPDATE SET last_ms = GREATEST(user_agents.last_ms, excluded.last_ms)`,
+};
+
+function lockUserAgents(items: readonly { event: NewEvent; at: Date }[], keys: UserAgentKeys): Statement | undefined {
+  const unknown = new Map<string, number>();
+  for (const { event, at } of items) {
+    const ua = event.user_agent;
+    if (ua !== undefined && keys.get(ua, at.getTime()) === undefined) unknown.set(ua, Math.max(unknown.get(ua) ?? 0, at.getTime()));
+  }
+  if (unknown.size < 2) return undefined;
+  return { ...LOCK_USER_AGENTS_SQL, values: [[...unknown.keys()], [...unknown.values()]] };
+}
+
+/** A user agent's key an admission learned, remembered once its transaction commits. */
+type Learned = Array<{ userAgent: string; key: number; atMs: number }>;
+
+/**
+ * The row of a stored event and the user agent parameter of its statement: the key the process
+ * knows for its user agent, else `0` and the text for `u` to find or add (src/store/user-agents.ts).
+ * `received_at` is the instant itself (`timestamptz`).
+ */
+function rowOf(stored: StoredEvent, at: Date, keys: UserAgentKeys): { values: unknown[]; userAgent: string | null } {
+  const ua = stored.user_agent;
+  const known = ua === undefined ? undefined : keys.get(ua, at.getTime());
+  const row = eventToRow(stored, at.getTime(), ua === undefined ? undefined : (known ?? 0)) as unknown as Record<string, unknown>;
+  row['received_at'] = at;
+  return { values: EVENT_COLUMNS.map((c) => row[c]), userAgent: ua !== undefined && known === undefined ? ua : null };
+}
+
+/** Notes the key a statement found or added for the event's user agent. */
+function learn(learned: Learned, stored: StoredEvent, at: Date, key: number | null | undefined): void {
+  if (stored.user_agent !== undefined && key !== null && key !== undefined) learned.push({ userAgent: stored.user_agent, key: Number(key), atMs: at.getTime() });
+}
+
 /** The one-statement admission of an event with a click ID of its own, and the event it stores. */
-function checkedInsert(event: NewEvent, at: Date, perHour: number): { statement: Statement; stored: StoredEvent } {
+function checkedInsert(event: NewEvent, at: Date, perHour: number, keys: UserAgentKeys): { statement: Statement; stored: StoredEvent } {
   const nowMs = at.getTime();
   const stored: StoredEvent = { ...event, received_at: at.toISOString() };
-  const row = eventToRow(stored, nowMs) as unknown as Record<string, unknown>;
+  const { values, userAgent } = rowOf(stored, at, keys);
   return {
     stored,
     statement: {
       ...CHECKED_INSERT_SQL,
-      values: [...EVENT_COLUMNS.map((c) => row[c]), at, OUTBOX_PLATFORMS, ...checkValues(event, nowMs), perHour, ...dailyValues(stored)],
+      values: [...values, at, OUTBOX_PLATFORMS, ...checkValues(event, nowMs), perHour, ...dailyValues(stored), userAgent],
     },
   };
 }
 
 /** What a one-statement admission did, from its answer. */
-async function checkedOutcome(q: Queryable, event: NewEvent, at: Date, stored: StoredEvent, checks: Checks, perHour: number): Promise<Admission> {
-  if (Number(checks.inserted) === 1) return { status: 'stored', event: stored };
+async function checkedOutcome(q: Queryable, event: NewEvent, at: Date, stored: StoredEvent, checks: Checks, perHour: number, learned: Learned): Promise<Admission> {
+  if (Number(checks.inserted) === 1) {
+    learn(learned, stored, at, checks.user_agent_key);
+    return { status: 'stored', event: stored };
+  }
   // Another stage admitted the same id meanwhile (a pixel resend to two stages): the constraint kept one.
   return (await refusal(q, event, checks, at.getTime(), perHour)) ?? { status: 'duplicate_event_id', event_id: event.id };
 }
 
 /** One admission inside a transaction that holds its stage's lock. */
-async function admitIn(q: Queryable, event: NewEvent, at: Date, perHour: number): Promise<Admission> {
+async function admitIn(q: Queryable, event: NewEvent, at: Date, perHour: number, keys: UserAgentKeys, learned: Learned): Promise<Admission> {
   const nowMs = at.getTime();
   if (!needsJoin(event)) {
-    const { statement, stored } = checkedInsert(event, at, perHour);
+    const { statement, stored } = checkedInsert(event, at, perHour, keys);
     const { rows } = await q.query<Checks>(statement);
-    return checkedOutcome(q, event, at, stored, rows[0]!, perHour);
+    return checkedOutcome(q, event, at, stored, rows[0]!, perHour, learned);
   }
   const { rows } = await q.query<Checks>({ ...CHECKS_SQL, values: checkValues(event, nowMs) });
   const refused = await refusal(q, event, rows[0]!, nowMs, perHour);
@@ -245,35 +321,47 @@ async function admitIn(q: Queryable, event: NewEvent, at: Date, perHour: number)
   const join = inheritAttribution(event, await findSource(q, event));
   const stored: StoredEvent = { ...event, ...join.attribution, received_at: at.toISOString() };
   if (join.inherited) stored.inherited = join.inherited;
-  const row = eventToRow(stored, nowMs) as unknown as Record<string, unknown>;
-  const inserted = await q.query({ ...INSERT_SQL, values: [...EVENT_COLUMNS.map((c) => row[c]), at, OUTBOX_PLATFORMS, ...dailyValues(stored)] });
+  const { values, userAgent } = rowOf(stored, at, keys);
+  const inserted = await q.query<{ user_agent_key: number | null }>({ ...INSERT_SQL, values: [...values, at, OUTBOX_PLATFORMS, ...dailyValues(stored), userAgent] });
   if (inserted.rowCount === 0) return { status: 'duplicate_event_id', event_id: event.id };
+  learn(learned, stored, at, inserted.rows[0]?.user_agent_key);
   return { status: 'stored', event: stored };
 }
-
 
 /**
  * The admission: per stage, the events that arrive together are admitted in one
  * transaction under the stage's advisory lock (group commit), in arrival order.
  */
 function createAdmission(db: StorePool, perHour: number): EventStore['admit'] {
+  // The user agents' keys this process learned from committed admissions (src/store/user-agents.ts).
+  const keys = new UserAgentKeys();
   /** The items of one stage in one transaction, in arrival order, under the stage's lock. */
   const admitGroup = async (stageId: string, items: readonly Pending[]): Promise<Admission[]> => {
+    const learned: Learned = [];
+    const results = await admitGroupIn(stageId, items, learned);
+    // Committed: the keys name rows that exist, refreshed at their events' receive times.
+    for (const l of learned) keys.set(l.userAgent, l.key, l.atMs);
+    return results;
+  };
+  const admitGroupIn = async (stageId: string, items: readonly Pending[], learned: Learned): Promise<Admission[]> => {
     // The stage's admissions, on every process, one after the other from here to COMMIT. Two
     // numbers only, so the lock rides with BEGIN in one message (simple query protocol).
     const begin = `BEGIN; SELECT pg_advisory_xact_lock(${STAGE_LOCK_CLASS}, ${stageLockKey(stageId)})`;
+    const first = lockUserAgents(items, keys);
     if (items.every((item) => !needsJoin(item.event))) {
       // No answer is needed before the next statement: the whole transaction in one round trip.
-      const prepared = items.map((item) => checkedInsert(item.event, item.at, perHour));
+      const prepared = items.map((item) => checkedInsert(item.event, item.at, perHour, keys));
       const answers = await db.pipelined(
-        prepared.map((p) => p.statement),
+        [...(first === undefined ? [] : [first]), ...prepared.map((p) => p.statement)],
         begin,
       );
-      return Promise.all(items.map((item, k) => checkedOutcome(db, item.event, item.at, prepared[k]!.stored, answers[k]!.rows[0] as Checks, perHour)));
+      const skip = first === undefined ? 0 : 1;
+      return Promise.all(items.map((item, k) => checkedOutcome(db, item.event, item.at, prepared[k]!.stored, answers[k + skip]!.rows[0] as Checks, perHour, learned)));
     }
     return db.transaction(async (q) => {
+      if (first !== undefined) await q.query(first);
       const results: Admission[] = [];
-      for (const item of items) results.push(await admitIn(q, item.event, item.at, perHour));
+      for (const item of items) results.push(await admitIn(q, item.event, item.at, perHour, keys, learned));
       return results;
     }, { begin });
   };
@@ -321,18 +409,18 @@ export function createEvents(db: StorePool, options: EventsOptions = {}): EventS
   return {
     admit,
     async get(id) {
-      const { rows } = await db.query<EventRow>('SELECT * FROM events WHERE id = $1', [id]);
+      const { rows } = await db.query<EventRow>(`SELECT ${SELECT} FROM events WHERE id = $1`, [id]);
       return rows[0] && eventFromRow(rows[0], identity);
     },
     async getOfClient(id, clientId) {
-      const { rows } = await db.query<EventRow>('SELECT * FROM events WHERE id = $1 AND client_id = $2', [id, clientId]);
+      const { rows } = await db.query<EventRow>(`SELECT ${SELECT} FROM events WHERE id = $1 AND client_id = $2`, [id, clientId]);
       return rows[0] && eventFromRow(rows[0], identity);
     },
     search: (query) => search(db, query),
     async getMany(ids) {
       const out = new Map<string, StoredEvent>();
       if (ids.length === 0) return out;
-      const { rows } = await db.query<EventRow>('SELECT * FROM events WHERE id = ANY($1::text[])', [ids]);
+      const { rows } = await db.query<EventRow>(`SELECT ${SELECT} FROM events WHERE id = ANY($1::text[])`, [ids]);
       for (const row of rows) out.set(row.id, eventFromRow(row, identity));
       return out;
     },
@@ -341,20 +429,20 @@ export function createEvents(db: StorePool, options: EventsOptions = {}): EventS
       // Newest first, each filter through an index that reads about `limit` rows.
       const { rows } = filter.held
         ? await db.query<EventRow>(
-            `SELECT * FROM events WHERE held_reason IS NOT NULL AND released_at IS NULL
+            `SELECT ${SELECT} FROM events WHERE held_reason IS NOT NULL AND released_at IS NULL
                AND ($1::text IS NULL OR client_id = $1) AND ($2::text IS NULL OR stage_id = $2)
              ORDER BY received_ms DESC, seq DESC LIMIT $3`,
             [filter.client_id ?? null, filter.stage_id ?? null, limit],
           )
         : filter.stage_id !== undefined
           ? await db.query<EventRow>(
-              `SELECT * FROM events WHERE stage_id = $1 AND ($2::text IS NULL OR client_id = $2)
+              `SELECT ${SELECT} FROM events WHERE stage_id = $1 AND ($2::text IS NULL OR client_id = $2)
                ORDER BY received_ms DESC, seq DESC LIMIT $3`,
               [filter.stage_id, filter.client_id ?? null, limit],
             )
           : filter.client_id !== undefined
-            ? await db.query<EventRow>('SELECT * FROM events WHERE client_id = $1 ORDER BY seq DESC LIMIT $2', [filter.client_id, limit])
-            : await db.query<EventRow>('SELECT * FROM events ORDER BY seq DESC LIMIT $1', [limit]);
+            ? await db.query<EventRow>(`SELECT ${SELECT} FROM events WHERE client_id = $1 ORDER BY seq DESC LIMIT $2`, [filter.client_id, limit])
+            : await db.query<EventRow>(`SELECT ${SELECT} FROM events ORDER BY seq DESC LIMIT $1`, [limit]);
       return rows.map((row) => eventFromRow(row, identity));
     },
     async heldCounts() {
@@ -427,7 +515,7 @@ export function eventSearchSql(query: EventSearch, direction: Direction, cursor:
   if (query.received_before !== undefined) range.before = Date.parse(query.received_before);
   terms.push(...rowBounds(prefix, RECEIVED, 'seq', range, direction, cursor, param));
   const limit = param(n);
-  const read = `SELECT * FROM events ${terms.length > 0 ? `WHERE ${terms.join(' AND ')}` : ''}
+  const read = `SELECT ${SELECT} FROM events ${terms.length > 0 ? `WHERE ${terms.join(' AND ')}` : ''}
        ORDER BY ${rowOrder(prefix, RECEIVED, 'seq', direction)} LIMIT ${limit}`;
   // A reference of any client: its rows of each client (a lateral join can only probe the
   // index per client, whatever the statistics say), merged.

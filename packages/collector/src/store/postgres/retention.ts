@@ -5,7 +5,7 @@
  */
 import { FINAL_STATUSES } from '../../domain/outbox.js';
 import type { PruneResult, RetentionStore } from '../types.js';
-import type { StorePool } from './pool.js';
+import type { Queryable, StorePool } from './pool.js';
 
 /**
  * Whether an outbox row `o` keeps its event: unfinished, or finished since the cutoff (`$2`; a final
@@ -38,6 +38,25 @@ export const PICK_SQL = `SELECT e.id FROM events e
   WHERE e.received_ms < $1 AND k.keeps IS NULL
   ORDER BY e.received_ms LIMIT $4 FOR UPDATE OF e SKIP LOCKED`;
 
+/** User agents a batch removes at most (each an index probe of `events_user_agent`). */
+export const USER_AGENTS_PER_BATCH = 100;
+
+/**
+ * User agents (migration 020) no admission has used since the cutoff (through user_agents_last:
+ * src/store/user-agents.ts) and no event names (through events_user_agent), a few a batch: those
+ * whose last events a batch removed, and any an admission added for an event it then refused.
+ */
+async function removeUnusedUserAgents(c: Queryable, before: Date): Promise<number> {
+  const { rowCount } = await c.query(
+    `DELETE FROM user_agents WHERE id IN (
+       SELECT u.id FROM user_agents u WHERE u.last_ms < $1
+         AND NOT EXISTS (SELECT 1 FROM events e WHERE e.user_agent_key = u.id)
+       ORDER BY u.last_ms LIMIT ${USER_AGENTS_PER_BATCH})`,
+    [before.getTime()],
+  );
+  return rowCount ?? 0;
+}
+
 /** Creates the retention of the PostgreSQL store. */
 export function createRetention(db: StorePool): RetentionStore {
   const final = [...FINAL_STATUSES];
@@ -48,7 +67,7 @@ export function createRetention(db: StorePool): RetentionStore {
         // a sweep removed (the next sweep removes them again), never one half, never an admission.
         await c.query('SET LOCAL synchronous_commit = off');
         const picked = await c.query<{ id: string }>(PICK_SQL, [before.getTime(), before, final, Math.max(1, Math.floor(limit))]);
-        if (picked.rows.length === 0) return { events: 0, outbox: 0, send_attempts: 0 };
+        if (picked.rows.length === 0) return { events: 0, outbox: 0, send_attempts: 0, user_agents: await removeUnusedUserAgents(c, before) };
         // Lock their outbox rows, then check again: a "retry now" committed meanwhile made a row due,
         // and one that comes later waits for this transaction and finds the row gone.
         await c.query('SELECT id FROM outbox WHERE event_id = ANY($1::text[]) ORDER BY id FOR UPDATE', [picked.rows.map((r) => r.id)]);
@@ -59,7 +78,7 @@ export function createRetention(db: StorePool): RetentionStore {
           picked.rows.map((r) => r.id),
         ]);
         const ids = checked.rows.map((r) => r.id);
-        if (ids.length === 0) return { events: 0, outbox: 0, send_attempts: 0 };
+        if (ids.length === 0) return { events: 0, outbox: 0, send_attempts: 0, user_agents: await removeUnusedUserAgents(c, before) };
         // A later event keeps the fields it inherited from a removed one, not the link (the one engine with a foreign key there is SQLite).
         await c.query('UPDATE events SET inherited_from = NULL WHERE inherited_from = ANY($1::text[])', [ids]);
         // Audit records by their outbox rows' keys (send_attempts_outbox; the log has no index on event ids, migration 012).
@@ -78,7 +97,8 @@ export function createRetention(db: StorePool): RetentionStore {
         }
         const outbox = await c.query('DELETE FROM outbox WHERE event_id = ANY($1::text[])', [ids]);
         const events = await c.query('DELETE FROM events WHERE id = ANY($1::text[])', [ids]);
-        return { events: events.rowCount ?? 0, outbox: outbox.rowCount ?? 0, send_attempts: attempts.rowCount ?? 0 };
+        const userAgents = await removeUnusedUserAgents(c, before);
+        return { events: events.rowCount ?? 0, outbox: outbox.rowCount ?? 0, send_attempts: attempts.rowCount ?? 0, user_agents: userAgents };
       });
     },
     async removable(before) {

@@ -8,7 +8,8 @@ import { asStorageUnavailable } from '../../errors.js';
 import { dedupSinceMs } from '../../domain/dedup.js';
 import { inheritAttribution, needsJoin } from '../../domain/join.js';
 import { retryAfterSeconds, STAGE_EVENTS_PER_HOUR, STAGE_WINDOW_MS } from '../../domain/rate-limit.js';
-import { EVENT_COLUMNS as COLUMNS, eventFromRow, eventToRow, type EventRow } from '../event-row.js';
+import { EVENT_COLUMNS as COLUMNS, eventFromRow, eventSelectSql, eventToRow, type EventRow } from '../event-row.js';
+import { REFRESH_MS } from '../user-agents.js';
 import { eventMatches, eventShape, type EventShape } from '../event-search.js';
 import { pageLimits, readPage, type Direction, type Position } from '../keyset.js';
 import type { Admission, EventSearch, EventStore, HeldCount, NewEvent, StoredEvent } from '../types.js';
@@ -41,8 +42,9 @@ export function createEvents(db: Db, enqueue: Enqueue, count: (event: StoredEven
   const perHour = options.perHour ?? STAGE_EVENTS_PER_HOUR;
   // Positional parameters: binding 46 named ones costs measurably more per insert.
   const insert = db.prepare(`INSERT INTO events (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`);
-  const byId = db.prepare<[string], EventRow>('SELECT * FROM events WHERE id = ?');
-  const byIdOfClient = db.prepare<[string, string], EventRow>('SELECT * FROM events WHERE id = ? AND client_id = ?');
+  const byId = db.prepare<[string], EventRow>(`SELECT ${SELECT} FROM events WHERE id = ?`);
+  const byIdOfClient = db.prepare<[string, string], EventRow>(`SELECT ${SELECT} FROM events WHERE id = ? AND client_id = ?`);
+  const userAgentKey = createUserAgentKeys(db);
   const exists = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM events WHERE id = ?');
   // Through events_client_reference (migration 003): a stage has one client, and the
   // client's events with this reference in the last minute are at most one per stage.
@@ -76,7 +78,7 @@ export function createEvents(db: Db, enqueue: Enqueue, count: (event: StoredEven
     const join = needsJoin(event) ? inheritAttribution(event, findSource(event)) : { attribution: event };
     const stored: StoredEvent = { ...event, ...join.attribution, received_at: at.toISOString() };
     if (join.inherited) stored.inherited = join.inherited;
-    const row: Record<string, unknown> = eventToRow(stored, nowMs);
+    const row: Record<string, unknown> = eventToRow(stored, nowMs, stored.user_agent === undefined ? undefined : userAgentKey(stored.user_agent, nowMs));
     insert.run(COLUMNS.map((c) => row[c]));
     enqueue(stored.id, stored.received_at, stored.client_id, stored.held_reason === undefined ? 'pending' : 'held');
     count(stored);
@@ -136,10 +138,35 @@ export function createEvents(db: Db, enqueue: Enqueue, count: (event: StoredEven
   };
 }
 
+/** The columns an event is read with (its user agent's text by its key). */
+const SELECT = eventSelectSql();
+
+/**
+ * The key of a user agent in `user_agents` (migration 025), found or added inside the admission's
+ * transaction: one index read, and a write only for a new user agent or one whose `last_ms` is an
+ * hour old (src/store/user-agents.ts). Nothing is remembered outside the database: a group that
+ * rolls back takes its new user agents with it.
+ */
+function createUserAgentKeys(db: Db): (userAgent: string, nowMs: number) => number {
+  const find = db.prepare<[string], { id: number; last_ms: number }>('SELECT id, last_ms FROM user_agents WHERE user_agent = ?');
+  const upsert = db
+    .prepare<[string, number], number>(
+      `INSERT INTO user_agents (user_agent, last_ms) VALUES (?, ?)
+       ON CONFLICT (user_agent) DO UPDATE SET last_ms = max(last_ms, excluded.last_ms) RETURNING id`,
+    )
+    .pluck();
+  return (userAgent, nowMs) => {
+    const known = find.get(userAgent);
+    if (known !== undefined && nowMs - known.last_ms < REFRESH_MS) return known.id;
+    return upsert.get(userAgent, nowMs)!;
+  };
+}
+
 /** Held events: their counts per client, and their release (`events_held`, migration 013). */
 function createHeld(db: Db): Pick<EventStore, 'heldCounts' | 'release'> {
-  const counts = db.prepare<[], { client_id: string; held: number; oldest: string }>(
-    `SELECT client_id, COUNT(*) AS held, MIN(received_at) AS oldest FROM events INDEXED BY events_held
+  // The oldest by `received_ms`: `received_at` is '' in the rows that store it once (event-row.ts).
+  const counts = db.prepare<[], { client_id: string; held: number; oldest_ms: number }>(
+    `SELECT client_id, COUNT(*) AS held, MIN(received_ms) AS oldest_ms FROM events INDEXED BY events_held
      WHERE held_reason IS NOT NULL AND released_at IS NULL GROUP BY client_id ORDER BY client_id`,
   );
   const heldOfClient = db.prepare<[string], { id: string }>(
@@ -162,7 +189,7 @@ function createHeld(db: Db): Pick<EventStore, 'heldCounts' | 'release'> {
   });
   return {
     async heldCounts(): Promise<HeldCount[]> {
-      return counts.all();
+      return counts.all().map((r) => ({ client_id: r.client_id, held: r.held, oldest: new Date(r.oldest_ms).toISOString() }));
     },
     async release(filter, at) {
       if (filter.ids === undefined && filter.client_id === undefined) return [];
@@ -235,11 +262,11 @@ function createFindSource(db: Db): (event: NewEvent) => StoredEvent | undefined 
     OR utm_content IS NOT NULL OR utm_term IS NOT NULL)
     AND (held_reason IS NULL OR released_at IS NOT NULL)`;
   const sourceByReference = db.prepare<[string, string], EventRow>(
-    `SELECT * FROM events WHERE client_id = ? AND reference = ? AND ${attributed}
+    `SELECT ${SELECT} FROM events WHERE client_id = ? AND reference = ? AND ${attributed}
      ORDER BY received_ms DESC, rowid DESC LIMIT 1`,
   );
   const sourceByEmail = db.prepare<[string, string], EventRow>(
-    `SELECT * FROM events WHERE client_id = ? AND email_sha256 = ? AND ${attributed}
+    `SELECT ${SELECT} FROM events WHERE client_id = ? AND email_sha256 = ? AND ${attributed}
      ORDER BY received_ms DESC, rowid DESC LIMIT 1`,
   );
   return (event) => {
@@ -258,16 +285,16 @@ function createList(db: Db): EventStore['list'] {
   // backwards in rowid order (the order events were stored in, which is their receive order but for
   // a clock set back), `+client_id` keeping the planner off an index that would need a sort.
   const listOfStage = db.prepare<[{ client_id: string | null; stage_id: string; limit: number }], EventRow>(
-    `SELECT * FROM events INDEXED BY events_stage_time
+    `SELECT ${SELECT} FROM events INDEXED BY events_stage_time
      WHERE stage_id = @stage_id AND (@client_id IS NULL OR client_id = @client_id)
      ORDER BY received_ms DESC, rowid DESC LIMIT @limit`,
   );
   const listOfClient = db.prepare<[{ client_id: string; limit: number }], EventRow>(
-    'SELECT * FROM events WHERE +client_id = @client_id ORDER BY rowid DESC LIMIT @limit',
+    `SELECT ${SELECT} FROM events WHERE +client_id = @client_id ORDER BY rowid DESC LIMIT @limit`,
   );
-  const listAll = db.prepare<[{ limit: number }], EventRow>('SELECT * FROM events ORDER BY rowid DESC LIMIT @limit');
+  const listAll = db.prepare<[{ limit: number }], EventRow>(`SELECT ${SELECT} FROM events ORDER BY rowid DESC LIMIT @limit`);
   const listHeld = db.prepare<[{ client_id: string | null; stage_id: string | null; limit: number }], EventRow>(
-    `SELECT * FROM events INDEXED BY events_held
+    `SELECT ${SELECT} FROM events INDEXED BY events_held
      WHERE held_reason IS NOT NULL AND released_at IS NULL
        AND (@client_id IS NULL OR client_id = @client_id) AND (@stage_id IS NULL OR stage_id = @stage_id)
      ORDER BY received_ms DESC, rowid DESC LIMIT @limit`,
@@ -327,7 +354,7 @@ export function eventSearchSql(query: EventSearch, direction: Direction, withCur
   }
   const [cmp, order] = direction === 'older' ? ['<', 'DESC'] : ['>', 'ASC'];
   if (withCursor) terms.push(`received_ms ${cmp}= @t AND (received_ms ${cmp} @t OR rowid ${cmp} @id)`);
-  const sql = `SELECT rowid AS pos_id, * FROM events INDEXED BY ${SEARCH_INDEX[shape]}
+  const sql = `SELECT rowid AS pos_id, ${SELECT} FROM events INDEXED BY ${SEARCH_INDEX[shape]}
     ${terms.length > 0 ? `WHERE ${terms.join(' AND ')}` : ''}
     ORDER BY received_ms ${order}, rowid ${order} LIMIT @n`;
   return { sql, params };

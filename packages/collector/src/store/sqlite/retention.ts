@@ -37,6 +37,9 @@ const REMOVABLE = `FROM events e
  */
 const CHUNK = 10;
 
+/** User agents a batch removes at most (each an index probe of `events_user_agent`). */
+export const USER_AGENTS_PER_BATCH = 100;
+
 /** Creates the retention of the SQLite store. */
 export function createRetention(db: Db): RetentionStore {
   const pick = db.prepare<[{ before_ms: number; before: string; limit: number }], { id: string }>(
@@ -56,13 +59,22 @@ export function createRetention(db: Db): RetentionStore {
   );
   const outbox = db.prepare<[string]>('DELETE FROM outbox WHERE event_id IN (SELECT value FROM json_each(?))');
   const events = db.prepare<[string]>('DELETE FROM events WHERE id IN (SELECT value FROM json_each(?))');
+  // User agents (migration 025) no admission has used since the cutoff (through user_agents_last:
+  // src/store/user-agents.ts) and no event names (through events_user_agent), a few a batch: those
+  // whose last events a batch removed, and any an admission added for an event it then refused.
+  const unusedUserAgents = db.prepare<[{ before_ms: number }]>(
+    `DELETE FROM user_agents WHERE id IN (
+       SELECT u.id FROM user_agents u INDEXED BY user_agents_last WHERE u.last_ms < @before_ms
+         AND NOT EXISTS (SELECT 1 FROM events INDEXED BY events_user_agent WHERE user_agent_key = u.id)
+       LIMIT ${USER_AGENTS_PER_BATCH})`,
+  );
 
   // Removes the picked events a few at a time, each with its rows, until the batch has worked
   // `budgetMs`: the transaction, and so the process's event loop, is held that long and little more.
   const batch = db.transaction((before: Date, limit: number, budgetMs: number): PruneResult => {
     const started = performance.now();
     const ids = pick.all({ before_ms: before.getTime(), before: before.toISOString(), limit }).map((r) => r.id);
-    const removed: PruneResult = { events: 0, outbox: 0, send_attempts: 0 };
+    const removed: PruneResult = { events: 0, outbox: 0, send_attempts: 0, user_agents: 0 };
     for (let i = 0; i < ids.length; i += CHUNK) {
       const list = JSON.stringify(ids.slice(i, i + CHUNK));
       // A later event's link to a removed one would break the foreign key (migration 001); its fields stay.
@@ -75,6 +87,7 @@ export function createRetention(db: Db): RetentionStore {
       removed.events += events.run(list).changes;
       if (performance.now() - started >= budgetMs) break;
     }
+    removed.user_agents = unusedUserAgents.run({ before_ms: before.getTime() }).changes;
     return removed;
   });
 
