@@ -1327,7 +1327,7 @@ export function storeContract(engine: EngineHarness): void {
       await pass(-198 * DAY, (id) => (id === later.id ? 'sent' : undefined));
       const passes = async (): Promise<string[]> => (await engine.rows('send_requests')).map((r) => String(r.pass_id)).sort();
       expect(await passes()).toEqual([`p${-199 * DAY}`, `p${-198 * DAY}`].sort());
-      expect(await store.retention.prune({ before, limit: 500 })).toEqual({ events: 2, outbox: 2 * N, send_attempts: 2 * N });
+      expect(await store.retention.prune({ before, limit: 500 })).toEqual({ events: 2, outbox: 2 * N, send_attempts: 2 * N, user_agents: 0 });
       // The second pass's request named only removed records: it goes; the first's still names the retrying event's records.
       expect(await passes()).toEqual([`p${-199 * DAY}`]);
       const kept = await store.sends.list({ event_id: retrying.id, limit: 10 });
@@ -1351,7 +1351,7 @@ export function storeContract(engine: EngineHarness): void {
       expect(await store.outbox.forEvent(none.id)).toEqual([]);
       expect(await store.outbox.forEvent(some.id)).toHaveLength(1);
       expect(await store.retention.removable(before)).toBe(2);
-      expect(await store.retention.prune({ before, limit: 500 })).toEqual({ events: 2, outbox: 1, send_attempts: 0 });
+      expect(await store.retention.prune({ before, limit: 500 })).toEqual({ events: 2, outbox: 1, send_attempts: 0, user_agents: 0 });
       expect(await engine.rows('events')).toEqual([]);
     });
 

@@ -18,9 +18,6 @@ import { sendSearchSql } from '../../src/store/postgres/send-log.js';
 import type { Direction, Position } from '../../src/store/keyset.js';
 import type { EventSearch, SendSearch } from '../../src/store/types.js';
 import { NOW, newEvent, OLD_EVENT, OLD_ROW, storeContract, type EngineHarness } from './contract.js';
-import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createPool } from '../../src/store/postgres/pool.js';
 
 /** The PostgreSQL engine for the contract: a new database per test; "another process" is a second pool on it. */
