@@ -5,22 +5,15 @@
  * connection: a connection switched to the Conversions API sends nothing
  * through offline conversions.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DEFAULT_VERSIONS, parseKeyRing, type PassReport } from '@pruuv/sender';
 import { FAKE_DEFAULTS, startFakePlatforms, type FakePlatforms } from '@pruuv/fakes';
-import { newTestDatabase } from '@pruuv/testkit/database';
-import type { TestDatabase } from '@pruuv/testkit/postgres';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createConnections, type Connections } from '../src/domain/connections.js';
 import { DEFAULT_SEND_CRON, type SendConfig } from '../src/send/send-config.js';
 import { createSender } from '../src/send/sender.js';
-import { openDb } from '../src/store/sqlite/db.js';
-import { createSqliteStore } from '../src/store/sqlite/index.js';
-import { openPostgresStore } from '../src/store/postgres/index.js';
 import type { Client, NewEvent, Stage, Store, StoredEvent } from '../src/store/types.js';
+import { openEngineStore } from './helpers/engine-store.js';
 import { testClock, type TestClock } from './helpers/harness.js';
 import { AUDIT_EVENT_SQL, readAuditText } from '../src/store/audit-row.js';
 import { FAKE_FIELDS, FAKE_MICROSOFT_APP, newKey } from './send-helpers.js';
@@ -56,28 +49,7 @@ async function audits(env: Env, eventId: string): Promise<Array<Record<string, u
 
 async function open(engine: 'sqlite' | 'postgres'): Promise<Env> {
   const clock = testClock('2026-11-20T10:00:00.000Z');
-  let store: Store;
-  let rows: Env['rows'];
-  let closeStore: () => Promise<void>;
-  if (engine === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'pruuv-capi-'));
-    const db = openDb(join(dir, 'send.db'));
-    store = createSqliteStore(db, { now: clock.now, perHour: 10_000_000 });
-    rows = async (sql, ...params) => db.prepare(sql.replace(/\$\d+/g, '?')).all(...params) as Array<Record<string, unknown>>;
-    closeStore = async () => {
-      if (db.open) db.close();
-      rmSync(dir, { recursive: true, force: true });
-    };
-  } else {
-    const database: TestDatabase = await newTestDatabase('pruuv_capi');
-    const pgStore = await openPostgresStore(database.url, { now: clock.now, perHour: 10_000_000 });
-    store = pgStore;
-    rows = async (sql, ...params) => (await pgStore.pool.query(sql, params)).rows as Array<Record<string, unknown>>;
-    closeStore = async () => {
-      await pgStore.close();
-      await database.drop();
-    };
-  }
+  const { store, rows, close: closeStore } = await openEngineStore(engine, 'capi', clock.now);
   const fakes = await startFakePlatforms({ now: clock.now });
   const ring = parseKeyRing(newKey());
   const connections = createConnections(store, { now: clock.now });
