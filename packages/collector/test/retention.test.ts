@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PLATFORM_IDS } from '@pruuv/sender';
 import Database from 'better-sqlite3';
 import { DEFAULT_URLS, DEFAULT_VERSIONS } from '@pruuv/sender';
@@ -101,7 +101,22 @@ describe('a retention sweep', () => {
     const kept = await seed(50, 170, now);
     const freeBefore = store.db.pragma('freelist_count', { simple: true }) as number;
     const pagesBefore = store.db.pragma('page_count', { simple: true }) as number;
+    // Each batch and page reclaim runs with synchronous = NORMAL (1: no fsync of its own), and FULL (2) comes back after it.
+    const settings: string[] = [];
+    const during: unknown[] = [];
+    const pragma = store.db.pragma.bind(store.db);
+    const watch = vi.spyOn(store.db, 'pragma').mockImplementation(((source: string, options?: { simple?: boolean }) => {
+      if (source.startsWith('synchronous =')) settings.push(source);
+      if (source.startsWith('incremental_vacuum')) during.push(pragma('synchronous', { simple: true }));
+      return pragma(source, options);
+    }) as typeof store.db.pragma);
     const report = await sweepRetention({ store, days: 180, now: () => now, batch: 100, pauseMs: 0 });
+    watch.mockRestore();
+    expect(settings.length).toBeGreaterThanOrEqual(2 * report.batches);
+    expect(settings.filter((_, i) => i % 2 === 0).every((x) => x === 'synchronous = NORMAL')).toBe(true);
+    expect(settings.filter((_, i) => i % 2 === 1).every((x) => x === 'synchronous = 2')).toBe(true);
+    expect(during.length).toBeGreaterThan(0);
+    expect(new Set(during)).toEqual(new Set([1]));
     expect(report).toMatchObject({ before: '2025-09-03T10:00:00.000Z', events: 400, outbox: 400 * PLATFORM_IDS.length, send_attempts: 400 * PLATFORM_IDS.length, stopped: false });
     // 100 a batch at most; more batches when one reached its time budget first.
     expect(report.batches).toBeGreaterThanOrEqual(4);

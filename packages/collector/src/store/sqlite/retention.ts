@@ -33,7 +33,7 @@ const REMOVABLE = `FROM events e
  * Events removed per statement inside a batch: between two chunks the batch checks its time budget.
  * Measured at 100,000 stored events (bench/storage.mjs), the statements of 100 events cost about
  * 13 ms (the pick 1 ms, the audit records 4, the outbox rows 5.5, the events 2), and the commit
- * (`synchronous = FULL`) comes on top; 10 a chunk keeps the overshoot past the budget near a millisecond.
+ * (now without an `fsync` of its own: `unsynced` below) comes on top; 10 a chunk keeps the overshoot past the budget near a millisecond.
  */
 const CHUNK = 10;
 
