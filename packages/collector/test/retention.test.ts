@@ -158,11 +158,13 @@ describe('a retention sweep', () => {
     expect(removed).toBe(109 * 15);
     expect(count(store.db, 'SELECT COUNT(*) AS n FROM events')).toBe(91 * 15);
     // The file grew for 91 days (about 11 pages a day) and then stopped: over the last 60 days it
-    // stays within 2 % of its size on day 140 (B-tree pages settling to their fill, a page or two).
+    // stays within 3 % of its size on day 140 (B-tree pages settling to their fill; the random event
+    // ids lay the keys out differently each run, by up to about 2 %), where 60 more days of growth
+    // would have added some 80 %.
     const plateau = pages[139]!;
     expect(plateau).toBeGreaterThan(pages[60]! * 1.3);
-    expect(Math.max(...pages.slice(140))).toBeLessThanOrEqual(plateau * 1.02);
-    expect(Math.min(...pages.slice(140))).toBeGreaterThanOrEqual(plateau * 0.98);
+    expect(Math.max(...pages.slice(140))).toBeLessThanOrEqual(plateau * 1.03);
+    expect(Math.min(...pages.slice(140))).toBeGreaterThanOrEqual(plateau * 0.97);
     expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
   }, 120_000);
 
