@@ -344,6 +344,13 @@ describe('SQLite store: the file', () => {
     expect(after.prepare("SELECT user_agent, user_agent_key FROM events WHERE id = 'e-old'").get()).toEqual({ user_agent: OLD_EVENT.user_agent, user_agent_key: null });
     expect((await migrated.events.get(fresh.id))?.user_agent).toBe(OLD_EVENT.user_agent);
     expect(await migrated.events.get('e-old')).toEqual(OLD_EVENT);
+    // Its hashes stay hex text, new ones are 32 bytes; the attribution join finds the old row by its email hash.
+    expect(after.prepare("SELECT typeof(email_sha256) FROM events WHERE id = 'e-old'").pluck().get()).toBe('text');
+    const later = newEvent('stg_1', 'cli_1', { reference: 'later', email_sha256: OLD_EVENT.email_sha256!, phone_sha256: 'd'.repeat(64) });
+    const admitted = await migrated.events.admit(later, NOW);
+    expect(admitted.status === 'stored' && admitted.event.inherited).toEqual({ from_event_id: 'e-old', fields: ['gclid', 'ttclid'] });
+    expect(after.prepare('SELECT typeof(email_sha256), length(phone_sha256) FROM events WHERE id = ?').raw().get(later.id)).toEqual(['blob', 32]);
+    expect(await migrated.events.get(later.id)).toMatchObject({ email_sha256: OLD_EVENT.email_sha256, phone_sha256: 'd'.repeat(64) });
     expect(after.pragma('integrity_check', { simple: true })).toBe('ok');
     after.close();
   });

@@ -8,7 +8,7 @@ import { asStorageUnavailable } from '../../errors.js';
 import { dedupSinceMs } from '../../domain/dedup.js';
 import { inheritAttribution, needsJoin } from '../../domain/join.js';
 import { retryAfterSeconds, STAGE_EVENTS_PER_HOUR, STAGE_WINDOW_MS } from '../../domain/rate-limit.js';
-import { EVENT_COLUMNS as COLUMNS, eventFromRow, eventSelectSql, eventToRow, type EventRow } from '../event-row.js';
+import { EVENT_COLUMNS as COLUMNS, eventFromRow, eventSelectSql, eventToRow, storedHash, type EventRow } from '../event-row.js';
 import { REFRESH_MS } from '../user-agents.js';
 import { eventMatches, eventShape, type EventShape } from '../event-search.js';
 import { pageLimits, readPage, type Direction, type Position } from '../keyset.js';
@@ -78,7 +78,7 @@ export function createEvents(db: Db, enqueue: Enqueue, count: (event: StoredEven
     const join = needsJoin(event) ? inheritAttribution(event, findSource(event)) : { attribution: event };
     const stored: StoredEvent = { ...event, ...join.attribution, received_at: at.toISOString() };
     if (join.inherited) stored.inherited = join.inherited;
-    const row: Record<string, unknown> = eventToRow(stored, nowMs, stored.user_agent === undefined ? undefined : userAgentKey(stored.user_agent, nowMs));
+    const row: Record<string, unknown> = eventToRow(stored, nowMs, stored.user_agent === undefined ? undefined : userAgentKey(stored.user_agent, nowMs), 'binary');
     insert.run(COLUMNS.map((c) => row[c]));
     enqueue(stored.id, stored.received_at, stored.client_id, stored.held_reason === undefined ? 'pending' : 'held');
     count(stored);
@@ -265,14 +265,15 @@ function createFindSource(db: Db): (event: NewEvent) => StoredEvent | undefined 
     `SELECT ${SELECT} FROM events WHERE client_id = ? AND reference = ? AND ${attributed}
      ORDER BY received_ms DESC, rowid DESC LIMIT 1`,
   );
-  const sourceByEmail = db.prepare<[string, string], EventRow>(
-    `SELECT ${SELECT} FROM events WHERE client_id = ? AND email_sha256 = ? AND ${attributed}
+  // The hash as this version stores it (32 bytes) and as rows written before hold it (hex text).
+  const sourceByEmail = db.prepare<[string, Uint8Array | string, string], EventRow>(
+    `SELECT ${SELECT} FROM events WHERE client_id = ? AND email_sha256 IN (?, ?) AND ${attributed}
      ORDER BY received_ms DESC, rowid DESC LIMIT 1`,
   );
   return (event) => {
     const row =
       sourceByReference.get(event.client_id, event.reference) ??
-      (event.email_sha256 === undefined ? undefined : sourceByEmail.get(event.client_id, event.email_sha256));
+      (event.email_sha256 === undefined ? undefined : sourceByEmail.get(event.client_id, storedHash(event.email_sha256, 'binary'), event.email_sha256));
     return row && eventFromRow(row, parseJson);
   };
 }
