@@ -28,6 +28,7 @@
  *   npm run bench:storage -w @pruuv/collector -- --events 50000  # a quick run
  *   options: --events N --small N --due N --block N --engines sqlite,postgres
  *            --styles pixel,webhook[,pixel-v7] --load-seconds N --passes N --rate N
+ *            --sweeps "name:option=value/option=value,…" (sweep settings compared, each after its own baseline)
  * Imports the BUILT packages: run `npm run build` first.
  */
 import { fork } from 'node:child_process';
@@ -51,6 +52,7 @@ const { values: opts } = parseArgs({
     passes: { type: 'string', default: '3' },
     rate: { type: 'string', default: '200' },
     'sweep-batch': { type: 'string' },
+    sweeps: { type: 'string' },
   },
 });
 const EVENTS = Number(opts.events);
@@ -63,6 +65,21 @@ const LOAD_MS = Number(opts['load-seconds']) * 1000;
 const PASSES = Math.max(1, Number(opts.passes));
 const RATE = Number(opts.rate);
 const SWEEP_BATCH = opts['sweep-batch'] === undefined ? undefined : Number(opts['sweep-batch']);
+/**
+ * Sweep settings to compare (`--sweeps`), each `name:key=value/key=value` over `sweepRetention`'s
+ * options (batch, budgetMs, pauseMs, reclaimPages, duty), e.g.
+ * `--sweeps "default:,short:budgetMs=2/reclaimPages=32"`; each is measured after a baseline of its
+ * own, in order, on the same history. Default: the defaults alone.
+ */
+const SWEEPS = (opts.sweeps ?? 'default:').split(',').map((spec) => {
+  const [name, settings = ''] = spec.split(':');
+  const options = Object.fromEntries(settings.split('/').filter(Boolean).map((kv) => {
+    const [k, v] = kv.split('=');
+    return [k, Number(v)];
+  }));
+  if (SWEEP_BATCH !== undefined && options.batch === undefined) options.batch = SWEEP_BATCH;
+  return { name, options };
+});
 const DAY = 86_400_000;
 
 async function serveFakes() {
@@ -418,21 +435,37 @@ async function bench() {
           const { store, stage } = large;
           footprints.push({ engine, style, events: EVENTS + PASSES * DUE, sizes: await ENGINE[engine].sizes(store) });
           if (style === STYLES[STYLES.length - 1]) {
-            // Ingest while the retention sweep removes the history (everything before the due events).
-            const without = await ingestLoad(domain, store, stage, 'load-a', LOAD_MS);
-            const stop = new AbortController();
-            const sweeping = sweepRetention({
-              store,
-              days: 91,
-              now: () => new Date(Date.now() + 91 * DAY),
-              signal: stop.signal,
-              ...(SWEEP_BATCH !== undefined ? { batch: SWEEP_BATCH } : {}),
-            });
-            const during = await ingestLoad(domain, store, stage, 'load-b', LOAD_MS);
-            stop.abort();
-            const sweep = await sweeping;
-            ingest.push({ engine, without, during, sweep });
-            console.error(`${engine} ingest: p99 ${without.p99.toFixed(1)} ms without a sweep, ${during.p99.toFixed(1)} ms during one (${sweep.events} events removed)`);
+            // Ingest while the retention sweep removes the history (everything before the due events),
+            // each setting after a baseline of its own: the sweep stops when the load does, so each
+            // removes a part of the history and the next finds more.
+            for (const setting of SWEEPS) {
+              const without = await ingestLoad(domain, store, stage, `load-a-${setting.name}`, LOAD_MS);
+              const stop = new AbortController();
+              // Each batch and page reclaim timed: on SQLite what it holds the event loop (and so the admissions).
+              const holds = [];
+              const timed = (fn) => async (...args) => {
+                const t = performance.now();
+                try {
+                  return await fn(...args);
+                } finally {
+                  holds.push(performance.now() - t);
+                }
+              };
+              const retention = { ...store.retention, prune: timed(store.retention.prune), reclaim: timed(store.retention.reclaim) };
+              const sweeping = sweepRetention({
+                store: { retention },
+                days: 91,
+                now: () => new Date(Date.now() + 91 * DAY),
+                signal: stop.signal,
+                ...setting.options,
+              });
+              const during = await ingestLoad(domain, store, stage, `load-b-${setting.name}`, LOAD_MS);
+              stop.abort();
+              const sweep = await sweeping;
+              holds.sort((a, b) => a - b);
+              ingest.push({ engine, setting: setting.name, without, during, sweep, holds: { p50: percentile(holds, 50), p99: percentile(holds, 99), max: holds[holds.length - 1] ?? 0 } });
+              console.error(`${engine} ${setting.name} ingest: p99 ${without.p99.toFixed(1)} ms without a sweep, ${during.p99.toFixed(1)} ms during one (${sweep.events} events removed)`);
+            }
           }
         } finally {
           for (const ctx of dbs) {
@@ -474,12 +507,12 @@ async function bench() {
     console.log(`| ${r.engine} | ${r.style} | ${fmt(r.stored)} | ${(r.seedMs / 1000).toFixed(1)} s | ${(r.passMs / 1000).toFixed(2)} s | ${(r.passMs / base.passMs).toFixed(2)} × | ${(r.written / 1e6).toFixed(0)} MB | ${(r.written / base.written).toFixed(2)} × |`);
   }
   console.log(`\nIngest (admit, ${RATE} a second for ${LOAD_MS / 1000} s, latency from each one's scheduled start) at ${fmt(EVENTS + PASSES * DUE)} stored:\n`);
-  console.log('| engine | p50 | p99 | max | during a sweep: p50 | p99 | max | p99 ratio | removed meanwhile | one batch (mean) |');
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log('| engine | sweep | p50 | p99 | max | during a sweep: p50 | p99 | max | p99 ratio | removed meanwhile | batches | a step (batch or reclaim): p50 | p99 | max |');
+  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   const ms = (x) => `${x.toFixed(1)} ms`;
   for (const r of ingest) {
     console.log(
-      `| ${r.engine} | ${ms(r.without.p50)} | ${ms(r.without.p99)} | ${ms(r.without.max)} | ${ms(r.during.p50)} | ${ms(r.during.p99)} | ${ms(r.during.max)} | ${(r.during.p99 / r.without.p99).toFixed(2)} × | ${fmt(r.sweep.events)} events | ${r.sweep.batches ? ms((r.sweep.duration_ms - 100 * r.sweep.batches) / r.sweep.batches) : '-'} of ${fmt(r.sweep.events / Math.max(1, r.sweep.batches))} |`,
+      `| ${r.engine} | ${r.setting} | ${ms(r.without.p50)} | ${ms(r.without.p99)} | ${ms(r.without.max)} | ${ms(r.during.p50)} | ${ms(r.during.p99)} | ${ms(r.during.max)} | ${(r.during.p99 / r.without.p99).toFixed(2)} × | ${fmt(r.sweep.events)} events | ${fmt(r.sweep.batches)} of ${fmt(r.sweep.events / Math.max(1, r.sweep.batches))} | ${ms(r.holds.p50)} | ${ms(r.holds.p99)} | ${ms(r.holds.max)} |`,
     );
   }
 }

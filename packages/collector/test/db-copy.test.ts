@@ -58,6 +58,10 @@ describe('pruuv db copy', () => {
         VALUES ('e-inline', ?, ?, 'lead', 'pixel', 'inline', 'granted', '2026-11-20T09:00:00.000Z', ?, '2026-11-20T09:00:00.000Z', ?, '{}')`)
       .run(env.client.id, beacons[0]!.stage_id, Date.parse('2026-11-20T09:00:00.000Z'), CHROME);
     expect(env.db.prepare('SELECT COUNT(*) FROM user_agents').pluck().get()).toBe(2);
+    // Hashes: 32 bytes in this version's rows, hex text in rows written before; hex on PostgreSQL.
+    const hashed = env.addEvent({ email_sha256: 'e'.repeat(64), email_sha256_microsoft: '0123456789abcdef'.repeat(4), phone_sha256: 'f'.repeat(64) });
+    env.db.prepare("UPDATE events SET email_sha256 = ? WHERE id = 'e-inline'").run('a'.repeat(64));
+    expect(env.db.prepare('SELECT typeof(email_sha256) FROM events WHERE id IN (?, ?) ORDER BY id = ?').pluck().all(hashed.id, 'e-inline', hashed.id)).toEqual(['text', 'blob']);
     db = await newTestDatabase();
 
     const out = memoryOutput(true);
@@ -74,12 +78,14 @@ describe('pruuv db copy', () => {
       expect(rows[table], table).toBe(sqliteCount(table));
     }
     // No Microsoft connection: the passes removed the Microsoft rows of the 7 events they took, unrecorded.
-    expect(rows).toMatchObject({ clients: 1, stages: 2, connections: 3, pixel_origins: 1, user_agents: 2, events: 13, outbox: 12 * PLATFORM_IDS.length - 7, send_attempts: 7 * (PLATFORM_IDS.length - 1), google_request_status: 2, beacon_throttles: 1, oauth_grants: 1 });
+    expect(rows).toMatchObject({ clients: 1, stages: 2, connections: 3, pixel_origins: 1, user_agents: 2, events: 14, outbox: 13 * PLATFORM_IDS.length - 7, send_attempts: 7 * (PLATFORM_IDS.length - 1), google_request_status: 2, beacon_throttles: 1, oauth_grants: 1 });
 
     const pg = await openPostgresStore(db.url);
     try {
       expect(await pg.events.list({ limit: 100 })).toEqual(await env.store.events.list({ limit: 100 }));
       for (const b of beacons) expect(await pg.events.get(b.id)).toEqual(b);
+      expect(await pg.events.get(hashed.id)).toEqual(hashed);
+      expect((await pg.events.get('e-inline'))?.email_sha256).toBe('a'.repeat(64));
       expect(await pg.events.get('e-inline')).toMatchObject({ received_at: '2026-11-20T09:00:00.000Z', client_time: '2026-11-20T09:00:00.000Z', user_agent: CHROME });
       expect((await pg.pool.query<{ user_agent_key: number | null }>('SELECT user_agent_key FROM events WHERE user_agent_key IS NOT NULL AND user_agent IS NULL')).rows).toHaveLength(3);
       expect(await pg.events.heldCounts()).toEqual(await env.store.events.heldCounts());

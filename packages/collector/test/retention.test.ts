@@ -201,6 +201,31 @@ describe('a retention sweep', () => {
     expect(await sweep).toMatchObject({ events: 10, batches: 1, stopped: true });
     expect(count(store.db, 'SELECT COUNT(*) AS n FROM events')).toBe(20);
   });
+
+  it('works its duty share of the time at most: the wait after a batch grows with the batch', async () => {
+    const now = new Date('2026-03-02T10:00:00.000Z');
+    await seed(4, 200, now);
+    // Each batch takes at least 20 ms (the store's own work, then a busy wait: a slow disk, a loaded machine).
+    const batches: { start: number; end: number }[] = [];
+    const retention = {
+      ...store.retention,
+      async prune(input: Parameters<typeof store.retention.prune>[0]) {
+        const start = performance.now();
+        const removed = await store.retention.prune(input);
+        while (performance.now() - start < 20);
+        batches.push({ start, end: performance.now() });
+        return removed;
+      },
+    };
+    const report = await sweepRetention({ store: { retention }, days: 180, now: () => now, batch: 1, pauseMs: 0, duty: 0.2 });
+    expect(report.events).toBe(4);
+    expect(batches).toHaveLength(5); // four that removed one each, and the one that found none left
+    for (let i = 1; i < batches.length; i++) {
+      const before = batches[i - 1]!;
+      // At duty 0.2 the wait is at least four times the step it follows (the batch and its page reclaim).
+      expect(batches[i]!.start - before.end).toBeGreaterThanOrEqual(4 * (before.end - before.start) - 1);
+    }
+  });
 });
 
 describe('sweeps where passes run', () => {

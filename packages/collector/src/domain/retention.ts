@@ -37,18 +37,28 @@ export const MAX_RETENTION_DAYS = 36_500;
 export const DEFAULT_PRUNE_BATCH = 100;
 
 /**
- * Work per batch, in milliseconds, after which a SQLite batch commits what it removed. bench/storage.mjs
- * measured 100 events with their sends at about 13 ms of statements plus the commit at 100,000 stored
- * (30 to 40 ms a batch with its page reclaim on a loaded 2-core machine), and ingest p99 1.7 times
- * higher during a sweep; 10 ms keeps an admission's wait behind a batch to about one baseline p50.
+ * Work per batch, in milliseconds, after which a SQLite batch commits what it removed. A batch holds
+ * the event loop that admits (better-sqlite3 is synchronous): an admission that arrives during one
+ * waits for it, so a batch is kept to about a fifth of an admission's own p99 (8 to 15 ms on the
+ * 2-core VM, bench/storage.mjs). Removing an event with its three sends costs about 0.1 ms at
+ * 100,000 stored: some twenty events a batch.
  */
-export const DEFAULT_PRUNE_BUDGET_MS = 10;
+export const DEFAULT_PRUNE_BUDGET_MS = 2;
 
 /**
- * Freed SQLite pages given back after each batch (`incremental_vacuum`), 512 kB at 4 kB pages:
- * about what a batch frees, so the file shrinks as the sweep goes, in steps that stay short.
+ * Freed SQLite pages given back after each batch (`incremental_vacuum`, a transaction of its own
+ * that holds the event loop as a batch does), 128 kB at 4 kB pages: more than a batch of
+ * {@link DEFAULT_PRUNE_BUDGET_MS} frees, so the file shrinks as the sweep goes, in steps as short.
  */
-export const DEFAULT_RECLAIM_PAGES = 128;
+export const DEFAULT_RECLAIM_PAGES = 32;
+
+/**
+ * The share of the time a sweep works, at most: after a batch (with its page reclaim) that took
+ * `t`, the sweep waits at least `t × (1 − duty) / duty` (and at least its `pauseMs`). A batch that
+ * gets slower (a loaded machine, a PostgreSQL server busy with admissions) makes the sweep wait
+ * longer, instead of taking a larger share of the CPU and the disk from the admissions.
+ */
+export const DEFAULT_SWEEP_DUTY = 0.1;
 
 /** The instant before which events (and sends finished) are old enough to go, `days` before `now`. */
 export function retentionCutoff(now: Date, days: number): Date {

@@ -1,12 +1,12 @@
 /**
  * The retention sweep (`PRUUV_RETENTION_DAYS`, `domain/retention.ts`): batch after batch of old
  * events removed (`Store.retention.prune`, one short transaction each, on SQLite also bounded in
- * time) with a pause between them, so admissions never wait for more than one short batch, until
- * none is left; then, on SQLite, the freed pages go back to the file system, a few at a time. Run once a day by
+ * time) with a pause between them that grows with the batch (the sweep works a tenth of the time at
+ * most), so admissions never wait for more than one short batch, until none is left; then, on SQLite, the freed pages go back to the file system, a few at a time. Run once a day by
  * `pruuv serve` and `pruuv worker` after the scheduled send pass, and by `pruuv db prune`.
  */
 import type { Logger } from 'pino';
-import { DEFAULT_PRUNE_BATCH, DEFAULT_PRUNE_BUDGET_MS, DEFAULT_RECLAIM_PAGES, retentionCutoff } from '../domain/retention.js';
+import { DEFAULT_PRUNE_BATCH, DEFAULT_PRUNE_BUDGET_MS, DEFAULT_RECLAIM_PAGES, DEFAULT_SWEEP_DUTY, retentionCutoff } from '../domain/retention.js';
 import type { Store } from '../store/types.js';
 
 /** Options of {@link sweepRetention}. */
@@ -24,8 +24,13 @@ export interface SweepOptions {
    * Defaults to {@link DEFAULT_PRUNE_BUDGET_MS}.
    */
   budgetMs?: number;
-  /** Wait between batches, so writers between them take the lock. Defaults to `100` ms. */
+  /** Wait between batches at least, so writers between them take the lock. Defaults to `100` ms. */
   pauseMs?: number;
+  /**
+   * The share of the time the sweep works, at most, `(0, 1]`: after a batch that took `t` it waits
+   * at least `t × (1 − duty) / duty`. `1`: only `pauseMs`. Defaults to {@link DEFAULT_SWEEP_DUTY}.
+   */
+  duty?: number;
   /**
    * Freed SQLite pages given back after each batch and then per step until none is left
    * (`incremental_vacuum`, moving pages from the end of the file: a transaction of its own, which
@@ -72,6 +77,9 @@ export async function sweepRetention(options: SweepOptions): Promise<SweepReport
   const batch = options.batch ?? DEFAULT_PRUNE_BATCH;
   const pauseMs = options.pauseMs ?? 100;
   const reclaimPages = options.reclaimPages ?? DEFAULT_RECLAIM_PAGES;
+  const duty = Math.min(1, Math.max(0.001, options.duty ?? DEFAULT_SWEEP_DUTY));
+  // The wait after a step that took `ms`: its share of the time stays within `duty`.
+  const waitAfter = (ms: number): number => Math.max(pauseMs, (ms * (1 - duty)) / duty);
   const started = Date.now();
   const before = retentionCutoff(now(), options.days);
   const report: SweepReport = {
@@ -90,6 +98,7 @@ export async function sweepRetention(options: SweepOptions): Promise<SweepReport
       report.stopped = true;
       break;
     }
+    const stepStarted = performance.now();
     const removed = await options.store.retention.prune({ before, limit: batch, budgetMs: options.budgetMs ?? DEFAULT_PRUNE_BUDGET_MS });
     // A batch cut short by its budget removed fewer than `batch` with more left: none removed is the end.
     if (removed.events === 0) break;
@@ -99,14 +108,15 @@ export async function sweepRetention(options: SweepOptions): Promise<SweepReport
     report.send_attempts += removed.send_attempts;
     report.user_agents += removed.user_agents;
     report.pages_reclaimed += await options.store.retention.reclaim(reclaimPages);
-    await pause(pauseMs, options.signal);
+    await pause(waitAfter(performance.now() - stepStarted), options.signal);
   }
   // The pages still free go back in steps as small, with the same pause between them.
   while (report.batches > 0 && !options.signal?.aborted) {
+    const stepStarted = performance.now();
     const given = await options.store.retention.reclaim(reclaimPages);
     report.pages_reclaimed += given;
     if (given < reclaimPages) break;
-    await pause(pauseMs, options.signal);
+    await pause(waitAfter(performance.now() - stepStarted), options.signal);
   }
   report.duration_ms = Date.now() - started;
   return report;

@@ -46,14 +46,20 @@ const EVENT_COLUMNS = [
   'referrer', 'first_touch', 'last_touch', 'demographics', 'inherited_from', 'inherited_fields', 'held_reason', 'released_at', 'user_agent_key',
 ] as const;
 
+/** The hash columns, which SQLite rows hold as 32 bytes (or, written before, hex) and PostgreSQL as hex text. */
+const HASH_COLUMNS: ReadonlySet<string> = new Set(['email_sha256', 'email_sha256_google', 'email_sha256_microsoft', 'phone_sha256', 'phone_sha256_meta']);
+
 /**
  * The SQLite side of each event column: the column itself, but `received_at`, which a row stores
- * once as '' (src/store/event-row.ts) and PostgreSQL as the instant: made from `received_ms` there.
+ * once as '' (src/store/event-row.ts) and PostgreSQL as the instant: made from `received_ms` there;
+ * and a hash, as hex (src/store/event-row.ts, `HashEncoding`).
  */
 const EVENT_SELECT = EVENT_COLUMNS.map((c) =>
   c === 'received_at'
     ? `CASE WHEN received_at = '' THEN strftime('%Y-%m-%dT%H:%M:%S', received_ms / 1000, 'unixepoch') || printf('.%03dZ', received_ms % 1000) ELSE received_at END AS received_at`
-    : c,
+    : HASH_COLUMNS.has(c)
+      ? `CASE WHEN typeof(${c}) = 'blob' THEN lower(hex(${c})) ELSE ${c} END AS ${c}`
+      : c,
 ).join(', ');
 
 const list = (columns: readonly string[]): string => columns.join(', ');

@@ -31,6 +31,20 @@ const TEXT_FIELDS = [
 
 type TextField = (typeof TEXT_FIELDS)[number];
 
+/** The hash columns: 64 lowercase hex characters each (`domain/schemas.ts`), or 32 bytes ({@link HashEncoding}). */
+const HASH_FIELDS = ['email_sha256', 'email_sha256_google', 'email_sha256_microsoft', 'phone_sha256', 'phone_sha256_meta'] as const;
+
+type HashField = (typeof HASH_FIELDS)[number];
+
+/**
+ * How a row holds a hash: `text`, its 64 hex characters (PostgreSQL's `text` columns, and every
+ * SQLite row written before), or `binary`, its 32 bytes (SQLite, whose columns take either: half
+ * the bytes in the row and in `events_client_email`). Readers take either.
+ */
+export type HashEncoding = 'text' | 'binary';
+
+const LOWER_HEX_SHA256 = /^[0-9a-f]{64}$/;
+
 /** A row of the `events` table. JSON columns are text (SQLite) or parsed (PostgreSQL); times text or `Date`. */
 export type EventRow = {
   id: string;
@@ -54,7 +68,18 @@ export type EventRow = {
   user_agent_text?: string | null;
   /** Set by a release only, never by an admission: not in {@link EVENT_COLUMNS}. */
   released_at?: string | Date | null;
-} & Record<TextField | ClickIdName | `${ClickIdName}_ts` | UtmName, string | null>;
+} & Record<Exclude<TextField, HashField> | ClickIdName | `${ClickIdName}_ts` | UtmName, string | null> &
+  Record<HashField, string | Uint8Array | null>;
+
+/** A hash as a row of `encoding` holds it: only a lowercase hex hash (every hash stored) becomes bytes. */
+export function storedHash(hash: string, encoding: HashEncoding): string | Uint8Array {
+  return encoding === 'binary' && LOWER_HEX_SHA256.test(hash) ? Buffer.from(hash, 'hex') : hash;
+}
+
+/** A text column's value; a stored hash as hex, whichever {@link HashEncoding} wrote it. */
+function textOf(stored: string | Uint8Array): string {
+  return typeof stored === 'string' ? stored : Buffer.from(stored).toString('hex');
+}
 
 /** The columns of `events` an admission writes, in the order of {@link eventToRow}'s keys. */
 export const EVENT_COLUMNS = [
@@ -205,9 +230,10 @@ function readTouch(stored: unknown, row: EventRow, clicks: StoredEvent['clicks']
  * `userAgentKey`: the key of the event's user agent in `user_agents`, which the row then names
  * instead of holding the text (`undefined`: the text inline, as rows written before).
  * `received_at` is {@link SAME} when it is `receivedMs` as ISO 8601 (always, from an admission):
- * an engine with a time type for it (PostgreSQL) stores the instant itself.
+ * an engine with a time type for it (PostgreSQL) stores the instant itself. `hashes`: how the
+ * engine stores a hash ({@link HashEncoding}).
  */
-export function eventToRow(event: StoredEvent, receivedMs: number, userAgentKey?: number): EventRow {
+export function eventToRow(event: StoredEvent, receivedMs: number, userAgentKey?: number, hashes: HashEncoding = 'text'): EventRow {
   const row = {
     id: event.id,
     client_id: event.client_id,
@@ -236,6 +262,10 @@ export function eventToRow(event: StoredEvent, receivedMs: number, userAgentKey?
   if (event.data_timestamp === event.received_at) row.data_timestamp = SAME;
   if (event.client_time === event.received_at) row.client_time = SAME;
   for (const [variant, base] of HASH_VARIANTS) if (event[variant] !== undefined && event[variant] === event[base]) row[variant] = SAME;
+  for (const k of HASH_FIELDS) {
+    const value = row[k];
+    if (typeof value === 'string' && value !== SAME) row[k] = storedHash(value, hashes);
+  }
   row.user_agent_key = null;
   if (userAgentKey !== undefined && event.user_agent !== undefined) {
     row.user_agent = null;
@@ -272,7 +302,7 @@ export function eventFromRow(row: EventRow, json: (value: unknown) => unknown): 
   for (const k of TEXT_FIELDS) {
     const value = row[k];
     // `email_rejected` and `phone_rejected` hold one of the reason codes they were written with.
-    if (value !== null) (event as Record<TextField, string | undefined>)[k] = value;
+    if (value !== null) (event as Record<TextField, string | undefined>)[k] = textOf(value);
   }
   if (event.data_timestamp === SAME) event.data_timestamp = event.received_at;
   if (event.client_time === SAME) event.client_time = event.received_at;

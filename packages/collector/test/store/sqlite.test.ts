@@ -6,7 +6,7 @@ import { hashToken, newEventId, randomBase62, tokenMatches } from '../../src/dom
 import { createSqliteStore, migrate, openDb, SQLITE_MIGRATIONS_DIR, type Db, type SqliteStore } from '../../src/store/sqlite/index.js';
 import { tempDir } from '../helpers/harness.js';
 import { NOW, newEvent, OLD_EVENT, OLD_ROW, storeContract, type EngineHarness } from './contract.js';
-import { eventSearchSql } from '../../src/store/sqlite/events.js';
+import { eventSearchSql, SOURCE_BY_EMAIL_SQL, SOURCE_BY_REFERENCE_SQL } from '../../src/store/sqlite/events.js';
 import { DUE_SQL, RETRY_NOW_SQL } from '../../src/store/sqlite/outbox.js';
 import { sendSearchSql } from '../../src/store/sqlite/send-log.js';
 import { USER_AGENTS_PER_BATCH } from '../../src/store/sqlite/retention.js';
@@ -344,6 +344,13 @@ describe('SQLite store: the file', () => {
     expect(after.prepare("SELECT user_agent, user_agent_key FROM events WHERE id = 'e-old'").get()).toEqual({ user_agent: OLD_EVENT.user_agent, user_agent_key: null });
     expect((await migrated.events.get(fresh.id))?.user_agent).toBe(OLD_EVENT.user_agent);
     expect(await migrated.events.get('e-old')).toEqual(OLD_EVENT);
+    // Its hashes stay hex text, new ones are 32 bytes; the attribution join finds the old row by its email hash.
+    expect(after.prepare("SELECT typeof(email_sha256) FROM events WHERE id = 'e-old'").pluck().get()).toBe('text');
+    const later = newEvent('stg_1', 'cli_1', { reference: 'later', email_sha256: OLD_EVENT.email_sha256!, phone_sha256: 'd'.repeat(64) });
+    const admitted = await migrated.events.admit(later, NOW);
+    expect(admitted.status === 'stored' && admitted.event.inherited).toEqual({ from_event_id: 'e-old', fields: ['gclid', 'ttclid'] });
+    expect(after.prepare('SELECT typeof(email_sha256), length(phone_sha256) FROM events WHERE id = ?').raw().get(later.id)).toEqual(['blob', 32]);
+    expect(await migrated.events.get(later.id)).toMatchObject({ email_sha256: OLD_EVENT.email_sha256, phone_sha256: 'd'.repeat(64) });
     expect(after.pragma('integrity_check', { simple: true })).toBe('ok');
     after.close();
   });
@@ -495,6 +502,17 @@ describe('SQLite store: the dashboard lists read through indexes', () => {
         const sorted = query.event_id !== undefined;
         expect(unbounded(details).filter((d) => !(sorted && /TEMP B-TREE FOR ORDER BY/.test(d))), `${JSON.stringify(query)}\n${details.join('\n')}`).toEqual([]);
       }
+    }
+  });
+
+  it("finds the attribution join's source through the index of its key, an email hash in either form", () => {
+    const byReference = plan(SOURCE_BY_REFERENCE_SQL, ['cli_x', 'crm-1']);
+    expect(byReference[0]).toMatch(/^SEARCH events USING INDEX events_client_reference \(client_id=\? AND reference=\?\)/);
+    expect(unbounded(byReference)).toEqual([]);
+    for (const hash of [Buffer.alloc(32, 1), 'a'.repeat(64)]) {
+      const byEmail = plan(SOURCE_BY_EMAIL_SQL, ['cli_x', hash]);
+      expect(byEmail[0]).toMatch(/^SEARCH events USING INDEX events_client_email \(client_id=\? AND email_sha256=\?\)/);
+      expect(unbounded(byEmail)).toEqual([]);
     }
   });
 

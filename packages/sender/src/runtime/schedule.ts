@@ -72,8 +72,9 @@ export function nextSlotAfter(cron: string, now: Date): Date | undefined {
   return cronOf(cron).nextRun(now) ?? undefined;
 }
 
+/** What a finished slot records of its pass (`runs.finishSlot`): its counts, the rows it removed unsent included. */
 function summaryOf(report: PassReport): Record<string, unknown> {
-  return { pass_id: report.pass_id, claimed: report.claimed, ...report.counts, duration_ms: report.duration_ms };
+  return { pass_id: report.pass_id, claimed: report.claimed, discarded: report.discarded, ...report.counts, duration_ms: report.duration_ms };
 }
 
 /** Node's timers, not keeping the process alive for a schedule. */

@@ -24,6 +24,8 @@ interface Memory {
   commits: Array<CommitInput & { diagnostics?: DiagnosticsWrite[] }>;
   diagnostics: Map<string, DiagnosticsWrite & { checks: number; status: string; next: string | null }>;
   slots: Map<number, string>;
+  /** What each finished slot recorded. */
+  summaries: Record<string, unknown>[];
 }
 
 /** Enough of the port in memory to run passes, checks and the schedule. */
@@ -32,6 +34,7 @@ function memory(input: { rows: ClaimedSend[]; events: LoadedEvent[]; connections
   const commits: Memory['commits'] = [];
   const diagnostics: Memory['diagnostics'] = new Map();
   const slots = new Map<number, string>();
+  const summaries: Record<string, unknown>[] = [];
   const store: SendStore = {
     async claim(c) {
       const out: ClaimedSend[] = [];
@@ -70,7 +73,9 @@ function memory(input: { rows: ClaimedSend[]; events: LoadedEvent[]; connections
         slots.set(slot.getTime(), owner);
         return true;
       },
-      finishSlot: async () => {},
+      async finishSlot({ summary }) {
+        summaries.push(summary);
+      },
     },
     diagnostics: {
       async due(now, limit) {
@@ -89,7 +94,7 @@ function memory(input: { rows: ClaimedSend[]; events: LoadedEvent[]; connections
       },
     },
   };
-  return { store, commits, diagnostics, slots };
+  return { store, commits, diagnostics, slots, summaries };
 }
 
 function encrypted(ring: KeyRing, platform: Platform, settings: Record<string, string>, secrets: Record<string, string>): EncryptedConnection {
@@ -179,7 +184,7 @@ describe('the schedule', () => {
           owner,
           runPass: async () => {
             passes.push(owner);
-            return { pass_id: owner, claimed: 0, counts: { sent: 0, failed: 0, skipped: 0, retrying: 0, dead: 0 }, duration_ms: 0 } as never;
+            return { pass_id: owner, claimed: 3, discarded: 2, counts: { sent: 1, failed: 0, skipped: 0, retrying: 0, dead: 0 }, duration_ms: 5 } as never;
           },
           nextFollowUp: async () => undefined,
         },
@@ -188,6 +193,8 @@ describe('the schedule', () => {
     await Promise.all([a.ready, b.ready]);
     expect(passes).toHaveLength(1);
     expect([...mem.slots.values()]).toEqual(passes);
+    // The slot's row keeps the pass's counts, the rows it removed unsent included.
+    expect(mem.summaries).toEqual([{ pass_id: passes[0], claimed: 3, discarded: 2, sent: 1, failed: 0, skipped: 0, retrying: 0, dead: 0, duration_ms: 5 }]);
     await Promise.all([a.stop(), b.stop()]);
   });
 });

@@ -8,7 +8,7 @@ import { asStorageUnavailable } from '../../errors.js';
 import { dedupSinceMs } from '../../domain/dedup.js';
 import { inheritAttribution, needsJoin } from '../../domain/join.js';
 import { retryAfterSeconds, STAGE_EVENTS_PER_HOUR, STAGE_WINDOW_MS } from '../../domain/rate-limit.js';
-import { EVENT_COLUMNS as COLUMNS, eventFromRow, eventSelectSql, eventToRow, type EventRow } from '../event-row.js';
+import { EVENT_COLUMNS as COLUMNS, eventFromRow, eventSelectSql, eventToRow, storedHash, type EventRow } from '../event-row.js';
 import { REFRESH_MS } from '../user-agents.js';
 import { eventMatches, eventShape, type EventShape } from '../event-search.js';
 import { pageLimits, readPage, type Direction, type Position } from '../keyset.js';
@@ -78,7 +78,7 @@ export function createEvents(db: Db, enqueue: Enqueue, count: (event: StoredEven
     const join = needsJoin(event) ? inheritAttribution(event, findSource(event)) : { attribution: event };
     const stored: StoredEvent = { ...event, ...join.attribution, received_at: at.toISOString() };
     if (join.inherited) stored.inherited = join.inherited;
-    const row: Record<string, unknown> = eventToRow(stored, nowMs, stored.user_agent === undefined ? undefined : userAgentKey(stored.user_agent, nowMs));
+    const row: Record<string, unknown> = eventToRow(stored, nowMs, stored.user_agent === undefined ? undefined : userAgentKey(stored.user_agent, nowMs), 'binary');
     insert.run(COLUMNS.map((c) => row[c]));
     enqueue(stored.id, stored.received_at, stored.client_id, stored.held_reason === undefined ? 'pending' : 'held');
     count(stored);
@@ -254,25 +254,36 @@ function createQuota(db: Db, perHour: number): {
   };
 }
 
-/** The attribution join's source of an event without click IDs: the client's latest attributed event by reference, then by email hash. */
-function createFindSource(db: Db): (event: NewEvent) => StoredEvent | undefined {
-  const attributed = `(fbclid IS NOT NULL OR gclid IS NOT NULL OR wbraid IS NOT NULL OR gbraid IS NOT NULL
+/** An event the attribution join may take its click IDs and UTM parameters from: it has some, and it is not held. */
+const ATTRIBUTED = `(fbclid IS NOT NULL OR gclid IS NOT NULL OR wbraid IS NOT NULL OR gbraid IS NOT NULL
     OR ttclid IS NOT NULL OR msclkid IS NOT NULL OR fbc IS NOT NULL OR fbp IS NOT NULL OR ttp IS NOT NULL
     OR utm_source IS NOT NULL OR utm_medium IS NOT NULL OR utm_campaign IS NOT NULL
     OR utm_content IS NOT NULL OR utm_term IS NOT NULL)
     AND (held_reason IS NULL OR released_at IS NOT NULL)`;
-  const sourceByReference = db.prepare<[string, string], EventRow>(
-    `SELECT ${SELECT} FROM events WHERE client_id = ? AND reference = ? AND ${attributed}
-     ORDER BY received_ms DESC, rowid DESC LIMIT 1`,
-  );
-  const sourceByEmail = db.prepare<[string, string], EventRow>(
-    `SELECT ${SELECT} FROM events WHERE client_id = ? AND email_sha256 = ? AND ${attributed}
-     ORDER BY received_ms DESC, rowid DESC LIMIT 1`,
-  );
+
+/** The join's source by reference (client, reference), through events_client_reference. */
+export const SOURCE_BY_REFERENCE_SQL = `SELECT ${SELECT} FROM events WHERE client_id = ? AND reference = ? AND ${ATTRIBUTED}
+     ORDER BY received_ms DESC, rowid DESC LIMIT 1`;
+
+/**
+ * The join's source by email hash (client, hash in one form), through events_client_email: one
+ * form per statement (an `IN` of both would walk events_client_time instead, to spare a sort).
+ */
+export const SOURCE_BY_EMAIL_SQL = `SELECT ${SELECT} FROM events WHERE client_id = ? AND email_sha256 = ? AND ${ATTRIBUTED}
+     ORDER BY received_ms DESC, rowid DESC LIMIT 1`;
+
+/** The attribution join's source of an event without click IDs: the client's latest attributed event by reference, then by email hash. */
+function createFindSource(db: Db): (event: NewEvent) => StoredEvent | undefined {
+  const sourceByReference = db.prepare<[string, string], EventRow>(SOURCE_BY_REFERENCE_SQL);
+  const sourceByEmail = db.prepare<[string, Uint8Array | string], EventRow>(SOURCE_BY_EMAIL_SQL);
+  // The hash as this version stores it (32 bytes), else as rows written before hold it (hex text),
+  // all older than the first in bytes.
+  const byEmail = (clientId: string, hash: string): EventRow | undefined =>
+    sourceByEmail.get(clientId, storedHash(hash, 'binary')) ?? sourceByEmail.get(clientId, hash);
   return (event) => {
     const row =
       sourceByReference.get(event.client_id, event.reference) ??
-      (event.email_sha256 === undefined ? undefined : sourceByEmail.get(event.client_id, event.email_sha256));
+      (event.email_sha256 === undefined ? undefined : byEmail(event.client_id, event.email_sha256));
     return row && eventFromRow(row, parseJson);
   };
 }

@@ -33,9 +33,10 @@ const REMOVABLE = `FROM events e
  * Events removed per statement inside a batch: between two chunks the batch checks its time budget.
  * Measured at 100,000 stored events (bench/storage.mjs), the statements of 100 events cost about
  * 13 ms (the pick 1 ms, the audit records 4, the outbox rows 5.5, the events 2), and the commit
- * (now without an `fsync` of its own: `unsynced` below) comes on top; 10 a chunk keeps the overshoot past the budget near a millisecond.
+ * (now without an `fsync` of its own: `unsynced` below) comes on top; 5 a chunk keeps the overshoot
+ * past the budget (2 ms by default) near half a millisecond.
  */
-const CHUNK = 10;
+const CHUNK = 5;
 
 /** User agents a batch removes at most (each an index probe of `events_user_agent`). */
 export const USER_AGENTS_PER_BATCH = 100;
