@@ -12,11 +12,11 @@
 -- A row's receipt (its due time when it stores none, src/store/outbox-row.ts) is read from it,
 -- without a lookup of the event.
 --
--- The key's unique index serves: an event's rows (the dashboard's event page, the send lists'
--- rows of the events listed, the release of a held event, the pass's removal of the rows of a
--- removed event), an event's audit records (`pruuv sends list --event`, the dashboard's audit
--- list filtered by event: through their outbox rows' ids), and the retention sweep (whether an
--- event may go, its audit records and its rows).
+-- The key's unique index serves: one row per event and platform (the admission's insert); an
+-- event's rows (the dashboard's event page, the send lists' rows of the events listed, the release
+-- of a held event); an event's audit records (`pruuv sends list --event`, the dashboard's audit
+-- list filtered by event: through their outbox rows' ids); the retention sweep (whether an event
+-- may go, its audit records and its rows); and the triggers below that keep the link to the event.
 --
 -- SQLite cannot change a table's constraints in place: the table is rebuilt, the procedure of
 -- sqlite.org/lang_altertable.html#otheralter (foreign keys off for the copy, checked before the
