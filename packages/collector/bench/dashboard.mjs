@@ -105,8 +105,8 @@ const SEED = {
     const p = platforms.map((name, k) => `SELECT '${name}' AS platform, ${k} AS k`).join(' UNION ALL ');
     // One row per event and platform: the last six hours pending, the rest with an outcome of every kind.
     db.prepare(
-      `INSERT INTO outbox (event_id, client_id, platform, status, due_at, attempts, first_attempt_at, finished_at, created_at, updated_at)
-       SELECT e.id, e.client_id, p.platform,
+      `INSERT INTO outbox (event_ms, event_id, client_id, platform, status, due_at, attempts, first_attempt_at, finished_at, created_at, updated_at)
+       SELECT e.received_ms, e.id, e.client_id, p.platform,
          CASE WHEN e.received_ms > @pending THEN 'pending'
            ELSE CASE (e.rowid + p.k) % 20 WHEN 0 THEN 'failed' WHEN 1 THEN 'dead' WHEN 2 THEN 'skipped' WHEN 3 THEN 'skipped' ELSE 'sent' END END,
          e.received_at, CASE WHEN e.received_ms > @pending THEN 0 ELSE 1 END,

@@ -57,8 +57,8 @@ const HISTORY = {
          'Cj0-h' || i, 'IwAR-h' || i, 'E.C.P.h' || i, '{}'
        FROM k`,
     ).run(n, startMs, clientId, stage.id, stage.key, startMs, startMs, startMs);
-    db.exec(`INSERT INTO outbox (event_id, client_id, platform, status, due_at, attempts, first_attempt_at, finished_at, created_at, updated_at)
-       SELECT e.id, e.client_id, p.platform, 'sent', e.received_at, 1, e.received_at, e.received_at, e.received_at, e.received_at
+    db.exec(`INSERT INTO outbox (event_ms, event_id, client_id, platform, status, due_at, attempts, first_attempt_at, finished_at, created_at, updated_at)
+       SELECT e.received_ms, e.id, e.client_id, p.platform, 'sent', e.received_at, 1, e.received_at, e.received_at, e.received_at, e.received_at
        FROM events e, (SELECT 'meta' AS platform UNION ALL SELECT 'google' UNION ALL SELECT 'tiktok') p
        WHERE e.reference LIKE 'hist-%'`);
     db.exec(`INSERT INTO send_attempts (outbox_id, event_id, client_id, stage_id, platform, attempted_at, status, http_status, dedup_key, batch_size, retry_count, pass_id)

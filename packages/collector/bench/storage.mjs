@@ -212,12 +212,18 @@ const ENGINE = {
         }),
         'FROM m JOIN events t ON t.id = m.old ORDER BY m.ms',
       );
-      insert('outbox', select('outbox', ['id'], { event_id: 'm.id' }), 'FROM m JOIN outbox t ON t.event_id = m.old ORDER BY m.ms, t.id');
+      // An event's outbox rows through the outbox's key (its receive time, then its id: migration 031).
+      insert(
+        'outbox',
+        select('outbox', ['id'], { event_id: 'm.id', event_ms: 'm.ms' }),
+        'FROM m JOIN events te ON te.id = m.old JOIN outbox t ON t.event_ms = te.received_ms AND t.event_id = m.old ORDER BY m.ms, t.id',
+      );
       insert(
         'send_attempts',
         select('send_attempts', ['id'], { event_id: "CASE WHEN t.event_id = '' THEN '' ELSE m.id END", dedup_key: "CASE WHEN t.dedup_key = '' THEN '' ELSE m.id END", outbox_id: 'o.id' }),
         // A record names its event through its outbox row (src/store/audit-row.ts).
-        'FROM m JOIN outbox ot ON ot.event_id = m.old JOIN send_attempts t ON t.outbox_id = ot.id JOIN outbox o ON o.event_id = m.id AND o.platform = t.platform ORDER BY m.ms, t.id',
+        `FROM m JOIN events te ON te.id = m.old JOIN outbox ot ON ot.event_ms = te.received_ms AND ot.event_id = m.old
+          JOIN send_attempts t ON t.outbox_id = ot.id JOIN outbox o ON o.event_ms = m.ms AND o.event_id = m.id AND o.platform = t.platform ORDER BY m.ms, t.id`,
       );
       db.exec('COMMIT');
       db.exec('DROP TABLE temp.m');

@@ -8,6 +8,7 @@ import type { FakeRoute, FakeStep } from '@pruuv/fakes';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listSends } from '../src/domain/send-lists.js';
 import { AUDIT_MS_SQLITE_SQL } from '../src/store/audit-row.js';
+import { OF_EVENT } from '../src/store/sqlite/send-log.js';
 import { auditRows, outboxRow, receipts, sendEnv, type SendEnv } from './send-helpers.js';
 
 const MINUTE = 60_000;
@@ -328,8 +329,11 @@ describe('query plans', () => {
       expect(details.join('\n'), where).not.toMatch(/TEMP B-TREE/);
     }
     // An event's few records through its outbox rows' keys, then sorted.
-    const event = plan(`SELECT * FROM send_attempts WHERE outbox_id IN (SELECT o.id FROM outbox o WHERE o.event_id = 'e') ORDER BY ${AUDIT_MS_SQLITE_SQL} DESC, id DESC LIMIT 50`);
+    // The rows through the outbox's key, the event's receive time first (migration 031), the event by its primary key.
+    const event = plan(`SELECT * FROM send_attempts WHERE ${OF_EVENT.replace('@event_id', "'e'")} ORDER BY ${AUDIT_MS_SQLITE_SQL} DESC, id DESC LIMIT 50`);
     expect(event.join('\n')).toMatch(/SEARCH send_attempts USING INDEX send_attempts_outbox \(outbox_id=\?\)/);
-    expect(event.join('\n')).toMatch(/SEARCH o USING COVERING INDEX sqlite_autoindex_outbox_1 \(event_id=\?\)/);
+    expect(event.join('\n')).toMatch(/SEARCH e USING (COVERING )?INDEX sqlite_autoindex_events_1 \(id=\?\)/);
+    expect(event.join('\n')).toMatch(/SEARCH o USING COVERING INDEX sqlite_autoindex_outbox_1 \(event_ms=\? AND event_id=\?\)/);
+    expect(event.filter((d) => /^SCAN/.test(d)), event.join('\n')).toEqual([]);
   });
 });

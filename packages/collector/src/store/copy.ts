@@ -106,7 +106,9 @@ const TABLES: readonly TableCopy[] = [
     columns: ['id', 'event_id', 'client_id', 'platform', 'status', 'due_at', 'attempts', 'lease_owner', 'lease_until', 'last_error', 'first_attempt_at', 'finished_at', 'created_at', 'updated_at', 'frozen_fields'],
     // A row's client is its event's, stored as NULL (outbox-row.ts; rows written before migration
     // 027 store it, rows written before 002 do not): copied as NULL, as PostgreSQL stores it. A
-    // creation time or a finished row's due time not stored ('') is NULL there.
+    // creation time or a finished row's due time not stored ('') is NULL there. A SQLite row's
+    // `event_ms` (its key's first column, migration 031) is its event's `received_ms`, which
+    // PostgreSQL's rows read from the event: not a column there.
     select: `SELECT o.id, o.event_id, NULLIF(o.client_id, e.client_id) AS client_id, o.platform, o.status, NULLIF(o.due_at, '') AS due_at, o.attempts, o.lease_owner,
       o.lease_until, o.last_error, o.first_attempt_at, o.finished_at, NULLIF(o.created_at, '') AS created_at, o.updated_at, o.frozen_fields
       FROM outbox o JOIN events e ON e.id = o.event_id ORDER BY o.id`,

@@ -14,13 +14,15 @@
  * - `due_at` of a finished row: a row is due at its event's receipt and most rows finish at their
  *   first attempt, so the commit that finishes a row whose due time is its event's receipt stores
  *   `''` (SQLite) or NULL (PostgreSQL) there, read back from the event's `received_ms` (24 bytes a
- *   row on SQLite, 8 on PostgreSQL). A waiting row always stores its due time (the claim and
+ *   row on SQLite, 8 on PostgreSQL). A SQLite row holds that instant itself since migration 031
+ *   (`event_ms`, the first column of its unique key) and reads it there, without a lookup. A waiting row always stores its due time (the claim and
  *   `outbox_due` read it); "retry now" writes one. `pruuv db copy` copies `''` as NULL.
  */
 
 /**
- * SQL of the receipt (ms) of a row's event when the row stores no due time (`''` or NULL), for a
- * statement over `outbox` aliased `alias` (both engines); NULL when it stores one.
+ * SQL of the receipt (ms) of a row's event when the row stores no due time (NULL), for a statement
+ * over `outbox` aliased `alias` (PostgreSQL; a SQLite row reads its own `event_ms`); NULL when it
+ * stores one.
  */
 export const outboxReceiptSql = (alias: string, notStored: string): string =>
   `CASE WHEN ${notStored} THEN (SELECT e.received_ms FROM events e WHERE e.id = ${alias}.event_id) END`;

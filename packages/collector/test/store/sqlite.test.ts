@@ -6,10 +6,10 @@ import { hashToken, newEventId, randomBase62, tokenMatches } from '../../src/dom
 import { createSqliteStore, migrate, openDb, SQLITE_MIGRATIONS_DIR, type Db, type SqliteStore } from '../../src/store/sqlite/index.js';
 import { tempDir } from '../helpers/harness.js';
 import { NOW, newEvent, OLD_EVENT, OLD_ROW, storeContract, type EngineHarness } from './contract.js';
-import { eventSearchSql, SOURCE_BY_EMAIL_SQL, SOURCE_BY_REFERENCE_SQL } from '../../src/store/sqlite/events.js';
-import { DUE_SQL, RETRY_NOW_SQL } from '../../src/store/sqlite/outbox.js';
-import { sendSearchSql } from '../../src/store/sqlite/send-log.js';
-import { USER_AGENTS_PER_BATCH } from '../../src/store/sqlite/retention.js';
+import { eventSearchSql, RELEASE_ROWS_SQL, SOURCE_BY_EMAIL_SQL, SOURCE_BY_REFERENCE_SQL } from '../../src/store/sqlite/events.js';
+import { DUE_SQL, outboxOfEventsSql, RETRY_NOW_SQL } from '../../src/store/sqlite/outbox.js';
+import { OF_EVENT as AUDIT_OF_EVENT_SQL, sendSearchSql } from '../../src/store/sqlite/send-log.js';
+import { REMOVABLE, ROWS_OF_LISTED, USER_AGENTS_PER_BATCH } from '../../src/store/sqlite/retention.js';
 import type { EventSearch, SendSearch } from '../../src/store/types.js';
 import type { Direction } from '../../src/store/keyset.js';
 
@@ -141,9 +141,10 @@ describe('SQLite store: the file', () => {
     expect(after.prepare('SELECT outbox_id FROM send_attempts').all()).toEqual([{ outbox_id: 7 }]);
     expect(after.pragma('foreign_keys', { simple: true })).toBe(1);
     after.exec(`INSERT INTO connections (id, client_id, platform, created_at, updated_at) VALUES ('con_2', 'cli_1', 'microsoft', 'x', 'x')`);
-    // The outbox indexes came back (its client trigger came back too, and left with migration 027).
+    // The outbox indexes came back (its client trigger came back too, and left with migration 027;
+    // the triggers that check a row's event came with migration 031).
     const names = (after.prepare("SELECT name FROM sqlite_master WHERE tbl_name IN ('outbox', 'connections') AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]).map((r) => r.name);
-    expect(names.sort()).toEqual(['connections', 'connections_status', 'outbox', 'outbox_due', 'outbox_leased']);
+    expect(names.sort()).toEqual(['connections', 'connections_status', 'outbox', 'outbox_due', 'outbox_event_insert', 'outbox_event_update', 'outbox_leased']);
     after.close();
   });
 
@@ -271,6 +272,84 @@ describe('SQLite store: the file', () => {
     const claimed = await migrated.outbox.claim({ owner: 'me', now: NOW, cutoff: NOW, leaseUntil: new Date(NOW.getTime() + 60_000), limit: 100, retriesOnly: false });
     expect(new Set(claimed.map((c) => c.client_id))).toEqual(new Set(['cli_1']));
     expect(claimed.map((c) => c.id)).toContain(8);
+    expect(after.pragma('integrity_check', { simple: true })).toBe('ok');
+    after.close();
+  });
+
+  it("migrates a file to an outbox keyed by its event's receive time, and reads every row and record back as before", async () => {
+    // The file as it was before 031: rows keyed by (event_id, platform) of a pixel event (a random
+    // version 4 id) and a held webhook event, in every state a row has, with audit records that name
+    // their event through their row ('').
+    const old = join(tmp.dir, 'before-031-migrations');
+    mkdirSync(old);
+    for (const f of readdirSync(SQLITE_MIGRATIONS_DIR).filter((n) => n < '031')) copyFileSync(join(SQLITE_MIGRATIONS_DIR, f), join(old, f));
+    const file = join(tmp.dir, 'before-031.db');
+    const before = openDb(file, { migrationsDir: old });
+    const pixel = '3f2b8c1e-5a4d-4e6f-9b7a-0c1d2e3f4a5b';
+    const t0 = Date.parse('2026-01-01T00:00:00.000Z');
+    before.exec(`INSERT INTO clients (id, name, site_key, created_at) VALUES ('cli_1', 'A', 'site_1', '2026-01-01T00:00:00.000Z');
+      INSERT INTO stages (id, client_id, key, name, token_hash, created_at) VALUES ('stg_1', 'cli_1', 'lead', 'Lead', 'h', '2026-01-01T00:00:00.000Z');
+      INSERT INTO events (id, client_id, stage_id, stage_key, source, reference, received_at, received_ms, consent)
+        VALUES ('${pixel}', 'cli_1', 'stg_1', 'lead', 'pixel', 'r1', '', ${t0}, 'granted');
+      INSERT INTO events (id, client_id, stage_id, stage_key, source, reference, received_at, received_ms, consent, held_reason)
+        VALUES ('e-held', 'cli_1', 'stg_1', 'lead', 'webhook', 'r2', '', ${t0 + 5}, 'granted', 'bot');
+      INSERT INTO outbox (id, event_id, client_id, platform, status, due_at, attempts, lease_owner, lease_until, last_error, created_at, updated_at, first_attempt_at, finished_at, frozen_fields)
+        VALUES (7, '${pixel}', NULL, 'meta', 'sent', '', 1, NULL, NULL, NULL, '', '2026-01-01T00:01:00.000Z', '2026-01-01T00:01:00.000Z', '2026-01-01T00:01:00.000Z', NULL),
+               (8, '${pixel}', 'cli_1', 'google', 'retrying', '2026-01-01T03:00:00.000Z', 1, NULL, NULL, 'HTTP 503', '2026-01-01T00:00:00.000Z', '2026-01-01T00:01:00.000Z', '2026-01-01T00:01:00.000Z', NULL, NULL),
+               (9, '${pixel}', NULL, 'microsoft', 'pending', '2026-01-01T00:00:00.000Z', 0, 'pass-x', '2026-01-01T00:02:00.000Z', NULL, '', '2026-01-01T00:00:00.000Z', NULL, NULL, '{"goal":"lead"}'),
+               (10, 'e-held', NULL, 'meta', 'held', '2026-01-01T00:00:00.005Z', 0, NULL, NULL, NULL, '', '2026-01-01T00:00:00.005Z', NULL, NULL, NULL);
+      INSERT INTO send_attempts (outbox_id, event_id, client_id, platform, attempted_at, status, dedup_key, retry_count) VALUES
+        (7, '', 'cli_1', 'meta', '2026-01-01T00:01:00.000Z', 'sent', '', 0),
+        (8, '', 'cli_1', 'google', '2026-01-01T00:01:00.000Z', 'retrying', '', 0);`);
+    const rowsBefore = before.prepare('SELECT * FROM outbox ORDER BY id').all();
+    const recordsBefore = before.prepare('SELECT * FROM send_attempts ORDER BY id').all();
+    const indexSql = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'outbox' AND sql IS NOT NULL ORDER BY name";
+    const indexesBefore = before.prepare(indexSql).all();
+    expect(indexesBefore.map((r) => (r as { name: string }).name)).toEqual(['outbox_due', 'outbox_leased']);
+    before.close();
+
+    const after = openDb(file);
+    const migrated = createSqliteStore(after, { now });
+    // Every row as it was, its event's receive time added; every record still names its row.
+    expect(after.prepare('SELECT * FROM outbox ORDER BY id').all().map((r) => {
+      const { event_ms, ...rest } = r as { event_ms: number };
+      return rest;
+    })).toEqual(rowsBefore);
+    expect(after.prepare('SELECT o.event_ms = e.received_ms AS same FROM outbox o JOIN events e ON e.id = o.event_id').all()).toEqual(rowsBefore.map(() => ({ same: 1 })));
+    expect(after.prepare('SELECT * FROM send_attempts ORDER BY id').all()).toEqual(recordsBefore);
+    expect(after.prepare(indexSql).all()).toEqual(indexesBefore);
+    expect(after.prepare("SELECT sql FROM sqlite_master WHERE name = 'sqlite_autoindex_outbox_1'").all()).toEqual([{ sql: null }]);
+    expect((after.pragma("index_info('sqlite_autoindex_outbox_1')") as Array<{ name: string }>).map((c) => c.name)).toEqual(['event_ms', 'event_id', 'platform']);
+    // Read through the store as before: the rows (a finished row's due time from its event's receipt), the records, the due row, the held one.
+    expect((await migrated.outbox.forEvent(pixel)).map((r) => [r.id, r.platform, r.status, r.due_at, r.client_id, r.lease_owner, r.last_error])).toEqual([
+      [7, 'meta', 'sent', '2026-01-01T00:00:00.000Z', 'cli_1', undefined, undefined],
+      [8, 'google', 'retrying', '2026-01-01T03:00:00.000Z', 'cli_1', undefined, 'HTTP 503'],
+      [9, 'microsoft', 'pending', '2026-01-01T00:00:00.000Z', 'cli_1', 'pass-x', undefined],
+    ]);
+    expect((await migrated.outbox.forEvents(['e-held', pixel])).map((r) => r.id)).toEqual([7, 8, 9, 10]);
+    expect((await migrated.sends.list({ event_id: pixel, limit: 10 })).map((r) => [r.event_id, r.platform, r.status])).toEqual([
+      [pixel, 'google', 'retrying'],
+      [pixel, 'meta', 'sent'],
+    ]);
+    expect((await migrated.sends.search({ event_id: pixel, limit: 10 })).rows).toHaveLength(2);
+    expect((await migrated.outbox.due({ now: new Date('2026-01-01T04:00:00.000Z'), limit: 10 })).map((r) => r.id)).toEqual([9, 8]);
+    // The held event's release reaches its row through the new key.
+    expect(await migrated.events.release({ ids: ['e-held'] }, new Date('2026-01-01T05:00:00.000Z'))).toEqual(['e-held']);
+    expect((await migrated.outbox.forEvent('e-held')).map((r) => [r.status, r.due_at])).toEqual([['pending', '2026-01-01T05:00:00.000Z']]);
+    // New rows carry their event's receive time; a row naming an event that is not there, or not at that time, is refused.
+    const event = newEvent('stg_1', 'cli_1', { reference: 'new' });
+    await migrated.events.admit(event, new Date('2026-01-01T06:00:00.000Z'));
+    expect(after.prepare('SELECT DISTINCT event_ms FROM outbox WHERE event_id = ?').all(event.id)).toEqual([{ event_ms: Date.parse('2026-01-01T06:00:00.000Z') }]);
+    const orphan = "INSERT INTO outbox (event_ms, event_id, platform, status, due_at, created_at, updated_at) VALUES (?, ?, 'meta', 'pending', 'x', '', 'x')";
+    expect(() => after.prepare(orphan).run(t0, 'nope')).toThrow(/FOREIGN KEY/);
+    expect(() => after.prepare(orphan.replace("'meta'", "'tiktok'")).run(t0 + 1, pixel)).toThrow(/FOREIGN KEY/);
+    expect(() => after.prepare("UPDATE events SET received_ms = received_ms + 1 WHERE id = ?").run(pixel)).toThrow(/FOREIGN KEY/);
+    // Removing an event takes its rows (ON DELETE CASCADE, as before), and their records keep theirs unlinked (ON DELETE SET NULL).
+    after.prepare('DELETE FROM events WHERE id = ?').run(pixel);
+    expect(after.prepare('SELECT id FROM outbox ORDER BY id').all().map((r) => (r as { id: number }).id)).not.toContain(7);
+    expect(after.prepare('SELECT COUNT(*) AS n FROM outbox WHERE event_id = ?').get(pixel)).toEqual({ n: 0 });
+    expect(after.prepare('SELECT outbox_id FROM send_attempts ORDER BY id').all()).toEqual([{ outbox_id: null }, { outbox_id: null }]);
+    expect(after.pragma('foreign_key_check')).toEqual([]);
     expect(after.pragma('integrity_check', { simple: true })).toBe('ok');
     after.close();
   });
@@ -498,6 +577,8 @@ describe('SQLite store: the dashboard lists read through indexes', () => {
                   ? 'send_attempts_client_time'
                   : 'send_attempts_time';
         expect(details.join('\n'), JSON.stringify(query)).toMatch(new RegExp(`(SEARCH|SCAN) send_attempts USING INDEX ${index}\\b`));
+        // An event's records through its outbox rows' ids, those through the outbox's key (migration 031).
+        if (query.event_id !== undefined) expect(details.join('\n'), JSON.stringify(query)).toMatch(/SEARCH o USING COVERING INDEX sqlite_autoindex_outbox_1 \(event_ms=\? AND event_id=\?\)/);
         // An event's attempts are a few rows, sorted.
         const sorted = query.event_id !== undefined;
         expect(unbounded(details).filter((d) => !(sorted && /TEMP B-TREE FOR ORDER BY/.test(d))), `${JSON.stringify(query)}\n${details.join('\n')}`).toEqual([]);
@@ -524,7 +605,45 @@ describe('SQLite store: the dashboard lists read through indexes', () => {
       expect(unbounded(details)).toEqual([]);
     }
     expect(plan(RETRY_NOW_SQL, { id: 1, now }).join('\n')).toMatch(/SEARCH outbox USING INTEGER PRIMARY KEY/);
-    expect(plan('SELECT * FROM outbox WHERE event_id IN (?, ?) ORDER BY id', ['a', 'b']).join('\n')).toMatch(/SEARCH outbox USING INDEX sqlite_autoindex_outbox_1 \(event_id=\?\)/);
+  });
+
+  /** An event's outbox rows read through the outbox's key, its receive time first (migration 031), and nothing scanned. */
+  const byOutboxKey = /SEARCH (o|outbox) USING (COVERING )?INDEX sqlite_autoindex_outbox_1 \(event_ms=\? AND event_id=\?/;
+  const scans = (details: string[]) => details.filter((d) => /^SCAN (e|o|events|outbox|send_attempts)\b/.test(d) && !/USING (COVERING )?INDEX/.test(d));
+
+  it("reads an event's outbox rows through the outbox's key, the event's receive time first, in every statement that looks them up", () => {
+    const ids = ['a', 'b'];
+    const list = JSON.stringify(ids);
+    const before = { before_ms: NOW.getTime() + 3_600_000, before: new Date(NOW.getTime() + 3_600_000).toISOString(), limit: 100 };
+    const statements: Array<[string, string, Record<string, unknown> | unknown[]]> = [
+      // The dashboard's event page (forEvent) and the send lists' rows of the events listed (forEvents).
+      ['an event\'s rows', `${outboxOfEventsSql('?', 'o.*')} ORDER BY o.id`, ['a']],
+      ['the rows of the events listed', `${outboxOfEventsSql('?, ?', 'o.*')} ORDER BY o.id`, ids],
+      // The release of a held event.
+      ['the release', RELEASE_ROWS_SQL, ['2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', NOW.getTime(), 'a']],
+      // The audit log filtered by event (`pruuv sends list --event`, the dashboard's list), through the rows' ids.
+      ['the audit records of an event', `SELECT id FROM send_attempts WHERE ${AUDIT_OF_EVENT_SQL}`, { event_id: 'a' }],
+      // The retention sweep: whether an event may go, its audit records, its rows.
+      ['the events retention may remove', `SELECT e.id ${REMOVABLE} ORDER BY e.received_ms LIMIT @limit`, before],
+      ['their audit records', `DELETE FROM send_attempts WHERE outbox_id IN (${ROWS_OF_LISTED}) RETURNING request_key`, [list]],
+      ['their rows', `DELETE FROM outbox WHERE id IN (${ROWS_OF_LISTED})`, [list]],
+    ];
+    for (const [what, sql, params] of statements) {
+      const details = plan(sql, params);
+      expect(details.join('\n'), what).toMatch(byOutboxKey);
+      expect(scans(details), `${what}\n${details.join('\n')}`).toEqual([]);
+    }
+    // The triggers that keep the link to the event (its removal takes its rows, its key does not
+    // change while rows name it) go through the key too: their statements, OLD's columns as parameters.
+    const triggers = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ('outbox_event_delete', 'outbox_event_key') ORDER BY name").all() as Array<{ name: string; sql: string }>;
+    expect(triggers.map((t) => t.name)).toEqual(['outbox_event_delete', 'outbox_event_key']);
+    for (const t of triggers) {
+      const statement = t.name === 'outbox_event_delete' ? /BEGIN\s+(DELETE FROM outbox [^;]+);/.exec(t.sql)?.[1] : /WHEN EXISTS \((SELECT 1 FROM outbox [^)]+)\)/.exec(t.sql)?.[1];
+      expect(statement, t.sql).toBeDefined();
+      const details = plan(statement!.replace(/OLD\.\w+/g, '?'), [NOW.getTime(), 'a']);
+      expect(details.join('\n'), t.name).toMatch(byOutboxKey);
+      expect(scans(details), t.name).toEqual([]);
+    }
   });
 });
 

@@ -80,7 +80,7 @@ export function createEvents(db: Db, enqueue: Enqueue, count: (event: StoredEven
     if (join.inherited) stored.inherited = join.inherited;
     const row: Record<string, unknown> = eventToRow(stored, nowMs, stored.user_agent === undefined ? undefined : userAgentKey(stored.user_agent, nowMs), 'binary');
     insert.run(COLUMNS.map((c) => row[c]));
-    enqueue(stored.id, stored.received_at, stored.client_id, stored.held_reason === undefined ? 'pending' : 'held');
+    enqueue(stored.id, stored.received_at, nowMs, stored.client_id, stored.held_reason === undefined ? 'pending' : 'held');
     count(stored);
     if (webhook) quota.stored(event.stage_id);
     return { status: 'stored', event: stored };
@@ -162,6 +162,13 @@ function createUserAgentKeys(db: Db): (userAgent: string, nowMs: number) => numb
   };
 }
 
+/**
+ * A released event's rows become claimable: a send pass takes 'pending' rows due by its cutoff.
+ * Through the outbox's key (event_ms, event_id, platform; migration 031): the event's receive
+ * time, then its id.
+ */
+export const RELEASE_ROWS_SQL = `UPDATE outbox SET status = 'pending', due_at = ?, updated_at = ? WHERE event_ms = ? AND event_id = ? AND status = 'held'`;
+
 /** Held events: their counts per client, and their release (`events_held`, migration 013). */
 function createHeld(db: Db): Pick<EventStore, 'heldCounts' | 'release'> {
   // The oldest by `received_ms`: `received_at` is '' in the rows that store it once (event-row.ts).
@@ -172,17 +179,17 @@ function createHeld(db: Db): Pick<EventStore, 'heldCounts' | 'release'> {
   const heldOfClient = db.prepare<[string], { id: string }>(
     `SELECT id FROM events INDEXED BY events_held WHERE client_id = ? AND held_reason IS NOT NULL AND released_at IS NULL`,
   );
-  const releaseEvent = db.prepare<[{ at: string; id: string; client_id: string | null }], { id: string }>(
+  const releaseEvent = db.prepare<[{ at: string; id: string; client_id: string | null }], { id: string; received_ms: number }>(
     `UPDATE events SET released_at = @at WHERE id = @id AND held_reason IS NOT NULL AND released_at IS NULL
-       AND (@client_id IS NULL OR client_id = @client_id) RETURNING id`,
+       AND (@client_id IS NULL OR client_id = @client_id) RETURNING id, received_ms`,
   );
-  // The rows become claimable: a send pass takes 'pending' rows due by its cutoff.
-  const releaseRows = db.prepare(`UPDATE outbox SET status = 'pending', due_at = ?, updated_at = ? WHERE event_id = ? AND status = 'held'`);
+  const releaseRows = db.prepare<[string, string, number, string]>(RELEASE_ROWS_SQL);
   const releaseTx = db.transaction((ids: readonly string[], clientId: string | null, at: string): string[] => {
     const released: string[] = [];
     for (const id of ids) {
-      if (releaseEvent.get({ at, id, client_id: clientId }) === undefined) continue;
-      releaseRows.run(at, at, id);
+      const event = releaseEvent.get({ at, id, client_id: clientId });
+      if (event === undefined) continue;
+      releaseRows.run(at, at, event.received_ms, id);
       released.push(id);
     }
     return released;

@@ -22,15 +22,24 @@
 import type { ClaimedSend, HeldConnection, Platform } from '@pruuv/sender';
 import { finishedAt, FINAL_STATUSES, OUTBOX_PLATFORMS, usedConnections } from '../../domain/outbox.js';
 import { storedAuditText } from '../audit-row.js';
-import { outboxClientSql, outboxDueAt, outboxReceiptSql } from '../outbox-row.js';
+import { outboxClientSql, outboxDueAt } from '../outbox-row.js';
 import type { AuditRecord, OutboxRow, OutboxStore, RetryNowInput } from '../types.js';
 import type { Db } from './db.js';
 
 /**
- * Adds the rows of an event, due at `dueAt`, `pending`, or `held` for a held event (no claim
- * takes those until a release makes them pending); runs inside the event's transaction.
+ * Adds the rows of an event, due at its receipt (`receivedAt`; `receivedMs` the same instant, the
+ * rows' `event_ms`), `pending`, or `held` for a held event (no claim takes those until a release
+ * makes them pending); runs inside the event's transaction.
  */
-export type Enqueue = (eventId: string, dueAt: string, clientId: string, status: 'pending' | 'held') => void;
+export type Enqueue = (eventId: string, receivedAt: string, receivedMs: number, clientId: string, status: 'pending' | 'held') => void;
+
+/**
+ * An event's rows, through the outbox's unique key (event_ms, event_id, platform; migration 031):
+ * the event by its primary key gives its receive time. `events` is the SQL of the event ids.
+ */
+export const outboxOfEventsSql = (events: string, columns: string): string =>
+  `SELECT ${columns} FROM events e JOIN outbox o ON o.event_ms = e.received_ms AND o.event_id = e.id WHERE e.id IN (${events})`;
+
 
 /**
  * The claim, one statement: the rows to lease are chosen and leased together,
@@ -106,8 +115,8 @@ RETURNING id, frozen_fields`;
 export const NEXT_RETRY_SQL = `SELECT MIN(due_at) AS at FROM outbox WHERE status IN ('pending', 'retrying') AND status = 'retrying'`;
 export const NEXT_LEASE_SQL = `SELECT MIN(lease_until) AS at FROM outbox WHERE lease_until IS NOT NULL`;
 
-/** The columns of {@link Row}, for a statement over `outbox o`: the client, and the receipt for a due time, through the event when not stored. */
-const ROW_COLUMNS = `o.id, o.event_id, o.platform, o.status, o.due_at, ${outboxReceiptSql('o', "o.due_at = ''")} AS receipt_ms,
+/** The columns of {@link Row}, for a statement over `outbox o`: the client through the event when not stored, and the receipt (the row's `event_ms`) for a due time not stored. */
+const ROW_COLUMNS = `o.id, o.event_id, o.platform, o.status, o.due_at, CASE WHEN o.due_at = '' THEN o.event_ms END AS receipt_ms,
   o.attempts, o.lease_owner, o.lease_until, o.last_error, ${outboxClientSql('o')} AS client_id, o.first_attempt_at, o.updated_at, o.finished_at`;
 
 interface Row {
@@ -143,12 +152,12 @@ interface ClaimRow {
 export function createOutbox(db: Db, countSends: (records: readonly AuditRecord[]) => void): { outbox: OutboxStore; enqueue: Enqueue } {
   // One statement for the event's rows: on the ingest hot path, three statement
   // executions cost measurably more than one (bench/ingest.mjs profile). The client and the
-  // creation time are the event's, not stored (outbox-row.ts).
+  // creation time are the event's, not stored (outbox-row.ts); its receive time leads the key (migration 031).
   const insert = db.prepare(
-    `INSERT INTO outbox (event_id, platform, status, due_at, attempts, created_at, updated_at)
-     VALUES ${OUTBOX_PLATFORMS.map((p) => `(@event_id, '${p}', @status, @due_at, 0, '', @due_at)`).join(', ')}`,
+    `INSERT INTO outbox (event_ms, event_id, platform, status, due_at, attempts, created_at, updated_at)
+     VALUES ${OUTBOX_PLATFORMS.map((p) => `(@event_ms, @event_id, '${p}', @status, @due_at, 0, '', @due_at)`).join(', ')}`,
   );
-  const ofEvent = db.prepare<[string], Row>(`SELECT ${ROW_COLUMNS} FROM outbox o WHERE o.event_id = ? ORDER BY o.id`);
+  const ofEvent = db.prepare<[string], Row>(`${outboxOfEventsSql('?', ROW_COLUMNS)} ORDER BY o.id`);
   const byId = db.prepare<[number], Row>(`SELECT ${ROW_COLUMNS} FROM outbox o WHERE o.id = ?`);
   const dueStmt = db.prepare<[{ now: string; client_id: string | null; limit: number }], ClaimRow>(DUE_SQL);
   const retryStmt = db.prepare(RETRY_NOW_SQL);
@@ -196,10 +205,10 @@ export function createOutbox(db: Db, countSends: (records: readonly AuditRecord[
     async forEvents(eventIds) {
       const unique = [...new Set(eventIds)];
       const rows: Row[] = [];
-      // Through the (event_id, platform) key; 500 ids per statement stays far below SQLite's 32,766 parameters.
+      // Through the (event_ms, event_id, platform) key; 500 ids per statement stays far below SQLite's 32,766 parameters.
       for (let i = 0; i < unique.length; i += 500) {
         const ids = unique.slice(i, i + 500);
-        rows.push(...db.prepare<string[], Row>(`SELECT ${ROW_COLUMNS} FROM outbox o WHERE o.event_id IN (${ids.map(() => '?').join(', ')}) ORDER BY o.id`).all(...ids));
+        rows.push(...db.prepare<string[], Row>(`${outboxOfEventsSql(ids.map(() => '?').join(', '), ROW_COLUMNS)} ORDER BY o.id`).all(...ids));
       }
       return rows.map(toOutboxRow);
     },
@@ -258,8 +267,8 @@ export function createOutbox(db: Db, countSends: (records: readonly AuditRecord[
   };
   return {
     outbox,
-    enqueue(eventId, dueAt, _clientId, status) {
-      insert.run({ event_id: eventId, due_at: dueAt, status });
+    enqueue(eventId, receivedAt, receivedMs, _clientId, status) {
+      insert.run({ event_ms: receivedMs, event_id: eventId, due_at: receivedAt, status });
     },
   };
 }
@@ -329,7 +338,7 @@ function createCommit(
   const updateStmt = db.prepare(
     `UPDATE outbox SET status = @status,
        due_at = CASE WHEN @status IN (${FINAL_STATUSES.map((s) => `'${s}'`).join(', ')})
-           AND CAST(round(unixepoch(COALESCE(@due_at, due_at), 'subsec') * 1000) AS INTEGER) = (SELECT e.received_ms FROM events e WHERE e.id = outbox.event_id)
+           AND CAST(round(unixepoch(COALESCE(@due_at, due_at), 'subsec') * 1000) AS INTEGER) = event_ms
          THEN '' ELSE COALESCE(@due_at, due_at) END,
        attempts = @attempts,
        first_attempt_at = @first_attempt_at, last_error = @last_error, lease_owner = NULL, lease_until = NULL,

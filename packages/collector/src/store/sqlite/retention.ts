@@ -8,6 +8,7 @@
 import { FINAL_STATUSES } from '../../domain/outbox.js';
 import type { PruneResult, RetentionStore } from '../types.js';
 import type { Db } from './db.js';
+import { outboxOfEventsSql } from './outbox.js';
 
 /** `auto_vacuum` of a file: 0 none, 1 full, 2 incremental (sqlite.org/pragma.html#pragma_auto_vacuum). */
 const INCREMENTAL = 2;
@@ -17,17 +18,20 @@ const FINAL_SQL = FINAL_STATUSES.map((s) => `'${s}'`).join(', ');
 
 /**
  * Events old enough to go: received before the cutoff, oldest first (through `events_time`), none of
- * whose outbox rows is unfinished or finished since the cutoff (through the (event_id, platform) key;
+ * whose outbox rows is unfinished or finished since the cutoff (through the (event_ms, event_id, platform) key;
  * a final row's finish is its last change, `finishedAt` in domain/outbox.ts).
  * A held row (a beacon without a browser's signals, never released) does not hold its event back:
  * a held event older than the retention goes, as any other.
  */
-const REMOVABLE = `FROM events e
+export const REMOVABLE = `FROM events e
   WHERE e.received_ms < @before_ms
     AND NOT EXISTS (
-      SELECT 1 FROM outbox o WHERE o.event_id = e.id AND o.status <> 'held'
+      SELECT 1 FROM outbox o WHERE o.event_ms = e.received_ms AND o.event_id = e.id AND o.status <> 'held'
         AND (o.status NOT IN (${FINAL_SQL}) OR COALESCE(o.finished_at, o.updated_at) >= @before)
     )`;
+
+/** The ids of the outbox rows of the events listed in a JSON array (the statement's parameter). */
+export const ROWS_OF_LISTED = outboxOfEventsSql('SELECT value FROM json_each(?)', 'o.id');
 
 /**
  * Events removed per statement inside a batch: between two chunks the batch checks its time budget.
@@ -49,16 +53,17 @@ export function createRetention(db: Db): RetentionStore {
   const count = db.prepare<[{ before_ms: number; before: string }], { n: number }>(`SELECT COUNT(*) AS n ${REMOVABLE}`);
   // The ids travel as one JSON array: one statement per table, whatever the batch size.
   const unlink = db.prepare<[string]>('UPDATE events SET inherited_from = NULL WHERE inherited_from IN (SELECT value FROM json_each(?))');
-  // Audit records by their outbox rows' keys (send_attempts_outbox; the log has no index on event ids, migration 017).
+  // Audit records by their outbox rows' keys (send_attempts_outbox; the log has no index on event ids, migration 017),
+  // the rows through the outbox's key (event_ms, event_id, platform; migration 031), as the rows' removal below.
   const attempts = db.prepare<[string], { request_key: number | null }>(
-    'DELETE FROM send_attempts WHERE outbox_id IN (SELECT o.id FROM outbox o WHERE o.event_id IN (SELECT value FROM json_each(?))) RETURNING request_key',
+    `DELETE FROM send_attempts WHERE outbox_id IN (${ROWS_OF_LISTED}) RETURNING request_key`,
   );
   // The requests those records named, once no record names them (send_attempts_request, migration 030).
   const requests = db.prepare<[string]>(
     `DELETE FROM send_requests WHERE id IN (SELECT value FROM json_each(?))
        AND NOT EXISTS (SELECT 1 FROM send_attempts a WHERE a.request_key = send_requests.id)`,
   );
-  const outbox = db.prepare<[string]>('DELETE FROM outbox WHERE event_id IN (SELECT value FROM json_each(?))');
+  const outbox = db.prepare<[string]>(`DELETE FROM outbox WHERE id IN (${ROWS_OF_LISTED})`);
   const events = db.prepare<[string]>('DELETE FROM events WHERE id IN (SELECT value FROM json_each(?))');
   // User agents (migration 025) no admission has used since the cutoff (through user_agents_last:
   // src/store/user-agents.ts) and no event names (through events_user_agent), a few a batch: those

@@ -16,14 +16,16 @@ import type {
   SendSearch,
 } from '../types.js';
 import type { Db } from './db.js';
+import { outboxOfEventsSql } from './outbox.js';
 
 /**
  * An event's audit records, by the integer keys of its outbox rows (send_attempts_outbox): records
  * reference their event through its outbox row, whose id grows with time, so the audit log needs
  * no index on the event's UUID, into which each record of a random (version 4) id would go at a
- * random place (migration 017, bench/storage.mjs).
+ * random place (migration 017, bench/storage.mjs). The rows are found through the outbox's key
+ * (event_ms, event_id, platform; migration 031), the event's receive time by its primary key.
  */
-const OF_EVENT = 'outbox_id IN (SELECT o.id FROM outbox o WHERE o.event_id = @event_id)';
+export const OF_EVENT = `outbox_id IN (${outboxOfEventsSql('@event_id', 'o.id')})`;
 
 /** `WHERE column = @column AND …` for each column given a value (empty when none), with `limit` in the parameters. */
 function equalities(
