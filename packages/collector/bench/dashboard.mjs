@@ -115,8 +115,8 @@ const SEED = {
          e.received_at, e.received_at
        FROM events e, (${p}) p`,
     ).run({ pending: now - 6 * HOUR });
-    db.exec(`INSERT INTO send_attempts (outbox_id, event_id, client_id, stage_id, platform, attempted_at, status, http_status, dedup_key, batch_size, retry_count, pass_id)
-       SELECT o.id, o.event_id, o.client_id, e.stage_id, o.platform, o.due_at, o.status, CASE o.status WHEN 'sent' THEN 200 WHEN 'skipped' THEN NULL ELSE 400 END,
+    db.exec(`INSERT INTO send_attempts (outbox_id, event_id, client_key, stage_id, platform, attempted_at, status, http_status, dedup_key, batch_size, retry_count, pass_id)
+       SELECT o.id, o.event_id, (SELECT c.key FROM clients c WHERE c.id = e.client_id), e.stage_id, o.platform, o.due_at, o.status, CASE o.status WHEN 'sent' THEN 200 WHEN 'skipped' THEN NULL ELSE 400 END,
          o.event_id, 1000, 0, 'bench'
        FROM outbox o JOIN events e ON e.id = o.event_id WHERE o.status <> 'pending'`);
     db.exec('COMMIT');
@@ -158,8 +158,8 @@ const SEED = {
         [now - 6 * HOUR, platforms],
       );
       await q.query(
-        `INSERT INTO send_attempts (outbox_id, event_id, client_id, stage_id, platform, attempted_at, status, http_status, dedup_key, batch_size, retry_count, pass_id)
-         SELECT o.id, o.event_id, o.client_id, e.stage_id, o.platform, o.due_at, o.status, CASE o.status WHEN 'sent' THEN 200 WHEN 'skipped' THEN NULL ELSE 400 END,
+        `INSERT INTO send_attempts (outbox_id, event_id, client_key, stage_id, platform, attempted_at, status, http_status, dedup_key, batch_size, retry_count, pass_id)
+         SELECT o.id, o.event_id, (SELECT c.key FROM clients c WHERE c.id = e.client_id), e.stage_id, o.platform, o.due_at, o.status, CASE o.status WHEN 'sent' THEN 200 WHEN 'skipped' THEN NULL ELSE 400 END,
            o.event_id, 1000, 0, 'bench'
          FROM outbox o JOIN events e ON e.id = o.event_id WHERE o.status <> 'pending'`,
       );

@@ -61,8 +61,8 @@ const HISTORY = {
        SELECT e.received_ms, e.id, e.client_id, p.platform, 'sent', e.received_at, 1, e.received_at, e.received_at, e.received_at, e.received_at
        FROM events e, (SELECT 'meta' AS platform UNION ALL SELECT 'google' UNION ALL SELECT 'tiktok') p
        WHERE e.reference LIKE 'hist-%'`);
-    db.exec(`INSERT INTO send_attempts (outbox_id, event_id, client_id, stage_id, platform, attempted_at, status, http_status, dedup_key, batch_size, retry_count, pass_id)
-       SELECT o.id, o.event_id, o.client_id, '${stage.id}', o.platform, o.due_at, 'sent', 200, o.event_id, 1000, 0, 'history'
+    db.exec(`INSERT INTO send_attempts (outbox_id, event_id, client_key, stage_id, platform, attempted_at, status, http_status, dedup_key, batch_size, retry_count, pass_id)
+       SELECT o.id, o.event_id, (SELECT c.key FROM clients c WHERE c.id = '${clientId}'), '${stage.id}', o.platform, o.due_at, 'sent', 200, o.event_id, 1000, 0, 'history'
        FROM outbox o WHERE o.status = 'sent'`);
     db.exec('COMMIT');
     db.exec('ANALYZE');
@@ -85,9 +85,9 @@ const HISTORY = {
          SELECT e.id, e.client_id, p, 'sent', e.received_at, 1, e.received_at, e.received_at, e.received_at, e.received_at
          FROM events e, unnest(ARRAY['meta', 'google', 'tiktok']) AS p WHERE e.reference LIKE 'hist-%'`);
       await q.query(
-        `INSERT INTO send_attempts (outbox_id, event_id, client_id, stage_id, platform, attempted_at, status, http_status, dedup_key, batch_size, retry_count, pass_id)
-         SELECT o.id, o.event_id, o.client_id, $1, o.platform, o.due_at, 'sent', 200, o.event_id, 1000, 0, 'history' FROM outbox o WHERE o.status = 'sent'`,
-        [stage.id],
+        `INSERT INTO send_attempts (outbox_id, event_id, client_key, stage_id, platform, attempted_at, status, http_status, dedup_key, batch_size, retry_count, pass_id)
+         SELECT o.id, o.event_id, (SELECT c.key FROM clients c WHERE c.id = $2), $1, o.platform, o.due_at, 'sent', 200, o.event_id, 1000, 0, 'history' FROM outbox o WHERE o.status = 'sent'`,
+        [stage.id, clientId],
       );
     });
     // Outside the store's pool, whose statements time out after 30 s.

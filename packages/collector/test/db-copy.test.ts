@@ -42,6 +42,9 @@ describe('pruuv db copy', () => {
     // A connection made with "Connect": what it knows of its grant.
     const googleConnection = (await env.store.connections.list()).find((c) => c.platform === 'google')!;
     await env.store.oauth.saveGrant({ connection_id: googleConnection.id, granted_at: '2026-11-20T09:00:00.000Z', access_expires_at: '2026-11-20T10:00:00.000Z', user_action_by: '2026-11-27T09:00:00.000Z', scopes: ['https://www.googleapis.com/auth/adwords'] });
+    // Audit records name their client by its key, which need not follow the order the copy reads clients in.
+    env.db.prepare('UPDATE send_attempts SET client_key = 7 WHERE client_key = (SELECT key FROM clients WHERE id = ?)').run(env.client.id);
+    env.db.prepare('UPDATE clients SET key = 7 WHERE id = ?').run(env.client.id);
     // Fields frozen at a first attempt (as Microsoft's adapter writes them) travel with their row.
     const frozen = '{"name":"Offline purchases","hashes":true}';
     env.db.prepare("UPDATE outbox SET frozen_fields = ? WHERE id = (SELECT MIN(id) FROM outbox WHERE platform = 'microsoft')").run(frozen);
@@ -92,6 +95,12 @@ describe('pruuv db copy', () => {
       expect((await pg.events.get(held.id))?.released_at).toBe('2030-01-01T00:00:00.000Z');
       expect(await pg.throttles.counts(new Date(0))).toEqual([{ client_id: env.client.id, address: 40, site: 0 }]);
       expect(await pg.sends.list({ limit: 1000 })).toEqual(await env.store.sends.list({ limit: 1000 }));
+      // A client's records, by the key copied with it; no record stores the client's id.
+      const mine = await env.store.sends.list({ client_id: env.client.id, limit: 1000 });
+      expect(mine).toHaveLength(7 * (PLATFORM_IDS.length - 1));
+      expect(await pg.sends.list({ client_id: env.client.id, limit: 1000 })).toEqual(mine);
+      expect((await pg.sends.search({ client_id: env.client.id, limit: 1000 })).rows).toEqual((await env.store.sends.search({ client_id: env.client.id, limit: 1000 })).rows);
+      expect(await pg.pool.query('SELECT DISTINCT client_id, client_key FROM send_attempts').then((r) => r.rows)).toEqual([{ client_id: null, client_key: 7 }]);
       expect(await pg.googleRequests.list({ limit: 10 })).toEqual(await env.store.googleRequests.list({ limit: 10 }));
       // The roll-ups come along, so the overview's figures are the same on both.
       const days = { client_id: env.client.id, from: '2000-01-01', to: '2100-01-01' };
@@ -134,6 +143,9 @@ describe('pruuv db copy', () => {
         expect((await pg.events.get((beacon as { event: { id: string } }).event.id))?.user_agent).toBe(ua);
       }
       expect((await pg.pool.query('SELECT id, user_agent FROM user_agents ORDER BY id')).rows.map((r) => r.user_agent)).toEqual([CHROME, 'Mozilla/5.0 (iPhone)', 'curl/8.5.0']);
+      // A client added after takes the key after the copied ones.
+      const later = await pg.clients.create({ name: 'Later' });
+      expect(await pg.pool.query('SELECT key FROM clients WHERE id = $1', [later.id]).then((r) => r.rows)).toEqual([{ key: 8 }]);
     } finally {
       await pg.close();
     }

@@ -13,7 +13,7 @@ import { openDb, type Db } from '../src/store/sqlite/db.js';
 import { createConnections, type Connections, type FieldValue } from '../src/domain/connections.js';
 import { DEFAULT_SEND_CRON, type SendConfig } from '../src/send/send-config.js';
 import { createSender, type Sender, type SenderOptions } from '../src/send/sender.js';
-import { AUDIT_EVENT_SQL, AUDIT_PASS_SQL, AUDIT_REQUEST_SQL, AUDIT_STAGE_SQL, readAuditText } from '../src/store/audit-row.js';
+import { AUDIT_CLIENT_SQL, AUDIT_EVENT_SQL, AUDIT_PASS_SQL, AUDIT_REQUEST_SQL, AUDIT_STAGE_SQL, readAuditText } from '../src/store/audit-row.js';
 import { createSqliteStore, type SqliteStore } from '../src/store/sqlite/index.js';
 import type { Client, NewEvent, Stage, StoredEvent } from '../src/store/types.js';
 import { testClock, type TestClock } from './helpers/harness.js';
@@ -187,7 +187,7 @@ export function auditRows(db: Db, eventId: string, platform: Platform): Array<Re
   // As the store reads them: what every record would repeat is stored once (src/store/audit-row.ts).
   const rows = db
     .prepare(
-      `SELECT *, ${AUDIT_STAGE_SQL} AS stage_id, ${AUDIT_EVENT_SQL} AS event_id, ${AUDIT_PASS_SQL} AS pass_id, ${AUDIT_REQUEST_SQL} AS request_id
+      `SELECT *, ${AUDIT_CLIENT_SQL} AS client_id, ${AUDIT_STAGE_SQL} AS stage_id, ${AUDIT_EVENT_SQL} AS event_id, ${AUDIT_PASS_SQL} AS pass_id, ${AUDIT_REQUEST_SQL} AS request_id
        FROM send_attempts WHERE ${AUDIT_EVENT_SQL} = ? AND platform = ? ORDER BY id`,
     )
     .all(eventId, platform) as Array<Parameters<typeof readAuditText>[0] & Record<string, unknown>>;

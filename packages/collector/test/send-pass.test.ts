@@ -7,7 +7,7 @@ import { PLATFORM_IDS, type Platform } from '@pruuv/sender';
 import type { FakeRoute, FakeStep } from '@pruuv/fakes';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listSends } from '../src/domain/send-lists.js';
-import { AUDIT_MS_SQLITE_SQL } from '../src/store/audit-row.js';
+import { AUDIT_MS_SQLITE_SQL, clientKeySql } from '../src/store/audit-row.js';
 import { OF_EVENT } from '../src/store/sqlite/send-log.js';
 import { auditRows, outboxRow, receipts, sendEnv, type SendEnv } from './send-helpers.js';
 
@@ -319,9 +319,10 @@ describe('query plans', () => {
       // The status indexes hold every status but `sent`; a statement reading them carries that condition.
       ["status = 'failed' AND status <> 'sent'", 'SEARCH send_attempts USING INDEX send_attempts_status_time'],
       ["status = 'sent'", 'SCAN send_attempts USING INDEX send_attempts_time'],
-      ["client_id = 'c'", 'SEARCH send_attempts USING INDEX send_attempts_client_time'],
-      ["client_id = 'c' AND status = 'dead' AND status <> 'sent'", 'SEARCH send_attempts USING INDEX send_attempts_client_status_time'],
-      ["client_id = 'c' AND status = 'sent'", 'SEARCH send_attempts USING INDEX send_attempts_client_time'],
+      // A client by its key (migration 032), looked up once.
+      [`client_key = ${clientKeySql("'c'")}`, 'SEARCH send_attempts USING INDEX send_attempts_client_time \\(client_key=\\?'],
+      [`client_key = ${clientKeySql("'c'")} AND status = 'dead' AND status <> 'sent'`, 'SEARCH send_attempts USING INDEX send_attempts_client_status_time \\(client_key=\\? AND status=\\?'],
+      [`client_key = ${clientKeySql("'c'")} AND status = 'sent'`, 'SEARCH send_attempts USING INDEX send_attempts_client_time \\(client_key=\\?'],
       ["platform = 'meta'", 'SCAN send_attempts USING INDEX send_attempts_time'],
     ]) {
       const details = plan(`SELECT * FROM send_attempts WHERE ${where} ORDER BY ${AUDIT_MS_SQLITE_SQL} DESC, id DESC LIMIT 50`);

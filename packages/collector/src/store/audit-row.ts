@@ -15,6 +15,9 @@
  *
  * - `pass_id` and `request_id`: shared by the records of one request, stored once in
  *   `send_requests` and named by `request_key` (a record without a pass keeps them inline).
+ * - `client_id`: stored as the client's small integer key (`clients.key`) in `client_key`, NULL in
+ *   `client_id` (a record of a client the store does not know keeps its id there); the client
+ *   indexes hold the key (SQLite migration 032, PostgreSQL 026, which rewrote the records before).
  *
  * Records written before keep their text, and read the same.
  */
@@ -26,6 +29,15 @@
  * A statement uses a time index only when it orders and bounds by this very expression.
  */
 export const AUDIT_MS_SQLITE_SQL = `CAST(round(unixepoch(send_attempts.attempted_at, 'subsec') * 1000) AS INTEGER)`;
+
+/** SQL of a record's client id: its own, else its key's (both engines; clients_key). */
+export const AUDIT_CLIENT_SQL = `COALESCE(send_attempts.client_id, (SELECT c.id FROM clients c WHERE c.key = send_attempts.client_key))`;
+
+/**
+ * SQL of the key of the client whose id `param` holds, for a filter `client_key = …` on the
+ * client indexes (both engines; NULL for a client the store does not know: no record).
+ */
+export const clientKeySql = (param: string): string => `(SELECT c.key FROM clients c WHERE c.id = ${param})`;
 
 /** SQL of a record's pass id: its own, else its request's (both engines). */
 export const AUDIT_PASS_SQL = `COALESCE(send_attempts.pass_id, (SELECT q.pass_id FROM send_requests q WHERE q.id = send_attempts.request_key))`;

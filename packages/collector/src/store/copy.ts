@@ -68,8 +68,10 @@ const list = (columns: readonly string[]): string => columns.join(', ');
 const TABLES: readonly TableCopy[] = [
   {
     table: 'clients',
-    columns: ['id', 'name', 'site_key', 'default_country', 'created_at'],
-    select: 'SELECT id, name, site_key, default_country, created_at FROM clients ORDER BY created_at, rowid',
+    // Keys are kept: the audit records name their client by it (audit-row.ts).
+    identity: 'key',
+    columns: ['id', 'name', 'site_key', 'default_country', 'created_at', 'key'],
+    select: 'SELECT id, name, site_key, default_country, created_at, key FROM clients ORDER BY created_at, rowid',
   },
   { table: 'client_origins', columns: ['client_id', 'origin'], select: 'SELECT client_id, origin FROM client_origins ORDER BY rowid' },
   {
@@ -122,8 +124,8 @@ const TABLES: readonly TableCopy[] = [
   {
     table: 'send_attempts',
     identity: 'id',
-    columns: ['id', 'outbox_id', 'event_id', 'client_id', 'stage_id', 'platform', 'connection_id', 'attempted_at', 'status', 'reason', 'message', 'error_code', 'error', 'http_status', 'request_id', 'dedup_key', 'batch_size', 'retry_count', 'next_attempt_at', 'dry_run', 'pass_id', 'request_key'],
-    select: `SELECT id, outbox_id, event_id, client_id, stage_id, platform, connection_id, attempted_at, status, reason, message, error_code, error,
+    columns: ['id', 'outbox_id', 'event_id', 'client_id', 'client_key', 'stage_id', 'platform', 'connection_id', 'attempted_at', 'status', 'reason', 'message', 'error_code', 'error', 'http_status', 'request_id', 'dedup_key', 'batch_size', 'retry_count', 'next_attempt_at', 'dry_run', 'pass_id', 'request_key'],
+    select: `SELECT id, outbox_id, event_id, client_id, client_key, stage_id, platform, connection_id, attempted_at, status, reason, message, error_code, error,
       http_status, request_id, dedup_key, batch_size, retry_count, next_attempt_at, CASE dry_run WHEN 1 THEN 'true' ELSE 'false' END AS dry_run, pass_id,
       request_key
       FROM send_attempts ORDER BY id`,

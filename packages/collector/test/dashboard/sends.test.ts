@@ -10,7 +10,7 @@ import { FAKE_DEFAULTS } from '@pruuv/fakes';
 import { afterEach, describe, expect, it } from 'vitest';
 import { noRowText } from '../../src/dashboard/pages/events.js';
 import { createApp } from '../../src/http/app.js';
-import { AUDIT_EVENT_SQL, AUDIT_PASS_SQL } from '../../src/store/audit-row.js';
+import { AUDIT_CLIENT_SQL, AUDIT_EVENT_SQL, AUDIT_PASS_SQL } from '../../src/store/audit-row.js';
 import type { AuditRecord, Stage, StoredEvent } from '../../src/store/types.js';
 import { auditRows, FAKE_FIELDS, outboxRow, receipts, sendEnv, type SendEnv } from '../send-helpers.js';
 import { addUser, browser, type Browser } from './helpers.js';
@@ -158,11 +158,11 @@ describe('GET /dashboard/sends', () => {
     const a = s.env.client.id;
     const cases: Array<[string, number[]]> = [
       ['', newestFirst(s.env)],
-      [`?client=${a}`, newestFirst(s.env, 'client_id = ?', [a])],
-      [`?client=${s.other.id}`, newestFirst(s.env, 'client_id = ?', [s.other.id])],
+      [`?client=${a}`, newestFirst(s.env, `${AUDIT_CLIENT_SQL} = ?`, [a])],
+      [`?client=${s.other.id}`, newestFirst(s.env, `${AUDIT_CLIENT_SQL} = ?`, [s.other.id])],
       ['?platform=google', newestFirst(s.env, "platform = 'google'")],
       ['?status=skipped', newestFirst(s.env, "status = 'skipped'")],
-      [`?client=${s.other.id}&status=skipped&platform=tiktok`, newestFirst(s.env, "client_id = ? AND status = 'skipped' AND platform = 'tiktok'", [s.other.id])],
+      [`?client=${s.other.id}&status=skipped&platform=tiktok`, newestFirst(s.env, `${AUDIT_CLIENT_SQL} = ? AND status = 'skipped' AND platform = 'tiktok'`, [s.other.id])],
       [`?event=${late.id}`, newestFirst(s.env, `${AUDIT_EVENT_SQL} = ?`, [late.id])],
       ['?from=2026-11-21&to=2026-11-21', newestFirst(s.env, "attempted_at >= '2026-11-21'")],
       ['?to=2026-11-20', newestFirst(s.env, "attempted_at < '2026-11-21'")],
@@ -446,7 +446,7 @@ describe('a client user', () => {
 
     const list = await page(s.carl, '/dashboard/sends');
     expect(list.status).toBe(200);
-    expect(attemptIds(list.html).sort()).toEqual(newestFirst(s.env, 'client_id = ?', [s.env.client.id]).sort());
+    expect(attemptIds(list.html).sort()).toEqual(newestFirst(s.env, `${AUDIT_CLIENT_SQL} = ?`, [s.env.client.id]).sort());
     expect(list.html).not.toContain(theirs.id);
     expect(list.html).not.toContain('Bolt');
     expect(list.html).not.toContain('name="client"');

@@ -709,8 +709,10 @@ export function storeContract(engine: EngineHarness): void {
     /** The send roll-up recounted from the audit log. */
     const recountSends = async (): Promise<SendDay[]> => {
       const days = new Map<string, SendDay>();
+      // A record names its client by its key (audit-row.ts).
+      const clientOf = new Map((await engine.rows('clients')).map((c) => [Number(c['key']), String(c['id'])]));
       for (const r of await engine.rows('send_attempts')) {
-        const d = { day: utcDay(r['attempted_at']), client_id: String(r['client_id']), platform: r['platform'], status: r['status'], count: 0 } as SendDay;
+        const d = { day: utcDay(r['attempted_at']), client_id: r['client_id'] === null ? clientOf.get(Number(r['client_key'])) : String(r['client_id']), platform: r['platform'], status: r['status'], count: 0 } as SendDay;
         const known = days.get(sendDayKey(d)) ?? d;
         known.count++;
         days.set(sendDayKey(d), known);
@@ -2045,6 +2047,44 @@ export function storeContract(engine: EngineHarness): void {
         [r.event_id, r.platform, r.stage_id ?? null, r.dedup_key, r.message ?? null, r.pass_id ?? null, r.request_id ?? null];
       expect(log.rows.map(fields).sort()).toEqual(records.map(fields).sort());
       expect((await store.sends.list({ client_id: a, limit: 10 })).map(fields).sort()).toEqual(records.map(fields).sort());
+    });
+
+    it("names a record's client by the client's small integer key, and reads and filters it by the client's id", async () => {
+      const ea = newEvent(leadA, a, { reference: 'ka' });
+      const eb = newEvent(leadB, b, { reference: 'kb' });
+      await store.events.admit(ea, NOW);
+      await store.events.admit(eb, NOW);
+      const claimed = await store.outbox.claim({ owner: 'p', now: NOW, cutoff: NOW, leaseUntil: at(HOUR), limit: 10, retriesOnly: false });
+      const records: SendRecord[] = claimed.map((c, i) => ({
+        outbox_id: c.id, event_id: c.event_id, client_id: c.client_id, stage_id: c.client_id === a ? leadA : leadB, platform: c.platform,
+        status: i % 2 === 0 ? 'sent' : 'failed', dedup_key: c.event_id, batch_size: claimed.length, retry_count: 0, attempted_at: at(1000 + i).toISOString(), dry_run: false, pass_id: 'p1',
+      }));
+      // A record of a client the store does not know keeps its id.
+      records.push({ ...records[0]!, client_id: 'cli_unknown', attempted_at: at(5000).toISOString() });
+      await store.outbox.commit({ owner: 'p', now: at(1000), updates: [], records });
+      const keys = new Map((await engine.rows('clients')).map((c) => [String(c['id']), Number(c['key'])]));
+      expect(new Set(keys.values()).size).toBe(keys.size);
+      for (const key of keys.values()) expect(Number.isInteger(key) && key > 0).toBe(true);
+      const stored = (await engine.rows('send_attempts')).map((r) => [r['client_id'], r['client_key'] === null ? null : Number(r['client_key'])]);
+      expect(stored.sort()).toEqual(records.map((r) => (keys.has(r.client_id) ? [null, keys.get(r.client_id)!] : [r.client_id, null])).sort());
+
+      const newestFirst = (of: (r: SendRecord) => boolean) =>
+        records.filter(of).sort((x, y) => y.attempted_at.localeCompare(x.attempted_at)).map((r) => [r.event_id, r.platform, r.client_id, r.status]);
+      const shown = (rows: Array<{ event_id: string; platform: string; client_id: string | null; status: string }>) => rows.map((r) => [r.event_id, r.platform, r.client_id, r.status]);
+      expect(shown((await store.sends.search({ limit: 50 })).rows)).toEqual(newestFirst(() => true));
+      for (const client of [a, b, 'cli_unknown']) {
+        const mine = (r: SendRecord) => r.client_id === client && keys.has(client);
+        expect(shown((await store.sends.search({ client_id: client, limit: 50 })).rows), client).toEqual(newestFirst(mine));
+        expect(shown(await store.sends.list({ client_id: client, limit: 50 })), client).toEqual(newestFirst(mine));
+        expect(shown((await store.sends.search({ client_id: client, status: 'failed', limit: 50 })).rows), client).toEqual(newestFirst((r) => mine(r) && r.status === 'failed'));
+        expect(shown(await store.sends.list({ client_id: client, status: 'failed', limit: 50 })), client).toEqual(newestFirst((r) => mine(r) && r.status === 'failed'));
+      }
+      expect(shown((await store.sends.search({ event_id: eb.id, client_id: b, limit: 50 })).rows)).toEqual(newestFirst((r) => r.event_id === eb.id && r.client_id === b));
+      // A new client takes the next key; the others keep theirs.
+      const c = (await store.clients.create({ name: 'C' })).id;
+      const after = new Map((await engine.rows('clients')).map((r) => [String(r['id']), Number(r['key'])]));
+      for (const [id, key] of keys) expect(after.get(id)).toBe(key);
+      expect(after.get(c)).toBeGreaterThan(Math.max(...keys.values()));
     });
   });
 }

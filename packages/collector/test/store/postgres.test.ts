@@ -62,6 +62,8 @@ function postgresHarness(): EngineHarness {
       return raw(async (c) => (await c.query(`SELECT * FROM ${table}`)).rows as Array<Record<string, unknown>>);
     },
     async backfillAgain() {
+      // The audit records as the backfill met them (before 026 named their client by its id).
+      await raw((c) => c.query('UPDATE send_attempts a SET client_id = c.id FROM clients c WHERE c.key = a.client_key'));
       await raw((c) => c.query("DROP TABLE daily_events; DROP TABLE daily_sends; DELETE FROM schema_migrations WHERE name = '003_daily_counts.sql'"));
       expect(await migratePostgres(primary!.pool)).toEqual(['003_daily_counts.sql']);
     },
@@ -131,6 +133,74 @@ describe('PostgreSQL store: the database', () => {
       const claimed = await store.outbox.claim({ owner: 'me', now: new Date('2026-01-02'), cutoff: new Date('2026-01-02'), leaseUntil: new Date('2026-01-03'), limit: 100, retriesOnly: false });
       expect(new Set(claimed.map((c) => c.client_id))).toEqual(new Set(['cli_1']));
       expect(claimed.map((c) => c.id)).toContain(8);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("migrates a database whose audit records name their client by its id to the client's key, and reads and lists them as before", async () => {
+    db = await newTestDatabase();
+    // The database as it was before 026: records of two clients, times not in id order, some
+    // `sent`, some not, and one of a client the database does not know.
+    const old = mkdtempSync(join(tmpdir(), 'pruuv-pg-before-026-'));
+    const times = ['2026-01-01T00:00:00.005Z', '2026-01-01T00:00:00.001Z', '2026-01-01T00:00:00.005Z', '2026-01-01T23:59:59.999Z', '2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z', '2025-12-31T23:59:59.999Z'];
+    const clientOf = (i: number) => (i === 6 ? 'cli_gone' : i % 2 === 0 ? 'cli_1' : 'cli_2');
+    let rowsBefore: Array<Record<string, unknown>>;
+    try {
+      for (const f of readdirSync(POSTGRES_MIGRATIONS_DIR).filter((n) => n < '026')) copyFileSync(join(POSTGRES_MIGRATIONS_DIR, f), join(old, f));
+      const before = await openPostgresStore(db.url, { migrate: false });
+      await migratePostgres(before.pool, old);
+      await before.pool.query(`INSERT INTO clients (id, name, site_key, created_at) VALUES ('cli_1', 'A', 'site_1', '2026-01-01T00:00:00Z'), ('cli_2', 'B', 'site_2', '2026-01-01T00:00:00Z')`);
+      for (const [i, t] of times.entries()) {
+        await before.pool.query(
+          `INSERT INTO send_attempts (outbox_id, event_id, client_id, stage_id, platform, attempted_at, status, reason, dedup_key, retry_count)
+           VALUES (NULL, $1, $2, 'stg_x', 'meta', $3, $4, 'r', 'k', 0)`,
+          [`e${i}`, clientOf(i), t, i % 3 === 0 ? 'failed' : 'sent'],
+        );
+      }
+      rowsBefore = (await before.pool.query('SELECT * FROM send_attempts ORDER BY id')).rows;
+      await before.close();
+    } finally {
+      rmSync(old, { recursive: true, force: true });
+    }
+    const store = await openPostgresStore(db.url);
+    try {
+      // Every record as it was, its client now named by its key (but the one the database does not know).
+      const keys = new Map((await store.pool.query<{ id: string; key: number }>('SELECT id, key FROM clients')).rows.map((c) => [c.id, c.key]));
+      expect(new Set(keys.values()).size).toBe(2);
+      const stored = (await store.pool.query('SELECT * FROM send_attempts ORDER BY id')).rows;
+      expect(stored.map((r) => [r['client_id'], r['client_key']])).toEqual(times.map((_, i) => (i === 6 ? ['cli_gone', null] : [null, keys.get(clientOf(i))])));
+      const idOf = new Map([...keys].map(([id, key]) => [key, id]));
+      expect(stored.map(({ client_key, ...r }) => ({ ...r, client_id: r['client_id'] ?? idOf.get(client_key as number) }))).toEqual(rowsBefore);
+      for (const name of ['send_attempts_client_time', 'send_attempts_client_status_time']) {
+        const { rows } = await store.pool.query<{ indexdef: string }>('SELECT indexdef FROM pg_indexes WHERE indexname = $1', [name]);
+        expect(rows[0]?.indexdef).toMatch(/\(client_key, /);
+      }
+      const want = (keep: (i: number) => boolean) =>
+        times
+          .map((t, i) => ({ t, i, id: i + 1 }))
+          .filter(({ i }) => keep(i))
+          .sort((x, y) => Date.parse(y.t) - Date.parse(x.t) || y.id - x.id)
+          .map(({ i }) => [`e${i}`, clientOf(i)]);
+      const walk = async (query: Omit<SendSearch, 'limit'>) => {
+        const seen: Array<[string, string | null]> = [];
+        let cursor: string | undefined;
+        do {
+          const page = await store.sends.search({ ...query, limit: 2, ...(cursor !== undefined ? { cursor: { after: cursor } } : {}) });
+          seen.push(...page.rows.map((r): [string, string | null] => [r.event_id, r.client_id]));
+          cursor = page.next;
+        } while (cursor !== undefined);
+        return seen;
+      };
+      expect(await walk({})).toEqual(want(() => true));
+      expect(await walk({ client_id: 'cli_1' })).toEqual(want((i) => clientOf(i) === 'cli_1'));
+      expect(await walk({ client_id: 'cli_2', status: 'failed' })).toEqual(want((i) => clientOf(i) === 'cli_2' && i % 3 === 0));
+      expect(await walk({ client_id: 'cli_gone' })).toEqual([]);
+      expect((await store.sends.list({ client_id: 'cli_2', limit: 100 })).map((r) => [r.event_id, r.client_id])).toEqual(want((i) => clientOf(i) === 'cli_2'));
+      // A client added after takes a key of its own.
+      const added = await store.clients.create({ name: 'C' });
+      const { rows } = await store.pool.query<{ key: number }>('SELECT key FROM clients WHERE id = $1', [added.id]);
+      expect([...keys.values()]).not.toContain(rows[0]!.key);
     } finally {
       await store.close();
     }
@@ -351,23 +421,27 @@ describe('PostgreSQL store: the dashboard lists read through indexes', () => {
       [clients, stages],
     );
     await store.pool.query(
-      `INSERT INTO send_attempts (event_id, client_id, stage_id, platform, attempted_at, status, dedup_key, retry_count)
-       SELECT e.id, e.client_id, e.stage_id, p, e.received_at, CASE WHEN e.seq % 50 = 0 THEN 'failed' ELSE 'sent' END, e.id, 0
-       FROM events e, unnest(ARRAY['meta', 'google', 'tiktok']) AS p`,
+      `INSERT INTO send_attempts (event_id, client_key, stage_id, platform, attempted_at, status, dedup_key, retry_count)
+       SELECT e.id, c.key, e.stage_id, p, e.received_at, CASE WHEN e.seq % 50 = 0 THEN 'failed' ELSE 'sent' END, e.id, 0
+       FROM events e JOIN clients c ON c.id = e.client_id, unnest(ARRAY['meta', 'google', 'tiktok']) AS p`,
     );
     await store.pool.query('VACUUM ANALYZE events');
     await store.pool.query('VACUUM ANALYZE send_attempts');
-    const explain = async (statement: { text: string; values: unknown[] }, table: string): Promise<{ scans: string[]; sorts: string[] }> => {
+    const explain = async (statement: { text: string; values: unknown[] }, table: string): Promise<{ scans: string[]; sorts: string[]; conds: string[] }> => {
       const { rows } = await store.pool.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${statement.text}`, statement.values);
       const scans: string[] = [];
       const sorts: string[] = [];
+      const conds: string[] = [];
       const walk = (node: Record<string, unknown>): void => {
-        if (node['Relation Name'] === table || node['Node Type'] === 'Bitmap Index Scan') scans.push(`${String(node['Node Type'])} ${String(node['Index Name'] ?? '')}`.trim());
+        if (node['Relation Name'] === table || node['Node Type'] === 'Bitmap Index Scan') {
+          scans.push(`${String(node['Node Type'])} ${String(node['Index Name'] ?? '')}`.trim());
+          conds.push(String(node['Index Cond'] ?? ''));
+        }
         if (node['Node Type'] === 'Sort' || node['Node Type'] === 'Incremental Sort') sorts.push(String(node['Node Type']));
         for (const child of (node['Plans'] as Array<Record<string, unknown>> | undefined) ?? []) walk(child);
       };
       walk((rows[0]!['QUERY PLAN'] as Array<{ Plan: Record<string, unknown> }>)[0]!.Plan);
-      return { scans, sorts };
+      return { scans, sorts, conds };
     };
     const ways: Array<[Direction, Position | undefined]> = [
       ['older', undefined],
@@ -410,7 +484,7 @@ describe('PostgreSQL store: the dashboard lists read through indexes', () => {
     for (const filters of sentToo) {
       for (const [direction, cursor] of ways) {
         const query = { ...filters, limit: 50 };
-        const { scans, sorts } = await explain(sendSearchSql(query, direction, cursor, 51), 'send_attempts');
+        const { scans, sorts, conds } = await explain(sendSearchSql(query, direction, cursor, 51), 'send_attempts');
         const index =
           query.event_id !== undefined
             ? 'send_attempts_outbox'
@@ -427,6 +501,8 @@ describe('PostgreSQL store: the dashboard lists read through indexes', () => {
         else expect(scans, name).toEqual([expect.stringMatching(new RegExp(`^Index (Only )?Scan ${index}$`))]);
         // An event's few attempts are sorted.
         expect(sorts.filter(() => query.event_id === undefined), name).toEqual([]);
+        // A client's records: the scan starts and stops at the client's key (looked up once), not a walk of every client's.
+        if (index.includes('client')) expect(conds, name).toEqual([expect.stringMatching(/^\(\(ROW\(client_key, .*\) > ROW\((\$\d+|\(InitPlan \d+\)\.col1), .*\) AND \(ROW\(client_key, .*\) < ROW\((\$\d+|\(InitPlan \d+\)\.col1), /)]);
       }
     }
 

@@ -38,6 +38,8 @@ function sqliteHarness(): EngineHarness {
       return db!.prepare(`SELECT * FROM ${table}`).all() as Array<Record<string, unknown>>;
     },
     async backfillAgain() {
+      // The audit records as the backfill met them (before 032 named their client by its id).
+      db!.exec('UPDATE send_attempts SET client_id = (SELECT c.id FROM clients c WHERE c.key = send_attempts.client_key) WHERE client_id IS NULL');
       db!.exec("DROP TABLE daily_events; DROP TABLE daily_sends; DELETE FROM schema_migrations WHERE name = '008_daily_counts.sql'");
       expect(migrate(db!)).toEqual(['008_daily_counts.sql']);
     },
@@ -402,6 +404,63 @@ describe('SQLite store: the file', () => {
     after.close();
   });
 
+  it("migrates a file whose audit records name their client by its id to the client's key, and reads and lists them as before", async () => {
+    // The file as it was before 032: records of two clients, times not in id order, some `sent`,
+    // some not, and one of a client the file does not know.
+    const old = join(tmp.dir, 'before-032-migrations');
+    mkdirSync(old);
+    for (const f of readdirSync(SQLITE_MIGRATIONS_DIR).filter((n) => n < '032')) copyFileSync(join(SQLITE_MIGRATIONS_DIR, f), join(old, f));
+    const file = join(tmp.dir, 'before-032.db');
+    const before = openDb(file, { migrationsDir: old });
+    before.exec(`INSERT INTO clients (id, name, site_key, created_at) VALUES ('cli_1', 'A', 'site_1', '2026-01-01T00:00:00.000Z'), ('cli_2', 'B', 'site_2', '2026-01-01T00:00:00.000Z');`);
+    const times = ['2026-01-01T00:00:00.005Z', '2026-01-01T00:00:00.001Z', '2026-01-01T00:00:00.005Z', '2026-01-01T23:59:59.999Z', '2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z', '2025-12-31T23:59:59.999Z'];
+    const clientOf = (i: number) => (i === 6 ? 'cli_gone' : i % 2 === 0 ? 'cli_1' : 'cli_2');
+    const insert = before.prepare(`INSERT INTO send_attempts (outbox_id, event_id, client_id, stage_id, platform, attempted_at, status, reason, dedup_key, retry_count)
+      VALUES (NULL, ?, ?, 'stg_x', 'meta', ?, ?, 'r', 'k', 0)`);
+    times.forEach((t, i) => insert.run(`e${i}`, clientOf(i), t, i % 3 === 0 ? 'failed' : 'sent'));
+    const rowsBefore = before.prepare('SELECT * FROM send_attempts ORDER BY id').all();
+    before.close();
+
+    const after = openDb(file);
+    const migrated = createSqliteStore(after, { now });
+    // Every record as it was, its client now named by its key (but the one the file does not know).
+    const keys = new Map((after.prepare('SELECT id, key FROM clients').all() as Array<{ id: string; key: number }>).map((c) => [c.id, c.key]));
+    expect([...keys.values()].sort()).toEqual([1, 2]);
+    const stored = after.prepare('SELECT * FROM send_attempts ORDER BY id').all() as Array<Record<string, unknown>>;
+    expect(stored.map((r) => [r['client_id'], r['client_key']])).toEqual(times.map((_, i) => (i === 6 ? ['cli_gone', null] : [null, keys.get(clientOf(i))])));
+    const idOf = new Map([...keys].map(([id, key]) => [key, id]));
+    expect(stored.map(({ client_key, ...r }) => ({ ...r, client_id: r['client_id'] ?? idOf.get(client_key as number) }))).toEqual(rowsBefore);
+    for (const name of ['send_attempts_client_time', 'send_attempts_client_status_time']) {
+      expect((after.prepare('SELECT sql FROM sqlite_master WHERE name = ?').get(name) as { sql: string }).sql).toMatch(/ON send_attempts\(client_key, /);
+    }
+    const want = (keep: (i: number) => boolean) =>
+      times
+        .map((t, i) => ({ t, i, id: i + 1 }))
+        .filter(({ i }) => keep(i))
+        .sort((x, y) => Date.parse(y.t) - Date.parse(x.t) || y.id - x.id)
+        .map(({ i }) => [`e${i}`, clientOf(i)]);
+    const walk = async (query: Omit<SendSearch, 'limit'>) => {
+      const seen: Array<[string, string | null]> = [];
+      let cursor: string | undefined;
+      do {
+        const page = await migrated.sends.search({ ...query, limit: 2, ...(cursor !== undefined ? { cursor: { after: cursor } } : {}) });
+        seen.push(...page.rows.map((r): [string, string | null] => [r.event_id, r.client_id]));
+        cursor = page.next;
+      } while (cursor !== undefined);
+      return seen;
+    };
+    expect(await walk({})).toEqual(want(() => true));
+    expect(await walk({ client_id: 'cli_1' })).toEqual(want((i) => clientOf(i) === 'cli_1'));
+    expect(await walk({ client_id: 'cli_2', status: 'failed' })).toEqual(want((i) => clientOf(i) === 'cli_2' && i % 3 === 0));
+    expect(await walk({ client_id: 'cli_gone' })).toEqual([]);
+    expect((await migrated.sends.list({ client_id: 'cli_2', limit: 100 })).map((r) => [r.event_id, r.client_id])).toEqual(want((i) => clientOf(i) === 'cli_2'));
+    // A client added after takes the next key.
+    const added = await migrated.clients.create({ name: 'C' });
+    expect((after.prepare('SELECT key FROM clients WHERE id = ?').get(added.id) as { key: number }).key).toBe(3);
+    expect(after.pragma('integrity_check', { simple: true })).toBe('ok');
+    after.close();
+  });
+
   it('reads an event written before user agents, receive times, click times and hashes were stored once as it was', async () => {
     const old = join(tmp.dir, 'before-025-migrations');
     mkdirSync(old);
@@ -502,10 +561,10 @@ describe('SQLite store: the dashboard lists read through indexes', () => {
         const stage = stages[i % 2]!;
         store.events.admitNow(newEvent(stage.id, stage.client_id, { reference: `r${i}`, source: i % 7 === 0 ? 'pixel' : 'webhook' }), new Date(NOW.getTime() + i * 1000));
       }
-      db.exec(`INSERT INTO send_attempts (outbox_id, event_id, client_id, stage_id, platform, attempted_at, status, dedup_key, retry_count)
-        SELECT o.id, o.event_id, e.client_id, e.stage_id, o.platform, e.received_at,
+      db.exec(`INSERT INTO send_attempts (outbox_id, event_id, client_key, stage_id, platform, attempted_at, status, dedup_key, retry_count)
+        SELECT o.id, o.event_id, c.key, e.stage_id, o.platform, e.received_at,
           CASE WHEN o.id % 50 = 0 THEN 'failed' ELSE 'sent' END, o.event_id, 0
-        FROM outbox o JOIN events e ON e.id = o.event_id`);
+        FROM outbox o JOIN events e ON e.id = o.event_id JOIN clients c ON c.id = e.client_id`);
     })();
     db.exec('ANALYZE');
   });
@@ -579,6 +638,8 @@ describe('SQLite store: the dashboard lists read through indexes', () => {
         expect(details.join('\n'), JSON.stringify(query)).toMatch(new RegExp(`(SEARCH|SCAN) send_attempts USING INDEX ${index}\\b`));
         // An event's records through its outbox rows' ids, those through the outbox's key (migration 031).
         if (query.event_id !== undefined) expect(details.join('\n'), JSON.stringify(query)).toMatch(/SEARCH o USING COVERING INDEX sqlite_autoindex_outbox_1 \(event_ms=\? AND event_id=\?\)/);
+        // A client's records: a search from the client's key (looked up once), not a walk of every client's.
+        if (index.includes('client')) expect(details.join('\n'), JSON.stringify(query)).toMatch(new RegExp(`SEARCH send_attempts USING INDEX ${index} \\(client_key=\\?`));
         // An event's attempts are a few rows, sorted.
         const sorted = query.event_id !== undefined;
         expect(unbounded(details).filter((d) => !(sorted && /TEMP B-TREE FOR ORDER BY/.test(d))), `${JSON.stringify(query)}\n${details.join('\n')}`).toEqual([]);

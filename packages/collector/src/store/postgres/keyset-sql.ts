@@ -30,10 +30,12 @@ const sqlTime = (column: TimeColumn, t: number): unknown =>
  * At most two row comparisons on `(prefix columns, time, id)`: rows after the lower bound and
  * before the upper one, each the tightest of the range's end and the cursor. The prefix's values
  * are the same in both, so only rows with those values lie between them. Ids are at least 1, so
- * `(time, 0)` stands for "from that time on". Without a prefix, an open end is left out.
+ * `(time, 0)` stands for "from that time on". Without a prefix, an open end is left out. A prefix
+ * column's `sql`, when given, makes its value's SQL from the value's parameter (a key looked up by
+ * a subquery, which the planner runs once, before the index scan).
  */
 export function rowBounds(
-  prefix: ReadonlyArray<readonly [column: string, value: unknown]>,
+  prefix: ReadonlyArray<readonly [column: string, value: unknown, sql?: (param: string) => string]>,
   time: TimeColumn,
   idColumn: string,
   range: { from?: number; before?: number },
@@ -50,7 +52,7 @@ export function rowBounds(
   }
   const columns = `(${[...prefix.map(([column]) => column), time.name, idColumn].join(', ')})`;
   const row = (b: Bound): string =>
-    `(${[...prefix.map(([, value]) => param(value)), `${param(sqlTime(time, b.t))}::${time.cast}`, `${param(b.id)}::bigint`].join(', ')})`;
+    `(${[...prefix.map(([, value, sql]) => (sql === undefined ? param(value) : sql(param(value)))), `${param(sqlTime(time, b.t))}::${time.cast}`, `${param(b.id)}::bigint`].join(', ')})`;
   const out: string[] = [];
   if (prefix.length > 0 || lower.t !== -Infinity) out.push(`${columns} > ${row(lower)}`);
   if (prefix.length > 0 || upper.t !== Infinity) out.push(`${columns} < ${row(upper)}`);
@@ -58,7 +60,7 @@ export function rowBounds(
 }
 
 /** `ORDER BY` of a list read: the prefix, the time and the id, all one way. */
-export function rowOrder(prefix: ReadonlyArray<readonly [string, unknown]>, time: TimeColumn, idColumn: string, direction: Direction): string {
+export function rowOrder(prefix: ReadonlyArray<readonly [string, unknown, unknown?]>, time: TimeColumn, idColumn: string, direction: Direction): string {
   const order = direction === 'older' ? 'DESC' : 'ASC';
   return [...prefix.map(([column]) => column), time.name, idColumn].map((column) => `${column} ${order}`).join(', ');
 }

@@ -339,10 +339,12 @@ async function insertRecords(q: Queryable, r: readonly AuditRecord[]): Promise<v
     );
   }
   await q.query(
-    `INSERT INTO send_attempts (outbox_id, event_id, client_id, stage_id, platform, connection_id, attempted_at, status,
+    // The client by its key (audit-row.ts, migration 026), by its id only for a client not stored.
+    `INSERT INTO send_attempts (outbox_id, event_id, client_id, client_key, stage_id, platform, connection_id, attempted_at, status,
        reason, message, error_code, error, http_status, request_id, dedup_key, batch_size, retry_count, next_attempt_at,
        dry_run, pass_id, request_key)
-     SELECT u.outbox_id, CASE WHEN u.event_id = (SELECT o.event_id FROM outbox o WHERE o.id = u.outbox_id) THEN '' ELSE u.event_id END, u.client_id,
+     SELECT u.outbox_id, CASE WHEN u.event_id = (SELECT o.event_id FROM outbox o WHERE o.id = u.outbox_id) THEN '' ELSE u.event_id END,
+       CASE WHEN c.key IS NULL THEN u.client_id END, c.key,
        CASE WHEN u.stage_id = (SELECT e.stage_id FROM events e WHERE e.id = u.event_id) THEN NULL ELSE u.stage_id END,
        u.platform, u.connection_id, u.attempted_at, u.status, u.reason, u.message, u.error_code, u.error, u.http_status,
        CASE WHEN u.pass_id IS NULL THEN u.request_id END, u.dedup_key, u.batch_size, u.retry_count, u.next_attempt_at,
@@ -354,6 +356,7 @@ async function insertRecords(q: Queryable, r: readonly AuditRecord[]): Promise<v
        WITH ORDINALITY AS u(outbox_id, event_id, client_id, stage_id, platform, connection_id, attempted_at, status, reason,
          message, error_code, error, http_status, request_id, dedup_key, batch_size, retry_count, next_attempt_at, dry_run,
          pass_id, n)
+       LEFT JOIN clients c ON c.id = u.client_id
      ORDER BY u.n`,
     [
       r.map((x) => x.outbox_id),

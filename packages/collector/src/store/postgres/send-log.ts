@@ -3,7 +3,7 @@
  * newest first; each filter is an equality on an indexed column whose index
  * ends with the row order, so `LIMIT n` reads n entries.
  */
-import { AUDIT_EVENT_SQL, AUDIT_PASS_SQL, AUDIT_REQUEST_SQL, AUDIT_STAGE_SQL, readAuditText } from '../audit-row.js';
+import { AUDIT_CLIENT_SQL, AUDIT_EVENT_SQL, AUDIT_PASS_SQL, AUDIT_REQUEST_SQL, AUDIT_STAGE_SQL, clientKeySql, readAuditText } from '../audit-row.js';
 import { pageLimits, readPage, type Direction, type Position } from '../keyset.js';
 import { rowBounds, rowOrder, type TimeColumn } from './keyset-sql.js';
 import { sendMatches, sendShape, STATUS_INDEXED, statusIndexed } from '../send-search.js';
@@ -19,13 +19,22 @@ import type { StorePool } from './pool.js';
  */
 const ofEvent = (param: string): string => `outbox_id IN (SELECT o.id FROM outbox o WHERE o.event_id = ${param})`;
 
-function equalities(columns: Record<string, string | undefined>, limit: number): { where: string; values: unknown[]; limitParam: string } {
+/** A record's client by its key (the client indexes' key, migration 026), from the client's id in `param`. */
+const ofClient = (param: string): string => `client_key = ${clientKeySql(param)}`;
+
+/** In the audit log (`audit`), a client through its key. */
+function equalities(
+  columns: Record<string, string | undefined>,
+  limit: number,
+  audit = false,
+): { where: string; values: unknown[]; limitParam: string } {
   const values: unknown[] = [];
   const terms: string[] = [];
   for (const [column, value] of Object.entries(columns)) {
     if (value === undefined) continue;
     values.push(value);
-    terms.push(column === 'event_id' ? ofEvent(`$${values.length}`) : `${column} = $${values.length}`);
+    const param = `$${values.length}`;
+    terms.push(column === 'event_id' ? ofEvent(param) : audit && column === 'client_id' ? ofClient(param) : `${column} = ${param}`);
     // The status indexes hold every status but `sent` (migration 018).
     if (column === 'status' && statusIndexed(value)) terms.push(STATUS_INDEXED);
   }
@@ -57,7 +66,7 @@ interface SendRow {
 }
 
 /** The columns of a record; its event and stage through its outbox row when stored as '' and NULL (audit-row.ts). */
-const SEND_COLUMNS = `id, attempted_at, client_id, ${AUDIT_STAGE_SQL} AS stage_id, ${AUDIT_EVENT_SQL} AS event_id, platform,
+const SEND_COLUMNS = `id, attempted_at, ${AUDIT_CLIENT_SQL} AS client_id, ${AUDIT_STAGE_SQL} AS stage_id, ${AUDIT_EVENT_SQL} AS event_id, platform,
   connection_id, status, reason, message, error_code, error, http_status, ${AUDIT_REQUEST_SQL} AS request_id, dedup_key,
   batch_size, retry_count, next_attempt_at, dry_run, ${AUDIT_PASS_SQL} AS pass_id`;
 
@@ -87,8 +96,8 @@ function fromSendRow(r: SendRow): SendAttempt {
 
 /**
  * The statement of one read of {@link SendLogStore.search} (exported for the plan tests): newest
- * first by (attempted_at, id); bounds on `(client_id, status, attempted_at, id)`,
- * `(status, attempted_at, id)`, `(client_id, attempted_at, id)` or `(attempted_at, id)` (see
+ * first by (attempted_at, id); bounds on `(client_key, status, attempted_at, id)`,
+ * `(status, attempted_at, id)`, `(client_key, attempted_at, id)` or `(attempted_at, id)` (see
  * `keyset-sql.ts`: only the shape's own index has that order), or an event's few rows through
  * send_attempts_outbox, sorted; the keyset bound (t, id) when `cursor` is given; `n` rows.
  */
@@ -100,9 +109,10 @@ export function sendSearchSql(query: SendSearch, direction: Direction, cursor: P
     return `$${values.length}`;
   };
   const terms: string[] = [];
-  const prefix: Array<[string, unknown]> = [];
+  const prefix: Array<[string, unknown, ((param: string) => string)?]> = [];
   if (shape === 'event') terms.push(ofEvent(param(query.event_id)));
-  if (shape === 'client' || shape === 'client_status') prefix.push(['client_id', query.client_id]);
+  // The client's key, looked up once (an InitPlan) and bound in the row like a value.
+  if (shape === 'client' || shape === 'client_status') prefix.push(['client_key', query.client_id, clientKeySql]);
   if (shape === 'status' || shape === 'client_status') {
     prefix.push(['status', query.status]);
     terms.push(STATUS_INDEXED);
@@ -144,6 +154,7 @@ export function createSendLog(db: StorePool): SendLogStore {
       const { where, values, limitParam } = equalities(
         { status: query.status, platform: query.platform, client_id: query.client_id, event_id: query.event_id },
         query.limit,
+        true,
       );
       // Newest first through the index of the filters' shape (send_attempts_client_status_time,
       // _status_time, _client_time, _time; an event's few rows through send_attempts_outbox).

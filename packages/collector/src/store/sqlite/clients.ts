@@ -13,19 +13,25 @@ interface ClientRow {
   created_at: string;
 }
 
+/** The columns of a {@link ClientRow} (not the key, which only the audit log uses). */
+const COLUMNS = 'id, name, site_key, default_country, created_at';
+
 /**
  * Creates the clients part of the store. Clients read by site key and the set of
  * allowed origins are cached until `catalog` changes (see catalog-version.ts).
  */
 export function createClients(db: Db, now: () => Date, catalog: CatalogVersion): ClientStore {
-  const insert = db.prepare('INSERT INTO clients (id, name, site_key, default_country, created_at) VALUES (?, ?, ?, ?, ?)');
+  // A new client's key is the next one (clients_key, migration 032): given once, kept for good.
+  const insert = db.prepare(
+    'INSERT INTO clients (id, name, site_key, default_country, created_at, key) VALUES (?, ?, ?, ?, ?, (SELECT COALESCE(MAX(key), 0) + 1 FROM clients))',
+  );
   const updateCountry = db.prepare('UPDATE clients SET default_country = ? WHERE id = ?');
   const insertOrigin = db.prepare('INSERT OR IGNORE INTO client_origins (client_id, origin) VALUES (?, ?)');
   const deleteOrigins = db.prepare('DELETE FROM client_origins WHERE client_id = ?');
   const setName = db.prepare('UPDATE clients SET name = ? WHERE id = ?');
-  const byId = db.prepare<[string], ClientRow>('SELECT * FROM clients WHERE id = ?');
-  const bySite = db.prepare<[string], ClientRow>('SELECT * FROM clients WHERE site_key = ?');
-  const all = db.prepare<[], ClientRow>('SELECT * FROM clients ORDER BY created_at, rowid');
+  const byId = db.prepare<[string], ClientRow>(`SELECT ${COLUMNS} FROM clients WHERE id = ?`);
+  const bySite = db.prepare<[string], ClientRow>(`SELECT ${COLUMNS} FROM clients WHERE site_key = ?`);
+  const all = db.prepare<[], ClientRow>(`SELECT ${COLUMNS} FROM clients ORDER BY created_at, rowid`);
   const originsOf = db.prepare<[string], { origin: string }>(
     'SELECT origin FROM client_origins WHERE client_id = ? ORDER BY origin',
   );

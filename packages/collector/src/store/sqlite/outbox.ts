@@ -281,10 +281,12 @@ export function createOutbox(db: Db, countSends: (records: readonly AuditRecord[
  */
 function createAttemptInsert(db: Db): (r: AuditRecord) => void {
   const insertAttempt = db.prepare(
-    `INSERT INTO send_attempts (outbox_id, event_id, client_id, stage_id, platform, connection_id, attempted_at, status,
+    // The client by its key (audit-row.ts, migration 032), by its id only for a client not stored.
+    `INSERT INTO send_attempts (outbox_id, event_id, client_id, client_key, stage_id, platform, connection_id, attempted_at, status,
        reason, message, error_code, error, http_status, request_id, dedup_key, batch_size, retry_count, next_attempt_at,
        dry_run, pass_id, request_key)
-     VALUES (@outbox_id, CASE WHEN @event_id = (SELECT o.event_id FROM outbox o WHERE o.id = @outbox_id) THEN '' ELSE @event_id END, @client_id,
+     VALUES (@outbox_id, CASE WHEN @event_id = (SELECT o.event_id FROM outbox o WHERE o.id = @outbox_id) THEN '' ELSE @event_id END,
+       CASE WHEN NOT EXISTS (SELECT 1 FROM clients c WHERE c.id = @client_id) THEN @client_id END, (SELECT c.key FROM clients c WHERE c.id = @client_id),
        CASE WHEN @stage_id = (SELECT e.stage_id FROM events e WHERE e.id = @event_id) THEN NULL ELSE @stage_id END,
        @platform, @connection_id, @attempted_at, @status,
        @reason, @message, @error_code, @error, @http_status, @request_id, @dedup_key, @batch_size, @retry_count,

@@ -4,7 +4,7 @@
  * equality on an indexed column, read in rowid order: no sort, no scan of the
  * whole log.
  */
-import { AUDIT_EVENT_SQL, AUDIT_MS_SQLITE_SQL, AUDIT_PASS_SQL, AUDIT_REQUEST_SQL, AUDIT_STAGE_SQL, readAuditText } from '../audit-row.js';
+import { AUDIT_CLIENT_SQL, AUDIT_EVENT_SQL, AUDIT_MS_SQLITE_SQL, AUDIT_PASS_SQL, AUDIT_REQUEST_SQL, AUDIT_STAGE_SQL, clientKeySql, readAuditText } from '../audit-row.js';
 import { pageLimits, readPage, type Direction, type Position } from '../keyset.js';
 import { sendMatches, sendShape, STATUS_INDEXED, statusIndexed, type SendShape } from '../send-search.js';
 import type {
@@ -27,16 +27,23 @@ import { outboxOfEventsSql } from './outbox.js';
  */
 export const OF_EVENT = `outbox_id IN (${outboxOfEventsSql('@event_id', 'o.id')})`;
 
-/** `WHERE column = @column AND …` for each column given a value (empty when none), with `limit` in the parameters. */
+/** A record's client by its key (the client indexes' key, migration 032), from the client's id. */
+const OF_CLIENT = `client_key = ${clientKeySql('@client_id')}`;
+
+/**
+ * `WHERE column = @column AND …` for each column given a value (empty when none), with `limit` in
+ * the parameters; in the audit log (`audit`), a client through its key.
+ */
 function equalities(
   columns: Record<string, string | undefined>,
   limit: number,
+  audit = false,
 ): { where: string; params: Record<string, string | number> } {
   const params: Record<string, string | number> = { limit };
   const terms: string[] = [];
   for (const [column, value] of Object.entries(columns)) {
     if (value === undefined) continue;
-    terms.push(column === 'event_id' ? OF_EVENT : `${column} = @${column}`);
+    terms.push(column === 'event_id' ? OF_EVENT : audit && column === 'client_id' ? OF_CLIENT : `${column} = @${column}`);
     // The status indexes hold every status but `sent` (migration 023).
     if (column === 'status' && statusIndexed(value)) terms.push(STATUS_INDEXED);
     params[column] = value;
@@ -48,7 +55,7 @@ function equalities(
 const SEND_COLUMNS = [
   'id',
   'attempted_at',
-  'client_id',
+  `${AUDIT_CLIENT_SQL} AS client_id`,
   `${AUDIT_STAGE_SQL} AS stage_id`,
   `${AUDIT_EVENT_SQL} AS event_id`,
   'platform',
@@ -103,7 +110,7 @@ export function sendSearchSql(query: SendSearch, direction: Direction, withCurso
     params['event_id'] = query.event_id;
   }
   if (shape === 'client' || shape === 'client_status') {
-    terms.push('client_id = @client_id');
+    terms.push(OF_CLIENT);
     params['client_id'] = query.client_id;
   }
   if (shape === 'status' || shape === 'client_status') {
@@ -162,6 +169,7 @@ export function createSendLog(db: Db): SendLogStore {
       const { where, params } = equalities(
         { status: query.status, platform: query.platform, client_id: query.client_id, event_id: query.event_id },
         query.limit,
+        true,
       );
       return db
         // Newest first through the index of the filters' shape (send_attempts_client_status_time,
