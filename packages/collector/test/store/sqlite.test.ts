@@ -318,7 +318,13 @@ describe('SQLite store: the file', () => {
       return rest;
     })).toEqual(rowsBefore);
     expect(after.prepare('SELECT o.event_ms = e.received_ms AS same FROM outbox o JOIN events e ON e.id = o.event_id').all()).toEqual(rowsBefore.map(() => ({ same: 1 })));
-    expect(after.prepare('SELECT * FROM send_attempts ORDER BY id').all()).toEqual(recordsBefore);
+    // Every record as it was (but its client, which migration 032 turns into the client's key).
+    const withoutClient = (r: unknown): Record<string, unknown> => {
+      const { client_id: _id, client_key: _key, ...rest } = r as Record<string, unknown>;
+      return rest;
+    };
+    expect(after.prepare('SELECT * FROM send_attempts ORDER BY id').all().map(withoutClient)).toEqual(recordsBefore.map(withoutClient));
+    expect(after.prepare('SELECT DISTINCT client_id, client_key FROM send_attempts').all()).toEqual([{ client_id: null, client_key: 1 }]);
     expect(after.prepare(indexSql).all()).toEqual(indexesBefore);
     expect(after.prepare("SELECT sql FROM sqlite_master WHERE name = 'sqlite_autoindex_outbox_1'").all()).toEqual([{ sql: null }]);
     expect((after.pragma("index_info('sqlite_autoindex_outbox_1')") as Array<{ name: string }>).map((c) => c.name)).toEqual(['event_ms', 'event_id', 'platform']);
