@@ -430,7 +430,7 @@ async function bench() {
               const report = await ctx.sender.runPass();
               ctx.passMs = Math.min(ctx.passMs, performance.now() - passStart);
               ctx.written = Math.min(ctx.written, (await ENGINE[engine].written(ctx.store)) - written);
-              if (report.counts.sent !== DUE * 3) throw new Error(`pass sent ${report.counts.sent} of ${DUE * 3}`);
+              if (report.counts.sent !== DUE * 3) throw new Error(`pass sent ${report.counts.sent} of ${DUE * 3}: ${JSON.stringify(report.platforms)}`);
             }
           }
           for (const { stored, seedMs, passMs, written } of dbs) {
