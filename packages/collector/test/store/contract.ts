@@ -70,6 +70,39 @@ export const OLD_EVENT: StoredEvent = {
   first_touch: JSON.parse(OLD_ROW.first_touch) as StoredEvent['first_touch'],
 };
 
+/**
+ * Audit records as written before the log named its client by key (SQLite 032, PostgreSQL 026):
+ * two clients, times not in id order with ties, and one of a client the database does not know.
+ */
+export const OLD_RECORD_TIMES = ['2026-01-01T00:00:00.005Z', '2026-01-01T00:00:00.001Z', '2026-01-01T00:00:00.005Z', '2026-01-01T23:59:59.999Z', '2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z', '2025-12-31T23:59:59.999Z'];
+/** The client of the `i`-th of {@link OLD_RECORD_TIMES}, and its status (`failed` every third, else `sent`). */
+export const oldRecordClient = (i: number): string => (i === 6 ? 'cli_gone' : i % 2 === 0 ? 'cli_1' : 'cli_2');
+export const oldRecordStatus = (i: number): 'failed' | 'sent' => (i % 3 === 0 ? 'failed' : 'sent');
+
+/** After that migration, the store lists and pages those records by client (and status) in time order, each with its client's id. */
+export async function expectOldRecordsListed(store: Store): Promise<void> {
+  const want = (keep: (i: number) => boolean) =>
+    OLD_RECORD_TIMES.map((t, i) => ({ t, i, id: i + 1 }))
+      .filter(({ i }) => keep(i))
+      .sort((x, y) => Date.parse(y.t) - Date.parse(x.t) || y.id - x.id)
+      .map(({ i }) => [`e${i}`, oldRecordClient(i)]);
+  const walk = async (query: { client_id?: string; status?: 'failed' }) => {
+    const seen: Array<[string, string | null]> = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.sends.search({ ...query, limit: 2, ...(cursor !== undefined ? { cursor: { after: cursor } } : {}) });
+      seen.push(...page.rows.map((r): [string, string | null] => [r.event_id, r.client_id]));
+      cursor = page.next;
+    } while (cursor !== undefined);
+    return seen;
+  };
+  expect(await walk({})).toEqual(want(() => true));
+  expect(await walk({ client_id: 'cli_1' })).toEqual(want((i) => oldRecordClient(i) === 'cli_1'));
+  expect(await walk({ client_id: 'cli_2', status: 'failed' })).toEqual(want((i) => oldRecordClient(i) === 'cli_2' && oldRecordStatus(i) === 'failed'));
+  expect(await walk({ client_id: 'cli_gone' })).toEqual([]);
+  expect((await store.sends.list({ client_id: 'cli_2', limit: 100 })).map((r) => [r.event_id, r.client_id])).toEqual(want((i) => oldRecordClient(i) === 'cli_2'));
+}
+
 export function newEvent(stageId: string, clientId: string, overrides: Partial<NewEvent> = {}): NewEvent {
   return {
     id: randomUUID(),

@@ -17,7 +17,7 @@ import { FINAL_STATUSES } from '../../src/domain/outbox.js';
 import { sendSearchSql } from '../../src/store/postgres/send-log.js';
 import type { Direction, Position } from '../../src/store/keyset.js';
 import type { EventSearch, SendSearch } from '../../src/store/types.js';
-import { NOW, newEvent, OLD_EVENT, OLD_ROW, storeContract, type EngineHarness } from './contract.js';
+import { expectOldRecordsListed, NOW, newEvent, OLD_EVENT, OLD_RECORD_TIMES, OLD_ROW, oldRecordClient, oldRecordStatus, storeContract, type EngineHarness } from './contract.js';
 import { createPool } from '../../src/store/postgres/pool.js';
 
 /** The PostgreSQL engine for the contract: a new database per test; "another process" is a second pool on it. */
@@ -143,8 +143,8 @@ describe('PostgreSQL store: the database', () => {
     // The database as it was before 026: records of two clients, times not in id order, some
     // `sent`, some not, and one of a client the database does not know.
     const old = mkdtempSync(join(tmpdir(), 'pruuv-pg-before-026-'));
-    const times = ['2026-01-01T00:00:00.005Z', '2026-01-01T00:00:00.001Z', '2026-01-01T00:00:00.005Z', '2026-01-01T23:59:59.999Z', '2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z', '2025-12-31T23:59:59.999Z'];
-    const clientOf = (i: number) => (i === 6 ? 'cli_gone' : i % 2 === 0 ? 'cli_1' : 'cli_2');
+    const times = OLD_RECORD_TIMES;
+    const clientOf = oldRecordClient;
     let rowsBefore: Array<Record<string, unknown>>;
     try {
       for (const f of readdirSync(POSTGRES_MIGRATIONS_DIR).filter((n) => n < '026')) copyFileSync(join(POSTGRES_MIGRATIONS_DIR, f), join(old, f));
@@ -155,7 +155,7 @@ describe('PostgreSQL store: the database', () => {
         await before.pool.query(
           `INSERT INTO send_attempts (outbox_id, event_id, client_id, stage_id, platform, attempted_at, status, reason, dedup_key, retry_count)
            VALUES (NULL, $1, $2, 'stg_x', 'meta', $3, $4, 'r', 'k', 0)`,
-          [`e${i}`, clientOf(i), t, i % 3 === 0 ? 'failed' : 'sent'],
+          [`e${i}`, clientOf(i), t, oldRecordStatus(i)],
         );
       }
       rowsBefore = (await before.pool.query('SELECT * FROM send_attempts ORDER BY id')).rows;
@@ -176,27 +176,7 @@ describe('PostgreSQL store: the database', () => {
         const { rows } = await store.pool.query<{ indexdef: string }>('SELECT indexdef FROM pg_indexes WHERE indexname = $1', [name]);
         expect(rows[0]?.indexdef).toMatch(/\(client_key, /);
       }
-      const want = (keep: (i: number) => boolean) =>
-        times
-          .map((t, i) => ({ t, i, id: i + 1 }))
-          .filter(({ i }) => keep(i))
-          .sort((x, y) => Date.parse(y.t) - Date.parse(x.t) || y.id - x.id)
-          .map(({ i }) => [`e${i}`, clientOf(i)]);
-      const walk = async (query: Omit<SendSearch, 'limit'>) => {
-        const seen: Array<[string, string | null]> = [];
-        let cursor: string | undefined;
-        do {
-          const page = await store.sends.search({ ...query, limit: 2, ...(cursor !== undefined ? { cursor: { after: cursor } } : {}) });
-          seen.push(...page.rows.map((r): [string, string | null] => [r.event_id, r.client_id]));
-          cursor = page.next;
-        } while (cursor !== undefined);
-        return seen;
-      };
-      expect(await walk({})).toEqual(want(() => true));
-      expect(await walk({ client_id: 'cli_1' })).toEqual(want((i) => clientOf(i) === 'cli_1'));
-      expect(await walk({ client_id: 'cli_2', status: 'failed' })).toEqual(want((i) => clientOf(i) === 'cli_2' && i % 3 === 0));
-      expect(await walk({ client_id: 'cli_gone' })).toEqual([]);
-      expect((await store.sends.list({ client_id: 'cli_2', limit: 100 })).map((r) => [r.event_id, r.client_id])).toEqual(want((i) => clientOf(i) === 'cli_2'));
+      await expectOldRecordsListed(store);
       // A client added after takes a key of its own.
       const added = await store.clients.create({ name: 'C' });
       const { rows } = await store.pool.query<{ key: number }>('SELECT key FROM clients WHERE id = $1', [added.id]);

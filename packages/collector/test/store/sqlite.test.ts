@@ -5,7 +5,7 @@ import { MigrationError, SchemaTooNewError } from '../../src/errors.js';
 import { hashToken, newEventId, randomBase62, tokenMatches } from '../../src/domain/tokens.js';
 import { createSqliteStore, migrate, openDb, SQLITE_MIGRATIONS_DIR, type Db, type SqliteStore } from '../../src/store/sqlite/index.js';
 import { tempDir } from '../helpers/harness.js';
-import { NOW, newEvent, OLD_EVENT, OLD_ROW, storeContract, type EngineHarness } from './contract.js';
+import { expectOldRecordsListed, NOW, newEvent, OLD_EVENT, OLD_RECORD_TIMES, OLD_ROW, oldRecordClient, oldRecordStatus, storeContract, type EngineHarness } from './contract.js';
 import { eventSearchSql, RELEASE_ROWS_SQL, SOURCE_BY_EMAIL_SQL, SOURCE_BY_REFERENCE_SQL } from '../../src/store/sqlite/events.js';
 import { DUE_SQL, outboxOfEventsSql, RETRY_NOW_SQL } from '../../src/store/sqlite/outbox.js';
 import { OF_EVENT as AUDIT_OF_EVENT_SQL, sendSearchSql } from '../../src/store/sqlite/send-log.js';
@@ -419,11 +419,11 @@ describe('SQLite store: the file', () => {
     const file = join(tmp.dir, 'before-032.db');
     const before = openDb(file, { migrationsDir: old });
     before.exec(`INSERT INTO clients (id, name, site_key, created_at) VALUES ('cli_1', 'A', 'site_1', '2026-01-01T00:00:00.000Z'), ('cli_2', 'B', 'site_2', '2026-01-01T00:00:00.000Z');`);
-    const times = ['2026-01-01T00:00:00.005Z', '2026-01-01T00:00:00.001Z', '2026-01-01T00:00:00.005Z', '2026-01-01T23:59:59.999Z', '2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z', '2025-12-31T23:59:59.999Z'];
-    const clientOf = (i: number) => (i === 6 ? 'cli_gone' : i % 2 === 0 ? 'cli_1' : 'cli_2');
+    const times = OLD_RECORD_TIMES;
+    const clientOf = oldRecordClient;
     const insert = before.prepare(`INSERT INTO send_attempts (outbox_id, event_id, client_id, stage_id, platform, attempted_at, status, reason, dedup_key, retry_count)
       VALUES (NULL, ?, ?, 'stg_x', 'meta', ?, ?, 'r', 'k', 0)`);
-    times.forEach((t, i) => insert.run(`e${i}`, clientOf(i), t, i % 3 === 0 ? 'failed' : 'sent'));
+    times.forEach((t, i) => insert.run(`e${i}`, clientOf(i), t, oldRecordStatus(i)));
     const rowsBefore = before.prepare('SELECT * FROM send_attempts ORDER BY id').all();
     before.close();
 
@@ -439,27 +439,7 @@ describe('SQLite store: the file', () => {
     for (const name of ['send_attempts_client_time', 'send_attempts_client_status_time']) {
       expect((after.prepare('SELECT sql FROM sqlite_master WHERE name = ?').get(name) as { sql: string }).sql).toMatch(/ON send_attempts\(client_key, /);
     }
-    const want = (keep: (i: number) => boolean) =>
-      times
-        .map((t, i) => ({ t, i, id: i + 1 }))
-        .filter(({ i }) => keep(i))
-        .sort((x, y) => Date.parse(y.t) - Date.parse(x.t) || y.id - x.id)
-        .map(({ i }) => [`e${i}`, clientOf(i)]);
-    const walk = async (query: Omit<SendSearch, 'limit'>) => {
-      const seen: Array<[string, string | null]> = [];
-      let cursor: string | undefined;
-      do {
-        const page = await migrated.sends.search({ ...query, limit: 2, ...(cursor !== undefined ? { cursor: { after: cursor } } : {}) });
-        seen.push(...page.rows.map((r): [string, string | null] => [r.event_id, r.client_id]));
-        cursor = page.next;
-      } while (cursor !== undefined);
-      return seen;
-    };
-    expect(await walk({})).toEqual(want(() => true));
-    expect(await walk({ client_id: 'cli_1' })).toEqual(want((i) => clientOf(i) === 'cli_1'));
-    expect(await walk({ client_id: 'cli_2', status: 'failed' })).toEqual(want((i) => clientOf(i) === 'cli_2' && i % 3 === 0));
-    expect(await walk({ client_id: 'cli_gone' })).toEqual([]);
-    expect((await migrated.sends.list({ client_id: 'cli_2', limit: 100 })).map((r) => [r.event_id, r.client_id])).toEqual(want((i) => clientOf(i) === 'cli_2'));
+    await expectOldRecordsListed(migrated);
     // A client added after takes the next key.
     const added = await migrated.clients.create({ name: 'C' });
     expect((after.prepare('SELECT key FROM clients WHERE id = ?').get(added.id) as { key: number }).key).toBe(3);
