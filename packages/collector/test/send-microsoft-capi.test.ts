@@ -6,36 +6,17 @@
  * through offline conversions.
  */
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_VERSIONS, parseKeyRing, type PassReport } from '@pruuv/sender';
-import { FAKE_DEFAULTS, startFakePlatforms, type FakePlatforms } from '@pruuv/fakes';
+import { FAKE_DEFAULTS } from '@pruuv/fakes';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createConnections, type Connections } from '../src/domain/connections.js';
-import { DEFAULT_SEND_CRON, type SendConfig } from '../src/send/send-config.js';
-import { createSender } from '../src/send/sender.js';
-import type { Client, NewEvent, Stage, Store, StoredEvent } from '../src/store/types.js';
-import { openEngineStore } from './helpers/engine-store.js';
-import { testClock, type TestClock } from './helpers/harness.js';
+import { openSendWorld, type SendWorld } from './helpers/engine-store.js';
 import { AUDIT_EVENT_SQL, readAuditText } from '../src/store/audit-row.js';
-import { FAKE_FIELDS, FAKE_MICROSOFT_APP, newKey } from './send-helpers.js';
+import { FAKE_FIELDS, FAKE_MICROSOFT_APP } from './send-helpers.js';
 
 const HOUR = 3_600_000;
 const D = FAKE_DEFAULTS.microsoft;
 const CAPI_FIELDS = { ...FAKE_FIELDS.microsoft, api: 'uet-capi', uet_tag_id: D.uetTagId, uet_api_token: D.uetTagToken };
 
-interface Env {
-  store: Store;
-  /** Rows of a query written with `$1…` placeholders. */
-  rows(sql: string, ...params: unknown[]): Promise<Array<Record<string, unknown>>>;
-  clock: TestClock;
-  fakes: FakePlatforms;
-  connections: Connections;
-  ring: ReturnType<typeof parseKeyRing>;
-  client: Client;
-  lead: Stage;
-  addEvent(o?: Partial<NewEvent>): Promise<StoredEvent>;
-  pass(): Promise<PassReport>;
-  close(): Promise<void>;
-}
+type Env = SendWorld;
 
 /** Microsoft's audit records of one event, as the store reads them (what each record would repeat is stored once: src/store/audit-row.ts). */
 async function audits(env: Env, eventId: string): Promise<Array<Record<string, unknown>>> {
@@ -47,42 +28,11 @@ async function audits(env: Env, eventId: string): Promise<Array<Record<string, u
   return rows.map((r) => ({ ...r, ...readAuditText(r as Parameters<typeof readAuditText>[0]) }));
 }
 
-async function open(engine: 'sqlite' | 'postgres'): Promise<Env> {
-  const clock = testClock('2026-11-20T10:00:00.000Z');
-  const { store, rows, close: closeStore } = await openEngineStore(engine, 'capi', clock.now);
-  const fakes = await startFakePlatforms({ now: clock.now });
-  const ring = parseKeyRing(newKey());
-  const connections = createConnections(store, { now: clock.now });
-  const client = await store.clients.create({ name: 'Acme' });
-  const lead = (await store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' })).stage;
-  const config: SendConfig = {
-    keyRing: ring,
-    cron: DEFAULT_SEND_CRON,
-    urls: { ...fakes.urls },
+function open(engine: 'sqlite' | 'postgres'): Promise<Env> {
+  return openSendWorld(engine, 'capi', {
+    clicks: (ts) => ({ msclkid: { value: randomUUID().replace(/-/g, ''), ts } }),
     connectionDefaults: { microsoft: FAKE_MICROSOFT_APP },
-    versions: { meta: DEFAULT_VERSIONS.meta, googleAds: DEFAULT_VERSIONS.googleAds },
-  };
-  return {
-    store, rows, clock, fakes, connections, ring, client, lead,
-    async addEvent(o = {}) {
-      const at = clock.now();
-      const event: NewEvent = {
-        id: randomUUID(), client_id: client.id, stage_id: lead.id, stage_key: lead.key, source: 'webhook', reference: `crm-${randomUUID()}`,
-        consent: 'granted',
-        clicks: { msclkid: { value: randomUUID().replace(/-/g, ''), ts: new Date(at.getTime() - 2 * HOUR).toISOString() } },
-        utm: {}, demographics: {},
-        ...o,
-      };
-      const result = await store.events.admit(event, at);
-      if (result.status !== 'stored') throw new Error(`event not stored: ${result.status}`);
-      return result.event;
-    },
-    pass: async () => (await createSender({ store, config, now: clock.now, random: () => 0.5, timeoutMs: 2_000 })).runPass({ retriesOnly: false }),
-    async close() {
-      await fakes.close();
-      await closeStore();
-    },
-  };
+  });
 }
 
 const capiKey = (eventId: string) => `${D.uetTagId}:lead:${eventId}`;

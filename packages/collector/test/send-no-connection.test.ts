@@ -6,78 +6,32 @@
  * its skipped record with the message that says what to fix.
  */
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_VERSIONS, parseKeyRing, PLATFORM_IDS, type PassReport, type Platform } from '@pruuv/sender';
-import { startFakePlatforms, type FakePlatforms } from '@pruuv/fakes';
+import { PLATFORM_IDS, type Platform } from '@pruuv/sender';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createConnections, type Connections } from '../src/domain/connections.js';
-import { DEFAULT_SEND_CRON, type SendConfig } from '../src/send/send-config.js';
-import { createSender } from '../src/send/sender.js';
-import type { Client, NewEvent, Stage, Store, StoredEvent } from '../src/store/types.js';
-import { openEngineStore } from './helpers/engine-store.js';
-import { testClock, type TestClock } from './helpers/harness.js';
-import { FAKE_FIELDS, newKey } from './send-helpers.js';
+import { openSendWorld, type SendWorld } from './helpers/engine-store.js';
+import { FAKE_FIELDS } from './send-helpers.js';
 
 const HOUR = 3_600_000;
 
-interface Env {
-  store: Store;
-  /** Rows of a query written with `$1…` placeholders. */
-  rows(sql: string, ...params: unknown[]): Promise<Array<Record<string, unknown>>>;
-  clock: TestClock;
-  fakes: FakePlatforms;
-  connections: Connections;
-  ring: ReturnType<typeof parseKeyRing>;
-  client: Client;
-  lead: Stage;
+type Env = SendWorld & {
+  /** Saves a connection of the client for `platform` with the fakes' fields (and `fields` over them). */
   connect(platform: Platform, fields?: Record<string, string | boolean>): Promise<void>;
-  addEvent(o?: Partial<NewEvent>): Promise<StoredEvent>;
-  pass(): Promise<PassReport>;
-  close(): Promise<void>;
-}
+};
 
 async function open(engine: 'sqlite' | 'postgres'): Promise<Env> {
-  const clock = testClock('2026-11-20T10:00:00.000Z');
-  const { store, rows, close: closeStore } = await openEngineStore(engine, 'no-conn', clock.now);
-  const fakes = await startFakePlatforms({ now: clock.now });
-  const ring = parseKeyRing(newKey());
-  const connections = createConnections(store, { now: clock.now });
-  const client = await store.clients.create({ name: 'Acme' });
-  const lead = (await store.stages.create({ client_id: client.id, key: 'lead', name: 'Lead' })).stage;
   // No operator Microsoft app (PRUUV_MICROSOFT_DEVELOPER_TOKEN unset): a Microsoft connection is incomplete.
-  const config: SendConfig = {
-    keyRing: ring,
-    cron: DEFAULT_SEND_CRON,
-    urls: { ...fakes.urls },
-    versions: { meta: DEFAULT_VERSIONS.meta, googleAds: DEFAULT_VERSIONS.googleAds },
-  };
+  const world = await openSendWorld(engine, 'no-conn', {
+    clicks: (ts) => ({
+      fbclid: { value: `IwAR${randomUUID().replace(/-/g, '')}`, ts },
+      gclid: { value: `Cj0${randomUUID().replace(/-/g, '')}`, ts },
+      ttclid: { value: `E.C.P.${randomUUID().replace(/-/g, '')}`, ts },
+      msclkid: { value: randomUUID().replace(/-/g, ''), ts },
+    }),
+  });
   return {
-    store, rows, clock, fakes, connections, ring, client, lead,
+    ...world,
     async connect(platform, fields = {}) {
-      await connections.set({ client_id: client.id, platform, fields: { ...FAKE_FIELDS[platform], ...fields } }, ring);
-    },
-    async addEvent(o = {}) {
-      const at = clock.now();
-      const clickTs = new Date(at.getTime() - 2 * HOUR).toISOString();
-      const event: NewEvent = {
-        id: randomUUID(), client_id: client.id, stage_id: lead.id, stage_key: lead.key, source: 'webhook', reference: `crm-${randomUUID()}`,
-        consent: 'granted',
-        clicks: {
-          fbclid: { value: `IwAR${randomUUID().replace(/-/g, '')}`, ts: clickTs },
-          gclid: { value: `Cj0${randomUUID().replace(/-/g, '')}`, ts: clickTs },
-          ttclid: { value: `E.C.P.${randomUUID().replace(/-/g, '')}`, ts: clickTs },
-          msclkid: { value: randomUUID().replace(/-/g, ''), ts: clickTs },
-        },
-        utm: {}, demographics: {},
-        ...o,
-      };
-      const result = await store.events.admit(event, at);
-      if (result.status !== 'stored') throw new Error(`event not stored: ${result.status}`);
-      return result.event;
-    },
-    pass: async () => (await createSender({ store, config, now: clock.now, random: () => 0.5, timeoutMs: 2_000 })).runPass({ retriesOnly: false }),
-    async close() {
-      await fakes.close();
-      await closeStore();
+      await world.connections.set({ client_id: world.client.id, platform, fields: { ...FAKE_FIELDS[platform], ...fields } }, world.ring);
     },
   };
 }
