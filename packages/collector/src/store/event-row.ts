@@ -140,9 +140,6 @@ const HASH_VARIANTS = [
  */
 const SAME_AS_FIRST = '0';
 
-/** Two touches with the same fields (JSON of the same object shape, as the schema parsed them). */
-const sameTouch = (a: Touch | undefined, b: Touch | undefined): boolean => a !== undefined && b !== undefined && JSON.stringify(a) === JSON.stringify(b);
-
 /**
  * Meta's `fbc` when it ends with the event's fbclid (`fb.1.{ms}.{fbclid}`, as the pixel writes it):
  * stored without the fbclid and with a space in its place, which no accepted `fbc` holds (printable
@@ -234,6 +231,10 @@ function readTouch(stored: unknown, row: EventRow, clicks: StoredEvent['clicks']
  * engine stores a hash ({@link HashEncoding}).
  */
 export function eventToRow(event: StoredEvent, receivedMs: number, userAgentKey?: number, hashes: HashEncoding = 'text'): EventRow {
+  // Two touches with the same fields store the same text (what storedTouch puts in place of a
+  // value, `0` or a path, is never one: values are strings, URLs absolute), and no others do.
+  const firstTouch = event.first_touch ? storedTouch(event.first_touch, event) : null;
+  const lastTouch = event.last_touch ? storedTouch(event.last_touch, event) : null;
   const row = {
     id: event.id,
     client_id: event.client_id,
@@ -245,8 +246,8 @@ export function eventToRow(event: StoredEvent, receivedMs: number, userAgentKey?
     received_at: event.received_at === new Date(receivedMs).toISOString() ? SAME : event.received_at,
     received_ms: receivedMs,
     consent: event.consent,
-    first_touch: event.first_touch ? storedTouch(event.first_touch, event) : null,
-    last_touch: event.last_touch ? (sameTouch(event.first_touch, event.last_touch) ? SAME_AS_FIRST : storedTouch(event.last_touch, event)) : null,
+    first_touch: firstTouch,
+    last_touch: lastTouch !== null && lastTouch === firstTouch ? SAME_AS_FIRST : lastTouch,
     demographics: JSON.stringify(event.demographics),
     inherited_from: event.inherited?.from_event_id ?? null,
     inherited_fields: event.inherited ? JSON.stringify(event.inherited.fields) : null,
